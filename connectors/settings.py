@@ -1,0 +1,75 @@
+"""Worker settings, read once at start-up from the environment (and an optional ``.env``).
+
+Nothing reads ``os.environ`` after start-up: the frozen ``Settings`` object is passed down explicitly.
+Secrets are ``SecretStr`` so they never appear in a ``repr`` or a log line.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_POLICY = Path(__file__).resolve().parent.parent / "config" / "policy.yaml"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", frozen=True, extra="ignore")
+
+    # Zendesk (all three of subdomain, email and token are needed for live mode)
+    zendesk_subdomain: str | None = None
+    zendesk_email: str | None = None
+    zendesk_api_token: SecretStr | None = None
+    zendesk_webhook_secret: SecretStr | None = None
+    #: Seconds a Zendesk webhook signature stays valid (Zendesk documents no window; we pick 5 minutes).
+    zendesk_signature_max_age: int = 300
+    #: Seconds zenpy may spend sleeping on 429s for one call before giving up (then we retry later).
+    zendesk_ratelimit_budget: float = 30.0
+    zendesk_timeout: float = 10.0
+
+    # Slack
+    slack_bot_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_alert_channel: str | None = None
+    slack_review_channel: str | None = None
+    #: Base URL of the Slack Web API (tests point it at a local fake).
+    slack_api_url: str = "https://slack.com/api/"
+
+    # Web chat
+    webchat_secret: SecretStr | None = None
+    max_body_bytes: int = 256 * 1024
+
+    # Policy, knowledge, store
+    handoff_policy: Path = DEFAULT_POLICY
+    handoff_knowledge: Path | None = None
+    handoff_database_url: str = "sqlite:///./var/handoff.sqlite3"
+
+    # Outbox
+    outbox_max_attempts: int = 8
+    outbox_poll_interval: float = 0.5
+    outbox_concurrency: int = 4
+
+    # Weekly review posted to Slack on a cron schedule (empty: off)
+    review_schedule: str | None = Field(default=None, description="cron expression, e.g. '0 9 * * MON'")
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    log_level: str = "info"
+
+    @property
+    def zendesk_live(self) -> bool:
+        return bool(self.zendesk_subdomain and self.zendesk_email and self.zendesk_api_token)
+
+    @property
+    def slack_live(self) -> bool:
+        return bool(self.slack_bot_token and self.slack_signing_secret)
+
+    @property
+    def database_path(self) -> Path:
+        """The SQLite file named by ``HANDOFF_DATABASE_URL`` (``sqlite:///relative`` or ``sqlite:////abs``)."""
+        url = self.handoff_database_url
+        prefix = "sqlite:///"
+        if not url.startswith(prefix):
+            raise ValueError(f"HANDOFF_DATABASE_URL must start with {prefix!r}, got {url.split(':', 1)[0]!r}")
+        return Path(url[len(prefix):])
