@@ -1,0 +1,204 @@
+"""The audit log records decisions, deliveries and later events, redacts personal data, and is idempotent."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from audit.builders import conversation, decision
+from connectors.audit import AuditLog, UnknownDecisionError
+from connectors.audit.queries import DecisionFilter, fetch_decisions
+from handoff_core import Action, TriggerName
+
+T0 = datetime(2024, 6, 3, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def log(tmp_path: Path) -> AuditLog:
+    audit = AuditLog(tmp_path / "store.sqlite3")
+    yield audit  # type: ignore[misc]
+    audit.close()
+
+
+def test_record_decision_stores_the_explanation(log: AuditLog) -> None:
+    """A recorded decision reads back with its action, reasons, scores, policy and knowledge version."""
+    d = decision(Action.HANDOFF, TriggerName.SENTIMENT, score=0.75, topic="billing")
+    returned = log.record_decision(d, conversation("c-1", ticket_id="T-9"), at=T0)
+    [rec] = fetch_decisions(log)
+    assert returned == d.id == rec.id
+    assert rec.decided_at == T0
+    assert (rec.conversation_id, rec.ticket_id, rec.channel, rec.action) == (
+        "c-1",
+        "T-9",
+        "webchat",
+        "handoff",
+    )
+    assert rec.triggers == ("sentiment",)
+    assert rec.topics == ("billing",)
+    assert rec.reasons[0].score == pytest.approx(0.75)
+    assert (rec.policy_version, rec.policy_hash, rec.knowledge_version) == ("2024-06-01", "abc123", "kb-7")
+    assert rec.route_tags == ("ai_handoff",)
+    assert rec.simulated is False
+
+
+def test_personal_data_is_redacted_by_default(log: AuditLog) -> None:
+    """E-mails, phones and Luhn-valid card numbers in questions and evidence never reach the store."""
+    text = "Mail ann@example.com or call +44 20 7946 0958, card 4111 1111 1111 1111"
+    log.record_decision(decision(quote=text), conversation("c-1", text=text), at=T0)
+    [rec] = fetch_decisions(log)
+    stored = (rec.question or "") + str(rec.reasons[0].evidence)
+    for secret in ("ann@example.com", "7946", "4111 1111"):
+        assert secret not in stored
+    assert rec.redacted is True
+    raw = b"".join(p.read_bytes() for p in log.path.parent.glob("store.sqlite3*"))
+    assert b"ann@example.com" not in raw
+
+
+def test_redaction_can_be_switched_off(log: AuditLog) -> None:
+    """With redact=False the question is stored as written (for stores that are allowed to hold it)."""
+    text = "Mail ann@example.com please"
+    log.record_decision(decision(), conversation("c-1", text=text), redact=False, at=T0)
+    [rec] = fetch_decisions(log)
+    assert rec.question == text
+    assert rec.redacted is False
+
+
+def test_same_decision_twice_is_stored_once(log: AuditLog) -> None:
+    """A redelivered decision does not create a second record."""
+    d = decision()
+    log.record_decision(d, conversation(), at=T0)
+    log.record_decision(d, conversation(), at=T0 + timedelta(minutes=1))
+    assert [r.id for r in fetch_decisions(log)] == [d.id]
+
+
+def test_continue_then_handoff_marks_a_missed_handoff(log: AuditLog) -> None:
+    """A handoff right after a `continue` in the same conversation records missed_handoff on the continue."""
+    first = decision(Action.CONTINUE, None)
+    second = decision(Action.HANDOFF, TriggerName.HUMAN_REQUEST)
+    log.record_decision(first, conversation("c-1"), at=T0)
+    log.record_decision(decision(Action.CONTINUE, None), conversation("c-2"), at=T0)
+    log.record_decision(second, conversation("c-1"), at=T0 + timedelta(minutes=2))
+    records = {r.id: r for r in fetch_decisions(log)}
+    missed = records[first.id].event("missed_handoff")
+    assert missed is not None
+    assert missed.data["handoff_decision_id"] == second.id
+    assert sum(1 for r in records.values() for e in r.events if e.kind == "missed_handoff") == 1
+
+
+def test_handoff_after_offer_is_not_a_missed_handoff(log: AuditLog) -> None:
+    """Escalating from offer_handoff to handoff is the policy working, not a miss."""
+    log.record_decision(decision(Action.OFFER_HANDOFF), conversation("c-1"), at=T0)
+    log.record_decision(decision(Action.HANDOFF), conversation("c-1"), at=T0 + timedelta(minutes=1))
+    assert all(not r.events for r in fetch_decisions(log))
+
+
+def test_simulated_and_live_are_kept_apart(log: AuditLog) -> None:
+    """Simulated decisions are marked, filtered, and never count as the live predecessor of a decision."""
+    log.record_decision(decision(Action.CONTINUE, None), conversation("c-1"), simulated=True, at=T0)
+    log.record_decision(decision(Action.HANDOFF), conversation("c-1"), at=T0 + timedelta(minutes=1))
+    live = fetch_decisions(log, DecisionFilter(simulated=False))
+    sim = fetch_decisions(log, DecisionFilter(simulated=True))
+    both = fetch_decisions(log, DecisionFilter(simulated=None))
+    assert [r.action for r in live] == ["handoff"]
+    assert [r.action for r in sim] == ["continue"]
+    assert len(both) == 2
+    assert all(not r.events for r in both)
+
+
+def test_deliveries_record_whether_actions_reached_vendors(log: AuditLog) -> None:
+    """Failed then successful Zendesk attempts read as reached; a Slack failure reads as not reached."""
+    d = decision()
+    log.record_decision(d, conversation(), at=T0)
+    log.record_delivery(d.id, "zendesk", False, "429 rate limited", at=T0 + timedelta(seconds=1))
+    log.record_delivery(d.id, "zendesk", True, at=T0 + timedelta(seconds=5))
+    log.record_delivery(d.id, "slack", False, "channel_not_found")
+    [rec] = fetch_decisions(log)
+    assert rec.reached("zendesk") is True
+    assert rec.reached("slack") is False
+    assert len(rec.deliveries) == 3
+
+
+def test_delivery_for_unknown_decision_is_an_error(log: AuditLog) -> None:
+    """A delivery for a decision that was never recorded raises UnknownDecisionError."""
+    with pytest.raises(UnknownDecisionError, match="nope"):
+        log.record_delivery("nope", "slack", True)
+
+
+def test_claim_finds_latest_handoff_and_is_idempotent(log: AuditLog) -> None:
+    """A claim by conversation id lands on the latest handoff; a second click returns the same event."""
+    old = decision(Action.HANDOFF)
+    new = decision(Action.HANDOFF)
+    log.record_decision(old, conversation("c-1"), at=T0)
+    log.record_decision(decision(Action.CONTINUE, None), conversation("c-1"), at=T0 + timedelta(minutes=1))
+    log.record_decision(new, conversation("c-1"), at=T0 + timedelta(minutes=2))
+    at = T0 + timedelta(minutes=7)
+    first = log.record_event("claimed", conversation_id="c-1", actor="agent@shop.test", at=at)
+    again = log.record_event(
+        "claimed", conversation_id="c-1", actor="other@shop.test", at=at + timedelta(minutes=1)
+    )
+    assert first is not None
+    assert again == first
+    records = {r.id: r for r in fetch_decisions(log)}
+    assert records[new.id].claim_seconds() == pytest.approx(300.0)
+    assert records[new.id].event("claimed").actor == "agent@shop.test"  # type: ignore[union-attr]
+    assert records[old.id].event("claimed") is None
+
+
+def test_event_by_ticket_id_and_by_decision_id(log: AuditLog) -> None:
+    """handoff_wrong finds the decision by ticket id; not_needed by decision id; data is kept."""
+    d = decision()
+    log.record_decision(d, conversation("c-1", ticket_id="4242"), at=T0)
+    assert log.record_event("handoff_wrong", ticket_id="4242", data={"tag": "handoff_wrong"}) is not None
+    assert log.record_event("not_needed", decision_id=d.id, actor="lead@shop.test") is not None
+    [rec] = fetch_decisions(log)
+    assert {e.kind for e in rec.events} == {"handoff_wrong", "not_needed"}
+    assert rec.event("handoff_wrong").data == {"tag": "handoff_wrong"}  # type: ignore[union-attr]
+
+
+def test_event_without_matching_decision_returns_none(log: AuditLog) -> None:
+    """An event for an unknown ticket, conversation or decision records nothing and returns None."""
+    log.record_decision(decision(Action.CONTINUE, None), conversation("c-1", ticket_id="1"), at=T0)
+    assert log.record_event("claimed", ticket_id="999") is None
+    assert log.record_event("claimed", decision_id="missing") is None
+    assert log.record_event("claimed", conversation_id="c-1") is None
+    assert all(not r.events for r in fetch_decisions(log))
+
+
+def test_filters_select_by_time_reason_action_channel(log: AuditLog) -> None:
+    """since/until, trigger, action and channel filters each narrow the result as documented."""
+    log.record_decision(decision(Action.HANDOFF, TriggerName.SENTIMENT), conversation("a"), at=T0)
+    log.record_decision(
+        decision(Action.OFFER_HANDOFF, TriggerName.LOW_CONFIDENCE),
+        conversation("b", channel="zendesk"),
+        at=T0,
+    )
+    log.record_decision(
+        decision(Action.HANDOFF, TriggerName.VIP), conversation("c"), at=T0 + timedelta(days=2)
+    )
+
+    def ids(**kw: object) -> list[str]:
+        return [r.conversation_id for r in fetch_decisions(log, DecisionFilter(**kw))]  # type: ignore[arg-type]
+
+    assert ids(trigger="sentiment") == ["a"]
+    assert ids(action="handoff") == ["a", "c"]
+    assert ids(channel="zendesk") == ["b"]
+    assert ids(since=T0 + timedelta(days=1)) == ["c"]
+    assert ids(until=T0 + timedelta(days=1)) == ["a", "b"]
+
+
+def test_reopening_the_store_keeps_records(tmp_path: Path) -> None:
+    """Migrations run once: a second AuditLog on the same file sees earlier records."""
+    path = tmp_path / "s.sqlite3"
+    with AuditLog(path) as first:
+        first.record_decision(decision(), conversation(), at=T0)
+    with AuditLog(path) as second:
+        assert len(fetch_decisions(second)) == 1
+
+
+def test_naive_times_are_taken_as_utc(log: AuditLog) -> None:
+    """A naive `at` is stored as UTC rather than shifted by the local zone."""
+    log.record_decision(decision(), conversation(), at=datetime(2024, 6, 3, 9, 0))
+    [rec] = fetch_decisions(log)
+    assert rec.decided_at == T0
