@@ -1,0 +1,94 @@
+"""Plain records the store hands out: inbox events, outbox actions and remembered conversations.
+
+They are frozen dataclasses rather than pydantic models because they never cross a trust boundary: the
+store writes them and reads them back. Payloads are JSON-compatible dictionaries produced by our own code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from handoff_core import Conversation, ConversationState
+
+
+class InboxStatus(StrEnum):
+    PENDING = "pending"
+    DONE = "done"
+    IGNORED = "ignored"
+    DEAD = "dead"
+
+
+class OutboxStatus(StrEnum):
+    """``local`` rows are actions recorded in local mode: what would have been sent, never sent."""
+
+    PENDING = "pending"
+    DONE = "done"
+    DEAD = "dead"
+    LOCAL = "local"
+
+
+@dataclass(frozen=True)
+class InboxItem:
+    """A webhook delivery accepted and stored before it was acknowledged."""
+
+    id: int
+    source: str
+    dedupe_key: str
+    kind: str
+    payload: dict[str, Any]
+    received_at: float
+    status: InboxStatus
+    attempts: int
+    last_error: str | None = None
+
+
+@dataclass(frozen=True)
+class NewAction:
+    """An outbound action to enqueue. ``dedupe_key`` makes enqueueing the same effect twice a no-op."""
+
+    kind: str
+    target: str
+    dedupe_key: str
+    payload: dict[str, Any]
+    conversation_id: str | None = None
+    decision_id: str | None = None
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    id: int
+    kind: str
+    target: str
+    dedupe_key: str
+    payload: dict[str, Any]
+    conversation_id: str | None
+    decision_id: str | None
+    status: OutboxStatus
+    attempts: int
+    next_attempt_at: float
+    created_at: float
+    updated_at: float
+    last_error: str | None = None
+    result: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class ConversationRecord:
+    """What the worker remembers about a conversation between two events.
+
+    ``conversation`` is the transcript the core last decided on; ``state`` is what the core needs back
+    (handed off, handoff offered). ``ticket_id`` and ``alert`` tie the conversation to what was sent.
+    """
+
+    conversation: Conversation
+    state: ConversationState = field(default_factory=ConversationState)
+    ticket_id: str | None = None
+    alert_channel: str | None = None
+    alert_ts: str | None = None
+    last_decision_id: str | None = None
+
+    @property
+    def id(self) -> str:
+        return self.conversation.id

@@ -1,0 +1,63 @@
+"""Render the private note an agent reads on a handed-over ticket, from the decision itself.
+
+The note starts with :data:`~connectors.zendesk.transcript.NOTE_MARKER` and names the decision id, so
+the worker recognises its own update when Zendesk calls back (no loops) and a retried action can see that
+its note is already there (one note per decision).
+"""
+
+from __future__ import annotations
+
+from connectors.zendesk.transcript import NOTE_MARKER
+from handoff_core import Conversation, Decision, Reason
+
+
+def marker(decision: Decision) -> str:
+    return f"{NOTE_MARKER} decision {decision.id}"
+
+
+def _reason_lines(reason: Reason) -> list[str]:
+    topic = f" ({reason.topic})" if reason.topic else ""
+    lines = [f"- {reason.trigger.value}{topic}: {reason.detail} [score {reason.score:.2f}]"]
+    for ev in reason.evidence:
+        parts = []
+        if ev.message_index is not None:
+            parts.append(f"message #{ev.message_index + 1}")
+        if ev.field:
+            parts.append(ev.field)
+        if ev.matched:
+            parts.append("matched " + ", ".join(repr(m) for m in ev.matched))
+        if ev.quote:
+            parts.append(f'"{ev.quote}"')
+        if parts:
+            lines.append("    evidence: " + "; ".join(parts))
+    return lines
+
+
+def handoff_note(decision: Decision) -> str:
+    """Summary, reasons and evidence for an existing ticket (private, never a public reply)."""
+    lines = [
+        marker(decision),
+        f"The AI assistant handed this conversation over (priority {decision.priority.value}).",
+        "",
+        "Summary:",
+        decision.summary or "(no summary)",
+        "",
+        "Why:",
+    ]
+    for reason in decision.reasons:
+        lines.extend(_reason_lines(reason))
+    if decision.missing_fields:
+        lines += ["", "Still to collect: " + ", ".join(decision.missing_fields)]
+    if decision.collected:
+        lines += ["", "Collected: " + ", ".join(f"{k}={v}" for k, v in decision.collected.items())]
+    lines += ["", f"Policy {decision.policy.version} ({decision.policy.hash[:12]})"]
+    return "\n".join(lines)
+
+
+def transcript_note(decision: Decision, conversation: Conversation) -> str:
+    """The handoff note plus the full web-chat transcript, for a newly created ticket."""
+    lines = [handoff_note(decision), "", "Transcript:"]
+    for message in conversation.messages:
+        when = f"{message.created_at:%Y-%m-%d %H:%M} " if message.created_at else ""
+        lines.append(f"{when}{message.role.value}: {message.text}")
+    return "\n".join(lines)

@@ -1,0 +1,131 @@
+"""Parse the two kinds of Zendesk webhook bodies into one small notification.
+
+Both kinds are treated as *notifications*: they say which ticket changed, and the worker re-reads the
+ticket through the API (fresh, uncached) before deciding. That keeps the trigger template tiny and free
+of customer text (Zendesk substitutes placeholders as plain text, so a quote in a comment could break a
+JSON template), and means a forged-but-signed payload cannot smuggle in a transcript.
+
+- Trigger/automation webhooks carry the body of :data:`connectors.zendesk.template.TRIGGER_TEMPLATE`.
+- Event subscriptions carry Zendesk's fixed schema: ``{"type": "zen:event-type:ticket.created",
+  "id": ..., "subject": "zen:ticket:35436", "detail": {"id": "35436", "tags": [...], ...}}``.
+
+::
+
+    PayloadError(code)       unrecognised_payload | unsupported_event_type | invalid_payload
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+EVENT_PREFIX = "zen:event-type:"
+SUPPORTED_EVENTS = frozenset({"ticket.created", "ticket.comment_added", "ticket.tags_changed"})
+
+
+class PayloadError(Exception):
+    """The body is JSON but not a Zendesk payload we understand; ``code`` goes into the 4xx answer."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def _tags(value: Any) -> tuple[str, ...]:
+    if value is None or value == "":
+        return ()
+    if isinstance(value, str):
+        return tuple(t for t in value.replace(",", " ").split() if t)
+    if isinstance(value, list | tuple):
+        return tuple(str(t) for t in value)
+    raise ValueError("tags must be a list or a space-separated string")
+
+
+class TriggerTicket(BaseModel):
+    """The ``ticket`` object of our trigger template (extra placeholders an admin adds are ignored)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    id: Annotated[int, Field(gt=0)]
+    tags: tuple[str, ...] = ()
+    status: str | None = None
+    updated_at: str | None = None
+
+    _split_tags = field_validator("tags", mode="before")(_tags)
+
+
+class TriggerPayload(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    handoff_guard: Literal[1] = 1
+    event: str = "ticket.updated"
+    ticket: TriggerTicket
+
+
+class EventDetail(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    id: Annotated[int, Field(gt=0)]
+    tags: tuple[str, ...] = ()
+
+    _split_tags = field_validator("tags", mode="before")(_tags)
+
+
+class EventPayload(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    type: str
+    id: Annotated[str, Field(min_length=1, max_length=200)]
+    time: str | None = None
+    subject: str | None = None
+    detail: EventDetail
+
+
+class ZendeskNotification(BaseModel):
+    """What the inbox stores: which ticket, which event, and the key that makes a delivery unique."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    ticket_id: int
+    event: str
+    dedupe_key: str
+    tags: tuple[str, ...] = ()
+
+
+def parse_notification(body: Any, *, invocation_id: str | None) -> ZendeskNotification:
+    """Turn a decoded webhook body into a :class:`ZendeskNotification` or raise :class:`PayloadError`."""
+    if not isinstance(body, dict):
+        raise PayloadError("unrecognised_payload", "the body must be a JSON object")
+    try:
+        if "type" in body:
+            event_type = str(body["type"])
+            if not event_type.startswith(EVENT_PREFIX):
+                raise PayloadError("unsupported_event_type", f"unknown event type {event_type[:80]!r}")
+            short = event_type.removeprefix(EVENT_PREFIX)
+            if short not in SUPPORTED_EVENTS:
+                raise PayloadError(
+                    "unsupported_event_type",
+                    f"event type {short[:80]!r} is not handled; subscribe to {sorted(SUPPORTED_EVENTS)}",
+                )
+            event = EventPayload.model_validate(body)
+            return ZendeskNotification(
+                ticket_id=event.detail.id, event=short, dedupe_key=f"event:{event.id}", tags=event.detail.tags
+            )
+        if "ticket" in body:
+            trigger = TriggerPayload.model_validate(body)
+            if not invocation_id:
+                raise PayloadError("invalid_payload", "x-zendesk-webhook-invocation-id header is required")
+            return ZendeskNotification(
+                ticket_id=trigger.ticket.id,
+                event=f"trigger:{trigger.event}",
+                dedupe_key=f"invocation:{invocation_id}",
+                tags=trigger.ticket.tags,
+            )
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "(body)"
+        raise PayloadError("invalid_payload", f"{where}: {first['msg']}") from exc
+    raise PayloadError(
+        "unrecognised_payload", "expected a trigger payload with 'ticket' or an event with 'type'"
+    )

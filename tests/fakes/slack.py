@@ -1,0 +1,162 @@
+"""A fake Slack Web API on a real socket, close enough that ``slack_sdk``'s clients run unmodified.
+
+Speaks ``auth.test``, ``chat.postMessage``, ``chat.update`` and ``users.info`` as Slack does: every answer
+is HTTP 200 with ``{"ok": false, "error": ...}`` for API errors (``not_authed``, ``invalid_auth``,
+``channel_not_found``, ``user_not_found``), 429 with ``Retry-After`` when rate limited. Bodies may be JSON,
+form-encoded or a query string, as the SDK sends them.
+
+Fault injection: :meth:`FakeSlack.fail_next` (429 with ``Retry-After`` or 5xx for the next N calls of a
+method), :attr:`FakeSlack.down` (503 for everything). Every call is recorded in :attr:`FakeSlack.calls`;
+posted messages are kept in :attr:`FakeSlack.messages` keyed by ``(channel, ts)``.
+
+Point a client at it with ``AsyncWebClient(base_url=f"{server.url}/api/")``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+
+@dataclass
+class SlackCall:
+    method: str
+    args: dict[str, Any]
+    headers: dict[str, str]
+
+
+@dataclass
+class SlackFault:
+    status: int
+    remaining: int
+    method: str | None = None
+    retry_after: int | None = None
+
+
+@dataclass
+class FakeSlack:
+    token: str = "xoxb-test-token"
+    team_id: str = "T0001"
+    bot_user_id: str = "U0BOT"
+    channels: set[str] = field(default_factory=lambda: {"C0ALERTS", "C0REVIEW"})
+    users: dict[str, dict[str, Any]] = field(default_factory=dict)
+    calls: list[SlackCall] = field(default_factory=list)
+    messages: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    faults: list[SlackFault] = field(default_factory=list)
+    down: bool = False
+
+    def __post_init__(self) -> None:
+        self._ts = itertools.count(1)
+
+    def add_user(self, user_id: str, *, email: str, name: str = "Agent") -> None:
+        self.users[user_id] = {
+            "id": user_id,
+            "name": name,
+            "real_name": name,
+            "profile": {"email": email, "real_name": name, "display_name": name},
+        }
+
+    def fail_next(
+        self, status: int, times: int = 1, *, method: str | None = None, retry_after: int | None = None
+    ) -> None:
+        self.faults.append(SlackFault(status, times, method, retry_after))
+
+    def calls_to(self, method: str) -> list[SlackCall]:
+        return [c for c in self.calls if c.method == method]
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            while True:
+                message = await receive()
+                if message["type"] == "lifespan.startup":
+                    await send({"type": "lifespan.startup.complete"})
+                elif message["type"] == "lifespan.shutdown":
+                    await send({"type": "lifespan.shutdown.complete"})
+                    return
+        request = Request(scope, receive)
+        response = await self._handle(request)
+        await response(scope, receive, send)
+
+    async def _handle(self, request: Request) -> Response:
+        path = request.url.path
+        if not path.startswith("/api/"):
+            return Response("not found", status_code=404)
+        method = path.removeprefix("/api/")
+        raw = await request.body()
+        args: dict[str, Any] = dict(request.query_params)
+        ctype = request.headers.get("content-type", "")
+        if raw and "json" in ctype:
+            args.update(json.loads(raw))
+        elif raw:
+            args.update(parse_qsl(raw.decode()))
+        for key in ("blocks", "attachments"):
+            if isinstance(args.get(key), str):
+                args[key] = json.loads(args[key])
+        self.calls.append(SlackCall(method, args, {k.lower(): v for k, v in request.headers.items()}))
+        if self.down:
+            return Response("upstream connect error", status_code=503)
+        for fault in self.faults:
+            if fault.remaining > 0 and (fault.method is None or fault.method == method):
+                fault.remaining -= 1
+                headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
+                if fault.status == 429:
+                    return JSONResponse({"ok": False, "error": "ratelimited"}, 429, headers=headers)
+                return Response("server error", status_code=fault.status, headers=headers)
+        auth = request.headers.get("authorization", "")
+        token = auth.removeprefix("Bearer ") if auth.startswith("Bearer ") else args.get("token")
+        if not token:
+            return JSONResponse({"ok": False, "error": "not_authed"})
+        if token != self.token:
+            return JSONResponse({"ok": False, "error": "invalid_auth"})
+        handler = getattr(self, "_" + method.replace(".", "_"), None)
+        if handler is None:
+            return JSONResponse({"ok": False, "error": "unknown_method"})
+        result: dict[str, Any] = handler(args)
+        return JSONResponse(result)
+
+    def _auth_test(self, args: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "ok": True,
+            "url": "https://acme.slack.com/",
+            "team": "Acme",
+            "user": "handoff",
+            "team_id": self.team_id,
+            "user_id": self.bot_user_id,
+            "bot_id": "B0BOT",
+        }
+
+    def _chat_postMessage(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel = args.get("channel")
+        if channel not in self.channels:
+            return {"ok": False, "error": "channel_not_found"}
+        ts = f"1700000000.{next(self._ts):06d}"
+        message = {
+            "type": "message",
+            "text": args.get("text", ""),
+            "blocks": args.get("blocks", []),
+            "ts": ts,
+            "user": self.bot_user_id,
+            "bot_id": "B0BOT",
+        }
+        self.messages[(channel, ts)] = message
+        return {"ok": True, "channel": channel, "ts": ts, "message": message}
+
+    def _chat_update(self, args: dict[str, Any]) -> dict[str, Any]:
+        key = (args.get("channel"), args.get("ts"))
+        if key not in self.messages:
+            return {"ok": False, "error": "message_not_found"}
+        message = self.messages[key]  # type: ignore[index]
+        message.update({"text": args.get("text", message["text"]), "blocks": args.get("blocks", [])})
+        return {"ok": True, "channel": key[0], "ts": key[1], "text": message["text"], "message": message}
+
+    def _users_info(self, args: dict[str, Any]) -> dict[str, Any]:
+        user = self.users.get(args.get("user", ""))
+        if user is None:
+            return {"ok": False, "error": "user_not_found"}
+        return {"ok": True, "user": user}
