@@ -1,4 +1,4 @@
-"""The weekly summary is posted to a real (fake) Slack Web API over HTTP, and the cron schedule is honoured."""
+"""The weekly summary is posted to a fake Slack Web API over real HTTP; the cron schedule is honoured."""
 
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from audit.builders import conversation, decision
 from fakes.server import ServerThread, serve
 from fakes.slack import FakeSlack
 from slack_sdk.web.async_client import AsyncWebClient
 
-from audit.builders import conversation, decision
 from connectors.audit import AuditLog
 from connectors.report.schedule import ReviewPostPermanent, ReviewPostTransient, next_run, post_weekly_review
 from connectors.settings import Settings
@@ -80,8 +80,10 @@ async def test_rate_limit_is_retried_after_retry_after(
 
 
 @pytest.mark.anyio
-async def test_slack_down_is_transient_and_bounded(slack: tuple[FakeSlack, ServerThread], store: Path) -> None:
-    """When Slack answers 503 every time, the post is tried a bounded number of times then fails as transient."""
+async def test_slack_down_is_transient_and_bounded(
+    slack: tuple[FakeSlack, ServerThread], store: Path
+) -> None:
+    """When Slack answers 503 every time, it is retried a bounded number of times, then fails as transient."""
     fake, server = slack
     fake.fail_next(503, times=10, method="chat.postMessage", retry_after=0)
     with pytest.raises(ReviewPostTransient):
