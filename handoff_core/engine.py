@@ -1,0 +1,293 @@
+"""The decision engine: one conversation and one policy in, one self-explaining :class:`Decision` out.
+
+The engine is built once per policy (phrase indexes, lexicons) and is then a pure function of the
+conversation: no I/O, no clock unless the conversation carries no timestamps. Reading order of
+:meth:`DecisionEngine.decide` is the policy's order of precedence:
+
+1. a conversation already with a person stays with a person (the assistant stays silent);
+2. every trigger reports its reasons, with evidence;
+3. the strongest action wins (handoff > offer_handoff > continue); a handoff is offered at most once;
+4. route, priority, alert, fields still to collect, customer-facing text and summary follow from the
+   reasons.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from handoff_core.decision import (
+    Action,
+    Decision,
+    KnowledgeMatch,
+    PolicyRef,
+    Priority,
+    Reason,
+    Route,
+    Signals,
+    TriggerName,
+)
+from handoff_core.facts import Facts, extract_facts
+from handoff_core.knowledge import KnowledgeBase
+from handoff_core.models import Conversation, Role
+from handoff_core.policy.schema import CollectField, Matchable, Policy
+from handoff_core.sentiment import SentimentScorer
+from handoff_core.summary import SummaryInput, build_summary
+from handoff_core.text.languages import detect_language
+from handoff_core.text.normalize import tokenize
+from handoff_core.text.phrases import Analyzer, vocabulary_of
+from handoff_core.text.rules import RuleSet
+from handoff_core.topics import TopicDetector
+from handoff_core.triggers.base import Trigger, TriggerContext
+from handoff_core.triggers.bot_loop import BotLoop
+from handoff_core.triggers.human_request import HumanRequest
+from handoff_core.triggers.low_confidence import LowConfidence
+from handoff_core.triggers.refund_exception import RefundException
+from handoff_core.triggers.restricted_topic import RestrictedTopic
+from handoff_core.triggers.sentiment import Sentiment
+from handoff_core.triggers.vip import Vip
+
+HANDOFF_TAG = "ai_handoff"
+
+
+def _policy_phrases(policy: Policy) -> list[Sequence[str]]:
+    t = policy.triggers
+    lists: list[Sequence[str]] = []
+
+    def matchable(m: Matchable) -> None:
+        lists.append(m.phrases)
+        lists.append(m.exclude)
+        for combo in m.combos:
+            lists.extend(combo.all_of)
+
+    matchable(t.human_request)
+    matchable(t.refund_exception)
+    for topic in t.restricted_topic.topics.values():
+        matchable(topic)
+    lists += [t.restricted_topic.policy_question_cues, t.restricted_topic.personal_cues]
+    lists += [g.phrases for g in t.sentiment.cues] + [t.sentiment.calm_cues, t.bot_loop.fallback_phrases]
+    lists += [policy.offer.accept_phrases, policy.urgency.phrases]
+    return lists
+
+
+class DecisionEngine:
+    """Decides for one policy (and optionally approved knowledge). Build once, call :meth:`decide` often."""
+
+    def __init__(self, policy: Policy, knowledge: KnowledgeBase | None = None) -> None:
+        self.policy = policy
+        self.knowledge = knowledge
+        vocabulary = vocabulary_of(_policy_phrases(policy))
+        self._analyzer = Analyzer(vocabulary)
+        self._topics = TopicDetector(policy.triggers.restricted_topic, vocabulary)
+        self._sentiment = SentimentScorer(policy.triggers.sentiment, vocabulary)
+        self._urgency = RuleSet(vocabulary, {"urgent": Matchable(phrases=policy.urgency.phrases)})
+        self._triggers: tuple[Trigger, ...] = (
+            HumanRequest(policy, vocabulary),
+            RestrictedTopic(policy),
+            RefundException(policy, vocabulary),
+            Vip(policy),
+            Sentiment(policy),
+            LowConfidence(policy),
+            BotLoop(policy, self._analyzer),
+        )
+        self._ref = PolicyRef(version=policy.version, hash=policy.hash)
+
+    def decide(self, conversation: Conversation, now: datetime | None = None) -> Decision:
+        if conversation.state.handed_off or any(m.role is Role.AGENT for m in conversation.messages):
+            return self._already_handed_off(conversation)
+        ctx = self._prepare(conversation, now)
+        reasons: list[Reason] = [r for trigger in self._triggers for r in trigger(ctx)]
+        reasons.sort(key=lambda r: (-r.action.rank, -r.severity, -r.score))
+        action = max((r.action for r in reasons), key=lambda a: a.rank, default=Action.CONTINUE)
+        if action is Action.OFFER_HANDOFF and conversation.state.handoff_offered:
+            action = Action.CONTINUE  # offered once already; the customer did not take it
+        return self._build(conversation, ctx, reasons, action)
+
+    # -- preparation -----------------------------------------------------------------------------------
+
+    def _prepare(self, conversation: Conversation, now: datetime | None) -> TriggerContext:
+        customer = [(i, m) for i, m in enumerate(conversation.messages) if m.role is Role.CUSTOMER]
+        language = conversation.language or detect_language(
+            [t.norm for _, m in customer for t in tokenize(m.text)], default=self.policy.defaults.language
+        )
+        analyzed = {i: self._analyzer.analyze(m.text, language) for i, m in customer}
+        topic_hits = tuple(h for i, text in analyzed.items() for h in self._topics.detect(i, text))
+        sentiments = tuple(self._sentiment.score(i, text) for i, text in analyzed.items())
+        if now is None:
+            stamps = [m.created_at for m in conversation.messages if m.created_at is not None]
+            now = max(stamps) if stamps else datetime.now(UTC)
+        score = status = None
+        evidence: tuple[str, ...] = ()
+        matches: tuple[KnowledgeMatch, ...] = ()
+        if self.knowledge is not None and self.policy.triggers.low_confidence.knowledge.enabled and customer:
+            coverage = self.knowledge.coverage(customer[-1][1].text, self.policy.triggers.low_confidence.knowledge)
+            score, status = coverage.score, coverage.status
+            evidence = tuple(f"{m.id} ({m.score:.2f})" for m in coverage.matches)
+            matches = coverage.matches if status == "covered" else ()
+        return TriggerContext(
+            conversation=conversation,
+            policy=self.policy,
+            now=now,
+            language=language,
+            analyzed=analyzed,
+            sentiments=sentiments,
+            topic_hits=topic_hits,
+            knowledge_score=score,
+            knowledge_status=status,
+            knowledge_evidence=evidence,
+            knowledge_matches=matches,
+        )
+
+    # -- the decision ----------------------------------------------------------------------------------
+
+    def _build(
+        self, conversation: Conversation, ctx: TriggerContext, reasons: list[Reason], action: Action
+    ) -> Decision:
+        policy = self.policy
+        sentiments = ctx.sentiments
+        signals = Signals(
+            sentiment=min((s.score for s in sentiments), default=0.0),
+            last_sentiment=sentiments[-1].score if sentiments else 0.0,
+            sentiment_trend=round(sentiments[-1].score - sentiments[-policy.triggers.sentiment.trend_window].score, 4)
+            if len(sentiments) >= 2 and len(sentiments) >= policy.triggers.sentiment.trend_window
+            else (round(sentiments[-1].score - sentiments[0].score, 4) if len(sentiments) >= 2 else 0.0),
+            angry=any(r.trigger is TriggerName.SENTIMENT and r.topic == "angry" for r in reasons),
+            knowledge_coverage=None if ctx.knowledge_score is None else round(ctx.knowledge_score, 4),
+            knowledge_status=ctx.knowledge_status,
+            confidence=next(
+                (m.confidence for m in reversed(conversation.messages) if m.confidence is not None), None
+            ),
+        )
+        last = ctx.last_customer_index
+        urgent = last is not None and bool(self._urgency.match(ctx.analyzed[last]))
+        acting = [r for r in reasons if r.action.rank >= Action.OFFER_HANDOFF.rank]
+        priority = policy.defaults.route.priority or Priority.NORMAL
+        for r in acting:
+            if r.priority.rank > priority.rank:
+                priority = r.priority
+        if urgent and action is not Action.CONTINUE and priority.rank < policy.urgency.priority.rank:
+            priority = policy.urgency.priority
+        group = next((r.group for r in acting if r.group), policy.defaults.route.group)
+        tags: list[str] = []
+        if action is not Action.CONTINUE:
+            tags = [HANDOFF_TAG, *(f"handoff_{r.trigger.value}" for r in acting), *policy.defaults.route.tags]
+            tags += [t for r in acting for t in r.tags]
+        facts = extract_facts([ctx.conversation.messages[i].text for i in ctx.customer_indexes])
+        collected, missing = self._fields(conversation, acting, facts)
+        language = ctx.language
+        knowledge = ctx.knowledge_matches if action is Action.CONTINUE else ()
+        summary = None
+        if action is not Action.CONTINUE and policy.summary.enabled:
+            want = next(
+                (e.message_index for r in acting for e in r.evidence if e.message_index is not None
+                 and conversation.messages[e.message_index].role is Role.CUSTOMER),
+                None,
+            )
+            summary = build_summary(
+                SummaryInput(
+                    conversation=conversation,
+                    action=action,
+                    reasons=acting,
+                    sentiments=sentiments,
+                    facts=facts,
+                    collected=collected,
+                    missing=missing,
+                    language=language,
+                    want_index=want,
+                    vip=any(r.trigger is TriggerName.VIP for r in reasons),
+                ),
+                max_chars=policy.summary.max_chars,
+                redact_pii=policy.privacy.redact_summary,
+            )
+        return Decision(
+            id=conversation.id,
+            action=action,
+            reasons=tuple(reasons),
+            signals=signals,
+            priority=priority if action is not Action.CONTINUE else policy.defaults.route.priority or Priority.NORMAL,
+            route=Route(group=group if action is not Action.CONTINUE else None, tags=tuple(dict.fromkeys(tags))),
+            alert=action is Action.HANDOFF and any(r.alert for r in acting),
+            urgent=urgent,
+            language=language,
+            summary=summary,
+            missing_fields=tuple(missing) if action is not Action.CONTINUE else (),
+            collected=collected,
+            customer_message=self._customer_message(action, language, missing),
+            knowledge=knowledge,
+            policy=self._ref,
+            knowledge_version=self.knowledge.version if self.knowledge is not None else None,
+        )
+
+    def _fields(
+        self, conversation: Conversation, reasons: Sequence[Reason], facts: Facts
+    ) -> tuple[dict[str, str], list[str]]:
+        customer, ctx = conversation.customer, conversation.context
+        available: dict[str, str | None] = {
+            CollectField.EMAIL: customer.email or (facts.emails[0] if facts.emails else None),
+            CollectField.NAME: customer.name,
+            CollectField.PHONE: customer.phone or (facts.phones[0] if facts.phones else None),
+            CollectField.ORDER_ID: ctx.order_id or (facts.order_ids[0] if facts.order_ids else None),
+            CollectField.PRODUCT: ctx.product,
+            CollectField.AMOUNT: str(ctx.refund_amount or ctx.order_total or "") or (facts.amounts[0] if facts.amounts else None),
+            CollectField.PURCHASE_DATE: ctx.purchase_date.date().isoformat() if ctx.purchase_date else (facts.dates[0] if facts.dates else None),
+        }
+        wanted: list[str] = []
+        for reason in reasons:
+            for field in self._collect_for(reason):
+                if field not in wanted:
+                    wanted.append(field)
+        collected = {f: v for f in wanted if (v := available.get(CollectField(f)))}
+        missing = [f for f in wanted if f not in collected]
+        return collected, missing
+
+    def _collect_for(self, reason: Reason) -> tuple[str, ...]:
+        t = self.policy.triggers
+        if reason.trigger is TriggerName.RESTRICTED_TOPIC and reason.topic in t.restricted_topic.topics:
+            return tuple(t.restricted_topic.topics[reason.topic].collect)
+        config = getattr(t, reason.trigger.value, None)
+        collect = getattr(config, "collect", ())
+        return tuple(collect)
+
+    def _customer_message(self, action: Action, language: str, missing: Sequence[str]) -> str | None:
+        messages = self.policy.messages
+        default = self.policy.defaults.language
+
+        def text(texts: dict[str, str]) -> str | None:
+            return texts.get(language) or texts.get(default)
+
+        if action is Action.OFFER_HANDOFF:
+            return text(messages.offer_handoff)
+        if action is Action.HANDOFF:
+            if missing and messages.collect_first:
+                names = [
+                    (messages.field_names.get(CollectField(f), {}).get(language)
+                     or messages.field_names.get(CollectField(f), {}).get(default) or f.replace("_", " "))
+                    for f in missing
+                ]
+                template = text(messages.collect_first)
+                if template:
+                    return template.replace("{fields}", ", ".join(names))
+            return text(messages.handoff)
+        return None
+
+    def _already_handed_off(self, conversation: Conversation) -> Decision:
+        earlier = conversation.state.handed_off_reason
+        detail = "the conversation is already with a person; the assistant stays silent"
+        if earlier:
+            detail += f" (handed off for: {earlier})"
+        reason = Reason(
+            trigger=TriggerName.ALREADY_HANDED_OFF,
+            action=Action.HANDOFF,
+            detail=detail,
+            score=1.0,
+            severity=1000,
+        )
+        language = conversation.language or self.policy.defaults.language
+        return Decision(
+            id=conversation.id,
+            action=Action.HANDOFF,
+            reasons=(reason,),
+            language=language,
+            policy=self._ref,
+            knowledge_version=self.knowledge.version if self.knowledge is not None else None,
+        )

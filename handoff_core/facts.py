@@ -1,0 +1,69 @@
+"""Key facts pulled out of a transcript for the agent: order numbers, amounts, dates, contact details.
+
+Deliberately conservative patterns: a wrong "fact" in a handoff note costs an agent more time than a
+missing one, and the transcript is one click away.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+_ORDER = re.compile(
+    r"(?:\border|\bpedido|\bcommande|\bbestellung|\bencomenda|\bordine|\bbestelling|\bticket|\bcase|\binvoice"
+    r"|\bfactura|\bfacture|\brechnung|\bfatura)s?"
+    r"\s*(?:no\.?|nr\.?|n[º°o]\.?|number|num\.?|numero|número|nummer|id|#)?\s*[:#]?\s*"
+    r"(?P<id>[A-Z0-9][A-Z0-9-]{3,24})\b",
+    re.IGNORECASE,
+)
+_HASH_ID = re.compile(r"(?<![\w&])#(?P<id>[A-Z0-9][A-Z0-9-]{3,24})\b", re.IGNORECASE)
+_AMOUNT = re.compile(
+    r"(?:(?P<sym>[$€£¥])\s?(?P<a1>\d{1,3}(?:[.,\s]\d{3})*(?:[.,]\d{1,2})?|\d+(?:[.,]\d{1,2})?)"
+    r"|(?P<a2>\d{1,3}(?:[.,\s]\d{3})*(?:[.,]\d{1,2})?|\d+(?:[.,]\d{1,2})?)\s?(?P<code>[$€£]|eur|euros?|usd|dollars?"
+    r"|gbp|pounds?|chf|brl|reais|mxn))(?![\w])",
+    re.IGNORECASE,
+)
+_DATE = re.compile(
+    r"\b(?:\d{4}-\d{2}-\d{2}|\d{1,2}[/.]\d{1,2}[/.]\d{2,4}"
+    r"|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.? \d{1,2}(?:st|nd|rd|th)?(?:,? \d{4})?"
+    r"|\d{1,2}(?:st|nd|rd|th)? (?:of )?(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*(?:,? \d{4})?)\b",
+    re.IGNORECASE,
+)
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_PHONE = re.compile(r"(?:\+|00)\d[\d\s().-]{7,16}\d")
+
+
+@dataclass
+class Facts:
+    order_ids: list[str] = field(default_factory=list)
+    amounts: list[str] = field(default_factory=list)
+    dates: list[str] = field(default_factory=list)
+    emails: list[str] = field(default_factory=list)
+    phones: list[str] = field(default_factory=list)
+
+
+def _add(values: list[str], value: str, limit: int = 5) -> None:
+    value = value.strip()
+    if value and value not in values and len(values) < limit:
+        values.append(value)
+
+
+def extract_facts(texts: list[str]) -> Facts:
+    facts = Facts()
+    for text in texts:
+        for m in _ORDER.finditer(text):
+            candidate = m.group("id")
+            if any(ch.isdigit() for ch in candidate):
+                _add(facts.order_ids, candidate)
+        for m in _HASH_ID.finditer(text):
+            if any(ch.isdigit() for ch in m.group("id")):
+                _add(facts.order_ids, m.group("id"))
+        for m in _AMOUNT.finditer(text):
+            _add(facts.amounts, m.group(0))
+        for m in _DATE.finditer(text):
+            _add(facts.dates, m.group(0))
+        for m in _EMAIL.finditer(text):
+            _add(facts.emails, m.group(0))
+        for m in _PHONE.finditer(text):
+            _add(facts.phones, m.group(0))
+    return facts

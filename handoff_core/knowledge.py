@@ -1,0 +1,216 @@
+"""Approved knowledge and how well it covers a customer's question.
+
+When a support team configures approved knowledge (FAQ entries, policy notes), the assistant should only
+answer what that knowledge covers. Each entry is indexed as several small documents (its title, each
+example question it answers, and the whole entry); a question is scored against them by TF-IDF cosine
+similarity over stemmed content words and word pairs, typo-corrected against the knowledge's own
+vocabulary. The best entry's score is the *coverage*. Below ``min_score`` there is no approved source;
+when two different entries score within ``ambiguity_margin`` of each other the question is ambiguous.
+
+Files: JSON Lines (``{"id", "title", "body", "questions": [...]}`` per line) or a folder of Markdown
+files, one entry each, with optional front matter (``id``, ``title``, ``questions``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import yaml
+
+from handoff_core.decision import KnowledgeMatch
+from handoff_core.errors import KnowledgeError
+from handoff_core.policy.schema import KnowledgeCoverageConfig
+from handoff_core.text.content import content_words
+from handoff_core.text.phrases import Vocabulary
+from handoff_core.text.stem import stem
+
+CoverageStatus = Literal["covered", "no_source", "ambiguous", "not_checked"]
+
+
+@dataclass(frozen=True, slots=True)
+class KnowledgeEntry:
+    id: str
+    title: str
+    body: str
+    questions: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Coverage:
+    score: float
+    status: CoverageStatus
+    matches: tuple[KnowledgeMatch, ...]
+
+
+class KnowledgeBase:
+    def __init__(self, entries: Sequence[KnowledgeEntry], source: str = "<knowledge>") -> None:
+        ids = [e.id for e in entries]
+        duplicates = sorted({i for i in ids if ids.count(i) > 1})
+        if duplicates:
+            raise KnowledgeError(source, f"duplicate entry ids: {', '.join(duplicates)}")
+        self.entries = tuple(entries)
+        self.source = source
+        self._by_id = {e.id: e for e in entries}
+        words: set[str] = set()
+        raw_docs: list[tuple[str, list[str], str]] = []
+        for entry in entries:
+            texts = [entry.title, *entry.questions, f"{entry.title}\n{entry.body}\n" + "\n".join(entry.questions)]
+            for text in texts:
+                content, lang = content_words(text)
+                words.update(content)
+                raw_docs.append((entry.id, content, lang))
+        self._vocabulary = Vocabulary(words)
+        term_docs = [(entry_id, self._terms(content, lang)) for entry_id, content, lang in raw_docs]
+        df: dict[str, int] = {}
+        for _, terms in term_docs:
+            for term in set(terms):
+                df[term] = df.get(term, 0) + 1
+        n = max(1, len(term_docs))
+        self._idf = {term: math.log((n + 1) / (count + 1)) + 1.0 for term, count in df.items()}
+        self._docs: list[tuple[str, dict[str, float]]] = []
+        self._postings: dict[str, list[tuple[int, float]]] = {}
+        for entry_id, terms in term_docs:
+            vector = self._vector(terms)
+            doc_index = len(self._docs)
+            self._docs.append((entry_id, vector))
+            for term, weight in vector.items():
+                self._postings.setdefault(term, []).append((doc_index, weight))
+        digest = hashlib.sha256()
+        for e in entries:
+            digest.update(json.dumps([e.id, e.title, e.body, list(e.questions)], ensure_ascii=False).encode())
+        self.version = "sha256:" + digest.hexdigest()[:16]
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def _terms(self, words: Iterable[str], lang: str) -> list[str]:
+        stems = []
+        for word in words:
+            corrected = self._vocabulary.correct(word)
+            stems.append(stem(corrected or word, lang if lang != "en" else "en"))
+        bigrams = [f"{a} {b}" for a, b in zip(stems, stems[1:], strict=False)]
+        return stems + bigrams
+
+    def _vector(self, terms: Sequence[str]) -> dict[str, float]:
+        counts: dict[str, int] = {}
+        for term in terms:
+            counts[term] = counts.get(term, 0) + 1
+        vector = {
+            t: (1.0 + math.log(c)) * self._idf.get(t, 0.0) * (0.5 if " " in t else 1.0) for t, c in counts.items()
+        }
+        norm = math.sqrt(sum(v * v for v in vector.values())) or 1.0
+        return {t: v / norm for t, v in vector.items() if v}
+
+    def search(self, text: str, limit: int = 3) -> list[KnowledgeMatch]:
+        """The best entries for ``text``, each scored by its best-matching document (cosine, 0 to 1)."""
+        content, lang = content_words(text)
+        query = self._vector(self._terms(content, lang))
+        scores: dict[int, float] = {}
+        for term, weight in query.items():
+            for doc_index, doc_weight in self._postings.get(term, ()):
+                scores[doc_index] = scores.get(doc_index, 0.0) + weight * doc_weight
+        best: dict[str, float] = {}
+        for doc_index, score in scores.items():
+            entry_id = self._docs[doc_index][0]
+            if score > best.get(entry_id, 0.0):
+                best[entry_id] = score
+        ranked = sorted(best.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
+        return [KnowledgeMatch(id=i, title=self._by_id[i].title, score=round(min(1.0, s), 4)) for i, s in ranked]
+
+    def coverage(self, text: str, config: KnowledgeCoverageConfig) -> Coverage:
+        content, _ = content_words(text)
+        if len(content) < config.min_words:
+            return Coverage(1.0, "not_checked", ())
+        matches = self.search(text, limit=3)
+        if not matches or matches[0].score < config.min_score:
+            return Coverage(matches[0].score if matches else 0.0, "no_source", tuple(matches))
+        if len(matches) > 1 and matches[0].score - matches[1].score < config.ambiguity_margin:
+            return Coverage(matches[0].score, "ambiguous", tuple(matches[:2]))
+        covering = tuple(m for m in matches if m.score >= config.min_score)
+        return Coverage(matches[0].score, "covered", covering)
+
+
+def parse_knowledge_jsonl(text: str, source: str = "<knowledge.jsonl>") -> list[KnowledgeEntry]:
+    entries = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            data = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise KnowledgeError(source, f"invalid JSON: {exc.msg}", number) from exc
+        if not isinstance(data, dict):
+            raise KnowledgeError(source, "each line must be a JSON object", number)
+        entries.append(_entry(data, source, number))
+    return entries
+
+
+def parse_markdown_entry(text: str, name: str) -> KnowledgeEntry:
+    """One Markdown file: optional ``---`` front matter (id, title, questions), then the body."""
+    meta: dict[str, object] = {}
+    body = text
+    if text.startswith("---"):
+        parts = text.split("\n---", 1)
+        if len(parts) == 2:
+            try:
+                loaded = yaml.safe_load(parts[0][3:])
+            except yaml.YAMLError as exc:
+                raise KnowledgeError(name, f"invalid front matter: {exc}") from exc
+            if isinstance(loaded, dict):
+                meta = loaded
+            body = parts[1].lstrip("-").lstrip("\n")
+    title = meta.get("title")
+    if not title:
+        for line in body.splitlines():
+            if line.startswith("#"):
+                title = line.lstrip("#").strip()
+                break
+    data = {
+        "id": meta.get("id") or Path(name).stem,
+        "title": title or Path(name).stem.replace("-", " "),
+        "body": body.strip(),
+        "questions": meta.get("questions") or [],
+    }
+    return _entry(data, name, None)
+
+
+def _entry(data: dict[str, object], source: str, line: int | None) -> KnowledgeEntry:
+    for key in ("id", "title"):
+        if not isinstance(data.get(key), str) or not str(data[key]).strip():
+            raise KnowledgeError(source, f"entry needs a non-empty string {key!r}", line)
+    body = data.get("body", "")
+    questions = data.get("questions", [])
+    if not isinstance(body, str):
+        raise KnowledgeError(source, "'body' must be a string", line)
+    if not isinstance(questions, list) or not all(isinstance(q, str) for q in questions):
+        raise KnowledgeError(source, "'questions' must be a list of strings", line)
+    unknown = set(data) - {"id", "title", "body", "questions", "url", "tags"}
+    if unknown:
+        raise KnowledgeError(source, f"unknown field(s): {', '.join(sorted(unknown))}", line)
+    return KnowledgeEntry(str(data["id"]), str(data["title"]), body, tuple(questions))
+
+
+def load_knowledge(path: str | Path) -> KnowledgeBase:
+    """Load approved knowledge from a JSON Lines file or a folder of Markdown files."""
+    path = Path(path)
+    try:
+        if path.is_dir():
+            files = sorted(p for p in path.rglob("*") if p.suffix.lower() in {".md", ".markdown"})
+            if not files:
+                raise KnowledgeError(str(path), "no Markdown files (*.md) in this folder")
+            entries = [parse_markdown_entry(p.read_text(encoding="utf-8"), str(p)) for p in files]
+        else:
+            entries = parse_knowledge_jsonl(path.read_text(encoding="utf-8"), str(path))
+    except OSError as exc:
+        raise KnowledgeError(str(path), f"cannot read: {exc.strerror or exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise KnowledgeError(str(path), "not valid UTF-8") from exc
+    if not entries:
+        raise KnowledgeError(str(path), "no knowledge entries found")
+    return KnowledgeBase(entries, source=str(path))

@@ -1,0 +1,258 @@
+"""The policy, as a support lead writes it in YAML, validated strictly.
+
+Every model forbids unknown keys: a typo such as ``treshold`` is an error that names the field and the
+line (see :mod:`handoff_core.policy.loader`), never a silently ignored setting. Every trigger can be
+switched off with ``enabled: false`` and carries its own route (Zendesk group, priority, tags), the
+action it asks for, whether it raises a Slack alert, and the fields to collect before handing over.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from functools import cached_property
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from handoff_core.decision import Action, Priority
+from handoff_core.policy.hashing import policy_hash
+
+Phrases = tuple[Annotated[str, Field(min_length=1, max_length=200)], ...]
+Texts = dict[Annotated[str, Field(min_length=2, max_length=8)], str]
+Weight = Annotated[float, Field(gt=0.0, le=1.0)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class CollectField(StrEnum):
+    """Facts the assistant can collect before handing over."""
+
+    EMAIL = "email"
+    NAME = "name"
+    PHONE = "phone"
+    ORDER_ID = "order_id"
+    PRODUCT = "product"
+    AMOUNT = "amount"
+    PURCHASE_DATE = "purchase_date"
+
+
+class RouteConfig(_Strict):
+    group: str | None = None
+    priority: Priority | None = None
+    tags: tuple[Annotated[str, Field(pattern=r"^[a-z0-9_:\-]+$", max_length=80)], ...] = ()
+
+
+class TriggerConfig(_Strict):
+    enabled: bool = True
+    action: Literal[Action.HANDOFF, Action.OFFER_HANDOFF] = Action.HANDOFF
+    route: RouteConfig = Field(default_factory=RouteConfig)
+    alert: bool = False
+    collect: tuple[CollectField, ...] = ()
+    #: Orders reasons: the most severe reason picks the route.
+    severity: Annotated[int, Field(ge=0, le=1000)] = 50
+
+
+class Combo(_Strict):
+    """Fires when every group has a phrase in the same sentence ("lost" + "card", in any order)."""
+
+    all_of: Annotated[tuple[Phrases, ...], Field(min_length=2, max_length=4)]
+
+
+class Matchable(_Strict):
+    phrases: Phrases = ()
+    combos: tuple[Combo, ...] = ()
+    #: Phrases that cancel a match in the same sentence ("no refund needed").
+    exclude: Phrases = ()
+
+
+class HumanRequestConfig(TriggerConfig, Matchable):
+    severity: Annotated[int, Field(ge=0, le=1000)] = 80
+    #: Words that, just before a match, negate it ("I don't need a human").
+    negations: Phrases = ()
+
+
+class TopicConfig(TriggerConfig, Matchable):
+    label: str | None = None
+    #: What to do when the customer only asks *about* the policy ("what is your refund policy?").
+    policy_questions: Literal["continue", "handoff"] = "continue"
+
+
+class RestrictedTopicConfig(_Strict):
+    enabled: bool = True
+    topics: dict[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")], TopicConfig] = Field(default_factory=dict)
+    #: Words that frame a sentence as a question about rules ("policy", "in general", "do you offer").
+    policy_question_cues: Phrases = ()
+    #: Words that make it about the customer's own case ("my order", "I want", "me").
+    personal_cues: Phrases = ()
+
+
+class RefundExceptionConfig(TriggerConfig, Matchable):
+    severity: Annotated[int, Field(ge=0, le=1000)] = 60
+    #: The restricted topic that counts as a refund request.
+    refund_topic: str = "refund"
+    max_amount: Annotated[Decimal | None, Field(ge=0)] = None
+    window_days: Annotated[int | None, Field(ge=0)] = None
+    #: Earlier refunds (from the help desk's context) at or above which a new request is an exception.
+    max_previous_refunds: Annotated[int | None, Field(ge=1)] = None
+    #: Customer messages asking for a refund in one conversation at or above which it is an exception.
+    repeat_requests: Annotated[int | None, Field(ge=2)] = None
+
+
+class VipConfig(TriggerConfig):
+    severity: Annotated[int, Field(ge=0, le=1000)] = 40
+    tags: tuple[str, ...] = ()
+    plans: tuple[str, ...] = ()
+    organizations: tuple[str, ...] = ()
+    min_lifetime_value: Annotated[Decimal | None, Field(ge=0)] = None
+
+
+class CueGroup(_Strict):
+    """Phrases that signal anger, each occurrence adding ``weight`` (combined as independent evidence)."""
+
+    weight: Weight
+    phrases: Phrases
+
+
+class SentimentConfig(TriggerConfig):
+    action: Literal[Action.HANDOFF, Action.OFFER_HANDOFF] = Action.OFFER_HANDOFF
+    severity: Annotated[int, Field(ge=0, le=1000)] = 70
+    #: A customer message scoring at or below this is negative: ``action`` (usually offer a person).
+    negative_below: Annotated[float, Field(ge=-1.0, le=0.0)] = -0.35
+    #: At or below this the customer is angry: ``angry_action`` and, if ``angry_alert``, a Slack alert.
+    angry_below: Annotated[float, Field(ge=-1.0, le=0.0)] = -0.6
+    angry_action: Literal[Action.HANDOFF, Action.OFFER_HANDOFF] = Action.HANDOFF
+    angry_alert: bool = True
+    angry_priority: Priority = Priority.HIGH
+    #: How many recent customer messages make the trend.
+    trend_window: Annotated[int, Field(ge=2, le=20)] = 3
+    #: A drop this large across the window, ending negative, counts as getting worse.
+    trend_drop: Annotated[float, Field(gt=0.0, le=2.0)] = 0.45
+    use_lexicon: bool = True
+    caps_weight: Annotated[float, Field(ge=0.0, le=1.0)] = 0.3
+    punctuation_weight: Annotated[float, Field(ge=0.0, le=1.0)] = 0.15
+    cues: tuple[CueGroup, ...] = ()
+    #: Phrases that soften (thanks, appreciate): they do not cancel anger cues.
+    calm_cues: Phrases = ()
+    negations: Phrases = ()
+
+    @model_validator(mode="after")
+    def _angry_is_worse(self) -> SentimentConfig:
+        if self.angry_below > self.negative_below:
+            raise ValueError("angry_below must be at or below negative_below")
+        return self
+
+
+class KnowledgeCoverageConfig(_Strict):
+    enabled: bool = True
+    #: Below this best-entry similarity the question has no approved source.
+    min_score: Annotated[float, Field(ge=0.0, le=1.0)] = 0.3
+    #: Two different entries within this margin of each other make the question ambiguous.
+    ambiguity_margin: Annotated[float, Field(ge=0.0, le=1.0)] = 0.03
+    #: Questions with fewer content words than this are not checked (greetings, "thanks").
+    min_words: Annotated[int, Field(ge=1)] = 3
+
+
+class LowConfidenceConfig(TriggerConfig):
+    action: Literal[Action.HANDOFF, Action.OFFER_HANDOFF] = Action.OFFER_HANDOFF
+    severity: Annotated[int, Field(ge=0, le=1000)] = 20
+    threshold: Annotated[float, Field(ge=0.0, le=1.0)] = 0.5
+    knowledge: KnowledgeCoverageConfig = Field(default_factory=KnowledgeCoverageConfig)
+
+
+class BotLoopConfig(TriggerConfig):
+    severity: Annotated[int, Field(ge=0, le=1000)] = 30
+    max_fallbacks: Annotated[int, Field(ge=1)] = 2
+    max_repeats: Annotated[int, Field(ge=2)] = 3
+    repeat_similarity: Annotated[float, Field(gt=0.0, le=1.0)] = 0.6
+    fallback_phrases: Phrases = ()
+
+
+class Triggers(_Strict):
+    human_request: HumanRequestConfig = Field(default_factory=HumanRequestConfig)
+    restricted_topic: RestrictedTopicConfig = Field(default_factory=RestrictedTopicConfig)
+    refund_exception: RefundExceptionConfig = Field(default_factory=RefundExceptionConfig)
+    vip: VipConfig = Field(default_factory=VipConfig)
+    sentiment: SentimentConfig = Field(default_factory=SentimentConfig)
+    low_confidence: LowConfidenceConfig = Field(default_factory=LowConfidenceConfig)
+    bot_loop: BotLoopConfig = Field(default_factory=BotLoopConfig)
+
+
+class OfferConfig(_Strict):
+    """A handoff is offered at most once; a yes to the offer becomes a handoff."""
+
+    accept_phrases: Phrases = ()
+
+
+class UrgencyConfig(_Strict):
+    phrases: Phrases = ()
+    #: Urgent conversations are raised to at least this priority.
+    priority: Priority = Priority.HIGH
+
+
+class SummaryConfig(_Strict):
+    enabled: bool = True
+    max_chars: Annotated[int, Field(ge=200, le=5000)] = 1200
+
+
+class PrivacyConfig(_Strict):
+    redact_summary: bool = True
+    redact_slack: bool = True
+    redact_audit: bool = True
+
+
+class WeeklyReviewConfig(_Strict):
+    enabled: bool = False
+    schedule: str | None = None
+    slack_channel: str | None = None
+
+
+class ReviewConfig(_Strict):
+    weekly: WeeklyReviewConfig = Field(default_factory=WeeklyReviewConfig)
+
+
+class MessagesConfig(_Strict):
+    """Customer-facing texts by language code; ``default_language`` is used when one is missing."""
+
+    handoff: Texts = Field(default_factory=dict)
+    offer_handoff: Texts = Field(default_factory=dict)
+    #: Asked before handing over when fields are missing; ``{fields}`` is replaced by their names.
+    collect_first: Texts = Field(default_factory=dict)
+    field_names: dict[CollectField, Texts] = Field(default_factory=dict)
+
+
+class Defaults(_Strict):
+    language: Annotated[str, Field(min_length=2, max_length=8)] = "en"
+    route: RouteConfig = Field(default_factory=lambda: RouteConfig(priority=Priority.NORMAL))
+
+
+class Policy(_Strict):
+    version: Annotated[str, Field(min_length=1, max_length=64)]
+    name: str | None = None
+    description: str | None = None
+    defaults: Defaults = Field(default_factory=Defaults)
+    triggers: Triggers = Field(default_factory=Triggers)
+    offer: OfferConfig = Field(default_factory=OfferConfig)
+    urgency: UrgencyConfig = Field(default_factory=UrgencyConfig)
+    summary: SummaryConfig = Field(default_factory=SummaryConfig)
+    privacy: PrivacyConfig = Field(default_factory=PrivacyConfig)
+    review: ReviewConfig = Field(default_factory=ReviewConfig)
+    messages: MessagesConfig = Field(default_factory=MessagesConfig)
+
+    @cached_property
+    def hash(self) -> str:
+        """A content hash of the validated policy, reported with every decision."""
+        return policy_hash(self)
+
+    @model_validator(mode="after")
+    def _refund_topic_exists(self) -> Policy:
+        refund = self.triggers.refund_exception
+        topics = self.triggers.restricted_topic.topics
+        if refund.enabled and refund.refund_topic not in topics:
+            raise ValueError(
+                f"triggers.refund_exception.refund_topic is {refund.refund_topic!r}, "
+                f"which is not one of triggers.restricted_topic.topics ({', '.join(topics) or 'none'})"
+            )
+        return self

@@ -1,0 +1,112 @@
+"""Scoring how negative a customer message is, in [-1, 1], tuned for support conversations.
+
+General sentiment lexicons miss how angry customers write to support: "this is the third time I ask",
+"still waiting", "I'll cancel", sarcasm ("great, another bot"), SHOUTING, "!!!". The score combines:
+
+- anger cues from the policy (several languages), each group with a weight, combined as independent
+  evidence (``1 - Π(1 - w)``) so two weak cues make a stronger signal than one;
+- capitals and repeated punctuation;
+- for English, VADER's lexicon score (a general lexicon that catches what the cue lists do not).
+
+When anger cues fire, positive words are read as sarcasm and do not offset them. Cues preceded by a
+negation ("not a problem") are ignored.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+from handoff_core.policy.schema import Matchable, SentimentConfig
+from handoff_core.text.phrases import AnalyzedText, PhraseMatcher, Vocabulary, phrase_words
+from handoff_core.text.rules import RuleSet
+
+_ACRONYMS = frozenset(
+    """ATM PIN IBAN SWIFT BIC USD EUR GBP CHF GDPR CCPA API URL FAQ SMS OTP ID VAT CVV CVC SEPA UK US EU
+    USA PDF CEO CTO VIP ASAP OK TV PC IOS SSN DOB PS NFC QR APP IT HR FYI""".split()
+)
+_EXCITED = re.compile(r"[!?]{2,}|!\s*!|\?\s*!")
+
+
+@dataclass(frozen=True, slots=True)
+class MessageSentiment:
+    message_index: int
+    score: float
+    #: Phrases and signals that made the score, for evidence.
+    cues: tuple[str, ...]
+
+
+class SentimentScorer:
+    def __init__(self, config: SentimentConfig, vocabulary: Vocabulary) -> None:
+        self.config = config
+        self._cues: PhraseMatcher[float] = PhraseMatcher(vocabulary)
+        for group in config.cues:
+            self._cues.add_all(group.phrases, group.weight)
+        self._calm = RuleSet(vocabulary, {"calm": Matchable(phrases=config.calm_cues)})
+        self._negations = frozenset(w for p in config.negations for w in phrase_words(p))
+        self._vader = SentimentIntensityAnalyzer() if config.use_lexicon else None
+
+    @property
+    def size(self) -> int:
+        return self._cues.size
+
+    def score(self, index: int, text: AnalyzedText) -> MessageSentiment:
+        weights: list[float] = []
+        cues: list[str] = []
+        seen: set[tuple[int, str]] = set()
+        for hit in self._cues.find(text):
+            if (hit.first, hit.phrase) in seen or self._negated(text, hit.first):
+                continue
+            seen.add((hit.first, hit.phrase))
+            weights.append(hit.payload)
+            cues.append(text.text[text.tokens[hit.first].start : text.tokens[hit.last].end])
+        caps = self._caps_weight(text)
+        if caps:
+            weights.append(caps)
+            cues.append("CAPITALS")
+        if self.config.punctuation_weight and _EXCITED.search(text.text):
+            weights.append(self.config.punctuation_weight)
+            cues.append("!!")
+        negativity = 1.0
+        for w in weights:
+            negativity *= 1.0 - w
+        negativity = 1.0 - negativity
+        positivity = 0.0
+        if self._vader is not None and text.language == "en":
+            compound = float(self._vader.polarity_scores(text.text)["compound"])
+            if compound < 0:
+                negativity = 1.0 - (1.0 - negativity) * (1.0 + 0.85 * compound)
+            else:
+                positivity = compound
+        if not cues and self._calm.match(text):
+            positivity = max(positivity, 0.3)
+        if negativity >= 0.15:
+            # Anger cues present: positive words are likely sarcasm ("great, just great").
+            score = -negativity + 0.15 * positivity
+        else:
+            score = positivity - negativity
+        return MessageSentiment(index, round(max(-1.0, min(1.0, score)), 4), tuple(dict.fromkeys(cues)))
+
+    def _negated(self, text: AnalyzedText, first: int) -> bool:
+        sentence = text.tokens[first].sentence
+        for i in range(max(0, first - 2), first):
+            token = text.tokens[i]
+            if token.sentence == sentence and token.norm in self._negations:
+                return True
+        return False
+
+    def _caps_weight(self, text: AnalyzedText) -> float:
+        weight = self.config.caps_weight
+        if not weight:
+            return 0.0
+        words = [t.text for t in text.tokens if t.text.isalpha() and len(t.text) >= 2]
+        if not words:
+            return 0.0
+        shouted = [w for w in words if w.isupper() and len(w) >= 3 and w not in _ACRONYMS]
+        if len(shouted) >= 3 and len(shouted) >= 0.5 * len(words):
+            return weight
+        if len(shouted) >= 2 or (len(shouted) == 1 and len(words) > 3):
+            return weight / 2
+        return 0.0

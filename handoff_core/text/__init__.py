@@ -1,0 +1,1 @@
+"""Text handling shared by every trigger: folding, tokens, stems, language, phrase matching."""

@@ -1,0 +1,83 @@
+"""Rules made of phrases and co-occurrence combos, matched together in one pass.
+
+A rule (a topic, the human-request cues, ...) fires in a sentence when one of its phrases occurs there,
+or when every group of one of its combos has a phrase there ("lost" + "card" in any order), unless one
+of its ``exclude`` phrases occurs in the same sentence. All rules of a set share one
+:class:`PhraseMatcher`, so adding rules does not add passes over the message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Mapping
+from dataclasses import dataclass
+from typing import Generic, Literal, TypeVar
+
+from handoff_core.policy.schema import Matchable
+from handoff_core.text.phrases import AnalyzedText, PhraseHit, PhraseMatcher, Vocabulary
+
+K = TypeVar("K", bound=Hashable)
+
+Kind = Literal["phrase", "combo", "exclude"]
+
+
+@dataclass(frozen=True, slots=True)
+class _Part(Generic[K]):
+    rule: K
+    kind: Kind
+    combo: int = -1
+    group: int = -1
+
+
+@dataclass(frozen=True, slots=True)
+class RuleHit(Generic[K]):
+    rule: K
+    sentence: int
+    hits: tuple[PhraseHit[object], ...]
+    via: Literal["phrase", "combo"]
+
+
+class RuleSet(Generic[K]):
+    def __init__(self, vocabulary: Vocabulary, rules: Mapping[K, Matchable]) -> None:
+        self._matcher: PhraseMatcher[_Part[K]] = PhraseMatcher(vocabulary)
+        self._combo_sizes: dict[tuple[K, int], int] = {}
+        for key, rule in rules.items():
+            self._matcher.add_all(rule.phrases, _Part(key, "phrase"))
+            self._matcher.add_all(rule.exclude, _Part(key, "exclude"))
+            for ci, combo in enumerate(rule.combos):
+                self._combo_sizes[(key, ci)] = len(combo.all_of)
+                for gi, group in enumerate(combo.all_of):
+                    self._matcher.add_all(group, _Part(key, "combo", ci, gi))
+
+    @property
+    def size(self) -> int:
+        return self._matcher.size
+
+    def match(self, text: AnalyzedText) -> list[RuleHit[K]]:
+        """Rule hits in ``text``, at most one per rule and sentence, in reading order."""
+        raw = self._matcher.find(text)
+        if not raw:
+            return []
+        excluded: set[tuple[K, int]] = set()
+        phrase_hits: dict[tuple[K, int], list[PhraseHit[object]]] = {}
+        combo_groups: dict[tuple[K, int, int], dict[int, PhraseHit[object]]] = {}
+        for hit in raw:
+            part = hit.payload
+            if part.kind == "exclude":
+                excluded.add((part.rule, hit.sentence))
+            elif part.kind == "phrase":
+                phrase_hits.setdefault((part.rule, hit.sentence), []).append(hit)  # type: ignore[arg-type]
+            else:
+                groups = combo_groups.setdefault((part.rule, part.combo, hit.sentence), {})
+                groups.setdefault(part.group, hit)  # type: ignore[arg-type]
+        found: dict[tuple[K, int], RuleHit[K]] = {}
+        for (rule, sentence), hits in phrase_hits.items():
+            found[(rule, sentence)] = RuleHit(rule, sentence, tuple(hits), "phrase")
+        for (rule, combo, sentence), groups in combo_groups.items():
+            if (rule, sentence) in found or len(groups) < self._combo_sizes[(rule, combo)]:
+                continue
+            ordered = tuple(sorted(groups.values(), key=lambda h: h.first))
+            found[(rule, sentence)] = RuleHit(rule, sentence, ordered, "combo")
+        return sorted(
+            (h for key, h in found.items() if key not in excluded),
+            key=lambda h: (h.sentence, h.hits[0].first),
+        )

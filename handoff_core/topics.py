@@ -1,0 +1,90 @@
+"""Restricted-topic detection, shared by the ``restricted_topic`` and ``refund_exception`` triggers.
+
+Mentioning a topic is not the same as asking for something: "what is your refund policy?" is a question
+the assistant can answer from approved knowledge, "I want my money back for order 1234" is a request a
+person must handle. A sentence is read as a question *about the rules* when it is framed as a general or
+conditional question ("do you offer…", "…in general", "can I … if …") and says nothing about the
+customer's own case ("my order", "I was charged", an order number or an amount).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from handoff_core.policy.schema import Matchable, RestrictedTopicConfig
+from handoff_core.text.phrases import AnalyzedText, PhraseHit, Vocabulary
+from handoff_core.text.rules import RuleSet
+
+_FRAMING = ("policy", "personal", "conditional")
+_CONDITIONAL = ("if", "si", "wenn", "falls", "se", "caso", "als", "in case", "en caso", "au cas")
+
+
+@dataclass(frozen=True, slots=True)
+class TopicHit:
+    topic: str
+    message_index: int
+    sentence: int
+    hits: tuple[PhraseHit[object], ...]
+    #: True when the sentence only asks about the rules, not about the customer's own case.
+    policy_question: bool
+
+
+class TopicDetector:
+    def __init__(self, config: RestrictedTopicConfig, vocabulary: Vocabulary) -> None:
+        self.config = config
+        self._topics = RuleSet(
+            vocabulary, {name: topic for name, topic in config.topics.items() if topic.enabled}
+        )
+        self._framing = RuleSet(
+            vocabulary,
+            {
+                "policy": Matchable(phrases=config.policy_question_cues),
+                "personal": Matchable(phrases=config.personal_cues),
+                "conditional": Matchable(phrases=_CONDITIONAL),
+            },
+        )
+
+    @property
+    def size(self) -> int:
+        return self._topics.size
+
+    def detect(self, index: int, text: AnalyzedText) -> list[TopicHit]:
+        if not self.config.enabled:
+            return []
+        rule_hits = self._topics.match(text)
+        if not rule_hits:
+            return []
+        framing: dict[int, set[str]] = {}
+        for hit in self._framing.match(text):
+            framing.setdefault(hit.sentence, set()).add(hit.rule)
+        out = []
+        for hit in rule_hits:
+            cues = framing.get(hit.sentence, set())
+            personal = "personal" in cues or _has_specifics(text, hit.sentence)
+            question = _is_question(text, hit.sentence)
+            policy_question = ("conditional" in cues and question and not _has_specifics(text, hit.sentence)) or (
+                not personal and ("policy" in cues or question)
+            )
+            out.append(TopicHit(hit.rule, index, hit.sentence, hit.hits, policy_question))
+        return out
+
+
+def _sentence_span(text: AnalyzedText, sentence: int) -> tuple[int, int]:
+    start, end = None, len(text.text)
+    for token in text.tokens:
+        if token.sentence == sentence and start is None:
+            start = token.start
+        elif token.sentence > sentence:
+            end = token.start
+            break
+    return (start or 0), end
+
+
+def _is_question(text: AnalyzedText, sentence: int) -> bool:
+    start, end = _sentence_span(text, sentence)
+    return "?" in text.text[start:end] or "¿" in text.text[start:end]
+
+
+def _has_specifics(text: AnalyzedText, sentence: int) -> bool:
+    """Digits in the sentence (an order number, an amount, a date) make it about a concrete case."""
+    return any(t.sentence == sentence and any(c.isdigit() for c in t.norm) for t in text.tokens)

@@ -1,0 +1,100 @@
+"""What every trigger shares: the prepared context it reads and the contract it implements.
+
+A trigger is a small pure callable: it reads a :class:`TriggerContext` and returns the reasons it
+found (each with evidence and a score) or nothing. New behaviour is a new small trigger, not a new
+branch in a big one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+from handoff_core.decision import Action, Evidence, KnowledgeMatch, Priority, Reason, TriggerName
+from handoff_core.models import Conversation, Message
+from handoff_core.policy.schema import Policy, TriggerConfig
+from handoff_core.sentiment import MessageSentiment
+from handoff_core.text.normalize import quote
+from handoff_core.text.phrases import AnalyzedText, PhraseHit
+from handoff_core.topics import TopicHit
+
+
+@dataclass(frozen=True, slots=True)
+class TriggerContext:
+    """Everything about one conversation that triggers read, computed once per decision."""
+
+    conversation: Conversation
+    policy: Policy
+    now: datetime
+    language: str
+    #: Analysed customer messages by their index in the conversation.
+    analyzed: dict[int, AnalyzedText]
+    #: Sentiment of each customer message, in conversation order.
+    sentiments: tuple[MessageSentiment, ...]
+    topic_hits: tuple[TopicHit, ...]
+    knowledge_score: float | None = None
+    knowledge_status: str | None = None
+    knowledge_evidence: tuple[str, ...] = field(default_factory=tuple)
+    #: Approved entries covering the last question (when coverage is "covered").
+    knowledge_matches: tuple[KnowledgeMatch, ...] = field(default_factory=tuple)
+
+    @property
+    def customer_indexes(self) -> list[int]:
+        return sorted(self.analyzed)
+
+    @property
+    def last_customer_index(self) -> int | None:
+        return max(self.analyzed) if self.analyzed else None
+
+    def message(self, index: int) -> Message:
+        return self.conversation.messages[index]
+
+
+class Trigger(Protocol):
+    name: TriggerName
+
+    def __call__(self, ctx: TriggerContext) -> Sequence[Reason]: ...
+
+
+def make_reason(
+    trigger: TriggerName,
+    config: TriggerConfig,
+    *,
+    detail: str,
+    score: float,
+    evidence: Sequence[Evidence] = (),
+    topic: str | None = None,
+    action: Action | None = None,
+    alert: bool | None = None,
+    priority: Priority | None = None,
+    severity: int | None = None,
+) -> Reason:
+    """A reason with the trigger's configured route, alert and severity filled in."""
+    return Reason(
+        trigger=trigger,
+        topic=topic,
+        action=action or config.action,
+        detail=detail,
+        evidence=tuple(evidence),
+        score=max(0.0, min(1.0, round(score, 4))),
+        severity=config.severity if severity is None else severity,
+        priority=priority or config.route.priority or Priority.NORMAL,
+        group=config.route.group,
+        tags=config.route.tags,
+        alert=config.alert if alert is None else alert,
+    )
+
+
+def phrase_evidence(index: int, text: AnalyzedText, hits: Sequence[PhraseHit[object]]) -> Evidence:
+    """Evidence quoting the words as the customer wrote them."""
+    matched = tuple(
+        dict.fromkeys(text.text[text.tokens[h.first].start : text.tokens[h.last].end] for h in hits)
+    )
+    first = hits[0]
+    return Evidence(
+        message_index=index,
+        matched=matched,
+        quote=quote(text.text, text.tokens[first.first].start, text.tokens[first.last].end),
+    )

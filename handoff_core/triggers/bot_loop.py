@@ -1,0 +1,78 @@
+"""``bot_loop``: the conversation is going round in circles.
+
+Either the assistant fell back ("sorry, I didn't get that") too often, or the customer keeps asking the
+same thing. Repeats are found by word overlap (Jaccard over stemmed content words) among the recent
+customer messages, so rephrasings with the same key words count too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from handoff_core.decision import Evidence, Reason, TriggerName
+from handoff_core.models import Role
+from handoff_core.policy.schema import Matchable, Policy
+from handoff_core.text.content import content_stems
+from handoff_core.text.phrases import Analyzer
+from handoff_core.text.rules import RuleSet
+from handoff_core.triggers.base import TriggerContext, make_reason
+
+RECENT_MESSAGES = 20
+MIN_WORDS_FOR_REPEAT = 2
+
+
+class BotLoop:
+    name = TriggerName.BOT_LOOP
+
+    def __init__(self, policy: Policy, analyzer: Analyzer) -> None:
+        self.config = policy.triggers.bot_loop
+        self._analyzer = analyzer
+        self._fallbacks = RuleSet(analyzer.vocabulary, {"fallback": Matchable(phrases=self.config.fallback_phrases)})
+
+    def __call__(self, ctx: TriggerContext) -> Sequence[Reason]:
+        cfg = self.config
+        if not cfg.enabled:
+            return ()
+        reasons = []
+        fallbacks = [
+            i
+            for i, m in enumerate(ctx.conversation.messages)
+            if m.role is Role.ASSISTANT
+            and (m.fallback or self._fallbacks.match(self._analyzer.analyze(m.text, ctx.language)))
+        ]
+        if len(fallbacks) >= cfg.max_fallbacks:
+            reasons.append(
+                make_reason(
+                    self.name,
+                    cfg,
+                    topic="fallbacks",
+                    detail=f"the assistant could not answer {len(fallbacks)} times",
+                    score=min(1.0, len(fallbacks) / (cfg.max_fallbacks + 1)),
+                    evidence=[Evidence(message_index=i) for i in fallbacks[-3:]],
+                )
+            )
+        recent = ctx.customer_indexes[-RECENT_MESSAGES:]
+        bags = {i: content_stems(ctx.analyzed[i].text) for i in recent}
+        best: list[int] = []
+        for i in recent:
+            if len(bags[i]) < MIN_WORDS_FOR_REPEAT:
+                continue
+            same = [j for j in recent if len(bags[j]) >= MIN_WORDS_FOR_REPEAT and _jaccard(bags[i], bags[j]) >= cfg.repeat_similarity]
+            if len(same) > len(best):
+                best = same
+        if len(best) >= cfg.max_repeats:
+            reasons.append(
+                make_reason(
+                    self.name,
+                    cfg,
+                    topic="repeated_question",
+                    detail=f"the customer asked the same question {len(best)} times",
+                    score=min(1.0, len(best) / (cfg.max_repeats + 1)),
+                    evidence=[Evidence(message_index=i) for i in best[-3:]],
+                )
+            )
+        return reasons
+
+
+def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
+    return len(a & b) / len(a | b) if a and b else 0.0

@@ -1,0 +1,63 @@
+"""``low_confidence``: the assistant is unsure, or no approved knowledge covers the question.
+
+Two independent signals: the assistant's own confidence on its latest answer, and, when approved
+knowledge is configured, whether an entry covers the customer's latest question ("no approved source")
+or two entries fit about equally ("ambiguous").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from handoff_core.decision import Evidence, Reason, TriggerName
+from handoff_core.models import Role
+from handoff_core.policy.schema import Policy
+from handoff_core.triggers.base import TriggerContext, make_reason
+
+
+class LowConfidence:
+    name = TriggerName.LOW_CONFIDENCE
+
+    def __init__(self, policy: Policy) -> None:
+        self.config = policy.triggers.low_confidence
+
+    def __call__(self, ctx: TriggerContext) -> Sequence[Reason]:
+        cfg = self.config
+        if not cfg.enabled:
+            return ()
+        reasons = []
+        messages = ctx.conversation.messages
+        for index in range(len(messages) - 1, -1, -1):
+            message = messages[index]
+            if message.role is Role.ASSISTANT and message.confidence is not None:
+                if message.confidence < cfg.threshold:
+                    reasons.append(
+                        make_reason(
+                            self.name,
+                            cfg,
+                            topic="assistant_confidence",
+                            detail=f"assistant confidence {message.confidence:.2f} is below {cfg.threshold:.2f}",
+                            score=1.0 - message.confidence,
+                            evidence=[Evidence(message_index=index, matched=(f"{message.confidence:.2f}",))],
+                        )
+                    )
+                break
+        status = ctx.knowledge_status
+        if cfg.knowledge.enabled and status in {"no_source", "ambiguous"} and ctx.knowledge_score is not None:
+            last = ctx.last_customer_index
+            detail = (
+                f"no approved source covers the question (best match {ctx.knowledge_score:.2f})"
+                if status == "no_source"
+                else "two approved sources match about equally: " + ", ".join(ctx.knowledge_evidence)
+            )
+            reasons.append(
+                make_reason(
+                    self.name,
+                    cfg,
+                    topic=status,
+                    detail=detail,
+                    score=1.0 - ctx.knowledge_score if status == "no_source" else 0.5,
+                    evidence=[Evidence(message_index=last, matched=ctx.knowledge_evidence)],
+                )
+            )
+        return reasons

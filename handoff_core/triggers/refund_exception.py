@@ -1,0 +1,117 @@
+"""``refund_exception``: a refund request that falls outside what the assistant may grant.
+
+Exceptions are read from the help desk's context (amount over a limit, purchase outside the refund
+window, earlier refunds) and from the conversation (the customer asks for an exception, or keeps asking
+for a refund). They only apply when there is a refund request: a question about the refund policy is
+not an exception.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+
+from handoff_core.decision import Evidence, Reason, TriggerName
+from handoff_core.policy.schema import Policy
+from handoff_core.text.phrases import Vocabulary
+from handoff_core.text.rules import RuleSet
+from handoff_core.triggers.base import TriggerContext, make_reason, phrase_evidence
+
+
+class RefundException:
+    name = TriggerName.REFUND_EXCEPTION
+
+    def __init__(self, policy: Policy, vocabulary: Vocabulary) -> None:
+        self.config = policy.triggers.refund_exception
+        self._asks = RuleSet(vocabulary, {"exception": self.config})
+
+    def __call__(self, ctx: TriggerContext) -> Sequence[Reason]:
+        cfg = self.config
+        if not cfg.enabled:
+            return ()
+        refund_hits = [h for h in ctx.topic_hits if h.topic == cfg.refund_topic]
+        requests = [h for h in refund_hits if not h.policy_question]
+        context = ctx.conversation.context
+        if not requests and context.refund_amount is None:
+            asks_only = self._exception_asks(ctx) if refund_hits else []
+            return self._reasons(ctx, [], asks_only)
+        findings: list[tuple[str, float, Evidence]] = []
+        amount = context.refund_amount if context.refund_amount is not None else context.order_total
+        if cfg.max_amount is not None and amount is not None and amount > cfg.max_amount:
+            field = "context.refund_amount" if context.refund_amount is not None else "context.order_total"
+            currency = f" {context.currency}" if context.currency else ""
+            findings.append(
+                (
+                    f"amount {amount}{currency} is above the {cfg.max_amount}{currency} limit",
+                    min(1.0, 0.6 + float((amount - cfg.max_amount) / max(cfg.max_amount, Decimal(1))) * 0.4),
+                    Evidence(field=field, matched=(str(amount),)),
+                )
+            )
+        if cfg.window_days is not None and context.purchase_date is not None:
+            purchased = context.purchase_date
+            now = ctx.now if purchased.tzinfo is not None else ctx.now.replace(tzinfo=None)
+            days = (now - purchased).days
+            if days > cfg.window_days:
+                findings.append(
+                    (
+                        f"purchased {days} days ago, outside the {cfg.window_days}-day refund window",
+                        0.85,
+                        Evidence(field="context.purchase_date", matched=(purchased.date().isoformat(),)),
+                    )
+                )
+        if (
+            cfg.max_previous_refunds is not None
+            and context.previous_refunds is not None
+            and context.previous_refunds >= cfg.max_previous_refunds
+        ):
+            findings.append(
+                (
+                    f"{context.previous_refunds} earlier refunds (limit {cfg.max_previous_refunds})",
+                    0.8,
+                    Evidence(field="context.previous_refunds", matched=(str(context.previous_refunds),)),
+                )
+            )
+        asking_messages = sorted({h.message_index for h in requests})
+        if cfg.repeat_requests is not None and len(asking_messages) >= cfg.repeat_requests:
+            findings.append(
+                (
+                    f"asked for a refund in {len(asking_messages)} messages",
+                    0.75,
+                    Evidence(message_index=asking_messages[-1]),
+                )
+            )
+        return self._reasons(ctx, findings, self._exception_asks(ctx))
+
+    def _exception_asks(self, ctx: TriggerContext) -> list[tuple[str, float, Evidence]]:
+        found = []
+        for index in ctx.customer_indexes:
+            hits = self._asks.match(ctx.analyzed[index])
+            if hits:
+                found.append(
+                    (
+                        "the customer asks for an exception to the refund rules",
+                        0.85,
+                        phrase_evidence(index, ctx.analyzed[index], [p for h in hits for p in h.hits]),
+                    )
+                )
+        return found[-1:]
+
+    def _reasons(
+        self,
+        ctx: TriggerContext,
+        findings: list[tuple[str, float, Evidence]],
+        asks: list[tuple[str, float, Evidence]],
+    ) -> Sequence[Reason]:
+        findings = findings + asks
+        if not findings:
+            return ()
+        return (
+            make_reason(
+                self.name,
+                self.config,
+                topic=self.config.refund_topic,
+                detail="refund exception: " + "; ".join(f[0] for f in findings),
+                score=max(f[1] for f in findings),
+                evidence=[f[2] for f in findings],
+            ),
+        )
