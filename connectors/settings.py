@@ -27,6 +27,8 @@ class Settings(BaseSettings):
     #: Seconds zenpy may spend sleeping on 429s for one call before giving up (then we retry later).
     zendesk_ratelimit_budget: float = 30.0
     zendesk_timeout: float = 10.0
+    #: Zendesk user ids of the AI assistant (its comments are ``assistant`` messages), JSON list: [123, 456].
+    zendesk_assistant_user_ids: tuple[int, ...] = ()
 
     # Slack
     slack_bot_token: SecretStr | None = None
@@ -49,6 +51,15 @@ class Settings(BaseSettings):
     outbox_max_attempts: int = 8
     outbox_poll_interval: float = 0.5
     outbox_concurrency: int = 4
+    #: Quick tenacity attempts inside one run before the row is rescheduled (honouring Retry-After).
+    outbox_inline_attempts: int = 3
+    #: Longest single wait between inline attempts (a longer Retry-After reschedules the row instead).
+    outbox_inline_wait_cap: float = 10.0
+    #: Durable backoff between runs: base * 2**(attempt-1), capped, never below Retry-After.
+    outbox_backoff_base: float = 2.0
+    outbox_backoff_cap: float = 600.0
+    #: A claimed row is reclaimed by another run if its worker dies; renewed while the action runs.
+    outbox_lease_seconds: float = 30.0
 
     # Weekly review posted to Slack on a cron schedule (empty: off)
     review_schedule: str | None = Field(default=None, description="cron expression, e.g. '0 9 * * MON'")

@@ -288,6 +288,23 @@ class SQLiteStore:
         rows = self._query("SELECT * FROM outbox WHERE id = ?", (item_id,))
         return _outbox(rows[0]) if rows else None
 
+    def outbox_by_key(self, dedupe_key: str) -> OutboxItem | None:
+        rows = self._query("SELECT * FROM outbox WHERE dedupe_key = ?", (dedupe_key,))
+        return _outbox(rows[0]) if rows else None
+
+    def extend_leases(self, inbox_ids: Sequence[int], outbox_ids: Sequence[int], until: float) -> None:
+        if not inbox_ids and not outbox_ids:
+            return
+        with self._tx() as conn:
+            conn.executemany(
+                "UPDATE inbox SET lease_until = ? WHERE id = ? AND status = 'pending'",
+                [(until, i) for i in inbox_ids],
+            )
+            conn.executemany(
+                "UPDATE outbox SET lease_until = ? WHERE id = ? AND status = 'pending'",
+                [(until, i) for i in outbox_ids],
+            )
+
     def outbox_list(self, statuses: Sequence[OutboxStatus] = (), limit: int = 100) -> list[OutboxItem]:
         where, params = _status_filter(statuses)
         rows = self._query(f"SELECT * FROM outbox {where} ORDER BY id DESC LIMIT ?", (*params, limit))  # noqa: S608

@@ -13,6 +13,7 @@ from __future__ import annotations
 import random
 
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_after_attempt
+from tenacity.stop import stop_base
 from tenacity.wait import wait_base, wait_exponential_jitter
 
 from connectors.worker.errors import TransientError
@@ -33,10 +34,22 @@ class wait_retry_after(wait_base):
         return min(float(self.fallback(retry_state)), self.cap)
 
 
+class stop_on_long_retry_after(stop_base):
+    """Stop quick retries when the vendor asks for a longer pause: the row is rescheduled instead."""
+
+    def __init__(self, cap: float) -> None:
+        self.cap = cap
+
+    def __call__(self, retry_state: RetryCallState) -> bool:
+        outcome = retry_state.outcome
+        exc = outcome.exception() if outcome is not None else None
+        return isinstance(exc, TransientError) and (exc.retry_after or 0) > self.cap
+
+
 def inline_retrying(attempts: int, *, cap: float = 30.0, base: float = 0.2) -> AsyncRetrying:
-    """A tenacity controller for a few quick attempts on :class:`TransientError` only."""
+    """A few quick attempts on :class:`TransientError` only; a Retry-After above ``cap`` stops at once."""
     return AsyncRetrying(
-        stop=stop_after_attempt(max(attempts, 1)),
+        stop=stop_after_attempt(max(attempts, 1)) | stop_on_long_retry_after(cap),
         wait=wait_retry_after(wait_exponential_jitter(multiplier=base, max=cap, jitter=base), cap),
         retry=retry_if_exception_type(TransientError),
         reraise=True,

@@ -1,0 +1,181 @@
+"""``POST /v1/webchat/messages`` and ``POST /v1/webchat/conversations``: decide synchronously.
+
+One turn: authenticate, parse (unknown fields -> 422), then under a per-conversation lock: replay the
+stored answer if this message was seen before, otherwise decide, and store the conversation, the answer
+and the planned actions in one transaction *before* answering. The outbox then sends the actions. The
+same message id twice gives the same answer and one effect.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from pydantic import ValidationError
+
+from connectors.store import ConversationRecord
+from connectors.webchat.auth import AuthError, verify_webchat
+from connectors.webchat.schemas import WebchatMessageIn, WebchatReply
+from connectors.worker.handoffs import decide
+from connectors.worker.http import ApiError, parse_json, read_body, require_json, validation_message
+from connectors.worker.runtime import Runtime
+from handoff_core import Action, Context, Conversation, Customer, Message
+
+router = APIRouter(prefix="/v1/webchat", tags=["web chat"])
+CHANNEL = "webchat"
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"description": "malformed JSON"},
+    401: {"description": "missing or wrong secret or signature"},
+    413: {"description": "body larger than MAX_BODY_BYTES"},
+    415: {"description": "not application/json"},
+    422: {"description": "invalid or unknown fields (the message names them)"},
+}
+
+
+def _body_schema(name: str) -> dict[str, Any]:
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{name}"}}},
+        }
+    }
+
+
+async def _authenticated_body(request: Request) -> bytes:
+    rt: Runtime = request.app.state.runtime
+    body = await read_body(request, rt.settings.max_body_bytes)
+    secret = rt.settings.webchat_secret
+    if secret is None:
+        if not rt.local_mode:
+            raise ApiError(401, "not_configured", "WEBCHAT_SECRET is not set; web-chat calls are refused")
+    else:
+        try:
+            verify_webchat(secret.get_secret_value(), request.headers, body, now=time.time())
+        except AuthError as exc:
+            raise ApiError(401, exc.code, str(exc)) from exc
+    require_json(request)
+    return body
+
+
+def _check_id(conversation_id: str) -> None:
+    if conversation_id.startswith("zendesk:"):
+        raise ApiError(422, "invalid_request", "conversation_id must not start with 'zendesk:'")
+
+
+async def _turn(
+    rt: Runtime,
+    conversation: Conversation,
+    key: str,
+    message_id: str | None,
+    build: Callable[[ConversationRecord | None], Conversation] | None = None,
+) -> tuple[dict[str, Any], bool]:
+    """Decide once per key; ``build`` makes the conversation from what is stored (message endpoint)."""
+    async with rt.lock_for(conversation.id):
+        replay = rt.store.reply_get(key)
+        if replay is not None:
+            return replay, True
+        previous = rt.store.conversation_get(conversation.id)
+        if build is not None:
+            conversation = build(previous)
+        outcome = decide(rt, conversation, previous)
+        state = outcome.record.state
+        reply = {
+            **outcome.decision.model_dump(mode="json"),
+            "conversation_id": conversation.id,
+            "message_id": message_id,
+            "stay_silent": state.handed_off or outcome.decision.action is Action.HANDOFF,
+        }
+        stored = rt.store.save_turn(outcome.record, key, reply, outcome.actions)
+        if outcome.actions:
+            rt.outbox_wakeup.set()
+        return stored, stored is not reply
+
+
+def _outcome_for(exc: ApiError) -> str:
+    return {401: "unauthorized", 413: "too_large"}.get(exc.status, "bad_request")
+
+
+@router.post(
+    "/messages",
+    summary="Post one message; get the decision",
+    response_model=WebchatReply,
+    responses=_ERRORS,
+    openapi_extra=_body_schema("WebchatMessageIn"),
+)
+async def post_message(request: Request) -> JSONResponse:
+    """Store the message, decide on the whole conversation so far, and answer with the decision."""
+    rt: Runtime = request.app.state.runtime
+    outcome = "error"
+    try:
+        body = await _authenticated_body(request)
+        try:
+            msg = WebchatMessageIn.model_validate(parse_json(body))
+        except ValidationError as exc:
+            raise ApiError(422, "invalid_request", validation_message(exc.errors())) from exc
+        _check_id(msg.conversation_id)
+        message = Message(
+            role=msg.role,
+            text=msg.text,
+            created_at=msg.created_at,
+            confidence=msg.confidence,
+            fallback=msg.fallback,
+            id=msg.message_id,
+        )
+
+        def build(previous: ConversationRecord | None) -> Conversation:
+            before = previous.conversation if previous is not None else None
+            messages = (*(before.messages if before else ()), message)[-2_000:]
+            return Conversation(
+                id=msg.conversation_id,
+                channel=CHANNEL,
+                customer=msg.customer or (before.customer if before else Customer()),
+                context=msg.context or (before.context if before else Context()),
+                language=msg.language or (before.language if before else None),
+                messages=messages,
+            )
+
+        seed = Conversation(id=msg.conversation_id, channel=CHANNEL, messages=(message,))
+        reply, duplicate = await _turn(
+            rt, seed, f"msg:{msg.conversation_id}:{msg.message_id}", msg.message_id, build
+        )
+        outcome = "duplicate" if duplicate else "accepted"
+        return JSONResponse(reply)
+    except ApiError as exc:
+        outcome = _outcome_for(exc)
+        raise
+    finally:
+        rt.metrics.webhook("webchat", outcome)
+
+
+@router.post(
+    "/conversations",
+    summary="Post a whole conversation (the simulator's input shape); get the decision",
+    response_model=WebchatReply,
+    responses=_ERRORS,
+    openapi_extra=_body_schema("Conversation"),
+)
+async def post_conversation(request: Request) -> JSONResponse:
+    """Replace the stored transcript with this one and decide. The same body twice gives the same answer."""
+    rt: Runtime = request.app.state.runtime
+    outcome = "error"
+    try:
+        body = await _authenticated_body(request)
+        try:
+            conversation = Conversation.model_validate(parse_json(body))
+        except ValidationError as exc:
+            raise ApiError(422, "invalid_request", validation_message(exc.errors())) from exc
+        _check_id(conversation.id)
+        digest = hashlib.sha256(conversation.model_dump_json().encode()).hexdigest()
+        last_id = conversation.messages[-1].id
+        reply, duplicate = await _turn(rt, conversation, f"conv:{conversation.id}:{digest}", last_id)
+        outcome = "duplicate" if duplicate else "accepted"
+        return JSONResponse(reply)
+    except ApiError as exc:
+        outcome = _outcome_for(exc)
+        raise
+    finally:
+        rt.metrics.webhook("webchat", outcome)

@@ -1,0 +1,124 @@
+"""The web worker's app factory and lifespan.
+
+``create_app(settings)`` builds a FastAPI app; its lifespan opens the :class:`Runtime` (policy, store,
+audit log, metrics, vendor clients), starts the inbox and outbox processors (and the weekly review when
+``REVIEW_SCHEDULE`` is set), and closes everything on shutdown. Nothing global: tests build as many apps
+as they like, each with its own settings and store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import JSONResponse, Response
+from pydantic.json_schema import models_json_schema
+
+from connectors.settings import Settings
+from connectors.slack.interactivity import build_bolt_app, build_handler
+from connectors.webchat.routes import router as webchat_router
+from connectors.webchat.schemas import WebchatMessageIn
+from connectors.worker import health, zendesk_webhook
+from connectors.worker.http import ApiError, install_error_handlers, read_body, replay_request
+from connectors.worker.processors import InboxProcessor, OutboxProcessor
+from connectors.worker.runtime import Runtime
+from handoff_core import Conversation
+
+log = logging.getLogger(__name__)
+
+
+async def _weekly_review(runtime: Runtime, cron: str) -> None:
+    from connectors.report.schedule import next_run, post_weekly_review
+
+    channel = runtime.settings.slack_review_channel or runtime.settings.slack_alert_channel
+    assert runtime.slack_client is not None
+    assert channel is not None
+    while True:
+        now = datetime.now(UTC)
+        await asyncio.sleep(max((next_run(cron, now) - now).total_seconds(), 0.0))
+        try:
+            await post_weekly_review(runtime.settings, runtime.database_path, runtime.slack_client, channel)
+        except Exception:
+            log.exception("posting the weekly review failed; will try at the next scheduled time")
+
+
+def create_app(settings: Settings, *, processors: bool = True) -> FastAPI:
+    """Build the worker app. ``processors=False`` serves requests without background sending (benches)."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        runtime = Runtime.open(settings)
+        app.state.runtime = runtime
+        app.state.slack_handler = None
+        if runtime.slack is not None:
+            app.state.slack_handler = build_handler(build_bolt_app(runtime))
+        tasks: list[asyncio.Task[None]] = []
+        if processors:
+            tasks.append(
+                asyncio.create_task(OutboxProcessor(runtime, runtime.outbox_wakeup).run(), name="outbox")
+            )
+            tasks.append(
+                asyncio.create_task(InboxProcessor(runtime, runtime.inbox_wakeup).run(), name="inbox")
+            )
+        if settings.review_schedule and runtime.slack_client is not None:
+            tasks.append(
+                asyncio.create_task(_weekly_review(runtime, settings.review_schedule), name="review")
+            )
+        try:
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            await runtime.aclose()
+
+    app = FastAPI(
+        title="handoff-guard worker",
+        version="0.1.0",
+        summary="Decides when the AI assistant must hand a conversation to a person, and makes the handoff.",
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+    app.include_router(webchat_router)
+    app.include_router(zendesk_webhook.router)
+    app.include_router(health.router)
+
+    @app.post("/slack/events", tags=["slack"], summary="Slack interactivity (signed; handled by slack-bolt)")
+    async def slack_events(request: Request) -> Response:
+        handler = request.app.state.slack_handler
+        rt: Runtime = request.app.state.runtime
+        if handler is None:
+            rt.metrics.webhook("slack", "bad_request")
+            raise ApiError(404, "not_configured", "Slack is not configured (local mode)")
+        body = await read_body(request, settings.max_body_bytes)
+        response: Response = await handler.handle(replay_request(request, body))
+        if response.status_code == 401:
+            rt.metrics.webhook("slack", "unauthorized")
+            return JSONResponse(
+                {"error": {"code": "bad_signature", "message": "invalid Slack signature"}}, 401
+            )
+        return response
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = get_openapi(title=app.title, version=app.version, summary=app.summary, routes=app.routes)
+        _, defs = models_json_schema(
+            [(WebchatMessageIn, "validation"), (Conversation, "validation")],
+            ref_template="#/components/schemas/{model}",
+        )
+        schema.setdefault("components", {}).setdefault("schemas", {}).update(defs.get("$defs", {}))
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    return app

@@ -1,0 +1,152 @@
+"""From a conversation to a decision and the actions that make a handoff happen.
+
+Shared by the web-chat route and the Zendesk inbox processor: decide, record the decision in the audit
+log, update the remembered state, and plan the outbox actions (a Zendesk write and, when the decision
+asks for it, a Slack alert: two rows, so the processor sends them concurrently). Actions are planned
+only for a *new* handoff; a conversation already handed over stays silent and plans nothing, which also
+stops a webhook caused by our own update from acting twice.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from connectors.slack.alerts import alert_content
+from connectors.store import ConversationRecord, NewAction
+from connectors.worker.runtime import Runtime
+from connectors.zendesk.models import HandoffUpdate, NewTicket
+from connectors.zendesk.notes import handoff_note, marker, transcript_note
+from connectors.zendesk.transcript import HANDOFF_TAG
+from handoff_core import Action, Conversation, Decision
+
+ZENDESK_HANDOFF = "zendesk.handoff"
+ZENDESK_CREATE = "zendesk.create_ticket"
+SLACK_ALERT = "slack.alert"
+SLACK_RELINK = "slack.relink"
+SLACK_CLAIM = "slack.claim"
+SLACK_UPDATE = "slack.update"
+
+DELIVERY_TARGETS = {ZENDESK_HANDOFF: "zendesk", ZENDESK_CREATE: "zendesk", SLACK_ALERT: "slack"}
+
+
+@dataclass(frozen=True)
+class Outcome:
+    decision: Decision
+    record: ConversationRecord
+    actions: list[NewAction]
+    new_handoff: bool
+
+
+def decide(runtime: Runtime, conversation: Conversation, previous: ConversationRecord | None) -> Outcome:
+    """Run the core, audit the decision, and plan the actions of a new handoff."""
+    state = previous.state if previous else conversation.state
+    if previous is not None:
+        merged = state.model_copy(
+            update={
+                "handed_off": state.handed_off or conversation.state.handed_off,
+                "handoff_offered": state.handoff_offered or conversation.state.handoff_offered,
+                "handed_off_reason": state.handed_off_reason or conversation.state.handed_off_reason,
+            }
+        )
+        state = merged
+    conversation = conversation.model_copy(update={"state": state})
+    started = time.perf_counter()
+    decision = runtime.engine.decide(conversation)
+    runtime.metrics.observe_decision(decision, conversation.channel, time.perf_counter() - started)
+    ticket_id = conversation.context.ticket_id or (previous.ticket_id if previous else None)
+    runtime.audit.record_decision(
+        decision, conversation, ticket_id=ticket_id, redact=runtime.policy.privacy.redact_audit
+    )
+    new_handoff = decision.action is Action.HANDOFF and not state.handed_off
+    new_state = state.model_copy(
+        update={
+            "handed_off": state.handed_off or decision.action is Action.HANDOFF,
+            "handed_off_reason": state.handed_off_reason
+            or (",".join(decision.triggers) if decision.action is Action.HANDOFF else None),
+            "handoff_offered": state.handoff_offered or decision.action is Action.OFFER_HANDOFF,
+        }
+    )
+    record = ConversationRecord(
+        conversation=conversation.model_copy(update={"state": new_state}),
+        state=new_state,
+        ticket_id=ticket_id,
+        alert_channel=previous.alert_channel if previous else None,
+        alert_ts=previous.alert_ts if previous else None,
+        last_decision_id=decision.id,
+    )
+    actions = plan_actions(runtime, decision, conversation) if new_handoff else []
+    return Outcome(decision, record, actions, new_handoff)
+
+
+def plan_actions(runtime: Runtime, decision: Decision, conversation: Conversation) -> list[NewAction]:
+    tags = tuple(dict.fromkeys((HANDOFF_TAG, *decision.route.tags)))
+    zendesk_target = "zendesk" if runtime.zendesk is not None else "local"
+    ticket_id = conversation.context.ticket_id
+    actions: list[NewAction] = []
+    if ticket_id is not None and ticket_id.isdigit():
+        update = HandoffUpdate(
+            ticket_id=int(ticket_id),
+            tags=tags,
+            priority=decision.priority,
+            group=decision.route.group,
+            note=handoff_note(decision),
+            marker=marker(decision),
+        )
+        actions.append(
+            NewAction(
+                kind=ZENDESK_HANDOFF,
+                target=zendesk_target,
+                dedupe_key=f"{decision.id}:{ZENDESK_HANDOFF}",
+                payload=update.model_dump(mode="json"),
+                conversation_id=conversation.id,
+                decision_id=decision.id,
+            )
+        )
+    else:
+        customer = conversation.customer
+        new = NewTicket(
+            external_id=f"handoff-guard:{conversation.id}"[:255],
+            subject=_subject(decision, conversation),
+            requester_name=customer.name or customer.email or f"Web chat visitor {conversation.id}"[:100],
+            requester_email=customer.email,
+            tags=tags,
+            priority=decision.priority,
+            group=decision.route.group,
+            note=transcript_note(decision, conversation),
+        )
+        actions.append(
+            NewAction(
+                kind=ZENDESK_CREATE,
+                target=zendesk_target,
+                dedupe_key=f"{decision.id}:{ZENDESK_CREATE}",
+                payload=new.model_dump(mode="json"),
+                conversation_id=conversation.id,
+                decision_id=decision.id,
+            )
+        )
+    if decision.alert:
+        content = alert_content(decision, conversation, redact=runtime.policy.privacy.redact_slack)
+        slack_live = runtime.slack is not None and runtime.settings.slack_alert_channel is not None
+        actions.append(
+            NewAction(
+                kind=SLACK_ALERT,
+                target="slack" if slack_live else "local",
+                dedupe_key=f"{decision.id}:{SLACK_ALERT}",
+                payload={
+                    "channel": runtime.settings.slack_alert_channel,
+                    "content": content.model_dump(mode="json"),
+                },
+                conversation_id=conversation.id,
+                decision_id=decision.id,
+            )
+        )
+    return actions
+
+
+def _subject(decision: Decision, conversation: Conversation) -> str:
+    first = next((m.text for m in conversation.messages if m.role.value == "customer"), "")
+    first = " ".join(first.split())
+    topic = next((r.topic for r in decision.reasons if r.topic), None)
+    head = f"[{topic}] " if topic else ""
+    return (head + (first[:80] or "Web chat handoff")).strip()

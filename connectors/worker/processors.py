@@ -1,0 +1,256 @@
+"""Background processors started in the lifespan: the Zendesk inbox and the action outbox.
+
+Both follow the same loop: claim due rows with a lease, run up to ``concurrency`` of them at once,
+renew the leases of running rows, sleep until woken (new work was stored) or the poll interval passes.
+A worker that dies leaves its rows leased; they are picked up again when the lease expires, and the
+executors are idempotent, so nothing is lost and nothing happens twice.
+
+Outcome of one run of a row:
+
+- success -> ``done`` (audit: delivery ok);
+- :class:`TransientError` after the quick tenacity attempts -> rescheduled with exponential backoff
+  stored in the row (never sooner than ``Retry-After``), ``dead`` after ``outbox_max_attempts``;
+- :class:`PermanentError` or a bug -> ``dead`` at once, shown by ``handoff outbox list``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Generic, TypeVar
+
+from connectors.store import InboxItem, InboxStatus, OutboxItem, OutboxStatus
+from connectors.worker.errors import ConnectorError, PermanentError, TransientError
+from connectors.worker.executors import EXECUTORS
+from connectors.worker.handoffs import DELIVERY_TARGETS, decide
+from connectors.worker.retrying import backoff_delay, inline_retrying
+from connectors.worker.runtime import Runtime
+from connectors.zendesk.transcript import conversation_id, latest_is_own, to_conversation
+from connectors.zendesk.webhooks import ZendeskNotification
+
+log = logging.getLogger(__name__)
+Item = TypeVar("Item", InboxItem, OutboxItem)
+T = TypeVar("T")
+WRONG_TAG = "handoff_wrong"
+
+
+async def with_quick_retries(runtime: Runtime, call: Callable[[], Awaitable[T]]) -> T:
+    """Run ``call`` with a few quick tenacity attempts on transient errors (see :mod:`retrying`)."""
+    settings = runtime.settings
+    retrying = inline_retrying(settings.outbox_inline_attempts, cap=settings.outbox_inline_wait_cap)
+    async for attempt in retrying:
+        with attempt:
+            return await call()
+    raise AssertionError("unreachable: tenacity re-raises the last error")  # pragma: no cover
+
+
+class _Processor(Generic[Item]):
+    name = "processor"
+
+    def __init__(self, runtime: Runtime, wakeup: asyncio.Event) -> None:
+        self.runtime = runtime
+        self.wakeup = wakeup
+        self.running: dict[int, asyncio.Task[None]] = {}
+
+    def claim(self, now: float, lease: float, limit: int) -> list[Item]:
+        raise NotImplementedError
+
+    async def handle(self, item: Item) -> None:
+        raise NotImplementedError
+
+    def extend(self, ids: Sequence[int], until: float) -> None:
+        raise NotImplementedError
+
+    async def run(self) -> None:
+        settings = self.runtime.settings
+        lease = settings.outbox_lease_seconds
+        last_renew = time.time()
+        try:
+            while True:
+                self.wakeup.clear()
+                free = settings.outbox_concurrency - len(self.running)
+                if free > 0:
+                    for item in self.claim(time.time(), lease, free):
+                        task = asyncio.create_task(self._guarded(item), name=f"{self.name}-{item.id}")
+                        self.running[item.id] = task
+                        task.add_done_callback(self._forget(item.id))
+                if self.running and time.time() - last_renew > lease / 3:
+                    self.extend(list(self.running), time.time() + lease)
+                    last_renew = time.time()
+                waiter = asyncio.create_task(self.wakeup.wait())
+                await asyncio.wait(
+                    {waiter, *self.running.values()},
+                    timeout=settings.outbox_poll_interval,
+                    return_when=asyncio.FIRST_COMPLETED,
+                )
+                waiter.cancel()
+        finally:
+            ids = list(self.running)
+            for task in list(self.running.values()):
+                task.cancel()
+            with contextlib.suppress(Exception):
+                self.extend(ids, 0.0)  # release: the next start picks them up at once
+
+    def _forget(self, item_id: int) -> Callable[[asyncio.Task[None]], None]:
+        def forget(_task: asyncio.Task[None]) -> None:
+            self.running.pop(item_id, None)
+
+        return forget
+
+    async def _guarded(self, item: Item) -> None:
+        try:
+            await self.handle(item)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # a bug must not kill the loop; the row stays leased and is retried later
+            log.exception("%s: unexpected failure on row %s", self.name, item.id)
+
+
+class OutboxProcessor(_Processor[OutboxItem]):
+    """Sends outbox actions to Zendesk and Slack, concurrently, retried and parked as described above."""
+
+    name = "outbox"
+
+    def claim(self, now: float, lease: float, limit: int) -> list[OutboxItem]:
+        return self.runtime.store.outbox_claim(now, lease, limit)
+
+    def extend(self, ids: Sequence[int], until: float) -> None:
+        self.runtime.store.extend_leases((), ids, until)
+
+    async def handle(self, item: OutboxItem) -> None:
+        rt = self.runtime
+        settings = rt.settings
+        vendor = item.kind.split(".", 1)[0]
+        executor = EXECUTORS.get(item.kind)
+        started = time.perf_counter()
+        try:
+            if executor is None:
+                raise PermanentError(f"unknown action kind {item.kind!r}")
+            result = await with_quick_retries(rt, lambda: executor(rt, item))
+        except TransientError as exc:
+            attempts = item.attempts + 1
+            dead = attempts >= settings.outbox_max_attempts
+            delay = backoff_delay(
+                attempts,
+                base=settings.outbox_backoff_base,
+                cap=settings.outbox_backoff_cap,
+                retry_after=exc.retry_after,
+            )
+            rt.store.outbox_failed(item.id, f"transient: {exc}", time.time() + delay, dead=dead)
+            self._observe(vendor, item, started, "rate_limited" if exc.rate_limited else "error")
+            if dead:
+                self._delivery(item, ok=False, detail=f"dead after {attempts} attempts: {exc}")
+            log.warning(
+                "outbox %s (%s) failed: %s; %s",
+                item.id,
+                item.kind,
+                exc,
+                "parked as dead" if dead else f"retry in {delay:.1f}s",
+            )
+        except ConnectorError as exc:
+            rt.store.outbox_failed(item.id, f"permanent: {exc}", time.time(), dead=True)
+            self._observe(vendor, item, started, "error")
+            self._delivery(item, ok=False, detail=str(exc))
+            log.warning("outbox %s (%s) parked as dead: %s", item.id, item.kind, exc)
+        except Exception as exc:
+            rt.store.outbox_failed(item.id, f"internal error: {type(exc).__name__}", time.time(), dead=True)
+            self._delivery(item, ok=False, detail=f"internal error: {type(exc).__name__}")
+            log.exception("outbox %s (%s) crashed; parked as dead", item.id, item.kind)
+        else:
+            rt.store.outbox_done(item.id, result if isinstance(result, dict) else None)
+            self._observe(vendor, item, started, "ok")
+            self._delivery(item, ok=True, detail=None)
+        finally:
+            counts = rt.store.outbox_counts()
+            rt.metrics.set_outbox(counts[OutboxStatus.PENDING], counts[OutboxStatus.DEAD])
+
+    def _observe(self, vendor: str, item: OutboxItem, started: float, outcome: str) -> None:
+        if vendor in {"zendesk", "slack"}:
+            self.runtime.metrics.vendor_call(
+                vendor, item.kind.split(".", 1)[1], time.perf_counter() - started, outcome
+            )
+
+    def _delivery(self, item: OutboxItem, *, ok: bool, detail: str | None) -> None:
+        target = DELIVERY_TARGETS.get(item.kind)
+        if target is None or item.decision_id is None:
+            return
+        try:
+            self.runtime.audit.record_delivery(item.decision_id, target, ok, detail)  # type: ignore[arg-type]
+        except Exception:  # the audit must not turn a delivered action into a retried one
+            log.exception("could not record the delivery of outbox row %s in the audit log", item.id)
+
+
+class InboxProcessor(_Processor[InboxItem]):
+    """Turns stored Zendesk webhooks into decisions and outbox actions, exactly once per delivery."""
+
+    name = "inbox"
+
+    def claim(self, now: float, lease: float, limit: int) -> list[InboxItem]:
+        return self.runtime.store.inbox_claim(now, lease, limit)
+
+    def extend(self, ids: Sequence[int], until: float) -> None:
+        self.runtime.store.extend_leases(ids, (), until)
+
+    async def handle(self, item: InboxItem) -> None:
+        rt = self.runtime
+        settings = rt.settings
+        try:
+            await self._process(item)
+        except TransientError as exc:
+            dead = item.attempts >= settings.outbox_max_attempts
+            delay = backoff_delay(
+                item.attempts,
+                base=settings.outbox_backoff_base,
+                cap=settings.outbox_backoff_cap,
+                retry_after=exc.retry_after,
+            )
+            rt.store.inbox_retry_later(item.id, f"transient: {exc}", time.time() + delay, dead=dead)
+            log.warning(
+                "inbox %s: %s; %s", item.id, exc, "parked as dead" if dead else f"retry in {delay:.1f}s"
+            )
+        except ConnectorError as exc:
+            rt.store.inbox_retry_later(item.id, f"permanent: {exc}", time.time(), dead=True)
+            log.warning("inbox %s parked as dead: %s", item.id, exc)
+        except Exception as exc:
+            rt.store.inbox_retry_later(
+                item.id, f"internal error: {type(exc).__name__}", time.time(), dead=True
+            )
+            log.exception("inbox %s crashed; parked as dead", item.id)
+
+    async def _process(self, item: InboxItem) -> None:
+        rt = self.runtime
+        note = ZendeskNotification.model_validate(item.payload)
+        ticket = str(note.ticket_id)
+        if WRONG_TAG in note.tags:
+            rt.audit.record_event("handoff_wrong", ticket_id=ticket)
+        if rt.zendesk is None:
+            rt.store.inbox_finish(
+                item.id, InboxStatus.IGNORED, error="local mode: no Zendesk credentials to read the ticket"
+            )
+            return
+        gateway = rt.zendesk
+        snapshot = await with_quick_retries(rt, lambda: gateway.read_ticket(note.ticket_id))
+        if WRONG_TAG in snapshot.ticket.tags and WRONG_TAG not in note.tags:
+            rt.audit.record_event("handoff_wrong", ticket_id=ticket)
+        if latest_is_own(snapshot):
+            rt.store.inbox_finish(item.id, InboxStatus.IGNORED, error="caused by our own update")
+            return
+        previous = rt.store.conversation_get(conversation_id(note.ticket_id))
+        conversation = to_conversation(
+            snapshot,
+            assistant_user_ids=rt.settings.zendesk_assistant_user_ids,
+            state=previous.state if previous else None,
+        )
+        if conversation is None:
+            rt.store.inbox_finish(item.id, InboxStatus.IGNORED, error="no customer message to decide on")
+            return
+        if previous is not None and previous.state.handed_off:
+            rt.store.inbox_finish(item.id, InboxStatus.IGNORED, error="already handed over")
+            return
+        outcome = decide(rt, conversation, previous)
+        rt.store.inbox_finish(item.id, InboxStatus.DONE, record=outcome.record, actions=outcome.actions)
+        if outcome.actions:
+            rt.outbox_wakeup.set()

@@ -1,0 +1,139 @@
+"""Everything the worker holds while it runs, created once in the lifespan and closed on shutdown.
+
+No globals: the :class:`Runtime` lives on ``app.state.runtime``. Settings are read once by the caller
+(``handoff serve`` or a test) and passed in. Local mode is simply "no gateway": with no Zendesk or
+Slack credentials the gateways are ``None`` and actions are recorded with target ``local``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import weakref
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+from connectors.audit import AuditLog
+from connectors.metrics import Metrics
+from connectors.settings import Settings
+from connectors.slack.gateway import SlackGateway, build_client
+from connectors.store import SQLiteStore, WorkerStore
+from connectors.zendesk.gateway import ZendeskConfig, ZendeskGateway
+from handoff_core import Conversation, Decision
+from handoff_core.engine import DecisionEngine
+from handoff_core.knowledge import load_knowledge
+from handoff_core.policy import Policy, load_policy
+
+if TYPE_CHECKING:
+    from slack_sdk.web.async_client import AsyncWebClient
+
+log = logging.getLogger(__name__)
+
+
+class Decider(Protocol):
+    def decide(self, conversation: Conversation) -> Decision: ...
+
+
+def zendesk_config(settings: Settings) -> ZendeskConfig | None:
+    if not (settings.zendesk_subdomain and settings.zendesk_email and settings.zendesk_api_token):
+        return None
+    return ZendeskConfig(
+        subdomain=settings.zendesk_subdomain,
+        email=settings.zendesk_email,
+        token=settings.zendesk_api_token.get_secret_value(),
+        timeout=settings.zendesk_timeout,
+        ratelimit_budget=settings.zendesk_ratelimit_budget,
+    )
+
+
+def config_problems(settings: Settings) -> list[str]:
+    """Configuration that makes the worker unready (it starts, but /readyz says why it is not ready)."""
+    problems = []
+    if settings.zendesk_live and not settings.zendesk_webhook_secret:
+        problems.append("ZENDESK_WEBHOOK_SECRET is required when Zendesk credentials are set")
+    if settings.slack_live and not settings.slack_alert_channel:
+        problems.append("SLACK_ALERT_CHANNEL is required when Slack credentials are set")
+    if (settings.zendesk_live or settings.slack_live) and not settings.webchat_secret:
+        problems.append("WEBCHAT_SECRET is required outside local mode")
+    return problems
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    policy: Policy
+    engine: Decider
+    store: WorkerStore
+    audit: AuditLog
+    metrics: Metrics
+    zendesk: ZendeskGateway | None = None
+    slack: SlackGateway | None = None
+    slack_client: AsyncWebClient | None = None
+    problems: list[str] = field(default_factory=list)
+    outbox_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
+    inbox_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
+    _locks: weakref.WeakValueDictionary[str, asyncio.Lock] = field(
+        default_factory=weakref.WeakValueDictionary
+    )
+
+    @property
+    def local_mode(self) -> bool:
+        return self.zendesk is None and self.slack is None
+
+    @property
+    def database_path(self) -> Path:
+        return self.settings.database_path
+
+    def lock_for(self, conversation_id: str) -> asyncio.Lock:
+        """One lock per conversation, so two messages of one chat are decided one after the other."""
+        lock = self._locks.get(conversation_id)
+        if lock is None:
+            lock = asyncio.Lock()
+            self._locks[conversation_id] = lock
+        return lock
+
+    @classmethod
+    def open(cls, settings: Settings) -> Runtime:
+        """Load the policy and knowledge, open the store and the clients. Raises on invalid configuration."""
+        policy = load_policy(settings.handoff_policy)
+        knowledge = load_knowledge(settings.handoff_knowledge) if settings.handoff_knowledge else None
+        engine = DecisionEngine(policy, knowledge)
+        path = settings.database_path
+        store = SQLiteStore(path)
+        audit = AuditLog(path)
+        runtime = cls(
+            settings=settings,
+            policy=policy,
+            engine=engine,
+            store=store,
+            audit=audit,
+            metrics=Metrics(),
+            problems=config_problems(settings),
+        )
+        zconfig = zendesk_config(settings)
+        if zconfig is not None:
+            runtime.zendesk = ZendeskGateway(zconfig)
+        if settings.slack_live and settings.slack_bot_token is not None:
+            runtime.slack_client = build_client(
+                settings.slack_bot_token.get_secret_value(), settings.slack_api_url
+            )
+            runtime.slack = SlackGateway(runtime.slack_client)
+        mode = "local" if runtime.local_mode else "live"
+        log.info(
+            "worker runtime ready (%s mode, zendesk=%s, slack=%s)",
+            mode,
+            "on" if runtime.zendesk else "off",
+            "on" if runtime.slack else "off",
+        )
+        return runtime
+
+    async def aclose(self) -> None:
+        if self.zendesk is not None:
+            self.zendesk.close()
+        if self.slack_client is not None:
+            session = getattr(self.slack_client, "session", None)
+            if session is not None and not session.closed:
+                await session.close()
+        self.audit.close()
+        self.store.close()

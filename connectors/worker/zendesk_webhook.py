@@ -1,0 +1,64 @@
+"""``POST /webhooks/zendesk``: verify, store durably, answer 202. The work happens in the inbox processor.
+
+Order of checks, each with its own clear answer: size (413), signature (401, nothing stored), media
+type (415), JSON (400), payload kind (422). A delivery seen before (same invocation or event id) is
+answered 200 ``duplicate`` and has no second effect.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from connectors.worker.http import ApiError, parse_json, read_body, require_json
+from connectors.worker.runtime import Runtime
+from connectors.zendesk.signature import INVOCATION_HEADER, SignatureError, verify_zendesk_signature
+from connectors.zendesk.webhooks import PayloadError, parse_notification
+
+router = APIRouter()
+
+
+@router.post(
+    "/webhooks/zendesk",
+    status_code=202,
+    tags=["zendesk"],
+    summary="Zendesk trigger webhook or event subscription (signed)",
+    responses={200: {"description": "duplicate delivery"}, 401: {"description": "bad signature"}},
+)
+async def zendesk_webhook(request: Request) -> JSONResponse:
+    rt: Runtime = request.app.state.runtime
+    settings = rt.settings
+    outcome = "error"
+    try:
+        body = await read_body(request, settings.max_body_bytes)
+        secret = settings.zendesk_webhook_secret
+        if secret is None:
+            raise ApiError(503, "not_configured", "ZENDESK_WEBHOOK_SECRET is not set; deliveries are refused")
+        try:
+            verify_zendesk_signature(
+                secret.get_secret_value(),
+                request.headers,
+                body,
+                now=datetime.now(UTC),
+                max_age=settings.zendesk_signature_max_age,
+            )
+        except SignatureError as exc:
+            raise ApiError(401, exc.code, str(exc)) from exc
+        require_json(request)
+        try:
+            note = parse_notification(parse_json(body), invocation_id=request.headers.get(INVOCATION_HEADER))
+        except PayloadError as exc:
+            raise ApiError(422, exc.code, str(exc)) from exc
+        stored = rt.store.inbox_add("zendesk", note.dedupe_key, note.event, note.model_dump(mode="json"))
+        outcome = "accepted" if stored else "duplicate"
+        if stored:
+            rt.inbox_wakeup.set()
+            return JSONResponse({"status": "accepted", "ticket_id": note.ticket_id}, status_code=202)
+        return JSONResponse({"status": "duplicate", "ticket_id": note.ticket_id}, status_code=200)
+    except ApiError as exc:
+        outcome = {401: "unauthorized", 413: "too_large"}.get(exc.status, "bad_request")
+        raise
+    finally:
+        rt.metrics.webhook("zendesk", outcome)
