@@ -1,9 +1,254 @@
-"""Placeholder: commands of this family are registered here."""
+"""Worker commands: ``handoff serve``, ``handoff outbox list|show|retry``, ``handoff zendesk template``.
+
+Settings are read once here (environment and ``.env``) and passed down. Errors are printed as one clear
+line and exit with status 2, never as a traceback.
+"""
 
 from __future__ import annotations
 
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
 import click
+from pydantic import ValidationError
+from rich.console import Console
+from rich.table import Table
+
+from connectors.settings import Settings
+from connectors.store import OutboxItem, OutboxStatus, SQLiteStore, StoreError
+from connectors.zendesk.template import TRIGGER_CONDITIONS, TRIGGER_TEMPLATE
+from handoff_core.errors import HandoffError
+
+
+def _settings(env_file: Path | None) -> Settings:
+    try:
+        if env_file is not None:
+            return Settings(_env_file=env_file)
+        return Settings()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise click.ClickException(
+            f"invalid setting {'.'.join(map(str, first['loc']))}: {first['msg']}"
+        ) from exc
+
+
+def _store(settings: Settings) -> SQLiteStore:
+    try:
+        return SQLiteStore(settings.database_path)
+    except (StoreError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+def _when(ts: float) -> str:
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+env_option = click.option(
+    "--env-file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Read settings from this file instead of ./.env",
+)
+
+
+@click.command()
+@click.option("--host", default=None, help="Interface to bind (default HOST, 127.0.0.1).")
+@click.option("--port", type=int, default=None, help="Port (default PORT, 8000).")
+@env_option
+def serve(host: str | None, port: int | None, env_file: Path | None) -> None:
+    """Run the web worker (FastAPI on uvicorn). Without Zendesk/Slack credentials: local mode."""
+    import uvicorn
+
+    from connectors.worker.app import create_app
+    from connectors.worker.runtime import config_problems
+    from handoff_core.policy import load_policy
+
+    settings = _settings(env_file)
+    try:
+        load_policy(settings.handoff_policy)
+        path = settings.database_path
+    except HandoffError as exc:
+        raise click.ClickException(f"the policy {settings.handoff_policy} is invalid:\n{exc}") from exc
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    console = Console(stderr=True)
+    live = [name for name, on in (("Zendesk", settings.zendesk_live), ("Slack", settings.slack_live)) if on]
+    mode = (
+        f"live ({', '.join(live)})"
+        if live
+        else "local (no Zendesk/Slack credentials: actions are recorded, not sent)"
+    )
+    console.print(f"handoff-guard worker: [bold]{mode}[/]; store {path}; policy {settings.handoff_policy}")
+    for problem in config_problems(settings):
+        console.print(f"[yellow]not ready:[/] {problem}")
+    if not live:
+        example = '{"conversation_id":"c1","message_id":"m1","role":"customer","text":"I want a person"}'
+        console.print(
+            f"try: curl -s localhost:{port or settings.port}/v1/webchat/messages "
+            f"-H 'content-type: application/json' -d '{example}'  then: handoff outbox list"
+        )
+    uvicorn.run(
+        create_app(settings),
+        host=host or settings.host,
+        port=port or settings.port,
+        log_level=settings.log_level,
+        access_log=False,
+        lifespan="on",
+    )
+
+
+@click.group()
+def outbox() -> None:
+    """Actions waiting to be sent, sent, parked as dead, or recorded in local mode."""
+
+
+@outbox.command("list")
+@click.option("--all", "show_all", is_flag=True, help="Include actions already sent (done).")
+@click.option(
+    "--status",
+    type=click.Choice([s.value for s in OutboxStatus]),
+    multiple=True,
+    help="Only these statuses (repeatable).",
+)
+@click.option("--limit", type=int, default=50, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line, payload included.")
+@env_option
+def outbox_list(
+    show_all: bool, status: tuple[str, ...], limit: int, as_json: bool, env_file: Path | None
+) -> None:
+    """List outbox actions (default: pending, dead and local). In local mode these are what would be sent."""
+    store = _store(_settings(env_file))
+    try:
+        if status:
+            statuses = [OutboxStatus(s) for s in status]
+        elif show_all:
+            statuses = []
+        else:
+            statuses = [OutboxStatus.PENDING, OutboxStatus.DEAD, OutboxStatus.LOCAL]
+        items = store.outbox_list(statuses, limit=limit)
+    finally:
+        store.close()
+    if as_json:
+        for item in items:
+            click.echo(json.dumps(_as_dict(item), ensure_ascii=False))
+        return
+    table = Table(title=f"outbox ({len(items)} shown)")
+    for col in ("id", "kind", "target", "status", "tries", "next try / updated", "conversation", "detail"):
+        table.add_column(col, overflow="fold")
+    for item in items:
+        when = _when(item.next_attempt_at if item.status is OutboxStatus.PENDING else item.updated_at)
+        table.add_row(
+            str(item.id),
+            item.kind,
+            item.target,
+            item.status.value,
+            str(item.attempts),
+            when,
+            item.conversation_id or "",
+            _detail(item),
+        )
+    Console().print(table)
+    if any(i.status is OutboxStatus.LOCAL for i in items):
+        click.echo(
+            "local: recorded in local mode (no credentials), never sent; see `handoff outbox show ID`"
+        )
+
+
+def _detail(item: OutboxItem) -> str:
+    if item.last_error:
+        return item.last_error
+    p = item.payload
+    if item.kind == "zendesk.handoff":
+        return (
+            f"ticket #{p.get('ticket_id')}: tags {', '.join(p.get('tags', []))}; priority {p.get('priority')}"
+        )
+    if item.kind == "zendesk.create_ticket":
+        return f"new ticket '{p.get('subject')}' for {p.get('requester_name')}; priority {p.get('priority')}"
+    if item.kind == "slack.alert":
+        content = p.get("content", {})
+        target = p.get("channel") or "(no channel)"
+        return f"alert to {target}: {content.get('customer')}; vip={content.get('vip')}"
+    return json.dumps(item.result or {}, ensure_ascii=False)[:200]
+
+
+def _as_dict(item: OutboxItem) -> dict[str, object]:
+    return {
+        "id": item.id,
+        "kind": item.kind,
+        "target": item.target,
+        "status": item.status.value,
+        "attempts": item.attempts,
+        "conversation_id": item.conversation_id,
+        "decision_id": item.decision_id,
+        "created_at": _when(item.created_at),
+        "updated_at": _when(item.updated_at),
+        "next_attempt_at": _when(item.next_attempt_at),
+        "last_error": item.last_error,
+        "payload": item.payload,
+        "result": item.result,
+    }
+
+
+@outbox.command("show")
+@click.argument("action_id", type=int)
+@env_option
+def outbox_show(action_id: int, env_file: Path | None) -> None:
+    """Print one action with its full payload (the note, the alert) as JSON."""
+    store = _store(_settings(env_file))
+    try:
+        item = store.outbox_get(action_id)
+    finally:
+        store.close()
+    if item is None:
+        raise click.ClickException(f"no outbox action {action_id}")
+    click.echo(json.dumps(_as_dict(item), indent=2, ensure_ascii=False))
+
+
+@outbox.command("retry")
+@click.argument("action_id", type=int, required=False)
+@click.option("--all-dead", is_flag=True, help="Requeue every dead action.")
+@env_option
+def outbox_retry(action_id: int | None, all_dead: bool, env_file: Path | None) -> None:
+    """Put a dead action (or all of them) back in the queue with a fresh attempt budget."""
+    if (action_id is None) == (not all_dead):
+        raise click.UsageError("give an action ID or --all-dead (not both)")
+    store = _store(_settings(env_file))
+    try:
+        if all_dead:
+            count = store.outbox_retry_dead()
+            click.echo(
+                f"requeued {count} dead action(s); a running worker sends them within its poll interval"
+            )
+            return
+        assert action_id is not None
+        if not store.outbox_retry(action_id):
+            item = store.outbox_get(action_id)
+            state = "does not exist" if item is None else f"is {item.status.value}, not dead"
+            raise click.ClickException(f"action {action_id} {state}")
+        click.echo(f"requeued action {action_id}")
+    finally:
+        store.close()
+
+
+@click.group()
+def zendesk() -> None:
+    """Zendesk setup helpers."""
+
+
+@zendesk.command("template")
+@click.option(
+    "--conditions/--no-conditions", default=True, help="Also print the suggested trigger conditions."
+)
+def zendesk_template(conditions: bool) -> None:
+    """Print the JSON body to paste into the Zendesk trigger's webhook action."""
+    if conditions:
+        click.echo(TRIGGER_CONDITIONS, err=True)
+    click.echo(TRIGGER_TEMPLATE, nl=False)
 
 
 def register(group: click.Group) -> None:
     """Add this module's commands to the ``handoff`` group."""
+    group.add_command(serve)
+    group.add_command(outbox)
+    group.add_command(zendesk)
