@@ -66,7 +66,9 @@ def _policy_phrases(policy: Policy) -> list[Sequence[str]]:
         matchable(topic)
     lists += [t.restricted_topic.policy_question_cues, t.restricted_topic.personal_cues]
     lists += [g.phrases for g in t.sentiment.cues] + [t.sentiment.calm_cues, t.bot_loop.fallback_phrases]
-    lists += [policy.offer.accept_phrases, policy.urgency.phrases]
+    lists += [t.sentiment.hedges, policy.offer.accept_phrases, policy.offer.decline_phrases, policy.urgency.phrases]
+    if t.sentiment.sarcasm is not None:
+        lists += [t.sentiment.sarcasm.praise, t.sentiment.sarcasm.trouble]
     return lists
 
 

@@ -73,6 +73,10 @@ class KnowledgeBase:
                 df[term] = df.get(term, 0) + 1
         n = max(1, len(term_docs))
         self._idf = {term: math.log((n + 1) / (count + 1)) + 1.0 for term, count in df.items()}
+        self._entry_terms: dict[str, set[str]] = {}
+        for entry_id, terms in term_docs:
+            self._entry_terms.setdefault(entry_id, set()).update(t for t in terms if " " not in t)
+        self._unseen_idf = math.log(n + 1) + 1.0
         self._docs: list[tuple[str, dict[str, float]]] = []
         self._postings: dict[str, list[tuple[int, float]]] = {}
         for entry_id, terms in term_docs:
@@ -108,9 +112,17 @@ class KnowledgeBase:
         return {t: v / norm for t, v in vector.items() if v}
 
     def search(self, text: str, limit: int = 3) -> list[KnowledgeMatch]:
-        """The best entries for ``text``, each scored by its best-matching document (cosine, 0 to 1)."""
+        """The best entries for ``text``, scored 0 to 1.
+
+        The score is the geometric mean of two views: how similar the question is to the entry's best
+        document (TF-IDF cosine), and how much of the question's information (IDF-weighted words) the
+        entry mentions at all. The second view is what rejects near-misses: "does the Premium travel
+        insurance cover skiing accidents?" shares "Premium" and "insurance" with the plans entry, but
+        "skiing accidents", the rare and telling words, appear nowhere in it.
+        """
         content, lang = content_words(text)
-        query = self._vector(self._terms(content, lang))
+        terms = self._terms(content, lang)
+        query = self._vector(terms)
         scores: dict[int, float] = {}
         for term, weight in query.items():
             for doc_index, doc_weight in self._postings.get(term, ()):
@@ -120,6 +132,12 @@ class KnowledgeBase:
             entry_id = self._docs[doc_index][0]
             if score > best.get(entry_id, 0.0):
                 best[entry_id] = score
+        words = {t for t in terms if " " not in t}
+        total = sum(self._idf.get(t, self._unseen_idf) for t in words) or 1.0
+        for entry_id, cosine in best.items():
+            known = self._entry_terms[entry_id]
+            recall = sum(self._idf[t] for t in words if t in known) / total
+            best[entry_id] = math.sqrt(max(0.0, cosine) * recall)
         ranked = sorted(best.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
         return [KnowledgeMatch(id=i, title=self._by_id[i].title, score=round(min(1.0, s), 4)) for i, s in ranked]
 

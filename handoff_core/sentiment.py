@@ -6,7 +6,10 @@ General sentiment lexicons miss how angry customers write to support: "this is t
 - anger cues from the policy (several languages), each group with a weight, combined as independent
   evidence (``1 - Π(1 - w)``) so two weak cues make a stronger signal than one;
 - capitals and repeated punctuation;
-- for English, VADER's lexicon score (a general lexicon that catches what the cue lists do not).
+- anger emoji, and sarcasm (praise in a message that also reports trouble: "oh fantastic, another
+  email telling me it's resolved. It's not.");
+- for English, VADER's lexicon score (a general lexicon that catches what the cue lists do not);
+- hedges ("a bit annoying") scale the result down.
 
 When anger cues fire, positive words are read as sarcasm and do not offset them. Cues preceded by a
 negation ("not a problem") are ignored.
@@ -27,6 +30,9 @@ _ACRONYMS = frozenset(
     """ATM PIN IBAN SWIFT BIC USD EUR GBP CHF GDPR CCPA API URL FAQ SMS OTP ID VAT CVV CVC SEPA UK US EU
     USA PDF CEO CTO VIP ASAP OK TV PC IOS SSN DOB PS NFC QR APP IT HR FYI""".split()
 )
+#: How much of a negative VADER score counts: general lexicons read problem *descriptions* ("my card is
+#: damaged", "I lost my receipt") as negative, which is not the same as an upset customer.
+VADER_WEIGHT = 0.6
 _EXCITED = re.compile(r"[!?]{2,}|!\s*!|\?\s*!")
 
 
@@ -44,7 +50,17 @@ class SentimentScorer:
         self._cues: PhraseMatcher[float] = PhraseMatcher(vocabulary)
         for group in config.cues:
             self._cues.add_all(group.phrases, group.weight)
-        self._calm = RuleSet(vocabulary, {"calm": Matchable(phrases=config.calm_cues)})
+        sarcasm = config.sarcasm
+        self._phrases = RuleSet(
+            vocabulary,
+            {
+                "calm": Matchable(phrases=config.calm_cues),
+                "hedge": Matchable(phrases=config.hedges),
+                "praise": Matchable(phrases=sarcasm.praise if sarcasm else ()),
+                "trouble": Matchable(phrases=sarcasm.trouble if sarcasm else ()),
+            },
+        )
+        self._emoji = tuple(config.emoji)
         self._negations = frozenset(w for p in config.negations for w in phrase_words(p))
         self._vader = SentimentIntensityAnalyzer() if config.use_lexicon else None
 
@@ -69,6 +85,15 @@ class SentimentScorer:
         if self.config.punctuation_weight and _EXCITED.search(text.text):
             weights.append(self.config.punctuation_weight)
             cues.append("!!")
+        for emoji in self._emoji:
+            if emoji in text.text:
+                weights.append(self.config.emoji_weight)
+                cues.append(emoji)
+        kinds = {hit.rule for hit in self._phrases.match(text)}
+        sarcasm = self.config.sarcasm
+        if sarcasm is not None and "praise" in kinds and ("trouble" in kinds or weights):
+            weights.append(sarcasm.weight)
+            cues.append("sarcasm")
         negativity = 1.0
         for w in weights:
             negativity *= 1.0 - w
@@ -77,10 +102,12 @@ class SentimentScorer:
         if self._vader is not None and text.language == "en":
             compound = float(self._vader.polarity_scores(text.text)["compound"])
             if compound < 0:
-                negativity = 1.0 - (1.0 - negativity) * (1.0 + 0.85 * compound)
+                negativity = 1.0 - (1.0 - negativity) * (1.0 + VADER_WEIGHT * compound)
             else:
                 positivity = compound
-        if not cues and self._calm.match(text):
+        if "hedge" in kinds:
+            negativity *= self.config.hedge_factor
+        if not cues and "calm" in kinds:
             positivity = max(positivity, 0.3)
         if negativity >= 0.15:
             # Anger cues present: positive words are likely sarcasm ("great, just great").

@@ -4,7 +4,8 @@ Mentioning a topic is not the same as asking for something: "what is your refund
 the assistant can answer from approved knowledge, "I want my money back for order 1234" is a request a
 person must handle. A sentence is read as a question *about the rules* when it is framed as a general or
 conditional question ("do you offer…", "…in general", "can I … if …") and says nothing about the
-customer's own case ("my order", "I was charged", an order number or an amount).
+customer's own case ("my order", "I was charged", an order number or an amount). A plain question
+without such framing ("where is the refund?") is read as being about the customer's own case.
 """
 
 from __future__ import annotations
@@ -60,11 +61,10 @@ class TopicDetector:
         out = []
         for hit in rule_hits:
             cues = framing.get(hit.sentence, set())
-            personal = "personal" in cues or _has_specifics(text, hit.sentence)
-            question = _is_question(text, hit.sentence)
-            policy_question = ("conditional" in cues and question and not _has_specifics(text, hit.sentence)) or (
-                not personal and ("policy" in cues or question)
-            )
+            specifics = _has_specifics(text, hit.sentence)
+            personal = "personal" in cues or specifics
+            hypothetical = "conditional" in cues and _is_question(text, hit.sentence) and not specifics
+            policy_question = hypothetical or ("policy" in cues and not personal)
             out.append(TopicHit(hit.rule, index, hit.sentence, hit.hits, policy_question))
         return out
 

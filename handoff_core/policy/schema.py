@@ -116,6 +116,12 @@ class CueGroup(_Strict):
     phrases: Phrases
 
 
+class Sarcasm(_Strict):
+    weight: Weight = 0.5
+    praise: Phrases
+    trouble: Phrases
+
+
 class SentimentConfig(TriggerConfig):
     action: Literal[Action.HANDOFF, Action.OFFER_HANDOFF] = Action.OFFER_HANDOFF
     severity: Annotated[int, Field(ge=0, le=1000)] = 70
@@ -137,6 +143,15 @@ class SentimentConfig(TriggerConfig):
     #: Phrases that soften (thanks, appreciate): they do not cancel anger cues.
     calm_cues: Phrases = ()
     negations: Phrases = ()
+    #: Hedges ("a bit", "slightly") that scale the negativity of their message down by ``hedge_factor``.
+    hedges: Phrases = ()
+    hedge_factor: Annotated[float, Field(gt=0.0, le=1.0)] = 0.7
+    #: Sarcasm: praise ("great", "bravo") in a message that also reports trouble ("another", "still",
+    #: "not") reads as anger with this weight.
+    sarcasm: Sarcasm | None = None
+    #: Emoji that signal anger or exasperation, each adding ``emoji_weight``.
+    emoji: tuple[str, ...] = ()
+    emoji_weight: Annotated[float, Field(ge=0.0, le=1.0)] = 0.35
 
     @model_validator(mode="after")
     def _angry_is_worse(self) -> SentimentConfig:
@@ -184,6 +199,8 @@ class OfferConfig(_Strict):
     """A handoff is offered at most once; a yes to the offer becomes a handoff."""
 
     accept_phrases: Phrases = ()
+    #: A reply that also declines ("yes it helped, no need for a person") is not an acceptance.
+    decline_phrases: Phrases = ()
 
 
 class UrgencyConfig(_Strict):

@@ -1,7 +1,9 @@
 """``bot_loop``: the conversation is going round in circles.
 
 Either the assistant fell back ("sorry, I didn't get that") too often, or the customer keeps asking the
-same thing. Repeats are found by word overlap (Jaccard over stemmed content words) among the recent
+same thing. Repeats are found by word overlap (the overlap coefficient over stemmed content words: shared words
+over the shorter message's words, so "when does MY card arrive, I ordered it 12 days ago" repeats "when does
+my new card arrive?") among the recent
 customer messages, so rephrasings with the same key words count too.
 """
 
@@ -57,7 +59,7 @@ class BotLoop:
         for i in recent:
             if len(bags[i]) < MIN_WORDS_FOR_REPEAT:
                 continue
-            same = [j for j in recent if len(bags[j]) >= MIN_WORDS_FOR_REPEAT and _jaccard(bags[i], bags[j]) >= cfg.repeat_similarity]
+            same = [j for j in recent if len(bags[j]) >= MIN_WORDS_FOR_REPEAT and _overlap(bags[i], bags[j]) >= cfg.repeat_similarity]
             if len(same) > len(best):
                 best = same
         if len(best) >= cfg.max_repeats:
@@ -74,5 +76,5 @@ class BotLoop:
         return reasons
 
 
-def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
-    return len(a & b) / len(a | b) if a and b else 0.0
+def _overlap(a: frozenset[str], b: frozenset[str]) -> float:
+    return len(a & b) / min(len(a), len(b)) if a and b else 0.0

@@ -17,7 +17,13 @@ class HumanRequest:
     def __init__(self, policy: Policy, vocabulary: Vocabulary) -> None:
         self.config = policy.triggers.human_request
         self._rules = RuleSet(vocabulary, {"human": self.config})
-        self._accept = RuleSet(vocabulary, {"accept": Matchable(phrases=policy.offer.accept_phrases)})
+        self._accept = RuleSet(
+            vocabulary,
+            {
+                "accept": Matchable(phrases=policy.offer.accept_phrases),
+                "decline": Matchable(phrases=policy.offer.decline_phrases),
+            },
+        )
         self._negations = frozenset(w for p in self.config.negations for w in phrase_words(p))
 
     def __call__(self, ctx: TriggerContext) -> Sequence[Reason]:
@@ -43,8 +49,9 @@ class HumanRequest:
             )
         last = ctx.last_customer_index
         if ctx.conversation.state.handoff_offered and last is not None:
-            accepted = self._accept.match(ctx.analyzed[last])
-            if accepted:
+            answer = self._accept.match(ctx.analyzed[last])
+            accepted = [h for h in answer if h.rule == "accept"]
+            if accepted and not any(h.rule == "decline" for h in answer):
                 return (
                     make_reason(
                         self.name,
