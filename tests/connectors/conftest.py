@@ -1,0 +1,8 @@
+"""Connector tests: real fakes on 127.0.0.1. ``tests/`` is put on sys.path so ``fakes`` imports."""
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from fakes.fixtures import *  # noqa: F403

@@ -1,0 +1,46 @@
+"""End-to-end fixtures: the worker runs for real (uvicorn on a free port) against the fake servers."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from fakes.fixtures import *  # noqa: F403
+from fakes.server import ServerThread
+
+from connectors.settings import Settings
+from connectors.worker.app import create_app
+
+
+class Worker:
+    def __init__(self, app: Any, server: ServerThread) -> None:
+        self.app = app
+        self.server = server
+        self.http = httpx.Client(base_url=server.url, timeout=10)
+
+    @property
+    def runtime(self) -> Any:
+        return self.app.state.runtime
+
+
+@pytest.fixture
+def start_worker(worker_settings: Callable[..., Settings]) -> Iterator[Callable[..., Worker]]:
+    started: list[Worker] = []
+
+    def start(**overrides: Any) -> Worker:
+        app = create_app(worker_settings(**overrides))
+        worker = Worker(app, ServerThread(app, lifespan="on").start())
+        started.append(worker)
+        return worker
+
+    yield start
+    for worker in started:
+        worker.http.close()
+        worker.server.stop()
