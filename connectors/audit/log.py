@@ -31,7 +31,7 @@ from typing import Literal
 
 from connectors.audit.redaction import redact_text
 from connectors.sqlite_migrations import connect, migrate
-from handoff_core import Action, Conversation, Decision, Reason
+from handoff_core import Action, Conversation, Decision, Reason, TriggerName
 
 EventKind = Literal["claimed", "not_needed", "handoff_wrong", "missed_handoff"]
 Target = Literal["zendesk", "slack"]
@@ -106,6 +106,21 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX audit_events_decision ON audit_events (decision_id)
     """,
+    # 2: the core's Decision.id is not unique per decision (it may be the conversation id), so the log
+    # keeps its own id and the core's id beside it.
+    """
+    ALTER TABLE audit_decisions ADD COLUMN core_id TEXT;
+    UPDATE audit_decisions SET core_id = id;
+    CREATE INDEX audit_decisions_core_id ON audit_decisions (core_id, decided_at)
+    """,
+)
+
+
+#: A decision that only repeats that the conversation is with a person already (no new handoff).
+_ONLY_ALREADY_HANDED_OFF = (
+    "EXISTS (SELECT 1 FROM audit_reasons r WHERE r.decision_id = d.id AND r.trigger = 'already_handed_off')"
+    " AND NOT EXISTS (SELECT 1 FROM audit_reasons r WHERE r.decision_id = d.id"
+    " AND r.trigger != 'already_handed_off')"
 )
 
 
@@ -182,7 +197,11 @@ class AuditLog:
         redact: bool = True,
         at: datetime | None = None,
     ) -> str:
-        """Store ``decision``; return its id. Recording the same decision id twice stores it once.
+        """Store ``decision``; return the id it has in the log (the ``decision_id`` of the other calls).
+
+        The log gives every record its own id, because the core may reuse ``Decision.id`` for every
+        decision of one conversation; the core's id is kept beside it. The same decision of the same
+        conversation recorded twice at the same time (a replay, a redelivery) is stored once.
 
         When the previous decision recorded for the same conversation (and the same live/simulated
         kind) was ``continue`` and this one hands off, the earlier one was a missed handoff: a
@@ -200,12 +219,15 @@ class AuditLog:
         with self._lock:
             self._conn.execute("BEGIN IMMEDIATE")
             try:
-                exists = self._conn.execute(
-                    "SELECT 1 FROM audit_decisions WHERE id = ?", (decision.id,)
+                same = self._conn.execute(
+                    "SELECT id FROM audit_decisions WHERE core_id = ? AND conversation_id = ?"
+                    " AND decided_at = ? AND simulated = ? AND action = ?",
+                    (decision.id, conversation.id, stamp, int(simulated), decision.action.value),
                 ).fetchone()
-                if exists:
+                if same is not None:
                     self._conn.execute("COMMIT")
-                    return decision.id
+                    return str(same["id"])
+                audit_id = uuid.uuid4().hex
                 previous = self._conn.execute(
                     "SELECT id, action FROM audit_decisions WHERE conversation_id = ? AND simulated = ?"
                     " AND decided_at <= ? ORDER BY decided_at DESC, seq DESC LIMIT 1",
@@ -213,6 +235,7 @@ class AuditLog:
                 ).fetchone()
                 self._insert_decision(
                     decision,
+                    audit_id=audit_id,
                     conversation=conversation,
                     ticket_id=ticket,
                     question=question,
@@ -221,13 +244,14 @@ class AuditLog:
                     stamp=stamp,
                 )
                 for position, reason in enumerate(decision.reasons):
-                    self._insert_reason(decision.id, position, reason, redact)
+                    self._insert_reason(audit_id, position, reason, redact)
                 if (
                     previous is not None
                     and previous["action"] == Action.CONTINUE.value
                     and decision.action is Action.HANDOFF
+                    and set(decision.triggers) != {TriggerName.ALREADY_HANDED_OFF.value}
                 ):
-                    data = {"handoff_decision_id": decision.id, "triggers": list(decision.triggers)}
+                    data = {"handoff_decision_id": audit_id, "triggers": list(decision.triggers)}
                     self._conn.execute(
                         "INSERT OR IGNORE INTO audit_events (id, decision_id, kind, actor, at, data_json)"
                         " VALUES (?, ?, 'missed_handoff', NULL, ?, ?)",
@@ -237,7 +261,7 @@ class AuditLog:
             except BaseException:
                 self._conn.execute("ROLLBACK")
                 raise
-        return decision.id
+        return audit_id
 
     def record_delivery(
         self,
@@ -247,19 +271,22 @@ class AuditLog:
         detail: str | None = None,
         at: datetime | None = None,
     ) -> None:
-        """Record one attempt to apply a decision in Zendesk or Slack (every attempt is kept)."""
+        """Record one attempt to apply a decision in Zendesk or Slack (every attempt is kept).
+
+        ``decision_id`` is the id :meth:`record_decision` returned; the core's ``Decision.id`` is also
+        accepted and means the latest decision recorded with it.
+        """
         if target not in TARGETS:
             raise ValueError(f"delivery target must be one of {TARGETS}, got {target!r}")
         text = detail[:MAX_DETAIL_CHARS] if detail is not None else None
         with self._lock:
-            try:
-                self._conn.execute(
-                    "INSERT INTO audit_deliveries (decision_id, target, ok, detail, at)"
-                    " VALUES (?, ?, ?, ?, ?)",
-                    (decision_id, target, int(ok), text, format_time(to_utc(at))),
-                )
-            except sqlite3.IntegrityError as exc:
-                raise UnknownDecisionError(f"no recorded decision with id {decision_id!r}") from exc
+            audit_id = self._find_decision(decision_id, None, None)
+            if audit_id is None:
+                raise UnknownDecisionError(f"no recorded decision with id {decision_id!r}")
+            self._conn.execute(
+                "INSERT INTO audit_deliveries (decision_id, target, ok, detail, at) VALUES (?, ?, ?, ?, ?)",
+                (audit_id, target, int(ok), text, format_time(to_utc(at))),
+            )
 
     def record_event(
         self,
@@ -274,8 +301,12 @@ class AuditLog:
     ) -> str | None:
         """Attach a later event to a decision; return the event id, or None when no decision matches.
 
-        The decision is ``decision_id`` when given, else the latest handoff of ``conversation_id`` or
-        ``ticket_id`` (live decisions before simulated ones, ``handoff`` before ``offer_handoff``).
+        The decision is ``decision_id`` when given (the id :meth:`record_decision` returned, or the
+        core's ``Decision.id``: then the latest decision recorded with it), else the latest handoff of
+        ``conversation_id`` or
+        ``ticket_id`` (live decisions before simulated ones, ``handoff`` before ``offer_handoff``; a
+        decision that only says the conversation is with a person already is skipped, so a "Not needed"
+        clicked after the customer wrote again still lands on the handoff itself).
         An event kind is recorded at most once per decision: Slack and Zendesk deliver twice at times,
         and an agent may click "Claim" twice; the first one counts and its id is returned again.
         """
@@ -313,26 +344,38 @@ class AuditLog:
     def _find_decision(
         self, decision_id: str | None, conversation_id: str | None, ticket_id: str | None
     ) -> str | None:
+        """The audit id of the decision an event or delivery is about (see :meth:`record_event`)."""
         if decision_id is not None:
             row = self._conn.execute("SELECT id FROM audit_decisions WHERE id = ?", (decision_id,)).fetchone()
-            return None if row is None else str(row["id"])
-        for column, value in (("conversation_id", conversation_id), ("ticket_id", ticket_id)):
+            if row is not None:
+                return str(row["id"])
+        for column, value in (
+            ("core_id", decision_id),
+            ("conversation_id", conversation_id),
+            ("ticket_id", ticket_id),
+        ):
             if value is None:
                 continue
             row = self._conn.execute(
-                f"SELECT id FROM audit_decisions WHERE {column} = ?"  # noqa: S608 (column is a fixed name)
-                " AND action IN ('handoff', 'offer_handoff')"
-                " ORDER BY simulated ASC, action = 'handoff' DESC, decided_at DESC, seq DESC LIMIT 1",
+                f"SELECT id FROM audit_decisions d WHERE {column} = ?"  # noqa: S608 (column is a fixed name)
+                " AND NOT (" + _ONLY_ALREADY_HANDED_OFF + ")"
+                " ORDER BY simulated ASC, action = 'handoff' DESC, action = 'offer_handoff' DESC,"
+                " decided_at DESC, seq DESC LIMIT 1",
                 (value,),
             ).fetchone()
-            if row is not None:
+            if row is not None and (column == "core_id" or self._escalated(str(row["id"]))):
                 return str(row["id"])
         return None
+
+    def _escalated(self, audit_id: str) -> bool:
+        row = self._conn.execute("SELECT action FROM audit_decisions WHERE id = ?", (audit_id,)).fetchone()
+        return row is not None and row["action"] in (Action.HANDOFF.value, Action.OFFER_HANDOFF.value)
 
     def _insert_decision(
         self,
         decision: Decision,
         *,
+        audit_id: str,
         conversation: Conversation,
         ticket_id: str | None,
         question: str | None,
@@ -341,11 +384,12 @@ class AuditLog:
         stamp: str,
     ) -> None:
         self._conn.execute(
-            "INSERT INTO audit_decisions (id, decided_at, conversation_id, ticket_id, channel, action,"
-            " priority, alert, urgent, language, policy_version, policy_hash, knowledge_version,"
+            "INSERT INTO audit_decisions (id, core_id, decided_at, conversation_id, ticket_id, channel,"
+            " action, priority, alert, urgent, language, policy_version, policy_hash, knowledge_version,"
             " route_group, route_tags, signals_json, question, simulated, redacted)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
+                audit_id,
                 decision.id,
                 stamp,
                 conversation.id,

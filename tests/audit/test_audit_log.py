@@ -27,7 +27,7 @@ def test_record_decision_stores_the_explanation(log: AuditLog) -> None:
     d = decision(Action.HANDOFF, TriggerName.SENTIMENT, score=0.75, topic="billing")
     returned = log.record_decision(d, conversation("c-1", ticket_id="T-9"), at=T0)
     [rec] = fetch_decisions(log)
-    assert returned == d.id == rec.id
+    assert returned == rec.id
     assert rec.decided_at == T0
     assert (rec.conversation_id, rec.ticket_id, rec.channel, rec.action) == (
         "c-1",
@@ -66,24 +66,41 @@ def test_redaction_can_be_switched_off(log: AuditLog) -> None:
 
 
 def test_same_decision_twice_is_stored_once(log: AuditLog) -> None:
-    """A redelivered decision does not create a second record."""
+    """A redelivered decision (same decision, conversation and time) does not create a second record."""
     d = decision()
-    log.record_decision(d, conversation(), at=T0)
-    log.record_decision(d, conversation(), at=T0 + timedelta(minutes=1))
-    assert [r.id for r in fetch_decisions(log)] == [d.id]
+    first = log.record_decision(d, conversation(), at=T0)
+    again = log.record_decision(d, conversation(), at=T0)
+    assert first == again
+    assert [r.id for r in fetch_decisions(log)] == [first]
+
+
+def test_reused_core_ids_get_their_own_audit_ids(log: AuditLog) -> None:
+    """Decisions sharing a core id (a conversation id) are separate records; the core id finds the latest."""
+    first = log.record_decision(
+        decision(Action.CONTINUE, None, decision_id="c-1"), conversation("c-1"), at=T0
+    )
+    later = T0 + timedelta(minutes=1)
+    second = log.record_decision(decision(Action.HANDOFF, decision_id="c-1"), conversation("c-1"), at=later)
+    assert second != first
+    log.record_delivery("c-1", "zendesk", True)
+    assert log.record_event("claimed", decision_id="c-1", at=later + timedelta(seconds=30)) is not None
+    records = {r.id: r for r in fetch_decisions(log)}
+    assert records[second].reached("zendesk") is True
+    assert records[second].claim_seconds() == pytest.approx(30.0)
+    assert records[first].event("missed_handoff") is not None
 
 
 def test_continue_then_handoff_marks_a_missed_handoff(log: AuditLog) -> None:
     """A handoff right after a `continue` in the same conversation records missed_handoff on the continue."""
     first = decision(Action.CONTINUE, None)
     second = decision(Action.HANDOFF, TriggerName.HUMAN_REQUEST)
-    log.record_decision(first, conversation("c-1"), at=T0)
+    first_id = log.record_decision(first, conversation("c-1"), at=T0)
     log.record_decision(decision(Action.CONTINUE, None), conversation("c-2"), at=T0)
-    log.record_decision(second, conversation("c-1"), at=T0 + timedelta(minutes=2))
+    second_id = log.record_decision(second, conversation("c-1"), at=T0 + timedelta(minutes=2))
     records = {r.id: r for r in fetch_decisions(log)}
-    missed = records[first.id].event("missed_handoff")
+    missed = records[first_id].event("missed_handoff")
     assert missed is not None
-    assert missed.data["handoff_decision_id"] == second.id
+    assert missed.data["handoff_decision_id"] == second_id
     assert sum(1 for r in records.values() for e in r.events if e.kind == "missed_handoff") == 1
 
 
@@ -130,9 +147,9 @@ def test_claim_finds_latest_handoff_and_is_idempotent(log: AuditLog) -> None:
     """A claim by conversation id lands on the latest handoff; a second click returns the same event."""
     old = decision(Action.HANDOFF)
     new = decision(Action.HANDOFF)
-    log.record_decision(old, conversation("c-1"), at=T0)
+    old_id = log.record_decision(old, conversation("c-1"), at=T0)
     log.record_decision(decision(Action.CONTINUE, None), conversation("c-1"), at=T0 + timedelta(minutes=1))
-    log.record_decision(new, conversation("c-1"), at=T0 + timedelta(minutes=2))
+    new_id = log.record_decision(new, conversation("c-1"), at=T0 + timedelta(minutes=2))
     at = T0 + timedelta(minutes=7)
     first = log.record_event("claimed", conversation_id="c-1", actor="agent@shop.test", at=at)
     again = log.record_event(
@@ -141,9 +158,9 @@ def test_claim_finds_latest_handoff_and_is_idempotent(log: AuditLog) -> None:
     assert first is not None
     assert again == first
     records = {r.id: r for r in fetch_decisions(log)}
-    assert records[new.id].claim_seconds() == pytest.approx(300.0)
-    assert records[new.id].event("claimed").actor == "agent@shop.test"  # type: ignore[union-attr]
-    assert records[old.id].event("claimed") is None
+    assert records[new_id].claim_seconds() == pytest.approx(300.0)
+    assert records[new_id].event("claimed").actor == "agent@shop.test"  # type: ignore[union-attr]
+    assert records[old_id].event("claimed") is None
 
 
 def test_event_by_ticket_id_and_by_decision_id(log: AuditLog) -> None:
@@ -202,3 +219,16 @@ def test_naive_times_are_taken_as_utc(log: AuditLog) -> None:
     log.record_decision(decision(), conversation(), at=datetime(2024, 6, 3, 9, 0))
     [rec] = fetch_decisions(log)
     assert rec.decided_at == T0
+
+
+def test_feedback_by_conversation_skips_already_handed_off(log: AuditLog) -> None:
+    """ "Not needed" clicked after the customer wrote again lands on the handoff, not on the repeat."""
+    handoff = decision(Action.HANDOFF, TriggerName.HUMAN_REQUEST)
+    repeat = decision(Action.HANDOFF, TriggerName.ALREADY_HANDED_OFF)
+    handoff_id = log.record_decision(handoff, conversation("c-1", ticket_id="7"), at=T0)
+    repeat_id = log.record_decision(repeat, conversation("c-1", ticket_id="7"), at=T0 + timedelta(minutes=1))
+    log.record_event("not_needed", conversation_id="c-1")
+    log.record_event("handoff_wrong", ticket_id="7")
+    records = {r.id: r for r in fetch_decisions(log)}
+    assert {e.kind for e in records[handoff_id].events} == {"not_needed", "handoff_wrong"}
+    assert records[repeat_id].events == ()
