@@ -29,9 +29,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
-from connectors.audit.redaction import redact_text
 from connectors.sqlite_migrations import connect, migrate
 from handoff_core import Action, Conversation, Decision, Reason, TriggerName
+from handoff_core.redact import redact as redact_text
 
 EventKind = Literal["claimed", "not_needed", "handoff_wrong", "missed_handoff"]
 Target = Literal["zendesk", "slack"]

@@ -32,13 +32,13 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, sto
 from tenacity.wait import wait_base, wait_exponential_jitter
 
 from connectors.audit.log import AuditLog
-from connectors.audit.redaction import redact_text
 from connectors.report.checklist import load_checklist
 from connectors.report.data import Review
 from connectors.report.figures import fmt_rate, headline
 from connectors.report.period import Period
 from connectors.report.weekly import review_from_store
 from connectors.settings import Settings
+from handoff_core.redact import redact as redact_text
 
 REVIEW_WINDOW = timedelta(days=7)
 MAX_ATTEMPTS = 4
