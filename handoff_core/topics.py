@@ -26,6 +26,8 @@ class TopicHit:
     message_index: int
     sentence: int
     hits: tuple[PhraseHit[object], ...]
+    #: "phrase" for a listed phrase, "combo" for a co-occurrence (weaker evidence).
+    via: str
     #: True when the sentence only asks about the rules, not about the customer's own case.
     policy_question: bool
 
@@ -65,7 +67,7 @@ class TopicDetector:
             personal = "personal" in cues or specifics
             hypothetical = "conditional" in cues and _is_question(text, hit.sentence) and not specifics
             policy_question = hypothetical or ("policy" in cues and not personal)
-            out.append(TopicHit(hit.rule, index, hit.sentence, hit.hits, policy_question))
+            out.append(TopicHit(hit.rule, index, hit.sentence, hit.hits, hit.via, policy_question))
         return out
 
 

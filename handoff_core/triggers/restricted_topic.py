@@ -34,7 +34,7 @@ class RestrictedTopic:
             topic = self.config.topics[name]
             label = topic.label or name.replace("_", " ")
             evidence = [phrase_evidence(h.message_index, ctx.analyzed[h.message_index], list(h.hits)) for h in hits]
-            combo_only = all(len(h.hits) > 1 and h.hits[0].phrase != h.hits[-1].phrase for h in hits)
+            combo_only = all(h.via == "combo" for h in hits)
             detail = f"restricted topic: {label}"
             if all(h.policy_question for h in hits):
                 detail += " (a question about the rules; this topic always goes to a person)"

@@ -1,0 +1,115 @@
+"""Replaying conversations through a policy before launch (``handoff simulate``).
+
+Input is JSON Lines: one conversation per line, as in the decision contract (only ``id`` and
+``messages`` are required). An optional ``expected`` object (``{"action": ..., "triggers": [...]}``) is
+set aside before validation and compared with the decision, so a labelled file doubles as an accuracy
+test. Bad lines are reported with their line number and skipped, never silently dropped.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import ValidationError
+
+from handoff_core import Action, Conversation, Decision
+from handoff_core.engine import DecisionEngine
+
+MAX_LINE_BYTES = 2 * 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class LineError:
+    line: int
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class Simulated:
+    line: int
+    conversation: Conversation
+    decision: Decision
+    expected: dict[str, Any] | None
+
+
+@dataclass
+class Totals:
+    conversations: int = 0
+    failed_lines: int = 0
+    actions: Counter[str] = field(default_factory=Counter)
+    triggers: Counter[str] = field(default_factory=Counter)
+    topics: Counter[str] = field(default_factory=Counter)
+    labelled: int = 0
+    matched: int = 0
+
+    def add(self, item: Simulated) -> None:
+        d = item.decision
+        self.conversations += 1
+        self.actions[d.action.value] += 1
+        if d.action is not Action.CONTINUE:
+            for trigger in d.triggers:
+                self.triggers[trigger] += 1
+            for r in d.reasons:
+                if r.topic and r.trigger.value == "restricted_topic":
+                    self.topics[r.topic] += 1
+        if item.expected and "action" in item.expected:
+            self.labelled += 1
+            self.matched += int(item.expected["action"] == d.action.value)
+
+    def rate(self, count: int) -> float:
+        return count / self.conversations if self.conversations else 0.0
+
+
+def _error_message(exc: ValidationError) -> str:
+    parts = []
+    for err in exc.errors()[:3]:
+        loc = ".".join(str(p) for p in err["loc"]) or "(line)"
+        msg = "unknown field" if err["type"] == "extra_forbidden" else err["msg"]
+        parts.append(f"{loc}: {msg}")
+    more = len(exc.errors()) - 3
+    return "; ".join(parts) + (f" (and {more} more)" if more > 0 else "")
+
+
+def parse_line(text: str, number: int) -> tuple[Conversation, dict[str, Any] | None] | LineError:
+    if len(text) > MAX_LINE_BYTES:
+        return LineError(number, f"line is longer than {MAX_LINE_BYTES} bytes")
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        return LineError(number, f"invalid JSON: {exc.msg} (column {exc.colno})")
+    if not isinstance(data, dict):
+        return LineError(number, "each line must be a JSON object (a conversation)")
+    expected = data.pop("expected", None)
+    if expected is not None and not isinstance(expected, dict):
+        return LineError(number, "'expected' must be an object like {\"action\": \"handoff\"}")
+    try:
+        return Conversation.model_validate(data), expected
+    except ValidationError as exc:
+        return LineError(number, _error_message(exc))
+
+
+def simulate(engine: DecisionEngine, lines: Iterable[str]) -> Iterator[Simulated | LineError]:
+    """Decide every conversation in ``lines`` (blank lines are skipped)."""
+    for number, text in enumerate(lines, start=1):
+        if not text.strip():
+            continue
+        parsed = parse_line(text, number)
+        if isinstance(parsed, LineError):
+            yield parsed
+            continue
+        conversation, expected = parsed
+        yield Simulated(number, conversation, engine.decide(conversation), expected)
+
+
+def output_record(item: Simulated) -> dict[str, Any]:
+    """The JSON Lines record of one decision: the decision contract, plus the expectation when given."""
+    record: dict[str, Any] = item.decision.model_dump(mode="json")
+    if item.expected is not None:
+        record["expected"] = item.expected
+        if "action" in item.expected:
+            record["matches_expected"] = item.expected["action"] == item.decision.action.value
+    return record

@@ -1,0 +1,113 @@
+"""The launch checklist: what a support lead should have in place before the assistant goes live.
+
+Each item is a pure check over the policy with a concrete fix, so ``handoff check`` can fail a deploy
+pipeline with an actionable message instead of a vague warning.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from handoff_core.policy.schema import Policy
+
+
+@dataclass(frozen=True, slots=True)
+class ChecklistItem:
+    name: str
+    passed: bool
+    detail: str
+    fix: str
+
+
+def _restricted_topics(p: Policy) -> ChecklistItem:
+    rt = p.triggers.restricted_topic
+    live = [name for name, t in rt.topics.items() if t.enabled and (t.phrases or t.combos)]
+    ok = rt.enabled and bool(live)
+    return ChecklistItem(
+        "restricted topics defined",
+        ok,
+        f"{len(live)} topic(s) active: {', '.join(live)}" if ok else "no active restricted topic",
+        "" if ok else "add topics under triggers.restricted_topic.topics (refund, account_security, legal, ...) "
+        "with phrases, and set triggers.restricted_topic.enabled: true",
+    )
+
+
+def _confidence(p: Policy) -> ChecklistItem:
+    lc = p.triggers.low_confidence
+    ok = lc.enabled and 0.0 < lc.threshold < 1.0
+    return ChecklistItem(
+        "confidence thresholds set",
+        ok,
+        f"assistant confidence below {lc.threshold:.2f} -> {lc.action.value}; "
+        f"knowledge coverage below {lc.knowledge.min_score:.2f}" if ok else "low_confidence is off or its threshold is 0 or 1",
+        "" if ok else "set triggers.low_confidence.enabled: true and a threshold between 0 and 1 (0.5 is a good start)",
+    )
+
+
+def _sentiment(p: Policy) -> ChecklistItem:
+    s = p.triggers.sentiment
+    ok = s.enabled and (bool(s.cues) or s.use_lexicon)
+    return ChecklistItem(
+        "sentiment trigger on",
+        ok,
+        f"negative below {s.negative_below:+.2f} -> {s.action.value}, angry below {s.angry_below:+.2f} -> "
+        f"{s.angry_action.value}" if ok else "the sentiment trigger is off or has no cues",
+        "" if ok else "set triggers.sentiment.enabled: true and keep its cue lists (angry customers must reach a person)",
+    )
+
+
+def _vip(p: Policy) -> ChecklistItem:
+    v = p.triggers.vip
+    criteria = bool(v.tags or v.plans or v.organizations or v.min_lifetime_value is not None)
+    ok = v.enabled and criteria and bool(v.route.group)
+    problems = []
+    if not v.enabled:
+        problems.append("the vip trigger is off")
+    if not criteria:
+        problems.append("no VIP criteria (tags, plans, organizations, min_lifetime_value)")
+    if not v.route.group:
+        problems.append("no route.group for VIP handoffs")
+    return ChecklistItem(
+        "VIP routing defined",
+        ok,
+        f"VIPs go to {v.route.group} at {v.route.priority.value if v.route.priority else 'default'} priority"
+        if ok else "; ".join(problems),
+        "" if ok else "under triggers.vip set enabled: true, at least one of tags/plans/organizations/"
+        "min_lifetime_value, and route.group (the Zendesk group that looks after VIPs)",
+    )
+
+
+def _summary(p: Policy) -> ChecklistItem:
+    ok = p.summary.enabled
+    return ChecklistItem(
+        "transcript summary included",
+        ok,
+        f"summary of at most {p.summary.max_chars} characters on every handoff" if ok else "summaries are off",
+        "" if ok else "set summary.enabled: true so agents do not have to read the whole transcript",
+    )
+
+
+def _review(p: Policy) -> ChecklistItem:
+    w = p.review.weekly
+    ok = w.enabled and bool(w.schedule) and bool(w.slack_channel)
+    return ChecklistItem(
+        "weekly review configured",
+        ok,
+        f"weekly review {w.schedule!r} to {w.slack_channel}" if ok else "no weekly handoff-quality review",
+        "" if ok else "set review.weekly.enabled: true, schedule (cron, e.g. '0 9 * * MON') and slack_channel",
+    )
+
+
+CHECKS: tuple[Callable[[Policy], ChecklistItem], ...] = (
+    _restricted_topics,
+    _confidence,
+    _sentiment,
+    _vip,
+    _summary,
+    _review,
+)
+
+
+def run_checklist(policy: Policy) -> list[ChecklistItem]:
+    return [check(policy) for check in CHECKS]
