@@ -19,6 +19,7 @@ from handoff_core.errors import PolicyError, PolicyProblem
 from handoff_core.policy.schema import Policy
 
 MAX_POLICY_BYTES = 2 * 1024 * 1024
+_FIELD_IN_MESSAGE = re.compile(r"^((?:[a-z_]+\.)+[a-z_]+)\b")
 
 
 class _PolicyLoader(yaml.SafeLoader):
@@ -86,9 +87,13 @@ def parse_policy(text: str, source: str = "<policy>") -> Policy:
 
 def _problem(error: Any, root: yaml.Node) -> PolicyProblem:
     loc = tuple(part for part in error["loc"] if not (isinstance(part, str) and part.startswith("function-")))
+    message = str(error["msg"]).removeprefix("Value error, ")
+    named = _FIELD_IN_MESSAGE.match(message)
+    if named and error["type"] == "value_error":
+        # Cross-field rules name the field they are about; point at it rather than at the section.
+        loc = tuple(int(p) if p.isdigit() else p for p in named.group(1).split("."))
     field = ".".join(str(p) for p in loc)
     node, found_key = _locate(root, loc)
-    message = str(error["msg"])
     if error["type"] == "extra_forbidden":
         message = "unknown field (check the spelling; unknown keys are not allowed)"
     elif error["type"] == "missing":

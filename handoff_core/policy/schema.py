@@ -156,7 +156,7 @@ class SentimentConfig(TriggerConfig):
     @model_validator(mode="after")
     def _angry_is_worse(self) -> SentimentConfig:
         if self.angry_below > self.negative_below:
-            raise ValueError("angry_below must be at or below negative_below")
+            raise ValueError("triggers.sentiment.angry_below must be at or below negative_below")
         return self
 
 
@@ -267,7 +267,7 @@ class Policy(_Strict):
     def _refund_topic_exists(self) -> Policy:
         refund = self.triggers.refund_exception
         topics = self.triggers.restricted_topic.topics
-        if refund.enabled and refund.refund_topic not in topics:
+        if refund.enabled and topics and refund.refund_topic not in topics:
             raise ValueError(
                 f"triggers.refund_exception.refund_topic is {refund.refund_topic!r}, "
                 f"which is not one of triggers.restricted_topic.topics ({', '.join(topics) or 'none'})"

@@ -1,0 +1,39 @@
+"""Shared fixtures for the core tests: the default policy and an engine built once per session."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from handoff_core import Conversation, Decision
+from handoff_core.engine import DecisionEngine
+from handoff_core.policy import Policy, load_policy
+
+ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_POLICY = ROOT / "config" / "policy.yaml"
+
+
+@pytest.fixture(scope="session")
+def policy() -> Policy:
+    return load_policy(DEFAULT_POLICY)
+
+
+@pytest.fixture(scope="session")
+def engine(policy: Policy) -> DecisionEngine:
+    return DecisionEngine(policy)
+
+
+def conversation(*texts: str, **extra: Any) -> Conversation:
+    """A conversation of customer messages (strings) or explicit message dicts."""
+    messages = [{"role": "customer", "text": t} if isinstance(t, str) else t for t in texts]
+    return Conversation.model_validate({"id": extra.pop("id", "c1"), "messages": messages, **extra})
+
+
+def decide(engine: DecisionEngine, *texts: str, **extra: Any) -> Decision:
+    return engine.decide(conversation(*texts, **extra))
+
+
+def topics(decision: Decision) -> set[str]:
+    return {r.topic for r in decision.reasons if r.trigger.value == "restricted_topic" and r.topic}
