@@ -14,8 +14,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from connectors.audit.redaction import redact_text
 from handoff_core import Conversation, Decision, TriggerName
+from handoff_core.redact import redact as redact_text
 
 CLAIM_ACTION = "handoff_claim"
 NOT_NEEDED_ACTION = "handoff_not_needed"
@@ -40,7 +40,9 @@ class AlertContent(BaseModel):
     summary: str
 
 
-def alert_content(decision: Decision, conversation: Conversation, *, redact: bool) -> AlertContent:
+def alert_content(
+    decision: Decision, decision_id: str, conversation: Conversation, *, redact: bool
+) -> AlertContent:
     customer = conversation.customer
     vip = any(r.trigger is TriggerName.VIP for r in decision.reasons)
     if redact:
@@ -54,7 +56,7 @@ def alert_content(decision: Decision, conversation: Conversation, *, redact: boo
         clean(f"{r.trigger.value}{f' ({r.topic})' if r.topic else ''}: {r.detail}") for r in decision.reasons
     )
     return AlertContent(
-        decision_id=decision.id,
+        decision_id=decision_id,
         conversation_id=conversation.id,
         channel=conversation.channel,
         ticket_id=conversation.context.ticket_id,

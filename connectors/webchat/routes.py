@@ -86,6 +86,7 @@ async def _turn(
         reply = {
             **outcome.decision.model_dump(mode="json"),
             "conversation_id": conversation.id,
+            "decision_id": outcome.decision_id,
             "message_id": message_id,
             "stay_silent": state.handed_off or outcome.decision.action is Action.HANDOFF,
         }

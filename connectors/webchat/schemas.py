@@ -48,6 +48,8 @@ class WebchatReply(Decision):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     conversation_id: str
+    #: This decision's id in the audit log (feedback and reports refer to it).
+    decision_id: str
     message_id: str | None = None
     #: True once the conversation is with a person: the assistant must not answer any more.
     stay_silent: bool

@@ -33,6 +33,8 @@ DELIVERY_TARGETS = {ZENDESK_HANDOFF: "zendesk", ZENDESK_CREATE: "zendesk", SLACK
 @dataclass(frozen=True)
 class Outcome:
     decision: Decision
+    #: The decision's id in the audit log (unique per decision; the core's id is per conversation).
+    decision_id: str
     record: ConversationRecord
     actions: list[NewAction]
     new_handoff: bool
@@ -55,7 +57,7 @@ def decide(runtime: Runtime, conversation: Conversation, previous: ConversationR
     decision = runtime.engine.decide(conversation)
     runtime.metrics.observe_decision(decision, conversation.channel, time.perf_counter() - started)
     ticket_id = conversation.context.ticket_id or (previous.ticket_id if previous else None)
-    runtime.audit.record_decision(
+    decision_id = runtime.audit.record_decision(
         decision, conversation, ticket_id=ticket_id, redact=runtime.policy.privacy.redact_audit
     )
     new_handoff = decision.action is Action.HANDOFF and not state.handed_off
@@ -73,13 +75,16 @@ def decide(runtime: Runtime, conversation: Conversation, previous: ConversationR
         ticket_id=ticket_id,
         alert_channel=previous.alert_channel if previous else None,
         alert_ts=previous.alert_ts if previous else None,
-        last_decision_id=decision.id,
+        last_decision_id=decision_id,
     )
-    actions = plan_actions(runtime, decision, conversation) if new_handoff else []
-    return Outcome(decision, record, actions, new_handoff)
+    actions = plan_actions(runtime, decision, decision_id, conversation) if new_handoff else []
+    return Outcome(decision, decision_id, record, actions, new_handoff)
 
 
-def plan_actions(runtime: Runtime, decision: Decision, conversation: Conversation) -> list[NewAction]:
+def plan_actions(
+    runtime: Runtime, decision: Decision, decision_id: str, conversation: Conversation
+) -> list[NewAction]:
+    """A Zendesk write (update the ticket, or create one for web chat) and, if asked for, a Slack alert."""
     tags = tuple(dict.fromkeys((HANDOFF_TAG, *decision.route.tags)))
     zendesk_target = "zendesk" if runtime.zendesk is not None else "local"
     ticket_id = conversation.context.ticket_id
@@ -90,17 +95,17 @@ def plan_actions(runtime: Runtime, decision: Decision, conversation: Conversatio
             tags=tags,
             priority=decision.priority,
             group=decision.route.group,
-            note=handoff_note(decision),
-            marker=marker(decision),
+            note=handoff_note(decision, decision_id),
+            marker=marker(decision_id),
         )
         actions.append(
             NewAction(
                 kind=ZENDESK_HANDOFF,
                 target=zendesk_target,
-                dedupe_key=f"{decision.id}:{ZENDESK_HANDOFF}",
+                dedupe_key=f"{decision_id}:{ZENDESK_HANDOFF}",
                 payload=update.model_dump(mode="json"),
                 conversation_id=conversation.id,
-                decision_id=decision.id,
+                decision_id=decision_id,
             )
         )
     else:
@@ -113,32 +118,34 @@ def plan_actions(runtime: Runtime, decision: Decision, conversation: Conversatio
             tags=tags,
             priority=decision.priority,
             group=decision.route.group,
-            note=transcript_note(decision, conversation),
+            note=transcript_note(decision, decision_id, conversation),
         )
         actions.append(
             NewAction(
                 kind=ZENDESK_CREATE,
                 target=zendesk_target,
-                dedupe_key=f"{decision.id}:{ZENDESK_CREATE}",
+                dedupe_key=f"{decision_id}:{ZENDESK_CREATE}",
                 payload=new.model_dump(mode="json"),
                 conversation_id=conversation.id,
-                decision_id=decision.id,
+                decision_id=decision_id,
             )
         )
     if decision.alert:
-        content = alert_content(decision, conversation, redact=runtime.policy.privacy.redact_slack)
+        content = alert_content(
+            decision, decision_id, conversation, redact=runtime.policy.privacy.redact_slack
+        )
         slack_live = runtime.slack is not None and runtime.settings.slack_alert_channel is not None
         actions.append(
             NewAction(
                 kind=SLACK_ALERT,
                 target="slack" if slack_live else "local",
-                dedupe_key=f"{decision.id}:{SLACK_ALERT}",
+                dedupe_key=f"{decision_id}:{SLACK_ALERT}",
                 payload={
                     "channel": runtime.settings.slack_alert_channel,
                     "content": content.model_dump(mode="json"),
                 },
                 conversation_id=conversation.id,
-                decision_id=decision.id,
+                decision_id=decision_id,
             )
         )
     return actions

@@ -1,6 +1,6 @@
 """Render the private note an agent reads on a handed-over ticket, from the decision itself.
 
-The note starts with :data:`~connectors.zendesk.transcript.NOTE_MARKER` and names the decision id, so
+The note starts with :data:`~connectors.zendesk.transcript.NOTE_MARKER` and names the decision's audit id, so
 the worker recognises its own update when Zendesk calls back (no loops) and a retried action can see that
 its note is already there (one note per decision).
 """
@@ -11,8 +11,8 @@ from connectors.zendesk.transcript import NOTE_MARKER
 from handoff_core import Conversation, Decision, Reason
 
 
-def marker(decision: Decision) -> str:
-    return f"{NOTE_MARKER} decision {decision.id}"
+def marker(decision_id: str) -> str:
+    return f"{NOTE_MARKER} decision {decision_id}"
 
 
 def _reason_lines(reason: Reason) -> list[str]:
@@ -33,10 +33,10 @@ def _reason_lines(reason: Reason) -> list[str]:
     return lines
 
 
-def handoff_note(decision: Decision) -> str:
+def handoff_note(decision: Decision, decision_id: str) -> str:
     """Summary, reasons and evidence for an existing ticket (private, never a public reply)."""
     lines = [
-        marker(decision),
+        marker(decision_id),
         f"The AI assistant handed this conversation over (priority {decision.priority.value}).",
         "",
         "Summary:",
@@ -54,9 +54,9 @@ def handoff_note(decision: Decision) -> str:
     return "\n".join(lines)
 
 
-def transcript_note(decision: Decision, conversation: Conversation) -> str:
+def transcript_note(decision: Decision, decision_id: str, conversation: Conversation) -> str:
     """The handoff note plus the full web-chat transcript, for a newly created ticket."""
-    lines = [handoff_note(decision), "", "Transcript:"]
+    lines = [handoff_note(decision, decision_id), "", "Transcript:"]
     for message in conversation.messages:
         when = f"{message.created_at:%Y-%m-%d %H:%M} " if message.created_at else ""
         lines.append(f"{when}{message.role.value}: {message.text}")
