@@ -21,7 +21,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 Vector = dict[str, float]
 
@@ -85,28 +85,58 @@ def cosine(a: Vector, b: Vector) -> float:
 
 
 @dataclass
-class _Group:
-    members: list[int]
-    total: Vector
-    centroid: Vector
+class _Groups:
+    """Groups as summed member vectors, with an inverted index (term -> group -> weight) so that a
+    question is scored against every group by walking its own terms only."""
 
-    def absorb(self, members: list[int], vec: Vector) -> None:
-        self.members.extend(members)
-        for k, v in vec.items():
-            self.total[k] = self.total.get(k, 0.0) + v
-        self.centroid = _normalised(self.total)
+    members: list[list[int]] = field(default_factory=list)
+    totals: list[Vector] = field(default_factory=list)
+    norms2: list[float] = field(default_factory=list)
+    postings: dict[str, dict[int, float]] = field(default_factory=dict)
+
+    def best(self, vec: Vector, threshold: float) -> int | None:
+        dots: dict[int, float] = {}
+        for term, value in vec.items():
+            for group, weight in self.postings.get(term, {}).items():
+                dots[group] = dots.get(group, 0.0) + value * weight
+        best, best_score = None, threshold
+        for group, dot in dots.items():
+            score = dot / math.sqrt(self.norms2[group])
+            if score > best_score or (best is None and score >= best_score):
+                best, best_score = group, score
+        return best
+
+    def add(self, group: int | None, members: list[int], vec: Vector, weight: float) -> None:
+        if group is None:
+            group = len(self.members)
+            self.members.append([])
+            self.totals.append({})
+            self.norms2.append(0.0)
+        self.members[group].extend(members)
+        total = self.totals[group]
+        for term, value in vec.items():
+            old = total.get(term, 0.0)
+            new = old + value * weight
+            total[term] = new
+            self.norms2[group] += new * new - old * old
+            self.postings.setdefault(term, {})[group] = new
+
+    def similarity(self, a: int, b: int) -> float:
+        small, large = sorted((self.totals[a], self.totals[b]), key=len)
+        dot = sum(v * large.get(k, 0.0) for k, v in small.items())
+        return dot / math.sqrt(self.norms2[a] * self.norms2[b])
 
 
-def _merge_similar(groups: list[_Group], threshold: float) -> bool:
-    """One pass merging every later group into an earlier one it resembles; True if any merged."""
+def _merge_pass(groups: _Groups, alive: list[int], threshold: float) -> bool:
+    """Merge every later group into an earlier one it resembles; True if any merged."""
     merged = False
     i = 0
-    while i < len(groups):
+    while i < len(alive):
         j = i + 1
-        while j < len(groups):
-            if cosine(groups[i].centroid, groups[j].centroid) >= threshold:
-                groups[i].absorb(groups[j].members, groups[j].total)
-                del groups[j]
+        while j < len(alive):
+            if groups.similarity(alive[i], alive[j]) >= threshold:
+                groups.add(alive[i], groups.members[alive[j]], groups.totals[alive[j]], 1.0)
+                del alive[j]
                 merged = True
                 j = i + 1
             else:
@@ -116,21 +146,23 @@ def _merge_similar(groups: list[_Group], threshold: float) -> bool:
 
 
 def cluster(texts: Sequence[str], threshold: float = DEFAULT_THRESHOLD) -> list[list[int]]:
-    """Indices of ``texts`` grouped by similarity, largest group first (ties: earliest first)."""
-    groups: list[_Group] = []
-    for index, vec in enumerate(tfidf(texts)):
-        best, best_score = None, threshold
-        for group in groups:
-            score = cosine(vec, group.centroid)
-            if score >= best_score:
-                best, best_score = group, score
-        if best is None:
-            groups.append(_Group([index], dict(vec), vec))
-        else:
-            best.absorb([index], vec)
-    while _merge_similar(groups, threshold):
+    """Indices of ``texts`` grouped by similarity, largest group first (ties: earliest first).
+
+    Texts with the same words (ignoring case and punctuation) are one item, weighted by how often it
+    was asked, so a question asked fifty times pulls its group's centroid fifty times as hard.
+    """
+    same: dict[str, list[int]] = {}
+    for index, text in enumerate(texts):
+        same.setdefault(" ".join(_tokens(text)), []).append(index)
+    items = list(same.values())
+    groups = _Groups()
+    for members, vec in zip(items, tfidf([texts[m[0]] for m in items]), strict=True):
+        groups.add(groups.best(vec, threshold), members, vec, float(len(members)))
+    # Merge groups whose centroids ended up close (greedy assignment can split a topic early on).
+    alive = list(range(len(groups.members)))
+    while _merge_pass(groups, alive, threshold):
         pass
-    result = [sorted(g.members) for g in groups]
+    result = [sorted(groups.members[g]) for g in alive]
     return sorted(result, key=lambda members: (-len(members), members[0]))
 
 

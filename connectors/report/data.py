@@ -265,9 +265,9 @@ def _quality(records: Sequence[DecisionRecord]) -> Quality:
 
 
 def unanswered_groups(
-    records: Sequence[DecisionRecord], threshold: float = clusters.DEFAULT_THRESHOLD
+    records: Sequence[DecisionRecord], threshold: float = clusters.DEFAULT_THRESHOLD, *, group: bool = True
 ) -> tuple[int, tuple[QuestionGroup, ...]]:
-    """(number of unanswered questions, their groups largest first).
+    """(number of unanswered questions, their groups largest first; no groups when ``group`` is off).
 
     A question asked again in the same conversation counts once.
     """
@@ -283,8 +283,8 @@ def unanswered_groups(
         seen.add(key)
         questions.append(record.question.strip())
         topics.append(record.topics)
-    groups = []
-    for members in clusters.cluster(questions, threshold):
+    groups: list[QuestionGroup] = []
+    for members in clusters.cluster(questions, threshold) if group else ():
         texts = [questions[i] for i in members]
         examples = tuple(dict.fromkeys(texts))[:MAX_EXAMPLES]
         group_topics = tuple(dict.fromkeys(t for i in members for t in topics[i]))
@@ -299,8 +299,13 @@ def build_review(
     include_simulated: bool = False,
     checklist: Checklist | None = None,
     previous: Review | None = None,
+    group_questions: bool = True,
 ) -> Review:
-    """The review of ``records`` (already filtered to ``period`` and to live/simulated as wanted)."""
+    """The review of ``records`` (already filtered to ``period`` and to live/simulated as wanted).
+
+    ``group_questions=False`` counts unanswered questions without grouping them (the previous period
+    of a comparison only needs the count).
+    """
     inside = [r for r in records if period.start <= r.decided_at < period.end]
     conversations = {r.conversation_id for r in inside}
     by_channel_conversations: dict[str, set[str]] = {}
@@ -320,7 +325,7 @@ def build_review(
             )
         )
     policy_counts = Counter((r.policy_version, r.policy_hash) for r in inside)
-    unanswered_total, unanswered = unanswered_groups(inside)
+    unanswered_total, unanswered = unanswered_groups(inside, group=group_questions)
     return Review(
         period=period,
         include_simulated=include_simulated,
