@@ -91,7 +91,7 @@ class SentimentScorer:
                 cues.append(emoji)
         kinds = {hit.rule for hit in self._phrases.match(text)}
         sarcasm = self.config.sarcasm
-        if sarcasm is not None and "praise" in kinds and ("trouble" in kinds or weights):
+        if sarcasm is not None and "praise" in kinds and "trouble" in kinds:
             weights.append(sarcasm.weight)
             cues.append("sarcasm")
         negativity = 1.0

@@ -4,8 +4,8 @@ Mentioning a topic is not the same as asking for something: "what is your refund
 the assistant can answer from approved knowledge, "I want my money back for order 1234" is a request a
 person must handle. A sentence is read as a question *about the rules* when it is framed as a general or
 conditional question ("do you offer…", "…in general", "can I … if …") and says nothing about the
-customer's own case ("my order", "I was charged", an order number or an amount). A plain question
-without such framing ("where is the refund?") is read as being about the customer's own case.
+customer's own case ("my order", "I was charged", an order number or an amount). A question that
+asks where something is ("where is the refund?") is about a case in progress, not about the rules.
 """
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ from handoff_core.text.phrases import AnalyzedText, PhraseHit, Vocabulary
 from handoff_core.text.rules import RuleSet
 
 _FRAMING = ("policy", "personal", "conditional")
+#: "Where is the refund?" asks about a case in progress, not about the rules.
+_WHERE = frozenset({"where", "wheres", "wo", "donde", "ou", "onde", "dove", "waar", "whens", "still"})
 _CONDITIONAL = ("if", "si", "wenn", "falls", "se", "caso", "als", "in case", "en caso", "au cas")
 
 
@@ -66,7 +68,8 @@ class TopicDetector:
             specifics = _has_specifics(text, hit.sentence)
             personal = "personal" in cues or specifics
             hypothetical = "conditional" in cues and _is_question(text, hit.sentence) and not specifics
-            policy_question = hypothetical or ("policy" in cues and not personal)
+            general = _is_question(text, hit.sentence) and not _asks_where(text, hit.sentence)
+            policy_question = hypothetical or (not personal and ("policy" in cues or general))
             out.append(TopicHit(hit.rule, index, hit.sentence, hit.hits, hit.via, policy_question))
         return out
 
@@ -85,6 +88,11 @@ def _sentence_span(text: AnalyzedText, sentence: int) -> tuple[int, int]:
 def _is_question(text: AnalyzedText, sentence: int) -> bool:
     start, end = _sentence_span(text, sentence)
     return "?" in text.text[start:end] or "¿" in text.text[start:end]
+
+
+def _asks_where(text: AnalyzedText, sentence: int) -> bool:
+    first = next((t for t in text.tokens if t.sentence == sentence), None)
+    return first is not None and first.norm in _WHERE
 
 
 def _has_specifics(text: AnalyzedText, sentence: int) -> bool:

@@ -56,9 +56,13 @@ class TriggerConfig(_Strict):
 
 
 class Combo(_Strict):
-    """Fires when every group has a phrase in the same sentence ("lost" + "card", in any order)."""
+    """Fires when every group has a phrase in the same sentence ("lost" + "card", in any order).
+
+    ``within: message`` widens that to the whole message ("Card gone. There are payments I didn't make").
+    """
 
     all_of: Annotated[tuple[Phrases, ...], Field(min_length=2, max_length=4)]
+    within: Literal["sentence", "message"] = "sentence"
 
 
 class Matchable(_Strict):

@@ -9,8 +9,9 @@ as one with 50: the work is proportional to the message, not to the policy.
 
 Typo tolerance uses a symmetric-deletion index over the policy's own vocabulary: a message word that is
 not a policy word but is one edit away from one (a dropped, added or swapped letter; a substituted one
-in long words) also carries that word's keys. Only words of six letters or more are corrected, because
-short words are too often another real word ("card"/"care", "looked"/"locked").
+in long words) also carries that word's keys. Only words of six letters or more that are not function
+words are corrected, because short words are too often another real word ("card"/"care",
+"hacer"/"hacker").
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from typing import Generic, TypeVar
 
 from handoff_core.text.languages import detect_language
 from handoff_core.text.normalize import Token, fold, tokenize
-from handoff_core.text.stem import all_stems, stem
+from handoff_core.text.content import ALL_STOPWORDS
+from handoff_core.text.stem import all_stems, stem_key
 
 T = TypeVar("T")
 
@@ -63,7 +65,7 @@ class Vocabulary:
         self.words = frozenset(w for w in words if w)
         self._deletion_index: dict[str, set[str]] = {}
         for word in self.words:
-            if len(word) < MIN_TYPO_LENGTH - 1 or not word.isalpha():
+            if len(word) < MIN_TYPO_LENGTH or not word.isalpha():
                 continue
             for d in _deletes(word):
                 self._deletion_index.setdefault(d, set()).add(word)
@@ -71,21 +73,18 @@ class Vocabulary:
 
     def correct(self, token: str) -> str | None:
         """The policy word ``token`` is most likely a typo of, or None."""
-        if token in self.words or len(token) < MIN_TYPO_LENGTH - 1 or not token.isalpha():
+        if token in self.words or len(token) < MIN_TYPO_LENGTH or not token.isalpha() or token in ALL_STOPWORDS:
             return None
-        candidates: list[str] = []
         # The customer dropped a letter: ``token`` is a deletion of a policy word.
-        if len(token) >= MIN_TYPO_LENGTH - 1:
-            candidates.extend(w for w in self._deletion_index.get(token, ()) if len(w) >= MIN_TYPO_LENGTH)
-        if len(token) >= MIN_TYPO_LENGTH:
-            for d in _deletes(token):
-                # The customer added a letter.
-                if d in self.words:
-                    candidates.append(d)
-                # Swapped or substituted a letter: both words share a deletion.
-                for w in self._deletion_index.get(d, ()):
-                    if len(w) == len(token) and (_is_transposition(token, w) or len(w) >= MIN_SUBSTITUTION_LENGTH):
-                        candidates.append(w)
+        candidates = [w for w in self._deletion_index.get(token, ()) if len(w) == len(token) + 1]
+        for d in _deletes(token):
+            # The customer added a letter.
+            if d in self.words and len(d) >= MIN_TYPO_LENGTH:
+                candidates.append(d)
+            # Swapped or substituted a letter: both words share a deletion.
+            for w in self._deletion_index.get(d, ()):
+                if len(w) == len(token) and (_is_transposition(token, w) or len(w) >= MIN_SUBSTITUTION_LENGTH):
+                    candidates.append(w)
         candidates = [c for c in candidates if c[0] == token[0]]
         return min(candidates) if candidates else None
 
@@ -123,7 +122,7 @@ class Analyzer:
         cached = self._token_keys.get(cache_key)
         if cached is not None:
             return cached
-        keys = {norm, stem(norm, "en"), stem(norm, lang)}
+        keys = {norm, stem_key(norm, "en"), stem_key(norm, lang)}
         corrected = self.vocabulary.correct(norm)
         if corrected is not None:
             keys |= self.vocabulary.keys_of(corrected)

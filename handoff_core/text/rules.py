@@ -40,11 +40,14 @@ class RuleSet(Generic[K]):
     def __init__(self, vocabulary: Vocabulary, rules: Mapping[K, Matchable]) -> None:
         self._matcher: PhraseMatcher[_Part[K]] = PhraseMatcher(vocabulary)
         self._combo_sizes: dict[tuple[K, int], int] = {}
+        self._message_wide: set[tuple[K, int]] = set()
         for key, rule in rules.items():
             self._matcher.add_all(rule.phrases, _Part(key, "phrase"))
             self._matcher.add_all(rule.exclude, _Part(key, "exclude"))
             for ci, combo in enumerate(rule.combos):
                 self._combo_sizes[(key, ci)] = len(combo.all_of)
+                if combo.within == "message":
+                    self._message_wide.add((key, ci))
                 for gi, group in enumerate(combo.all_of):
                     self._matcher.add_all(group, _Part(key, "combo", ci, gi))
 
@@ -67,15 +70,19 @@ class RuleSet(Generic[K]):
             elif part.kind == "phrase":
                 phrase_hits.setdefault((part.rule, hit.sentence), []).append(hit)  # type: ignore[arg-type]
             else:
-                groups = combo_groups.setdefault((part.rule, part.combo, hit.sentence), {})
+                scope = -1 if (part.rule, part.combo) in self._message_wide else hit.sentence
+                groups = combo_groups.setdefault((part.rule, part.combo, scope), {})
                 groups.setdefault(part.group, hit)  # type: ignore[arg-type]
         found: dict[tuple[K, int], RuleHit[K]] = {}
         for (rule, sentence), hits in phrase_hits.items():
             found[(rule, sentence)] = RuleHit(rule, sentence, tuple(hits), "phrase")
-        for (rule, combo, sentence), groups in combo_groups.items():
-            if (rule, sentence) in found or len(groups) < self._combo_sizes[(rule, combo)]:
+        for (rule, combo, scope), groups in combo_groups.items():
+            if len(groups) < self._combo_sizes[(rule, combo)]:
                 continue
             ordered = tuple(sorted(groups.values(), key=lambda h: h.first))
+            sentence = ordered[0].sentence if scope == -1 else scope
+            if (rule, sentence) in found:
+                continue
             found[(rule, sentence)] = RuleHit(rule, sentence, ordered, "combo")
         return sorted(
             (h for key, h in found.items() if key not in excluded),

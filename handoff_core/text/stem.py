@@ -23,11 +23,21 @@ def stem(word: str, lang: str) -> str:
     return str(stemmer.stemWord(word))
 
 
+def stem_key(word: str, lang: str) -> str:
+    """A stem tagged with its language (``pt:process``).
+
+    Tagging keeps stems of different languages apart: the Portuguese stem of "processar" and the
+    English stem of "processing" are both "process", but a customer writing English about processing
+    is not talking about a lawsuit.
+    """
+    return f"{lang}:{stem(word, lang)}"
+
+
 def all_stems(word: str, min_length: int = 4) -> frozenset[str]:
-    """Every language's stem of ``word``, dropping stems so short they would match unrelated words."""
+    """``word`` and its tagged stem in every language, dropping stems too short to be telling."""
     stems = {word}
     for lang in _STEMMERS:
         s = stem(word, lang)
         if len(s) >= min_length or s == word:
-            stems.add(s)
+            stems.add(f"{lang}:{s}")
     return frozenset(stems)

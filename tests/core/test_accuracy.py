@@ -1,0 +1,53 @@
+"""Accuracy of the default policy on the labelled sets (written independently of the detectors).
+
+The floors sit a little under the measured values (see README, "Measured accuracy") so that a change
+which makes the detectors worse fails here; `python bench/eval_detectors.py --errors` lists the misses.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+
+import eval_detectors  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def scores() -> dict[str, eval_detectors.Score]:
+    return {s.name.split(" ")[0]: s for s in eval_detectors.evaluate("all")}
+
+
+@pytest.mark.parametrize(
+    ("name", "floor"),
+    [("sentiment", 0.85), ("topics", 0.84), ("example", 0.82), ("knowledge", 0.42)],
+)
+def test_accuracy_floor(scores: dict[str, eval_detectors.Score], name: str, floor: float) -> None:
+    """Each detector keeps at least its measured accuracy (minus a small margin) on the labelled sets."""
+    score = scores[name]
+    assert score.total >= 98
+    assert score.accuracy >= floor, f"{score.name}: {score.correct}/{score.total} = {score.accuracy:.1%}"
+
+
+def test_no_calm_policy_question_is_handed_off(scores: dict[str, eval_detectors.Score]) -> None:
+    """Questions labelled as policy questions in the topic set are never read as refund or security."""
+    import json
+
+    from handoff_core import Conversation
+    from handoff_core.engine import DecisionEngine
+    from handoff_core.policy import load_policy
+
+    root = Path(__file__).resolve().parents[2]
+    engine = DecisionEngine(load_policy(root / "config/policy.yaml"))
+    rows = [json.loads(line) for line in (root / "tests/data/topic_eval.jsonl").read_text().splitlines() if line]
+    questions = [r for r in rows if r.get("policy_question")]
+    assert len(questions) >= 20
+    wrong = []
+    for r in questions:
+        d = engine.decide(Conversation.model_validate({"id": "q", "messages": [{"role": "customer", "text": r["text"]}]}))
+        if any(x.topic in {"refund", "account_security"} for x in d.reasons):
+            wrong.append(r["text"])
+    assert len(wrong) <= len(questions) * 0.15, wrong
