@@ -18,6 +18,9 @@ from typing import Any
 
 from connectors.audit.log import AuditLog, format_time, parse_time
 
+#: Triggers whose ``Reason.topic`` names the subject of the conversation.
+TOPIC_TRIGGERS = frozenset({"restricted_topic", "refund_exception"})
+
 
 @dataclass(frozen=True)
 class ReasonRecord:
@@ -82,7 +85,12 @@ class DecisionRecord:
 
     @property
     def topics(self) -> tuple[str, ...]:
-        return tuple(dict.fromkeys(r.topic for r in self.reasons if r.topic))
+        """Subject topics (``refund``, ``legal``...): the ``topic`` of restricted-topic and refund reasons.
+
+        Other triggers use ``Reason.topic`` for a sub-kind (``angry``, ``no_source``, ``fallbacks``),
+        which is kept on the reason but is not what a support lead means by a topic.
+        """
+        return tuple(dict.fromkeys(r.topic for r in self.reasons if r.topic and r.trigger in TOPIC_TRIGGERS))
 
     @property
     def is_handoff(self) -> bool:

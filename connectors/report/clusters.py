@@ -36,6 +36,8 @@ a an and are as at be can could do does for from have how i if in is it me my no
 that the this to was we what when where which why will with would you your hi hello thanks
 le la les de des du un une et est je mon ma mes pour que qui der die das und ist ich mein meine ein eine
 nicht wie el los las y es mi para por con het een en ik mijn niet voor van
+then about been but just also there still get got need want okay yes thank any some all one did has had its
+can't don't i'm i'll it's that's what's ciao che per non una sono vous pas est sur dans avec ich ist sie
 """
 _LABEL_STOPWORDS = frozenset(_STOPWORD_TEXT.split())
 
@@ -166,12 +168,24 @@ def cluster(texts: Sequence[str], threshold: float = DEFAULT_THRESHOLD) -> list[
     return sorted(result, key=lambda members: (-len(members), members[0]))
 
 
-def label(texts: Sequence[str], limit: int = 3) -> str:
-    """A short name for a group: its most frequent content words (ties broken alphabetically)."""
+def _content_words(text: str) -> set[str]:
+    return {w for w in _tokens(text) if len(w) > 2 and w not in _LABEL_STOPWORDS and not w.isdigit()}
+
+
+def label(texts: Sequence[str], corpus: Sequence[str] = (), limit: int = 3) -> str:
+    """A short name for a group: the content words that best tell it apart.
+
+    Each word scores (questions in the group using it) × idf over ``corpus`` (all the questions that
+    were grouped; the group itself when not given), so a word every question uses ("order", "help")
+    loses to the word that makes this group what it is ("dark", "mode"). Ties go alphabetically.
+    """
     counts: Counter[str] = Counter()
     for text in texts:
-        counts.update(
-            {w for w in _tokens(text) if len(w) > 2 and w not in _LABEL_STOPWORDS and not w.isdigit()}
-        )
-    top = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
-    return ", ".join(word for word, _ in top) or "(no common words)"
+        counts.update(_content_words(text))
+    df: Counter[str] = Counter()
+    for text in corpus or texts:
+        df.update(_content_words(text))
+    n = len(corpus or texts)
+    score = {w: c * (math.log((1 + n) / (1 + df.get(w, 0))) + 1.0) for w, c in counts.items()}
+    top = sorted(score, key=lambda w: (-score[w], w))[:limit]
+    return ", ".join(top) or "(no common words)"

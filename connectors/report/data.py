@@ -288,7 +288,8 @@ def unanswered_groups(
         texts = [questions[i] for i in members]
         examples = tuple(dict.fromkeys(texts))[:MAX_EXAMPLES]
         group_topics = tuple(dict.fromkeys(t for i in members for t in topics[i]))
-        groups.append(QuestionGroup(clusters.label(texts), len(members), examples, group_topics))
+        label = clusters.label(texts, questions)
+        groups.append(QuestionGroup(label, len(members), examples, group_topics))
     return len(questions), tuple(groups)
 
 

@@ -24,7 +24,7 @@ def log(tmp_path: Path) -> AuditLog:
 
 def test_record_decision_stores_the_explanation(log: AuditLog) -> None:
     """A recorded decision reads back with its action, reasons, scores, policy and knowledge version."""
-    d = decision(Action.HANDOFF, TriggerName.SENTIMENT, score=0.75, topic="billing")
+    d = decision(Action.HANDOFF, TriggerName.RESTRICTED_TOPIC, score=0.75, topic="billing")
     returned = log.record_decision(d, conversation("c-1", ticket_id="T-9"), at=T0)
     [rec] = fetch_decisions(log)
     assert returned == rec.id
@@ -35,7 +35,7 @@ def test_record_decision_stores_the_explanation(log: AuditLog) -> None:
         "webchat",
         "handoff",
     )
-    assert rec.triggers == ("sentiment",)
+    assert rec.triggers == ("restricted_topic",)
     assert rec.topics == ("billing",)
     assert rec.reasons[0].score == pytest.approx(0.75)
     assert (rec.policy_version, rec.policy_hash, rec.knowledge_version) == ("2024-06-01", "abc123", "kb-7")

@@ -95,7 +95,13 @@ def build_week(log: AuditLog, start: datetime, *, seed: int = 7, days: int = 7, 
                     conv.channel,
                     decision.action.value,
                     decision.triggers,
-                    tuple(dict.fromkeys(r.topic for r in decision.reasons if r.topic)),
+                    tuple(
+                        dict.fromkeys(
+                            r.topic
+                            for r in decision.reasons
+                            if r.topic and r.trigger.value in {"restricted_topic", "refund_exception"}
+                        )
+                    ),
                     decision.alert,
                     decision.signals.angry,
                     decision.signals.knowledge_status,
