@@ -109,10 +109,11 @@ class DecisionEngine:
 
     def _prepare(self, conversation: Conversation, now: datetime | None) -> TriggerContext:
         customer = [(i, m) for i, m in enumerate(conversation.messages) if m.role is Role.CUSTOMER]
+        tokens = {i: tokenize(m.text) for i, m in customer}
         language = conversation.language or detect_language(
-            [t.norm for _, m in customer for t in tokenize(m.text)], default=self.policy.defaults.language
+            [t.norm for toks in tokens.values() for t in toks], default=self.policy.defaults.language
         )
-        analyzed = {i: self._analyzer.analyze(m.text, language) for i, m in customer}
+        analyzed = {i: self._analyzer.analyze(m.text, language, tokens[i]) for i, m in customer}
         topic_hits = tuple(h for i, text in analyzed.items() for h in self._topics.detect(i, text))
         sentiments = tuple(self._sentiment.score(i, text) for i, text in analyzed.items())
         if now is None:

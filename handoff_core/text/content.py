@@ -21,3 +21,8 @@ def content_words(text: str) -> tuple[list[str], str]:
 def content_stems(text: str) -> frozenset[str]:
     words, lang = content_words(text)
     return frozenset(stem(w, lang) for w in words)
+
+
+def content_stems_of(norms: list[str], lang: str) -> frozenset[str]:
+    """Like :func:`content_stems` for text that is already tokenised."""
+    return frozenset(stem(n, lang) for n in norms if n not in ALL_STOPWORDS and (len(n) > 1 or n.isdigit()))

@@ -109,8 +109,9 @@ class Analyzer:
         self.vocabulary = vocabulary
         self._token_keys: dict[tuple[str, str], frozenset[str]] = {}
 
-    def analyze(self, text: str, language: str | None = None) -> AnalyzedText:
-        tokens = tokenize(text)
+    def analyze(self, text: str, language: str | None = None, tokens: list[Token] | None = None) -> AnalyzedText:
+        """Prepare ``text``; pass ``tokens`` when the caller already tokenised it."""
+        tokens = tokenize(text) if tokens is None else tokens
         norms = [t.norm for t in tokens]
         lang = language or detect_language(norms)
         keys = tuple(self._keys(n, lang) for n in norms)

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from handoff_core.decision import Evidence, Reason, TriggerName
 from handoff_core.models import Role
 from handoff_core.policy.schema import Matchable, Policy
-from handoff_core.text.content import content_stems
+from handoff_core.text.content import content_stems_of
 from handoff_core.text.phrases import Analyzer
 from handoff_core.text.rules import RuleSet
 from handoff_core.triggers.base import TriggerContext, make_reason
@@ -54,7 +54,7 @@ class BotLoop:
                 )
             )
         recent = ctx.customer_indexes[-RECENT_MESSAGES:]
-        bags = {i: content_stems(ctx.analyzed[i].text) for i in recent}
+        bags = {i: content_stems_of(ctx.analyzed[i].norms, ctx.language) for i in recent}
         best: list[int] = []
         for i in recent:
             if len(bags[i]) < MIN_WORDS_FOR_REPEAT:
