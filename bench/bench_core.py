@@ -46,8 +46,10 @@ def _pin() -> None:
 
 
 def _conversations(texts: list[str]) -> list[Conversation]:
-    return [Conversation.model_validate({"id": f"c{i}", "messages": [{"role": "customer", "text": t}]})
-            for i, t in enumerate(texts)]
+    return [
+        Conversation.model_validate({"id": f"c{i}", "messages": [{"role": "customer", "text": t}]})
+        for i, t in enumerate(texts)
+    ]
 
 
 def rate(engine: DecisionEngine, conversations: list[Conversation], seconds: float = 3.0) -> float:
@@ -91,8 +93,18 @@ def simulate_15k() -> float:
                 handle.write(json.dumps(record) + "\n")
         start = time.perf_counter()
         subprocess.run(
-            [sys.executable, "-m", "connectors.cli", "simulate", str(path), "--output", str(Path(tmp) / "out.jsonl")],
-            check=True, cwd=ROOT, stderr=subprocess.DEVNULL,
+            [
+                sys.executable,
+                "-m",
+                "connectors.cli",
+                "simulate",
+                str(path),
+                "--output",
+                str(Path(tmp) / "out.jsonl"),
+            ],
+            check=True,
+            cwd=ROOT,
+            stderr=subprocess.DEVNULL,
         )
         return time.perf_counter() - start
 
@@ -107,19 +119,25 @@ def main() -> None:
 
     small = rate(DecisionEngine(_with_extra_phrases(policy, 50)), singles)
     large = rate(DecisionEngine(_with_extra_phrases(policy, 5000)), singles)
-    print(f"topic lists +50 phrases: {small:,.0f}/s; +5,000 phrases: {large:,.0f}/s; "
-          f"time ratio 5,000/50 = {small / large:.2f}x")
+    print(
+        f"topic lists +50 phrases: {small:,.0f}/s; +5,000 phrases: {large:,.0f}/s; "
+        f"time ratio 5,000/50 = {small / large:.2f}x"
+    )
 
     per_message = {}
     for length in (10, 100, 1000):
         conv = [transcript(length)]
         per_message[length] = 1e6 / rate(engine, conv, seconds=2.0) / length
-        print(f"transcript of {length:>5} messages: {per_message[length] * length / 1000:8.2f} ms "
-              f"({per_message[length]:.0f} µs per message)")
+        print(
+            f"transcript of {length:>5} messages: {per_message[length] * length / 1000:8.2f} ms "
+            f"({per_message[length]:.0f} µs per message)"
+        )
     print(f"per-message cost 1,000 vs 10 messages: {per_message[1000] / per_message[10]:.2f}x (1.0 = linear)")
 
     seconds = simulate_15k()
-    print(f"handoff simulate, 15,000 conversations: {seconds:.1f} s ({15_000 / seconds:,.0f} conversations/s)")
+    print(
+        f"handoff simulate, 15,000 conversations: {seconds:.1f} s ({15_000 / seconds:,.0f} conversations/s)"
+    )
 
 
 if __name__ == "__main__":

@@ -44,7 +44,9 @@ def _rows(path: Path, split: str) -> list[dict[str, object]]:
 
 
 def _one(engine: DecisionEngine, text: str) -> object:
-    return engine.decide(Conversation.model_validate({"id": "eval", "messages": [{"role": "customer", "text": text}]}))
+    return engine.decide(
+        Conversation.model_validate({"id": "eval", "messages": [{"role": "customer", "text": text}]})
+    )
 
 
 def sentiment(policy: Policy, engine: DecisionEngine, split: str) -> Score:
@@ -62,7 +64,13 @@ def sentiment(policy: Policy, engine: DecisionEngine, split: str) -> Score:
     correct = len(rows) - len(errors)
     precision = tp / (tp + fp) if tp + fp else 0.0
     recall = tp / (tp + fn) if tp + fn else 0.0
-    return Score("sentiment (angry vs calm)", correct, len(rows), errors, f"precision {precision:.2f}, recall {recall:.2f}")
+    return Score(
+        "sentiment (angry vs calm)",
+        correct,
+        len(rows),
+        errors,
+        f"precision {precision:.2f}, recall {recall:.2f}",
+    )
 
 
 def topics(engine: DecisionEngine, split: str) -> Score:
@@ -72,14 +80,20 @@ def topics(engine: DecisionEngine, split: str) -> Score:
     for r in rows:
         d = _one(engine, str(r["text"]))
         found = {x.topic for x in d.reasons if x.trigger.value == "restricted_topic"}  # type: ignore[attr-defined]
-        predicted = "account_security" if "account_security" in found else "refund" if "refund" in found else "none"
+        predicted = (
+            "account_security" if "account_security" in found else "refund" if "refund" in found else "none"
+        )
         confusion[(str(r["topic"]), predicted)] += 1
         if predicted != r["topic"]:
             errors.append(f"{r['topic']:>16} -> {predicted:<16} {r['text']}")
-    recall = {t: confusion[(t, t)] / max(1, sum(v for (g, _), v in confusion.items() if g == t))
-              for t in ("refund", "account_security", "none")}
+    recall = {
+        t: confusion[(t, t)] / max(1, sum(v for (g, _), v in confusion.items() if g == t))
+        for t in ("refund", "account_security", "none")
+    }
     extra = ", ".join(f"{t} recall {v:.2f}" for t, v in recall.items())
-    return Score("topics (refund / account_security / none)", len(rows) - len(errors), len(rows), errors, extra)
+    return Score(
+        "topics (refund / account_security / none)", len(rows) - len(errors), len(rows), errors, extra
+    )
 
 
 def knowledge(policy: Policy, split: str) -> Score:
@@ -92,7 +106,9 @@ def knowledge(policy: Policy, split: str) -> Score:
         ok = (cov.status == "covered") == r["covered"] and (not r["covered"] or top == r["entry"])
         if not ok:
             errors.append(f"covered={r['covered']!s:5} {cov.status:<9} {cov.score:.2f} top={top} {r['text']}")
-    return Score("knowledge coverage (in / out of the knowledge base)", len(rows) - len(errors), len(rows), errors)
+    return Score(
+        "knowledge coverage (in / out of the knowledge base)", len(rows) - len(errors), len(rows), errors
+    )
 
 
 def conversations(engine: DecisionEngine, split: str) -> Score:
@@ -106,15 +122,24 @@ def conversations(engine: DecisionEngine, split: str) -> Score:
             errors.append(f"{r['id']} expected {expected['action']} got {d.action.value}: {list(d.triggers)}")  # type: ignore[index]
             handoff_errors += (d.action is Action.CONTINUE) != (expected["action"] == "continue")  # type: ignore[index]
     hand = len(rows) - handoff_errors
-    return Score("example conversations (exact action)", len(rows) - len(errors), len(rows), errors,
-                 f"hand over or not: {hand}/{len(rows)} = {hand / len(rows):.2f}")
+    return Score(
+        "example conversations (exact action)",
+        len(rows) - len(errors),
+        len(rows),
+        errors,
+        f"hand over or not: {hand}/{len(rows)} = {hand / len(rows):.2f}",
+    )
 
 
 def evaluate(split: str) -> list[Score]:
     policy = load_policy(ROOT / "config/policy.yaml")
     engine = DecisionEngine(policy)
-    return [sentiment(policy, engine, split), topics(engine, split), knowledge(policy, split),
-            conversations(engine, split)]
+    return [
+        sentiment(policy, engine, split),
+        topics(engine, split),
+        knowledge(policy, split),
+        conversations(engine, split),
+    ]
 
 
 def main() -> None:

@@ -83,4 +83,4 @@ class Settings(BaseSettings):
         prefix = "sqlite:///"
         if not url.startswith(prefix):
             raise ValueError(f"HANDOFF_DATABASE_URL must start with {prefix!r}, got {url.split(':', 1)[0]!r}")
-        return Path(url[len(prefix):])
+        return Path(url[len(prefix) :])

@@ -85,7 +85,7 @@ def parse_line(text: str, number: int) -> tuple[Conversation, dict[str, Any] | N
         return LineError(number, "each line must be a JSON object (a conversation)")
     expected = data.pop("expected", None)
     if expected is not None and not isinstance(expected, dict):
-        return LineError(number, "'expected' must be an object like {\"action\": \"handoff\"}")
+        return LineError(number, '\'expected\' must be an object like {"action": "handoff"}')
     try:
         return Conversation.model_validate(data), expected
     except ValidationError as exc:

@@ -28,7 +28,9 @@ def _restricted_topics(p: Policy) -> ChecklistItem:
         "restricted topics defined",
         ok,
         f"{len(live)} topic(s) active: {', '.join(live)}" if ok else "no active restricted topic",
-        "" if ok else "add topics under triggers.restricted_topic.topics (refund, account_security, legal, ...) "
+        ""
+        if ok
+        else "add topics under triggers.restricted_topic.topics (refund, account_security, legal, ...) "
         "with phrases, and set triggers.restricted_topic.enabled: true",
     )
 
@@ -40,8 +42,12 @@ def _confidence(p: Policy) -> ChecklistItem:
         "confidence thresholds set",
         ok,
         f"assistant confidence below {lc.threshold:.2f} -> {lc.action.value}; "
-        f"knowledge coverage below {lc.knowledge.min_score:.2f}" if ok else "low_confidence is off or its threshold is 0 or 1",
-        "" if ok else "set triggers.low_confidence.enabled: true and a threshold between 0 and 1 (0.5 is a good start)",
+        f"knowledge coverage below {lc.knowledge.min_score:.2f}"
+        if ok
+        else "low_confidence is off or its threshold is 0 or 1",
+        ""
+        if ok
+        else "set triggers.low_confidence.enabled: true and a threshold between 0 and 1 (0.5 is a good start)",
     )
 
 
@@ -52,8 +58,12 @@ def _sentiment(p: Policy) -> ChecklistItem:
         "sentiment trigger on",
         ok,
         f"negative below {s.negative_below:+.2f} -> {s.action.value}, angry below {s.angry_below:+.2f} -> "
-        f"{s.angry_action.value}" if ok else "the sentiment trigger is off or has no cues",
-        "" if ok else "set triggers.sentiment.enabled: true and keep its cue lists (angry customers must reach a person)",
+        f"{s.angry_action.value}"
+        if ok
+        else "the sentiment trigger is off or has no cues",
+        ""
+        if ok
+        else "set triggers.sentiment.enabled: true and keep its cue lists (angry customers must reach a person)",
     )
 
 
@@ -72,8 +82,11 @@ def _vip(p: Policy) -> ChecklistItem:
         "VIP routing defined",
         ok,
         f"VIPs go to {v.route.group} at {v.route.priority.value if v.route.priority else 'default'} priority"
-        if ok else "; ".join(problems),
-        "" if ok else "under triggers.vip set enabled: true, at least one of tags/plans/organizations/"
+        if ok
+        else "; ".join(problems),
+        ""
+        if ok
+        else "under triggers.vip set enabled: true, at least one of tags/plans/organizations/"
         "min_lifetime_value, and route.group (the Zendesk group that looks after VIPs)",
     )
 
@@ -83,7 +96,9 @@ def _summary(p: Policy) -> ChecklistItem:
     return ChecklistItem(
         "transcript summary included",
         ok,
-        f"summary of at most {p.summary.max_chars} characters on every handoff" if ok else "summaries are off",
+        f"summary of at most {p.summary.max_chars} characters on every handoff"
+        if ok
+        else "summaries are off",
         "" if ok else "set summary.enabled: true so agents do not have to read the whole transcript",
     )
 
@@ -95,7 +110,9 @@ def _review(p: Policy) -> ChecklistItem:
         "weekly review configured",
         ok,
         f"weekly review {w.schedule!r} to {w.slack_channel}" if ok else "no weekly handoff-quality review",
-        "" if ok else "set review.weekly.enabled: true, schedule (cron, e.g. '0 9 * * MON') and slack_channel",
+        ""
+        if ok
+        else "set review.weekly.enabled: true, schedule (cron, e.g. '0 9 * * MON') and slack_channel",
     )
 
 

@@ -66,7 +66,12 @@ def _policy_phrases(policy: Policy) -> list[Sequence[str]]:
         matchable(topic)
     lists += [t.restricted_topic.policy_question_cues, t.restricted_topic.personal_cues]
     lists += [g.phrases for g in t.sentiment.cues] + [t.sentiment.calm_cues, t.bot_loop.fallback_phrases]
-    lists += [t.sentiment.hedges, policy.offer.accept_phrases, policy.offer.decline_phrases, policy.urgency.phrases]
+    lists += [
+        t.sentiment.hedges,
+        policy.offer.accept_phrases,
+        policy.offer.decline_phrases,
+        policy.urgency.phrases,
+    ]
     if t.sentiment.sarcasm is not None:
         lists += [t.sentiment.sarcasm.praise, t.sentiment.sarcasm.trouble]
     return lists
@@ -123,7 +128,9 @@ class DecisionEngine:
         evidence: tuple[str, ...] = ()
         matches: tuple[KnowledgeMatch, ...] = ()
         if self.knowledge is not None and self.policy.triggers.low_confidence.knowledge.enabled and customer:
-            coverage = self.knowledge.coverage(customer[-1][1].text, self.policy.triggers.low_confidence.knowledge)
+            coverage = self.knowledge.coverage(
+                customer[-1][1].text, self.policy.triggers.low_confidence.knowledge
+            )
             score, status = coverage.score, coverage.status
             evidence = tuple(f"{m.id} ({m.score:.2f})" for m in coverage.matches)
             matches = coverage.matches if status == "covered" else ()
@@ -151,7 +158,9 @@ class DecisionEngine:
         signals = Signals(
             sentiment=min((s.score for s in sentiments), default=0.0),
             last_sentiment=sentiments[-1].score if sentiments else 0.0,
-            sentiment_trend=round(sentiments[-1].score - sentiments[-policy.triggers.sentiment.trend_window].score, 4)
+            sentiment_trend=round(
+                sentiments[-1].score - sentiments[-policy.triggers.sentiment.trend_window].score, 4
+            )
             if len(sentiments) >= 2 and len(sentiments) >= policy.triggers.sentiment.trend_window
             else (round(sentiments[-1].score - sentiments[0].score, 4) if len(sentiments) >= 2 else 0.0),
             angry=any(r.trigger is TriggerName.SENTIMENT and r.topic == "angry" for r in reasons),
@@ -182,8 +191,13 @@ class DecisionEngine:
         summary = None
         if action is not Action.CONTINUE and policy.summary.enabled:
             want = next(
-                (e.message_index for r in acting for e in r.evidence if e.message_index is not None
-                 and conversation.messages[e.message_index].role is Role.CUSTOMER),
+                (
+                    e.message_index
+                    for r in acting
+                    for e in r.evidence
+                    if e.message_index is not None
+                    and conversation.messages[e.message_index].role is Role.CUSTOMER
+                ),
                 None,
             )
             summary = build_summary(
@@ -207,8 +221,12 @@ class DecisionEngine:
             action=action,
             reasons=tuple(reasons),
             signals=signals,
-            priority=priority if action is not Action.CONTINUE else policy.defaults.route.priority or Priority.NORMAL,
-            route=Route(group=group if action is not Action.CONTINUE else None, tags=tuple(dict.fromkeys(tags))),
+            priority=priority
+            if action is not Action.CONTINUE
+            else policy.defaults.route.priority or Priority.NORMAL,
+            route=Route(
+                group=group if action is not Action.CONTINUE else None, tags=tuple(dict.fromkeys(tags))
+            ),
             alert=action is Action.HANDOFF and any(r.alert for r in acting),
             urgent=urgent,
             language=language,
@@ -231,8 +249,11 @@ class DecisionEngine:
             CollectField.PHONE: customer.phone or (facts.phones[0] if facts.phones else None),
             CollectField.ORDER_ID: ctx.order_id or (facts.order_ids[0] if facts.order_ids else None),
             CollectField.PRODUCT: ctx.product,
-            CollectField.AMOUNT: str(ctx.refund_amount or ctx.order_total or "") or (facts.amounts[0] if facts.amounts else None),
-            CollectField.PURCHASE_DATE: ctx.purchase_date.date().isoformat() if ctx.purchase_date else (facts.dates[0] if facts.dates else None),
+            CollectField.AMOUNT: str(ctx.refund_amount or ctx.order_total or "")
+            or (facts.amounts[0] if facts.amounts else None),
+            CollectField.PURCHASE_DATE: ctx.purchase_date.date().isoformat()
+            if ctx.purchase_date
+            else (facts.dates[0] if facts.dates else None),
         }
         wanted: list[str] = []
         for reason in reasons:
@@ -263,8 +284,11 @@ class DecisionEngine:
         if action is Action.HANDOFF:
             if missing and messages.collect_first:
                 names = [
-                    (messages.field_names.get(CollectField(f), {}).get(language)
-                     or messages.field_names.get(CollectField(f), {}).get(default) or f.replace("_", " "))
+                    (
+                        messages.field_names.get(CollectField(f), {}).get(language)
+                        or messages.field_names.get(CollectField(f), {}).get(default)
+                        or f.replace("_", " ")
+                    )
                     for f in missing
                 ]
                 template = text(messages.collect_first)

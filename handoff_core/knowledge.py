@@ -14,6 +14,7 @@ files, one entry each, with optional front matter (``id``, ``title``, ``question
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import math
 from collections.abc import Iterable, Sequence
@@ -60,7 +61,11 @@ class KnowledgeBase:
         words: set[str] = set()
         raw_docs: list[tuple[str, list[str], str]] = []
         for entry in entries:
-            texts = [entry.title, *entry.questions, f"{entry.title}\n{entry.body}\n" + "\n".join(entry.questions)]
+            texts = [
+                entry.title,
+                *entry.questions,
+                f"{entry.title}\n{entry.body}\n" + "\n".join(entry.questions),
+            ]
             for text in texts:
                 content, lang = content_words(text)
                 words.update(content)
@@ -97,8 +102,8 @@ class KnowledgeBase:
         stems = []
         for word in words:
             corrected = self._vocabulary.correct(word)
-            stems.append(stem(corrected or word, lang if lang != "en" else "en"))
-        bigrams = [f"{a} {b}" for a, b in zip(stems, stems[1:], strict=False)]
+            stems.append(stem(corrected or word, lang))
+        bigrams = [f"{a} {b}" for a, b in itertools.pairwise(stems)]
         return stems + bigrams
 
     def _vector(self, terms: Sequence[str]) -> dict[str, float]:
@@ -106,7 +111,8 @@ class KnowledgeBase:
         for term in terms:
             counts[term] = counts.get(term, 0) + 1
         vector = {
-            t: (1.0 + math.log(c)) * self._idf.get(t, 0.0) * (0.5 if " " in t else 1.0) for t, c in counts.items()
+            t: (1.0 + math.log(c)) * self._idf.get(t, 0.0) * (0.5 if " " in t else 1.0)
+            for t, c in counts.items()
         }
         norm = math.sqrt(sum(v * v for v in vector.values())) or 1.0
         return {t: v / norm for t, v in vector.items() if v}
@@ -139,7 +145,9 @@ class KnowledgeBase:
             recall = sum(self._idf[t] for t in words if t in known) / total
             best[entry_id] = math.sqrt(max(0.0, cosine) * recall)
         ranked = sorted(best.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
-        return [KnowledgeMatch(id=i, title=self._by_id[i].title, score=round(min(1.0, s), 4)) for i, s in ranked]
+        return [
+            KnowledgeMatch(id=i, title=self._by_id[i].title, score=round(min(1.0, s), 4)) for i, s in ranked
+        ]
 
     def coverage(self, text: str, config: KnowledgeCoverageConfig) -> Coverage:
         content, _ = content_words(text)

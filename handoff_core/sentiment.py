@@ -109,11 +109,8 @@ class SentimentScorer:
             negativity *= self.config.hedge_factor
         if not cues and "calm" in kinds:
             positivity = max(positivity, 0.3)
-        if negativity >= 0.15:
-            # Anger cues present: positive words are likely sarcasm ("great, just great").
-            score = -negativity + 0.15 * positivity
-        else:
-            score = positivity - negativity
+        # With anger cues present, positive words are likely sarcasm ("great, just great").
+        score = -negativity + 0.15 * positivity if negativity >= 0.15 else positivity - negativity
         return MessageSentiment(index, round(max(-1.0, min(1.0, score)), 4), tuple(dict.fromkeys(cues)))
 
     def _negated(self, text: AnalyzedText, first: int) -> bool:

@@ -43,7 +43,15 @@ def _mood(sentiments: Sequence[MessageSentiment]) -> str:
         return "unknown"
     worst = min(s.score for s in sentiments)
     last = sentiments[-1].score
-    label = "angry" if worst <= -0.6 else "negative" if worst <= -0.3 else "neutral" if worst < 0.3 else "positive"
+    label = (
+        "angry"
+        if worst <= -0.6
+        else "negative"
+        if worst <= -0.3
+        else "neutral"
+        if worst < 0.3
+        else "positive"
+    )
     trend = ""
     if len(sentiments) >= 2:
         first = sentiments[0].score
@@ -62,7 +70,11 @@ def build_summary(data: SummaryInput, max_chars: int, redact_pii: bool) -> str:
         who += f" <{mask_email(customer.email) if redact_pii else customer.email}>"
     extras = [p for p in (customer.plan and f"plan {customer.plan}", customer.organization) if p]
     vip = "VIP" if data.vip else "not VIP"
-    lines = [f"Customer: {who} · {vip}" + (f" · {', '.join(extras)}" if extras else "") + f" · lang {data.language}"]
+    lines = [
+        f"Customer: {who} · {vip}"
+        + (f" · {', '.join(extras)}" if extras else "")
+        + f" · lang {data.language}"
+    ]
 
     customer_messages = [m for m in conv.messages if m.role is Role.CUSTOMER]
     if data.want_index is not None:
@@ -75,7 +87,9 @@ def build_summary(data: SummaryInput, max_chars: int, redact_pii: bool) -> str:
 
     facts: list[str] = []
     ctx = conv.context
-    order_ids = ([ctx.order_id] if ctx.order_id else []) + [o for o in data.facts.order_ids if o != ctx.order_id]
+    order_ids = ([ctx.order_id] if ctx.order_id else []) + [
+        o for o in data.facts.order_ids if o != ctx.order_id
+    ]
     if order_ids:
         facts.append("order " + ", ".join(order_ids[:3]))
     if ctx.product:

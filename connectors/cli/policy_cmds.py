@@ -21,7 +21,7 @@ from rich.table import Table
 
 from connectors.settings import DEFAULT_POLICY
 from connectors.simulator import LineError, Simulated, Totals, output_record, simulate
-from handoff_core import Action, Conversation
+from handoff_core import Action, Conversation, Message, Role
 from handoff_core.checklist import run_checklist
 from handoff_core.engine import DecisionEngine
 from handoff_core.errors import HandoffError
@@ -105,8 +105,14 @@ def _table(items: list[Simulated], totals: Totals, console: Console) -> None:
         if item.expected and "action" in item.expected:
             expected = "✓" if item.expected["action"] == d.action.value else f"✗ {item.expected['action']}"
         table.add_row(
-            str(item.line), d.id, d.action.value, reasons, d.priority.value, "yes" if d.alert else "",
-            f"{d.signals.sentiment:+.2f}", expected,
+            str(item.line),
+            d.id,
+            d.action.value,
+            reasons,
+            d.priority.value,
+            "yes" if d.alert else "",
+            f"{d.signals.sentiment:+.2f}",
+            expected,
         )
     console.print(table)
     _print_totals(totals, console)
@@ -122,13 +128,21 @@ def _print_totals(totals: Totals, console: Console) -> None:
     summary.add_column("rate", justify="right")
     summary.add_row("handoff", str(handoffs), f"{totals.rate(handoffs):.1%}")
     summary.add_row("offer_handoff", str(offers), f"{totals.rate(offers):.1%}")
-    summary.add_row("continue", str(totals.actions.get("continue", 0)), f"{totals.rate(totals.actions.get('continue', 0)):.1%}")
+    summary.add_row(
+        "continue",
+        str(totals.actions.get("continue", 0)),
+        f"{totals.rate(totals.actions.get('continue', 0)):.1%}",
+    )
     for trigger, count in totals.triggers.most_common():
         summary.add_row(f"  by reason: {trigger}", str(count), f"{totals.rate(count):.1%}")
     for topic, count in totals.topics.most_common():
         summary.add_row(f"  by topic: {topic}", str(count), f"{totals.rate(count):.1%}")
     if totals.labelled:
-        summary.add_row("matches expected action", f"{totals.matched}/{totals.labelled}", f"{totals.matched / totals.labelled:.1%}")
+        summary.add_row(
+            "matches expected action",
+            f"{totals.matched}/{totals.labelled}",
+            f"{totals.matched / totals.labelled:.1%}",
+        )
     console.print(summary)
 
 
@@ -137,13 +151,28 @@ def _print_totals(totals: Totals, console: Console) -> None:
 @policy_option
 @knowledge_option
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "table"]), default="jsonl", show_default=True)
-@click.option("--output", "output_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Write here instead of standard output.")
-@click.option("--progress/--no-progress", default=None,
-              help=f"Progress bar on standard error. [default: on for terminals and inputs over {PROGRESS_MIN_LINES} lines]")
-@click.option("--record", is_flag=True, help="Also record every decision in the audit log, marked as simulated.")
-@click.option("--database", "database_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Audit store for --record. [default: $HANDOFF_DATABASE_URL]")
+@click.option(
+    "--output",
+    "output_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write here instead of standard output.",
+)
+@click.option(
+    "--progress/--no-progress",
+    default=None,
+    help=f"Progress bar on standard error. [default: on for terminals and inputs over {PROGRESS_MIN_LINES} lines]",
+)
+@click.option(
+    "--record", is_flag=True, help="Also record every decision in the audit log, marked as simulated."
+)
+@click.option(
+    "--database",
+    "database_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Audit store for --record. [default: $HANDOFF_DATABASE_URL]",
+)
 def simulate_command(
     input_name: str,
     policy_path: Path | None,
@@ -173,10 +202,18 @@ def simulate_command(
         audit = AuditLog(database_path or Settings().database_path)
     out: TextIO = sys.stdout if output_path is None else output_path.open("w", encoding="utf-8")
     try:
-        with _open_input(input_name) as handle, Progress(
-            TextColumn("simulating"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-            console=err, disable=not show, transient=True,
-        ) as bar:
+        with (
+            _open_input(input_name) as handle,
+            Progress(
+                TextColumn("simulating"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeRemainingColumn(),
+                console=err,
+                disable=not show,
+                transient=True,
+            ) as bar,
+        ):
             task = bar.add_task("simulate", total=total)
             for item in simulate(engine, handle):
                 bar.advance(task)
@@ -186,7 +223,9 @@ def simulate_command(
                     continue
                 totals.add(item)
                 if audit is not None:
-                    audit.record_decision(item.decision, item.conversation, simulated=True, at=_decided_at(item.conversation))
+                    audit.record_decision(
+                        item.decision, item.conversation, simulated=True, at=_decided_at(item.conversation)
+                    )
                 if fmt == "jsonl":
                     out.write(json.dumps(output_record(item), ensure_ascii=False) + "\n")
                 else:
@@ -212,7 +251,9 @@ def _decided_at(conversation: Conversation) -> datetime:
 def _print_totals_line(totals: Totals) -> None:
     parts = [f"{totals.conversations} conversations"]
     for action in ("handoff", "offer_handoff", "continue"):
-        parts.append(f"{action} {totals.actions.get(action, 0)} ({totals.rate(totals.actions.get(action, 0)):.1%})")
+        parts.append(
+            f"{action} {totals.actions.get(action, 0)} ({totals.rate(totals.actions.get(action, 0)):.1%})"
+        )
     if totals.labelled:
         parts.append(f"matches expected {totals.matched}/{totals.labelled}")
     if totals.failed_lines:
@@ -228,21 +269,28 @@ def _print_totals_line(totals: Totals) -> None:
 def explain_command(text: str, policy_path: Path | None, knowledge_path: Path | None, as_json: bool) -> None:
     """Explain the decision for one customer message."""
     _, engine = load_engine(policy_path, knowledge_path)
-    decision = engine.decide(Conversation(id="explain", messages=({"role": "customer", "text": text},)))  # type: ignore[arg-type]
+    decision = engine.decide(Conversation(id="explain", messages=(Message(role=Role.CUSTOMER, text=text),)))
     if as_json:
         click.echo(decision.model_dump_json(indent=2))
         return
     console = Console()
-    console.print(f"[bold]{decision.action.value}[/bold]  priority {decision.priority.value}"
-                  f"{'  [red]alert[/red]' if decision.alert else ''}  language {decision.language}")
+    console.print(
+        f"[bold]{decision.action.value}[/bold]  priority {decision.priority.value}"
+        f"{'  [red]alert[/red]' if decision.alert else ''}  language {decision.language}"
+    )
     s = decision.signals
     coverage = "n/a" if s.knowledge_coverage is None else f"{s.knowledge_coverage:.2f} ({s.knowledge_status})"
-    console.print(f"sentiment {s.sentiment:+.2f}{' (angry)' if s.angry else ''}; knowledge coverage {coverage}")
+    console.print(
+        f"sentiment {s.sentiment:+.2f}{' (angry)' if s.angry else ''}; knowledge coverage {coverage}"
+    )
     if not decision.reasons:
         console.print("no trigger fired: the assistant may keep answering")
     for r in decision.reasons:
-        console.print(f"- {r.trigger.value}{' / ' + r.topic if r.topic else ''} -> {r.action.value} "
-                      f"(score {r.score:.2f}, severity {r.severity}): {r.detail}", markup=False)
+        console.print(
+            f"- {r.trigger.value}{' / ' + r.topic if r.topic else ''} -> {r.action.value} "
+            f"(score {r.score:.2f}, severity {r.severity}): {r.detail}",
+            markup=False,
+        )
         for e in r.evidence:
             bits = []
             if e.matched:
@@ -254,7 +302,9 @@ def explain_command(text: str, policy_path: Path | None, knowledge_path: Path | 
             if bits:
                 console.print("    " + "; ".join(bits), markup=False)
     if decision.route.tags:
-        console.print(f"route: group {decision.route.group}, tags {', '.join(decision.route.tags)}", markup=False)
+        console.print(
+            f"route: group {decision.route.group}, tags {', '.join(decision.route.tags)}", markup=False
+        )
     if decision.customer_message:
         console.print(f"to the customer: {decision.customer_message}", markup=False)
     for m in decision.knowledge:

@@ -9,4 +9,12 @@ from handoff_core.policy.schema import (
     TriggerConfig,
 )
 
-__all__ = ["CollectField", "Policy", "RouteConfig", "TopicConfig", "TriggerConfig", "load_policy", "parse_policy"]
+__all__ = [
+    "CollectField",
+    "Policy",
+    "RouteConfig",
+    "TopicConfig",
+    "TriggerConfig",
+    "load_policy",
+    "parse_policy",
+]

@@ -44,7 +44,9 @@ def load_policy(path: str | Path) -> Policy:
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise PolicyError(str(path), [PolicyProblem("", f"cannot read the file: {exc.strerror or exc}")]) from exc
+        raise PolicyError(
+            str(path), [PolicyProblem("", f"cannot read the file: {exc.strerror or exc}")]
+        ) from exc
     if len(raw) > MAX_POLICY_BYTES:
         raise PolicyError(str(path), [PolicyProblem("", f"file is larger than {MAX_POLICY_BYTES} bytes")])
     try:
@@ -78,7 +80,9 @@ def parse_policy(text: str, source: str = "<policy>") -> Policy:
         raise PolicyError(source, duplicates)
     data = yaml.load(text, Loader=_PolicyLoader)  # noqa: S506 - a SafeLoader subclass
     if not isinstance(data, dict):
-        raise PolicyError(source, [PolicyProblem("", "the policy must be a mapping (key: value) at the top", 1)])
+        raise PolicyError(
+            source, [PolicyProblem("", "the policy must be a mapping (key: value) at the top", 1)]
+        )
     try:
         return Policy.model_validate(data)
     except ValidationError as exc:

@@ -9,8 +9,8 @@ action it asks for, whether it raises a Slack alert, and the fields to collect b
 from __future__ import annotations
 
 from decimal import Decimal
-from functools import cached_property
 from enum import StrEnum
+from functools import cached_property
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -86,7 +86,9 @@ class TopicConfig(TriggerConfig, Matchable):
 
 class RestrictedTopicConfig(_Strict):
     enabled: bool = True
-    topics: dict[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")], TopicConfig] = Field(default_factory=dict)
+    topics: dict[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")], TopicConfig] = Field(
+        default_factory=dict
+    )
     #: Words that frame a sentence as a question about rules ("policy", "in general", "do you offer").
     policy_question_cues: Phrases = ()
     #: Words that make it about the customer's own case ("my order", "I want", "me").

@@ -12,7 +12,8 @@ STOPWORDS: dict[str, frozenset[str]] = {
         i me my mine you your yours we our us they them their he she it its this that these those there here
         do does did done have has had having can could would should will shall may might must not no yes
         what which who whom when where why how than then so just very too also any some all each every
-        please thanks thank hi hello hey dont don't cant can't wont won't im i'm ive i've its it's into out up""".split()
+        please thanks thank hi hello hey dont don't cant can't wont won't im i'm ive i've its it's
+        into out up""".split()
     ),
     "es": frozenset(
         """el la los las un una unos unas y o pero si de del al a en con por para sobre como es son era fue ser
@@ -64,7 +65,9 @@ STEMMER_NAMES: dict[str, str] = {
 SUPPORTED_LANGUAGES: tuple[str, ...] = tuple(STOPWORDS)
 
 #: Words so frequent in every language that they say nothing about which one it is.
-_AMBIGUOUS = frozenset({"a", "o", "e", "de", "la", "le", "in", "en", "me", "se", "no", "si", "die", "is", "van"})
+_AMBIGUOUS = frozenset(
+    {"a", "o", "e", "de", "la", "le", "in", "en", "me", "se", "no", "si", "die", "is", "van"}
+)
 
 _DISTINCTIVE: dict[str, frozenset[str]] = {
     lang: frozenset(w for w in words if w not in _AMBIGUOUS) for lang, words in STOPWORDS.items()

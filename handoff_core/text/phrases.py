@@ -20,9 +20,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
+from handoff_core.text.content import ALL_STOPWORDS
 from handoff_core.text.languages import detect_language
 from handoff_core.text.normalize import Token, fold, tokenize
-from handoff_core.text.content import ALL_STOPWORDS
 from handoff_core.text.stem import all_stems, stem_key
 
 T = TypeVar("T")
@@ -73,7 +73,12 @@ class Vocabulary:
 
     def correct(self, token: str) -> str | None:
         """The policy word ``token`` is most likely a typo of, or None."""
-        if token in self.words or len(token) < MIN_TYPO_LENGTH or not token.isalpha() or token in ALL_STOPWORDS:
+        if (
+            token in self.words
+            or len(token) < MIN_TYPO_LENGTH
+            or not token.isalpha()
+            or token in ALL_STOPWORDS
+        ):
             return None
         # The customer dropped a letter: ``token`` is a deletion of a policy word.
         candidates = [w for w in self._deletion_index.get(token, ()) if len(w) == len(token) + 1]
@@ -83,7 +88,9 @@ class Vocabulary:
                 candidates.append(d)
             # Swapped or substituted a letter: both words share a deletion.
             for w in self._deletion_index.get(d, ()):
-                if len(w) == len(token) and (_is_transposition(token, w) or len(w) >= MIN_SUBSTITUTION_LENGTH):
+                if len(w) == len(token) and (
+                    _is_transposition(token, w) or len(w) >= MIN_SUBSTITUTION_LENGTH
+                ):
                     candidates.append(w)
         candidates = [c for c in candidates if c[0] == token[0]]
         return min(candidates) if candidates else None
@@ -109,7 +116,9 @@ class Analyzer:
         self.vocabulary = vocabulary
         self._token_keys: dict[tuple[str, str], frozenset[str]] = {}
 
-    def analyze(self, text: str, language: str | None = None, tokens: list[Token] | None = None) -> AnalyzedText:
+    def analyze(
+        self, text: str, language: str | None = None, tokens: list[Token] | None = None
+    ) -> AnalyzedText:
         """Prepare ``text``; pass ``tokens`` when the caller already tokenised it."""
         tokens = tokenize(text) if tokens is None else tokens
         norms = [t.norm for t in tokens]

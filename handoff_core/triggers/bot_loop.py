@@ -29,7 +29,9 @@ class BotLoop:
     def __init__(self, policy: Policy, analyzer: Analyzer) -> None:
         self.config = policy.triggers.bot_loop
         self._analyzer = analyzer
-        self._fallbacks = RuleSet(analyzer.vocabulary, {"fallback": Matchable(phrases=self.config.fallback_phrases)})
+        self._fallbacks = RuleSet(
+            analyzer.vocabulary, {"fallback": Matchable(phrases=self.config.fallback_phrases)}
+        )
 
     def __call__(self, ctx: TriggerContext) -> Sequence[Reason]:
         cfg = self.config
@@ -59,7 +61,12 @@ class BotLoop:
         for i in recent:
             if len(bags[i]) < MIN_WORDS_FOR_REPEAT:
                 continue
-            same = [j for j in recent if len(bags[j]) >= MIN_WORDS_FOR_REPEAT and _overlap(bags[i], bags[j]) >= cfg.repeat_similarity]
+            same = [
+                j
+                for j in recent
+                if len(bags[j]) >= MIN_WORDS_FOR_REPEAT
+                and _overlap(bags[i], bags[j]) >= cfg.repeat_similarity
+            ]
             if len(same) > len(best):
                 best = same
         if len(best) >= cfg.max_repeats:

@@ -33,7 +33,9 @@ class RestrictedTopic:
         for name, hits in by_topic.items():
             topic = self.config.topics[name]
             label = topic.label or name.replace("_", " ")
-            evidence = [phrase_evidence(h.message_index, ctx.analyzed[h.message_index], list(h.hits)) for h in hits]
+            evidence = [
+                phrase_evidence(h.message_index, ctx.analyzed[h.message_index], list(h.hits)) for h in hits
+            ]
             combo_only = all(h.via == "combo" for h in hits)
             detail = f"restricted topic: {label}"
             if all(h.policy_question for h in hits):

@@ -29,7 +29,9 @@ class Vip:
         if tags:
             found.append((f"tagged {', '.join(tags)}", Evidence(field="customer.tags", matched=tuple(tags))))
         if customer.plan and fold(customer.plan) in self._plans:
-            found.append((f"on the {customer.plan} plan", Evidence(field="customer.plan", matched=(customer.plan,))))
+            found.append(
+                (f"on the {customer.plan} plan", Evidence(field="customer.plan", matched=(customer.plan,)))
+            )
         if customer.organization and fold(customer.organization) in self._orgs:
             found.append(
                 (

@@ -13,7 +13,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 
-import eval_detectors  # noqa: E402
+import eval_detectors
 
 
 @pytest.fixture(scope="module")
@@ -42,12 +42,16 @@ def test_no_calm_policy_question_is_handed_off(scores: dict[str, eval_detectors.
 
     root = Path(__file__).resolve().parents[2]
     engine = DecisionEngine(load_policy(root / "config/policy.yaml"))
-    rows = [json.loads(line) for line in (root / "tests/data/topic_eval.jsonl").read_text().splitlines() if line]
+    rows = [
+        json.loads(line) for line in (root / "tests/data/topic_eval.jsonl").read_text().splitlines() if line
+    ]
     questions = [r for r in rows if r.get("policy_question")]
     assert len(questions) >= 20
     wrong = []
     for r in questions:
-        d = engine.decide(Conversation.model_validate({"id": "q", "messages": [{"role": "customer", "text": r["text"]}]}))
+        d = engine.decide(
+            Conversation.model_validate({"id": "q", "messages": [{"role": "customer", "text": r["text"]}]})
+        )
         if any(x.topic in {"refund", "account_security"} for x in d.reasons):
             wrong.append(r["text"])
     assert len(wrong) <= len(questions) * 0.15, wrong

@@ -35,12 +35,18 @@ def test_tags_include_handoff_trigger_and_topic_tags(engine: DecisionEngine) -> 
 
 def test_offer_is_made_once(engine: DecisionEngine) -> None:
     """A handoff is offered at most once: after an offer the same signal continues."""
-    first = decide(engine, "How do I set up recurring transfers?",
-                   {"role": "assistant", "text": "Maybe settings?", "confidence": 0.2})
+    first = decide(
+        engine,
+        "How do I set up recurring transfers?",
+        {"role": "assistant", "text": "Maybe settings?", "confidence": 0.2},
+    )
     assert first.action is Action.OFFER_HANDOFF
-    again = decide(engine, "How do I set up recurring transfers?",
-                   {"role": "assistant", "text": "Maybe settings?", "confidence": 0.2},
-                   state={"handoff_offered": True})
+    again = decide(
+        engine,
+        "How do I set up recurring transfers?",
+        {"role": "assistant", "text": "Maybe settings?", "confidence": 0.2},
+        state={"handoff_offered": True},
+    )
     assert again.action is Action.CONTINUE
     assert "low_confidence" in again.triggers  # the reason is still reported, for the audit log
 
@@ -49,7 +55,9 @@ def test_yes_to_an_offer_hands_off_and_a_decline_does_not(engine: DecisionEngine
     """'Yes please' after an offer hands off; 'yes it helped, no need for a person' does not."""
     yes = decide(engine, "yes please", state={"handoff_offered": True})
     assert yes.action is Action.HANDOFF and yes.reasons[0].trigger is TriggerName.HUMAN_REQUEST
-    no = decide(engine, "yes the answer helped, no need for a person, thanks", state={"handoff_offered": True})
+    no = decide(
+        engine, "yes the answer helped, no need for a person, thanks", state={"handoff_offered": True}
+    )
     assert no.action is Action.CONTINUE
     not_offered = decide(engine, "yes please")
     assert not_offered.action is Action.CONTINUE
@@ -80,8 +88,11 @@ def test_missing_fields_are_asked_for_in_the_customer_language(engine: DecisionE
 
 def test_offer_text_in_language(engine: DecisionEngine) -> None:
     """Offers are worded in the customer's language."""
-    d = decide(engine, "Bonjour, comment activer ma carte ?",
-               {"role": "assistant", "text": "Peut-être dans l'app ?", "confidence": 0.2})
+    d = decide(
+        engine,
+        "Bonjour, comment activer ma carte ?",
+        {"role": "assistant", "text": "Peut-être dans l'app ?", "confidence": 0.2},
+    )
     assert d.action is Action.OFFER_HANDOFF
     assert d.customer_message is not None and d.customer_message.startswith("Souhaitez-vous")
 

@@ -16,12 +16,24 @@ from .conftest import ROOT, conversation
 
 KB = KnowledgeBase(
     [
-        KnowledgeEntry("kb-returns", "Returning an item", "You can return unworn items within 30 days for free.",
-                       ("How do I return an item?", "Can I send back shoes?")),
-        KnowledgeEntry("kb-topup", "Topping up your card", "Add money by bank transfer or debit card in the app.",
-                       ("How do I top up?", "How can I add money to my card?")),
-        KnowledgeEntry("kb-hours", "Support hours", "Our team answers chats from 8:00 to 20:00 on weekdays.",
-                       ("When are you open?",)),
+        KnowledgeEntry(
+            "kb-returns",
+            "Returning an item",
+            "You can return unworn items within 30 days for free.",
+            ("How do I return an item?", "Can I send back shoes?"),
+        ),
+        KnowledgeEntry(
+            "kb-topup",
+            "Topping up your card",
+            "Add money by bank transfer or debit card in the app.",
+            ("How do I top up?", "How can I add money to my card?"),
+        ),
+        KnowledgeEntry(
+            "kb-hours",
+            "Support hours",
+            "Our team answers chats from 8:00 to 20:00 on weekdays.",
+            ("When are you open?",),
+        ),
     ]
 )
 
@@ -62,7 +74,9 @@ def test_ambiguous_between_two_entries(policy: Policy) -> None:
     kb = KnowledgeBase(
         [
             KnowledgeEntry("a", "Card limits", "Card spending limits per day.", ("What is my card limit?",)),
-            KnowledgeEntry("b", "Card limits abroad", "Card spending limits per day.", ("What is my card limit?",)),
+            KnowledgeEntry(
+                "b", "Card limits abroad", "Card spending limits per day.", ("What is my card limit?",)
+            ),
         ]
     )
     cov = kb.coverage("What is my daily card spending limit?", policy.triggers.low_confidence.knowledge)

@@ -18,7 +18,12 @@ def test_default_policy_loads_with_version_and_hash() -> None:
     assert policy.version
     assert policy.hash.startswith("sha256:")
     assert set(policy.triggers.restricted_topic.topics) >= {
-        "refund", "account_security", "legal", "medical", "financial_advice", "privacy",
+        "refund",
+        "account_security",
+        "legal",
+        "medical",
+        "financial_advice",
+        "privacy",
     }
 
 
@@ -37,13 +42,28 @@ def test_unknown_field_names_field_and_line() -> None:
 @pytest.mark.parametrize(
     ("text", "field", "line"),
     [
-        ('version: "1"\ntriggers:\n  vip:\n    min_lifetime_value: -5\n', "triggers.vip.min_lifetime_value", 4),
-        ('version: "1"\ntriggers:\n  low_confidence:\n    threshold: 1.5\n', "triggers.low_confidence.threshold", 4),
-        ('version: "1"\ntriggers:\n  human_request:\n    action: shout\n', "triggers.human_request.action", 4),
+        (
+            'version: "1"\ntriggers:\n  vip:\n    min_lifetime_value: -5\n',
+            "triggers.vip.min_lifetime_value",
+            4,
+        ),
+        (
+            'version: "1"\ntriggers:\n  low_confidence:\n    threshold: 1.5\n',
+            "triggers.low_confidence.threshold",
+            4,
+        ),
+        (
+            'version: "1"\ntriggers:\n  human_request:\n    action: shout\n',
+            "triggers.human_request.action",
+            4,
+        ),
         ('version: "1"\ndefaults:\n  route:\n    priority: critical\n', "defaults.route.priority", 4),
         ("triggers: {}\n", "version", 1),
-        ('version: "1"\ntriggers:\n  refund_exception:\n    collect: [order_id, shoe_size]\n',
-         "triggers.refund_exception.collect.1", 4),
+        (
+            'version: "1"\ntriggers:\n  refund_exception:\n    collect: [order_id, shoe_size]\n',
+            "triggers.refund_exception.collect.1",
+            4,
+        ),
     ],
 )
 def test_invalid_values_point_at_field_and_line(text: str, field: str, line: int) -> None:

@@ -6,8 +6,23 @@ import ast
 from pathlib import Path
 
 FORBIDDEN = {
-    "connectors", "httpx", "fastapi", "starlette", "uvicorn", "zenpy", "slack_bolt", "slack_sdk", "sqlite3",
-    "requests", "aiohttp", "socket", "urllib", "http", "asyncio", "subprocess", "sqlalchemy",
+    "connectors",
+    "httpx",
+    "fastapi",
+    "starlette",
+    "uvicorn",
+    "zenpy",
+    "slack_bolt",
+    "slack_sdk",
+    "sqlite3",
+    "requests",
+    "aiohttp",
+    "socket",
+    "urllib",
+    "http",
+    "asyncio",
+    "subprocess",
+    "sqlalchemy",
 }
 CORE = Path(__file__).resolve().parents[2] / "handoff_core"
 
@@ -30,7 +45,8 @@ def test_core_does_not_print() -> None:
     """The core returns values; it never prints."""
     for path in CORE.rglob("*.py"):
         calls = [
-            n for n in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+            n
+            for n in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
             if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == "print"
         ]
         assert not calls, path

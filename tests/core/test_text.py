@@ -24,14 +24,14 @@ def _matcher(extra: list[str] | None = None) -> tuple[Analyzer, PhraseMatcher[st
     ("text", "phrase"),
     [
         ("I want my money back", "money back"),
-        ("I want my money sent back", "money back"),           # one word in between
-        ("REFUNDED twice??", "refund"),                          # case and inflection
-        ("please refnud me", "refund"),                          # transposed letters
-        ("can i talk to human", "talk to a human"),              # article skipped
-        ("Ich möchte eine Rueckerstattung", None),               # transliteration is not folded
-        ("Ich möchte eine Ruckerstattung", "rückerstattung"),    # accents folded
+        ("I want my money sent back", "money back"),  # one word in between
+        ("REFUNDED twice??", "refund"),  # case and inflection
+        ("please refnud me", "refund"),  # transposed letters
+        ("can i talk to human", "talk to a human"),  # article skipped
+        ("Ich möchte eine Rueckerstattung", None),  # transliteration is not folded
+        ("Ich möchte eine Ruckerstattung", "rückerstattung"),  # accents folded
         ("there is an unauthorised charrge", "unauthorized charge"),  # added letter in a long word
-        ("my card. Stolen? no", None),                           # phrases do not cross sentences
+        ("my card. Stolen? no", None),  # phrases do not cross sentences
         ("I want my money. Back to the topic", None),
     ],
 )

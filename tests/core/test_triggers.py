@@ -143,16 +143,20 @@ def _msg(text: str) -> dict[str, object]:
     ("context", "text", "expect"),
     [
         ({"refund_amount": 450, "currency": "EUR"}, "I'd like a refund please", "above the 200"),
-        ({"purchase_date": (NOW - timedelta(days=45)).isoformat()}, "Can I get a refund for this jacket?", "45 days ago"),
+        (
+            {"purchase_date": (NOW - timedelta(days=45)).isoformat()},
+            "Can I get a refund for this jacket?",
+            "45 days ago",
+        ),
         ({"previous_refunds": 3}, "refund this order too please", "earlier refunds"),
         ({}, "I know it's past the window but could you make an exception and refund me?", "exception"),
     ],
 )
-def test_refund_exception_detected(engine: DecisionEngine, context: dict[str, object], text: str, expect: str) -> None:
+def test_refund_exception_detected(
+    engine: DecisionEngine, context: dict[str, object], text: str, expect: str
+) -> None:
     """Amount, window, repeat refunds and explicit exception asks are refund exceptions."""
-    d = engine.decide(
-        Conversation.model_validate({"id": "r", "messages": [_msg(text)], "context": context})
-    )
+    d = engine.decide(Conversation.model_validate({"id": "r", "messages": [_msg(text)], "context": context}))
     reason = next((r for r in d.reasons if r.trigger.value == "refund_exception"), None)
     assert reason is not None, d.reasons
     assert expect in reason.detail
@@ -189,6 +193,7 @@ def test_refund_policy_question_with_context_is_not_an_exception(engine: Decisio
 
 # -- vip -------------------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize(
     "customer",
     [{"tags": ["VIP"]}, {"plan": "Enterprise"}, {"lifetime_value": 25000}, {"tags": ["key_account", "x"]}],
@@ -200,7 +205,9 @@ def test_vip_detected(engine: DecisionEngine, customer: dict[str, object]) -> No
     assert d.alert and d.route.group == "VIP Support"
 
 
-@pytest.mark.parametrize("customer", [{}, {"tags": ["newsletter"]}, {"plan": "basic"}, {"lifetime_value": 900}])
+@pytest.mark.parametrize(
+    "customer", [{}, {"tags": ["newsletter"]}, {"plan": "basic"}, {"lifetime_value": 900}]
+)
 def test_vip_not_detected(engine: DecisionEngine, customer: dict[str, object]) -> None:
     """Ordinary customers are not VIPs."""
     assert "vip" not in decide(engine, "Where is my invoice?", customer=customer).triggers
@@ -272,11 +279,14 @@ def test_worsening_trend_is_detected(engine: DecisionEngine) -> None:
 
 def test_calm_again_clears_sentiment(engine: DecisionEngine) -> None:
     """Anger earlier in the thread does not count once the customer is clearly happy again."""
-    d = decide(engine, "This is ridiculous, nothing works!!", "Oh it works now, thank you so much, great help!")
+    d = decide(
+        engine, "This is ridiculous, nothing works!!", "Oh it works now, thank you so much, great help!"
+    )
     assert "sentiment" not in d.triggers
 
 
 # -- low_confidence --------------------------------------------------------------------------------------
+
 
 def test_low_assistant_confidence_offers_a_person(engine: DecisionEngine) -> None:
     """An assistant answer below the confidence threshold offers a person."""
@@ -300,6 +310,7 @@ def test_confident_assistant_continues(engine: DecisionEngine) -> None:
 
 
 # -- bot_loop --------------------------------------------------------------------------------------------
+
 
 def test_repeated_fallbacks_hand_off(engine: DecisionEngine) -> None:
     """Two fallback answers in one conversation hand off, whether flagged or recognised by wording."""
