@@ -1,0 +1,135 @@
+"""The policy tools from the command line: simulate, explain and check, through the real click commands."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from connectors.cli import cli
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = ROOT / "config" / "examples" / "conversations.jsonl"
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+def test_simulate_jsonl_follows_the_decision_contract(runner: CliRunner, tmp_path: Path) -> None:
+    """Every input line gives one output line with the documented keys; totals go to standard error."""
+    out = tmp_path / "out.jsonl"
+    result = runner.invoke(cli, ["simulate", str(EXAMPLES), "--output", str(out)])
+    assert result.exit_code == 0, result.output
+    records = [json.loads(line) for line in out.read_text().splitlines()]
+    assert len(records) == len(EXAMPLES.read_text().splitlines())
+    for record in records:
+        assert {"id", "action", "reasons", "signals", "priority", "alert", "summary"} <= set(record)
+        assert record["action"] in {"handoff", "offer_handoff", "continue"}
+        assert -1.0 <= record["signals"]["sentiment"] <= 1.0
+        assert "knowledge_coverage" in record["signals"]
+        for reason in record["reasons"]:
+            assert {"trigger", "topic", "detail", "evidence", "score"} <= set(reason)
+            assert reason["trigger"] in {
+                "human_request", "restricted_topic", "refund_exception", "vip", "sentiment",
+                "low_confidence", "bot_loop", "already_handed_off",
+            }
+    assert "matches expected" in result.stderr
+
+
+def test_simulate_reports_bad_lines_and_keeps_going(runner: CliRunner, tmp_path: Path) -> None:
+    """Bad lines are reported with their number and skipped; good lines still decide; exit status 1."""
+    path = tmp_path / "in.jsonl"
+    path.write_text(
+        '{"id": "a", "messages": [{"role": "customer", "text": "hi"}]}\n'
+        "{not json\n"
+        '{"id": "b", "messages": [{"role": "robot", "text": "hi"}]}\n'
+        '{"id": "c", "messages": [{"role": "customer", "text": "hi"}], "colour": "red"}\n'
+        "\n"
+        '{"id": "d", "messages": [{"role": "customer", "text": "agent please"}]}\n'
+    )
+    result = runner.invoke(cli, ["simulate", str(path)])
+    assert result.exit_code == 1
+    ids = [json.loads(line)["id"] for line in result.stdout.splitlines()]
+    assert ids == ["a", "d"]
+    assert f"{path}:2: invalid JSON" in result.stderr
+    assert f"{path}:3: messages.0.role" in result.stderr
+    assert f"{path}:4: colour: unknown field" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_simulate_reads_standard_input(runner: CliRunner) -> None:
+    """INPUT '-' reads JSON Lines from standard input."""
+    line = '{"id": "x", "messages": [{"role": "customer", "text": "I want my money back for order 5531"}]}\n'
+    result = runner.invoke(cli, ["simulate", "-"], input=line)
+    assert result.exit_code == 0
+    assert json.loads(result.stdout)["action"] == "handoff"
+
+
+def test_simulate_table_shows_rates_by_reason(runner: CliRunner) -> None:
+    """The table format prints each decision and the handoff rate by reason."""
+    result = runner.invoke(cli, ["simulate", str(EXAMPLES), "--format", "table"])
+    assert result.exit_code == 0
+    assert "by reason: restricted_topic" in result.stdout
+    assert "matches expected action" in result.stdout
+
+
+def test_simulate_with_knowledge_reports_coverage(runner: CliRunner) -> None:
+    """With --knowledge the coverage signal is filled in."""
+    line = '{"id": "k", "messages": [{"role": "customer", "text": "how long does a standard delivery take?"}]}\n'
+    result = runner.invoke(
+        cli, ["simulate", "-", "--knowledge", str(ROOT / "config/examples/knowledge.jsonl")], input=line
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["signals"]["knowledge_coverage"] is not None
+
+
+def test_simulate_record_writes_simulated_decisions(runner: CliRunner, tmp_path: Path) -> None:
+    """--record stores every decision in the audit log, marked as simulated."""
+    db = tmp_path / "audit.sqlite3"
+    result = runner.invoke(cli, ["simulate", str(EXAMPLES), "--record", "--database", str(db), "--output", str(tmp_path / "o")])
+    assert result.exit_code == 0, result.output
+    with sqlite3.connect(db) as conn:
+        rows = conn.execute("SELECT COUNT(*), SUM(simulated) FROM audit_decisions").fetchone()
+    n = len(EXAMPLES.read_text().splitlines())
+    assert rows == (n, n)
+
+
+def test_bad_policy_is_a_clean_error(runner: CliRunner, tmp_path: Path) -> None:
+    """A broken policy names the field and line, exits 2, and shows no traceback."""
+    bad = tmp_path / "policy.yaml"
+    bad.write_text('version: "1"\ntriggers:\n  vip:\n    tresholds: 3\n')
+    for args in (["check", "--policy", str(bad)], ["simulate", str(EXAMPLES), "--policy", str(bad)],
+                 ["explain", "hi", "--policy", str(bad)]):
+        result = runner.invoke(cli, args)
+        assert result.exit_code == 2, args
+        assert "line 4" in result.stderr and "triggers.vip.tresholds" in result.stderr
+        assert "Traceback" not in result.output
+
+
+def test_check_passes_on_the_default_policy_and_fails_with_fixes(runner: CliRunner, tmp_path: Path) -> None:
+    """The launch checklist passes on the default policy; a bare policy fails each item with a fix."""
+    ok = runner.invoke(cli, ["check"])
+    assert ok.exit_code == 0 and "6/6 checks passed" in ok.stdout
+    bare = tmp_path / "bare.yaml"
+    bare.write_text('version: "1"\nsummary: {enabled: false}\ntriggers:\n  sentiment: {enabled: false}\n')
+    failed = runner.invoke(cli, ["check", "--policy", str(bare)])
+    assert failed.exit_code == 1
+    assert failed.stdout.count("[FAIL]") == 5
+    assert "fix: set summary.enabled: true" in failed.stdout
+
+
+def test_explain_shows_reasons_and_evidence(runner: CliRunner) -> None:
+    """explain prints the action, each reason and the words that matched; --json prints the decision."""
+    text = "My card was stolen and someone used it, this is ridiculous!!"
+    result = runner.invoke(cli, ["explain", text])
+    assert result.exit_code == 0
+    assert result.stdout.startswith("handoff")
+    assert "restricted_topic / account_security" in result.stdout
+    assert "matched" in result.stdout
+    as_json = runner.invoke(cli, ["explain", text, "--json"])
+    assert json.loads(as_json.stdout)["action"] == "handoff"
