@@ -28,9 +28,7 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
 from handoff_core import Decision
 
 WEBHOOK_SOURCES = frozenset({"zendesk", "webchat", "slack"})
-WEBHOOK_OUTCOMES = frozenset(
-    {"accepted", "duplicate", "unauthorized", "bad_request", "too_large", "ignored", "error"}
-)
+WEBHOOK_OUTCOMES = frozenset({"accepted", "duplicate", "unauthorized", "bad_request", "too_large", "ignored", "error"})
 VENDORS = frozenset({"zendesk", "slack"})
 VENDOR_OUTCOMES = frozenset({"ok", "error", "rate_limited"})
 
@@ -75,9 +73,7 @@ class Metrics:
             ("source", "outcome"),
             registry=self.registry,
         )
-        self._outbox_pending = Gauge(
-            "handoff_outbox_pending", "Actions waiting in the outbox.", registry=self.registry
-        )
+        self._outbox_pending = Gauge("handoff_outbox_pending", "Actions waiting in the outbox.", registry=self.registry)
         self._outbox_dead = Gauge(
             "handoff_outbox_dead", "Actions parked after their last attempt failed.", registry=self.registry
         )

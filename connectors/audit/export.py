@@ -142,8 +142,7 @@ def json_record(record: DecisionRecord) -> dict[str, Any]:
             for r in record.reasons
         ],
         "deliveries": [
-            {"target": d.target, "ok": d.ok, "detail": d.detail, "at": d.at.isoformat()}
-            for d in record.deliveries
+            {"target": d.target, "ok": d.ok, "detail": d.detail, "at": d.at.isoformat()} for d in record.deliveries
         ],
         "events": [
             {"id": e.id, "kind": e.kind, "actor": e.actor, "at": e.at.isoformat(), "data": e.data}

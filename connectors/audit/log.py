@@ -329,8 +329,7 @@ class AuditLog:
                     return str(existing["id"])
                 event_id = uuid.uuid4().hex
                 self._conn.execute(
-                    "INSERT INTO audit_events (id, decision_id, kind, actor, at, data_json)"
-                    " VALUES (?, ?, ?, ?, ?, ?)",
+                    "INSERT INTO audit_events (id, decision_id, kind, actor, at, data_json) VALUES (?, ?, ?, ?, ?, ?)",
                     (event_id, target, kind, actor, stamp, payload),
                 )
                 self._conn.execute("COMMIT")
@@ -341,9 +340,7 @@ class AuditLog:
 
     # -- helpers --------------------------------------------------------------------------------------
 
-    def _find_decision(
-        self, decision_id: str | None, conversation_id: str | None, ticket_id: str | None
-    ) -> str | None:
+    def _find_decision(self, decision_id: str | None, conversation_id: str | None, ticket_id: str | None) -> str | None:
         """The audit id of the decision an event or delivery is about (see :meth:`record_event`)."""
         if decision_id is not None:
             row = self._conn.execute("SELECT id FROM audit_decisions WHERE id = ?", (decision_id,)).fetchone()

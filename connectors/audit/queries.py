@@ -160,9 +160,7 @@ class DecisionFilter:
             clauses.append("d.simulated = ?")
             params.append(int(self.simulated))
         if self.trigger is not None:
-            clauses.append(
-                "EXISTS (SELECT 1 FROM audit_reasons r WHERE r.decision_id = d.id AND r.trigger = ?)"
-            )
+            clauses.append("EXISTS (SELECT 1 FROM audit_reasons r WHERE r.decision_id = d.id AND r.trigger = ?)")
             params.append(self.trigger)
         return (" AND ".join(clauses) or "1 = 1"), params
 

@@ -91,22 +91,14 @@ def _table(records: list[DecisionRecord], out: TextIO) -> None:
 
 @click.command("decisions")
 @click.option("--since", default="7d", show_default=True, help="Duration back from now (7d, 24h) or a date.")
-@click.option(
-    "--reason", type=click.Choice([t.value for t in TriggerName]), help="Only decisions with this trigger."
-)
-@click.option(
-    "--action", type=click.Choice([a.value for a in Action]), help="Only decisions with this action."
-)
+@click.option("--reason", type=click.Choice([t.value for t in TriggerName]), help="Only decisions with this trigger.")
+@click.option("--action", type=click.Choice([a.value for a in Action]), help="Only decisions with this action.")
 @click.option("--channel", help="Only this channel (webchat, zendesk, ...).")
 @click.option("--simulated", "mode", flag_value="simulated", help="Only simulated decisions.")
 @click.option("--live", "mode", flag_value="live", default=True, help="Only live decisions (default).")
 @click.option("--all", "mode", flag_value="all", help="Live and simulated decisions.")
-@click.option(
-    "--format", "fmt", type=click.Choice(["table", "csv", "jsonl"]), default="table", show_default=True
-)
-@click.option(
-    "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write here instead of stdout."
-)
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "jsonl"]), default="table", show_default=True)
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), help="Write here instead of stdout.")
 @click.option("--database", type=click.Path(dir_okay=False, path_type=Path), help="The SQLite store.")
 def decisions_cmd(
     *,
@@ -145,19 +137,11 @@ def decisions_cmd(
 @click.option("--from", "first", help="First day (YYYY-MM-DD, UTC), with --to.")
 @click.option("--to", "last", help="Last day, included (YYYY-MM-DD, UTC), with --from.")
 @click.option("--compare-previous", is_flag=True, help="Compare with the previous period of the same length.")
-@click.option(
-    "--format", "fmt", type=click.Choice(["html", "md"]), help="Default: from --output's suffix, else html."
-)
-@click.option(
-    "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write here instead of stdout."
-)
-@click.option(
-    "--include-simulated", is_flag=True, help="Count decisions recorded by `handoff simulate --record`."
-)
+@click.option("--format", "fmt", type=click.Choice(["html", "md"]), help="Default: from --output's suffix, else html.")
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), help="Write here instead of stdout.")
+@click.option("--include-simulated", is_flag=True, help="Count decisions recorded by `handoff simulate --record`.")
 @click.option("--database", type=click.Path(dir_okay=False, path_type=Path), help="The SQLite store.")
-@click.option(
-    "--policy", type=click.Path(dir_okay=False, path_type=Path), help="Policy for the launch checklist."
-)
+@click.option("--policy", type=click.Path(dir_okay=False, path_type=Path), help="Policy for the launch checklist.")
 def report_cmd(
     *,
     since: str | None,

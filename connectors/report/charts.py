@@ -78,8 +78,7 @@ def daily_chart(title: str, days: Sequence[DayRow], *, width: int = 640, height:
     slot = plot_w / len(days)
     bar_w = max(2.0, slot * 0.7)
     parts = [
-        f"<line x1='{left}' y1='{top + plot_h}' x2='{left + plot_w}' y2='{top + plot_h}'"
-        f" stroke='{GRID_COLOUR}'/>",
+        f"<line x1='{left}' y1='{top + plot_h}' x2='{left + plot_w}' y2='{top + plot_h}' stroke='{GRID_COLOUR}'/>",
         f"<text x='{left - 6}' y='{top + 10}' text-anchor='end' {FONT} fill='{TEXT_COLOUR}'>{peak}</text>",
         f"<text x='{left - 6}' y='{top + plot_h}' text-anchor='end' {FONT} fill='{TEXT_COLOUR}'>0</text>",
         f"<text x='{left + plot_w + 6}' y='{top + 10}' {FONT} fill='{HANDOFF_COLOUR}'>100%</text>",
@@ -125,7 +124,5 @@ def daily_chart(title: str, days: Sequence[DayRow], *, width: int = 640, height:
             f"<rect x='{x}' y='{legend_y - 9}' width='10' height='10' fill='{colour}'/>"
             f"<text x='{x + 14}' y='{legend_y}' {FONT} fill='{TEXT_COLOUR}'>{name}</text>"
         )
-    parts.append(
-        f"<text x='{left + 3 * 130}' y='{legend_y}' {FONT} fill='{HANDOFF_COLOUR}'>- - handoff rate</text>"
-    )
+    parts.append(f"<text x='{left + 3 * 130}' y='{legend_y}' {FONT} fill='{HANDOFF_COLOUR}'>- - handoff rate</text>")
     return _svg(width, height, title, "".join(parts))

@@ -200,9 +200,7 @@ class Review:
 
 def is_handoff(record: DecisionRecord) -> bool:
     """A ``handoff`` decision that hands over (not a repeat for a conversation already with a person)."""
-    return record.action == "handoff" and not (
-        record.triggers and set(record.triggers) == {ALREADY_HANDED_OFF}
-    )
+    return record.action == "handoff" and not (record.triggers and set(record.triggers) == {ALREADY_HANDED_OFF})
 
 
 def is_offer(record: DecisionRecord) -> bool:
@@ -335,9 +333,7 @@ def build_review(
         conversations=total,
         handed_off=len({r.conversation_id for r in inside if is_handoff(r)}),
         offered=len({r.conversation_id for r in inside if is_offer(r)}),
-        by_trigger=_rate_rows(
-            inside, lambda r: [t for t in r.triggers if t != ALREADY_HANDED_OFF], lambda _: total
-        ),
+        by_trigger=_rate_rows(inside, lambda r: [t for t in r.triggers if t != ALREADY_HANDED_OFF], lambda _: total),
         by_topic=_rate_rows(inside, lambda r: r.topics or ("(no topic)",), lambda _: total),
         by_channel=_rate_rows(
             inside,

@@ -144,12 +144,9 @@ def _unanswered(review: Review) -> str:
     items = []
     for group in review.unanswered:
         examples = "".join(f"<li class='example'>{escape(e)}</li>" for e in group.examples)
-        topics = (
-            f" <span class='muted'>topics: {escape(', '.join(group.topics))}</span>" if group.topics else ""
-        )
+        topics = f" <span class='muted'>topics: {escape(', '.join(group.topics))}</span>" if group.topics else ""
         items.append(
-            f"<li><strong>{escape(group.label)}</strong> — {group.size} question(s){topics}"
-            f"<ul>{examples}</ul></li>"
+            f"<li><strong>{escape(group.label)}</strong> — {group.size} question(s){topics}<ul>{examples}</ul></li>"
         )
     return (
         f"<h2>Unanswered questions</h2><p>{review.unanswered_total} question(s) the assistant had"

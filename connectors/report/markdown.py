@@ -57,8 +57,7 @@ def render_markdown(review: Review) -> str:
     lines = [
         "# Handoff-quality review",
         "",
-        f"{review.period.label()} · {scope} · {review.decisions} decisions"
-        f" ({review.simulated_decisions} simulated)",
+        f"{review.period.label()} · {scope} · {review.decisions} decisions ({review.simulated_decisions} simulated)",
         "",
     ]
     if review.policies:
@@ -71,8 +70,7 @@ def render_markdown(review: Review) -> str:
     figures = headline(review)
     headers = ["Measure", "Value"] + (["Change"] if review.previous is not None else [])
     rows = [
-        [f.name, f.text]
-        + ([f.delta_text + (f" ({f.judgement})" if f.judgement else "")] if f.compared else [])
+        [f.name, f.text] + ([f.delta_text + (f" ({f.judgement})" if f.judgement else "")] if f.compared else [])
         for f in figures
     ]
     lines += ["## Headline", "", *_table(headers, rows)]
@@ -121,9 +119,7 @@ def render_markdown(review: Review) -> str:
     )
     peak = max((n for _, n in q.claim_histogram), default=0)
     lines += ["### Time from handoff to claim", ""]
-    lines += _table(
-        ["Claimed after", "Handoffs", ""], [[b, str(n), _bar(n, peak)] for b, n in q.claim_histogram]
-    )
+    lines += _table(["Claimed after", "Handoffs", ""], [[b, str(n), _bar(n, peak)] for b, n in q.claim_histogram])
     lines += ["### VIP and angry-customer alerts", ""]
     lines += _table(
         ["Alerts", "Raised", "Claimed", "Median to claim", "p90 to claim"],

@@ -48,9 +48,7 @@ def parse_since(text: str, now: datetime) -> datetime:
     try:
         return parse_instant(text)
     except ValueError:
-        raise ValueError(
-            f"--since expects a duration (7d, 24h) or a date (2024-06-03), got {text!r}"
-        ) from None
+        raise ValueError(f"--since expects a duration (7d, 24h) or a date (2024-06-03), got {text!r}") from None
 
 
 @dataclass(frozen=True)
@@ -62,9 +60,7 @@ class Period:
 
     def __post_init__(self) -> None:
         if self.end <= self.start:
-            raise ValueError(
-                f"the period must end after it starts ({self.start:%Y-%m-%d} .. {self.end:%Y-%m-%d})"
-            )
+            raise ValueError(f"the period must end after it starts ({self.start:%Y-%m-%d} .. {self.end:%Y-%m-%d})")
 
     @classmethod
     def last(cls, duration: timedelta, now: datetime) -> Period:

@@ -133,9 +133,7 @@ def review_blocks(review: Review) -> tuple[str, list[dict[str, Any]]]:
             f"• `{_mrkdwn(r.key)}`: {r.handed_off} handed off, {r.offered} offered ({fmt_rate(r.rate)})"
             for r in review.by_trigger[:TOP_TRIGGERS]
         ]
-        blocks.append(
-            {"type": "section", "text": {"type": "mrkdwn", "text": "*Top triggers*\n" + "\n".join(lines)}}
-        )
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": "*Top triggers*\n" + "\n".join(lines)}})
     if review.unanswered:
         lines = []
         for group in review.unanswered[:TOP_GROUPS]:

@@ -27,11 +27,7 @@ def review_from_store(
     previous = None
     if compare_previous:
         before = period.previous()
-        records = fetch_decisions(
-            log, DecisionFilter(since=before.start, until=before.end, simulated=simulated)
-        )
+        records = fetch_decisions(log, DecisionFilter(since=before.start, until=before.end, simulated=simulated))
         previous = build_review(records, before, include_simulated=include_simulated, group_questions=False)
     records = fetch_decisions(log, DecisionFilter(since=period.start, until=period.end, simulated=simulated))
-    return build_review(
-        records, period, include_simulated=include_simulated, checklist=checklist, previous=previous
-    )
+    return build_review(records, period, include_simulated=include_simulated, checklist=checklist, previous=previous)

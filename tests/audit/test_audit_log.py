@@ -76,9 +76,7 @@ def test_same_decision_twice_is_stored_once(log: AuditLog) -> None:
 
 def test_reused_core_ids_get_their_own_audit_ids(log: AuditLog) -> None:
     """Decisions sharing a core id (a conversation id) are separate records; the core id finds the latest."""
-    first = log.record_decision(
-        decision(Action.CONTINUE, None, decision_id="c-1"), conversation("c-1"), at=T0
-    )
+    first = log.record_decision(decision(Action.CONTINUE, None, decision_id="c-1"), conversation("c-1"), at=T0)
     later = T0 + timedelta(minutes=1)
     second = log.record_decision(decision(Action.HANDOFF, decision_id="c-1"), conversation("c-1"), at=later)
     assert second != first
@@ -152,9 +150,7 @@ def test_claim_finds_latest_handoff_and_is_idempotent(log: AuditLog) -> None:
     new_id = log.record_decision(new, conversation("c-1"), at=T0 + timedelta(minutes=2))
     at = T0 + timedelta(minutes=7)
     first = log.record_event("claimed", conversation_id="c-1", actor="agent@shop.test", at=at)
-    again = log.record_event(
-        "claimed", conversation_id="c-1", actor="other@shop.test", at=at + timedelta(minutes=1)
-    )
+    again = log.record_event("claimed", conversation_id="c-1", actor="other@shop.test", at=at + timedelta(minutes=1))
     assert first is not None
     assert again == first
     records = {r.id: r for r in fetch_decisions(log)}
@@ -191,9 +187,7 @@ def test_filters_select_by_time_reason_action_channel(log: AuditLog) -> None:
         conversation("b", channel="zendesk"),
         at=T0,
     )
-    log.record_decision(
-        decision(Action.HANDOFF, TriggerName.VIP), conversation("c"), at=T0 + timedelta(days=2)
-    )
+    log.record_decision(decision(Action.HANDOFF, TriggerName.VIP), conversation("c"), at=T0 + timedelta(days=2))
 
     def ids(**kw: object) -> list[str]:
         return [r.conversation_id for r in fetch_decisions(log, DecisionFilter(**kw))]  # type: ignore[arg-type]

@@ -35,12 +35,8 @@ def store(tmp_path: Path) -> Path:
             conversation("b", channel="zendesk"),
             at=NOW - timedelta(days=1),
         )
-        log.record_decision(
-            decision(Action.HANDOFF, TriggerName.VIP), conversation("old"), at=NOW - timedelta(days=10)
-        )
-        log.record_decision(
-            decision(Action.HANDOFF, TriggerName.VIP), conversation("sim"), simulated=True, at=NOW
-        )
+        log.record_decision(decision(Action.HANDOFF, TriggerName.VIP), conversation("old"), at=NOW - timedelta(days=10))
+        log.record_decision(decision(Action.HANDOFF, TriggerName.VIP), conversation("sim"), simulated=True, at=NOW)
     return path
 
 

@@ -39,9 +39,7 @@ def review(tmp_path: Path):  # type: ignore[no-untyped-def]
     with AuditLog(tmp_path / "s.sqlite3") as log:
         for day in range(7):
             at = START + timedelta(days=day, hours=10)
-            h = decision(
-                Action.HANDOFF, TriggerName.SENTIMENT, alert=day % 2 == 0, angry=True, topic="refund"
-            )
+            h = decision(Action.HANDOFF, TriggerName.SENTIMENT, alert=day % 2 == 0, angry=True, topic="refund")
             log.record_decision(h, conversation(f"h{day}", channel="zendesk"), at=at)
             log.record_event("claimed", decision_id=h.id, actor="a@x", at=at + timedelta(minutes=day + 1))
             log.record_decision(decision(Action.CONTINUE, None), conversation(f"c{day}"), at=at)

@@ -21,9 +21,7 @@ def store(tmp_path: Path) -> Path:
     with AuditLog(path) as log:
         log.record_decision(decision(Action.HANDOFF), conversation("recent"), at=now - timedelta(days=1))
         log.record_decision(decision(Action.CONTINUE, None), conversation("old"), at=now - timedelta(days=20))
-        log.record_decision(
-            decision(Action.HANDOFF), conversation("sim"), simulated=True, at=now - timedelta(hours=1)
-        )
+        log.record_decision(decision(Action.HANDOFF), conversation("sim"), simulated=True, at=now - timedelta(hours=1))
     return path
 
 

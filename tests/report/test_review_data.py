@@ -41,9 +41,7 @@ def test_rates_by_trigger_channel_and_day(log: AuditLog) -> None:
     """Handoff rate counts conversations; by channel it divides by that channel's conversations."""
     at = START + timedelta(hours=10)
     log.record_decision(decision(Action.HANDOFF, TriggerName.SENTIMENT), conversation("a"), at=at)
-    log.record_decision(
-        decision(Action.HANDOFF, TriggerName.VIP), conversation("b", channel="zendesk"), at=at
-    )
+    log.record_decision(decision(Action.HANDOFF, TriggerName.VIP), conversation("b", channel="zendesk"), at=at)
     log.record_decision(decision(Action.CONTINUE, None), conversation("c", channel="zendesk"), at=at)
     log.record_decision(decision(Action.CONTINUE, None), conversation("d"), at=at + timedelta(days=1))
     log.record_decision(
@@ -128,9 +126,7 @@ def test_unanswered_questions_grouped_largest_first(log: AuditLog) -> None:
         conversation("g1", text=questions[0][1]),
         at=at,
     )
-    log.record_decision(
-        decision(Action.HANDOFF, TriggerName.SENTIMENT), conversation("s", text="useless bot"), at=at
-    )
+    log.record_decision(decision(Action.HANDOFF, TriggerName.SENTIMENT), conversation("s", text="useless bot"), at=at)
     review = build_review(fetch_decisions(log), WEEK)
     assert review.unanswered_total == 6
     assert [g.size for g in review.unanswered] == [3, 2, 1]
@@ -144,9 +140,7 @@ def test_compare_previous_gives_deltas(log: AuditLog) -> None:
     log.record_decision(decision(Action.HANDOFF), conversation("p1"), at=START - timedelta(days=2))
     log.record_decision(decision(Action.CONTINUE, None), conversation("p2"), at=START - timedelta(days=2))
     for i in range(4):
-        log.record_decision(
-            decision(Action.CONTINUE, None), conversation(f"n{i}"), at=START + timedelta(days=1)
-        )
+        log.record_decision(decision(Action.CONTINUE, None), conversation(f"n{i}"), at=START + timedelta(days=1))
     review = review_from_store(log, WEEK, compare_previous=True)
     figures = {f.name: f for f in headline(review)}
     assert figures["Conversations"].delta == 2

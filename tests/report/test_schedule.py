@@ -68,9 +68,7 @@ async def test_weekly_review_reaches_slack(slack: tuple[FakeSlack, ServerThread]
 
 
 @pytest.mark.anyio
-async def test_rate_limit_is_retried_after_retry_after(
-    slack: tuple[FakeSlack, ServerThread], store: Path
-) -> None:
+async def test_rate_limit_is_retried_after_retry_after(slack: tuple[FakeSlack, ServerThread], store: Path) -> None:
     """A 429 with Retry-After is waited out and the post is retried once it is allowed."""
     fake, server = slack
     fake.fail_next(429, times=1, method="chat.postMessage", retry_after=0)
@@ -80,9 +78,7 @@ async def test_rate_limit_is_retried_after_retry_after(
 
 
 @pytest.mark.anyio
-async def test_slack_down_is_transient_and_bounded(
-    slack: tuple[FakeSlack, ServerThread], store: Path
-) -> None:
+async def test_slack_down_is_transient_and_bounded(slack: tuple[FakeSlack, ServerThread], store: Path) -> None:
     """When Slack answers 503 every time, it is retried a bounded number of times, then fails as transient."""
     fake, server = slack
     fake.fail_next(503, times=10, method="chat.postMessage", retry_after=0)

@@ -139,11 +139,7 @@ def test_vip_and_angry_alerts(world: World) -> None:
         ("VIP", [d for d in alerts if "vip" in d.triggers]),
         ("Angry", [d for d in alerts if d.angry]),
     ):
-        delays = [
-            world.truth.claim_delays[d.decision_id]
-            for d in subset
-            if d.decision_id in world.truth.claim_delays
-        ]
+        delays = [world.truth.claim_delays[d.decision_id] for d in subset if d.decision_id in world.truth.claim_delays]
         assert (rows[label].total, rows[label].claimed) == (len(subset), len(delays))
         assert rows[label].median_seconds == (pytest.approx(statistics.median(delays)) if delays else None)
     assert rows["All Slack alerts"].total > 0

@@ -111,9 +111,7 @@ def build_week(log: AuditLog, start: datetime, *, seed: int = 7, days: int = 7, 
             )
             if decision.action is Action.HANDOFF and set(decision.triggers) != {"already_handed_off"}:
                 handoff_id = audit_id
-                state = state.model_copy(
-                    update={"handed_off": True, "handed_off_reason": decision.triggers[0]}
-                )
+                state = state.model_copy(update={"handed_off": True, "handed_off_reason": decision.triggers[0]})
             elif decision.action is Action.OFFER_HANDOFF:
                 state = state.model_copy(update={"handoff_offered": True})
             if handoff_id == audit_id:
@@ -135,9 +133,7 @@ def _feedback(
 ) -> None:
     """Agents claim ~80 % of handoffs (delays from seconds to hours) and flag some as unnecessary."""
     if rnd.random() < 0.8:
-        delay = float(
-            rnd.choice([20, 45, 70, 150, 240, 420, 900, 1500, 2700, 5400, 9000]) + rnd.randint(0, 15)
-        )
+        delay = float(rnd.choice([20, 45, 70, 150, 240, 420, 900, 1500, 2700, 5400, 9000]) + rnd.randint(0, 15))
         log.record_event(
             "claimed", decision_id=decision_id, actor="agent@shop.example", at=at + timedelta(seconds=delay)
         )
