@@ -35,8 +35,14 @@ def test_simulate_jsonl_follows_the_decision_contract(runner: CliRunner, tmp_pat
         for reason in record["reasons"]:
             assert {"trigger", "topic", "detail", "evidence", "score"} <= set(reason)
             assert reason["trigger"] in {
-                "human_request", "restricted_topic", "refund_exception", "vip", "sentiment",
-                "low_confidence", "bot_loop", "already_handed_off",
+                "human_request",
+                "restricted_topic",
+                "refund_exception",
+                "vip",
+                "sentiment",
+                "low_confidence",
+                "bot_loop",
+                "already_handed_off",
             }
     assert "matches expected" in result.stderr
 
@@ -91,7 +97,9 @@ def test_simulate_with_knowledge_reports_coverage(runner: CliRunner) -> None:
 def test_simulate_record_writes_simulated_decisions(runner: CliRunner, tmp_path: Path) -> None:
     """--record stores every decision in the audit log, marked as simulated."""
     db = tmp_path / "audit.sqlite3"
-    result = runner.invoke(cli, ["simulate", str(EXAMPLES), "--record", "--database", str(db), "--output", str(tmp_path / "o")])
+    result = runner.invoke(
+        cli, ["simulate", str(EXAMPLES), "--record", "--database", str(db), "--output", str(tmp_path / "o")]
+    )
     assert result.exit_code == 0, result.output
     with sqlite3.connect(db) as conn:
         rows = conn.execute("SELECT COUNT(*), SUM(simulated) FROM audit_decisions").fetchone()
@@ -103,8 +111,11 @@ def test_bad_policy_is_a_clean_error(runner: CliRunner, tmp_path: Path) -> None:
     """A broken policy names the field and line, exits 2, and shows no traceback."""
     bad = tmp_path / "policy.yaml"
     bad.write_text('version: "1"\ntriggers:\n  vip:\n    tresholds: 3\n')
-    for args in (["check", "--policy", str(bad)], ["simulate", str(EXAMPLES), "--policy", str(bad)],
-                 ["explain", "hi", "--policy", str(bad)]):
+    for args in (
+        ["check", "--policy", str(bad)],
+        ["simulate", str(EXAMPLES), "--policy", str(bad)],
+        ["explain", "hi", "--policy", str(bad)],
+    ):
         result = runner.invoke(cli, args)
         assert result.exit_code == 2, args
         assert "line 4" in result.stderr and "triggers.vip.tresholds" in result.stderr
