@@ -5,9 +5,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import pytest
 from fakes.fixtures import *  # noqa: F403
-
-import pytest  # noqa: E402
 
 
 @pytest.fixture

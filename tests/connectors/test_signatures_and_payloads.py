@@ -7,11 +7,11 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from fakes.signing import webchat_headers, zendesk_headers
 
 from connectors.webchat.auth import AuthError, verify_webchat
 from connectors.zendesk.signature import SignatureError, verify_zendesk_signature
 from connectors.zendesk.webhooks import PayloadError, parse_notification
-from fakes.signing import webchat_headers, zendesk_headers
 
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -37,22 +37,34 @@ def test_zendesk_signature_window():
 
 def test_trigger_and_event_payloads_become_notifications():
     """Our trigger template and Zendesk's event schema both give the ticket id and a dedupe key."""
-    trigger = parse_notification({"handoff_guard": 1, "ticket": {"id": "42", "tags": "vip handoff_wrong"}},
-                                 invocation_id="inv-9")
+    trigger = parse_notification(
+        {"handoff_guard": 1, "ticket": {"id": "42", "tags": "vip handoff_wrong"}}, invocation_id="inv-9"
+    )
     assert (trigger.ticket_id, trigger.dedupe_key, trigger.tags) == (42, "invocation:inv-9", ("vip", "handoff_wrong"))
-    event = parse_notification({"type": "zen:event-type:ticket.comment_added", "id": "01HN", "subject": "zen:ticket:7",
-                                "detail": {"id": "7", "tags": ["a"]}, "event": {}}, invocation_id="inv-10")
+    event = parse_notification(
+        {
+            "type": "zen:event-type:ticket.comment_added",
+            "id": "01HN",
+            "subject": "zen:ticket:7",
+            "detail": {"id": "7", "tags": ["a"]},
+            "event": {},
+        },
+        invocation_id="inv-10",
+    )
     assert (event.ticket_id, event.dedupe_key, event.event) == (7, "event:01HN", "ticket.comment_added")
 
 
-@pytest.mark.parametrize(("body", "code"), [
-    ([], "unrecognised_payload"),
-    ({"foo": 1}, "unrecognised_payload"),
-    ({"type": "zen:event-type:user.deleted", "id": "x", "detail": {"id": "1"}}, "unsupported_event_type"),
-    ({"type": "something.else"}, "unsupported_event_type"),
-    ({"ticket": {"id": "abc"}}, "invalid_payload"),
-    ({"ticket": {"id": "1"}, "surprise": True}, "invalid_payload"),
-])
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        ([], "unrecognised_payload"),
+        ({"foo": 1}, "unrecognised_payload"),
+        ({"type": "zen:event-type:user.deleted", "id": "x", "detail": {"id": "1"}}, "unsupported_event_type"),
+        ({"type": "something.else"}, "unsupported_event_type"),
+        ({"ticket": {"id": "abc"}}, "invalid_payload"),
+        ({"ticket": {"id": "1"}, "surprise": True}, "invalid_payload"),
+    ],
+)
 def test_bad_zendesk_payloads_have_codes(body, code):
     """Every payload we cannot use is refused with a specific code."""
     with pytest.raises(PayloadError) as err:

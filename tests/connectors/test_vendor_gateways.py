@@ -13,16 +13,27 @@ from handoff_core import Priority, Role
 
 
 def _gateway(fake, **kw) -> ZendeskGateway:
-    return ZendeskGateway(ZendeskConfig(subdomain="acme", email=fake.email, token=kw.pop("token", fake.token),
-                                        ratelimit_budget=kw.pop("budget", 3.0), timeout=5))
+    return ZendeskGateway(
+        ZendeskConfig(
+            subdomain="acme",
+            email=fake.email,
+            token=kw.pop("token", fake.token),
+            ratelimit_budget=kw.pop("budget", 3.0),
+            timeout=5,
+        )
+    )
 
 
 def _seed(fake):
     org = fake.add_organization(name="Globex", tags=["vip"])
     ann = fake.add_user(name="Ann", email="ann@globex.example", organization_id=org, tags=["premium"])
     agent = fake.add_user(name="Ed", email="ed@acme.example", role="agent")
-    tid = fake.add_ticket(requester_id=ann, subject="s", organization_id=org,
-                          comments=[(ann, "one"), (agent, "two"), (ann, "three"), (ann, "four"), (ann, "five")])
+    tid = fake.add_ticket(
+        requester_id=ann,
+        subject="s",
+        organization_id=org,
+        comments=[(ann, "one"), (agent, "two"), (ann, "three"), (ann, "four"), (ann, "five")],
+    )
     return tid, ann, agent
 
 
@@ -52,8 +63,14 @@ async def test_handoff_resolves_group_by_name_and_is_idempotent(fake_zendesk):
     for name in ("A", "B", "C", "VIP Support"):
         fake.add_group(name)
     gateway = _gateway(fake)
-    update = HandoffUpdate(ticket_id=tid, tags=("ai_handoff", "handoff_vip"), priority=Priority.HIGH,
-                           group="VIP Support", note="[handoff-guard] decision d1\nnote", marker="[handoff-guard] decision d1")
+    update = HandoffUpdate(
+        ticket_id=tid,
+        tags=("ai_handoff", "handoff_vip"),
+        priority=Priority.HIGH,
+        group="VIP Support",
+        note="[handoff-guard] decision d1\nnote",
+        marker="[handoff-guard] decision d1",
+    )
     result = await gateway.apply_handoff(update)
     assert fake.tickets[tid]["group_id"] == result["group_id"]
     again = await gateway.apply_handoff(update)
@@ -67,8 +84,15 @@ async def test_create_ticket_looks_up_external_id_first(fake_zendesk):
     """Creating the same web-chat ticket twice returns the first ticket instead of a duplicate."""
     fake, _ = fake_zendesk
     gateway = _gateway(fake)
-    new = NewTicket(external_id="handoff-guard:c9", subject="s", requester_name="Bo", requester_email="bo@x.example",
-                    tags=("ai_handoff",), priority=Priority.NORMAL, note="transcript")
+    new = NewTicket(
+        external_id="handoff-guard:c9",
+        subject="s",
+        requester_name="Bo",
+        requester_email="bo@x.example",
+        tags=("ai_handoff",),
+        priority=Priority.NORMAL,
+        note="transcript",
+    )
     first = await gateway.create_ticket(new)
     second = await gateway.create_ticket(new)
     assert first["created"] and not second["created"] and first["ticket_id"] == second["ticket_id"]

@@ -9,8 +9,14 @@ from handoff_core import Conversation, ConversationState, Message
 
 
 def _action(key: str, target: str = "zendesk") -> NewAction:
-    return NewAction(kind="zendesk.handoff", target=target, dedupe_key=key, payload={"k": key},
-                     conversation_id="c1", decision_id="d1")
+    return NewAction(
+        kind="zendesk.handoff",
+        target=target,
+        dedupe_key=key,
+        payload={"k": key},
+        conversation_id="c1",
+        decision_id="d1",
+    )
 
 
 def test_inbox_dedupes_by_source_and_key(tmp_path):

@@ -19,10 +19,16 @@ def seed_vip_ticket(fake: FakeZendesk) -> int:
         fake.add_group(name)
     org = fake.add_organization(name="Globex", tags=["vip"])
     customer = fake.add_user(name="Ann Smith", email="ann@globex.example", organization_id=org)
-    return fake.add_ticket(requester_id=customer, subject="Charged twice", organization_id=org,
-                           comments=[(customer, "Hello, my card was charged twice for order 1234."),
-                                     (customer, "Can you please check?"),
-                                     (customer, "Still waiting for an answer.")])
+    return fake.add_ticket(
+        requester_id=customer,
+        subject="Charged twice",
+        organization_id=org,
+        comments=[
+            (customer, "Hello, my card was charged twice for order 1234."),
+            (customer, "Can you please check?"),
+            (customer, "Still waiting for an answer."),
+        ],
+    )
 
 
 def group_id(fake: FakeZendesk, name: str) -> int:
@@ -30,13 +36,23 @@ def group_id(fake: FakeZendesk, name: str) -> int:
 
 
 def trigger_body(ticket_id: int, tags: str = "") -> bytes:
-    return json.dumps({"handoff_guard": 1, "event": "ticket.updated",
-                       "ticket": {"id": str(ticket_id), "status": "open", "tags": tags,
-                                  "updated_at": "2025-01-01T00:00:00Z"}}).encode()
+    return json.dumps(
+        {
+            "handoff_guard": 1,
+            "event": "ticket.updated",
+            "ticket": {"id": str(ticket_id), "status": "open", "tags": tags, "updated_at": "2025-01-01T00:00:00Z"},
+        }
+    ).encode()
 
 
-def zendesk_delivery(ticket_id: int, *, invocation_id: str | None = None, secret: str = ZENDESK_SECRET,
-                     body: bytes | None = None, **kwargs: Any) -> tuple[bytes, dict[str, str]]:
+def zendesk_delivery(
+    ticket_id: int,
+    *,
+    invocation_id: str | None = None,
+    secret: str = ZENDESK_SECRET,
+    body: bytes | None = None,
+    **kwargs: Any,
+) -> tuple[bytes, dict[str, str]]:
     raw = body if body is not None else trigger_body(ticket_id)
     return raw, zendesk_headers(secret, raw, invocation_id=invocation_id or str(uuid.uuid4()), **kwargs)
 
@@ -48,8 +64,16 @@ def webchat_post(payload: dict[str, Any], *, signed: bool = True) -> tuple[bytes
     return raw, {"content-type": "application/json", "authorization": f"Bearer {WEBCHAT_SECRET}"}
 
 
-def slack_click(action_id: str, *, user_id: str, channel: str, ts: str, blocks: list[dict[str, Any]],
-                value: str, secret: str = SLACK_SIGNING_SECRET) -> tuple[bytes, dict[str, str]]:
+def slack_click(
+    action_id: str,
+    *,
+    user_id: str,
+    channel: str,
+    ts: str,
+    blocks: list[dict[str, Any]],
+    value: str,
+    secret: str = SLACK_SIGNING_SECRET,
+) -> tuple[bytes, dict[str, str]]:
     """A block_actions payload exactly as Slack posts it: form-encoded ``payload=<json>``, signed."""
     from urllib.parse import urlencode
 
@@ -64,8 +88,15 @@ def slack_click(action_id: str, *, user_id: str, channel: str, ts: str, blocks: 
         "channel": {"id": channel, "name": "alerts"},
         "message": {"type": "message", "ts": ts, "text": "alert", "blocks": blocks},
         "response_url": "https://hooks.slack.com/actions/T0001/1/abc",
-        "actions": [{"action_id": action_id, "block_id": "handoff_actions", "type": "button",
-                     "value": value, "action_ts": "1700000001.000100"}],
+        "actions": [
+            {
+                "action_id": action_id,
+                "block_id": "handoff_actions",
+                "type": "button",
+                "value": value,
+                "action_ts": "1700000001.000100",
+            }
+        ],
     }
     raw = urlencode({"payload": json.dumps(payload)}).encode()
     return raw, slack_headers(secret, raw)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
-
-from e2e.helpers import zendesk_delivery
 from fakes.fixtures import WEBCHAT_SECRET
 from fakes.signing import webchat_headers
+
+from e2e.helpers import zendesk_delivery
 
 pytestmark = pytest.mark.e2e
 
@@ -35,8 +35,11 @@ def test_zendesk_bad_bodies(fakes, start_worker):
     raw, headers = zendesk_delivery(1, body=b'{"ticket": {"id": 1}, "x": ' + b'"a' * 3000 + b'"}')
     _error(post("/webhooks/zendesk", content=raw, headers=headers), 413, "body_too_large")
     raw, headers = zendesk_delivery(1)
-    _error(post("/webhooks/zendesk", content=raw, headers={**headers, "content-type": "text/plain"}), 415,
-           "unsupported_media_type")
+    _error(
+        post("/webhooks/zendesk", content=raw, headers={**headers, "content-type": "text/plain"}),
+        415,
+        "unsupported_media_type",
+    )
     assert worker.runtime.store.inbox_list() == []
 
 
@@ -48,9 +51,11 @@ def test_oversized_chunked_body_is_cut_off(fakes, start_worker):
         for _ in range(100):
             yield b"x" * 512
 
-    response = worker.http.post("/v1/webchat/messages", content=chunks(),
-                                headers={"authorization": f"Bearer {WEBCHAT_SECRET}",
-                                         "content-type": "application/json"})
+    response = worker.http.post(
+        "/v1/webchat/messages",
+        content=chunks(),
+        headers={"authorization": f"Bearer {WEBCHAT_SECRET}", "content-type": "application/json"},
+    )
     _error(response, 413, "body_too_large")
 
 
@@ -59,20 +64,31 @@ def test_webchat_bad_requests(fakes, start_worker):
     worker = start_worker()
     post = worker.http.post
     good = json.dumps({"conversation_id": "c", "message_id": "m", "role": "customer", "text": "hi"}).encode()
-    _error(post("/v1/webchat/messages", content=good, headers={"content-type": "application/json"}), 401,
-           "missing_credentials")
-    _error(post("/v1/webchat/messages", content=good, headers={**webchat_headers("wrong", good)}), 401,
-           "bad_credentials")
-    _error(post("/v1/webchat/messages", content=b"{nope", headers=webchat_headers(WEBCHAT_SECRET, b"{nope")), 400,
-           "malformed_json")
-    unknown = json.dumps({"conversation_id": "c", "message_id": "m", "role": "customer", "text": "hi",
-                          "mood": "bad"}).encode()
+    _error(
+        post("/v1/webchat/messages", content=good, headers={"content-type": "application/json"}),
+        401,
+        "missing_credentials",
+    )
+    _error(
+        post("/v1/webchat/messages", content=good, headers={**webchat_headers("wrong", good)}), 401, "bad_credentials"
+    )
+    _error(
+        post("/v1/webchat/messages", content=b"{nope", headers=webchat_headers(WEBCHAT_SECRET, b"{nope")),
+        400,
+        "malformed_json",
+    )
+    unknown = json.dumps(
+        {"conversation_id": "c", "message_id": "m", "role": "customer", "text": "hi", "mood": "bad"}
+    ).encode()
     response = post("/v1/webchat/messages", content=unknown, headers=webchat_headers(WEBCHAT_SECRET, unknown))
     _error(response, 422, "invalid_request")
     assert "mood" in response.json()["error"]["message"]
     bad_role = json.dumps({"conversation_id": "c", "message_id": "m", "role": "robot", "text": "hi"}).encode()
-    _error(post("/v1/webchat/messages", content=bad_role, headers=webchat_headers(WEBCHAT_SECRET, bad_role)), 422,
-           "invalid_request")
+    _error(
+        post("/v1/webchat/messages", content=bad_role, headers=webchat_headers(WEBCHAT_SECRET, bad_role)),
+        422,
+        "invalid_request",
+    )
     headers = {**webchat_headers(WEBCHAT_SECRET, good), "content-type": "text/plain"}
     _error(post("/v1/webchat/messages", content=good, headers=headers), 415, "unsupported_media_type")
     _error(worker.http.get("/v1/webchat/nothing-here"), 404, "not_found")
@@ -83,9 +99,15 @@ def test_slack_bad_signature_is_401(fakes, start_worker):
     """A Slack request with a wrong signature is refused by bolt with 401 and has no effect."""
     worker = start_worker()
     raw = b"payload=%7B%7D"
-    response = worker.http.post("/slack/events", content=raw, headers={
-        "content-type": "application/x-www-form-urlencoded", "x-slack-request-timestamp": "1",
-        "x-slack-signature": "v0=00"})
+    response = worker.http.post(
+        "/slack/events",
+        content=raw,
+        headers={
+            "content-type": "application/x-www-form-urlencoded",
+            "x-slack-request-timestamp": "1",
+            "x-slack-signature": "v0=00",
+        },
+    )
     assert response.status_code == 401
     assert worker.runtime.store.outbox_list() == []
 

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+from fakes.fixtures import SLACK_SIGNING_SECRET, WEBCHAT_SECRET, ZENDESK_SECRET, wait_until
 
 from connectors.store import OutboxStatus, SQLiteStore
 from e2e.helpers import seed_vip_ticket, zendesk_delivery
-from fakes.fixtures import SLACK_SIGNING_SECRET, WEBCHAT_SECRET, ZENDESK_SECRET, wait_until
 
 pytestmark = pytest.mark.e2e
 HANDOFF = str(Path(sys.executable).with_name("handoff"))
@@ -54,8 +54,7 @@ def _env(fakes, db: Path, port: int) -> dict[str, str]:
 
 
 def _start(env: dict[str, str], cwd: Path) -> subprocess.Popen[bytes]:
-    proc = subprocess.Popen([HANDOFF, "serve"], env=env, cwd=cwd, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen([HANDOFF, "serve"], env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{env['PORT']}/healthz"
 
     def up() -> bool:

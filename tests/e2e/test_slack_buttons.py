@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from fakes.fixtures import wait_until
 
 from connectors.audit.queries import fetch_decisions
 from e2e.helpers import seed_vip_ticket, slack_click, zendesk_delivery
-from fakes.fixtures import wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -53,8 +53,9 @@ def test_not_needed_records_feedback_and_updates_message(fakes, start_worker):
     """Not needed: the feedback is recorded for the weekly review and the alert says who marked it."""
     worker = start_worker()
     _, channel, ts, blocks, value = _alert(fakes, worker)
-    raw, headers = slack_click("handoff_not_needed", user_id="U0DAN", channel=channel, ts=ts, blocks=blocks,
-                               value=value)
+    raw, headers = slack_click(
+        "handoff_not_needed", user_id="U0DAN", channel=channel, ts=ts, blocks=blocks, value=value
+    )
     assert worker.http.post("/slack/events", content=raw, headers=headers).status_code == 200
     update = wait_until(lambda: fakes.slack.calls_to("chat.update"))
     assert "not needed" in update[0].args["text"]

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import pytest
+from fakes.fixtures import wait_until
 
 from connectors.store import OutboxStatus
 from e2e.helpers import ANGRY, webchat_post
-from fakes.fixtures import wait_until
 
 pytestmark = pytest.mark.e2e
 
 
 def _say(worker, conversation_id, message_id, text, role="customer", **extra):
-    body, headers = webchat_post({"conversation_id": conversation_id, "message_id": message_id, "role": role,
-                                  "text": text, **extra})
+    body, headers = webchat_post(
+        {"conversation_id": conversation_id, "message_id": message_id, "role": role, "text": text, **extra}
+    )
     response = worker.http.post("/v1/webchat/messages", content=body, headers=headers)
     assert response.status_code == 200, response.text
     return response.json()
@@ -32,8 +33,9 @@ def test_conversation_turning_angry_creates_ticket_with_transcript(fakes, start_
     assert angry["customer_message"]
     assert "sentiment" in [r["trigger"] for r in angry["reasons"]]
 
-    ticket = wait_until(lambda: [t for t in fakes.zendesk.tickets.values()
-                                 if t["external_id"] == "handoff-guard:chat-1"])[0]
+    ticket = wait_until(
+        lambda: [t for t in fakes.zendesk.tickets.values() if t["external_id"] == "handoff-guard:chat-1"]
+    )[0]
     assert {"ai_handoff", "handoff_sentiment"} <= set(ticket["tags"])
     assert fakes.zendesk.users[ticket["requester_id"]]["email"] == "bo@example.com"
     notes = fakes.zendesk.private_notes(ticket["id"])
@@ -78,11 +80,17 @@ def test_ticket_and_alert_run_concurrently_and_alert_gets_the_link(fakes, start_
 def test_whole_conversation_endpoint_decides(fakes, start_worker):
     """POST /v1/webchat/conversations takes the simulator's input shape and answers the decision."""
     worker = start_worker()
-    body, headers = webchat_post({"id": "sim-1", "messages": [
-        {"role": "customer", "text": "Where is my parcel?"},
-        {"role": "assistant", "text": "Let me check."},
-        {"role": "customer", "text": ANGRY, "id": "last"},
-    ]}, signed=False)
+    body, headers = webchat_post(
+        {
+            "id": "sim-1",
+            "messages": [
+                {"role": "customer", "text": "Where is my parcel?"},
+                {"role": "assistant", "text": "Let me check."},
+                {"role": "customer", "text": ANGRY, "id": "last"},
+            ],
+        },
+        signed=False,
+    )
     response = worker.http.post("/v1/webchat/conversations", content=body, headers=headers)
     assert response.status_code == 200, response.text
     reply = response.json()

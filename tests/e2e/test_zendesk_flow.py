@@ -36,8 +36,9 @@ def test_signed_webhook_tags_routes_notes_and_alerts_once(fakes, start_worker):
     assert len(notes) == 1
     assert notes[0]["body"].startswith("[handoff-guard] decision ")
     assert "vip" in notes[0]["body"]
-    assert all(not c["public"] or c["author_id"] != fakes.zendesk.api_user_id
-               for c in fakes.zendesk.comments[ticket_id]), "the worker must never reply in public"
+    assert all(
+        not c["public"] or c["author_id"] != fakes.zendesk.api_user_id for c in fakes.zendesk.comments[ticket_id]
+    ), "the worker must never reply in public"
     posts = fakes.slack.calls_to("chat.postMessage")
     assert len(posts) == 1
     assert posts[0].args["channel"] == "C0ALERTS"
@@ -79,8 +80,10 @@ def test_bad_signature_is_refused_and_nothing_happens(fakes, start_worker, varia
         del headers["x-zendesk-webhook-signature"]
     response = worker.http.post("/webhooks/zendesk", content=body, headers=headers)
     assert response.status_code == 401
-    assert response.json()["error"]["code"] == {"wrong": "bad_signature", "missing": "missing_signature",
-                                                "stale": "stale_signature"}[variant]
+    assert (
+        response.json()["error"]["code"]
+        == {"wrong": "bad_signature", "missing": "missing_signature", "stale": "stale_signature"}[variant]
+    )
     assert worker.runtime.store.inbox_list() == []
     assert fakes.zendesk.requests == []
     assert fakes.slack.calls_to("chat.postMessage") == []

@@ -246,9 +246,7 @@ class FakeZendesk:
                 headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
                 if fault.status == 429:
                     return Response("Too Many Requests", status_code=429, headers=headers)
-                return JSONResponse(
-                    {"error": "ServerError", "description": "injected"}, fault.status, headers=headers
-                )
+                return JSONResponse({"error": "ServerError", "description": "injected"}, fault.status, headers=headers)
         auth = request.headers.get("authorization", "")
         expected = "Basic " + base64.b64encode(f"{self.email}/token:{self.token}".encode()).decode()
         if auth != expected:
@@ -321,9 +319,7 @@ class FakeZendesk:
     async def _tickets(self, request: Request) -> Response:
         if request.method == "GET":
             external_id = request.query_params.get("external_id")
-            items = [
-                t for t in self.tickets.values() if external_id is None or t.get("external_id") == external_id
-            ]
+            items = [t for t in self.tickets.values() if external_id is None or t.get("external_id") == external_id]
             return self._page(request, "tickets", items)
         key = request.headers.get("idempotency-key")
         if key and key in self.idempotency:
@@ -396,10 +392,6 @@ class FakeZendesk:
         if terms.get("type") == "user":
             email = terms.get("email", "").strip('"').lower()
             results = [
-                {**u, "result_type": "user"}
-                for u in self.users.values()
-                if not email or u["email"].lower() == email
+                {**u, "result_type": "user"} for u in self.users.values() if not email or u["email"].lower() == email
             ]
-        return JSONResponse(
-            {"results": results, "next_page": None, "previous_page": None, "count": len(results)}
-        )
+        return JSONResponse({"results": results, "next_page": None, "previous_page": None, "count": len(results)})
