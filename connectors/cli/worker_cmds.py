@@ -150,9 +150,7 @@ def outbox_list(
         )
     Console().print(table)
     if any(i.status is OutboxStatus.LOCAL for i in items):
-        click.echo(
-            "local: recorded in local mode (no credentials), never sent; see `handoff outbox show ID`"
-        )
+        click.echo("local: recorded in local mode (no credentials), never sent; see `handoff outbox show ID`")
 
 
 def _detail(item: OutboxItem) -> str:
