@@ -25,6 +25,7 @@ from typing import Literal
 import yaml
 
 from handoff_core.decision import KnowledgeMatch
+from handoff_core.embeddings import Embedder, bundled_embedder
 from handoff_core.errors import KnowledgeError
 from handoff_core.policy.schema import KnowledgeCoverageConfig
 from handoff_core.text.content import content_words
@@ -50,7 +51,15 @@ class Coverage:
 
 
 class KnowledgeBase:
-    def __init__(self, entries: Sequence[KnowledgeEntry], source: str = "<knowledge>") -> None:
+    """Approved entries indexed for coverage questions.
+
+    ``embedder`` adds meaning to word overlap (see :mod:`handoff_core.embeddings`); without one, scores
+    are lexical only.
+    """
+
+    def __init__(
+        self, entries: Sequence[KnowledgeEntry], source: str = "<knowledge>", embedder: Embedder | None = None
+    ) -> None:
         ids = [e.id for e in entries]
         duplicates = sorted({i for i in ids if ids.count(i) > 1})
         if duplicates:
@@ -60,6 +69,7 @@ class KnowledgeBase:
         self._by_id = {e.id: e for e in entries}
         words: set[str] = set()
         raw_docs: list[tuple[str, list[str], str]] = []
+        doc_texts: list[str] = []
         for entry in entries:
             texts = [
                 entry.title,
@@ -70,6 +80,10 @@ class KnowledgeBase:
                 content, lang = content_words(text)
                 words.update(content)
                 raw_docs.append((entry.id, content, lang))
+                doc_texts.append(text)
+        self._embedder = embedder
+        self._doc_vectors = embedder.encode(doc_texts) if embedder is not None and doc_texts else None
+        self._doc_owner = [entry_id for entry_id, _, _ in raw_docs]
         self._vocabulary = Vocabulary(words)
         term_docs = [(entry_id, self._terms(content, lang)) for entry_id, content, lang in raw_docs]
         df: dict[str, int] = {}
@@ -117,14 +131,20 @@ class KnowledgeBase:
         norm = math.sqrt(sum(v * v for v in vector.values())) or 1.0
         return {t: v / norm for t, v in vector.items() if v}
 
-    def search(self, text: str, limit: int = 3) -> list[KnowledgeMatch]:
+    @property
+    def semantic(self) -> bool:
+        return self._doc_vectors is not None
+
+    def search(self, text: str, limit: int = 3, semantic_weight: float = 0.6) -> list[KnowledgeMatch]:
         """The best entries for ``text``, scored 0 to 1.
 
-        The score is the geometric mean of two views: how similar the question is to the entry's best
-        document (TF-IDF cosine), and how much of the question's information (IDF-weighted words) the
-        entry mentions at all. The second view is what rejects near-misses: "does the Premium travel
+        The lexical score is the geometric mean of two views: how similar the question is to the entry's
+        best document (TF-IDF cosine), and how much of the question's information (IDF-weighted words)
+        the entry mentions at all. The second view rejects near-misses: "does the Premium travel
         insurance cover skiing accidents?" shares "Premium" and "insurance" with the plans entry, but
-        "skiing accidents", the rare and telling words, appear nowhere in it.
+        "skiing accidents", the rare and telling words, appear nowhere in it. With an embedder, the
+        score blends in the best cosine similarity of sentence vectors, weighted by ``semantic_weight``,
+        which catches paraphrases with no word in common.
         """
         content, lang = content_words(text)
         terms = self._terms(content, lang)
@@ -144,6 +164,16 @@ class KnowledgeBase:
             known = self._entry_terms[entry_id]
             recall = sum(self._idf[t] for t in words if t in known) / total
             best[entry_id] = math.sqrt(max(0.0, cosine) * recall)
+        if self._embedder is not None and self._doc_vectors is not None and semantic_weight > 0:
+            similarities = self._doc_vectors @ self._embedder.encode([text])[0]
+            meaning: dict[str, float] = {}
+            for owner, similarity in zip(self._doc_owner, similarities.tolist(), strict=True):
+                if similarity > meaning.get(owner, -1.0):
+                    meaning[owner] = similarity
+            best = {
+                entry_id: semantic_weight * max(0.0, sim) + (1 - semantic_weight) * best.get(entry_id, 0.0)
+                for entry_id, sim in meaning.items()
+            }
         ranked = sorted(best.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
         return [
             KnowledgeMatch(id=i, title=self._by_id[i].title, score=round(min(1.0, s), 4)) for i, s in ranked
@@ -153,7 +183,7 @@ class KnowledgeBase:
         content, _ = content_words(text)
         if len(content) < config.min_words:
             return Coverage(1.0, "not_checked", ())
-        matches = self.search(text, limit=3)
+        matches = self.search(text, limit=3, semantic_weight=config.semantic_weight)
         if not matches or matches[0].score < config.min_score:
             return Coverage(matches[0].score if matches else 0.0, "no_source", tuple(matches))
         if len(matches) > 1 and matches[0].score - matches[1].score < config.ambiguity_margin:
@@ -222,8 +252,11 @@ def _entry(data: dict[str, object], source: str, line: int | None) -> KnowledgeE
     return KnowledgeEntry(str(data["id"]), str(data["title"]), body, tuple(questions))
 
 
-def load_knowledge(path: str | Path) -> KnowledgeBase:
-    """Load approved knowledge from a JSON Lines file or a folder of Markdown files."""
+def load_knowledge(path: str | Path, semantic: bool = True) -> KnowledgeBase:
+    """Load approved knowledge from a JSON Lines file or a folder of Markdown files.
+
+    ``semantic`` adds the bundled sentence embeddings to word overlap (recommended).
+    """
     path = Path(path)
     try:
         if path.is_dir():
@@ -239,4 +272,4 @@ def load_knowledge(path: str | Path) -> KnowledgeBase:
         raise KnowledgeError(str(path), "not valid UTF-8") from exc
     if not entries:
         raise KnowledgeError(str(path), "no knowledge entries found")
-    return KnowledgeBase(entries, source=str(path))
+    return KnowledgeBase(entries, source=str(path), embedder=bundled_embedder() if semantic else None)

@@ -174,6 +174,9 @@ class KnowledgeCoverageConfig(_Strict):
     ambiguity_margin: Annotated[float, Field(ge=0.0, le=1.0)] = 0.03
     #: Questions with fewer content words than this are not checked (greetings, "thanks").
     min_words: Annotated[int, Field(ge=1)] = 3
+    #: Share of the score that comes from meaning (sentence embeddings) rather than shared words.
+    #: 0 turns the embeddings off; ``min_score`` must then be recalibrated (about 0.42).
+    semantic_weight: Annotated[float, Field(ge=0.0, le=1.0)] = 0.6
 
 
 class LowConfidenceConfig(TriggerConfig):
