@@ -1,7 +1,7 @@
 """The weekly review of a realistic week (the core run on the example conversations) has the right figures.
 
 Expected values are computed here from the plain record of what was generated (``week.Truth``), by the
-definitions in docs/measurement.md, never read back through the report code.
+definitions in the README (Measurement), never read back through the report code.
 """
 
 from __future__ import annotations
