@@ -55,3 +55,12 @@ def test_no_calm_policy_question_is_handed_off(scores: dict[str, eval_detectors.
         if any(x.topic in {"refund", "account_security"} for x in d.reasons):
             wrong.append(r["text"])
     assert len(wrong) <= len(questions) * 0.15, wrong
+
+
+@pytest.mark.parametrize(("name", "floor"), [("sentiment", 0.80), ("topics", 0.76)])
+def test_holdout_floor(name: str, floor: float) -> None:
+    """On the independent held-out set (never tuned on) the detectors keep their measured accuracy."""
+    scores = {s.name.split(" ")[0]: s for s in eval_detectors.evaluate("all", "holdout")}
+    score = scores[name]
+    assert score.total >= 160
+    assert score.accuracy >= floor, f"{score.name}: {score.correct}/{score.total} = {score.accuracy:.1%}"
