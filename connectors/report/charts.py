@@ -84,7 +84,8 @@ def daily_chart(title: str, days: Sequence[DayRow], *, width: int = 640, height:
         f"<text x='{left + plot_w + 6}' y='{top + 10}' {FONT} fill='{HANDOFF_COLOUR}'>100%</text>",
         f"<text x='{left + plot_w + 6}' y='{top + plot_h}' {FONT} fill='{HANDOFF_COLOUR}'>0%</text>",
     ]
-    points = []
+    points: list[str] = []
+    segments: list[list[str]] = []
     label_every = max(1, len(days) // 10)
     for i, day in enumerate(days):
         x = left + i * slot + (slot - bar_w) / 2
@@ -110,11 +111,16 @@ def daily_chart(title: str, days: Sequence[DayRow], *, width: int = 640, height:
             )
         if day.rate is not None:
             points.append(f"{x + bar_w / 2:.1f},{top + plot_h - day.rate * plot_h:.1f}")
-    if points:
-        parts.append(
-            f"<polyline class='rate' points='{' '.join(points)}' fill='none' stroke='{HANDOFF_COLOUR}'"
-            " stroke-width='2' stroke-dasharray='4 3'/>"
-        )
+        else:
+            segments.append(points)
+            points = []
+    # A day without conversations has no rate: the line breaks there instead of bridging the gap.
+    for segment in [*segments, points]:
+        if segment:
+            parts.append(
+                f"<polyline class='rate' points='{' '.join(segment)}' fill='none' stroke='{HANDOFF_COLOUR}'"
+                " stroke-width='2' stroke-dasharray='4 3'/>"
+            )
     legend_y = height - 8
     for j, (name, colour) in enumerate(
         (("conversations", VOLUME_COLOUR), ("handed off", HANDOFF_COLOUR), ("offered", OFFER_COLOUR))

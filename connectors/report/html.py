@@ -28,7 +28,7 @@ h2{margin-top:2.2rem;border-bottom:1px solid #e5e7eb;padding-bottom:.3rem}
 .better{color:#15803d}.worse{color:#b91c1c}.same{color:#6b7280}
 table{border-collapse:collapse;width:100%;margin:.6rem 0}th,td{text-align:left;padding:.3rem .5rem;
 border-bottom:1px solid #f1f5f9}th{background:#f8fafc}td.n{text-align:right;font-variant-numeric:tabular-nums}
-.pass{color:#15803d}.fail{color:#b91c1c}li.example{color:#374151}svg.chart{max-width:100%;height:auto}
+.pass{color:#15803d}.fail{color:#b91c1c}li.example{color:#374151}svg.chart{width:100%;max-width:960px;height:auto}
 """
 
 
@@ -85,9 +85,12 @@ def _daily(review: Review) -> str:
             fmt_rate(d.rate),
         ]
         for d in review.daily
+        if d.decisions
     ]
+    quiet = sum(1 for d in review.daily if not d.decisions)
+    note = f"<p class='note'>{quiet} day(s) without decisions are not listed.</p>" if quiet else ""
     headers = ["Day (UTC)", "Decisions", "Conversations", "Handed off", "Offered", "Handoff rate"]
-    return f"<h2>Volume and handoff rate, day by day</h2>{chart}{_table(headers, rows)}"
+    return f"<h2>Volume and handoff rate, day by day</h2>{chart}{_table(headers, rows)}{note}"
 
 
 def _quality(review: Review) -> str:
