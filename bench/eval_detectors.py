@@ -21,6 +21,7 @@ from handoff_core import Action, Conversation
 from handoff_core.engine import DecisionEngine
 from handoff_core.knowledge import load_knowledge
 from handoff_core.policy import Policy, load_policy
+from handoff_core.transformer import minilm_available
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -51,9 +52,7 @@ def _rows(path: Path, split: str, kind: str | None = None) -> list[dict[str, obj
 
 
 def _one(engine: DecisionEngine, text: str) -> object:
-    return engine.decide(
-        Conversation.model_validate({"id": "eval", "messages": [{"role": "customer", "text": text}]})
-    )
+    return engine.decide(Conversation.model_validate({"id": "eval", "messages": [{"role": "customer", "text": text}]}))
 
 
 def sentiment(policy: Policy, engine: DecisionEngine, split: str, holdout: bool = False) -> Score:
@@ -87,9 +86,7 @@ def topics(engine: DecisionEngine, split: str, holdout: bool = False) -> Score:
     for r in rows:
         d = _one(engine, str(r["text"]))
         found = {x.topic for x in d.reasons if x.trigger.value == "restricted_topic"}  # type: ignore[attr-defined]
-        predicted = (
-            "account_security" if "account_security" in found else "refund" if "refund" in found else "none"
-        )
+        predicted = "account_security" if "account_security" in found else "refund" if "refund" in found else "none"
         confusion[(str(r["topic"]), predicted)] += 1
         if predicted != r["topic"]:
             errors.append(f"{r['topic']:>16} -> {predicted:<16} {r['text']}")
@@ -98,13 +95,11 @@ def topics(engine: DecisionEngine, split: str, holdout: bool = False) -> Score:
         for t in ("refund", "account_security", "none")
     }
     extra = ", ".join(f"{t} recall {v:.2f}" for t, v in recall.items())
-    return Score(
-        "topics (refund / account_security / none)", len(rows) - len(errors), len(rows), errors, extra
-    )
+    return Score("topics (refund / account_security / none)", len(rows) - len(errors), len(rows), errors, extra)
 
 
-def knowledge(policy: Policy, split: str) -> Score:
-    kb = load_knowledge(ROOT / "config/examples/knowledge.jsonl")
+def knowledge(policy: Policy, split: str, encoder: str) -> Score:
+    kb = load_knowledge(ROOT / "config/examples/knowledge.jsonl", encoder=encoder)
     rows = _rows(ROOT / "tests/data/knowledge_eval.jsonl", split)
     errors = []
     for r in rows:
@@ -114,7 +109,7 @@ def knowledge(policy: Policy, split: str) -> Score:
         if not ok:
             errors.append(f"covered={r['covered']!s:5} {cov.status:<9} {cov.score:.2f} top={top} {r['text']}")
     return Score(
-        "knowledge coverage (in / out of the knowledge base)", len(rows) - len(errors), len(rows), errors
+        f"knowledge-{encoder} coverage (in / out of the knowledge base)", len(rows) - len(errors), len(rows), errors
     )
 
 
@@ -146,7 +141,9 @@ def evaluate(split: str, which: str = "tuning") -> list[Score]:
     return [
         sentiment(policy, engine, split),
         topics(engine, split),
-        knowledge(policy, split),
+        knowledge(policy, split, "words"),
+        knowledge(policy, split, "static"),
+        *([knowledge(policy, split, "transformer")] if minilm_available() else []),
         conversations(engine, split),
     ]
 

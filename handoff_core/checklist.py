@@ -42,7 +42,7 @@ def _confidence(p: Policy) -> ChecklistItem:
         "confidence thresholds set",
         ok,
         f"assistant confidence below {lc.threshold:.2f} -> {lc.action.value}; "
-        f"knowledge coverage below {lc.knowledge.min_score:.2f}"
+        f"knowledge coverage checked ({lc.knowledge.encoder} encoder)"
         if ok
         else "low_confidence is off or its threshold is 0 or 1",
         ""

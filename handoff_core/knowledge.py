@@ -31,6 +31,7 @@ from handoff_core.policy.schema import KnowledgeCoverageConfig
 from handoff_core.text.content import content_words
 from handoff_core.text.phrases import Vocabulary
 from handoff_core.text.stem import stem
+from handoff_core.transformer import installed_minilm
 
 CoverageStatus = Literal["covered", "no_source", "ambiguous", "not_checked"]
 
@@ -58,7 +59,11 @@ class KnowledgeBase:
     """
 
     def __init__(
-        self, entries: Sequence[KnowledgeEntry], source: str = "<knowledge>", embedder: Embedder | None = None
+        self,
+        entries: Sequence[KnowledgeEntry],
+        source: str = "<knowledge>",
+        embedder: Embedder | None = None,
+        encoder: str | None = None,
     ) -> None:
         ids = [e.id for e in entries]
         duplicates = sorted({i for i in ids if ids.count(i) > 1})
@@ -82,6 +87,8 @@ class KnowledgeBase:
                 raw_docs.append((entry.id, content, lang))
                 doc_texts.append(text)
         self._embedder = embedder
+        #: Which calibration of the policy applies: "transformer", "static" or "words".
+        self.encoder = encoder or ("words" if embedder is None else "static")
         self._doc_vectors = embedder.encode(doc_texts) if embedder is not None and doc_texts else None
         self._doc_owner = [entry_id for entry_id, _, _ in raw_docs]
         self._vocabulary = Vocabulary(words)
@@ -125,8 +132,7 @@ class KnowledgeBase:
         for term in terms:
             counts[term] = counts.get(term, 0) + 1
         vector = {
-            t: (1.0 + math.log(c)) * self._idf.get(t, 0.0) * (0.5 if " " in t else 1.0)
-            for t, c in counts.items()
+            t: (1.0 + math.log(c)) * self._idf.get(t, 0.0) * (0.5 if " " in t else 1.0) for t, c in counts.items()
         }
         norm = math.sqrt(sum(v * v for v in vector.values())) or 1.0
         return {t: v / norm for t, v in vector.items() if v}
@@ -175,20 +181,19 @@ class KnowledgeBase:
                 for entry_id, sim in meaning.items()
             }
         ranked = sorted(best.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
-        return [
-            KnowledgeMatch(id=i, title=self._by_id[i].title, score=round(min(1.0, s), 4)) for i, s in ranked
-        ]
+        return [KnowledgeMatch(id=i, title=self._by_id[i].title, score=round(min(1.0, s), 4)) for i, s in ranked]
 
     def coverage(self, text: str, config: KnowledgeCoverageConfig) -> Coverage:
         content, _ = content_words(text)
         if len(content) < config.min_words:
             return Coverage(1.0, "not_checked", ())
-        matches = self.search(text, limit=3, semantic_weight=config.semantic_weight)
-        if not matches or matches[0].score < config.min_score:
+        calibration = config.calibration(self.encoder)
+        matches = self.search(text, limit=3, semantic_weight=calibration.semantic_weight)
+        if not matches or matches[0].score < calibration.min_score:
             return Coverage(matches[0].score if matches else 0.0, "no_source", tuple(matches))
         if len(matches) > 1 and matches[0].score - matches[1].score < config.ambiguity_margin:
             return Coverage(matches[0].score, "ambiguous", tuple(matches[:2]))
-        covering = tuple(m for m in matches if m.score >= config.min_score)
+        covering = tuple(m for m in matches if m.score >= calibration.min_score)
         return Coverage(matches[0].score, "covered", covering)
 
 
@@ -252,10 +257,11 @@ def _entry(data: dict[str, object], source: str, line: int | None) -> KnowledgeE
     return KnowledgeEntry(str(data["id"]), str(data["title"]), body, tuple(questions))
 
 
-def load_knowledge(path: str | Path, semantic: bool = True) -> KnowledgeBase:
+def load_knowledge(path: str | Path, encoder: str = "auto") -> KnowledgeBase:
     """Load approved knowledge from a JSON Lines file or a folder of Markdown files.
 
-    ``semantic`` adds the bundled sentence embeddings to word overlap (recommended).
+    ``encoder`` as the policy's ``knowledge.encoder``: ``auto`` uses the MiniLM transformer when the
+    ``semantic`` extra is installed and the bundled static embeddings otherwise.
     """
     path = Path(path)
     try:
@@ -272,4 +278,13 @@ def load_knowledge(path: str | Path, semantic: bool = True) -> KnowledgeBase:
         raise KnowledgeError(str(path), "not valid UTF-8") from exc
     if not entries:
         raise KnowledgeError(str(path), "no knowledge entries found")
-    return KnowledgeBase(entries, source=str(path), embedder=bundled_embedder() if semantic else None)
+    embedder: Embedder | None = None
+    chosen = encoder
+    if encoder in {"auto", "transformer"}:
+        embedder = installed_minilm()
+        if embedder is None and encoder == "transformer":
+            raise KnowledgeError(str(path), "encoder 'transformer' needs: pip install 'handoff-guard[semantic]'")
+        chosen = "transformer" if embedder is not None else "static"
+    if chosen == "static":
+        embedder = bundled_embedder()
+    return KnowledgeBase(entries, source=str(path), embedder=embedder, encoder=chosen if embedder else "words")

@@ -65,7 +65,7 @@ def load_engine(policy_path: Path | None, knowledge_path: Path | None) -> tuple[
 
             knowledge_path = Settings().handoff_knowledge
         if knowledge_path is not None:
-            knowledge = load_knowledge(knowledge_path)
+            knowledge = load_knowledge(knowledge_path, encoder=policy.triggers.low_confidence.knowledge.encoder)
     except HandoffError as exc:
         click.echo(f"error: {exc}", err=True)
         raise SystemExit(2) from exc

@@ -97,7 +97,8 @@ class Runtime:
     def open(cls, settings: Settings) -> Runtime:
         """Load the policy and knowledge, open the store and the clients. Raises on invalid configuration."""
         policy = load_policy(settings.handoff_policy)
-        knowledge = load_knowledge(settings.handoff_knowledge) if settings.handoff_knowledge else None
+        encoder = policy.triggers.low_confidence.knowledge.encoder
+        knowledge = load_knowledge(settings.handoff_knowledge, encoder) if settings.handoff_knowledge else None
         engine = DecisionEngine(policy, knowledge)
         path = settings.database_path
         store = SQLiteStore(path)

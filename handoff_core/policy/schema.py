@@ -166,17 +166,31 @@ class SentimentConfig(TriggerConfig):
         return self
 
 
+class Calibration(_Strict):
+    """How one encoder's scores are read: the coverage threshold and the share of meaning vs shared words."""
+
+    #: Below this best-entry score the question has no approved source.
+    min_score: Annotated[float, Field(ge=0.0, le=1.0)]
+    #: Share of the score that comes from meaning (sentence embeddings) rather than shared words.
+    semantic_weight: Annotated[float, Field(ge=0.0, le=1.0)] = 0.0
+
+
 class KnowledgeCoverageConfig(_Strict):
     enabled: bool = True
-    #: Below this best-entry similarity the question has no approved source.
-    min_score: Annotated[float, Field(ge=0.0, le=1.0)] = 0.3
+    #: ``auto``: the MiniLM transformer when the ``semantic`` extra is installed, else the bundled static
+    #: embeddings. ``transformer``, ``static`` or ``words`` (word overlap only) force one.
+    encoder: Literal["auto", "transformer", "static", "words"] = "auto"
+    #: Each encoder scores on its own scale, so each has its own calibration.
+    transformer: Calibration = Field(default_factory=lambda: Calibration(min_score=0.55, semantic_weight=1.0))
+    static: Calibration = Field(default_factory=lambda: Calibration(min_score=0.62, semantic_weight=0.7))
+    words: Calibration = Field(default_factory=lambda: Calibration(min_score=0.42, semantic_weight=0.0))
     #: Two different entries within this margin of each other make the question ambiguous.
     ambiguity_margin: Annotated[float, Field(ge=0.0, le=1.0)] = 0.03
     #: Questions with fewer content words than this are not checked (greetings, "thanks").
     min_words: Annotated[int, Field(ge=1)] = 3
-    #: Share of the score that comes from meaning (sentence embeddings) rather than shared words.
-    #: 0 turns the embeddings off; ``min_score`` must then be recalibrated (about 0.42).
-    semantic_weight: Annotated[float, Field(ge=0.0, le=1.0)] = 0.6
+
+    def calibration(self, encoder: str) -> Calibration:
+        return {"transformer": self.transformer, "static": self.static}.get(encoder, self.words)
 
 
 class LowConfidenceConfig(TriggerConfig):

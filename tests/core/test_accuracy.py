@@ -23,7 +23,13 @@ def scores() -> dict[str, eval_detectors.Score]:
 
 @pytest.mark.parametrize(
     ("name", "floor"),
-    [("sentiment", 0.94), ("topics", 0.95), ("example", 0.90), ("knowledge", 0.48)],
+    [
+        ("sentiment", 0.94),
+        ("topics", 0.95),
+        ("example", 0.90),
+        ("knowledge-static", 0.48),
+        ("knowledge-transformer", 0.6),
+    ],
 )
 def test_accuracy_floor(scores: dict[str, eval_detectors.Score], name: str, floor: float) -> None:
     """Each detector keeps at least its measured accuracy (minus a small margin) on the labelled sets."""
@@ -42,9 +48,7 @@ def test_no_calm_policy_question_is_handed_off(scores: dict[str, eval_detectors.
 
     root = Path(__file__).resolve().parents[2]
     engine = DecisionEngine(load_policy(root / "config/policy.yaml"))
-    rows = [
-        json.loads(line) for line in (root / "tests/data/topic_eval.jsonl").read_text().splitlines() if line
-    ]
+    rows = [json.loads(line) for line in (root / "tests/data/topic_eval.jsonl").read_text().splitlines() if line]
     questions = [r for r in rows if r.get("policy_question")]
     assert len(questions) >= 20
     wrong = []

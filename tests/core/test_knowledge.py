@@ -45,7 +45,7 @@ def test_covered_question_continues_with_the_entry(policy: Policy) -> None:
     assert d.action is Action.CONTINUE
     assert d.knowledge and d.knowledge[0].id == "kb-topup"
     assert d.signals.knowledge_coverage is not None
-    assert d.signals.knowledge_coverage >= policy.triggers.low_confidence.knowledge.min_score
+    assert d.signals.knowledge_coverage >= policy.triggers.low_confidence.knowledge.calibration(KB.encoder).min_score
     assert d.knowledge_version == KB.version
 
 
@@ -75,9 +75,7 @@ def test_ambiguous_between_two_entries(policy: Policy) -> None:
     kb = KnowledgeBase(
         [
             KnowledgeEntry("a", "Card limits", "Card spending limits per day.", ("What is my card limit?",)),
-            KnowledgeEntry(
-                "b", "Card limits abroad", "Card spending limits per day.", ("What is my card limit?",)
-            ),
+            KnowledgeEntry("b", "Card limits", "Card spending limits per day.", ("What is my card limit?",)),
         ]
     )
     cov = kb.coverage("What is my daily card spending limit?", policy.triggers.low_confidence.knowledge)
@@ -109,3 +107,13 @@ def test_bad_knowledge_files(tmp_path: Path, content: str, message: str) -> None
     path.write_text(content)
     with pytest.raises(KnowledgeError, match=message):
         load_knowledge(path)
+
+
+def test_encoders_are_chosen_as_configured() -> None:
+    """'static' uses the bundled embeddings, 'words' none; 'auto' prefers the transformer when installed."""
+    from handoff_core.transformer import minilm_available
+
+    path = ROOT / "config" / "examples" / "knowledge.jsonl"
+    assert load_knowledge(path, encoder="static").encoder == "static"
+    assert load_knowledge(path, encoder="words").encoder == "words"
+    assert load_knowledge(path).encoder == ("transformer" if minilm_available() else "static")

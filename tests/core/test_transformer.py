@@ -1,0 +1,36 @@
+"""The numpy MiniLM encoder reproduces sentence-transformers' all-MiniLM-L6-v2 embeddings."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from handoff_core.transformer import installed_minilm, minilm_available
+
+REFERENCE = Path(__file__).resolve().parents[1] / "data" / "minilm_reference.json"
+
+pytestmark = pytest.mark.skipif(not minilm_available(), reason="the 'semantic' extra is not installed")
+
+
+def test_matches_sentence_transformers_reference() -> None:
+    """Embeddings equal those computed by sentence-transformers (stored once) to within 1e-5."""
+    reference = json.loads(REFERENCE.read_text())
+    encoder = installed_minilm()
+    assert encoder is not None
+    ours = encoder.encode(reference["texts"])
+    theirs = np.asarray(reference["embeddings"], dtype=np.float32)
+    assert ours.shape == theirs.shape == (len(reference["texts"]), 384)
+    assert float(np.abs(ours - theirs).max()) < 1e-5
+
+
+def test_paraphrases_are_closer_than_unrelated_questions() -> None:
+    """A paraphrase with no shared content word scores higher than an unrelated question."""
+    encoder = installed_minilm()
+    assert encoder is not None
+    v = encoder.encode(
+        ["Need a PDF bill for my expense report", "How do I get an invoice?", "Do you sell ski insurance?"]
+    )
+    assert float(v[0] @ v[1]) > float(v[0] @ v[2]) + 0.2
