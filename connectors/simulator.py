@@ -18,6 +18,7 @@ from pydantic import ValidationError
 
 from handoff_core import Action, Conversation, Decision
 from handoff_core.engine import DecisionEngine
+from handoff_core.replay import replay
 
 MAX_LINE_BYTES = 2 * 1024 * 1024
 
@@ -34,6 +35,10 @@ class Simulated:
     conversation: Conversation
     decision: Decision
     expected: dict[str, Any] | None
+    #: With per-message replay: the customer message (1-based) this decision followed; None otherwise.
+    turn: int | None = None
+    #: With per-message replay: whether this is the last decision of its conversation.
+    final: bool = True
 
 
 @dataclass
@@ -47,6 +52,8 @@ class Totals:
     matched: int = 0
 
     def add(self, item: Simulated) -> None:
+        if not item.final:
+            return  # per-message replay: a conversation counts once, by its final decision
         d = item.decision
         self.conversations += 1
         self.actions[d.action.value] += 1
@@ -92,8 +99,14 @@ def parse_line(text: str, number: int) -> tuple[Conversation, dict[str, Any] | N
         return LineError(number, _error_message(exc))
 
 
-def simulate(engine: DecisionEngine, lines: Iterable[str]) -> Iterator[Simulated | LineError]:
-    """Decide every conversation in ``lines`` (blank lines are skipped)."""
+def simulate(
+    engine: DecisionEngine, lines: Iterable[str], *, per_message: bool = False
+) -> Iterator[Simulated | LineError]:
+    """Decide every conversation in ``lines`` (blank lines are skipped).
+
+    ``per_message`` replays each conversation customer message by customer message (see
+    :mod:`handoff_core.replay`) and yields one decision per turn, up to the handoff.
+    """
     for number, text in enumerate(lines, start=1):
         if not text.strip():
             continue
@@ -102,12 +115,22 @@ def simulate(engine: DecisionEngine, lines: Iterable[str]) -> Iterator[Simulated
             yield parsed
             continue
         conversation, expected = parsed
-        yield Simulated(number, conversation, engine.decide(conversation), expected)
+        if not per_message:
+            yield Simulated(number, conversation, engine.decide(conversation), expected)
+            continue
+        turns = list(replay(engine, conversation))
+        if not turns:  # no customer message at all: one decision on what there is
+            yield Simulated(number, conversation, engine.decide(conversation), expected)
+        for turn in turns:
+            last = turn is turns[-1]
+            yield Simulated(number, turn.conversation, turn.decision, expected if last else None, turn.number, last)
 
 
 def output_record(item: Simulated) -> dict[str, Any]:
     """The JSON Lines record of one decision: the decision contract, plus the expectation when given."""
     record: dict[str, Any] = item.decision.model_dump(mode="json")
+    if item.turn is not None:
+        record["turn"] = item.turn
     if item.expected is not None:
         record["expected"] = item.expected
         if "action" in item.expected:

@@ -96,7 +96,7 @@ def _count_lines(name: str) -> int | None:
 
 def _table(items: list[Simulated], totals: Totals, console: Console) -> None:
     table = Table(title="Simulated decisions", show_lines=False)
-    for column in ("line", "id", "action", "reasons", "priority", "alert", "sentiment", "expected"):
+    for column in ("line", "turn", "id", "action", "reasons", "priority", "alert", "sentiment", "expected"):
         table.add_column(column, overflow="fold")
     for item in items:
         d = item.decision
@@ -106,6 +106,7 @@ def _table(items: list[Simulated], totals: Totals, console: Console) -> None:
             expected = "✓" if item.expected["action"] == d.action.value else f"✗ {item.expected['action']}"
         table.add_row(
             str(item.line),
+            str(item.turn or ""),
             d.id,
             d.action.value,
             reasons,
@@ -164,8 +165,12 @@ def _print_totals(totals: Totals, console: Console) -> None:
     help=f"Progress bar on standard error. [default: on for terminals and inputs over {PROGRESS_MIN_LINES} lines]",
 )
 @click.option(
-    "--record", is_flag=True, help="Also record every decision in the audit log, marked as simulated."
+    "--per-message",
+    is_flag=True,
+    help="Replay each conversation customer message by customer message (one decision per turn, up to the "
+    "handoff), as the worker would have decided live.",
 )
+@click.option("--record", is_flag=True, help="Also record every decision in the audit log, marked as simulated.")
 @click.option(
     "--database",
     "database_path",
@@ -180,6 +185,7 @@ def simulate_command(
     fmt: str,
     output_path: Path | None,
     progress: bool | None,
+    per_message: bool,
     record: bool,
     database_path: Path | None,
 ) -> None:
@@ -215,8 +221,9 @@ def simulate_command(
             ) as bar,
         ):
             task = bar.add_task("simulate", total=total)
-            for item in simulate(engine, handle):
-                bar.advance(task)
+            for item in simulate(engine, handle, per_message=per_message):
+                if isinstance(item, LineError) or item.final:
+                    bar.advance(task)
                 if isinstance(item, LineError):
                     totals.failed_lines += 1
                     click.echo(f"{input_name}:{item.line}: {item.message}", err=True)
@@ -251,9 +258,7 @@ def _decided_at(conversation: Conversation) -> datetime:
 def _print_totals_line(totals: Totals) -> None:
     parts = [f"{totals.conversations} conversations"]
     for action in ("handoff", "offer_handoff", "continue"):
-        parts.append(
-            f"{action} {totals.actions.get(action, 0)} ({totals.rate(totals.actions.get(action, 0)):.1%})"
-        )
+        parts.append(f"{action} {totals.actions.get(action, 0)} ({totals.rate(totals.actions.get(action, 0)):.1%})")
     if totals.labelled:
         parts.append(f"matches expected {totals.matched}/{totals.labelled}")
     if totals.failed_lines:
@@ -280,9 +285,7 @@ def explain_command(text: str, policy_path: Path | None, knowledge_path: Path | 
     )
     s = decision.signals
     coverage = "n/a" if s.knowledge_coverage is None else f"{s.knowledge_coverage:.2f} ({s.knowledge_status})"
-    console.print(
-        f"sentiment {s.sentiment:+.2f}{' (angry)' if s.angry else ''}; knowledge coverage {coverage}"
-    )
+    console.print(f"sentiment {s.sentiment:+.2f}{' (angry)' if s.angry else ''}; knowledge coverage {coverage}")
     if not decision.reasons:
         console.print("no trigger fired: the assistant may keep answering")
     for r in decision.reasons:
@@ -302,9 +305,7 @@ def explain_command(text: str, policy_path: Path | None, knowledge_path: Path | 
             if bits:
                 console.print("    " + "; ".join(bits), markup=False)
     if decision.route.tags:
-        console.print(
-            f"route: group {decision.route.group}, tags {', '.join(decision.route.tags)}", markup=False
-        )
+        console.print(f"route: group {decision.route.group}, tags {', '.join(decision.route.tags)}", markup=False)
     if decision.customer_message:
         console.print(f"to the customer: {decision.customer_message}", markup=False)
     for m in decision.knowledge:

@@ -144,3 +144,23 @@ def test_explain_shows_reasons_and_evidence(runner: CliRunner) -> None:
     assert "matched" in result.stdout
     as_json = runner.invoke(cli, ["explain", text, "--json"])
     assert json.loads(as_json.stdout)["action"] == "handoff"
+
+
+def test_simulate_per_message_emits_one_line_per_turn(runner: CliRunner) -> None:
+    """--per-message gives one decision per customer message up to the handoff, numbered by turn."""
+    line = json.dumps(
+        {
+            "id": "pm",
+            "messages": [
+                {"role": "customer", "text": "where are my statements?"},
+                {"role": "assistant", "text": "In the app."},
+                {"role": "customer", "text": "ok and I want a refund for order 5521"},
+                {"role": "customer", "text": "hello??"},
+            ],
+        }
+    )
+    result = runner.invoke(cli, ["simulate", "-", "--per-message"], input=line + "\n")
+    assert result.exit_code == 0, result.output
+    records = [json.loads(x) for x in result.stdout.splitlines()]
+    assert [(r["turn"], r["action"]) for r in records] == [(1, "continue"), (2, "handoff")]
+    assert "1 conversations" in result.stderr

@@ -1,0 +1,47 @@
+"""Replaying a finished conversation message by message, as the worker would have seen it live.
+
+Deciding once on a whole transcript says *whether* a conversation needed a person; replaying it turn by
+turn says *when*: at which customer message the policy would have offered or handed over, and what the
+assistant would have kept answering before that. The state a live worker remembers (a person was
+offered; the conversation is with a person) is carried from one turn to the next.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from handoff_core.decision import Action, Decision, TriggerName
+from handoff_core.engine import DecisionEngine
+from handoff_core.models import Conversation, ConversationState, Role
+
+
+@dataclass(frozen=True, slots=True)
+class Turn:
+    #: 1-based number of the customer message this decision was made after.
+    number: int
+    #: Index of that customer message in the full conversation.
+    message_index: int
+    #: The conversation as it stood at that moment (messages so far, state carried over).
+    conversation: Conversation
+    decision: Decision
+
+
+def replay(engine: DecisionEngine, conversation: Conversation, *, stop_at_handoff: bool = True) -> Iterator[Turn]:
+    """Decide after every customer message; by default stop once the conversation is with a person."""
+    state = conversation.state
+    positions = [i for i, m in enumerate(conversation.messages) if m.role is Role.CUSTOMER]
+    for number, position in enumerate(positions, start=1):
+        partial = conversation.model_copy(update={"messages": conversation.messages[: position + 1], "state": state})
+        decision = engine.decide(partial)
+        yield Turn(number, position, partial, decision)
+        if decision.action is Action.HANDOFF:
+            if stop_at_handoff:
+                return
+            reason = decision.triggers[0] if decision.triggers else None
+            if reason != TriggerName.ALREADY_HANDED_OFF.value:
+                state = ConversationState(
+                    handed_off=True, handed_off_reason=reason, handoff_offered=state.handoff_offered
+                )
+        elif decision.action is Action.OFFER_HANDOFF:
+            state = state.model_copy(update={"handoff_offered": True})
