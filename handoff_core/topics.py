@@ -62,11 +62,17 @@ class TopicDetector:
         framing: dict[int, set[str]] = {}
         for hit in self._framing.match(text):
             framing.setdefault(hit.sentence, set()).add(hit.rule)
+        # A message that tells the customer's own story makes its bare questions about that story
+        # ("I paid for premium by mistake. Can this be refunded?"), unless the question is framed as one
+        # about the rules ("what is your refund policy?").
+        story = any("personal" in c for c in framing.values()) or any(
+            any(ch.isdigit() for ch in t.norm) for t in text.tokens
+        )
         out = []
         for hit in rule_hits:
             cues = framing.get(hit.sentence, set())
             specifics = _has_specifics(text, hit.sentence)
-            personal = "personal" in cues or specifics
+            personal = "personal" in cues or specifics or (story and "policy" not in cues)
             hypothetical = "conditional" in cues and _is_question(text, hit.sentence) and not specifics
             general = _is_question(text, hit.sentence) and not _asks_where(text, hit.sentence)
             policy_question = hypothetical or (not personal and ("policy" in cues or general))
@@ -91,8 +97,7 @@ def _is_question(text: AnalyzedText, sentence: int) -> bool:
 
 
 def _asks_where(text: AnalyzedText, sentence: int) -> bool:
-    first = next((t for t in text.tokens if t.sentence == sentence), None)
-    return first is not None and first.norm in _WHERE
+    return any(t.sentence == sentence and t.norm in _WHERE for t in text.tokens)
 
 
 def _has_specifics(text: AnalyzedText, sentence: int) -> bool:

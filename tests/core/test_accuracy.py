@@ -61,10 +61,13 @@ def test_no_calm_policy_question_is_handed_off(scores: dict[str, eval_detectors.
     assert len(wrong) <= len(questions) * 0.15, wrong
 
 
-@pytest.mark.parametrize(("name", "floor"), [("sentiment", 0.80), ("topics", 0.76)])
-def test_holdout_floor(name: str, floor: float) -> None:
-    """On the independent held-out set (never tuned on) the detectors keep their measured accuracy."""
-    scores = {s.name.split(" ")[0]: s for s in eval_detectors.evaluate("all", "holdout")}
+@pytest.mark.parametrize(
+    ("which", "name", "floor"),
+    [("v2", "sentiment", 0.94), ("v2", "topics", 0.93), ("holdout", "sentiment", 0.80), ("holdout", "topics", 0.76)],
+)
+def test_second_and_holdout_floors(which: str, name: str, floor: float) -> None:
+    """On the second set (tuned on) and the independent held-out set the detectors keep their accuracy."""
+    scores = {s.name.split(" ")[0]: s for s in eval_detectors.evaluate("all", which)}
     score = scores[name]
     assert score.total >= 160
     assert score.accuracy >= floor, f"{score.name}: {score.correct}/{score.total} = {score.accuracy:.1%}"
