@@ -11,11 +11,12 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Callable
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from connectors.store import ConversationRecord
 from connectors.webchat.auth import AuthError, verify_webchat
@@ -100,6 +101,76 @@ def _outcome_for(exc: ApiError) -> str:
     return {401: "unauthorized", 413: "too_large"}.get(exc.status, "bad_request")
 
 
+M = TypeVar("M", bound=BaseModel)
+
+
+def _validated(model: type[M], body: bytes) -> M:
+    try:
+        return model.model_validate(parse_json(body))
+    except ValidationError as exc:
+        raise ApiError(422, "invalid_request", validation_message(exc.errors())) from exc
+
+
+@dataclass(frozen=True)
+class _TurnInput:
+    """What an endpoint makes of a request body: the conversation, its dedupe key and how to build it."""
+
+    seed: Conversation
+    key: str
+    message_id: str | None
+    build: Callable[[ConversationRecord | None], Conversation] | None = None
+
+
+async def _answer(request: Request, prepare: Callable[[bytes], _TurnInput]) -> JSONResponse:
+    """The part both endpoints share: authenticate, prepare, decide once, count the outcome."""
+    rt: Runtime = request.app.state.runtime
+    outcome = "error"
+    try:
+        turn = prepare(await _authenticated_body(request))
+        _check_id(turn.seed.id)
+        reply, duplicate = await _turn(rt, turn.seed, turn.key, turn.message_id, turn.build)
+        outcome = "duplicate" if duplicate else "accepted"
+        return JSONResponse(reply)
+    except ApiError as exc:
+        outcome = _outcome_for(exc)
+        raise
+    finally:
+        rt.metrics.webhook("webchat", outcome)
+
+
+def _message_turn(body: bytes) -> _TurnInput:
+    msg = _validated(WebchatMessageIn, body)
+    message = Message(
+        role=msg.role,
+        text=msg.text,
+        created_at=msg.created_at,
+        confidence=msg.confidence,
+        fallback=msg.fallback,
+        id=msg.message_id,
+    )
+
+    def build(previous: ConversationRecord | None) -> Conversation:
+        before = previous.conversation if previous is not None else None
+        messages = (*(before.messages if before else ()), message)[-2_000:]
+        return Conversation(
+            id=msg.conversation_id,
+            channel=CHANNEL,
+            customer=msg.customer or (before.customer if before else Customer()),
+            context=msg.context or (before.context if before else Context()),
+            language=msg.language or (before.language if before else None),
+            messages=messages,
+        )
+
+    seed = Conversation(id=msg.conversation_id, channel=CHANNEL, messages=(message,))
+    return _TurnInput(seed, f"msg:{msg.conversation_id}:{msg.message_id}", msg.message_id, build)
+
+
+def _conversation_turn(body: bytes) -> _TurnInput:
+    conversation = _validated(Conversation, body)
+    digest = hashlib.sha256(conversation.model_dump_json().encode()).hexdigest()
+    return _TurnInput(conversation, f"conv:{conversation.id}:{digest}", conversation.messages[-1].id)
+
+
 @router.post(
     "/messages",
     summary="Post one message; get the decision",
@@ -109,47 +180,7 @@ def _outcome_for(exc: ApiError) -> str:
 )
 async def post_message(request: Request) -> JSONResponse:
     """Store the message, decide on the whole conversation so far, and answer with the decision."""
-    rt: Runtime = request.app.state.runtime
-    outcome = "error"
-    try:
-        body = await _authenticated_body(request)
-        try:
-            msg = WebchatMessageIn.model_validate(parse_json(body))
-        except ValidationError as exc:
-            raise ApiError(422, "invalid_request", validation_message(exc.errors())) from exc
-        _check_id(msg.conversation_id)
-        message = Message(
-            role=msg.role,
-            text=msg.text,
-            created_at=msg.created_at,
-            confidence=msg.confidence,
-            fallback=msg.fallback,
-            id=msg.message_id,
-        )
-
-        def build(previous: ConversationRecord | None) -> Conversation:
-            before = previous.conversation if previous is not None else None
-            messages = (*(before.messages if before else ()), message)[-2_000:]
-            return Conversation(
-                id=msg.conversation_id,
-                channel=CHANNEL,
-                customer=msg.customer or (before.customer if before else Customer()),
-                context=msg.context or (before.context if before else Context()),
-                language=msg.language or (before.language if before else None),
-                messages=messages,
-            )
-
-        seed = Conversation(id=msg.conversation_id, channel=CHANNEL, messages=(message,))
-        reply, duplicate = await _turn(
-            rt, seed, f"msg:{msg.conversation_id}:{msg.message_id}", msg.message_id, build
-        )
-        outcome = "duplicate" if duplicate else "accepted"
-        return JSONResponse(reply)
-    except ApiError as exc:
-        outcome = _outcome_for(exc)
-        raise
-    finally:
-        rt.metrics.webhook("webchat", outcome)
+    return await _answer(request, _message_turn)
 
 
 @router.post(
@@ -161,22 +192,4 @@ async def post_message(request: Request) -> JSONResponse:
 )
 async def post_conversation(request: Request) -> JSONResponse:
     """Replace the stored transcript with this one and decide. The same body twice gives the same answer."""
-    rt: Runtime = request.app.state.runtime
-    outcome = "error"
-    try:
-        body = await _authenticated_body(request)
-        try:
-            conversation = Conversation.model_validate(parse_json(body))
-        except ValidationError as exc:
-            raise ApiError(422, "invalid_request", validation_message(exc.errors())) from exc
-        _check_id(conversation.id)
-        digest = hashlib.sha256(conversation.model_dump_json().encode()).hexdigest()
-        last_id = conversation.messages[-1].id
-        reply, duplicate = await _turn(rt, conversation, f"conv:{conversation.id}:{digest}", last_id)
-        outcome = "duplicate" if duplicate else "accepted"
-        return JSONResponse(reply)
-    except ApiError as exc:
-        outcome = _outcome_for(exc)
-        raise
-    finally:
-        rt.metrics.webhook("webchat", outcome)
+    return await _answer(request, _conversation_turn)
