@@ -65,9 +65,9 @@ class TopicDetector:
         # A message that tells the customer's own story makes its bare questions about that story
         # ("I paid for premium by mistake. Can this be refunded?"), unless the question is framed as one
         # about the rules ("what is your refund policy?").
-        story = any("personal" in c for c in framing.values()) or any(
-            any(ch.isdigit() for ch in t.norm) for t in text.tokens
-        )
+        story = any(
+            "personal" in cues and not _is_question(text, sentence) for sentence, cues in framing.items()
+        ) or any(any(ch.isdigit() for ch in t.norm) for t in text.tokens)
         out = []
         for hit in rule_hits:
             cues = framing.get(hit.sentence, set())
@@ -91,9 +91,20 @@ def _sentence_span(text: AnalyzedText, sentence: int) -> tuple[int, int]:
     return (start or 0), end
 
 
+#: Words that open a question even when the customer leaves out the question mark.
+_QUESTION_OPENERS = frozenset(
+    """do does did can could is are will would should how what when where why which who whats hows
+    como que cuando donde cual puedo puede hay comment quand ou quel quelle estce puisje peutil kann kannst
+    wie wann wo warum gibt ist sind welche quando onde qual posso pode""".split()
+)
+
+
 def _is_question(text: AnalyzedText, sentence: int) -> bool:
     start, end = _sentence_span(text, sentence)
-    return "?" in text.text[start:end] or "¿" in text.text[start:end]
+    if "?" in text.text[start:end] or "¿" in text.text[start:end]:
+        return True
+    first = next((t for t in text.tokens if t.sentence == sentence), None)
+    return first is not None and first.norm in _QUESTION_OPENERS
 
 
 def _asks_where(text: AnalyzedText, sentence: int) -> bool:

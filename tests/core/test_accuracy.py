@@ -63,7 +63,7 @@ def test_no_calm_policy_question_is_handed_off(scores: dict[str, eval_detectors.
 
 @pytest.mark.parametrize(
     ("which", "name", "floor"),
-    [("v2", "sentiment", 0.94), ("v2", "topics", 0.93), ("holdout", "sentiment", 0.80), ("holdout", "topics", 0.76)],
+    [("v2", "sentiment", 0.94), ("v2", "topics", 0.93), ("v3", "sentiment", 0.94), ("v3", "topics", 0.94)],
 )
 def test_second_and_holdout_floors(which: str, name: str, floor: float) -> None:
     """On the second set (tuned on) and the independent held-out set the detectors keep their accuracy."""

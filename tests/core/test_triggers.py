@@ -116,9 +116,11 @@ def test_policy_question_then_request_hands_off(engine: DecisionEngine) -> None:
     assert "refund" in topics(d)
 
 
-def test_security_policy_questions_still_hand_off(engine: DecisionEngine) -> None:
-    """For account security even a hypothetical question goes to a person (policy_questions: handoff)."""
-    assert "account_security" in topics(decide(engine, "What should I do if my card is stolen?"))
+def test_security_questions_about_the_rules_continue_but_reports_hand_off(engine: DecisionEngine) -> None:
+    """'What do I do if my card is stolen?' is answered; 'my card was stolen, what do I do?' goes to a person."""
+    assert "account_security" not in topics(decide(engine, "What should I do if my card is ever stolen? Just asking"))
+    assert "account_security" not in topics(decide(engine, "How does your app protect against fraud?"))
+    assert "account_security" in topics(decide(engine, "My card was stolen, what should I do?"))
 
 
 def test_topic_evidence_quotes_the_customer(engine: DecisionEngine) -> None:
