@@ -63,10 +63,17 @@ def test_no_calm_policy_question_is_handed_off(scores: dict[str, eval_detectors.
 
 @pytest.mark.parametrize(
     ("which", "name", "floor"),
-    [("v2", "sentiment", 0.94), ("v2", "topics", 0.93), ("v3", "sentiment", 0.94), ("v3", "topics", 0.94)],
+    [
+        ("v2", "sentiment", 0.94),
+        ("v2", "topics", 0.93),
+        ("v3", "sentiment", 0.94),
+        ("v3", "topics", 0.94),
+        ("holdout", "sentiment", 0.85),
+        ("holdout", "topics", 0.84),
+    ],
 )
 def test_second_and_holdout_floors(which: str, name: str, floor: float) -> None:
-    """On the second set (tuned on) and the independent held-out set the detectors keep their accuracy."""
+    """On the later sets (v2, v3 tuned on; v4 held out) the detectors keep their measured accuracy."""
     scores = {s.name.split(" ")[0]: s for s in eval_detectors.evaluate("all", which)}
     score = scores[name]
     assert score.total >= 160
