@@ -64,7 +64,11 @@ def _policy_phrases(policy: Policy) -> list[Sequence[str]]:
     matchable(t.refund_exception)
     for topic in t.restricted_topic.topics.values():
         matchable(topic)
-    lists += [t.restricted_topic.policy_question_cues, t.restricted_topic.personal_cues]
+    lists += [
+        t.restricted_topic.policy_question_cues,
+        t.restricted_topic.personal_cues,
+        t.restricted_topic.general_question_cues,
+    ]
     lists += [g.phrases for g in t.sentiment.cues] + [t.sentiment.calm_cues, t.bot_loop.fallback_phrases]
     lists += [
         t.sentiment.hedges,

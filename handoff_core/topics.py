@@ -16,7 +16,6 @@ from handoff_core.policy.schema import Matchable, RestrictedTopicConfig
 from handoff_core.text.phrases import AnalyzedText, PhraseHit, Vocabulary
 from handoff_core.text.rules import RuleSet
 
-_FRAMING = ("policy", "personal", "conditional")
 #: "Where is the refund?" asks about a case in progress, not about the rules.
 _WHERE = frozenset({"where", "wheres", "wo", "donde", "ou", "onde", "dove", "waar", "whens", "still"})
 _CONDITIONAL = ("if", "si", "wenn", "falls", "se", "caso", "als", "in case", "en caso", "au cas")
@@ -45,6 +44,7 @@ class TopicDetector:
             {
                 "policy": Matchable(phrases=config.policy_question_cues),
                 "personal": Matchable(phrases=config.personal_cues),
+                "general": Matchable(phrases=config.general_question_cues),
                 "conditional": Matchable(phrases=_CONDITIONAL),
             },
         )
@@ -75,7 +75,8 @@ class TopicDetector:
             personal = "personal" in cues or specifics or (story and "policy" not in cues)
             hypothetical = "conditional" in cues and _is_question(text, hit.sentence) and not specifics
             general = _is_question(text, hit.sentence) and not _asks_where(text, hit.sentence)
-            policy_question = hypothetical or (not personal and ("policy" in cues or general))
+            framed = "general" in cues and not specifics
+            policy_question = hypothetical or framed or (not personal and ("policy" in cues or general))
             out.append(TopicHit(hit.rule, index, hit.sentence, hit.hits, hit.via, policy_question))
         return out
 
@@ -93,7 +94,7 @@ def _sentence_span(text: AnalyzedText, sentence: int) -> tuple[int, int]:
 
 #: Words that open a question even when the customer leaves out the question mark.
 _QUESTION_OPENERS = frozenset(
-    """do does did can could is are will would should how what when where why which who whats hows
+    """do does did can could is are how what when where why which who whats hows
     como que cuando donde cual puedo puede hay comment quand ou quel quelle estce puisje peutil kann kannst
     wie wann wo warum gibt ist sind welche quando onde qual posso pode""".split()
 )

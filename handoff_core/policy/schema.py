@@ -93,6 +93,8 @@ class RestrictedTopicConfig(_Strict):
     policy_question_cues: Phrases = ()
     #: Words that make it about the customer's own case ("my order", "I want", "me").
     personal_cues: Phrases = ()
+    #: Stronger framing that keeps a question general even in the first person ("just curious, can I …").
+    general_question_cues: Phrases = ()
 
 
 class RefundExceptionConfig(TriggerConfig, Matchable):

@@ -17,6 +17,20 @@ from handoff_core.text.phrases import AnalyzedText, PhraseHit, PhraseMatcher, Vo
 
 K = TypeVar("K", bound=Hashable)
 
+#: A negation just before an ``exclude`` phrase turns it around: "I haven't received my refund" must not
+#: be cancelled by the exclusion "received my refund".
+NEGATIONS = frozenset(
+    """not no never dont didnt doesnt havent hasnt hadnt isnt wasnt arent werent cant couldnt wont yet still
+    pas jamais toujours nicht kein keine noch nie nao nunca ainda todavia aun""".split()
+)
+
+
+def _negated(text: AnalyzedText, first: int) -> bool:
+    sentence = text.tokens[first].sentence
+    return any(
+        text.tokens[i].sentence == sentence and text.tokens[i].norm in NEGATIONS for i in range(max(0, first - 3), first)
+    )
+
 Kind = Literal["phrase", "combo", "exclude"]
 
 
@@ -66,7 +80,8 @@ class RuleSet(Generic[K]):
         for hit in raw:
             part = hit.payload
             if part.kind == "exclude":
-                excluded.add((part.rule, hit.sentence))
+                if not _negated(text, hit.first):
+                    excluded.add((part.rule, hit.sentence))
             elif part.kind == "phrase":
                 phrase_hits.setdefault((part.rule, hit.sentence), []).append(hit)  # type: ignore[arg-type]
             else:

@@ -68,12 +68,14 @@ def test_no_calm_policy_question_is_handed_off(scores: dict[str, eval_detectors.
         ("v2", "topics", 0.93),
         ("v3", "sentiment", 0.94),
         ("v3", "topics", 0.94),
+        ("v4", "sentiment", 0.95),
+        ("v4", "topics", 0.95),
         ("holdout", "sentiment", 0.85),
         ("holdout", "topics", 0.84),
     ],
 )
 def test_second_and_holdout_floors(which: str, name: str, floor: float) -> None:
-    """On the later sets (v2, v3 tuned on; v4 held out) the detectors keep their measured accuracy."""
+    """On the later sets (v2 to v4 tuned on; v5 held out) the detectors keep their measured accuracy."""
     scores = {s.name.split(" ")[0]: s for s in eval_detectors.evaluate("all", which)}
     score = scores[name]
     assert score.total >= 160
