@@ -36,9 +36,7 @@ class TopicHit:
 class TopicDetector:
     def __init__(self, config: RestrictedTopicConfig, vocabulary: Vocabulary) -> None:
         self.config = config
-        self._topics = RuleSet(
-            vocabulary, {name: topic for name, topic in config.topics.items() if topic.enabled}
-        )
+        self._topics = RuleSet(vocabulary, {name: topic for name, topic in config.topics.items() if topic.enabled})
         self._framing = RuleSet(
             vocabulary,
             {

@@ -28,8 +28,10 @@ NEGATIONS = frozenset(
 def _negated(text: AnalyzedText, first: int) -> bool:
     sentence = text.tokens[first].sentence
     return any(
-        text.tokens[i].sentence == sentence and text.tokens[i].norm in NEGATIONS for i in range(max(0, first - 3), first)
+        text.tokens[i].sentence == sentence and text.tokens[i].norm in NEGATIONS
+        for i in range(max(0, first - 3), first)
     )
+
 
 Kind = Literal["phrase", "combo", "exclude"]
 
