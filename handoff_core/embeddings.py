@@ -17,7 +17,7 @@ from typing import Protocol
 
 import numpy as np
 from numpy.typing import NDArray
-from tokenizers import Tokenizer
+from tokenizers import Encoding, Tokenizer
 
 Vector = NDArray[np.float32]
 
@@ -33,6 +33,20 @@ class StaticEmbedder:
         self._vectors = vectors
         self._tokenizer = tokenizer
         self.dim = int(vectors.shape[1])
+
+    def tokenize(self, texts: Sequence[str]) -> list[Encoding]:
+        """Word-piece encodings (ids and character offsets), shared with :mod:`handoff_core.features`."""
+        encodings: list[Encoding] = self._tokenizer.encode_batch(list(texts), add_special_tokens=False)
+        return encodings
+
+    def pool(self, ids: NDArray[np.int64]) -> Vector:
+        """The L2-normalised mean of the word-piece vectors (zeros for no ids)."""
+        if not len(ids):
+            return np.zeros(self.dim, dtype=np.float32)
+        mean = self._vectors[ids].mean(axis=0)
+        norm = float(np.linalg.norm(mean))
+        result: Vector = (mean / norm if norm else mean).astype(np.float32)
+        return result
 
     def encode(self, texts: Sequence[str]) -> Vector:
         out = np.zeros((len(texts), self.dim), dtype=np.float32)

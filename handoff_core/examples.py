@@ -1,0 +1,170 @@
+"""Labels defined by example messages: score a message against labelled example sets, nearest first.
+
+A support lead can describe a topic ("refund", "sales lead", "cancel my plan") faster with twenty real
+customer messages than with a phrase list, and an example-defined label explains itself: the evidence is
+the nearest example and its similarity. Similarity blends the two views of :mod:`handoff_core.features`:
+the static sentence embeddings (meaning, paraphrases) and hashed word-piece n-grams (shared wording), so
+it works for English paraphrases and, through shared word pieces, for short messages in other languages.
+
+The matcher is built once from the examples (a few hundred vectors) and reads precomputed
+:class:`~handoff_core.features.MessageFeatures`, so any number of triggers can share one featurised
+message. Health checks for the examples themselves (too few per label, labels whose examples overlap)
+live here too, so ``handoff check`` and the engine agree on them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from handoff_core.features import Featurizer, MessageFeatures, bundled_featurizer
+
+#: Share of the similarity that comes from the sentence embedding (the rest from shared n-grams).
+EMBEDDING_WEIGHT = 0.6
+#: Fewer examples than this per label make a weak label (``handoff check`` warns).
+MIN_EXAMPLES = 10
+#: Two examples of different labels at least this similar make the labels overlap (``handoff check`` warns).
+OVERLAP_SIMILARITY = 0.9
+
+
+@dataclass(frozen=True, slots=True)
+class ExampleMatch:
+    """The best label for a message, with the nearest example as evidence."""
+
+    label: str
+    score: float
+    nearest: str
+    #: Best score among the other labels (0 when there is none): a small margin means an unsure call.
+    runner_up: float
+
+
+@dataclass(frozen=True, slots=True)
+class ExampleIssue:
+    """A problem with the examples that a person should fix (reported by ``handoff check``)."""
+
+    kind: str  # "too_few" or "overlap"
+    labels: tuple[str, ...]
+    detail: str
+
+
+class ExampleMatcher:
+    """Nearest-example scoring of messages against labelled example sets."""
+
+    def __init__(
+        self,
+        examples: Mapping[str, Sequence[str]],
+        featurizer: Featurizer | None = None,
+        embedding_weight: float = EMBEDDING_WEIGHT,
+    ) -> None:
+        self._featurizer = featurizer or bundled_featurizer()
+        self.embedding_weight = embedding_weight
+        self.labels: tuple[str, ...] = tuple(label for label, texts in examples.items() if texts)
+        texts: list[str] = []
+        owners: list[int] = []
+        for number, label in enumerate(self.labels):
+            for text in examples[label]:
+                texts.append(text)
+                owners.append(number)
+        self.examples: tuple[str, ...] = tuple(texts)
+        self._owner = np.asarray(owners, dtype=np.int64)
+        features = self._featurizer.featurize_many(texts) if texts else []
+        dim = self._featurizer.dim
+        self._embeddings = (
+            np.stack([f.embedding for f in features]) if features else np.zeros((0, dim), dtype=np.float32)
+        )
+        vocabulary = np.unique(np.concatenate([f.buckets for f in features])) if features else np.zeros(0, np.int64)
+        self._vocabulary: NDArray[np.int64] = vocabulary.astype(np.int64)
+        lexical = np.zeros((len(texts), len(vocabulary)), dtype=np.float32)
+        for row, f in enumerate(features):
+            lexical[row, np.searchsorted(vocabulary, f.buckets)] = f.values
+        self._lexical = lexical
+        self._features = features
+
+    def __len__(self) -> int:
+        return len(self.examples)
+
+    def featurize(self, text: str) -> MessageFeatures:
+        return self._featurizer.featurize(text)
+
+    def similarities(self, features: MessageFeatures) -> NDArray[np.float32]:
+        """Similarity of the message to every example, in [0, 1]."""
+        if not len(self.examples):
+            return np.zeros(0, dtype=np.float32)
+        semantic = self._embeddings @ features.embedding
+        lexical = np.zeros(len(self.examples), dtype=np.float32)
+        if len(features.buckets) and len(self._vocabulary):
+            pos = np.searchsorted(self._vocabulary, features.buckets)
+            pos = np.minimum(pos, len(self._vocabulary) - 1)
+            known = self._vocabulary[pos] == features.buckets
+            if known.any():
+                lexical = self._lexical[:, pos[known]] @ features.values[known]
+        w = self.embedding_weight
+        sims: NDArray[np.float32] = np.clip(w * semantic + (1.0 - w) * lexical, 0.0, 1.0).astype(np.float32)
+        return sims
+
+    def scores(self, features: MessageFeatures) -> dict[str, float]:
+        """Each label's score: the similarity of its nearest example."""
+        sims = self.similarities(features)
+        best = np.zeros(len(self.labels), dtype=np.float32)
+        np.maximum.at(best, self._owner, sims)
+        return {label: float(best[i]) for i, label in enumerate(self.labels)}
+
+    def best(self, features: MessageFeatures, exclude: frozenset[int] = frozenset()) -> ExampleMatch | None:
+        """The label of the nearest example (``exclude``: example positions to skip, for leave-one-out)."""
+        sims = self.similarities(features)
+        if exclude:
+            sims = sims.copy()
+            sims[list(exclude)] = -1.0
+        if not len(sims) or float(sims.max()) < 0:
+            return None
+        top = int(np.argmax(sims))
+        label = int(self._owner[top])
+        others = sims[self._owner != label]
+        runner_up = float(others.max()) if len(others) else 0.0
+        return ExampleMatch(self.labels[label], round(float(sims[top]), 4), self.examples[top], max(0.0, runner_up))
+
+    def match(self, features: MessageFeatures, threshold: float) -> ExampleMatch | None:
+        found = self.best(features)
+        return found if found is not None and found.score >= threshold else None
+
+    def issues(self, min_examples: int = MIN_EXAMPLES, overlap: float = OVERLAP_SIMILARITY) -> list[ExampleIssue]:
+        """Labels with too few examples, and pairs of labels whose examples are near-duplicates."""
+        out = []
+        for number, label in enumerate(self.labels):
+            count = int((self._owner == number).sum())
+            if count < min_examples:
+                out.append(
+                    ExampleIssue(
+                        "too_few",
+                        (label,),
+                        f"{label!r} has {count} example(s); at least {min_examples} make a dependable topic",
+                    )
+                )
+        seen: set[tuple[int, int]] = set()
+        for row, f in enumerate(self._features):
+            sims = self.similarities(f)
+            mine = int(self._owner[row])
+            for other in np.flatnonzero((sims >= overlap) & (self._owner != mine)).tolist():
+                pair = (min(mine, int(self._owner[other])), max(mine, int(self._owner[other])))
+                if pair in seen:
+                    continue
+                seen.add(pair)
+                a, b = self.labels[pair[0]], self.labels[pair[1]]
+                out.append(
+                    ExampleIssue(
+                        "overlap",
+                        (a, b),
+                        f"{a!r} and {b!r} have near-identical examples ({sims[other]:.2f}): "
+                        f"{self.examples[row]!r} / {self.examples[other]!r}",
+                    )
+                )
+        return out
+
+    def leave_one_out(self) -> list[tuple[str, ExampleMatch | None]]:
+        """For every example, the best match among the *other* examples (its own label and the nearest)."""
+        return [
+            (self.labels[int(self._owner[row])], self.best(f, frozenset({row}))) for row, f in enumerate(self._features)
+        ]
