@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_POLICY = Path(__file__).resolve().parent.parent / "config" / "policy.yaml"
@@ -60,9 +60,9 @@ class Settings(BaseSettings):
     outbox_backoff_cap: float = 600.0
     #: A claimed row is reclaimed by another run if its worker dies; renewed while the action runs.
     outbox_lease_seconds: float = 30.0
-
-    # Weekly review posted to Slack on a cron schedule (empty: off)
-    review_schedule: str | None = Field(default=None, description="cron expression, e.g. '0 9 * * MON'")
+    #: Zendesk actions per minute shared by every replica (0: no budget of our own; 429s still pause the
+    #: Zendesk lane for every replica). Each action makes a few API calls: keep well under the plan limit.
+    zendesk_actions_per_minute: int = 0
 
     host: str = "127.0.0.1"
     port: int = 8000
@@ -77,10 +77,17 @@ class Settings(BaseSettings):
         return bool(self.slack_bot_token and self.slack_signing_secret)
 
     @property
+    def database_is_postgres(self) -> bool:
+        return self.handoff_database_url.startswith(("postgresql://", "postgres://"))
+
+    @property
     def database_path(self) -> Path:
         """The SQLite file named by ``HANDOFF_DATABASE_URL`` (``sqlite:///relative`` or ``sqlite:////abs``)."""
         url = self.handoff_database_url
         prefix = "sqlite:///"
         if not url.startswith(prefix):
-            raise ValueError(f"HANDOFF_DATABASE_URL must start with {prefix!r}, got {url.split(':', 1)[0]!r}")
+            raise ValueError(
+                f"this needs the SQLite store: HANDOFF_DATABASE_URL must start with {prefix!r},"
+                f" got {url.split(':', 1)[0]!r}"
+            )
         return Path(url[len(prefix) :])

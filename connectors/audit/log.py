@@ -21,13 +21,12 @@ Errors::
 from __future__ import annotations
 
 import json
-import sqlite3
 import threading
 import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from connectors.sqlite_migrations import connect, migrate
 from handoff_core import Action, Conversation, Decision, Reason, TriggerName
@@ -158,15 +157,34 @@ class AuditLog:
     from worker threads alike. Every write is one short transaction.
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, connection: Any = None) -> None:
+        """Open the log in the SQLite file ``path``, or on ``connection`` (see :meth:`open`)."""
         self.path = path
-        self._conn = connect(path)
+        self._conn = connection if connection is not None else connect(path)
         self._lock = threading.Lock()
-        with self._lock:
-            migrate(self._conn, COMPONENT, MIGRATIONS)
+        if connection is None:
+            with self._lock:
+                migrate(self._conn, COMPONENT, MIGRATIONS)
+
+    @classmethod
+    def open(cls, database_url: str) -> AuditLog:
+        """The log in the store named by ``HANDOFF_DATABASE_URL``: the SQLite file or PostgreSQL.
+
+        On PostgreSQL the same SQL runs through :class:`connectors.store.postgres.SqliteDialectConnection`,
+        so replicas share one log and every read and report works unchanged.
+        """
+        if database_url.startswith(("postgresql://", "postgres://")):
+            from connectors.store.postgres import SqliteDialectConnection
+
+            conn = SqliteDialectConnection(database_url, [(COMPONENT, MIGRATIONS)])
+            return cls(Path(":postgresql:"), connection=conn)
+        prefix = "sqlite:///"
+        if not database_url.startswith(prefix):
+            raise ValueError(f"HANDOFF_DATABASE_URL must start with {prefix!r} or 'postgresql://'")
+        return cls(Path(database_url[len(prefix) :]))
 
     @property
-    def connection(self) -> sqlite3.Connection:
+    def connection(self) -> Any:
         """The open connection, for the read-side queries in :mod:`connectors.audit.queries`."""
         return self._conn
 

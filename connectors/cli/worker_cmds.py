@@ -17,6 +17,7 @@ from rich.table import Table
 
 from connectors.settings import Settings
 from connectors.store import OutboxItem, OutboxStatus, SQLiteStore, StoreError
+from connectors.store.sqlite import ProcessLock
 from connectors.zendesk.template import TRIGGER_CONDITIONS, TRIGGER_TEMPLATE
 from handoff_core.errors import HandoffError
 
@@ -71,6 +72,10 @@ def serve(host: str | None, port: int | None, env_file: Path | None) -> None:
     except HandoffError as exc:
         raise click.ClickException(f"the policy {settings.handoff_policy} is invalid:\n{exc}") from exc
     except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    try:  # fail here with one clear line, not in the lifespan with a traceback
+        ProcessLock(path).acquire().release()
+    except StoreError as exc:
         raise click.ClickException(str(exc)) from exc
     console = Console(stderr=True)
     live = [name for name, on in (("Zendesk", settings.zendesk_live), ("Slack", settings.slack_live)) if on]

@@ -27,7 +27,10 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
-from connectors.worker.errors import PermanentError, TransientError
+from connectors.errors import PermanentError, TransientError
+
+#: ``event_type`` of the metadata our alerts carry (the outbox key inside lets a retry find its alert).
+METADATA_EVENT = "handoff_guard_alert"
 
 TRANSIENT_SLACK_ERRORS = frozenset(
     {
@@ -61,12 +64,41 @@ class SlackGateway:
     def __init__(self, client: AsyncWebClient) -> None:
         self.client = client
 
-    async def post(self, channel: str, text: str, blocks: Sequence[dict[str, Any]]) -> dict[str, str]:
+    async def post(
+        self, channel: str, text: str, blocks: Sequence[dict[str, Any]], *, key: str | None = None
+    ) -> dict[str, str]:
+        """Post a message; ``key`` goes into the message metadata so :meth:`find` can see it was posted."""
+        metadata = {"event_type": METADATA_EVENT, "event_payload": {"key": key}} if key is not None else None
         async with _mapped():
             response = await self.client.chat_postMessage(
-                channel=channel, text=text, blocks=list(blocks), unfurl_links=False
+                channel=channel, text=text, blocks=list(blocks), unfurl_links=False, metadata=metadata
             )
         return {"channel": str(response["channel"]), "ts": str(response["ts"])}
+
+    async def find(self, channel: str, key: str, *, oldest: float, pages: int = 5) -> dict[str, str] | None:
+        """The message posted with metadata ``key`` since ``oldest`` (epoch seconds), if there is one.
+
+        Reads ``conversations.history`` with ``include_all_metadata`` (scope ``channels:history``), newest
+        first, at most ``pages`` pages: a crash-recovered alert is minutes old, not days.
+        """
+        cursor: str | None = None
+        for _ in range(pages):
+            async with _mapped():
+                response = await self.client.conversations_history(
+                    channel=channel,
+                    oldest=f"{max(oldest, 0.0):.6f}",
+                    include_all_metadata=True,
+                    limit=200,
+                    cursor=cursor,
+                )
+            for message in response.get("messages") or []:
+                meta = message.get("metadata") or {}
+                if meta.get("event_type") == METADATA_EVENT and (meta.get("event_payload") or {}).get("key") == key:
+                    return {"channel": channel, "ts": str(message["ts"])}
+            cursor = ((response.get("response_metadata") or {}).get("next_cursor")) or None
+            if not cursor:
+                return None
+        return None
 
     async def update(self, channel: str, ts: str, text: str, blocks: Sequence[dict[str, Any]]) -> None:
         async with _mapped():

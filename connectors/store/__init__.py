@@ -1,7 +1,10 @@
 """Durable worker state: webhook inbox, action outbox, remembered conversations.
 
-The worker depends on :class:`WorkerStore` (a ``Protocol``); :class:`SQLiteStore` is the default.
+Each caller depends on a small port (:mod:`connectors.store.protocol`); :class:`SQLiteStore` is the
+embedded default, :mod:`connectors.store.postgres` serves several replicas.
 """
+
+from pathlib import Path
 
 from connectors.store.models import (
     ConversationRecord,
@@ -11,17 +14,56 @@ from connectors.store.models import (
     OutboxItem,
     OutboxStatus,
 )
-from connectors.store.protocol import StoreError, WorkerStore
+from connectors.store.protocol import (
+    ConversationStore,
+    InboxStore,
+    LaneStore,
+    OutboxStore,
+    StoreError,
+    StoreLockedError,
+    TurnStore,
+    WorkerStore,
+)
 from connectors.store.sqlite import SQLiteStore
+
+
+def open_store(database_url: str, *, exclusive: bool = False) -> WorkerStore:
+    """The store named by ``HANDOFF_DATABASE_URL``: ``sqlite:///path`` or ``postgresql://...``.
+
+    ``exclusive`` marks the worker process itself: on SQLite it takes the file lock that refuses a second
+    worker; PostgreSQL needs none (replicas coordinate through row locks and advisory locks).
+    """
+    if database_url.startswith(("postgresql://", "postgres://")):
+        try:
+            from connectors.store.postgres import PostgresStore
+        except ImportError as exc:  # the optional extra is not installed
+            raise StoreError(
+                "HANDOFF_DATABASE_URL names PostgreSQL but psycopg is not installed:"
+                " pip install 'handoff-guard[postgres]'"
+            ) from exc
+        return PostgresStore(database_url)
+    prefix = "sqlite:///"
+    if not database_url.startswith(prefix):
+        raise StoreError(
+            f"HANDOFF_DATABASE_URL must start with {prefix!r} or 'postgresql://', got {database_url.split(':', 1)[0]!r}"
+        )
+    return SQLiteStore(Path(database_url[len(prefix) :]), exclusive=exclusive)
 
 __all__ = [
     "ConversationRecord",
+    "ConversationStore",
     "InboxItem",
     "InboxStatus",
+    "InboxStore",
+    "LaneStore",
     "NewAction",
     "OutboxItem",
     "OutboxStatus",
+    "OutboxStore",
     "SQLiteStore",
     "StoreError",
+    "StoreLockedError",
+    "TurnStore",
     "WorkerStore",
+    "open_store",
 ]

@@ -72,6 +72,9 @@ class OutboxItem:
     updated_at: float
     last_error: str | None = None
     result: dict[str, Any] | None = None
+    #: How often the row was claimed: above 1, an earlier run may have reached the vendor and crashed or
+    #: timed out before recording it, so the executor looks for its effect before acting again.
+    claims: int = 0
 
 
 @dataclass(frozen=True)

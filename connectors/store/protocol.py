@@ -1,7 +1,17 @@
-"""The store port: what the worker needs from durable storage, and nothing more.
+"""The store ports: one small ``Protocol`` per use, so each caller depends on what it needs and no more.
 
-The SQLite implementation (:mod:`connectors.store.sqlite`) is the default. A server database can
-implement this ``Protocol`` later without touching the worker, which only ever sees this interface.
+::
+
+    InboxStore          webhooks stored before they are acknowledged, claimed with leases
+    ConversationStore   what the worker remembers about a conversation between two events
+    TurnStore           one web-chat turn stored atomically, and the answer replayed for duplicates
+    OutboxStore         actions to send, claimed per lane with leases, retried, parked as dead
+    LaneStore           per-lane pause (a vendor's Retry-After) and rate budget, shared by all replicas
+    WorkerStore         all of the above plus health: what one worker process opens
+
+Two implementations pass one contract suite (``tests/store/``): :mod:`connectors.store.sqlite` (the
+embedded default; one worker process per file) and :mod:`connectors.store.postgres` (several replicas;
+rows claimed with ``FOR UPDATE SKIP LOCKED``, conversations decided under an advisory lock).
 
 Every method that changes more than one thing (a web-chat turn, finishing an inbox event) is atomic:
 either all of its rows are written or none, which is what makes "processed exactly once or visibly
@@ -10,11 +20,13 @@ parked" hold across crashes.
 Exception tree::
 
     StoreError            the store cannot be reached or its schema is unusable (readyz fails)
+    └── StoreLockedError  another worker process holds the SQLite file (use PostgreSQL for replicas)
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
 from typing import Any, Protocol
 
 from connectors.store.models import (
@@ -31,12 +43,11 @@ class StoreError(Exception):
     """The store is unreachable or unusable."""
 
 
-class WorkerStore(Protocol):
-    # --- health
-    def ping(self) -> None: ...
-    def close(self) -> None: ...
+class StoreLockedError(StoreError):
+    """Another worker process already uses this SQLite file."""
 
-    # --- inbox: webhooks stored before they are acknowledged
+
+class InboxStore(Protocol):
     def inbox_add(self, source: str, dedupe_key: str, kind: str, payload: dict[str, Any]) -> bool:
         """Store a delivery; False when the same (source, dedupe_key) was stored before."""
         ...
@@ -56,16 +67,24 @@ class WorkerStore(Protocol):
 
     def inbox_retry_later(self, item_id: int, error: str, next_attempt_at: float, *, dead: bool) -> None: ...
     def inbox_list(self, statuses: Sequence[InboxStatus] = (), limit: int = 100) -> list[InboxItem]: ...
+    def inbox_extend(self, ids: Sequence[int], until: float) -> None:
+        """Keep inbox rows that are still being worked on from being claimed again."""
+        ...
 
-    # --- conversations
+
+class ConversationStore(Protocol):
     def conversation_get(self, conversation_id: str) -> ConversationRecord | None: ...
     def conversation_find_by_ticket(self, ticket_id: str) -> ConversationRecord | None: ...
     def conversation_set_ticket(self, conversation_id: str, ticket_id: str) -> ConversationRecord | None: ...
     def conversation_set_alert(
         self, conversation_id: str, channel: str, ts: str
     ) -> ConversationRecord | None: ...
+    def conversation_lock(self, conversation_id: str) -> AbstractAsyncContextManager[None]:
+        """Held while one conversation is decided: by one task of this process, and one replica of many."""
+        ...
 
-    # --- web chat: one atomic turn, and replayed answers for duplicate message ids
+
+class TurnStore(Protocol):
     def reply_get(self, key: str) -> dict[str, Any] | None: ...
     def save_turn(
         self, record: ConversationRecord, reply_key: str, reply: dict[str, Any], actions: Sequence[NewAction]
@@ -77,15 +96,21 @@ class WorkerStore(Protocol):
         """
         ...
 
-    # --- outbox: actions to send, retried with backoff, parked as dead after N attempts
+
+class OutboxStore(Protocol):
     def outbox_enqueue(self, actions: Sequence[NewAction]) -> list[int]: ...
-    def outbox_claim(self, now: float, lease_seconds: float, limit: int) -> list[OutboxItem]: ...
+    def outbox_claim(
+        self, now: float, lease_seconds: float, limit: int, lane: str | None = None
+    ) -> list[OutboxItem]:
+        """Lease due rows (of one lane, when given); each claim counts in ``OutboxItem.claims``."""
+        ...
+
     def outbox_done(self, item_id: int, result: dict[str, Any] | None = None) -> None: ...
     def outbox_failed(self, item_id: int, error: str, next_attempt_at: float, *, dead: bool) -> None: ...
     def outbox_get(self, item_id: int) -> OutboxItem | None: ...
     def outbox_by_key(self, dedupe_key: str) -> OutboxItem | None: ...
-    def extend_leases(self, inbox_ids: Sequence[int], outbox_ids: Sequence[int], until: float) -> None:
-        """Keep rows that are still being worked on from being claimed again."""
+    def outbox_extend(self, ids: Sequence[int], until: float) -> None:
+        """Keep outbox rows that are still being worked on from being claimed again."""
         ...
 
     def outbox_list(self, statuses: Sequence[OutboxStatus] = (), limit: int = 100) -> list[OutboxItem]: ...
@@ -93,3 +118,21 @@ class WorkerStore(Protocol):
     def outbox_retry_dead(self) -> int: ...
     def outbox_counts(self) -> dict[OutboxStatus, int]: ...
     def outbox_next_due(self) -> float | None: ...
+
+
+class LaneStore(Protocol):
+    def lane_pause(self, lane: str, until: float) -> None:
+        """No replica sends on ``lane`` before ``until`` (a vendor's Retry-After); never shortens a pause."""
+        ...
+
+    def lane_paused_until(self, lane: str) -> float: ...
+    def lane_take(self, lane: str, now: float, per_minute: int) -> float:
+        """Take one call from the lane's shared per-minute budget: 0 if granted, else seconds to wait."""
+        ...
+
+
+class WorkerStore(InboxStore, ConversationStore, TurnStore, OutboxStore, LaneStore, Protocol):
+    """Everything one worker process opens."""
+
+    def ping(self) -> None: ...
+    def close(self) -> None: ...

@@ -14,12 +14,16 @@ under a millisecond with WAL and ``synchronous=NORMAL``.
 
 from __future__ import annotations
 
+import asyncio
+import fcntl
 import json
+import os
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+import weakref
+from collections.abc import AsyncIterator, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -32,10 +36,21 @@ from connectors.store.models import (
     OutboxItem,
     OutboxStatus,
 )
-from connectors.store.protocol import StoreError
-from handoff_core import Conversation, ConversationState
+from connectors.store.protocol import StoreError, StoreLockedError
+from connectors.store.rows import (
+    budget_step,
+    conversation_document,
+    conversation_from,
+    inbox_from,
+    loads,
+    outbox_from,
+    status_filter,
+)
 
 COMPONENT = "worker"
+#: Lanes, per-lane pause and rate budget, and the claim counter live in their own migration component so
+#: they never collide with later scripts appended to ``MIGRATIONS``.
+LANES_COMPONENT = "worker_lanes"
 
 MIGRATIONS: tuple[str, ...] = (
     """
@@ -97,16 +112,73 @@ MIGRATIONS: tuple[str, ...] = (
 )
 
 
+LANES_MIGRATIONS: tuple[str, ...] = (
+    """
+    ALTER TABLE outbox ADD COLUMN claims INTEGER NOT NULL DEFAULT 0;
+    CREATE INDEX outbox_lane_due ON outbox (target, status, next_attempt_at);
+    CREATE TABLE lanes (
+        name TEXT PRIMARY KEY,
+        paused_until REAL NOT NULL DEFAULT 0,
+        window_start REAL NOT NULL DEFAULT 0,
+        used INTEGER NOT NULL DEFAULT 0
+    )
+    """,
+)
+
+
+class ProcessLock:
+    """An exclusive ``flock`` on ``<store>.lock``, held while a worker process uses the SQLite file.
+
+    SQLite serialises writes but cannot serialise *decisions*: two worker processes on one file would
+    each decide the same conversation and each send its effects. So a second process is refused with a
+    clear error instead; several replicas need PostgreSQL (``HANDOFF_DATABASE_URL=postgresql://...``).
+    The kernel drops the lock when the process dies, even on SIGKILL, so a crash never leaves it stale.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path.with_name(path.name + ".lock")
+        self._fd: int | None = None
+
+    def acquire(self) -> ProcessLock:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            os.close(fd)
+            raise StoreLockedError(
+                f"another handoff worker is already using the SQLite store {self.path.with_suffix('')}:"
+                " SQLite serves one worker process. Stop the other one, or run several replicas on"
+                " PostgreSQL (HANDOFF_DATABASE_URL=postgresql://...); see docs/replicas.md"
+            ) from exc
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        self._fd = fd
+        return self
+
+    def release(self) -> None:
+        if self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+            self._fd = None
+
+
 class SQLiteStore:
     """The worker's durable state in one SQLite file."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, exclusive: bool = False) -> None:
+        """Open (and migrate) the store. ``exclusive``: this is the worker process; refuse a second one."""
+        self._process_lock = ProcessLock(path).acquire() if exclusive and str(path) != ":memory:" else None
         try:
             self._conn = connect(path)
             migrate(self._conn, COMPONENT, MIGRATIONS)
+            migrate(self._conn, LANES_COMPONENT, LANES_MIGRATIONS)
         except sqlite3.Error as exc:
+            if self._process_lock is not None:
+                self._process_lock.release()
             raise StoreError(f"cannot open the store at {path}: {exc}") from exc
         self._lock = threading.RLock()
+        self._conversation_locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
         self.path = path
 
     # ------------------------------------------------------------------ plumbing
@@ -138,6 +210,8 @@ class SQLiteStore:
     def close(self) -> None:
         with self._lock:
             self._conn.close()
+        if self._process_lock is not None:
+            self._process_lock.release()
 
     # ------------------------------------------------------------------ inbox
     def inbox_add(self, source: str, dedupe_key: str, kind: str, payload: dict[str, Any]) -> bool:
@@ -162,7 +236,7 @@ class SQLiteStore:
                     "UPDATE inbox SET lease_until = ?, attempts = attempts + 1 WHERE id = ?",
                     (now + lease_seconds, row["id"]),
                 )
-        return [_inbox(row, attempts_delta=1) for row in rows]
+        return [inbox_from(row, attempts_delta=1) for row in rows]
 
     def inbox_finish(
         self,
@@ -192,20 +266,30 @@ class SQLiteStore:
             )
 
     def inbox_list(self, statuses: Sequence[InboxStatus] = (), limit: int = 100) -> list[InboxItem]:
-        where, params = _status_filter(statuses)
+        where, params = status_filter(statuses)
         rows = self._query(f"SELECT * FROM inbox {where} ORDER BY id DESC LIMIT ?", (*params, limit))  # noqa: S608
-        return [_inbox(row) for row in rows]
+        return [inbox_from(row) for row in rows]
 
     # ------------------------------------------------------------------ conversations
+    @asynccontextmanager
+    async def conversation_lock(self, conversation_id: str) -> AsyncIterator[None]:
+        """An in-process lock: one worker process per file (see :class:`ProcessLock`) makes it enough."""
+        lock = self._conversation_locks.get(conversation_id)
+        if lock is None:
+            lock = asyncio.Lock()
+            self._conversation_locks[conversation_id] = lock
+        async with lock:
+            yield
+
     def conversation_get(self, conversation_id: str) -> ConversationRecord | None:
         rows = self._query("SELECT * FROM conversations WHERE id = ?", (conversation_id,))
-        return _conversation(rows[0]) if rows else None
+        return conversation_from(rows[0]) if rows else None
 
     def conversation_find_by_ticket(self, ticket_id: str) -> ConversationRecord | None:
         rows = self._query(
             "SELECT * FROM conversations WHERE ticket_id = ? ORDER BY updated_at DESC LIMIT 1", (ticket_id,)
         )
-        return _conversation(rows[0]) if rows else None
+        return conversation_from(rows[0]) if rows else None
 
     def conversation_set_ticket(self, conversation_id: str, ticket_id: str) -> ConversationRecord | None:
         with self._tx() as conn:
@@ -214,7 +298,7 @@ class SQLiteStore:
                 (ticket_id, time.time(), conversation_id),
             )
             rows = conn.execute("SELECT * FROM conversations WHERE id = ?", (conversation_id,)).fetchall()
-        return _conversation(rows[0]) if rows else None
+        return conversation_from(rows[0]) if rows else None
 
     def conversation_set_alert(
         self, conversation_id: str, channel: str, ts: str
@@ -225,12 +309,12 @@ class SQLiteStore:
                 (channel, ts, time.time(), conversation_id),
             )
             rows = conn.execute("SELECT * FROM conversations WHERE id = ?", (conversation_id,)).fetchall()
-        return _conversation(rows[0]) if rows else None
+        return conversation_from(rows[0]) if rows else None
 
     # ------------------------------------------------------------------ web chat turns
     def reply_get(self, key: str) -> dict[str, Any] | None:
         rows = self._query("SELECT reply FROM webchat_replies WHERE key = ?", (key,))
-        return _loads(rows[0]["reply"]) if rows else None
+        return loads(rows[0]["reply"]) if rows else None
 
     def save_turn(
         self, record: ConversationRecord, reply_key: str, reply: dict[str, Any], actions: Sequence[NewAction]
@@ -240,7 +324,7 @@ class SQLiteStore:
                 "SELECT reply FROM webchat_replies WHERE key = ?", (reply_key,)
             ).fetchall()
             if existing:
-                return _loads(existing[0]["reply"])
+                return loads(existing[0]["reply"])
             conn.execute(
                 "INSERT INTO webchat_replies (key, conversation_id, reply, created_at) VALUES (?, ?, ?, ?)",
                 (reply_key, record.id, json.dumps(reply), time.time()),
@@ -254,18 +338,22 @@ class SQLiteStore:
         with self._tx() as conn:
             return _enqueue(conn, actions)
 
-    def outbox_claim(self, now: float, lease_seconds: float, limit: int) -> list[OutboxItem]:
+    def outbox_claim(
+        self, now: float, lease_seconds: float, limit: int, lane: str | None = None
+    ) -> list[OutboxItem]:
+        lane_sql, lane_params = ("AND target = ?", [lane]) if lane is not None else ("", [])
         with self._tx() as conn:
             rows = conn.execute(
-                "SELECT * FROM outbox WHERE status = 'pending' AND next_attempt_at <= ? AND lease_until <= ?"
-                " ORDER BY next_attempt_at, id LIMIT ?",
-                (now, now, limit),
+                "SELECT * FROM outbox WHERE status = 'pending' AND next_attempt_at <= ? AND lease_until <= ?"  # noqa: S608
+                f" {lane_sql} ORDER BY next_attempt_at, id LIMIT ?",
+                (now, now, *lane_params, limit),
             ).fetchall()
             for row in rows:
                 conn.execute(
-                    "UPDATE outbox SET lease_until = ? WHERE id = ?", (now + lease_seconds, row["id"])
+                    "UPDATE outbox SET lease_until = ?, claims = claims + 1 WHERE id = ?",
+                    (now + lease_seconds, row["id"]),
                 )
-        return [_outbox(row) for row in rows]
+        return [outbox_from(row, claims_delta=1) for row in rows]
 
     def outbox_done(self, item_id: int, result: dict[str, Any] | None = None) -> None:
         with self._tx() as conn:
@@ -286,29 +374,32 @@ class SQLiteStore:
 
     def outbox_get(self, item_id: int) -> OutboxItem | None:
         rows = self._query("SELECT * FROM outbox WHERE id = ?", (item_id,))
-        return _outbox(rows[0]) if rows else None
+        return outbox_from(rows[0]) if rows else None
 
     def outbox_by_key(self, dedupe_key: str) -> OutboxItem | None:
         rows = self._query("SELECT * FROM outbox WHERE dedupe_key = ?", (dedupe_key,))
-        return _outbox(rows[0]) if rows else None
+        return outbox_from(rows[0]) if rows else None
 
-    def extend_leases(self, inbox_ids: Sequence[int], outbox_ids: Sequence[int], until: float) -> None:
-        if not inbox_ids and not outbox_ids:
-            return
-        with self._tx() as conn:
-            conn.executemany(
-                "UPDATE inbox SET lease_until = ? WHERE id = ? AND status = 'pending'",
-                [(until, i) for i in inbox_ids],
-            )
-            conn.executemany(
-                "UPDATE outbox SET lease_until = ? WHERE id = ? AND status = 'pending'",
-                [(until, i) for i in outbox_ids],
-            )
+    def inbox_extend(self, ids: Sequence[int], until: float) -> None:
+        if ids:
+            with self._tx() as conn:
+                conn.executemany(
+                    "UPDATE inbox SET lease_until = ? WHERE id = ? AND status = 'pending'",
+                    [(until, i) for i in ids],
+                )
+
+    def outbox_extend(self, ids: Sequence[int], until: float) -> None:
+        if ids:
+            with self._tx() as conn:
+                conn.executemany(
+                    "UPDATE outbox SET lease_until = ? WHERE id = ? AND status = 'pending'",
+                    [(until, i) for i in ids],
+                )
 
     def outbox_list(self, statuses: Sequence[OutboxStatus] = (), limit: int = 100) -> list[OutboxItem]:
-        where, params = _status_filter(statuses)
+        where, params = status_filter(statuses)
         rows = self._query(f"SELECT * FROM outbox {where} ORDER BY id DESC LIMIT ?", (*params, limit))  # noqa: S608
-        return [_outbox(row) for row in rows]
+        return [outbox_from(row) for row in rows]
 
     def outbox_retry(self, item_id: int) -> bool:
         """Put a dead action back in the queue with a fresh attempt budget."""
@@ -343,22 +434,33 @@ class SQLiteStore:
         due = rows[0]["due"] if rows else None
         return float(due) if due is not None else None
 
+    # ------------------------------------------------------------------ lanes (shared back-off and budget)
+    def lane_pause(self, lane: str, until: float) -> None:
+        with self._tx() as conn:
+            conn.execute(
+                "INSERT INTO lanes (name, paused_until) VALUES (?, ?) ON CONFLICT (name) DO UPDATE"
+                " SET paused_until = MAX(lanes.paused_until, excluded.paused_until)",
+                (lane, until),
+            )
 
-# ---------------------------------------------------------------------- row mapping
-def _loads(text: str) -> dict[str, Any]:
-    value = json.loads(text)
-    if not isinstance(value, dict):
-        raise StoreError("corrupt JSON document in the store")
-    return value
+    def lane_paused_until(self, lane: str) -> float:
+        rows = self._query("SELECT paused_until FROM lanes WHERE name = ?", (lane,))
+        return float(rows[0]["paused_until"]) if rows else 0.0
+
+    def lane_take(self, lane: str, now: float, per_minute: int) -> float:
+        with self._tx() as conn:
+            rows = conn.execute("SELECT window_start, used FROM lanes WHERE name = ?", (lane,)).fetchall()
+            start, used = (float(rows[0]["window_start"]), int(rows[0]["used"])) if rows else (0.0, 0)
+            wait, start, used = budget_step(now, per_minute, start, used)
+            conn.execute(
+                "INSERT INTO lanes (name, window_start, used) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE"
+                " SET window_start = excluded.window_start, used = excluded.used",
+                (lane, start, used),
+            )
+        return wait
 
 
-def _status_filter(statuses: Sequence[Any]) -> tuple[str, list[str]]:
-    if not statuses:
-        return "", []
-    marks = ", ".join("?" for _ in statuses)
-    return f"WHERE status IN ({marks})", [s.value for s in statuses]
-
-
+# ---------------------------------------------------------------------- SQLite-only row writing
 def _enqueue(conn: sqlite3.Connection, actions: Sequence[NewAction]) -> list[int]:
     now = time.time()
     ids: list[int] = []
@@ -388,7 +490,7 @@ def _enqueue(conn: sqlite3.Connection, actions: Sequence[NewAction]) -> list[int
 def _upsert_conversation(conn: sqlite3.Connection, record: ConversationRecord) -> None:
     now = time.time()
     conv = record.conversation
-    document = conv.model_copy(update={"state": ConversationState()}).model_dump_json()
+    document = conversation_document(record)
     conn.execute(
         "INSERT INTO conversations (id, channel, document, ticket_id, handed_off, handed_off_reason,"
         " handoff_offered, alert_channel, alert_ts, last_decision_id, created_at, updated_at)"
@@ -417,49 +519,3 @@ def _upsert_conversation(conn: sqlite3.Connection, record: ConversationRecord) -
     )
 
 
-def _conversation(row: sqlite3.Row) -> ConversationRecord:
-    return ConversationRecord(
-        conversation=Conversation.model_validate_json(row["document"]),
-        state=ConversationState(
-            handed_off=bool(row["handed_off"]),
-            handed_off_reason=row["handed_off_reason"],
-            handoff_offered=bool(row["handoff_offered"]),
-        ),
-        ticket_id=row["ticket_id"],
-        alert_channel=row["alert_channel"],
-        alert_ts=row["alert_ts"],
-        last_decision_id=row["last_decision_id"],
-    )
-
-
-def _inbox(row: sqlite3.Row, attempts_delta: int = 0) -> InboxItem:
-    return InboxItem(
-        id=int(row["id"]),
-        source=row["source"],
-        dedupe_key=row["dedupe_key"],
-        kind=row["kind"],
-        payload=_loads(row["payload"]),
-        received_at=float(row["received_at"]),
-        status=InboxStatus(row["status"]),
-        attempts=int(row["attempts"]) + attempts_delta,
-        last_error=row["last_error"],
-    )
-
-
-def _outbox(row: sqlite3.Row) -> OutboxItem:
-    return OutboxItem(
-        id=int(row["id"]),
-        kind=row["kind"],
-        target=row["target"],
-        dedupe_key=row["dedupe_key"],
-        payload=_loads(row["payload"]),
-        conversation_id=row["conversation_id"],
-        decision_id=row["decision_id"],
-        status=OutboxStatus(row["status"]),
-        attempts=int(row["attempts"]),
-        next_attempt_at=float(row["next_attempt_at"]),
-        created_at=float(row["created_at"]),
-        updated_at=float(row["updated_at"]),
-        last_error=row["last_error"],
-        result=_loads(row["result"]) if row["result"] else None,
-    )

@@ -75,7 +75,7 @@ async def _turn(
     build: Callable[[ConversationRecord | None], Conversation] | None = None,
 ) -> tuple[dict[str, Any], bool]:
     """Decide once per key; ``build`` makes the conversation from what is stored (message endpoint)."""
-    async with rt.lock_for(conversation.id):
+    async with rt.store.conversation_lock(conversation.id):
         replay = rt.store.reply_get(key)
         if replay is not None:
             return replay, True

@@ -1,5 +1,6 @@
-"""The webhook worker: FastAPI app factory, lifespan, inbox and outbox processors, health.
+"""The webhook worker: FastAPI app factory, lifespan, inbox processor and outbox lanes, health.
 
-Import :func:`connectors.worker.app.create_app` to build the app. This package's ``__init__`` imports
-nothing so that connectors can import :mod:`connectors.worker.errors` without a cycle.
+Import :func:`connectors.worker.app.create_app` to build the app. Vendor packages never import the
+worker: their errors live at the bottom of ``connectors`` (:mod:`connectors.errors`), and import-linter
+checks the layering.
 """

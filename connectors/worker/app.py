@@ -1,9 +1,9 @@
 """The web worker's app factory and lifespan.
 
 ``create_app(settings)`` builds a FastAPI app; its lifespan opens the :class:`Runtime` (policy, store,
-audit log, metrics, vendor clients), starts the inbox and outbox processors (and the weekly review when
-``REVIEW_SCHEDULE`` is set), and closes everything on shutdown. Nothing global: tests build as many apps
-as they like, each with its own settings and store.
+audit log, metrics, vendor clients), starts the inbox processor, one outbox lane per destination and the
+weekly review schedule (the policy's ``review.weekly``), and closes everything on shutdown. Nothing
+global: tests build as many apps as they like, each with its own settings and store.
 """
 
 from __future__ import annotations
@@ -26,27 +26,25 @@ from connectors.slack.interactivity import build_bolt_app, build_handler
 from connectors.webchat.routes import router as webchat_router
 from connectors.webchat.schemas import WebchatMessageIn
 from connectors.worker import health, zendesk_webhook
+from connectors.worker.executors import review_action
 from connectors.worker.http import ApiError, install_error_handlers, read_body, replay_request
-from connectors.worker.processors import InboxProcessor, OutboxProcessor
+from connectors.worker.processors import LANES, InboxProcessor, OutboxProcessor
 from connectors.worker.runtime import Runtime
 from handoff_core import Conversation
 
 log = logging.getLogger(__name__)
 
 
-async def _weekly_review(runtime: Runtime, cron: str) -> None:
-    from connectors.report.schedule import next_run, post_weekly_review
+async def _review_schedule(runtime: Runtime, cron: str, channel: str) -> None:
+    """Enqueue the weekly review when it is due; the Slack lane posts it (once, whatever the replicas)."""
+    from connectors.report.schedule import next_run
 
-    channel = runtime.settings.slack_review_channel or runtime.settings.slack_alert_channel
-    assert runtime.slack_client is not None
-    assert channel is not None
     while True:
         now = datetime.now(UTC)
-        await asyncio.sleep(max((next_run(cron, now) - now).total_seconds(), 0.0))
-        try:
-            await post_weekly_review(runtime.settings, runtime.database_path, runtime.slack_client, channel)
-        except Exception:
-            log.exception("posting the weekly review failed; will try at the next scheduled time")
+        due = next_run(cron, now)
+        await asyncio.sleep(max((due - now).total_seconds(), 0.0))
+        runtime.store.outbox_enqueue([review_action(due, channel)])
+        runtime.outbox_wakeup.set()
 
 
 def create_app(settings: Settings, *, processors: bool = True) -> FastAPI:
@@ -61,16 +59,16 @@ def create_app(settings: Settings, *, processors: bool = True) -> FastAPI:
             app.state.slack_handler = build_handler(build_bolt_app(runtime))
         tasks: list[asyncio.Task[None]] = []
         if processors:
-            tasks.append(
-                asyncio.create_task(OutboxProcessor(runtime, runtime.outbox_wakeup).run(), name="outbox")
-            )
+            for lane in LANES:
+                processor = OutboxProcessor(runtime, runtime.outbox_wakeup, lane)
+                tasks.append(asyncio.create_task(processor.run(), name=processor.name))
             tasks.append(
                 asyncio.create_task(InboxProcessor(runtime, runtime.inbox_wakeup).run(), name="inbox")
             )
-        if settings.review_schedule and runtime.slack_client is not None:
-            tasks.append(
-                asyncio.create_task(_weekly_review(runtime, settings.review_schedule), name="review")
-            )
+        weekly = runtime.policy.review.weekly
+        channel = weekly.slack_channel or settings.slack_review_channel or settings.slack_alert_channel
+        if weekly.enabled and weekly.schedule and runtime.slack is not None and channel:
+            tasks.append(asyncio.create_task(_review_schedule(runtime, weekly.schedule, channel), name="review"))
         try:
             yield
         finally:

@@ -2,24 +2,29 @@
 
 Each executor is idempotent, because a row can run twice (a crash after the vendor call, before the row
 was marked done): the Zendesk note carries the decision marker and is not added twice, the web-chat
-ticket is looked up by ``external_id`` before it is created, Slack updates rewrite the same message,
-audit events are idempotent per decision. Executors raise :class:`~connectors.worker.errors.TransientError`
-or :class:`~connectors.worker.errors.PermanentError`; the processor decides what to do with them.
+ticket is looked up by ``external_id`` before it is created, a Slack alert carries its outbox key in the
+message metadata and a row claimed again first looks for it, Slack updates rewrite the same message,
+audit events are idempotent per decision. Executors raise :class:`~connectors.errors.TransientError`
+or :class:`~connectors.errors.PermanentError`; the processor decides what to do with them.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from typing import Any
 
+from connectors.errors import PermanentError, TransientError
+from connectors.report.schedule import build_review, review_blocks
 from connectors.slack.alerts import AlertContent, alert_blocks, fallback_text, resolved_blocks
 from connectors.slack.gateway import SlackGateway
 from connectors.store import NewAction, OutboxItem
-from connectors.worker.errors import PermanentError, TransientError
 from connectors.worker.handoffs import (
     SLACK_ALERT,
     SLACK_CLAIM,
     SLACK_RELINK,
+    SLACK_REVIEW,
     SLACK_UPDATE,
     ZENDESK_CREATE,
     ZENDESK_HANDOFF,
@@ -68,7 +73,13 @@ async def slack_alert(runtime: Runtime, item: OutboxItem) -> dict[str, Any]:
     if content.ticket_id is None and record is not None and record.ticket_id is not None:
         content = content.model_copy(update={"ticket_id": record.ticket_id})
     blocks = alert_blocks(content, ticket_url=_ticket_url(runtime, content.ticket_id))
-    posted = await _slack(runtime).post(str(item.payload["channel"]), fallback_text(content), blocks)
+    slack = _slack(runtime)
+    channel = str(item.payload["channel"])
+    posted = None
+    if item.claims > 1:  # an earlier run may have posted and died before recording it: look first
+        posted = await slack.find(channel, item.dedupe_key, oldest=item.created_at - 60)
+    if posted is None:
+        posted = await slack.post(channel, fallback_text(content), blocks, key=item.dedupe_key)
     linked = content.ticket_id is not None
     record = runtime.store.conversation_set_alert(content.conversation_id, posted["channel"], posted["ts"])
     if not linked and record is not None and record.ticket_id is not None:
@@ -108,6 +119,28 @@ async def slack_relink(runtime: Runtime, item: OutboxItem) -> dict[str, Any]:
         str(alert.result["channel"]), str(alert.result["ts"]), fallback_text(content), blocks
     )
     return {"ticket_id": record.ticket_id}
+
+
+def review_action(due: datetime, channel: str) -> NewAction:
+    """The weekly review due at ``due``: keyed by the run time, so every replica enqueues the same row."""
+    stamp = due.astimezone(UTC).isoformat()
+    return NewAction(
+        kind=SLACK_REVIEW, target="slack", dedupe_key=f"review:{stamp}", payload={"channel": channel, "due": stamp}
+    )
+
+
+async def slack_review(runtime: Runtime, item: OutboxItem) -> dict[str, Any]:
+    """Compute the week's review (in a thread: it reads the whole week) and post it like an alert."""
+    due = datetime.fromisoformat(str(item.payload["due"]))
+    review = await asyncio.to_thread(build_review, runtime.audit, runtime.policy, now=due)
+    text, blocks = review_blocks(review)
+    slack = _slack(runtime)
+    channel = str(item.payload["channel"])
+    if item.claims > 1:
+        found = await slack.find(channel, item.dedupe_key, oldest=item.created_at - 60)
+        if found is not None:
+            return found
+    return await slack.post(channel, text, blocks, key=item.dedupe_key)
 
 
 async def slack_claim(runtime: Runtime, item: OutboxItem) -> dict[str, Any]:
@@ -151,4 +184,5 @@ EXECUTORS: dict[str, Executor] = {
     SLACK_RELINK: slack_relink,
     SLACK_CLAIM: slack_claim,
     SLACK_UPDATE: slack_update,
+    SLACK_REVIEW: slack_review,
 }

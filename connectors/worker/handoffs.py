@@ -26,6 +26,7 @@ SLACK_ALERT = "slack.alert"
 SLACK_RELINK = "slack.relink"
 SLACK_CLAIM = "slack.claim"
 SLACK_UPDATE = "slack.update"
+SLACK_REVIEW = "slack.review"
 
 DELIVERY_TARGETS = {ZENDESK_HANDOFF: "zendesk", ZENDESK_CREATE: "zendesk", SLACK_ALERT: "slack"}
 

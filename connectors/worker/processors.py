@@ -1,9 +1,14 @@
-"""Background processors started in the lifespan: the Zendesk inbox and the action outbox.
+"""Background processors started in the lifespan: the Zendesk inbox and one outbox lane per destination.
 
-Both follow the same loop: claim due rows with a lease, run up to ``concurrency`` of them at once,
+All follow the same loop: claim due rows with a lease, run up to ``concurrency`` of them at once,
 renew the leases of running rows, sleep until woken (new work was stored) or the poll interval passes.
 A worker that dies leaves its rows leased; they are picked up again when the lease expires, and the
 executors are idempotent, so nothing is lost and nothing happens twice.
+
+Lanes: each destination (``zendesk``, ``slack``) drains its own rows with its own concurrency slots and
+its own back-off state, so an outage of one never delays the other. When a vendor answers 429 with
+``Retry-After``, the whole lane pauses (stored in the database, so every replica pauses); an optional
+per-minute budget (``ZENDESK_ACTIONS_PER_MINUTE``) is shared by all replicas the same way.
 
 Outcome of one run of a row:
 
@@ -20,10 +25,11 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Generic, TypeVar
+from dataclasses import replace
+from typing import Any, Generic, TypeVar
 
+from connectors.errors import ConnectorError, PermanentError, TransientError
 from connectors.store import InboxItem, InboxStatus, OutboxItem, OutboxStatus
-from connectors.worker.errors import ConnectorError, PermanentError, TransientError
 from connectors.worker.executors import EXECUTORS
 from connectors.worker.handoffs import DELIVERY_TARGETS, decide
 from connectors.worker.retrying import backoff_delay, inline_retrying
@@ -35,6 +41,8 @@ log = logging.getLogger(__name__)
 Item = TypeVar("Item", InboxItem, OutboxItem)
 T = TypeVar("T")
 WRONG_TAG = "handoff_wrong"
+#: One outbox lane per destination; a row's lane is its ``target``.
+LANES: tuple[str, ...] = ("zendesk", "slack")
 
 
 async def with_quick_retries(runtime: Runtime, call: Callable[[], Awaitable[T]]) -> T:
@@ -55,6 +63,10 @@ class _Processor(Generic[Item]):
         self.wakeup = wakeup
         self.running: dict[int, asyncio.Task[None]] = {}
 
+    def paused_for(self, now: float) -> float:
+        """Seconds this processor must not claim anything (its lane is paused); 0 when it may."""
+        return 0.0
+
     def claim(self, now: float, lease: float, limit: int) -> list[Item]:
         raise NotImplementedError
 
@@ -72,7 +84,7 @@ class _Processor(Generic[Item]):
             while True:
                 self.wakeup.clear()
                 free = settings.outbox_concurrency - len(self.running)
-                if free > 0:
+                if free > 0 and self.paused_for(time.time()) <= 0:
                     for item in self.claim(time.time(), lease, free):
                         task = asyncio.create_task(self._guarded(item), name=f"{self.name}-{item.id}")
                         self.running[item.id] = task
@@ -110,15 +122,35 @@ class _Processor(Generic[Item]):
 
 
 class OutboxProcessor(_Processor[OutboxItem]):
-    """Sends outbox actions to Zendesk and Slack, concurrently, retried and parked as described above."""
+    """Sends one lane's outbox actions, concurrently, retried and parked as described above."""
 
-    name = "outbox"
+    def __init__(self, runtime: Runtime, wakeup: asyncio.Event, lane: str) -> None:
+        super().__init__(runtime, wakeup)
+        self.lane = lane
+        self.name = f"outbox-{lane}"
+        self._paused_until = 0.0
+        self._checked_at = 0.0
+
+    def paused_for(self, now: float) -> float:
+        if now - self._checked_at >= self.runtime.settings.outbox_poll_interval:
+            self._paused_until = self.runtime.store.lane_paused_until(self.lane)
+            self._checked_at = now
+        return max(self._paused_until - now, 0.0)
 
     def claim(self, now: float, lease: float, limit: int) -> list[OutboxItem]:
-        return self.runtime.store.outbox_claim(now, lease, limit)
+        return self.runtime.store.outbox_claim(now, lease, limit, lane=self.lane)
 
     def extend(self, ids: Sequence[int], until: float) -> None:
-        self.runtime.store.extend_leases((), ids, until)
+        self.runtime.store.outbox_extend(ids, until)
+
+    async def _budget(self) -> None:
+        """Wait for a call from the lane's shared per-minute budget (Zendesk only; 0 = no budget)."""
+        per_minute = self.runtime.settings.zendesk_actions_per_minute if self.lane == "zendesk" else 0
+        while per_minute > 0:
+            wait = self.runtime.store.lane_take(self.lane, time.time(), per_minute)
+            if wait <= 0:
+                return
+            await asyncio.sleep(min(wait, self.runtime.settings.outbox_lease_seconds / 3))
 
     async def handle(self, item: OutboxItem) -> None:
         rt = self.runtime
@@ -129,7 +161,17 @@ class OutboxProcessor(_Processor[OutboxItem]):
         try:
             if executor is None:
                 raise PermanentError(f"unknown action kind {item.kind!r}")
-            result = await with_quick_retries(rt, lambda: executor(rt, item))
+            await self._budget()
+            runs = 0
+
+            async def run() -> dict[str, Any]:
+                nonlocal runs
+                runs += 1
+                # A second run in the same claim follows a failure that may have reached the vendor.
+                current = replace(item, claims=item.claims + 1) if runs > 1 else item
+                return await executor(rt, current)
+
+            result = await with_quick_retries(rt, run)
         except TransientError as exc:
             attempts = item.attempts + 1
             dead = attempts >= settings.outbox_max_attempts
@@ -139,6 +181,8 @@ class OutboxProcessor(_Processor[OutboxItem]):
                 cap=settings.outbox_backoff_cap,
                 retry_after=exc.retry_after,
             )
+            if exc.rate_limited and exc.retry_after:
+                rt.store.lane_pause(self.lane, time.time() + exc.retry_after)
             rt.store.outbox_failed(item.id, f"transient: {exc}", time.time() + delay, dead=dead)
             self._observe(vendor, item, started, "rate_limited" if exc.rate_limited else "error")
             if dead:
@@ -192,7 +236,7 @@ class InboxProcessor(_Processor[InboxItem]):
         return self.runtime.store.inbox_claim(now, lease, limit)
 
     def extend(self, ids: Sequence[int], until: float) -> None:
-        self.runtime.store.extend_leases(ids, (), until)
+        self.runtime.store.inbox_extend(ids, until)
 
     async def handle(self, item: InboxItem) -> None:
         rt = self.runtime
@@ -238,19 +282,21 @@ class InboxProcessor(_Processor[InboxItem]):
         if latest_is_own(snapshot):
             rt.store.inbox_finish(item.id, InboxStatus.IGNORED, error="caused by our own update")
             return
-        previous = rt.store.conversation_get(conversation_id(note.ticket_id))
-        conversation = to_conversation(
-            snapshot,
-            assistant_user_ids=rt.settings.zendesk_assistant_user_ids,
-            state=previous.state if previous else None,
-        )
-        if conversation is None:
-            rt.store.inbox_finish(item.id, InboxStatus.IGNORED, error="no customer message to decide on")
-            return
-        if previous is not None and previous.state.handed_off:
-            rt.store.inbox_finish(item.id, InboxStatus.IGNORED, error="already handed over")
-            return
-        outcome = decide(rt, conversation, previous)
-        rt.store.inbox_finish(item.id, InboxStatus.DONE, record=outcome.record, actions=outcome.actions)
+        key = conversation_id(note.ticket_id)
+        async with rt.store.conversation_lock(key):  # one decision at a time per ticket, on every replica
+            previous = rt.store.conversation_get(key)
+            conversation = to_conversation(
+                snapshot,
+                assistant_user_ids=rt.settings.zendesk_assistant_user_ids,
+                state=previous.state if previous else None,
+            )
+            if conversation is None:
+                rt.store.inbox_finish(item.id, InboxStatus.IGNORED, error="no customer message to decide on")
+                return
+            if previous is not None and previous.state.handed_off:
+                rt.store.inbox_finish(item.id, InboxStatus.IGNORED, error="already handed over")
+                return
+            outcome = decide(rt, conversation, previous)
+            rt.store.inbox_finish(item.id, InboxStatus.DONE, record=outcome.record, actions=outcome.actions)
         if outcome.actions:
             rt.outbox_wakeup.set()

@@ -16,7 +16,7 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, sto
 from tenacity.stop import stop_base
 from tenacity.wait import wait_base, wait_exponential_jitter
 
-from connectors.worker.errors import TransientError
+from connectors.errors import TransientError
 
 
 class wait_retry_after(wait_base):

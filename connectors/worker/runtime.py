@@ -9,16 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import weakref
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from connectors.audit import AuditLog
 from connectors.metrics import Metrics
 from connectors.settings import Settings
 from connectors.slack.gateway import SlackGateway, build_client
-from connectors.store import SQLiteStore, WorkerStore
+from connectors.store import WorkerStore, open_store
 from connectors.zendesk.gateway import ZendeskConfig, ZendeskGateway
 from handoff_core import Conversation, Decision
 from handoff_core.engine import DecisionEngine
@@ -73,25 +71,10 @@ class Runtime:
     problems: list[str] = field(default_factory=list)
     outbox_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
     inbox_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
-    _locks: weakref.WeakValueDictionary[str, asyncio.Lock] = field(
-        default_factory=weakref.WeakValueDictionary
-    )
 
     @property
     def local_mode(self) -> bool:
         return self.zendesk is None and self.slack is None
-
-    @property
-    def database_path(self) -> Path:
-        return self.settings.database_path
-
-    def lock_for(self, conversation_id: str) -> asyncio.Lock:
-        """One lock per conversation, so two messages of one chat are decided one after the other."""
-        lock = self._locks.get(conversation_id)
-        if lock is None:
-            lock = asyncio.Lock()
-            self._locks[conversation_id] = lock
-        return lock
 
     @classmethod
     def open(cls, settings: Settings) -> Runtime:
@@ -100,9 +83,12 @@ class Runtime:
         encoder = policy.triggers.low_confidence.knowledge.encoder
         knowledge = load_knowledge(settings.handoff_knowledge, encoder) if settings.handoff_knowledge else None
         engine = DecisionEngine(policy, knowledge)
-        path = settings.database_path
-        store = SQLiteStore(path)
-        audit = AuditLog(path)
+        store = open_store(settings.handoff_database_url, exclusive=True)
+        try:
+            audit = AuditLog.open(settings.handoff_database_url)
+        except BaseException:
+            store.close()
+            raise
         runtime = cls(
             settings=settings,
             policy=policy,

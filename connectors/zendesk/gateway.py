@@ -9,7 +9,7 @@ Why this shape:
   a millisecond) on the calling thread, sharing only a per-thread ``requests.Session`` for keep-alive.
 - ``disable_cache=True``: VIP tags and organizations must be read fresh.
 - Every vendor exception is mapped here, with ``raise ... from exc``, into the connector tree of
-  :mod:`connectors.worker.errors`; nothing zenpy- or requests-specific escapes this module.
+  :mod:`connectors.errors`; nothing zenpy- or requests-specific escapes this module.
 
 ::
 
@@ -35,7 +35,7 @@ from zenpy import Zenpy
 from zenpy.lib.api_objects import Comment, Ticket, User
 from zenpy.lib.exception import APIException, RatelimitBudgetExceeded, RecordNotFoundException, ZenpyException
 
-from connectors.worker.errors import PermanentError, TransientError
+from connectors.errors import PermanentError, TransientError
 from connectors.zendesk.models import (
     HandoffUpdate,
     NewTicket,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from connectors.errors import PermanentError, TransientError
 from connectors.slack.gateway import SlackGateway, build_client
-from connectors.worker.errors import PermanentError, TransientError
 from connectors.zendesk.gateway import ZendeskConfig, ZendeskGateway, ZendeskNotFound
 from connectors.zendesk.models import HandoffUpdate, NewTicket
 from connectors.zendesk.transcript import to_conversation

@@ -86,3 +86,57 @@ def test_inbox_finish_marks_and_enqueues_together(tmp_path):
     store.inbox_finish(item.id, InboxStatus.DONE, actions=[_action("a")])
     assert store.inbox_list()[0].status is InboxStatus.DONE
     assert len(store.outbox_list()) == 1
+
+
+def test_second_worker_process_on_one_sqlite_file_is_refused(tmp_path):
+    """A second exclusive open (a second worker) fails with a clear error naming PostgreSQL; after close it works."""
+    import subprocess
+    import sys
+
+    from connectors.store import StoreLockedError
+
+    path = tmp_path / "s.db"
+    first = SQLiteStore(path, exclusive=True)
+    code = (
+        "import sys\nfrom pathlib import Path\nfrom connectors.store import SQLiteStore, StoreLockedError\n"
+        "try:\n    SQLiteStore(Path(sys.argv[1]), exclusive=True)\nexcept StoreLockedError as e:\n"
+        "    print(e); sys.exit(3)\n"
+    )
+    other = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, check=False)
+    assert other.returncode == 3, other.stderr
+    assert "another handoff worker" in other.stdout and "postgresql://" in other.stdout
+    try:
+        SQLiteStore(path, exclusive=True)
+        raise AssertionError("a second exclusive open in the same process must be refused too")
+    except StoreLockedError:
+        pass
+    SQLiteStore(path).close()  # readers (CLI) are never refused
+    first.close()
+    SQLiteStore(path, exclusive=True).close()
+
+
+def test_outbox_claims_one_lane_and_counts_claims(tmp_path):
+    """A lane claims only its own rows; every claim of a row is counted (a re-claim means: look first)."""
+    store = SQLiteStore(tmp_path / "s.db")
+    store.outbox_enqueue([_action("z1", "zendesk"), _action("s1", "slack"), _action("z2", "zendesk")])
+    now = time.time()
+    assert [i.dedupe_key for i in store.outbox_claim(now, 1, 10, lane="slack")] == ["s1"]
+    zendesk = store.outbox_claim(now, 1, 10, lane="zendesk")
+    assert [i.dedupe_key for i in zendesk] == ["z1", "z2"] and {i.claims for i in zendesk} == {1}
+    again = store.outbox_claim(now + 2, 1, 10, lane="zendesk")
+    assert {i.claims for i in again} == {2}
+    assert store.outbox_get(again[0].id).claims == 2
+
+
+def test_lane_pause_is_never_shortened_and_budget_is_per_minute(tmp_path):
+    """A lane pause only grows; the per-minute budget grants N calls, then says how long to wait."""
+    store = SQLiteStore(tmp_path / "s.db")
+    assert store.lane_paused_until("zendesk") == 0.0
+    store.lane_pause("zendesk", 100.0)
+    store.lane_pause("zendesk", 50.0)
+    assert store.lane_paused_until("zendesk") == 100.0 and store.lane_paused_until("slack") == 0.0
+    grants = [store.lane_take("zendesk", 1000.0, 3) for _ in range(4)]
+    assert grants[:3] == [0.0, 0.0, 0.0] and grants[3] == 60.0
+    assert store.lane_take("zendesk", 1030.0, 3) == 30.0
+    assert store.lane_take("zendesk", 1060.0, 3) == 0.0, "a new window starts after a minute"
+    assert store.lane_paused_until("zendesk") == 100.0, "the budget leaves the pause alone"

@@ -1,6 +1,7 @@
 """A fake Slack Web API on a real socket, close enough that ``slack_sdk``'s clients run unmodified.
 
-Speaks ``auth.test``, ``chat.postMessage``, ``chat.update`` and ``users.info`` as Slack does: every answer
+Speaks ``auth.test``, ``chat.postMessage`` (message metadata kept), ``chat.update``, ``users.info`` and
+``conversations.history`` (``include_all_metadata``, ``oldest``, cursor pages) as Slack does: every answer
 is HTTP 200 with ``{"ok": false, "error": ...}`` for API errors (``not_authed``, ``invalid_auth``,
 ``channel_not_found``, ``user_not_found``), 429 with ``Retry-After`` when rate limited. Bodies may be JSON,
 form-encoded or a query string, as the SDK sends them.
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import time
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
@@ -50,6 +52,8 @@ class FakeSlack:
     messages: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     faults: list[SlackFault] = field(default_factory=list)
     down: bool = False
+    #: Page size of conversations.history (small, so callers must follow the cursor as with Slack).
+    history_page_size: int = 20
 
     def __post_init__(self) -> None:
         self._ts = itertools.count(1)
@@ -135,7 +139,7 @@ class FakeSlack:
         channel = args.get("channel")
         if channel not in self.channels:
             return {"ok": False, "error": "channel_not_found"}
-        ts = f"1700000000.{next(self._ts):06d}"
+        ts = f"{int(time.time())}.{next(self._ts):06d}"
         message = {
             "type": "message",
             "text": args.get("text", ""),
@@ -144,8 +148,40 @@ class FakeSlack:
             "user": self.bot_user_id,
             "bot_id": "B0BOT",
         }
+        metadata = args.get("metadata")
+        if isinstance(metadata, str):
+            metadata = json.loads(metadata)
+        if isinstance(metadata, dict):
+            message["metadata"] = metadata
         self.messages[(channel, ts)] = message
         return {"ok": True, "channel": channel, "ts": ts, "message": message}
+
+    def _conversations_history(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Newest first, ``oldest`` inclusive, cursor paginated; metadata only with include_all_metadata."""
+        channel = args.get("channel")
+        if channel not in self.channels:
+            return {"ok": False, "error": "channel_not_found"}
+        oldest = float(args.get("oldest") or 0)
+        limit = int(args.get("limit") or self.history_page_size)
+        start = int(args.get("cursor") or 0)
+        with_metadata = str(args.get("include_all_metadata", "")).lower() in {"1", "true"}
+        found = sorted(
+            (m for (c, ts), m in self.messages.items() if c == channel and float(ts) >= oldest),
+            key=lambda m: (float(m["ts"].split(".")[0]), int(m["ts"].split(".")[1])),
+            reverse=True,
+        )
+        size = min(limit, self.history_page_size)
+        page = [
+            m if with_metadata else {k: v for k, v in m.items() if k != "metadata"}
+            for m in found[start : start + size]
+        ]
+        more = start + size < len(found)
+        return {
+            "ok": True,
+            "messages": page,
+            "has_more": more,
+            "response_metadata": {"next_cursor": str(start + size) if more else ""},
+        }
 
     def _chat_update(self, args: dict[str, Any]) -> dict[str, Any]:
         key = (args.get("channel"), args.get("ts"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -10,12 +11,18 @@ import pytest
 from audit.builders import conversation, decision
 from fakes.server import ServerThread, serve
 from fakes.slack import FakeSlack
-from slack_sdk.web.async_client import AsyncWebClient
 
 from connectors.audit import AuditLog
-from connectors.report.schedule import ReviewPostPermanent, ReviewPostTransient, next_run, post_weekly_review
-from connectors.settings import Settings
+from connectors.errors import PermanentError, TransientError
+from connectors.metrics import Metrics
+from connectors.report.schedule import next_run
+from connectors.settings import DEFAULT_POLICY, Settings
+from connectors.slack.gateway import SlackGateway, build_client
+from connectors.store import SQLiteStore
+from connectors.worker.executors import review_action, slack_review
+from connectors.worker.runtime import Runtime
 from handoff_core import Action, TriggerName
+from handoff_core.policy import load_policy
 
 NOW = datetime(2024, 6, 10, 9, 0, tzinfo=UTC)
 
@@ -47,15 +54,32 @@ def store(tmp_path: Path) -> Path:
     return path
 
 
-def client(server: ServerThread, token: str = "xoxb-test-token") -> AsyncWebClient:
-    return AsyncWebClient(token=token, base_url=f"{server.url}/api/")
+async def _run_review(server: ServerThread, store: Path, *, channel: str = "C0REVIEW", claims: int = 1, **kw):
+    """Run the ``slack.review`` outbox action as the Slack lane would, on a runtime over ``store``."""
+    runtime = Runtime(
+        settings=Settings(_env_file=None),
+        policy=load_policy(DEFAULT_POLICY),
+        engine=None,  # type: ignore[arg-type]
+        store=SQLiteStore(store),
+        audit=AuditLog(store),
+        metrics=Metrics(),
+        slack=SlackGateway(build_client(kw.get("token", "xoxb-test-token"), f"{server.url}/api/", retries=2)),
+    )
+    runtime.store.outbox_enqueue([review_action(NOW, channel)])
+    item = runtime.store.outbox_by_key(f"review:{NOW.isoformat()}")
+    try:
+        return await slack_review(runtime, replace(item, claims=claims, payload={**item.payload, "channel": channel}))
+    finally:
+        runtime.store.close()
+        runtime.audit.close()
+        await runtime.slack.client.session.close() if runtime.slack.client.session else None
 
 
 @pytest.mark.anyio
 async def test_weekly_review_reaches_slack(slack: tuple[FakeSlack, ServerThread], store: Path) -> None:
     """The post goes to the channel with the week's figures, the week-before delta and redacted examples."""
     fake, server = slack
-    await post_weekly_review(Settings(), store, client(server), "C0REVIEW", now=NOW)
+    await _run_review(server, store)
     [call] = fake.calls_to("chat.postMessage")
     assert call.args["channel"] == "C0REVIEW"
     assert "6 conversations" in call.args["text"]
@@ -65,44 +89,43 @@ async def test_weekly_review_reaches_slack(slack: tuple[FakeSlack, ServerThread]
     assert "sentiment" in flat
     assert "crypto" in flat
     assert "bob@example.com" not in flat
+    assert "Launch checklist" in flat, "the running policy's checklist, not a policy re-read from disk"
 
 
 @pytest.mark.anyio
-async def test_rate_limit_is_retried_after_retry_after(slack: tuple[FakeSlack, ServerThread], store: Path) -> None:
-    """A 429 with Retry-After is waited out and the post is retried once it is allowed."""
+async def test_rate_limit_is_retried_by_the_one_slack_client(
+    slack: tuple[FakeSlack, ServerThread], store: Path
+) -> None:
+    """A 429 with Retry-After is waited out by the Slack gateway's client, as for alerts: one message."""
     fake, server = slack
     fake.fail_next(429, times=1, method="chat.postMessage", retry_after=0)
-    await post_weekly_review(Settings(), store, client(server), "C0REVIEW", now=NOW)
+    await _run_review(server, store)
     assert len(fake.calls_to("chat.postMessage")) == 2
     assert len(fake.messages) == 1
 
 
 @pytest.mark.anyio
-async def test_slack_down_is_transient_and_bounded(slack: tuple[FakeSlack, ServerThread], store: Path) -> None:
-    """When Slack answers 503 every time, it is retried a bounded number of times, then fails as transient."""
+async def test_slack_errors_are_the_gateway_errors(slack: tuple[FakeSlack, ServerThread], store: Path) -> None:
+    """Slack down is transient (the lane retries with back-off); unknown channel and bad token are permanent."""
     fake, server = slack
     fake.fail_next(503, times=10, method="chat.postMessage", retry_after=0)
-    with pytest.raises(ReviewPostTransient):
-        await post_weekly_review(Settings(), store, client(server), "C0REVIEW", now=NOW)
-    assert len(fake.calls_to("chat.postMessage")) == 4
+    with pytest.raises(TransientError):
+        await _run_review(server, store)
+    fake.faults.clear()
+    with pytest.raises(PermanentError, match="channel_not_found"):
+        await _run_review(server, store, channel="C0NOPE")
+    with pytest.raises(PermanentError, match="invalid_auth"):
+        await _run_review(server, store, token="xoxb-wrong")
 
 
 @pytest.mark.anyio
-async def test_unknown_channel_is_permanent(slack: tuple[FakeSlack, ServerThread], store: Path) -> None:
-    """channel_not_found is not retried and names the cause."""
+async def test_review_is_enqueued_once_and_not_reposted(slack: tuple[FakeSlack, ServerThread], store: Path) -> None:
+    """Replicas enqueue the same review row once; a re-claimed review finds its post instead of posting again."""
     fake, server = slack
-    with pytest.raises(ReviewPostPermanent, match="channel_not_found"):
-        await post_weekly_review(Settings(), store, client(server), "C0NOPE", now=NOW)
-    assert len(fake.calls_to("chat.postMessage")) == 1
-
-
-@pytest.mark.anyio
-async def test_bad_token_is_permanent(slack: tuple[FakeSlack, ServerThread], store: Path) -> None:
-    """invalid_auth is a settings problem, reported once."""
-    fake, server = slack
-    with pytest.raises(ReviewPostPermanent, match="invalid_auth"):
-        await post_weekly_review(Settings(), store, client(server, token="xoxb-wrong"), "C0REVIEW", now=NOW)
-    assert len(fake.calls_to("chat.postMessage")) == 1
+    first = await _run_review(server, store)
+    again = await _run_review(server, store, claims=2)
+    assert again["ts"] == first["ts"] and len(fake.messages) == 1
+    assert len(SQLiteStore(store).outbox_list()) == 1
 
 
 @pytest.mark.parametrize(

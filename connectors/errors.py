@@ -1,4 +1,4 @@
-"""The connector error tree: every vendor failure is mapped to one of two kinds at the edge.
+"""The connector error tree, at the bottom of ``connectors``: every vendor failure maps to one of two kinds.
 
 ::
 
