@@ -129,7 +129,10 @@ class Decision(_Frozen):
     alert: bool = False
     urgent: bool = False
     language: str = "en"
+    #: For the agent: Issue, Details, Assistant so far, Customer, Why, Still missing (≤ summary.max_chars).
     summary: str | None = None
+    #: The Issue line and why, ≤ 300 characters, for a phone (the Slack alert).
+    summary_short: str | None = None
     #: Fields the policy wants collected before handing over that the conversation does not have yet.
     missing_fields: tuple[str, ...] = ()
     collected: dict[str, str] = Field(default_factory=dict)

@@ -32,7 +32,7 @@ from handoff_core.knowledge import KnowledgeBase
 from handoff_core.models import Conversation, Role
 from handoff_core.policy.schema import CollectField, Matchable, Policy
 from handoff_core.sentiment import SentimentScorer
-from handoff_core.summary import SummaryInput, build_summary
+from handoff_core.summary import Summary, SummaryInput, summarize
 from handoff_core.text.languages import detect_language
 from handoff_core.text.normalize import tokenize
 from handoff_core.text.phrases import Analyzer, vocabulary_of
@@ -192,7 +192,7 @@ class DecisionEngine:
         collected, missing = self._fields(conversation, acting, facts)
         language = ctx.language
         knowledge = ctx.knowledge_matches if action is Action.CONTINUE else ()
-        summary = None
+        summary: Summary | None = None
         if action is not Action.CONTINUE and policy.summary.enabled:
             want = next(
                 (
@@ -204,7 +204,7 @@ class DecisionEngine:
                 ),
                 None,
             )
-            summary = build_summary(
+            summary = summarize(
                 SummaryInput(
                     conversation=conversation,
                     action=action,
@@ -216,6 +216,7 @@ class DecisionEngine:
                     language=language,
                     want_index=want,
                     vip=any(r.trigger is TriggerName.VIP for r in reasons),
+                    now=ctx.now,
                 ),
                 max_chars=policy.summary.max_chars,
                 redact_pii=policy.privacy.redact_summary,
@@ -234,7 +235,8 @@ class DecisionEngine:
             alert=action is Action.HANDOFF and any(r.alert for r in acting),
             urgent=urgent,
             language=language,
-            summary=summary,
+            summary=summary.text if summary else None,
+            summary_short=summary.short if summary else None,
             missing_fields=tuple(missing) if action is not Action.CONTINUE else (),
             collected=collected,
             customer_message=self._customer_message(action, language, missing),

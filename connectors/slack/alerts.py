@@ -1,7 +1,9 @@
 """Block Kit for handoff alerts, built from the decision (pure functions, no I/O).
 
 The alert is rendered at send time from an :class:`AlertContent` stored in the outbox row, so a
-retried alert looks the same and can pick up the ticket link once the web-chat ticket exists. Personal
+retried alert looks the same and can pick up the ticket link once the web-chat ticket exists. It is
+read on a phone, so it shows the decision's short summary (the customer's issue and why, at most
+``SHORT_MAX_CHARS``) rather than the full note, which is on the ticket. Personal
 data is redacted when the policy says so (``privacy.redact_slack``): the customer's name and email are
 replaced and the summary and reasons pass through the shared redaction rules.
 """
@@ -16,6 +18,7 @@ from pydantic import BaseModel, ConfigDict
 
 from handoff_core import Conversation, Decision, TriggerName
 from handoff_core.redact import redact as redact_text
+from handoff_core.summary import SHORT_MAX_CHARS
 
 CLAIM_ACTION = "handoff_claim"
 NOT_NEEDED_ACTION = "handoff_not_needed"
@@ -37,6 +40,7 @@ class AlertContent(BaseModel):
     angry: bool
     priority: str
     reasons: tuple[str, ...]
+    #: The short summary: ``Issue: …`` and ``Why …: …`` (≤ SHORT_MAX_CHARS).
     summary: str
 
 
@@ -66,8 +70,12 @@ def alert_content(
         angry=decision.signals.angry,
         priority=decision.priority.value,
         reasons=reasons,
-        summary=clean(decision.summary or "(no summary)"),
+        summary=_short(clean(decision.summary_short or decision.summary or "(no summary)")),
     )
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= SHORT_MAX_CHARS else text[: SHORT_MAX_CHARS - 1] + "…"
 
 
 def _cut(text: str) -> str:
@@ -94,6 +102,8 @@ def alert_blocks(content: AlertContent, *, ticket_url: str | None) -> list[dict[
     value = json.dumps({"d": content.decision_id, "c": content.conversation_id, "t": content.ticket_id})
     return [
         {"type": "header", "text": {"type": "plain_text", "text": title}},
+        # Plain text: the customer's words can neither ping a channel nor render as a link.
+        {"type": "section", "text": {"type": "plain_text", "text": _short(content.summary), "emoji": False}},
         {
             "type": "section",
             "fields": [
@@ -103,14 +113,6 @@ def alert_blocks(content: AlertContent, *, ticket_url: str | None) -> list[dict[
                 {"type": "mrkdwn", "text": f"*Channel*\n{content.channel}"},
             ],
         },
-        {
-            "type": "section",
-            "text": {
-                "type": "mrkdwn",
-                "text": _cut("*Why*\n" + "\n".join(f"• {r}" for r in content.reasons)),
-            },
-        },
-        {"type": "section", "text": {"type": "mrkdwn", "text": _cut(f"*Summary*\n{content.summary}")}},
         {"type": "context", "elements": [{"type": "mrkdwn", "text": ticket}]},
         {
             "type": "actions",

@@ -34,19 +34,22 @@ def _reason_lines(reason: Reason) -> list[str]:
 
 
 def handoff_note(decision: Decision, decision_id: str) -> str:
-    """Summary, reasons and evidence for an existing ticket (private, never a public reply)."""
+    """The full summary (issue first), then each reason with its evidence, for an existing ticket.
+
+    Private, never a public reply. The summary already says why and what is still missing; the reasons
+    below it are the audit trail an agent opens when they doubt the handoff.
+    """
     lines = [
         marker(decision_id),
         f"The AI assistant handed this conversation over (priority {decision.priority.value}).",
         "",
-        "Summary:",
-        decision.summary or "(no summary)",
+        decision.summary or "Summary: (none; summaries are switched off in the policy)",
         "",
-        "Why:",
+        "Evidence:",
     ]
     for reason in decision.reasons:
         lines.extend(_reason_lines(reason))
-    if decision.missing_fields:
+    if decision.missing_fields and not decision.summary:
         lines += ["", "Still to collect: " + ", ".join(decision.missing_fields)]
     if decision.collected:
         lines += ["", "Collected: " + ", ".join(f"{k}={v}" for k, v in decision.collected.items())]

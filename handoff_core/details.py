@@ -1,0 +1,115 @@
+"""What the customer already told us beyond order numbers and amounts: versions, devices, what they tried.
+
+An agent who asks "which version are you on?" or "have you tried restarting?" after the customer said so
+three messages ago loses the customer. These patterns are deliberately narrow (see facts.py for the
+same reasoning): a missing detail costs a click on the transcript, a wrong one costs trust.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+_VERSION_WORD = r"(?:versions?|ver\.?|v|ios|ipados|watchos|macos|os|android|windows|firmware|build|release|update|app)"
+_VERSION_NUM = r"\d+(?:\.\d+){1,3}"
+_VERSION_LIST = re.compile(
+    rf"\b{_VERSION_WORD}\s*({_VERSION_NUM}(?:\s*(?:,|and|&|/|y|et|und|e)\s*{_VERSION_NUM})*)\b",
+    re.IGNORECASE,
+)
+_DOTTED = re.compile(r"(?<![\d.])\d+\.\d+\.\d+(?:\.\d+)?(?![\d.])")
+_DATE_LIKE = re.compile(r"^\d{1,2}\.\d{1,2}\.\d{2,4}$")
+_NUMBER = re.compile(_VERSION_NUM)
+
+_DEVICE = re.compile(
+    r"\b(?:apple watch(?: series \d+| ultra| se)?|iphone(?: ?\d+)?(?: pro| max| plus| mini)*|ipad(?: pro| air| mini)?"
+    r"|macbook(?: pro| air)?|imac|airpods(?: pro| max)?|apple tv|pixel(?: \d+a?)?(?: pro)?"
+    r"|galaxy(?: [a-z]{0,2}\d+)?(?: ultra| plus|\+)?|android phone|android|smart tv|fire tv|fire stick|roku|chromecast"
+    r"|kindle|echo dot|alexa|xbox(?: one| series [xs])?|playstation(?: \d)?|ps[345]|nintendo switch"
+    r"|laptop|desktop|router|modem|printer|tablet|smartphone|smartwatch|headphones|earbuds|thermostat"
+    r"|fitbit|garmin)\b",
+    re.IGNORECASE,
+)
+
+_TRIED = re.compile(
+    r"\b(tried|restarted|rebooted|re-?started|re-?installed|uninstalled|deleted and re-?installed|reset"
+    r"|factory reset|re-?paired|unpaired|updated|upgraded|downgraded|cleared|logged out|signed out"
+    r"|logged back in|turned (?:it|them)? ?off|switched (?:it|them)? ?off|power[- ]cycled|unplugged"
+    r"|checked|contacted|called|emailed|changed|disabled|enabled|removed|re-?added|force[- ](?:closed|quit)"
+    r"|reinstalled)\b((?:\s+(?!and\b|but\b|then\b|so\b|because\b|which\b|still\b|again\b|already\b|as\b)"
+    r"[\w'’-]+){0,4})",
+    re.IGNORECASE,
+)
+_TRACKING = re.compile(
+    r"tracking(?:\s+(?:number|no\.?|nr\.?|code|id|#))?\s*(?:is\s+)?[:#]?\s*(?P<id>(?=[A-Z]*\d)[A-Z0-9]{8,34})\b",
+    re.IGNORECASE,
+)
+_NEGATED = re.compile(r"(?:\bnot|n['’]t|\bnever|\bno)\s+(?:\w+\s+)?$", re.IGNORECASE)
+
+
+#: First words of the device and "tried" patterns: the patterns only run on messages that contain one.
+DEVICE_WORDS = frozenset(
+    """apple iphone ipad macbook imac airpods pixel galaxy android smart fire roku chromecast kindle echo
+    alexa xbox playstation ps3 ps4 ps5 nintendo laptop desktop router modem printer tablet smartphone
+    smartwatch headphones earbuds thermostat fitbit garmin""".split()
+)
+TRIED_WORDS = frozenset(
+    """tried restarted rebooted re-started reinstalled re-installed uninstalled deleted reset factory repaired
+    re-paired unpaired updated upgraded downgraded cleared logged signed turned switched power unplugged
+    checked contacted called emailed changed disabled enabled removed readded re-added force power-cycled
+    force-closed force-quit""".split()
+)
+TRACKING_WORDS = frozenset({"tracking"})
+_DOTTED_NUMBER = re.compile(r"\d\.\d")
+
+
+@lru_cache(maxsize=256)
+def _occurrences(word: str) -> re.Pattern[str]:
+    return re.compile(rf"(?<![\w'’-]){re.escape(word)}(?![\w'’-])", re.IGNORECASE)
+
+
+def message_details(text: str, starts: Sequence[str] = ()) -> tuple[tuple[str, str], ...]:
+    """``(kind, value)`` details of one cleaned message, in the order they appear.
+
+    ``starts`` are the folded device and "tried" words the message contains (the caller has them
+    already); the long patterns are tried only where one of them stands, so most messages cost nothing.
+    """
+    found: list[tuple[int, str, str]] = []
+    if _DOTTED_NUMBER.search(text):
+        for v in _VERSION_LIST.finditer(text):
+            found.extend((v.start(1), "version", number) for number in _NUMBER.findall(v.group(1)))
+        found.extend(
+            (d.start(), "version", d.group(0)) for d in _DOTTED.finditer(text) if not _DATE_LIKE.match(d.group(0))
+        )
+    for word in starts:
+        pattern = _DEVICE if word in DEVICE_WORDS else _TRACKING if word in TRACKING_WORDS else _TRIED
+        for w in _occurrences(word).finditer(text):
+            hit = pattern.match(text, w.start())
+            if hit is None:
+                continue
+            m = hit
+            if pattern is _DEVICE:
+                found.append((m.start(), "device", m.group(0)))
+            elif pattern is _TRACKING:
+                found.append((m.start(), "tracking", m.group("id")))
+            elif not _NEGATED.search(text[max(0, m.start() - 20) : m.start()]):
+                found.append((m.start(), "tried", " ".join((m.group(1) + m.group(2)).split())[:48]))
+    found.sort()
+    return tuple((kind, value) for _, kind, value in found)
+
+
+@dataclass
+class Details:
+    versions: list[str] = field(default_factory=list)
+    devices: list[str] = field(default_factory=list)
+    tried: list[str] = field(default_factory=list)
+    tracking: list[str] = field(default_factory=list)
+
+    def add(self, kind: str, value: str, limit: int = 4) -> None:
+        values = {"version": self.versions, "device": self.devices, "tried": self.tried, "tracking": self.tracking}[
+            kind
+        ]
+        value = value.strip(" ,.;:")
+        if value and len(values) < limit and value.casefold() not in (v.casefold() for v in values):
+            values.append(value)

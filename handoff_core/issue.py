@@ -1,0 +1,185 @@
+"""Which of the customer's own sentences say what their problem is: extractive, deterministic salience.
+
+The agent who takes over must not ask the customer to repeat themselves, and the customer's last message
+is often no help ("Can I talk to a person about this, please?", "@brand please read the above",
+"thanks"). So the Issue line is chosen from the *whole* conversation:
+
+1. every customer sentence is cleaned (links, @handles, signatures) and reduced to content keys;
+   sentences with none (greetings, thanks, pure meta-requests) are never candidates;
+2. a key weighs more when the customer keeps coming back to it, when the assistant echoed it (the bot
+   usually restates the problem), when it is a problem word ("stopped", "charged", "missing"), a number
+   or a product name;
+3. sentences are picked greedily by the weight of keys not yet covered per word (a coverage objective,
+   so a repeated complaint is quoted once), with the problem statement that opens the conversation
+   slightly preferred; the lazy-greedy heap keeps this linear in practice (scores only ever shrink);
+4. the picked sentences are shown in conversation order, so a problem told over several messages reads
+   as the customer told it.
+
+Summation and tie-breaking follow conversation order, never set or hash order, so the same conversation
+gives the same sentences byte for byte in every process.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from handoff_core.models import Message, Role
+from handoff_core.text.messages import NAME, NUMBER, PROBLEM, analyze_message
+from handoff_core.text.sentences import clip
+
+
+@dataclass(frozen=True, slots=True)
+class Weights:
+    """The salience knobs, tuned on the DialogSum dev split only (see bench/bench_summary.py)."""
+
+    repeat: float = 1.0
+    echo: float = 0.5
+    problem: float = 1.0
+    number: float = 0.75
+    name: float = 0.5
+    negation: float = 0.5
+    question: float = 0.5
+    #: Penalty for a sentence that opens with "yes"/"no": an answer to the bot, shown under Assistant so far.
+    answer: float = 0.5
+    lead: float = 2.0
+    #: How strongly long sentences are penalised (0: not at all, 1: per word).
+    length_power: float = 0.6
+    lead_sentences: int = 2
+
+
+DEFAULT_WEIGHTS = Weights()
+
+
+@dataclass(frozen=True, slots=True)
+class Sentence:
+    message_index: int
+    order: int
+    text: str
+    keys: tuple[str, ...]
+    #: Salience added to each key in this sentence (problem word, number, name), parallel to ``keys``.
+    boosts: tuple[float, ...]
+    n_words: int
+    bonus: float
+
+
+@dataclass(frozen=True, slots=True)
+class IssuePick:
+    sentences: tuple[Sentence, ...]
+    #: The rendered Issue text (clipped sentences in conversation order), "" when nothing qualified.
+    text: str
+
+
+def candidate_sentences(messages: Sequence[Message], weights: Weights = DEFAULT_WEIGHTS) -> list[Sentence]:
+    """Customer sentences that carry content, in conversation order, with their per-key boosts."""
+    boost_of = {
+        flags: (weights.problem if flags & PROBLEM else 0.0)
+        + (weights.number if flags & NUMBER else 0.0)
+        + (weights.name if flags & NAME else 0.0)
+        for flags in range(8)
+    }
+    sentences: list[Sentence] = []
+    for index, message in enumerate(messages):
+        if message.role is not Role.CUSTOMER:
+            continue
+        for s in analyze_message(message.text).sentences:
+            sentences.append(
+                Sentence(
+                    message_index=index,
+                    order=len(sentences),
+                    text=s.text,
+                    keys=s.keys,
+                    boosts=tuple(boost_of[f] for f in s.flags),
+                    n_words=s.n_words,
+                    bonus=(weights.negation if s.negated else 0.0)
+                    + (weights.question if s.question else 0.0)
+                    - (weights.answer if s.answer else 0.0),
+                )
+            )
+    return sentences
+
+
+def _echoed(messages: Sequence[Message]) -> set[str]:
+    keys: set[str] = set()
+    for message in messages:
+        if message.role is not Role.CUSTOMER:
+            for s in analyze_message(message.text).sentences:
+                keys.update(s.keys)
+    return keys
+
+
+def select_issue(
+    messages: Sequence[Message],
+    budget: int,
+    *,
+    first_budget: int | None = None,
+    max_sentences: int = 4,
+    sentence_cap: int = 220,
+    weights: Weights = DEFAULT_WEIGHTS,
+) -> IssuePick:
+    """The customer's most informative sentences within ``budget`` characters, in their order.
+
+    The best sentence alone may use up to ``first_budget`` characters (default ``budget``), so a short
+    budget shortens the Issue to one sentence rather than cutting that sentence in the middle.
+    """
+    sentences = candidate_sentences(messages, weights)
+    if not sentences or budget <= 0:
+        return IssuePick((), "")
+    echoed = _echoed(messages)
+    counts: dict[str, int] = {}
+    for s in sentences:
+        for key in s.keys:
+            counts[key] = counts.get(key, 0) + 1
+    weight: dict[str, float] = {}
+    for key, count in counts.items():
+        weight[key] = 1.0 + weights.repeat * math.log(count) + (weights.echo if key in echoed else 0.0)
+    first_message = sentences[0].message_index
+    lead = {s.order for s in sentences[: weights.lead_sentences] if s.message_index == first_message}
+
+    def gain(i: int, covered: set[str]) -> float:
+        s = sentences[i]
+        total = 0.0
+        for key, boost in zip(s.keys, s.boosts, strict=True):
+            if key not in covered:
+                total += weight[key] + boost
+        if total == 0.0:
+            return 0.0
+        total += s.bonus + (weights.lead if s.order in lead else 0.0)
+        return total / float((s.n_words + 3) ** weights.length_power)
+
+    covered: set[str] = set()
+    heap = [(-gain(i, covered), i) for i in range(len(sentences))]
+    heapq.heapify(heap)
+    chosen: list[tuple[int, str]] = []
+    used = 0
+    while heap and len(chosen) < max_sentences:
+        _, i = heapq.heappop(heap)
+        current = gain(i, covered)
+        if current <= 0.0:
+            continue
+        if heap and current < -heap[0][0]:
+            heapq.heappush(heap, (-current, i))
+            continue
+        text = clip(sentences[i].text, sentence_cap)
+        cost = len(text) + (3 if chosen else 0)
+        if used + cost > budget:
+            if chosen:
+                continue
+            text = clip(text, max(budget, first_budget or budget))
+            cost = len(text)
+        chosen.append((i, text))
+        used += cost
+        covered.update(sentences[i].keys)
+    chosen.sort()
+    parts: list[str] = []
+    previous: Sentence | None = None
+    for i, text in chosen:
+        s = sentences[i]
+        if previous is not None:
+            adjacent = previous.message_index == s.message_index and previous.order + 1 == s.order
+            parts.append(" " if adjacent else " … ")
+        parts.append(text[:1].upper() + text[1:] if not text[1:2].isupper() else text)
+        previous = s
+    return IssuePick(tuple(sentences[i] for i, _ in chosen), "".join(parts))
