@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from connectors.settings import Settings
-from connectors.store import OutboxItem, OutboxStatus, SQLiteStore, StoreError
+from connectors.store import OutboxItem, OutboxStatus, StoreError, WorkerStore, open_store
 from connectors.store.sqlite import ProcessLock
 from connectors.zendesk.template import TRIGGER_CONDITIONS, TRIGGER_TEMPLATE
 from handoff_core.errors import HandoffError
@@ -34,11 +34,20 @@ def _settings(env_file: Path | None) -> Settings:
         ) from exc
 
 
-def _store(settings: Settings) -> SQLiteStore:
+def _store(settings: Settings) -> WorkerStore:
     try:
-        return SQLiteStore(settings.database_path)
+        return open_store(settings.handoff_database_url)
     except (StoreError, ValueError) as exc:
         raise click.ClickException(str(exc)) from exc
+
+
+def redacted_url(url: str) -> str:
+    """A database URL fit to print: the password, if any, replaced."""
+    head, sep, tail = url.partition("@")
+    if not sep or ":" not in head.split("//", 1)[-1]:
+        return url
+    scheme, _, userinfo = head.partition("//")
+    return f"{scheme}//{userinfo.split(':', 1)[0]}:***@{tail}"
 
 
 def _when(ts: float) -> str:
@@ -68,14 +77,16 @@ def serve(host: str | None, port: int | None, env_file: Path | None) -> None:
     settings = _settings(env_file)
     try:
         load_policy(settings.handoff_policy)
-        path = settings.database_path
     except HandoffError as exc:
         raise click.ClickException(f"the policy {settings.handoff_policy} is invalid:\n{exc}") from exc
-    except ValueError as exc:
-        raise click.ClickException(str(exc)) from exc
     try:  # fail here with one clear line, not in the lifespan with a traceback
-        ProcessLock(path).acquire().release()
-    except StoreError as exc:
+        if settings.database_is_postgres:
+            path: object = redacted_url(settings.handoff_database_url)
+            open_store(settings.handoff_database_url).close()  # reachable, migrated
+        else:
+            path = settings.database_path
+            ProcessLock(settings.database_path).acquire().release()
+    except (StoreError, ValueError) as exc:
         raise click.ClickException(str(exc)) from exc
     console = Console(stderr=True)
     live = [name for name, on in (("Zendesk", settings.zendesk_live), ("Slack", settings.slack_live)) if on]
