@@ -27,11 +27,13 @@ from connectors.report.markdown import render_markdown
 from connectors.report.period import Period, parse_duration, parse_since
 from connectors.report.weekly import review_from_store
 from connectors.settings import Settings
+from connectors.store import StoreError
 from handoff_core import Action, TriggerName
 
 
-def _default_database() -> Path:
-    return Settings().database_path
+def _default_database() -> str:
+    """``HANDOFF_DATABASE_URL``: the SQLite file or the PostgreSQL database the replicas share."""
+    return Settings().handoff_database_url
 
 
 def _default_policy() -> Path:
@@ -39,10 +41,15 @@ def _default_policy() -> Path:
 
 
 @contextmanager
-def _open_store(path: Path) -> Iterator[AuditLog]:
-    if not path.exists():
+def _open_store(where: Path | str) -> Iterator[AuditLog]:
+    url = where if isinstance(where, str) else f"sqlite:///{where}"
+    path = Path(url.removeprefix("sqlite:///"))
+    if url.startswith("sqlite:///") and not path.exists():
         raise click.ClickException(f"no store at {path} (set --database or HANDOFF_DATABASE_URL)")
-    log = AuditLog(path)
+    try:
+        log = AuditLog.open(url)
+    except (StoreError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from exc
     try:
         yield log
     finally:
