@@ -22,7 +22,7 @@ from pathlib import Path
 from handoff_core import Conversation
 from handoff_core.engine import DecisionEngine
 from handoff_core.knowledge import load_knowledge
-from handoff_core.policy import Policy, load_policy
+from handoff_core.policy import Policy, default_policy_path, load_policy
 from handoff_core.transformer import minilm_available
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -114,7 +114,7 @@ def simulate_15k() -> float:
 
 def main() -> None:
     _pin()
-    policy = load_policy(ROOT / "config/policy.yaml")
+    policy = load_policy(default_policy_path())
     engine = DecisionEngine(policy)
     singles = _conversations(MESSAGES)
     single = rate(engine, singles)

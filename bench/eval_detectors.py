@@ -21,7 +21,7 @@ from pathlib import Path
 from handoff_core import Action, Conversation
 from handoff_core.engine import DecisionEngine
 from handoff_core.knowledge import load_knowledge
-from handoff_core.policy import Policy, load_policy
+from handoff_core.policy import Policy, default_policy_path, load_policy
 from handoff_core.transformer import minilm_available
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -140,7 +140,7 @@ def conversations(engine: DecisionEngine, split: str) -> Score:
 
 
 def evaluate(split: str, which: str = "tuning") -> list[Score]:
-    policy = load_policy(ROOT / "config/policy.yaml")
+    policy = load_policy(default_policy_path())
     engine = DecisionEngine(policy)
     if which in ROUNDS:
         return [sentiment(policy, engine, split, ROUNDS[which]), topics(engine, split, ROUNDS[which])]

@@ -11,7 +11,10 @@ from pathlib import Path
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEFAULT_POLICY = Path(__file__).resolve().parent.parent / "config" / "policy.yaml"
+from handoff_core.policy.loader import default_policy_path
+
+#: The built-in default policy shipped in the package; a user policy usually extends it.
+DEFAULT_POLICY = default_policy_path()
 
 
 class Settings(BaseSettings):

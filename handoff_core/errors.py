@@ -21,19 +21,29 @@ class HandoffError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class PolicyProblem:
-    """One fault in a policy file: where it is and what is wrong."""
+    """One fault in a policy file: where it is and what is wrong.
+
+    ``source`` is set when the fault is in another file than the one loaded (a file it ``extends``).
+    """
 
     field: str
     message: str
     line: int | None = None
     column: int | None = None
+    source: str | None = None
+
+    def where(self, source: str) -> str:
+        """``FILE:LINE:COLUMN`` (as compilers print it, so editors can jump there), or ``FILE`` alone."""
+        place = self.source or source
+        if self.line is not None:
+            place += f":{self.line}"
+            if self.column is not None:
+                place += f":{self.column}"
+        return place
 
     def __str__(self) -> str:
-        where = f"line {self.line}" if self.line is not None else "line ?"
-        if self.column is not None:
-            where += f", column {self.column}"
-        field = self.field or "(document)"
-        return f"{where}: {field}: {self.message}"
+        field = f"{self.field}: " if self.field else ""
+        return f"{field}{self.message}"
 
 
 class PolicyError(HandoffError):
@@ -42,7 +52,7 @@ class PolicyError(HandoffError):
     def __init__(self, source: str, problems: list[PolicyProblem]) -> None:
         self.source = source
         self.problems = problems
-        lines = "\n".join(f"  {source}: {p}" for p in problems)
+        lines = "\n".join(f"  {p.where(source)}: {p}" for p in problems)
         super().__init__(f"invalid policy {source} ({len(problems)} problem(s)):\n{lines}")
 
 

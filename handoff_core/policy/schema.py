@@ -13,7 +13,7 @@ from enum import StrEnum
 from functools import cached_property
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator, model_validator
 
 from handoff_core.decision import Action, Priority
 from handoff_core.policy.hashing import policy_hash
@@ -21,6 +21,16 @@ from handoff_core.policy.hashing import policy_hash
 Phrases = tuple[Annotated[str, Field(min_length=1, max_length=200)], ...]
 Texts = dict[Annotated[str, Field(min_length=2, max_length=8)], str]
 Weight = Annotated[float, Field(gt=0.0, le=1.0)]
+#: Only YAML's ``true``/``false``: a lax bool would read the text ``yes`` (the loader keeps yes/no as text,
+#: since ``no`` is a phrase) as true, and ``alert: "false"`` as false, so a typo would pass unnoticed.
+Flag = StrictBool
+
+
+def is_valid_cron(expression: str) -> bool:
+    """True for a five-field cron expression croniter can schedule (imported only when a schedule is set)."""
+    from croniter import croniter
+
+    return len(expression.split()) == 5 and bool(croniter.is_valid(expression))
 
 
 class _Strict(BaseModel):
@@ -46,10 +56,10 @@ class RouteConfig(_Strict):
 
 
 class TriggerConfig(_Strict):
-    enabled: bool = True
+    enabled: Flag = True
     action: Literal[Action.HANDOFF, Action.OFFER_HANDOFF] = Action.HANDOFF
     route: RouteConfig = Field(default_factory=RouteConfig)
-    alert: bool = False
+    alert: Flag = False
     collect: tuple[CollectField, ...] = ()
     #: Orders reasons: the most severe reason picks the route.
     severity: Annotated[int, Field(ge=0, le=1000)] = 50
@@ -83,9 +93,15 @@ class TopicConfig(TriggerConfig, Matchable):
     #: What to do when the customer only asks *about* the policy ("what is your refund policy?").
     policy_questions: Literal["continue", "handoff"] = "continue"
 
+    @model_validator(mode="after")
+    def _can_match(self) -> TopicConfig:
+        if self.enabled and not (self.phrases or self.combos):
+            raise ValueError("an enabled topic needs phrases or combos, or it never matches (or set enabled: false)")
+        return self
+
 
 class RestrictedTopicConfig(_Strict):
-    enabled: bool = True
+    enabled: Flag = True
     topics: dict[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")], TopicConfig] = Field(
         default_factory=dict
     )
@@ -138,13 +154,13 @@ class SentimentConfig(TriggerConfig):
     #: At or below this the customer is angry: ``angry_action`` and, if ``angry_alert``, a Slack alert.
     angry_below: Annotated[float, Field(ge=-1.0, le=0.0)] = -0.6
     angry_action: Literal[Action.HANDOFF, Action.OFFER_HANDOFF] = Action.HANDOFF
-    angry_alert: bool = True
+    angry_alert: Flag = True
     angry_priority: Priority = Priority.HIGH
     #: How many recent customer messages make the trend.
     trend_window: Annotated[int, Field(ge=2, le=20)] = 3
     #: A drop this large across the window, ending negative, counts as getting worse.
     trend_drop: Annotated[float, Field(gt=0.0, le=2.0)] = 0.45
-    use_lexicon: bool = True
+    use_lexicon: Flag = True
     caps_weight: Annotated[float, Field(ge=0.0, le=1.0)] = 0.3
     punctuation_weight: Annotated[float, Field(ge=0.0, le=1.0)] = 0.15
     cues: tuple[CueGroup, ...] = ()
@@ -178,7 +194,7 @@ class Calibration(_Strict):
 
 
 class KnowledgeCoverageConfig(_Strict):
-    enabled: bool = True
+    enabled: Flag = True
     #: ``auto``: the MiniLM transformer when the ``semantic`` extra is installed, else the bundled static
     #: embeddings. ``transformer``, ``static`` or ``words`` (word overlap only) force one.
     encoder: Literal["auto", "transformer", "static", "words"] = "auto"
@@ -235,20 +251,27 @@ class UrgencyConfig(_Strict):
 
 
 class SummaryConfig(_Strict):
-    enabled: bool = True
+    enabled: Flag = True
     max_chars: Annotated[int, Field(ge=200, le=5000)] = 1200
 
 
 class PrivacyConfig(_Strict):
-    redact_summary: bool = True
-    redact_slack: bool = True
-    redact_audit: bool = True
+    redact_summary: Flag = True
+    redact_slack: Flag = True
+    redact_audit: Flag = True
 
 
 class WeeklyReviewConfig(_Strict):
-    enabled: bool = False
+    enabled: Flag = False
     schedule: str | None = None
     slack_channel: str | None = None
+
+    @field_validator("schedule")
+    @classmethod
+    def _cron(cls, value: str | None) -> str | None:
+        if value is not None and not is_valid_cron(value):
+            raise ValueError(f"not a valid cron expression: {value!r} (five fields, e.g. '0 9 * * MON')")
+        return value
 
 
 class ReviewConfig(_Strict):
@@ -258,8 +281,16 @@ class ReviewConfig(_Strict):
 class MessagesConfig(_Strict):
     """Customer-facing texts by language code; ``default_language`` is used when one is missing."""
 
-    handoff: Texts = Field(default_factory=dict)
-    offer_handoff: Texts = Field(default_factory=dict)
+    #: English fallbacks, so even a policy that leaves ``messages`` out never hands over in silence.
+    handoff: Texts = Field(
+        default_factory=lambda: {
+            "en": "I'm connecting you with a member of our team now. They'll see everything you've told me, "
+            "so you won't need to repeat yourself."
+        }
+    )
+    offer_handoff: Texts = Field(
+        default_factory=lambda: {"en": "Would you like me to connect you with a person from our team?"}
+    )
     #: Asked before handing over when fields are missing; ``{fields}`` is replaced by their names.
     collect_first: Texts = Field(default_factory=dict)
     field_names: dict[CollectField, Texts] = Field(default_factory=dict)
@@ -287,6 +318,34 @@ class Policy(_Strict):
     def hash(self) -> str:
         """A content hash of the validated policy, reported with every decision."""
         return policy_hash(self)
+
+    @model_validator(mode="after")
+    def _customer_always_gets_text(self) -> Policy:
+        """A handoff or an offer with no text for the default language would reach the customer as nothing."""
+        language = self.defaults.language
+        t = self.triggers
+        offers = any(
+            c.enabled and c.action is Action.OFFER_HANDOFF
+            for c in (
+                t.human_request,
+                t.refund_exception,
+                t.vip,
+                t.sentiment,
+                t.low_confidence,
+                t.bot_loop,
+                *t.restricted_topic.topics.values(),
+            )
+        ) or (t.sentiment.enabled and t.sentiment.angry_action is Action.OFFER_HANDOFF)
+        needed = [("handoff", self.messages.handoff)]
+        if offers:
+            needed.append(("offer_handoff", self.messages.offer_handoff))
+        for name, texts in needed:
+            if not texts.get(language):
+                raise ValueError(
+                    f"messages.{name} has no text for the default language {language!r} (defaults.language): "
+                    "the customer would get no message"
+                )
+        return self
 
     @model_validator(mode="after")
     def _refund_topic_exists(self) -> Policy:

@@ -118,7 +118,7 @@ def test_bad_policy_is_a_clean_error(runner: CliRunner, tmp_path: Path) -> None:
     ):
         result = runner.invoke(cli, args)
         assert result.exit_code == 2, args
-        assert "line 4" in result.stderr and "triggers.vip.tresholds" in result.stderr
+        assert f"{bad}:4:5: triggers.vip.tresholds" in result.stderr
         assert "Traceback" not in result.output
 
 

@@ -9,10 +9,10 @@ import pytest
 
 from handoff_core import Conversation, Decision
 from handoff_core.engine import DecisionEngine
-from handoff_core.policy import Policy, load_policy
+from handoff_core.policy import Policy, default_policy_path, load_policy
 
 ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_POLICY = ROOT / "config" / "policy.yaml"
+DEFAULT_POLICY = default_policy_path()
 
 
 @pytest.fixture(scope="session")

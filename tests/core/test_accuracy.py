@@ -44,10 +44,10 @@ def test_no_calm_policy_question_is_handed_off(scores: dict[str, eval_detectors.
 
     from handoff_core import Conversation
     from handoff_core.engine import DecisionEngine
-    from handoff_core.policy import load_policy
+    from handoff_core.policy import default_policy_path, load_policy
 
     root = Path(__file__).resolve().parents[2]
-    engine = DecisionEngine(load_policy(root / "config/policy.yaml"))
+    engine = DecisionEngine(load_policy(default_policy_path()))
     rows = [json.loads(line) for line in (root / "tests/data/topic_eval.jsonl").read_text().splitlines() if line]
     questions = [r for r in rows if r.get("policy_question")]
     assert len(questions) >= 20

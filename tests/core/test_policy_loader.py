@@ -129,3 +129,136 @@ def test_missing_and_empty_files(tmp_path: Path) -> None:
     listed.write_text("- a\n- b\n")
     with pytest.raises(PolicyError, match="mapping"):
         load_policy(listed)
+
+
+# --- issue 7: policies layer on the default; mistakes do not pass ------------------------------------------
+
+
+def test_partial_policy_extending_default_keeps_every_default(tmp_path: Path) -> None:
+    """A short policy with ``extends: default`` changes only what it says (finding 3: nothing silently dropped)."""
+    default = load_policy(DEFAULT_POLICY)
+    mine = tmp_path / "policy.yaml"
+    mine.write_text(
+        'extends: default\nversion: "mine-1"\ntriggers:\n  vip:\n    plans: [gold]\n'
+        "  sentiment:\n    negative_below: -0.4\n"
+    )
+    policy = load_policy(mine)
+    assert policy.version == "mine-1"
+    assert policy.triggers.vip.plans == ("gold",)
+    assert policy.triggers.sentiment.negative_below == -0.4
+    # Everything not mentioned is the default's: cue lists, sarcasm, messages, other VIP criteria.
+    assert policy.triggers.sentiment.cues == default.triggers.sentiment.cues != ()
+    assert policy.triggers.sentiment.sarcasm == default.triggers.sentiment.sarcasm is not None
+    assert policy.messages == default.messages
+    assert policy.triggers.vip.tags == default.triggers.vip.tags
+    assert policy.triggers.restricted_topic.topics == default.triggers.restricted_topic.topics
+
+
+def test_append_form_adds_to_inherited_list() -> None:
+    """``phrases+:`` appends to the inherited list; a plain key replaces it."""
+    default = load_policy(DEFAULT_POLICY)
+    policy = parse_policy(
+        "extends: default\ntriggers:\n  human_request:\n    phrases+: [fetch me your manager]\n"
+        "  bot_loop:\n    fallback_phrases: [no idea]\n"
+    )
+    assert policy.triggers.human_request.phrases == (*default.triggers.human_request.phrases, "fetch me your manager")
+    assert policy.triggers.bot_loop.fallback_phrases == ("no idea",)
+
+
+def test_shipped_example_extends_default() -> None:
+    """config/policy.yaml is a short example on top of the default, and it validates."""
+    example = Path(__file__).resolve().parents[2] / "config" / "policy.yaml"
+    assert "extends: default" in example.read_text()
+    assert len(example.read_text().splitlines()) < 60
+    policy = load_policy(example)
+    assert "gold" in policy.triggers.vip.plans
+    assert "store credit instead" in policy.triggers.restricted_topic.topics["refund"].phrases
+
+
+def test_extends_chain_and_cycle(tmp_path: Path) -> None:
+    """``extends`` may name another file, relative to the extending one; a cycle is an error, not a hang."""
+    (tmp_path / "base.yaml").write_text("extends: default\ntriggers:\n  vip: {plans: [base]}\n")
+    (tmp_path / "team.yaml").write_text('extends: base.yaml\nversion: "team"\n')
+    policy = load_policy(tmp_path / "team.yaml")
+    assert policy.triggers.vip.plans == ("base",) and policy.version == "team"
+    (tmp_path / "a.yaml").write_text("extends: b.yaml\n")
+    (tmp_path / "b.yaml").write_text("extends: a.yaml\n")
+    with pytest.raises(PolicyError, match="leads back"):
+        load_policy(tmp_path / "a.yaml")
+    with pytest.raises(PolicyError, match=r"cannot use 'nowhere\.yaml'"):
+        parse_policy("extends: nowhere.yaml\n", base_dir=tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("text", "field", "line", "words"),
+    [
+        # Finding 4: a non-boolean where a boolean is meant; yes/no are text in a policy.
+        ("extends: default\ntriggers:\n  vip:\n    alert: yes\n", "triggers.vip.alert", 4, "true or false"),
+        ('extends: default\nprivacy:\n  redact_slack: "false"\n', "privacy.redact_slack", 3, "true or false"),
+        # Finding 4: an invalid schedule.
+        (
+            'extends: default\nreview:\n  weekly:\n    schedule: "every monday"\n',
+            "review.weekly.schedule",
+            4,
+            "cron",
+        ),
+        # Finding 4: a topic with nothing to match disappears silently.
+        (
+            "extends: default\ntriggers:\n  restricted_topic:\n    topics:\n      crypto:\n        label: Crypto\n",
+            "triggers.restricted_topic.topics.crypto",
+            5,
+            "phrases or combos",
+        ),
+        # Finding 3: a handoff without customer text.
+        ("extends: default\ndefaults:\n  language: sv\n", "messages.handoff", None, "no text"),
+        ('version: "1"\nmessages:\n  handoff: {de: Hallo}\n', "messages.handoff", 3, "no text"),
+    ],
+)
+def test_mistakes_that_used_to_pass_are_errors(text: str, field: str, line: int | None, words: str) -> None:
+    """Each mistake a new user made unnoticed is now an error naming the field (and the line in their file)."""
+    with pytest.raises(PolicyError) as info:
+        parse_policy(text, "mine.yaml")
+    problem = next(p for p in info.value.problems if p.field == field)
+    assert words in problem.message
+    if line is not None:
+        assert problem.line == line and problem.source is None
+        assert f"mine.yaml:{line}:" in str(info.value)
+
+
+def test_disabled_topic_without_phrases_is_fine() -> None:
+    """Switching a topic off needs no phrases."""
+    parse_policy("extends: default\ntriggers:\n  restricted_topic:\n    topics:\n      legal: {enabled: false}\n")
+
+
+def test_append_to_a_non_list_is_an_error() -> None:
+    """``key+`` on something that is not a list is named with its line."""
+    with pytest.raises(PolicyError) as info:
+        parse_policy("extends: default\ntriggers:\n  vip:\n    min_lifetime_value+: [1]\n", "p.yaml")
+    assert info.value.problems[0].line == 4
+    assert "not a list" in info.value.problems[0].message
+
+
+@pytest.mark.parametrize(
+    ("content", "words"),
+    [
+        (b"\x00\x01\x02\xff binary", "not valid UTF-8"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00", "not valid UTF-8"),
+        (b"version: '1'\x00\n", "binary"),
+        ("version: '1'\n".encode("utf-16"), "UTF-16"),
+    ],
+)
+def test_bad_files_are_clear_errors(tmp_path: Path, content: bytes, words: str) -> None:
+    """Binary and UTF-16 files are a PolicyError with a reason (finding 5), never a decode traceback."""
+    bad = tmp_path / "bad.yaml"
+    bad.write_bytes(content)
+    with pytest.raises(PolicyError, match=words):
+        load_policy(bad)
+
+
+def test_bom_is_accepted_and_folder_is_named(tmp_path: Path) -> None:
+    """A UTF-8 byte-order mark (Windows editors) is fine; a folder is called a folder."""
+    bom = tmp_path / "bom.yaml"
+    bom.write_bytes(b"\xef\xbb\xbfextends: default\n")
+    assert load_policy(bom).version
+    with pytest.raises(PolicyError, match="folder"):
+        load_policy(tmp_path)

@@ -28,9 +28,9 @@ def test_missing_policy_file_is_reported(tmp_path: Path) -> None:
 def test_default_policy_checklist_matches_the_core() -> None:
     """On the shipped policy the section lists exactly the core's checklist items and results."""
     from handoff_core.checklist import run_checklist
-    from handoff_core.policy import load_policy
+    from handoff_core.policy import default_policy_path, load_policy
 
-    policy_path = Path(__file__).resolve().parents[2] / "config" / "policy.yaml"
+    policy_path = default_policy_path()
     expected = [(i.name, i.passed, i.fix) for i in run_checklist(load_policy(policy_path))]
     checklist = load_checklist(policy_path)
     assert checklist.error is None

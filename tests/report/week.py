@@ -22,10 +22,10 @@ from connectors.audit import AuditLog
 from handoff_core import Action, Conversation, ConversationState, Role
 from handoff_core.engine import DecisionEngine
 from handoff_core.knowledge import load_knowledge
-from handoff_core.policy import load_policy
+from handoff_core.policy import default_policy_path, load_policy
 
 ROOT = Path(__file__).resolve().parents[2]
-POLICY = ROOT / "config" / "policy.yaml"
+POLICY = default_policy_path()
 EXAMPLES = ROOT / "config" / "examples" / "conversations.jsonl"
 #: Seconds from handoff to claim, from "right away" to "after lunch".
 CLAIM_DELAYS = (20, 45, 70, 150, 240, 420, 900, 1500, 2700, 5400, 9000)
