@@ -81,9 +81,16 @@ def _error_message(exc: ValidationError) -> str:
     return "; ".join(parts) + (f" (and {more} more)" if more > 0 else "")
 
 
-def parse_line(text: str, number: int) -> tuple[Conversation, dict[str, Any] | None] | LineError:
-    if len(text) > MAX_LINE_BYTES:
+def parse_line(line: str | bytes, number: int) -> tuple[Conversation, dict[str, Any] | None] | LineError:
+    if len(line) > MAX_LINE_BYTES:
         return LineError(number, f"line is longer than {MAX_LINE_BYTES} bytes")
+    if isinstance(line, bytes):
+        try:
+            text = line.decode("utf-8-sig" if number == 1 else "utf-8")
+        except UnicodeDecodeError as exc:
+            return LineError(number, f"not UTF-8 text (byte {exc.start + 1} of the line); save the file as UTF-8")
+    else:
+        text = line.removeprefix("\ufeff") if number == 1 else line
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -100,9 +107,10 @@ def parse_line(text: str, number: int) -> tuple[Conversation, dict[str, Any] | N
 
 
 def simulate(
-    engine: DecisionEngine, lines: Iterable[str], *, per_message: bool = False
+    engine: DecisionEngine, lines: Iterable[str | bytes], *, per_message: bool = False
 ) -> Iterator[Simulated | LineError]:
-    """Decide every conversation in ``lines`` (blank lines are skipped).
+    """Decide every conversation in ``lines`` (blank lines are skipped). Lines given as bytes are decoded
+    here, so a line that is not UTF-8 is a :class:`LineError` with its number (a UTF-8 BOM is accepted).
 
     ``per_message`` replays each conversation customer message by customer message (see
     :mod:`handoff_core.replay`) and yields one decision per turn, up to the handoff.

@@ -6,9 +6,13 @@ pipeline with an actionable message instead of a vague warning.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
 
+from handoff_core.errors import PolicyError
+from handoff_core.policy.loader import default_policy_path, load_policy
 from handoff_core.policy.schema import Policy
 
 
@@ -116,6 +120,60 @@ def _review(p: Policy) -> ChecklistItem:
     )
 
 
+@lru_cache(maxsize=1)
+def _default_data() -> dict[str, Any] | None:
+    try:
+        data: dict[str, Any] = load_policy(default_policy_path()).model_dump(mode="json")
+    except PolicyError:
+        return None
+    return data
+
+
+def _lists(data: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], list[Any]]]:
+    """Every list in the policy data with its path, skipping sections that are switched off."""
+    if isinstance(data, dict):
+        if data.get("enabled") is False:
+            return
+        for key, value in data.items():
+            yield from _lists(value, (*path, str(key)))
+    elif isinstance(data, list):
+        yield path, data
+
+
+def _lookup(data: Any, path: tuple[str, ...]) -> Any:
+    for key in path:
+        if not isinstance(data, dict) or key not in data:
+            return None
+        data = data[key]
+    return data
+
+
+def _default_lists_kept(p: Policy) -> ChecklistItem:
+    """A file written without ``extends: default`` silently empties every list it leaves out (cue lists,
+    phrases in other languages, fallback phrases); say which ones."""
+    default = _default_data()
+    mine = p.model_dump(mode="json")
+    lost = (
+        []
+        if default is None
+        else [
+            ".".join(path)
+            for path, value in _lists(default)
+            if value and _lookup(mine, path) == [] and _lookup(mine, (*path[:-1], "enabled")) is not False
+        ]
+    )
+    ok = not lost
+    shown = ", ".join(lost[:6]) + (f" and {len(lost) - 6} more" if len(lost) > 6 else "")
+    return ChecklistItem(
+        "default phrase lists kept",
+        ok,
+        "every list the default policy fills is filled" if ok else f"empty here but filled in the default: {shown}",
+        ""
+        if ok
+        else "start the policy file with `extends: default` so it says only what changes, or fill these lists",
+    )
+
+
 CHECKS: tuple[Callable[[Policy], ChecklistItem], ...] = (
     _restricted_topics,
     _confidence,
@@ -123,6 +181,7 @@ CHECKS: tuple[Callable[[Policy], ChecklistItem], ...] = (
     _vip,
     _summary,
     _review,
+    _default_lists_kept,
 )
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from handoff_core.decision import (
     Action,
@@ -28,7 +29,6 @@ from handoff_core.decision import (
     TriggerName,
 )
 from handoff_core.facts import Facts, extract_facts
-from handoff_core.knowledge import KnowledgeBase
 from handoff_core.models import Conversation, Role
 from handoff_core.policy.schema import CollectField, Matchable, Policy
 from handoff_core.sentiment import SentimentScorer
@@ -46,6 +46,9 @@ from handoff_core.triggers.refund_exception import RefundException
 from handoff_core.triggers.restricted_topic import RestrictedTopic
 from handoff_core.triggers.sentiment import Sentiment
 from handoff_core.triggers.vip import Vip
+
+if TYPE_CHECKING:  # numpy and the embeddings load only when approved knowledge is configured
+    from handoff_core.knowledge import KnowledgeBase
 
 HANDOFF_TAG = "ai_handoff"
 

@@ -28,11 +28,21 @@ class Turn:
 
 
 def replay(engine: DecisionEngine, conversation: Conversation, *, stop_at_handoff: bool = True) -> Iterator[Turn]:
-    """Decide after every customer message; by default stop once the conversation is with a person."""
+    """Decide after every customer message; by default stop once the conversation is with a person.
+
+    Messages after the last customer message (the assistant's last replies: an unsure answer, a second
+    fallback) are decided on too, in one more turn with the same number, as the worker decides on them
+    when they arrive; without it a transcript ending in a low-confidence reply would replay as ``continue``.
+    """
     state = conversation.state
-    positions = [i for i, m in enumerate(conversation.messages) if m.role is Role.CUSTOMER]
-    for number, position in enumerate(positions, start=1):
-        partial = conversation.model_copy(update={"messages": conversation.messages[: position + 1], "state": state})
+    messages = conversation.messages
+    positions = [i for i, m in enumerate(messages) if m.role is Role.CUSTOMER]
+    if positions and positions[-1] < len(messages) - 1:
+        stops = [(n, p, p + 1) for n, p in enumerate(positions, start=1)] + [(len(positions), positions[-1], None)]
+    else:
+        stops = [(n, p, p + 1) for n, p in enumerate(positions, start=1)]
+    for number, position, end in stops:
+        partial = conversation.model_copy(update={"messages": messages[:end], "state": state})
         decision = engine.decide(partial)
         yield Turn(number, position, partial, decision)
         if decision.action is Action.HANDOFF:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,8 +25,7 @@ from handoff_core import Action, Conversation, Message, Role
 from handoff_core.checklist import run_checklist
 from handoff_core.engine import DecisionEngine
 from handoff_core.errors import HandoffError
-from handoff_core.knowledge import KnowledgeBase, load_knowledge
-from handoff_core.policy import Policy, load_policy
+from handoff_core.policy import Policy, effective_policy_data, load_policy
 
 PROGRESS_MIN_LINES = 1000
 
@@ -35,7 +34,7 @@ policy_option = click.option(
     "policy_path",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
-    help="Policy YAML file. [default: $HANDOFF_POLICY or config/policy.yaml]",
+    help="Policy YAML file. [default: $HANDOFF_POLICY, else the built-in default policy]",
 )
 knowledge_option = click.option(
     "--knowledge",
@@ -59,12 +58,14 @@ def load_engine(policy_path: Path | None, knowledge_path: Path | None) -> tuple[
     path = _policy_path(policy_path)
     try:
         policy = load_policy(path)
-        knowledge: KnowledgeBase | None = None
+        knowledge = None
         if knowledge_path is None:
             from connectors.settings import Settings
 
             knowledge_path = Settings().handoff_knowledge
         if knowledge_path is not None:
+            from handoff_core.knowledge import load_knowledge  # numpy and embeddings: only when asked for
+
             knowledge = load_knowledge(knowledge_path, encoder=policy.triggers.low_confidence.knowledge.encoder)
     except HandoffError as exc:
         click.echo(f"error: {exc}", err=True)
@@ -72,15 +73,41 @@ def load_engine(policy_path: Path | None, knowledge_path: Path | None) -> tuple[
     return policy, DecisionEngine(policy, knowledge)
 
 
-@contextmanager
-def _open_input(name: str) -> Iterator[TextIO]:
-    if name == "-":
-        yield sys.stdin
-        return
+SNIFF_BYTES = 8192
+
+
+def _input_problem(name: str) -> str | None:
+    """Why ``name`` cannot be read as JSON Lines text, before reading it line by line, or None."""
+    path = Path(name)
+    if not path.exists():
+        return f"{name}: no such file"
+    if path.is_dir():
+        return f"{name}: is a folder; give a JSON Lines file (one conversation per line)"
     try:
-        handle = open(name, encoding="utf-8")  # noqa: SIM115 - closed below
+        with path.open("rb") as handle:
+            head = handle.read(SNIFF_BYTES)
     except OSError as exc:
-        raise click.ClickException(f"cannot read {name}: {exc.strerror or exc}") from exc
+        return f"{name}: cannot read: {exc.strerror or exc}"
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return f"{name}: is UTF-16 text; save it as UTF-8 (one JSON conversation per line)"
+    if b"\x00" in head:
+        return f"{name}: is a binary file, not JSON Lines text"
+    return None
+
+
+@contextmanager
+def _open_input(name: str) -> Iterator[Iterable[bytes]]:
+    """The input as raw lines; the simulator decodes each one, so a bad byte is reported with its line."""
+    if name == "-":
+        yield sys.stdin.buffer
+        return
+    problem = _input_problem(name)
+    if problem is not None:
+        raise click.ClickException(problem)
+    try:
+        handle = open(name, "rb")  # noqa: SIM115 - closed below
+    except OSError as exc:
+        raise click.ClickException(f"{name}: cannot read: {exc.strerror or exc}") from exc
     try:
         yield handle
     finally:
@@ -88,7 +115,7 @@ def _open_input(name: str) -> Iterator[TextIO]:
 
 
 def _count_lines(name: str) -> int | None:
-    if name == "-":
+    if name == "-" or _input_problem(name) is not None:
         return None
     with open(name, "rb") as handle:
         return sum(1 for _ in handle)
@@ -194,6 +221,10 @@ def simulate_command(
     Each output line is the decision for one input line. Bad lines are reported on standard error with
     their line number and skipped; the exit status is 1 when any line failed.
     """
+    problem = None if input_name == "-" else _input_problem(input_name)
+    if problem is not None:
+        click.echo(f"error: {problem}", err=True)
+        raise SystemExit(2)
     _, engine = load_engine(policy_path, knowledge_path)
     err = Console(stderr=True)
     total = _count_lines(input_name)
@@ -314,7 +345,12 @@ def explain_command(text: str, policy_path: Path | None, knowledge_path: Path | 
 
 @click.command("check")
 @policy_option
-def check_command(policy_path: Path | None) -> None:
+@click.option(
+    "--show-effective",
+    is_flag=True,
+    help="Print the effective policy (your file merged over what it extends, every default filled in) as YAML.",
+)
+def check_command(policy_path: Path | None, show_effective: bool) -> None:
     """Validate the policy and run the launch checklist; exit 1 when an item fails."""
     path = _policy_path(policy_path)
     try:
@@ -322,6 +358,11 @@ def check_command(policy_path: Path | None) -> None:
     except HandoffError as exc:
         click.echo(f"error: {exc}", err=True)
         raise SystemExit(2) from exc
+    if show_effective:
+        import yaml
+
+        click.echo(f"# effective policy of {path} (version {policy.version}, {policy.hash})")
+        click.echo(yaml.safe_dump(effective_policy_data(policy), sort_keys=False, allow_unicode=True, width=100))
     click.echo(f"policy {path}: version {policy.version}, {policy.hash}")
     items = run_checklist(policy)
     for item in items:

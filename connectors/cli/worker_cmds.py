@@ -247,7 +247,7 @@ def outbox_retry(action_id: int | None, all_dead: bool, env_file: Path | None) -
 
 @click.group()
 def zendesk() -> None:
-    """Zendesk setup helpers."""
+    """Zendesk setup helpers: trigger template, signing a test webhook."""
 
 
 @zendesk.command("template")

@@ -125,12 +125,12 @@ def test_bad_policy_is_a_clean_error(runner: CliRunner, tmp_path: Path) -> None:
 def test_check_passes_on_the_default_policy_and_fails_with_fixes(runner: CliRunner, tmp_path: Path) -> None:
     """The launch checklist passes on the default policy; a bare policy fails each item with a fix."""
     ok = runner.invoke(cli, ["check"])
-    assert ok.exit_code == 0 and "6/6 checks passed" in ok.stdout
+    assert ok.exit_code == 0 and "7/7 checks passed" in ok.stdout
     bare = tmp_path / "bare.yaml"
     bare.write_text('version: "1"\nsummary: {enabled: false}\ntriggers:\n  sentiment: {enabled: false}\n')
     failed = runner.invoke(cli, ["check", "--policy", str(bare)])
     assert failed.exit_code == 1
-    assert failed.stdout.count("[FAIL]") == 5
+    assert failed.stdout.count("[FAIL]") == 6
     assert "fix: set summary.enabled: true" in failed.stdout
 
 
@@ -164,3 +164,84 @@ def test_simulate_per_message_emits_one_line_per_turn(runner: CliRunner) -> None
     records = [json.loads(x) for x in result.stdout.splitlines()]
     assert [(r["turn"], r["action"]) for r in records] == [(1, "continue"), (2, "handoff")]
     assert "1 conversations" in result.stderr
+
+
+def test_check_show_effective_prints_the_merged_policy(runner: CliRunner, tmp_path: Path) -> None:
+    """--show-effective prints the user's changes merged over every default, as YAML that loads again."""
+    import yaml
+
+    mine = tmp_path / "mine.yaml"
+    mine.write_text("extends: default\ntriggers:\n  vip:\n    plans: [gold]\n")
+    result = runner.invoke(cli, ["check", "--policy", str(mine), "--show-effective"])
+    assert result.exit_code == 0, result.output
+    body = result.stdout.split("\npolicy ", 1)[0]
+    effective = yaml.safe_load(body)
+    assert effective["triggers"]["vip"]["plans"] == ["gold"]
+    assert effective["triggers"]["sentiment"]["cues"], "inherited cue lists are shown"
+    assert effective["messages"]["handoff"]["de"]
+
+
+def test_check_fails_a_standalone_partial_policy(runner: CliRunner, tmp_path: Path) -> None:
+    """A policy written without extends that leaves lists out no longer passes every check (finding 3)."""
+    partial = tmp_path / "partial.yaml"
+    partial.write_text(
+        'version: "1"\ntriggers:\n  restricted_topic:\n    topics:\n      refund: {phrases: [refund]}\n'
+        "  vip: {plans: [gold], route: {group: VIP}}\nreview:\n  weekly: {enabled: true, schedule: '0 9 * * MON', "
+        "slack_channel: '#x'}\n"
+    )
+    result = runner.invoke(cli, ["check", "--policy", str(partial)])
+    assert result.exit_code == 1
+    assert "[FAIL] default phrase lists kept" in result.stdout
+    assert "triggers.human_request.phrases" in result.stdout and "extends: default" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("extends: default\ntriggers:\n  vip:\n    alert: yes\n", ":4:5: triggers.vip.alert: must be true or false"),
+        ('extends: default\nreview:\n  weekly: {schedule: "every monday"}\n', "not a valid cron expression"),
+        (
+            "extends: default\ntriggers:\n  restricted_topic:\n    topics:\n      crypto: {label: Crypto}\n",
+            "triggers.restricted_topic.topics.crypto: an enabled topic needs phrases",
+        ),
+    ],
+)
+def test_check_rejects_mistakes(runner: CliRunner, tmp_path: Path, text: str, words: str) -> None:
+    """handoff check exits 2 naming the mistake (finding 4), not '6/6 checks passed'."""
+    mine = tmp_path / "mine.yaml"
+    mine.write_text(text)
+    result = runner.invoke(cli, ["check", "--policy", str(mine)])
+    assert result.exit_code == 2
+    assert words in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("make", "words"),
+    [
+        (lambda p: None, "no such file"),
+        (lambda p: p.mkdir(), "is a folder"),
+        (lambda p: p.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"), "binary file"),
+        (lambda p: p.write_text('{"id": "a", "messages": [{"role": "customer", "text": "hi"}]}\n', "utf-16"), "UTF-16"),
+    ],
+)
+def test_simulate_bad_input_files_are_clear_errors(runner: CliRunner, tmp_path: Path, make, words: str) -> None:
+    """Missing, folder, binary and UTF-16 inputs give one clear line and exit 2, never a traceback (finding 5)."""
+    target = tmp_path / "input.jsonl"
+    make(target)
+    result = runner.invoke(cli, ["simulate", str(target)])
+    assert result.exit_code == 2, result.output
+    assert words in result.stderr
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert "Traceback" not in result.output
+
+
+def test_simulate_accepts_bom_and_names_bad_bytes_by_line(runner: CliRunner, tmp_path: Path) -> None:
+    """A UTF-8 BOM is accepted; a line with bytes that are not UTF-8 is reported as FILE:LINE and skipped."""
+    good = json.dumps({"id": "a", "messages": [{"role": "customer", "text": "agent please"}]}).encode()
+    target = tmp_path / "input.jsonl"
+    target.write_bytes(b"\xef\xbb\xbf" + good + b"\n" + b'{"id": "\xff"}\n' + good + b"\n")
+    result = runner.invoke(cli, ["simulate", str(target)])
+    assert result.exit_code == 1
+    assert len(result.stdout.splitlines()) == 2
+    assert f"{target}:2: not UTF-8 text" in result.stderr
+    assert f"{target}:1" not in result.stderr

@@ -45,3 +45,26 @@ def test_replay_without_stopping_stays_silent_after_handoff(engine: DecisionEngi
     conv = conversation("agent please", "are you there?")
     turns = list(replay(engine, conv, stop_at_handoff=False))
     assert [t.decision.triggers[0] for t in turns] == ["human_request", "already_handed_off"]
+
+
+def test_replay_decides_on_trailing_assistant_messages(engine: DecisionEngine) -> None:
+    """An unsure last answer after the last customer message is decided on (finding 8: it was dropped)."""
+    conv = conversation(
+        "How do I set up recurring transfers?",
+        {"role": "assistant", "text": "Maybe in settings?", "confidence": 0.2},
+    )
+    turns = list(replay(engine, conv))
+    assert [t.number for t in turns] == [1, 1]
+    assert turns[-1].decision.action is engine.decide(conv).action is Action.OFFER_HANDOFF
+    assert len(turns[-1].conversation.messages) == 2
+
+
+def test_replay_decides_on_two_trailing_fallbacks(engine: DecisionEngine) -> None:
+    """Two fallback replies at the end hand off, as deciding on the whole transcript does."""
+    conv = conversation(
+        "Can I change the currency of my savings pot?",
+        {"role": "assistant", "text": "Sorry, I didn't understand that."},
+        {"role": "assistant", "text": "I'm not sure I can help with that."},
+    )
+    turns = list(replay(engine, conv))
+    assert turns[-1].decision.action is engine.decide(conv).action is Action.HANDOFF

@@ -1,0 +1,51 @@
+"""The command line starts fast because it imports only what the command needs (issue 7, finding 2).
+
+Timing a process would hinge on how busy the machine is, so these tests check the cause instead: which
+modules a command imports. ``bench/bench_cli.py`` measures the seconds.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from connectors.cli import COMMANDS, LazyGroup, cli
+
+#: Libraries that take most of the start-up time; ``--help`` must load none of them.
+HEAVY = ("pydantic", "numpy", "rich", "fastapi", "uvicorn", "zenpy", "slack_sdk", "slack_bolt", "aiohttp", "httpx")
+#: What only the worker needs; ``explain`` (policy tools) must not load it, nor numpy without knowledge.
+WORKER_ONLY = ("numpy", "tokenizers", "fastapi", "uvicorn", "zenpy", "slack_sdk", "slack_bolt", "aiohttp", "httpx")
+
+
+def _imported_after(args: list[str]) -> set[str]:
+    code = (
+        "import json, sys\n"
+        "from connectors.cli import cli\n"
+        f"try:\n    cli({args!r}, standalone_mode=False)\nexcept SystemExit:\n    pass\n"
+        "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules})), file=sys.stderr)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return set(json.loads(result.stderr.strip().splitlines()[-1]))
+
+
+def test_help_imports_nothing_heavy() -> None:
+    """``handoff --help`` lists every command without importing pydantic, numpy, rich or a vendor client."""
+    loaded = _imported_after(["--help"])
+    assert not loaded & set(HEAVY), loaded & set(HEAVY)
+
+
+def test_explain_imports_no_worker_library() -> None:
+    """``handoff explain`` loads the policy tools only: no web framework, vendor client or numpy."""
+    loaded = _imported_after(["explain", "I want a refund"])
+    assert "handoff_core" in loaded
+    assert not loaded & set(WORKER_ONLY), loaded & set(WORKER_ONLY)
+
+
+def test_command_table_matches_the_registered_commands() -> None:
+    """The lazy table names every command the modules register, with the command's own short help."""
+    assert isinstance(cli, LazyGroup)
+    cli.load_all()
+    assert set(cli.commands) == set(COMMANDS)
+    for name, command in cli.commands.items():
+        assert COMMANDS[name][1] == command.get_short_help_str(limit=200), name
