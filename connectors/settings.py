@@ -6,15 +6,22 @@ Secrets are ``SecretStr`` so they never appear in a ``repr`` or a log line.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
-from pydantic import SecretStr
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from handoff_core.policy.loader import default_policy_path
 
 #: The built-in default policy shipped in the package; a user policy usually extends it.
 DEFAULT_POLICY = default_policy_path()
+
+
+def default_database_url() -> str:
+    """``sqlite:///`` + ``$XDG_DATA_HOME/handoff-guard/handoff.sqlite3`` (``~/.local/share`` by default)."""
+    data_home = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return f"sqlite:///{Path(data_home).absolute() / 'handoff-guard' / 'handoff.sqlite3'}"
 
 
 class Settings(BaseSettings):
@@ -48,7 +55,9 @@ class Settings(BaseSettings):
     # Policy, knowledge, store
     handoff_policy: Path = DEFAULT_POLICY
     handoff_knowledge: Path | None = None
-    handoff_database_url: str = "sqlite:///./var/handoff.sqlite3"
+    #: Default: one file in the user's data folder, so every command finds the same store from any folder
+    #: (a relative ``sqlite:///var/x.sqlite3`` is relative to the current folder, as you wrote it).
+    handoff_database_url: str = Field(default_factory=default_database_url)
 
     # Outbox
     outbox_max_attempts: int = 8
@@ -66,6 +75,10 @@ class Settings(BaseSettings):
     #: Zendesk actions per minute shared by every replica (0: no budget of our own; 429s still pause the
     #: Zendesk lane for every replica). Each action makes a few API calls: keep well under the plan limit.
     zendesk_actions_per_minute: int = 0
+
+    #: No longer read: the weekly review's schedule is ``review.weekly.schedule`` in the policy. Kept only so
+    #: that setting it makes /readyz say so instead of being ignored in silence.
+    review_schedule: str | None = None
 
     host: str = "127.0.0.1"
     port: int = 8000

@@ -302,7 +302,10 @@ class DecisionEngine:
                 ]
                 template = text(messages.collect_first)
                 if template:
-                    return template.replace("{fields}", ", ".join(names))
+                    joined = names[0]
+                    if len(names) > 1:
+                        joined = f"{', '.join(names[:-1])} {text(messages.list_and) or 'and'} {names[-1]}"
+                    return template.replace("{fields}", joined)
             return text(messages.handoff)
         return None
 

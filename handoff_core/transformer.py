@@ -13,6 +13,7 @@ question costs about a millisecond or two on one core.
 from __future__ import annotations
 
 import json
+from collections import OrderedDict
 from collections.abc import Sequence
 from functools import lru_cache
 from importlib import util
@@ -26,6 +27,7 @@ from handoff_core.blas import single_threaded_blas
 
 Array = NDArray[np.float32]
 MAX_TOKENS = 256
+CACHE_SIZE = 8192  # about 12 MB of 384-wide float32 vectors
 
 
 def _layer_norm(x: Array, weight: Array, bias: Array, eps: float) -> Array:
@@ -61,6 +63,15 @@ class MiniLMEncoder:
         self._tokenizer = tokenizer
         tokenizer.enable_truncation(MAX_TOKENS)
         tokenizer.no_padding()
+        #: Pooled vectors of recent texts: knowledge entries are encoded again whenever a knowledge base is
+        #: (re)loaded, and customers repeat the same questions; a forward pass costs milliseconds of CPU.
+        self._cache: OrderedDict[str, Array] = OrderedDict()
+
+    def _remember(self, text: str, vector: Array) -> None:
+        self._cache[text] = vector
+        self._cache.move_to_end(text)
+        while len(self._cache) > CACHE_SIZE:
+            self._cache.popitem(last=False)
 
     @classmethod
     def from_directory(cls, path: Path) -> MiniLMEncoder:
@@ -104,11 +115,16 @@ class MiniLMEncoder:
         return pooled
 
     def encode(self, texts: Sequence[str]) -> Array:
-        out = np.zeros((len(texts), self._w["embeddings.word_embeddings.weight"].shape[1]), dtype=np.float32)
+        dim = self._w["embeddings.word_embeddings.weight"].shape[1]
+        out = np.zeros((len(texts), dim), dtype=np.float32)
+        todo = [(row, text) for row, text in enumerate(texts) if text not in self._cache]
         # Small products: BLAS threads only add start-up and contention (see handoff_core.blas).
         with single_threaded_blas():
-            for row, encoding in enumerate(self._tokenizer.encode_batch(list(texts))):
-                out[row] = self._encode_one(encoding.ids)
+            encodings = self._tokenizer.encode_batch([text for _, text in todo]) if todo else []
+            for (_, text), encoding in zip(todo, encodings, strict=True):
+                self._remember(text, self._encode_one(encoding.ids))
+        for row, text in enumerate(texts):
+            out[row] = self._cache[text]
         norms = np.linalg.norm(out, axis=1, keepdims=True)
         norms[norms == 0] = 1.0
         result: Array = out / norms

@@ -35,7 +35,16 @@ def _settings(env_file: Path | None) -> Settings:
 
 
 def _store(settings: Settings) -> WorkerStore:
+    """The worker's store, for reading: a SQLite file is never created here (an empty new file would look
+    like a quiet queue)."""
     try:
+        if not settings.database_is_postgres:
+            path = settings.database_path
+            if not path.exists():
+                raise click.ClickException(
+                    f"no store at {path.absolute()}: the worker has not run with this HANDOFF_DATABASE_URL "
+                    "(set it, or --env-file, to the worker's store)"
+                )
         return open_store(settings.handoff_database_url)
     except (StoreError, ValueError) as exc:
         raise click.ClickException(str(exc)) from exc
@@ -259,6 +268,59 @@ def zendesk_template(conditions: bool) -> None:
     if conditions:
         click.echo(TRIGGER_CONDITIONS, err=True)
     click.echo(TRIGGER_TEMPLATE, nl=False)
+
+
+MAX_SIGN_BYTES = 256 * 1024
+
+
+@zendesk.command("sign")
+@click.argument("body_file", metavar="FILE", type=click.Path(path_type=Path))
+@click.option("--secret", default=None, help="The webhook signing secret. [default: $ZENDESK_WEBHOOK_SECRET]")
+@click.option(
+    "--url", default="http://127.0.0.1:8000/webhooks/zendesk", show_default=True, help="For the curl line."
+)
+@click.option("--invocation-id", default=None, help="x-zendesk-webhook-invocation-id. [default: a new UUID]")
+@env_option
+def zendesk_sign(
+    body_file: Path, secret: str | None, url: str, invocation_id: str | None, env_file: Path | None
+) -> None:
+    """Print the headers Zendesk would send with FILE (a JSON body), and a curl line that posts it.
+
+    The signature is base64(HMAC-SHA256(secret, timestamp + body)) and is valid for
+    ZENDESK_SIGNATURE_MAX_AGE seconds (300): sign again for a later test.
+    """
+    import shlex
+    import uuid
+
+    from connectors.zendesk.signature import sign_zendesk_body
+
+    if body_file.is_dir():
+        raise click.ClickException(f"{body_file}: is a folder; give the JSON body file")
+    try:
+        body = body_file.read_bytes()
+    except OSError as exc:
+        raise click.ClickException(f"{body_file}: cannot read: {exc.strerror or exc}") from exc
+    if len(body) > MAX_SIGN_BYTES:
+        raise click.ClickException(f"{body_file}: larger than {MAX_SIGN_BYTES} bytes; the worker would refuse it")
+    try:
+        json.loads(body.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise click.ClickException(f"{body_file}: not UTF-8 text (byte {exc.start + 1})") from exc
+    except json.JSONDecodeError as exc:
+        raise click.ClickException(f"{body_file}:{exc.lineno}: not JSON: {exc.msg}") from exc
+    if secret is None:
+        configured = _settings(env_file).zendesk_webhook_secret
+        if configured is None:
+            raise click.ClickException("no secret: give --secret or set ZENDESK_WEBHOOK_SECRET (as the worker has it)")
+        secret = configured.get_secret_value()
+    headers = sign_zendesk_body(
+        secret, body, now=datetime.now(UTC), invocation_id=invocation_id or str(uuid.uuid4())
+    )
+    for name, value in headers.items():
+        click.echo(f"{name}: {value}")
+    parts = ["curl", "-sS", url, *(x for n, v in headers.items() for x in ("-H", f"{n}: {v}"))]
+    parts += ["--data-binary", f"@{body_file}"]
+    click.echo("\n" + " ".join(shlex.quote(p) for p in parts))
 
 
 def register(group: click.Group) -> None:

@@ -19,6 +19,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, Response
+from fastapi_offline import FastAPIOffline
 from pydantic.json_schema import models_json_schema
 
 from connectors.settings import Settings
@@ -79,7 +80,8 @@ def create_app(settings: Settings, *, processors: bool = True) -> FastAPI:
                     await task
             await runtime.aclose()
 
-    app = FastAPI(
+    # Swagger UI and ReDoc from files shipped with fastapi-offline, not a CDN: /docs works offline.
+    app = FastAPIOffline(
         title="handoff-guard worker",
         version="0.1.0",
         summary="Decides when the AI assistant must hand a conversation to a person, and makes the handoff.",

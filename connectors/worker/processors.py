@@ -34,7 +34,7 @@ from connectors.worker.executors import EXECUTORS
 from connectors.worker.handoffs import DELIVERY_TARGETS, decide
 from connectors.worker.retrying import backoff_delay, inline_retrying
 from connectors.worker.runtime import Runtime
-from connectors.zendesk.transcript import conversation_id, latest_is_own, to_conversation
+from connectors.zendesk.transcript import conversation_id, latest_is_own, local_conversation, to_conversation
 from connectors.zendesk.webhooks import ZendeskNotification
 
 log = logging.getLogger(__name__)
@@ -264,6 +264,28 @@ class InboxProcessor(_Processor[InboxItem]):
             )
             log.exception("inbox %s crashed; parked as dead", item.id)
 
+    async def _process_local(self, item: InboxItem, note: ZendeskNotification) -> None:
+        """Local mode cannot read the ticket, so it decides on the text the payload carried, if any."""
+        rt = self.runtime
+        if note.text is None:
+            reason = (
+                "local mode: no Zendesk credentials to read the ticket, and the payload carries no "
+                "ticket.latest_comment to decide on"
+            )
+            log.warning("inbox %s (ticket %s) not decided: %s", item.id, note.ticket_id, reason)
+            rt.store.inbox_finish(item.id, InboxStatus.IGNORED, error=reason)
+            return
+        key = conversation_id(note.ticket_id)
+        async with rt.store.conversation_lock(key):
+            previous = rt.store.conversation_get(key)
+            if previous is not None and previous.state.handed_off:
+                rt.store.inbox_finish(item.id, InboxStatus.IGNORED, error="already handed over")
+                return
+            conversation = local_conversation(note, previous.state if previous else None)
+            outcome = decide(rt, conversation, previous)
+            rt.store.inbox_finish(item.id, InboxStatus.DONE, record=outcome.record, actions=outcome.actions)
+        log.info("inbox %s (ticket %s) decided in local mode from the payload text", item.id, note.ticket_id)
+
     async def _process(self, item: InboxItem) -> None:
         rt = self.runtime
         note = ZendeskNotification.model_validate(item.payload)
@@ -271,9 +293,7 @@ class InboxProcessor(_Processor[InboxItem]):
         if WRONG_TAG in note.tags:
             rt.audit.record_event("handoff_wrong", ticket_id=ticket)
         if rt.zendesk is None:
-            rt.store.inbox_finish(
-                item.id, InboxStatus.IGNORED, error="local mode: no Zendesk credentials to read the ticket"
-            )
+            await self._process_local(item, note)
             return
         gateway = rt.zendesk
         snapshot = await with_quick_retries(rt, lambda: gateway.read_ticket(note.ticket_id))

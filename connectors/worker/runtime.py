@@ -54,6 +54,11 @@ def config_problems(settings: Settings) -> list[str]:
         problems.append("SLACK_ALERT_CHANNEL is required when Slack credentials are set")
     if (settings.zendesk_live or settings.slack_live) and not settings.webchat_secret:
         problems.append("WEBCHAT_SECRET is required outside local mode")
+    if settings.review_schedule is not None:
+        problems.append(
+            f"REVIEW_SCHEDULE={settings.review_schedule!r} is not read: set review.weekly.schedule in the policy "
+            "(a cron expression such as '0 9 * * MON') and unset REVIEW_SCHEDULE"
+        )
     return problems
 
 

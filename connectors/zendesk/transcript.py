@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Collection
 
 from connectors.zendesk.models import TicketSnapshot, ZComment
+from connectors.zendesk.webhooks import ZendeskNotification
 from handoff_core import Context, Conversation, ConversationState, Customer, Message, Role
 
 NOTE_MARKER = "[handoff-guard]"
@@ -88,4 +89,20 @@ def to_conversation(
             extras={"subject": ticket.subject or "", "ticket_tags": list(ticket.tags)},
         ),
         state=base,
+    )
+
+
+def local_conversation(note: ZendeskNotification, state: ConversationState | None) -> Conversation:
+    """The conversation as far as a trigger payload tells it (local mode has no API to read the ticket):
+    the latest comment as one customer message, the requester and the ticket id."""
+    return Conversation(
+        id=conversation_id(note.ticket_id),
+        channel=CHANNEL,
+        customer=Customer(name=note.requester_name, email=note.requester_email),
+        messages=(Message(role=Role.CUSTOMER, text=(note.text or "")[:50_000]),),
+        context=Context(
+            ticket_id=str(note.ticket_id),
+            extras={"subject": note.subject or "", "ticket_tags": list(note.tags), "source": "webhook payload"},
+        ),
+        state=state or ConversationState(),
     )

@@ -42,8 +42,23 @@ def _tags(value: Any) -> tuple[str, ...]:
     raise ValueError("tags must be a list or a space-separated string")
 
 
+MAX_TEXT = 50_000
+
+
+class TriggerRequester(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    name: Annotated[str, Field(max_length=200)] | None = None
+    email: Annotated[str, Field(max_length=320)] | None = None
+
+
 class TriggerTicket(BaseModel):
-    """The ``ticket`` object of our trigger template (extra placeholders an admin adds are ignored)."""
+    """The ``ticket`` object of our trigger template (extra placeholders an admin adds are ignored).
+
+    ``latest_comment`` and ``requester`` are optional and only read in local mode (no API credentials to
+    read the ticket): a test request, or a template extended with ``{{ticket.latest_comment}}``, then
+    gets a real decision instead of being ignored.
+    """
 
     model_config = ConfigDict(extra="ignore", frozen=True)
 
@@ -51,6 +66,9 @@ class TriggerTicket(BaseModel):
     tags: tuple[str, ...] = ()
     status: str | None = None
     updated_at: str | None = None
+    subject: Annotated[str, Field(max_length=1_000)] | None = None
+    latest_comment: Annotated[str, Field(max_length=MAX_TEXT)] | None = None
+    requester: TriggerRequester | None = None
 
     _split_tags = field_validator("tags", mode="before")(_tags)
 
@@ -91,6 +109,11 @@ class ZendeskNotification(BaseModel):
     event: str
     dedupe_key: str
     tags: tuple[str, ...] = ()
+    #: The customer's text when the payload carried it (trigger ``latest_comment``); used in local mode only.
+    text: str | None = None
+    subject: str | None = None
+    requester_name: str | None = None
+    requester_email: str | None = None
 
 
 def parse_notification(body: Any, *, invocation_id: str | None) -> ZendeskNotification:
@@ -116,11 +139,16 @@ def parse_notification(body: Any, *, invocation_id: str | None) -> ZendeskNotifi
             trigger = TriggerPayload.model_validate(body)
             if not invocation_id:
                 raise PayloadError("invalid_payload", "x-zendesk-webhook-invocation-id header is required")
+            t = trigger.ticket
             return ZendeskNotification(
-                ticket_id=trigger.ticket.id,
+                ticket_id=t.id,
                 event=f"trigger:{trigger.event}",
                 dedupe_key=f"invocation:{invocation_id}",
-                tags=trigger.ticket.tags,
+                tags=t.tags,
+                text=(t.latest_comment or "").strip() or None,
+                subject=t.subject,
+                requester_name=t.requester.name if t.requester else None,
+                requester_email=t.requester.email if t.requester else None,
             )
     except ValidationError as exc:
         first = exc.errors()[0]

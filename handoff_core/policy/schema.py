@@ -294,6 +294,10 @@ class MessagesConfig(_Strict):
     #: Asked before handing over when fields are missing; ``{fields}`` is replaced by their names.
     collect_first: Texts = Field(default_factory=dict)
     field_names: dict[CollectField, Texts] = Field(default_factory=dict)
+    #: The word that joins the last two field names ("order number and email address").
+    list_and: Texts = Field(
+        default_factory=lambda: {"en": "and", "es": "y", "fr": "et", "de": "und", "pt": "e", "it": "e", "nl": "en"}
+    )
 
 
 class Defaults(_Strict):

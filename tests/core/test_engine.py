@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from handoff_core import Action, Priority, TriggerName
 from handoff_core.engine import DecisionEngine
 from handoff_core.policy import parse_policy
@@ -151,3 +153,17 @@ def test_decisions_are_deterministic(engine: DecisionEngine) -> None:
     """The same conversation always gets the same decision."""
     texts = ("my card was stolen!!", "please help, it's urgent")
     assert decide(engine, *texts) == decide(engine, *texts)
+
+
+@pytest.mark.parametrize(
+    ("text", "fields"),
+    [
+        ("I want a refund for my order, it arrived broken", "your order number and email address?"),
+        ("Quiero un reembolso, llegó roto", "tu número de pedido y correo electrónico?"),
+    ],
+)
+def test_missing_fields_read_as_a_sentence(engine: DecisionEngine, text: str, fields: str) -> None:
+    """Two missing fields are joined with the language's "and", not a bare comma (issue 7, finding 9)."""
+    d = decide(engine, text)
+    assert d.missing_fields == ("order_id", "email")
+    assert d.customer_message is not None and d.customer_message.endswith(fields)

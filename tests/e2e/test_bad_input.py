@@ -131,3 +131,22 @@ def test_not_ready_without_webhook_secret(fakes, start_worker):
     ready = worker.http.get("/readyz")
     assert ready.status_code == 503
     assert "ZENDESK_WEBHOOK_SECRET" in str(ready.json()["checks"]["configuration"]["problems"])
+
+
+def test_not_ready_with_a_review_schedule_in_the_environment(fakes, start_worker):
+    """REVIEW_SCHEDULE (e.g. "every monday") is not silently ignored: /readyz is 503 and points at the policy."""
+    worker = start_worker(review_schedule="every monday")
+    ready = worker.http.get("/readyz")
+    assert ready.status_code == 503
+    assert "review.weekly.schedule" in str(ready.json()["checks"]["configuration"]["problems"])
+
+
+def test_worker_refuses_a_policy_with_an_invalid_schedule(tmp_path, worker_settings):
+    """A policy whose weekly schedule is not cron stops the worker at start with the field named (never ready)."""
+    from connectors.worker.runtime import Runtime
+    from handoff_core.errors import PolicyError
+
+    policy = tmp_path / "policy.yaml"
+    policy.write_text('extends: default\nreview:\n  weekly:\n    schedule: "every monday"\n')
+    with pytest.raises(PolicyError, match=r"review\.weekly\.schedule"):
+        Runtime.open(worker_settings(handoff_policy=policy))
