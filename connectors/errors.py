@@ -5,6 +5,7 @@
     ConnectorError                  something outside us failed
     ├── TransientError              worth retrying (down, 5xx, 429, timeout); may carry retry_after
     └── PermanentError              retrying cannot help (auth, not found, invalid); park and report
+        └── NotConfigured           local mode: the destination has no credentials (a local sink said so)
 
 Gateways raise these with ``raise ... from exc``; the outbox and inbox processors only look at the
 kind: transient -> retry later with backoff (dead after N attempts), permanent -> dead at once.
@@ -39,3 +40,7 @@ class TransientError(ConnectorError):
 
 class PermanentError(ConnectorError):
     """Do not retry: the request itself is wrong or not allowed."""
+
+
+class NotConfigured(PermanentError):
+    """Local mode: Zendesk or Slack has no credentials, so a local sink cannot do what was asked."""

@@ -1,2 +1,5 @@
-"""Slack connector: Block Kit alerts out (:mod:`alerts`, :mod:`gateway`), button clicks in
-(:mod:`interactivity`, slack-bolt ``AsyncApp`` mounted on ``POST /slack/events``)."""
+"""Slack connector: Block Kit alerts (:mod:`alerts`) and the one Web API gateway (:mod:`gateway`).
+
+Button clicks arrive through the worker (:mod:`connectors.worker.slack_events`, slack-bolt mounted on
+``POST /slack/events``), so this package never imports the worker.
+"""

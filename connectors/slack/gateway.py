@@ -61,8 +61,17 @@ def build_client(token: str, base_url: str, *, timeout: int = 10, retries: int =
 class SlackGateway:
     """Post and update alerts, look up a user's email. One instance per app, sharing bolt's client."""
 
+    #: The outbox lane this gateway's actions travel in (the worker's ``AlertSink`` port).
+    lane = "slack"
+
     def __init__(self, client: AsyncWebClient) -> None:
         self.client = client
+
+    async def aclose(self) -> None:
+        """Close the client's HTTP session (aiohttp), if it opened one."""
+        session = getattr(self.client, "session", None)
+        if session is not None and not session.closed:
+            await session.close()
 
     async def post(
         self, channel: str, text: str, blocks: Sequence[dict[str, Any]], *, key: str | None = None

@@ -1,5 +1,4 @@
-"""Web-chat connector: the widget or AI assistant posts messages and gets the decision back synchronously.
-
-Modules: :mod:`schemas` (request/response models, unknown fields rejected), :mod:`auth` (bearer secret or
-HMAC signature), :mod:`routes` (``POST /v1/webchat/messages`` and ``/v1/webchat/conversations``).
+"""Web-chat connector: request/response models (:mod:`schemas`, unknown fields rejected) and
+authentication (:mod:`auth`, bearer secret or HMAC signature). The routes that decide a turn belong to
+the worker (:mod:`connectors.worker.webchat_routes`), so this package never imports the worker.
 """

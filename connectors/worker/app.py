@@ -23,14 +23,14 @@ from fastapi_offline import FastAPIOffline
 from pydantic.json_schema import models_json_schema
 
 from connectors.settings import Settings
-from connectors.slack.interactivity import build_bolt_app, build_handler
-from connectors.webchat.routes import router as webchat_router
 from connectors.webchat.schemas import WebchatMessageIn
 from connectors.worker import health, zendesk_webhook
 from connectors.worker.executors import review_action
 from connectors.worker.http import ApiError, install_error_handlers, read_body, replay_request
 from connectors.worker.processors import LANES, InboxProcessor, OutboxProcessor
 from connectors.worker.runtime import Runtime
+from connectors.worker.slack_events import build_bolt_app, build_handler
+from connectors.worker.webchat_routes import router as webchat_router
 from handoff_core import Conversation
 
 log = logging.getLogger(__name__)
@@ -56,7 +56,7 @@ def create_app(settings: Settings, *, processors: bool = True) -> FastAPI:
         runtime = Runtime.open(settings)
         app.state.runtime = runtime
         app.state.slack_handler = None
-        if runtime.slack is not None:
+        if runtime.slack_client is not None:
             app.state.slack_handler = build_handler(build_bolt_app(runtime))
         tasks: list[asyncio.Task[None]] = []
         if processors:
@@ -68,7 +68,7 @@ def create_app(settings: Settings, *, processors: bool = True) -> FastAPI:
             )
         weekly = runtime.policy.review.weekly
         channel = weekly.slack_channel or settings.slack_review_channel or settings.slack_alert_channel
-        if weekly.enabled and weekly.schedule and runtime.slack is not None and channel:
+        if weekly.enabled and weekly.schedule and runtime.alerts.lane != "local" and channel:
             tasks.append(asyncio.create_task(_review_schedule(runtime, weekly.schedule, channel), name="review"))
         try:
             yield

@@ -15,10 +15,9 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from connectors.errors import PermanentError, TransientError
+from connectors.errors import TransientError
 from connectors.report.schedule import build_review, review_blocks
 from connectors.slack.alerts import AlertContent, alert_blocks, fallback_text, resolved_blocks
-from connectors.slack.gateway import SlackGateway
 from connectors.store import NewAction, OutboxItem
 from connectors.worker.handoffs import (
     SLACK_ALERT,
@@ -30,36 +29,21 @@ from connectors.worker.handoffs import (
     ZENDESK_HANDOFF,
 )
 from connectors.worker.runtime import Runtime
-from connectors.zendesk.gateway import ZendeskGateway
 from connectors.zendesk.models import HandoffUpdate, NewTicket
 
 Executor = Callable[[Runtime, OutboxItem], Awaitable[dict[str, Any]]]
 
 
-def _zendesk(runtime: Runtime) -> ZendeskGateway:
-    if runtime.zendesk is None:
-        raise PermanentError("Zendesk is not configured (local mode)", vendor="zendesk")
-    return runtime.zendesk
-
-
-def _slack(runtime: Runtime) -> SlackGateway:
-    if runtime.slack is None:
-        raise PermanentError("Slack is not configured (local mode)", vendor="slack")
-    return runtime.slack
-
-
 def _ticket_url(runtime: Runtime, ticket_id: str | None) -> str | None:
-    if ticket_id is None or runtime.zendesk is None:
-        return None
-    return runtime.zendesk.config.ticket_url(ticket_id)
+    return runtime.tickets.ticket_url(ticket_id)
 
 
 async def zendesk_handoff(runtime: Runtime, item: OutboxItem) -> dict[str, Any]:
-    return await _zendesk(runtime).apply_handoff(HandoffUpdate.model_validate(item.payload))
+    return await runtime.tickets.apply_handoff(HandoffUpdate.model_validate(item.payload))
 
 
 async def zendesk_create(runtime: Runtime, item: OutboxItem) -> dict[str, Any]:
-    result = await _zendesk(runtime).create_ticket(NewTicket.model_validate(item.payload))
+    result = await runtime.tickets.create_ticket(NewTicket.model_validate(item.payload))
     if item.conversation_id is not None:
         record = runtime.store.conversation_set_ticket(item.conversation_id, str(result["ticket_id"]))
         if record is not None and record.alert_ts and item.decision_id:
@@ -73,7 +57,7 @@ async def slack_alert(runtime: Runtime, item: OutboxItem) -> dict[str, Any]:
     if content.ticket_id is None and record is not None and record.ticket_id is not None:
         content = content.model_copy(update={"ticket_id": record.ticket_id})
     blocks = alert_blocks(content, ticket_url=_ticket_url(runtime, content.ticket_id))
-    slack = _slack(runtime)
+    slack = runtime.alerts
     channel = str(item.payload["channel"])
     posted = None
     if item.claims > 1:  # an earlier run may have posted and died before recording it: look first
@@ -115,7 +99,7 @@ async def slack_relink(runtime: Runtime, item: OutboxItem) -> dict[str, Any]:
         update={"ticket_id": record.ticket_id}
     )
     blocks = alert_blocks(content, ticket_url=_ticket_url(runtime, record.ticket_id))
-    await _slack(runtime).update(
+    await runtime.alerts.update(
         str(alert.result["channel"]), str(alert.result["ts"]), fallback_text(content), blocks
     )
     return {"ticket_id": record.ticket_id}
@@ -134,7 +118,7 @@ async def slack_review(runtime: Runtime, item: OutboxItem) -> dict[str, Any]:
     due = datetime.fromisoformat(str(item.payload["due"]))
     review = await asyncio.to_thread(build_review, runtime.audit, runtime.policy, now=due)
     text, blocks = review_blocks(review)
-    slack = _slack(runtime)
+    slack = runtime.alerts
     channel = str(item.payload["channel"])
     if item.claims > 1:
         found = await slack.find(channel, item.dedupe_key, oldest=item.created_at - 60)
@@ -146,19 +130,15 @@ async def slack_review(runtime: Runtime, item: OutboxItem) -> dict[str, Any]:
 async def slack_claim(runtime: Runtime, item: OutboxItem) -> dict[str, Any]:
     """Claim: Slack user -> email -> Zendesk agent -> assign; then update the alert and audit it."""
     p = item.payload
-    email = await _slack(runtime).user_email(str(p["user_id"]))
+    email = await runtime.alerts.user_email(str(p["user_id"]))
     ticket_id = p.get("ticket_id")
     if not ticket_id and item.conversation_id:
         record = runtime.store.conversation_get(item.conversation_id)
         ticket_id = record.ticket_id if record else None
-    assigned: dict[str, Any] = {}
-    if runtime.zendesk is not None:
-        if not ticket_id:
-            raise TransientError("the Zendesk ticket does not exist yet", vendor="zendesk")
-        assigned = await runtime.zendesk.assign(int(ticket_id), email)
+    assigned = await runtime.tickets.assign(int(ticket_id) if ticket_id else None, email)
     where = f"ticket #{ticket_id}" if ticket_id else "the conversation"
     note = f":raising_hand: Claimed by <@{p['user_id']}>, {where} assigned to {email}"
-    await _slack(runtime).update(
+    await runtime.alerts.update(
         str(p["channel"]), str(p["ts"]), note, resolved_blocks(p.get("blocks", []), note)
     )
     runtime.audit.record_event(
@@ -173,7 +153,7 @@ async def slack_claim(runtime: Runtime, item: OutboxItem) -> dict[str, Any]:
 
 async def slack_update(runtime: Runtime, item: OutboxItem) -> dict[str, Any]:
     p = item.payload
-    await _slack(runtime).update(str(p["channel"]), str(p["ts"]), str(p["text"]), p.get("blocks", []))
+    await runtime.alerts.update(str(p["channel"]), str(p["ts"]), str(p["text"]), p.get("blocks", []))
     return {"updated": True}
 
 

@@ -87,7 +87,7 @@ def plan_actions(
 ) -> list[NewAction]:
     """A Zendesk write (update the ticket, or create one for web chat) and, if asked for, a Slack alert."""
     tags = tuple(dict.fromkeys((HANDOFF_TAG, *decision.route.tags)))
-    zendesk_target = "zendesk" if runtime.zendesk is not None else "local"
+    zendesk_target = runtime.tickets.lane
     ticket_id = conversation.context.ticket_id
     actions: list[NewAction] = []
     if ticket_id is not None and ticket_id.isdigit():
@@ -135,11 +135,10 @@ def plan_actions(
         content = alert_content(
             decision, decision_id, conversation, redact=runtime.policy.privacy.redact_slack
         )
-        slack_live = runtime.slack is not None and runtime.settings.slack_alert_channel is not None
         actions.append(
             NewAction(
                 kind=SLACK_ALERT,
-                target="slack" if slack_live else "local",
+                target=runtime.alerts.lane if runtime.settings.slack_alert_channel else "local",
                 dedupe_key=f"{decision_id}:{SLACK_ALERT}",
                 payload={
                     "channel": runtime.settings.slack_alert_channel,

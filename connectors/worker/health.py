@@ -42,8 +42,8 @@ async def readyz(request: Request) -> JSONResponse:
     checks["configuration"] = {"ok": not rt.problems, "problems": rt.problems}
     checks["mode"] = {
         "ok": True,
-        "zendesk": "live" if rt.zendesk else "local",
-        "slack": "live" if rt.slack else "local",
+        "zendesk": "live" if rt.tickets.lane != "local" else "local",
+        "slack": "live" if rt.alerts.lane != "local" else "local",
     }
     ready = all(c["ok"] for c in checks.values())
     return JSONResponse(

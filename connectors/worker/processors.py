@@ -28,7 +28,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 from typing import Any, Generic, TypeVar
 
-from connectors.errors import ConnectorError, PermanentError, TransientError
+from connectors.errors import ConnectorError, NotConfigured, PermanentError, TransientError
 from connectors.store import InboxItem, InboxStatus, OutboxItem, OutboxStatus
 from connectors.worker.executors import EXECUTORS
 from connectors.worker.handoffs import DELIVERY_TARGETS, decide
@@ -292,11 +292,11 @@ class InboxProcessor(_Processor[InboxItem]):
         ticket = str(note.ticket_id)
         if WRONG_TAG in note.tags:
             rt.audit.record_event("handoff_wrong", ticket_id=ticket)
-        if rt.zendesk is None:
+        try:
+            snapshot = await with_quick_retries(rt, lambda: rt.tickets.read_ticket(note.ticket_id))
+        except NotConfigured:  # local mode: decide on the text the payload carried, if any
             await self._process_local(item, note)
             return
-        gateway = rt.zendesk
-        snapshot = await with_quick_retries(rt, lambda: gateway.read_ticket(note.ticket_id))
         if WRONG_TAG in snapshot.ticket.tags and WRONG_TAG not in note.tags:
             rt.audit.record_event("handoff_wrong", ticket_id=ticket)
         if latest_is_own(snapshot):

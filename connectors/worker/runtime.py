@@ -1,8 +1,9 @@
 """Everything the worker holds while it runs, created once in the lifespan and closed on shutdown.
 
 No globals: the :class:`Runtime` lives on ``app.state.runtime``. Settings are read once by the caller
-(``handoff serve`` or a test) and passed in. Local mode is simply "no gateway": with no Zendesk or
-Slack credentials the gateways are ``None`` and actions are recorded with target ``local``.
+(``handoff serve`` or a test) and passed in. Local mode is two local sinks, not ``None``: with no Zendesk or
+Slack credentials the worker plugs in the local sinks (:mod:`connectors.worker.local`), whose lane is
+``local``: actions are recorded, never sent.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from connectors.metrics import Metrics
 from connectors.settings import Settings
 from connectors.slack.gateway import SlackGateway, build_client
 from connectors.store import WorkerStore, open_store
+from connectors.worker.local import LocalAlerts, LocalTickets
+from connectors.worker.ports import AlertSink, TicketSink
 from connectors.zendesk.gateway import ZendeskConfig, ZendeskGateway
 from handoff_core import Conversation, Decision
 from handoff_core.engine import DecisionEngine
@@ -64,14 +67,18 @@ def config_problems(settings: Settings) -> list[str]:
 
 @dataclass
 class Runtime:
+    """What the worker's parts share: settings, policy, engine, the store, the audit log, metrics and the
+    two outbound ports (:mod:`connectors.worker.ports`; local sinks in local mode, never ``None``)."""
+
     settings: Settings
     policy: Policy
     engine: Decider
     store: WorkerStore
     audit: AuditLog
     metrics: Metrics
-    zendesk: ZendeskGateway | None = None
-    slack: SlackGateway | None = None
+    tickets: TicketSink = field(default_factory=LocalTickets)
+    alerts: AlertSink = field(default_factory=LocalAlerts)
+    #: The Slack client that slack-bolt shares for button clicks (only when Slack is live).
     slack_client: AsyncWebClient | None = None
     problems: list[str] = field(default_factory=list)
     outbox_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
@@ -79,7 +86,7 @@ class Runtime:
 
     @property
     def local_mode(self) -> bool:
-        return self.zendesk is None and self.slack is None
+        return self.tickets.lane == "local" and self.alerts.lane == "local"
 
     @classmethod
     def open(cls, settings: Settings) -> Runtime:
@@ -105,27 +112,20 @@ class Runtime:
         )
         zconfig = zendesk_config(settings)
         if zconfig is not None:
-            runtime.zendesk = ZendeskGateway(zconfig)
+            runtime.tickets = ZendeskGateway(zconfig)
         if settings.slack_live and settings.slack_bot_token is not None:
-            runtime.slack_client = build_client(
-                settings.slack_bot_token.get_secret_value(), settings.slack_api_url
-            )
-            runtime.slack = SlackGateway(runtime.slack_client)
-        mode = "local" if runtime.local_mode else "live"
+            runtime.slack_client = build_client(settings.slack_bot_token.get_secret_value(), settings.slack_api_url)
+            runtime.alerts = SlackGateway(runtime.slack_client)
         log.info(
-            "worker runtime ready (%s mode, zendesk=%s, slack=%s)",
-            mode,
-            "on" if runtime.zendesk else "off",
-            "on" if runtime.slack else "off",
+            "worker runtime ready (%s mode, tickets=%s, alerts=%s)",
+            "local" if runtime.local_mode else "live",
+            runtime.tickets.lane,
+            runtime.alerts.lane,
         )
         return runtime
 
     async def aclose(self) -> None:
-        if self.zendesk is not None:
-            self.zendesk.close()
-        if self.slack_client is not None:
-            session = getattr(self.slack_client, "session", None)
-            if session is not None and not session.closed:
-                await session.close()
+        self.tickets.close()
+        await self.alerts.aclose()
         self.audit.close()
         self.store.close()

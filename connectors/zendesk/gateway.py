@@ -77,6 +77,9 @@ class _ThreadState(threading.local):
 class ZendeskGateway:
     """Async facade over zenpy. One instance per app (created in the lifespan, closed on shutdown)."""
 
+    #: The outbox lane this gateway's actions travel in (the worker's ``TicketSink`` port).
+    lane = "zendesk"
+
     def __init__(self, config: ZendeskConfig) -> None:
         self.config = config
         self._local = _ThreadState()
@@ -92,6 +95,9 @@ class ZendeskGateway:
                 session.close()
             self._sessions.clear()
 
+    def ticket_url(self, ticket_id: int | str | None) -> str | None:
+        return self.config.ticket_url(ticket_id) if ticket_id is not None else None
+
     # ------------------------------------------------------------------ async API
     async def read_ticket(self, ticket_id: int) -> TicketSnapshot:
         """The ticket, all its comments (every page), its requester and organization, fresh."""
@@ -105,8 +111,10 @@ class ZendeskGateway:
         """Create the web-chat ticket unless one with the same ``external_id`` exists; return its id."""
         return await self._run(partial(self._create_ticket, new))
 
-    async def assign(self, ticket_id: int, agent_email: str) -> dict[str, Any]:
+    async def assign(self, ticket_id: int | None, agent_email: str) -> dict[str, Any]:
         """Assign the ticket to the agent with this email (matched through user search)."""
+        if ticket_id is None:
+            raise TransientError("the Zendesk ticket does not exist yet", vendor="zendesk")
         return await self._run(partial(self._assign, ticket_id, agent_email))
 
     # ------------------------------------------------------------------ plumbing

@@ -80,7 +80,7 @@ async def _reclaimed_alert(fakes, settings) -> None:
         )
         runtime.store.outbox_enqueue([action])
         for _ in range(15):  # other alerts in the channel, so the lookup must follow history pages
-            await runtime.slack.post("C0ALERTS", "other", [], key=f"other-{_}")
+            await runtime.alerts.post("C0ALERTS", "other", [], key=f"other-{_}")
         (first,) = runtime.store.outbox_claim(time.time(), 0.01, 1, lane="slack")
         posted = await slack_alert(runtime, first)  # ... and the worker "dies" here: the row is not done
         time.sleep(0.02)

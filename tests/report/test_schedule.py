@@ -63,16 +63,14 @@ async def _run_review(server: ServerThread, store: Path, *, channel: str = "C0RE
         store=SQLiteStore(store),
         audit=AuditLog(store),
         metrics=Metrics(),
-        slack=SlackGateway(build_client(kw.get("token", "xoxb-test-token"), f"{server.url}/api/", retries=2)),
+        alerts=SlackGateway(build_client(kw.get("token", "xoxb-test-token"), f"{server.url}/api/", retries=2)),
     )
     runtime.store.outbox_enqueue([review_action(NOW, channel)])
     item = runtime.store.outbox_by_key(f"review:{NOW.isoformat()}")
     try:
         return await slack_review(runtime, replace(item, claims=claims, payload={**item.payload, "channel": channel}))
     finally:
-        runtime.store.close()
-        runtime.audit.close()
-        await runtime.slack.client.session.close() if runtime.slack.client.session else None
+        await runtime.aclose()
 
 
 @pytest.mark.anyio
