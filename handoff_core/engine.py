@@ -191,6 +191,7 @@ class DecisionEngine:
         if action is not Action.CONTINUE:
             tags = [HANDOFF_TAG, *(f"handoff_{r.trigger.value}" for r in acting), *policy.defaults.route.tags]
             tags += [t for r in acting for t in r.tags]
+            tags = list(dict.fromkeys(tags))  # the one list of tags a handoff adds, each once
         facts = extract_facts([ctx.conversation.messages[i].text for i in ctx.customer_indexes])
         collected, missing = self._fields(conversation, acting, facts)
         language = ctx.language

@@ -17,8 +17,8 @@ from connectors.store import ConversationRecord, NewAction
 from connectors.worker.runtime import Runtime
 from connectors.zendesk.models import HandoffUpdate, NewTicket
 from connectors.zendesk.notes import handoff_note, marker, transcript_note
-from connectors.zendesk.transcript import HANDOFF_TAG
-from handoff_core import Action, Conversation, Decision
+from handoff_core import Conversation, Decision
+from handoff_core.state import advance, carry, is_new_handoff
 
 ZENDESK_HANDOFF = "zendesk.handoff"
 ZENDESK_CREATE = "zendesk.create_ticket"
@@ -42,17 +42,13 @@ class Outcome:
 
 
 def decide(runtime: Runtime, conversation: Conversation, previous: ConversationRecord | None) -> Outcome:
-    """Run the core, audit the decision, and plan the actions of a new handoff."""
-    state = previous.state if previous else conversation.state
-    if previous is not None:
-        merged = state.model_copy(
-            update={
-                "handed_off": state.handed_off or conversation.state.handed_off,
-                "handoff_offered": state.handoff_offered or conversation.state.handoff_offered,
-                "handed_off_reason": state.handed_off_reason or conversation.state.handed_off_reason,
-            }
-        )
-        state = merged
+    """Run the core, audit the decision, and plan the actions of a new handoff.
+
+    The core owns the state: :func:`handoff_core.state.carry` joins what the store remembers with what
+    the channel shows, the engine decides (``already_handed_off`` included), and
+    :func:`~handoff_core.state.advance` gives the state stored once, in the conversation's row.
+    """
+    state = carry(previous.state if previous else None, conversation.state)
     conversation = conversation.model_copy(update={"state": state})
     started = time.perf_counter()
     decision = runtime.engine.decide(conversation)
@@ -61,15 +57,8 @@ def decide(runtime: Runtime, conversation: Conversation, previous: ConversationR
     decision_id = runtime.audit.record_decision(
         decision, conversation, ticket_id=ticket_id, redact=runtime.policy.privacy.redact_audit
     )
-    new_handoff = decision.action is Action.HANDOFF and not state.handed_off
-    new_state = state.model_copy(
-        update={
-            "handed_off": state.handed_off or decision.action is Action.HANDOFF,
-            "handed_off_reason": state.handed_off_reason
-            or (",".join(decision.triggers) if decision.action is Action.HANDOFF else None),
-            "handoff_offered": state.handoff_offered or decision.action is Action.OFFER_HANDOFF,
-        }
-    )
+    new_handoff = is_new_handoff(state, decision)
+    new_state = advance(state, decision)
     record = ConversationRecord(
         conversation=conversation.model_copy(update={"state": new_state}),
         state=new_state,
@@ -86,7 +75,7 @@ def plan_actions(
     runtime: Runtime, decision: Decision, decision_id: str, conversation: Conversation
 ) -> list[NewAction]:
     """A Zendesk write (update the ticket, or create one for web chat) and, if asked for, a Slack alert."""
-    tags = tuple(dict.fromkeys((HANDOFF_TAG, *decision.route.tags)))
+    tags = decision.route.tags  # from the core only (ai_handoff and handoff_<trigger> included)
     zendesk_target = runtime.tickets.lane
     ticket_id = conversation.context.ticket_id
     actions: list[NewAction] = []

@@ -278,9 +278,6 @@ class InboxProcessor(_Processor[InboxItem]):
         key = conversation_id(note.ticket_id)
         async with rt.store.conversation_lock(key):
             previous = rt.store.conversation_get(key)
-            if previous is not None and previous.state.handed_off:
-                rt.store.inbox_finish(item.id, InboxStatus.IGNORED, error="already handed over")
-                return
             conversation = local_conversation(note, previous.state if previous else None)
             outcome = decide(rt, conversation, previous)
             rt.store.inbox_finish(item.id, InboxStatus.DONE, record=outcome.record, actions=outcome.actions)
@@ -312,9 +309,6 @@ class InboxProcessor(_Processor[InboxItem]):
             )
             if conversation is None:
                 rt.store.inbox_finish(item.id, InboxStatus.IGNORED, error="no customer message to decide on")
-                return
-            if previous is not None and previous.state.handed_off:
-                rt.store.inbox_finish(item.id, InboxStatus.IGNORED, error="already handed over")
                 return
             outcome = decide(rt, conversation, previous)
             rt.store.inbox_finish(item.id, InboxStatus.DONE, record=outcome.record, actions=outcome.actions)

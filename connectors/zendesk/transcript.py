@@ -17,9 +17,9 @@ from collections.abc import Collection
 from connectors.zendesk.models import TicketSnapshot, ZComment
 from connectors.zendesk.webhooks import ZendeskNotification
 from handoff_core import Context, Conversation, ConversationState, Customer, Message, Role
+from handoff_core.engine import HANDOFF_TAG
 
 NOTE_MARKER = "[handoff-guard]"
-HANDOFF_TAG = "ai_handoff"
 CHANNEL = "zendesk"
 
 
