@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 from fakes.signing import zendesk_headers
 
-SECRET = "bench-secret"
+SECRET = "bench-webhook-secret"
 KINDS = ("bare", "worker")
 BODY = (
     b'{"handoff_guard": 1, "event": "ticket.updated", "ticket": {"id": "4242", "status": "open",'

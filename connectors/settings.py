@@ -2,6 +2,10 @@
 
 Nothing reads ``os.environ`` after start-up: the frozen ``Settings`` object is passed down explicitly.
 Secrets are ``SecretStr`` so they never appear in a ``repr`` or a log line.
+
+A secret that is *set* but empty, whitespace or shorter than :data:`MIN_SECRET_BYTES` is a configuration
+error at start-up, naming the variable: ``ZENDESK_WEBHOOK_SECRET=`` in a deployment file must never turn
+into a signing key that anybody can use (an HMAC with an empty key is still a valid HMAC).
 """
 
 from __future__ import annotations
@@ -9,7 +13,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from handoff_core.policy.loader import default_policy_path
@@ -22,6 +26,18 @@ def default_database_url() -> str:
     """``sqlite:///`` + ``$XDG_DATA_HOME/handoff-guard/handoff.sqlite3`` (``~/.local/share`` by default)."""
     data_home = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return f"sqlite:///{Path(data_home).absolute() / 'handoff-guard' / 'handoff.sqlite3'}"
+
+
+#: Shortest secret accepted (bytes, UTF-8). Zendesk, Slack and generated web-chat secrets are far longer.
+MIN_SECRET_BYTES = 16
+SECRET_FIELDS = (
+    "zendesk_api_token",
+    "zendesk_webhook_secret",
+    "slack_bot_token",
+    "slack_signing_secret",
+    "webchat_secret",
+)
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
 
 
 class Settings(BaseSettings):
@@ -80,9 +96,35 @@ class Settings(BaseSettings):
     #: that setting it makes /readyz say so instead of being ignored in silence.
     review_schedule: str | None = None
 
+    # Decisions run in a bounded thread pool, each within a time budget (seconds, waiting included).
+    decision_workers: int = Field(default=2, ge=1, le=64)
+    decision_budget_seconds: float = Field(default=2.0, gt=0)
+
+    # Privacy: raw conversation text (needed to decide the next turn) is kept this many days, then purged
+    # (automatically once a day, or with ``handoff purge``). Everything else is stored redacted.
+    raw_retention_days: float = Field(default=30.0, ge=0)
+    #: Let web chat hand off to an existing Zendesk ticket it did not create (``context.ticket_id``).
+    #: Off: a web-chat caller could otherwise tag and annotate any customer's ticket.
+    webchat_foreign_tickets: bool = False
+
     host: str = "127.0.0.1"
     port: int = 8000
+    #: Local mode has no authentication; binding it to a non-loopback HOST needs this explicit flag.
+    allow_unauthenticated_network: bool = False
     log_level: str = "info"
+
+    @field_validator(*SECRET_FIELDS, mode="after")
+    @classmethod
+    def _usable_secret(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        if value is None:
+            return None
+        name = (info.field_name or "secret").upper()
+        raw = value.get_secret_value()
+        if not raw.strip():
+            raise ValueError(f"{name} is set but empty; set a real secret or remove the variable")
+        if len(raw.encode()) < MIN_SECRET_BYTES:
+            raise ValueError(f"{name} is shorter than {MIN_SECRET_BYTES} bytes; use the full secret")
+        return value
 
     @property
     def zendesk_live(self) -> bool:
@@ -95,6 +137,14 @@ class Settings(BaseSettings):
     @property
     def database_is_postgres(self) -> bool:
         return self.handoff_database_url.startswith(("postgresql://", "postgres://"))
+
+    @property
+    def local_mode(self) -> bool:
+        return not (self.zendesk_live or self.slack_live)
+
+    @property
+    def loopback_only(self) -> bool:
+        return self.host in LOOPBACK_HOSTS or self.host.startswith("127.")
 
     @property
     def database_path(self) -> Path:

@@ -31,7 +31,7 @@ from handoff_core.decision import (
 from handoff_core.facts import Facts, extract_facts
 from handoff_core.models import Conversation, Role
 from handoff_core.policy.schema import CollectField, Matchable, Policy
-from handoff_core.sentiment import SentimentScorer
+from handoff_core.sentiment import SentimentScorer, lexicon_window
 from handoff_core.summary import Summary, SummaryInput, summarize
 from handoff_core.text.languages import detect_language
 from handoff_core.text.normalize import tokenize
@@ -51,6 +51,13 @@ if TYPE_CHECKING:  # numpy and the embeddings load only when approved knowledge 
     from handoff_core.knowledge import KnowledgeBase
 
 HANDOFF_TAG = "ai_handoff"
+#: Most characters of one message the engine reads: the first and last halves. Every detector is linear
+#: or worse in the length, and a pasted 50 KB log must decide as fast as a question (the start and the end
+#: of a message are where people say what they want and how they feel).
+MESSAGE_WINDOW = 6_000
+#: Most characters of the last customer message the knowledge search embeds (start and end): the
+#: transformer reads 256 word pieces at most anyway, and a pasted log must not cost more than a question.
+KNOWLEDGE_WINDOW = 2_000
 
 
 def _policy_phrases(policy: Policy) -> list[Sequence[str]]:
@@ -109,6 +116,7 @@ class DecisionEngine:
     def decide(self, conversation: Conversation, now: datetime | None = None) -> Decision:
         if conversation.state.handed_off or any(m.role is Role.AGENT for m in conversation.messages):
             return self._already_handed_off(conversation)
+        conversation = _bounded(conversation)
         ctx = self._prepare(conversation, now)
         reasons: list[Reason] = [r for trigger in self._triggers for r in trigger(ctx)]
         reasons.sort(key=lambda r: (-r.action.rank, -r.severity, -r.score))
@@ -136,7 +144,8 @@ class DecisionEngine:
         matches: tuple[KnowledgeMatch, ...] = ()
         if self.knowledge is not None and self.policy.triggers.low_confidence.knowledge.enabled and customer:
             coverage = self.knowledge.coverage(
-                customer[-1][1].text, self.policy.triggers.low_confidence.knowledge
+                lexicon_window(customer[-1][1].text, KNOWLEDGE_WINDOW),
+                self.policy.triggers.low_confidence.knowledge,
             )
             score, status = coverage.score, coverage.status
             evidence = tuple(f"{m.id} ({m.score:.2f})" for m in coverage.matches)
@@ -331,3 +340,16 @@ class DecisionEngine:
             policy=self._ref,
             knowledge_version=self.knowledge.version if self.knowledge is not None else None,
         )
+
+
+def _bounded(conversation: Conversation) -> Conversation:
+    """The conversation with every message cut to :data:`MESSAGE_WINDOW` (start and end kept)."""
+    if all(len(m.text) <= MESSAGE_WINDOW for m in conversation.messages):
+        return conversation
+    messages = tuple(
+        m
+        if len(m.text) <= MESSAGE_WINDOW
+        else m.model_copy(update={"text": lexicon_window(m.text, MESSAGE_WINDOW)})
+        for m in conversation.messages
+    )
+    return conversation.model_copy(update={"messages": messages})

@@ -29,9 +29,9 @@ def _settings(env_file: Path | None) -> Settings:
         return Settings()
     except ValidationError as exc:
         first = exc.errors()[0]
-        raise click.ClickException(
-            f"invalid setting {'.'.join(map(str, first['loc']))}: {first['msg']}"
-        ) from exc
+        name = "_".join(map(str, first["loc"])).upper()
+        message = str(first["msg"]).removeprefix("Value error, ")
+        raise click.ClickException(f"invalid setting {name}: {message}") from exc
 
 
 def _store(settings: Settings) -> WorkerStore:

@@ -29,6 +29,8 @@ class AuthError(Exception):
 
 
 def verify_webchat(secret: str, headers: Mapping[str, str], body: bytes, *, now: float) -> None:
+    if not secret.strip():  # settings refuse this at start-up; an empty key must never verify anything
+        raise AuthError("not_configured", "WEBCHAT_SECRET is empty; web-chat calls are refused")
     auth = headers.get("authorization", "")
     if auth:
         scheme, _, token = auth.partition(" ")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -26,10 +27,17 @@ from connectors.settings import Settings
 from connectors.webchat.schemas import WebchatMessageIn
 from connectors.worker import health, zendesk_webhook
 from connectors.worker.executors import review_action
-from connectors.worker.http import ApiError, install_error_handlers, read_body, replay_request
+from connectors.worker.http import (
+    MAX_JSON_DEPTH,
+    ApiError,
+    install_error_handlers,
+    read_body,
+    replay_request,
+)
 from connectors.worker.processors import LANES, InboxProcessor, OutboxProcessor
 from connectors.worker.runtime import Runtime
 from connectors.worker.slack_events import build_bolt_app, build_handler
+from connectors.worker.slack_verify import SlackRequestError, check_slack_body, verify_slack_signature
 from connectors.worker.webchat_routes import router as webchat_router
 from handoff_core import Conversation
 
@@ -92,7 +100,18 @@ def create_app(settings: Settings, *, processors: bool = True) -> FastAPI:
     app.include_router(zendesk_webhook.router)
     app.include_router(health.router)
 
-    @app.post("/slack/events", tags=["slack"], summary="Slack interactivity (signed; handled by slack-bolt)")
+    @app.post(
+        "/slack/events",
+        tags=["slack"],
+        summary="Slack interactivity (signed; handled by slack-bolt)",
+        responses={
+            200: {"description": "acknowledged"},
+            400: {"description": "signed, but the body or its payload field is not a JSON object"},
+            401: {"description": "missing, stale or wrong Slack signature"},
+            404: {"description": "Slack is not configured (local mode)"},
+            413: {"description": "body larger than MAX_BODY_BYTES"},
+        },
+    )
     async def slack_events(request: Request) -> Response:
         handler = request.app.state.slack_handler
         rt: Runtime = request.app.state.runtime
@@ -100,6 +119,15 @@ def create_app(settings: Settings, *, processors: bool = True) -> FastAPI:
             rt.metrics.webhook("slack", "bad_request")
             raise ApiError(404, "not_configured", "Slack is not configured (local mode)")
         body = await read_body(request, settings.max_body_bytes)
+        assert settings.slack_signing_secret is not None  # a handler exists only with a secret
+        try:
+            verify_slack_signature(
+                settings.slack_signing_secret.get_secret_value(), request.headers, body, now=time.time()
+            )
+            check_slack_body(request.headers.get("content-type", ""), body, max_depth=MAX_JSON_DEPTH)
+        except SlackRequestError as exc:
+            rt.metrics.webhook("slack", "unauthorized" if exc.status == 401 else "bad_request")
+            raise ApiError(exc.status, exc.code, str(exc)) from exc
         response: Response = await handler.handle(replay_request(request, body))
         if response.status_code == 401:
             rt.metrics.webhook("slack", "unauthorized")

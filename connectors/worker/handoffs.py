@@ -41,7 +41,9 @@ class Outcome:
     new_handoff: bool
 
 
-def decide(runtime: Runtime, conversation: Conversation, previous: ConversationRecord | None) -> Outcome:
+async def decide(
+    runtime: Runtime, conversation: Conversation, previous: ConversationRecord | None
+) -> Outcome:
     """Run the core, audit the decision, and plan the actions of a new handoff.
 
     The core owns the state: :func:`handoff_core.state.carry` joins what the store remembers with what
@@ -51,7 +53,7 @@ def decide(runtime: Runtime, conversation: Conversation, previous: ConversationR
     state = carry(previous.state if previous else None, conversation.state)
     conversation = conversation.model_copy(update={"state": state})
     started = time.perf_counter()
-    decision = runtime.engine.decide(conversation)
+    decision = await runtime.decisions.decide(conversation)
     runtime.metrics.observe_decision(decision, conversation.channel, time.perf_counter() - started)
     ticket_id = conversation.context.ticket_id or (previous.ticket_id if previous else None)
     decision_id = runtime.audit.record_decision(

@@ -279,7 +279,7 @@ class InboxProcessor(_Processor[InboxItem]):
         async with rt.store.conversation_lock(key):
             previous = rt.store.conversation_get(key)
             conversation = local_conversation(note, previous.state if previous else None)
-            outcome = decide(rt, conversation, previous)
+            outcome = await decide(rt, conversation, previous)
             rt.store.inbox_finish(item.id, InboxStatus.DONE, record=outcome.record, actions=outcome.actions)
         log.info("inbox %s (ticket %s) decided in local mode from the payload text", item.id, note.ticket_id)
 
@@ -310,7 +310,7 @@ class InboxProcessor(_Processor[InboxItem]):
             if conversation is None:
                 rt.store.inbox_finish(item.id, InboxStatus.IGNORED, error="no customer message to decide on")
                 return
-            outcome = decide(rt, conversation, previous)
+            outcome = await decide(rt, conversation, previous)
             rt.store.inbox_finish(item.id, InboxStatus.DONE, record=outcome.record, actions=outcome.actions)
         if outcome.actions:
             rt.outbox_wakeup.set()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 from connectors.audit import AuditLog
 from connectors.metrics import Metrics
@@ -19,9 +19,9 @@ from connectors.settings import Settings
 from connectors.slack.gateway import SlackGateway, build_client
 from connectors.store import WorkerStore, open_store
 from connectors.worker.local import LocalAlerts, LocalTickets
+from connectors.worker.pool import Decider, DecisionPool
 from connectors.worker.ports import AlertSink, TicketSink
 from connectors.zendesk.gateway import ZendeskConfig, ZendeskGateway
-from handoff_core import Conversation, Decision
 from handoff_core.engine import DecisionEngine
 from handoff_core.knowledge import load_knowledge
 from handoff_core.policy import Policy, load_policy
@@ -30,10 +30,6 @@ if TYPE_CHECKING:
     from slack_sdk.web.async_client import AsyncWebClient
 
 log = logging.getLogger(__name__)
-
-
-class Decider(Protocol):
-    def decide(self, conversation: Conversation) -> Decision: ...
 
 
 def zendesk_config(settings: Settings) -> ZendeskConfig | None:
@@ -83,6 +79,13 @@ class Runtime:
     problems: list[str] = field(default_factory=list)
     outbox_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
     inbox_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
+    #: Where decisions run: off the event loop, bounded, each within the time budget (built from settings).
+    decisions: DecisionPool = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.decisions = DecisionPool(
+            self.engine, workers=self.settings.decision_workers, budget=self.settings.decision_budget_seconds
+        )
 
     @property
     def local_mode(self) -> bool:
@@ -125,6 +128,7 @@ class Runtime:
         return runtime
 
     async def aclose(self) -> None:
+        self.decisions.close()
         self.tickets.close()
         await self.alerts.aclose()
         self.audit.close()

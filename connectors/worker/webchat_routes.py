@@ -23,6 +23,7 @@ from connectors.webchat.auth import AuthError, verify_webchat
 from connectors.webchat.schemas import WebchatMessageIn, WebchatReply
 from connectors.worker.handoffs import decide
 from connectors.worker.http import ApiError, parse_json, read_body, require_json, validation_message
+from connectors.worker.pool import DecisionTimeout
 from connectors.worker.runtime import Runtime
 from handoff_core import Action, Context, Conversation, Customer, Message
 
@@ -34,6 +35,7 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     413: {"description": "body larger than MAX_BODY_BYTES"},
     415: {"description": "not application/json"},
     422: {"description": "invalid or unknown fields (the message names them)"},
+    503: {"description": "the decision did not finish within DECISION_BUDGET_SECONDS; post it again"},
 }
 
 
@@ -82,7 +84,7 @@ async def _turn(
         previous = rt.store.conversation_get(conversation.id)
         if build is not None:
             conversation = build(previous)
-        outcome = decide(rt, conversation, previous)
+        outcome = await decide(rt, conversation, previous)
         state = outcome.record.state
         reply = {
             **outcome.decision.model_dump(mode="json"),
@@ -98,7 +100,7 @@ async def _turn(
 
 
 def _outcome_for(exc: ApiError) -> str:
-    return {401: "unauthorized", 413: "too_large"}.get(exc.status, "bad_request")
+    return {401: "unauthorized", 413: "too_large", 503: "error"}.get(exc.status, "bad_request")
 
 
 M = TypeVar("M", bound=BaseModel)
@@ -128,7 +130,15 @@ async def _answer(request: Request, prepare: Callable[[bytes], _TurnInput]) -> J
     try:
         turn = prepare(await _authenticated_body(request))
         _check_id(turn.seed.id)
-        reply, duplicate = await _turn(rt, turn.seed, turn.key, turn.message_id, turn.build)
+        try:
+            reply, duplicate = await _turn(rt, turn.seed, turn.key, turn.message_id, turn.build)
+        except DecisionTimeout as exc:
+            raise ApiError(
+                503,
+                "decision_timeout",
+                f"{exc}; nothing was stored, post the same message again",
+                headers={"Retry-After": "1"},
+            ) from exc
         outcome = "duplicate" if duplicate else "accepted"
         return JSONResponse(reply)
     except ApiError as exc:

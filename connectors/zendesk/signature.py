@@ -6,6 +6,7 @@ and also deduplicate deliveries by ``x-zendesk-webhook-invocation-id`` in the in
 ::
 
     SignatureError(code)     missing_signature | bad_timestamp | stale_signature | bad_signature
+                             | not_configured
 """
 
 from __future__ import annotations
@@ -38,6 +39,8 @@ def verify_zendesk_signature(
     secret: str, headers: Mapping[str, str], body: bytes, *, now: datetime, max_age: float
 ) -> None:
     """Raise :class:`SignatureError` unless the headers carry a fresh, valid signature of ``body``."""
+    if not secret.strip():  # settings refuse this at start-up; an empty key must never verify anything
+        raise SignatureError("not_configured", "no webhook signing secret is configured")
     signature = headers.get(SIGNATURE_HEADER)
     timestamp = headers.get(TIMESTAMP_HEADER)
     if not signature or not timestamp:

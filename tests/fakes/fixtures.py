@@ -22,7 +22,7 @@ from fakes.zendesk import FakeZendesk
 
 ZENDESK_SECRET = "zd-webhook-secret"
 SLACK_SIGNING_SECRET = "slack-signing-secret"
-WEBCHAT_SECRET = "webchat-secret"
+WEBCHAT_SECRET = "webchat-secret-for-tests"
 
 __all__ = [
     "SLACK_SIGNING_SECRET",

@@ -43,7 +43,7 @@ class SlackFault:
 
 @dataclass
 class FakeSlack:
-    token: str = "xoxb-test-token"
+    token: str = "xoxb-test-token-for-tests"
     team_id: str = "T0001"
     bot_user_id: str = "U0BOT"
     channels: set[str] = field(default_factory=lambda: {"C0ALERTS", "C0REVIEW"})

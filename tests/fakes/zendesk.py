@@ -61,7 +61,7 @@ class FakeZendesk:
     """In-memory Zendesk account. Mutate the dictionaries directly to seed data."""
 
     email: str = "bot@example.com"
-    token: str = "zd-token"
+    token: str = "zd-api-token-for-tests"
     page_size: int = 2
     tickets: dict[int, dict[str, Any]] = field(default_factory=dict)
     comments: dict[int, list[dict[str, Any]]] = field(default_factory=dict)

@@ -63,7 +63,9 @@ async def _run_review(server: ServerThread, store: Path, *, channel: str = "C0RE
         store=SQLiteStore(store),
         audit=AuditLog(store),
         metrics=Metrics(),
-        alerts=SlackGateway(build_client(kw.get("token", "xoxb-test-token"), f"{server.url}/api/", retries=2)),
+        alerts=SlackGateway(
+            build_client(kw.get("token", "xoxb-test-token-for-tests"), f"{server.url}/api/", retries=2)
+        ),
     )
     runtime.store.outbox_enqueue([review_action(NOW, channel)])
     item = runtime.store.outbox_by_key(f"review:{NOW.isoformat()}")

@@ -1,0 +1,83 @@
+"""Decisions run off the event loop, in a bounded pool, each within a time budget.
+
+The engine is pure CPU work. Run on the event loop, one slow decision (a 50 KB paste used to take
+seconds) stops every other request, ``/healthz`` included, and Zendesk and Slack then time out and
+retry. So every decision runs in a small thread pool:
+
+- at most ``workers`` decisions run at once; further ones wait for a slot (the loop stays free);
+- a decision that is not finished within ``budget`` seconds, waiting included, raises
+  :class:`DecisionTimeout`: the web chat answers 503 (nothing stored, the same message can be posted
+  again) and the Zendesk inbox retries the delivery later with backoff;
+- a thread cannot be stopped, so a timed-out decision keeps its slot until it really finishes: the pool
+  never runs more than ``workers`` decisions, however many time out.
+
+Threads, not processes: the engine holds large read-only tables (phrase indexes, embeddings) that a
+process pool would copy per worker, and with every detector bounded in the message length a decision
+takes milliseconds; the GIL is released to the event loop every few milliseconds meanwhile.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Protocol
+
+from connectors.errors import TransientError
+from handoff_core import Conversation, Decision
+
+
+class Decider(Protocol):
+    def decide(self, conversation: Conversation) -> Decision: ...
+
+
+class DecisionTimeout(TransientError):
+    """The decision did not finish within the budget; try again later."""
+
+    def __init__(self, budget: float) -> None:
+        super().__init__(f"the decision took longer than {budget:g} s", vendor="core", retry_after=1.0)
+        self.budget = budget
+
+
+class DecisionPool:
+    """Runs :meth:`Decider.decide` in at most ``workers`` threads, each call within ``budget`` seconds."""
+
+    def __init__(self, engine: Decider, *, workers: int, budget: float) -> None:
+        if workers < 1:
+            raise ValueError("the decision pool needs at least one worker")
+        self.engine = engine
+        self.workers = workers
+        self.budget = budget
+        self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="decide")
+        # A thread-safe counter of free slots: a slot is given back by the thread when it finishes,
+        # not by the waiting coroutine, so timed-out decisions still count against the bound.
+        self._free = threading.Semaphore(workers)
+        self._released = asyncio.Event()
+
+    async def decide(self, conversation: Conversation) -> Decision:
+        loop = asyncio.get_running_loop()
+        try:
+            async with asyncio.timeout(self.budget):
+                while not self._free.acquire(blocking=False):
+                    self._released.clear()
+                    await self._released.wait()
+                try:
+                    future: Future[Decision] = self._executor.submit(self.engine.decide, conversation)
+                except BaseException:
+                    self._free.release()
+                    raise
+                # Runs in the thread when the decision ends, or here if it is cancelled before it starts.
+                future.add_done_callback(lambda _: self._give_back(loop))
+                return await asyncio.wrap_future(future)
+        except TimeoutError as exc:
+            raise DecisionTimeout(self.budget) from exc
+
+    def _give_back(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._free.release()
+        with contextlib.suppress(RuntimeError):  # the loop closed while the decision ran
+            loop.call_soon_threadsafe(self._released.set)
+
+    def close(self) -> None:
+        """Stop accepting work; running decisions finish in their threads (not awaited)."""
+        self._executor.shutdown(wait=False, cancel_futures=True)

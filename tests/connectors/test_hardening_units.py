@@ -1,0 +1,120 @@
+"""Start-up refuses unusable secrets, empty keys verify nothing, and the decision pool is bounded."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from datetime import UTC, datetime
+
+import pytest
+from click.testing import CliRunner
+from fakes.signing import webchat_headers, zendesk_headers
+from pydantic import ValidationError
+
+from connectors.cli import cli
+from connectors.settings import SECRET_FIELDS, Settings
+from connectors.webchat.auth import AuthError, verify_webchat
+from connectors.worker.pool import DecisionPool, DecisionTimeout
+from connectors.zendesk.signature import SignatureError, verify_zendesk_signature
+from handoff_core import Action, Conversation, Decision, Message, PolicyRef, Role
+
+
+@pytest.mark.parametrize("field", SECRET_FIELDS)
+@pytest.mark.parametrize(
+    ("value", "says"), [("", "empty"), ("   \t", "empty"), ("fifteen-bytes!!", "shorter")]
+)
+def test_set_but_unusable_secret_is_a_configuration_error(field: str, value: str, says: str) -> None:
+    """An empty, whitespace or short secret fails at start-up with a message naming the variable."""
+    with pytest.raises(ValidationError) as caught:
+        Settings(_env_file=None, **{field: value})
+    assert field.upper() in str(caught.value)
+    assert says in str(caught.value)
+
+
+def test_empty_secret_from_the_environment_stops_serve(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    """``ZENDESK_WEBHOOK_SECRET=`` in the environment makes ``handoff serve`` exit with a clear error."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("ZENDESK_WEBHOOK_SECRET", "")
+    result = CliRunner().invoke(cli, ["serve"])
+    assert result.exit_code != 0
+    assert "ZENDESK_WEBHOOK_SECRET is set but empty" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_sixteen_byte_secret_and_unset_secret_are_fine() -> None:
+    """The limit is inclusive, and a secret that is not set at all is simply absent (local mode)."""
+    settings = Settings(_env_file=None, webchat_secret="x" * 16)
+    assert settings.webchat_secret is not None
+    assert Settings(_env_file=None).zendesk_webhook_secret is None
+
+
+def test_an_empty_key_verifies_nothing() -> None:
+    """Even if an empty secret got past the settings, a body signed with it is refused."""
+    body = b'{"ticket": {"id": 1}}'
+    headers = zendesk_headers("", body, invocation_id="i")
+    with pytest.raises(SignatureError):
+        verify_zendesk_signature("", headers, body, now=datetime.now(UTC), max_age=300)
+    with pytest.raises(AuthError):
+        verify_webchat("", {"authorization": "Bearer "}, body, now=0)
+    with pytest.raises(AuthError):
+        verify_webchat(" ", webchat_headers(" ", body), body, now=datetime.now(UTC).timestamp())
+
+
+class GatedEngine:
+    """A stand-in engine whose decisions wait until the test opens the gate; counts concurrent calls."""
+
+    def __init__(self) -> None:
+        self.gate = threading.Event()
+        self.running = 0
+        self.most = 0
+        self._lock = threading.Lock()
+
+    def decide(self, conversation: Conversation) -> Decision:
+        with self._lock:
+            self.running += 1
+            self.most = max(self.most, self.running)
+        try:
+            self.gate.wait(10)
+            return Decision(
+                id=conversation.id,
+                action=Action.CONTINUE,
+                language="en",
+                policy=PolicyRef(version="t", hash="h"),
+            )
+        finally:
+            with self._lock:
+                self.running -= 1
+
+
+def _conversation(n: int) -> Conversation:
+    return Conversation(id=f"c{n}", messages=(Message(role=Role.CUSTOMER, text="hi"),))
+
+
+@pytest.mark.anyio
+async def test_pool_runs_off_the_loop_and_times_out_without_growing() -> None:
+    """A stuck decision times out; the loop stays free; timed-out work keeps its slot (no unbounded threads)."""
+    engine = GatedEngine()
+    pool = DecisionPool(engine, workers=2, budget=0.3)
+    try:
+        ticks = 0
+
+        async def ticker() -> None:
+            nonlocal ticks
+            while True:
+                await asyncio.sleep(0.01)
+                ticks += 1
+
+        tick = asyncio.create_task(ticker())
+        results = await asyncio.gather(
+            *(pool.decide(_conversation(i)) for i in range(5)), return_exceptions=True
+        )
+        tick.cancel()
+        assert all(isinstance(r, DecisionTimeout) for r in results)
+        assert ticks > 5  # the event loop ran while the decisions were stuck
+        assert engine.most == 2  # never more decisions at once than workers, timed out or not
+        engine.gate.set()
+        decision = await pool.decide(_conversation(9))
+        assert decision.action is Action.CONTINUE
+    finally:
+        engine.gate.set()
+        pool.close()

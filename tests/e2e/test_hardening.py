@@ -1,0 +1,114 @@
+"""Hostile requests get a JSON 4xx, never a 500; a stuck decision never stalls the worker."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from urllib.parse import urlencode
+
+import httpx
+import pytest
+from fakes.fixtures import SLACK_SIGNING_SECRET, WEBCHAT_SECRET
+from fakes.signing import slack_headers, webchat_headers
+
+from connectors.worker.pool import DecisionPool
+from e2e.helpers import zendesk_delivery
+from handoff_core import Conversation, Decision
+
+pytestmark = pytest.mark.e2e
+
+
+def _error(response: httpx.Response, status: int, code: str | None = None) -> None:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/json")
+    if code is not None:
+        assert response.json()["error"]["code"] == code
+    assert "Traceback" not in response.text
+
+
+def _deep(depth: int) -> bytes:
+    return b'{"a":' * depth + b"1" + b"}" * depth
+
+
+def test_slack_malformed_payload_and_timestamp_are_4xx(fakes, start_worker):
+    """payload=%7Bnot+json (signed) is 400; a non-numeric timestamp is 401; neither reaches bolt as a crash."""
+    worker = start_worker()
+    raw = b"payload=%7Bnot+json"
+    _error(
+        worker.http.post("/slack/events", content=raw, headers=slack_headers(SLACK_SIGNING_SECRET, raw)), 400
+    )
+    raw = urlencode({"payload": "[1, 2]"}).encode()
+    _error(
+        worker.http.post("/slack/events", content=raw, headers=slack_headers(SLACK_SIGNING_SECRET, raw)), 400
+    )
+    headers = {**slack_headers(SLACK_SIGNING_SECRET, raw), "x-slack-request-timestamp": "soon"}
+    _error(worker.http.post("/slack/events", content=raw, headers=headers), 401, "bad_timestamp")
+    headers = slack_headers("another-signing-secret", raw)
+    _error(worker.http.post("/slack/events", content=raw, headers=headers), 401, "bad_signature")
+    raw = urlencode({"payload": _deep(100_000).decode()}).encode()
+    big = start_worker(max_body_bytes=2_000_000)
+    _error(big.http.post("/slack/events", content=raw, headers=slack_headers(SLACK_SIGNING_SECRET, raw)), 400)
+
+
+def test_json_nested_100000_deep_is_400_on_every_json_endpoint(fakes, start_worker):
+    """Signed JSON nested 100,000 deep (and 40 deep) is refused with 400 too_deep, not a RecursionError 500."""
+    worker = start_worker(max_body_bytes=2_000_000)
+    for depth in (100_000, 40):
+        body = _deep(depth)
+        _, zheaders = zendesk_delivery(1, body=body)
+        _error(worker.http.post("/webhooks/zendesk", content=body, headers=zheaders), 400, "too_deep")
+        for path in ("/v1/webchat/messages", "/v1/webchat/conversations"):
+            response = worker.http.post(path, content=body, headers=webchat_headers(WEBCHAT_SECRET, body))
+            _error(response, 400, "too_deep")
+        sbody = json.dumps({"type": "event_callback"}).encode()[:-1] + b', "x": ' + _deep(depth) + b"}"
+        sheaders = {**slack_headers(SLACK_SIGNING_SECRET, sbody), "content-type": "application/json"}
+        _error(worker.http.post("/slack/events", content=sbody, headers=sheaders), 400)
+
+
+class GatedEngine:
+    """A stand-in engine that blocks until the test releases it, like a pathological message would."""
+
+    def __init__(self, real) -> None:
+        self.real = real
+        self.gate = threading.Event()
+        self.entered = threading.Event()
+
+    def decide(self, conversation: Conversation) -> Decision:
+        self.entered.set()
+        self.gate.wait(20)
+        return self.real.decide(conversation)
+
+
+def test_healthz_answers_while_a_decision_is_stuck(fakes, start_worker):
+    """A decision that does not finish leaves /healthz answering, and the web chat gets a 503 in budget."""
+    worker = start_worker(decision_budget_seconds=1.0)
+    runtime = worker.runtime
+    engine = GatedEngine(runtime.engine)
+    runtime.decisions = DecisionPool(engine, workers=1, budget=1.0)
+    payload = {"conversation_id": "slow", "message_id": "m1", "role": "customer", "text": "help " * 10_000}
+    raw = json.dumps(payload).encode()
+    answers: list[httpx.Response] = []
+    poster = threading.Thread(
+        target=lambda: answers.append(
+            worker.http.post(
+                "/v1/webchat/messages", content=raw, headers=webchat_headers(WEBCHAT_SECRET, raw)
+            )
+        )
+    )
+    poster.start()
+    try:
+        assert engine.entered.wait(10)
+        health = worker.http.get("/healthz", timeout=5)  # before: blocked until the decision finished
+        assert health.status_code == 200
+        poster.join(10)
+        _error(answers[0], 503, "decision_timeout")
+        assert answers[0].headers["retry-after"] == "1"
+        assert runtime.store.conversation_get("slow") is None  # nothing stored; posting again is safe
+    finally:
+        engine.gate.set()
+    time.sleep(0.1)
+    again = worker.http.post(
+        "/v1/webchat/messages", content=raw, headers=webchat_headers(WEBCHAT_SECRET, raw)
+    )
+    assert again.status_code == 200, again.text
