@@ -76,6 +76,8 @@ def _error_message(exc: ValidationError) -> str:
     for err in exc.errors()[:3]:
         loc = ".".join(str(p) for p in err["loc"]) or "(line)"
         msg = "unknown field" if err["type"] == "extra_forbidden" else err["msg"]
+        if err["type"] == "too_short" and loc == "messages":
+            msg = "a conversation needs at least one message"
         parts.append(f"{loc}: {msg}")
     more = len(exc.errors()) - 3
     return "; ".join(parts) + (f" (and {more} more)" if more > 0 else "")

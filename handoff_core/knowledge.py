@@ -259,6 +259,23 @@ def _entry(data: dict[str, object], source: str, line: int | None) -> KnowledgeE
     return KnowledgeEntry(str(data["id"]), str(data["title"]), body, tuple(questions))
 
 
+def _read_text(path: Path) -> str:
+    """UTF-8 text (a byte-order mark is fine), or a :class:`KnowledgeError` that says what the file is."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise KnowledgeError(str(path), f"cannot read: {exc.strerror or exc}") from exc
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise KnowledgeError(str(path), "the file is UTF-16 text; save it as UTF-8")
+    if b"\x00" in raw:
+        raise KnowledgeError(str(path), "the file is binary, not text")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise KnowledgeError(str(path), "not valid UTF-8 text; save it as UTF-8", line) from exc
+
+
 def load_knowledge(path: str | Path, encoder: str = "auto") -> KnowledgeBase:
     """Load approved knowledge from a JSON Lines file or a folder of Markdown files.
 
@@ -266,18 +283,13 @@ def load_knowledge(path: str | Path, encoder: str = "auto") -> KnowledgeBase:
     ``semantic`` extra is installed and the bundled static embeddings otherwise.
     """
     path = Path(path)
-    try:
-        if path.is_dir():
-            files = sorted(p for p in path.rglob("*") if p.suffix.lower() in {".md", ".markdown"})
-            if not files:
-                raise KnowledgeError(str(path), "no Markdown files (*.md) in this folder")
-            entries = [parse_markdown_entry(p.read_text(encoding="utf-8"), str(p)) for p in files]
-        else:
-            entries = parse_knowledge_jsonl(path.read_text(encoding="utf-8"), str(path))
-    except OSError as exc:
-        raise KnowledgeError(str(path), f"cannot read: {exc.strerror or exc}") from exc
-    except UnicodeDecodeError as exc:
-        raise KnowledgeError(str(path), "not valid UTF-8") from exc
+    if path.is_dir():
+        files = sorted(p for p in path.rglob("*") if p.suffix.lower() in {".md", ".markdown"})
+        if not files:
+            raise KnowledgeError(str(path), "no Markdown files (*.md) in this folder")
+        entries = [parse_markdown_entry(_read_text(p), str(p)) for p in files]
+    else:
+        entries = parse_knowledge_jsonl(_read_text(path), str(path))
     if not entries:
         raise KnowledgeError(str(path), "no knowledge entries found")
     embedder: Embedder | None = None

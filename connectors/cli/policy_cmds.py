@@ -19,7 +19,6 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from connectors.settings import DEFAULT_POLICY
 from connectors.simulator import LineError, Simulated, Totals, output_record, simulate
 from handoff_core import Action, Conversation, Message, Role
 from handoff_core.checklist import run_checklist
@@ -50,7 +49,8 @@ def _policy_path(given: Path | None) -> Path:
         return given
     from connectors.settings import Settings
 
-    return Settings().handoff_policy if Path(Settings().handoff_policy).exists() else DEFAULT_POLICY
+    # A HANDOFF_POLICY that names a missing file is an error (load_policy says so), never the default in silence.
+    return Settings().handoff_policy
 
 
 def load_engine(policy_path: Path | None, knowledge_path: Path | None) -> tuple[Policy, DecisionEngine]:

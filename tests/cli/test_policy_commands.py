@@ -245,3 +245,63 @@ def test_simulate_accepts_bom_and_names_bad_bytes_by_line(runner: CliRunner, tmp
     assert len(result.stdout.splitlines()) == 2
     assert f"{target}:2: not UTF-8 text" in result.stderr
     assert f"{target}:1" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("make", "words"),
+    [
+        (lambda p: None, "cannot read"),
+        (lambda p: p.mkdir(), "no Markdown files"),
+        (lambda p: p.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"), "binary"),
+        (lambda p: p.write_text('{"id": "a", "title": "t", "body": "b"}\n', "utf-16"), "UTF-16"),
+        (lambda p: p.write_bytes(b'{"id": "a", "title": "t", "body": "b"}\n{"id": "\xff"}\n'), ":2: not valid UTF-8"),
+    ],
+)
+def test_explain_bad_knowledge_files_are_clear_errors(runner: CliRunner, tmp_path: Path, make, words: str) -> None:
+    """explain --knowledge on a missing, folder, binary, UTF-16 or broken file: one line, exit 2 (finding 5)."""
+    target = tmp_path / "knowledge.jsonl"
+    make(target)
+    result = runner.invoke(cli, ["explain", "how do I get an invoice?", "--knowledge", str(target)])
+    assert result.exit_code == 2, result.output
+    assert words in result.stderr
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_explain_accepts_knowledge_with_a_bom(runner: CliRunner, tmp_path: Path) -> None:
+    """A knowledge file saved with a UTF-8 byte-order mark loads."""
+    target = tmp_path / "knowledge.jsonl"
+    line = json.dumps({"id": "inv", "title": "Invoices", "body": "Download invoices under Billing."})
+    target.write_bytes(b"\xef\xbb\xbf" + line.encode() + b"\n")
+    result = runner.invoke(cli, ["explain", "how do I get an invoice?", "--knowledge", str(target)])
+    assert result.exit_code == 0, result.output
+
+
+def test_empty_conversation_line_says_what_is_missing(runner: CliRunner) -> None:
+    """A conversation with no messages is reported in plain words, as FILE:LINE."""
+    result = runner.invoke(cli, ["simulate", "-"], input='{"id": "a", "messages": []}\n')
+    assert result.exit_code == 1
+    assert "-:1: messages: a conversation needs at least one message" in result.stderr
+
+
+def test_per_message_replay_ends_where_the_whole_transcript_does(runner: CliRunner) -> None:
+    """On the bundled examples, the last turn of the replay decides as the whole transcript does, so
+    quickstart's two runs agree (findings 8 and 9: 92/98 then 90/98)."""
+    whole = runner.invoke(cli, ["simulate", str(EXAMPLES)])
+    turns = runner.invoke(cli, ["simulate", str(EXAMPLES), "--per-message"])
+    assert whole.exit_code == turns.exit_code == 0
+    final: dict[str, str] = {}
+    for line in turns.stdout.splitlines():
+        record = json.loads(line)
+        final[record["id"]] = record["action"]
+    expected = {json.loads(line)["id"]: json.loads(line)["action"] for line in whole.stdout.splitlines()}
+    assert final == expected
+
+
+def test_a_missing_policy_named_in_the_environment_is_an_error(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """HANDOFF_POLICY naming a file that does not exist fails; it never falls back to the default in silence."""
+    monkeypatch.setenv("HANDOFF_POLICY", str(tmp_path / "typo.yaml"))
+    result = runner.invoke(cli, ["check"])
+    assert result.exit_code == 2
+    assert "typo.yaml" in result.stderr and "cannot read" in result.stderr
