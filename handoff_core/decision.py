@@ -7,6 +7,8 @@ rendered from the same object and never from logs.
 
 from __future__ import annotations
 
+from datetime import datetime
+from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated
 
@@ -40,6 +42,7 @@ class TriggerName(StrEnum):
     SENTIMENT = "sentiment"
     LOW_CONFIDENCE = "low_confidence"
     BOT_LOOP = "bot_loop"
+    SALES_LEAD = "sales_lead"
     #: Not a trigger: the conversation is already with a person, so the assistant stays silent.
     ALREADY_HANDED_OFF = "already_handed_off"
 
@@ -86,11 +89,33 @@ class Reason(_Frozen):
     group: str | None = None
     tags: tuple[str, ...] = ()
     alert: bool = False
+    slack_channel: str | None = None
+    schedule: str | None = None
 
 
 class Route(_Frozen):
     group: str | None = None
     tags: tuple[str, ...] = ()
+    #: Slack channel for the alert (the route's own, or the on-call channel out of hours); None: the default.
+    slack_channel: str | None = None
+    #: The business-hours schedule of the people behind the route.
+    schedule: str | None = None
+
+
+class Lead(_Frozen):
+    """A buying-intent conversation and what it is worth by the policy's rules."""
+
+    value: Decimal
+    currency: str | None = None
+    threshold: Decimal
+    #: At or above the threshold: handed to sales.
+    qualified: bool
+    #: How the value was reached ("300 seats x 40", "plan enterprise", "company domain acme.com").
+    basis: tuple[str, ...] = ()
+    team_size: int | None = None
+    plan: str | None = None
+    company: str | None = None
+    timeline: str | None = None
 
 
 class KnowledgeMatch(_Frozen):
@@ -142,6 +167,13 @@ class Decision(_Frozen):
     knowledge: tuple[KnowledgeMatch, ...] = ()
     policy: PolicyRef
     knowledge_version: str | None = None
+    #: Whether people are at work on the route's schedule now; None when the policy has no schedules.
+    agents_available: bool | None = None
+    #: When a person is expected to reply (next opening out of hours); None when not known or promised.
+    expected_reply_by: datetime | None = None
+    #: Out of hours, an urgent handoff paged the on-call channel.
+    on_call: bool = False
+    lead: Lead | None = None
 
     @property
     def is_handoff(self) -> bool:

@@ -13,14 +13,16 @@ conversation: no I/O, no clock unless the conversation carries no timestamps. Re
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import UTC, datetime
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from handoff_core.decision import (
     Action,
     Decision,
     KnowledgeMatch,
+    Lead,
     PolicyRef,
     Priority,
     Reason,
@@ -29,6 +31,7 @@ from handoff_core.decision import (
     TriggerName,
 )
 from handoff_core.facts import Facts, extract_facts
+from handoff_core.hours import Schedule, format_reply_by
 from handoff_core.models import Conversation, Role
 from handoff_core.policy.schema import CollectField, Matchable, Policy
 from handoff_core.sentiment import SentimentScorer, lexicon_window
@@ -44,6 +47,7 @@ from handoff_core.triggers.human_request import HumanRequest
 from handoff_core.triggers.low_confidence import LowConfidence
 from handoff_core.triggers.refund_exception import RefundException
 from handoff_core.triggers.restricted_topic import RestrictedTopic
+from handoff_core.triggers.sales_lead import SalesLead
 from handoff_core.triggers.sentiment import Sentiment
 from handoff_core.triggers.vip import Vip
 
@@ -86,22 +90,48 @@ def _policy_phrases(policy: Policy) -> list[Sequence[str]]:
         policy.offer.decline_phrases,
         policy.urgency.phrases,
     ]
+    matchable(t.sales_lead)
+    matchable(t.sales_lead.existing_customer)
+    lists.append(t.sales_lead.timeline)
     if t.sentiment.sarcasm is not None:
         lists += [t.sentiment.sarcasm.praise, t.sentiment.sarcasm.trouble]
     return lists
 
 
-class DecisionEngine:
-    """Decides for one policy (and optionally approved knowledge). Build once, call :meth:`decide` often."""
+@dataclass(frozen=True, slots=True)
+class _Hours:
+    """Who is there for this handoff: availability, reply time, on-call paging."""
 
-    def __init__(self, policy: Policy, knowledge: KnowledgeBase | None = None) -> None:
+    available: bool | None = None
+    reply_by: datetime | None = None
+    on_call: bool = False
+    schedule: Schedule | None = None
+
+
+class DecisionEngine:
+    """Decides for one policy (and optionally approved knowledge). Build once, call :meth:`decide` often.
+
+    ``schedules`` adds business-hours schedules the policy only names (``zendesk:``), as the worker read
+    them from Zendesk; schedules written in the policy are built here.
+    """
+
+    def __init__(
+        self,
+        policy: Policy,
+        knowledge: KnowledgeBase | None = None,
+        schedules: Mapping[str, Schedule] | None = None,
+    ) -> None:
         self.policy = policy
         self.knowledge = knowledge
+        built = {name: s.build(name) for name, s in policy.business_hours.schedules.items()}
+        self.schedules: dict[str, Schedule] = {n: s for n, s in built.items() if s is not None}
+        self.schedules.update(schedules or {})
         vocabulary = vocabulary_of(_policy_phrases(policy))
         self._analyzer = Analyzer(vocabulary)
         self._topics = TopicDetector(policy.triggers.restricted_topic, vocabulary)
         self._sentiment = SentimentScorer(policy.triggers.sentiment, vocabulary)
         self._urgency = RuleSet(vocabulary, {"urgent": Matchable(phrases=policy.urgency.phrases)})
+        self._sales = SalesLead(policy, vocabulary)
         self._triggers: tuple[Trigger, ...] = (
             HumanRequest(policy, vocabulary),
             RestrictedTopic(policy),
@@ -110,6 +140,7 @@ class DecisionEngine:
             Sentiment(policy),
             LowConfidence(policy),
             BotLoop(policy, self._analyzer),
+            self._sales,
         )
         self._ref = PolicyRef(version=policy.version, hash=policy.hash)
 
@@ -196,14 +227,24 @@ class DecisionEngine:
         if urgent and action is not Action.CONTINUE and priority.rank < policy.urgency.priority.rank:
             priority = policy.urgency.priority
         group = next((r.group for r in acting if r.group), policy.defaults.route.group)
+        routed = next((r for r in acting if r.group), None)
+        schedule_name = (routed.schedule if routed else None) or policy.defaults.route.schedule
+        slack_channel = next((r.slack_channel for r in acting if r.slack_channel), policy.defaults.route.slack_channel)
+        lead = self._lead(ctx, reasons)
         tags: list[str] = []
         if action is not Action.CONTINUE:
             tags = [HANDOFF_TAG, *(f"handoff_{r.trigger.value}" for r in acting), *policy.defaults.route.tags]
             tags += [t for r in acting for t in r.tags]
             tags = list(dict.fromkeys(tags))  # the one list of tags a handoff adds, each once
         facts = extract_facts([ctx.conversation.messages[i].text for i in ctx.customer_indexes])
-        collected, missing = self._fields(conversation, acting, facts)
+        collected, missing = self._fields(conversation, acting, facts, lead)
         language = ctx.language
+        hours = self._hours(ctx, action, acting, urgent, schedule_name)
+        if hours.on_call:
+            slack_channel = policy.business_hours.on_call.slack_channel
+        email = CollectField.EMAIL.value
+        if hours.available is False and action is Action.HANDOFF and email not in collected and email not in missing:
+            missing.append(email)  # out of hours the reply goes by e-mail
         knowledge = ctx.knowledge_matches if action is Action.CONTINUE else ()
         summary: Summary | None = None
         if action is not Action.CONTINUE and policy.summary.enabled:
@@ -243,23 +284,63 @@ class DecisionEngine:
             if action is not Action.CONTINUE
             else policy.defaults.route.priority or Priority.NORMAL,
             route=Route(
-                group=group if action is not Action.CONTINUE else None, tags=tuple(dict.fromkeys(tags))
+                group=group if action is not Action.CONTINUE else None,
+                tags=tuple(dict.fromkeys(tags)),
+                slack_channel=slack_channel if action is not Action.CONTINUE else None,
+                schedule=schedule_name if action is not Action.CONTINUE else None,
             ),
-            alert=action is Action.HANDOFF and any(r.alert for r in acting),
+            alert=action is Action.HANDOFF and (hours.on_call or any(r.alert for r in acting)),
             urgent=urgent,
             language=language,
             summary=summary.text if summary else None,
             summary_short=summary.short if summary else None,
             missing_fields=tuple(missing) if action is not Action.CONTINUE else (),
             collected=collected,
-            customer_message=self._customer_message(action, language, missing),
+            customer_message=self._customer_message(action, language, missing, hours, ctx.now, lead),
             knowledge=knowledge,
             policy=self._ref,
             knowledge_version=self.knowledge.version if self.knowledge is not None else None,
+            agents_available=hours.available,
+            expected_reply_by=hours.reply_by,
+            on_call=hours.on_call,
+            lead=lead,
         )
 
+    def _lead(self, ctx: TriggerContext, reasons: Sequence[Reason]) -> Lead | None:
+        if not any(r.trigger is TriggerName.SALES_LEAD for r in reasons):
+            return None
+        return self._sales.assess(ctx)
+
+    def _hours(
+        self,
+        ctx: TriggerContext,
+        action: Action,
+        acting: Sequence[Reason],
+        urgent: bool,
+        schedule_name: str | None,
+    ) -> _Hours:
+        """Availability on the route's schedule; out of hours an urgent handoff may page on-call."""
+        schedule = self.schedules.get(schedule_name) if schedule_name else None
+        if action is Action.CONTINUE or schedule is None:
+            return _Hours()
+        now = ctx.now if ctx.now.tzinfo is not None else ctx.now.replace(tzinfo=UTC)
+        reply_within = self.policy.business_hours.schedules[schedule.name].reply_within_minutes if (
+            schedule.name in self.policy.business_hours.schedules
+        ) else None
+        found = schedule.availability(now)
+        if found.open:
+            reply_by = now + timedelta(minutes=reply_within) if reply_within else None
+            return _Hours(True, reply_by, schedule=schedule)
+        on_call = self.policy.business_hours.on_call
+        pages = action is Action.HANDOFF and on_call.slack_channel is not None and (
+            (on_call.urgent and urgent) or any(r.topic in on_call.topics for r in acting)
+        )
+        if pages:
+            return _Hours(False, now + timedelta(minutes=on_call.reply_within_minutes), True, schedule)
+        return _Hours(False, found.next_open, schedule=schedule)
+
     def _fields(
-        self, conversation: Conversation, reasons: Sequence[Reason], facts: Facts
+        self, conversation: Conversation, reasons: Sequence[Reason], facts: Facts, lead: Lead | None = None
     ) -> tuple[dict[str, str], list[str]]:
         customer, ctx = conversation.customer, conversation.context
         available: dict[str, str | None] = {
@@ -273,6 +354,9 @@ class DecisionEngine:
             CollectField.PURCHASE_DATE: ctx.purchase_date.date().isoformat()
             if ctx.purchase_date
             else (facts.dates[0] if facts.dates else None),
+            CollectField.COMPANY: lead.company if lead else customer.organization,
+            CollectField.TEAM_SIZE: str(lead.team_size) if lead and lead.team_size else None,
+            CollectField.TIMELINE: lead.timeline if lead else None,
         }
         wanted: list[str] = []
         for reason in reasons:
@@ -291,25 +375,47 @@ class DecisionEngine:
         collect = getattr(config, "collect", ())
         return tuple(collect)
 
-    def _customer_message(self, action: Action, language: str, missing: Sequence[str]) -> str | None:
+    def _customer_message(
+        self,
+        action: Action,
+        language: str,
+        missing: Sequence[str],
+        hours: _Hours,
+        now: datetime,
+        lead: Lead | None,
+    ) -> str | None:
         messages = self.policy.messages
         default = self.policy.defaults.language
 
         def text(texts: dict[str, str]) -> str | None:
             return texts.get(language) or texts.get(default)
 
+        names = [
+            (
+                messages.field_names.get(CollectField(f), {}).get(language)
+                or messages.field_names.get(CollectField(f), {}).get(default)
+                or f.replace("_", " ")
+            )
+            for f in missing
+        ]
+        if action is Action.CONTINUE:
+            link = self.policy.triggers.sales_lead.meeting_link
+            if lead is not None and not lead.qualified and link and (template := text(messages.sales_meeting)):
+                return template.replace("{link}", link)
+            return None
+        if hours.available is False and hours.schedule is not None and hours.reply_by is not None:
+            when = format_reply_by(
+                hours.reply_by, hours.schedule, language, now.astimezone(UTC), messages.weekdays
+            )
+            head = text(messages.on_call if hours.on_call else messages.out_of_hours)
+            if head:
+                head = head.replace("{when}", when)
+                ask = text(messages.out_of_hours_collect) if missing else None
+                return f"{head} {ask.replace('{fields}', ', '.join(names))}" if ask else head
         if action is Action.OFFER_HANDOFF:
             return text(messages.offer_handoff)
         if action is Action.HANDOFF:
             if missing and messages.collect_first:
-                names = [
-                    (
-                        messages.field_names.get(CollectField(f), {}).get(language)
-                        or messages.field_names.get(CollectField(f), {}).get(default)
-                        or f.replace("_", " ")
-                    )
-                    for f in missing
-                ]
                 template = text(messages.collect_first)
                 if template:
                     joined = names[0]

@@ -62,6 +62,8 @@ class Context(_Frozen):
     #: How many refunds this customer asked for before (from the help desk), for refund_exception.
     previous_refunds: Annotated[int | None, Field(ge=0)] = None
     ticket_id: str | None = None
+    #: What the help desk or CRM says a sales lead is worth (wins over the policy's value rules).
+    lead_value: Annotated[Decimal | None, Field(ge=0)] = None
     extras: dict[str, Any] = Field(default_factory=dict)
 
 

@@ -8,14 +8,16 @@ action it asks for, whether it raises a Slack alert, and the fields to collect b
 
 from __future__ import annotations
 
+import datetime as _dt
 from decimal import Decimal
 from enum import StrEnum
 from functools import cached_property
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator, model_validator
 
 from handoff_core.decision import Action, Priority
+from handoff_core.hours import Holiday, Schedule, parse_range, zone
 from handoff_core.policy.hashing import policy_hash
 
 Phrases = tuple[Annotated[str, Field(min_length=1, max_length=200)], ...]
@@ -47,12 +49,27 @@ class CollectField(StrEnum):
     PRODUCT = "product"
     AMOUNT = "amount"
     PURCHASE_DATE = "purchase_date"
+    #: Lead fields (``sales_lead``).
+    COMPANY = "company"
+    TEAM_SIZE = "team_size"
+    TIMELINE = "timeline"
+
+
+RouteName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=40)]
+SlackChannel = Annotated[str, Field(pattern=r"^[#@]?[A-Za-z0-9._\-]{1,80}$")]
 
 
 class RouteConfig(_Strict):
+    """Where a handoff goes. ``use: sales`` takes the named route from ``routes:`` (fields set here win)."""
+
+    use: RouteName | None = None
     group: str | None = None
     priority: Priority | None = None
     tags: tuple[Annotated[str, Field(pattern=r"^[a-z0-9_:\-]+$", max_length=80)], ...] = ()
+    #: Slack channel for this route's alerts (instead of the worker's ``SLACK_ALERT_CHANNEL``).
+    slack_channel: SlackChannel | None = None
+    #: Name of the business-hours schedule of the people behind this route (``business_hours.schedules``).
+    schedule: RouteName | None = None
 
 
 class TriggerConfig(_Strict):
@@ -131,6 +148,45 @@ class VipConfig(TriggerConfig):
     plans: tuple[str, ...] = ()
     organizations: tuple[str, ...] = ()
     min_lifetime_value: Annotated[Decimal | None, Field(ge=0)] = None
+
+
+class LeadValueConfig(_Strict):
+    """How much a lead is worth, from what the conversation and the help desk tell."""
+
+    #: Price of one seat; a lead asking for N seats is worth N x seat_price.
+    seat_price: Annotated[Decimal | None, Field(ge=0)] = None
+    #: Value of a plan the customer asks about by name ("enterprise": 20000).
+    plans: dict[Annotated[str, Field(min_length=1, max_length=60)], Annotated[Decimal, Field(ge=0)]] = Field(
+        default_factory=dict
+    )
+    #: Added when the customer writes from a company domain (not a free-mail provider).
+    company_domain: Annotated[Decimal, Field(ge=0)] = Decimal(0)
+    free_mail_domains: tuple[Annotated[str, Field(min_length=3, max_length=100)], ...] = ()
+
+
+class SalesLeadConfig(TriggerConfig, Matchable):
+    """``sales_lead``: buying intent. Above ``threshold`` the lead goes to sales; below, the assistant goes on
+    and may offer ``meeting_link``."""
+
+    enabled: Flag = False
+    severity: Annotated[int, Field(ge=0, le=1000)] = 35
+    collect: tuple[CollectField, ...] = (
+        CollectField.COMPANY,
+        CollectField.TEAM_SIZE,
+        CollectField.TIMELINE,
+        CollectField.EMAIL,
+    )
+    threshold: Annotated[Decimal, Field(ge=0)] = Decimal(0)
+    currency: Annotated[str | None, Field(max_length=8)] = None
+    value: LeadValueConfig = Field(default_factory=LeadValueConfig)
+    #: An existing customer's question about their own bill or account: not a lead, in that message.
+    existing_customer: Matchable = Field(default_factory=Matchable)
+    #: Words after a number that count seats ("300 seats", "50 usuarios"), per language mixed.
+    seat_words: Phrases = ()
+    #: Phrases that say when the customer wants to buy ("this quarter", "el próximo mes").
+    timeline: Phrases = ()
+    #: Offered to leads below the threshold (``messages.sales_meeting``, ``{link}``).
+    meeting_link: Annotated[str | None, Field(pattern=r"^https?://\S+$", max_length=500)] = None
 
 
 class CueGroup(_Strict):
@@ -234,6 +290,7 @@ class Triggers(_Strict):
     sentiment: SentimentConfig = Field(default_factory=SentimentConfig)
     low_confidence: LowConfidenceConfig = Field(default_factory=LowConfidenceConfig)
     bot_loop: BotLoopConfig = Field(default_factory=BotLoopConfig)
+    sales_lead: SalesLeadConfig = Field(default_factory=SalesLeadConfig)
 
 
 class OfferConfig(_Strict):
@@ -298,6 +355,84 @@ class MessagesConfig(_Strict):
     list_and: Texts = Field(
         default_factory=lambda: {"en": "and", "es": "y", "fr": "et", "de": "und", "pt": "e", "it": "e", "nl": "en"}
     )
+    #: Out of hours, instead of ``handoff``; ``{when}`` is when a person will reply ("Monday 09:00 CET").
+    out_of_hours: Texts = Field(default_factory=dict)
+    #: Added out of hours when fields (always the email) are missing; ``{fields}`` as in collect_first.
+    out_of_hours_collect: Texts = Field(default_factory=dict)
+    #: Out of hours, when an on-call person was paged; ``{when}`` as above.
+    on_call: Texts = Field(default_factory=dict)
+    #: Offered to a lead below the sales threshold; ``{link}`` is ``triggers.sales_lead.meeting_link``.
+    sales_meeting: Texts = Field(default_factory=dict)
+    #: Weekday names, Monday first, for languages the built-in table lacks.
+    weekdays: dict[Annotated[str, Field(min_length=2, max_length=8)], tuple[str, str, str, str, str, str, str]] = (
+        Field(default_factory=dict)
+    )
+
+
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+
+
+class HolidayConfig(_Strict):
+    date: _dt.date
+    #: Last day of a multi-day closure (inclusive); the same day when left out.
+    end: _dt.date | None = None
+    name: str | None = None
+
+
+class ScheduleConfig(_Strict):
+    """Opening hours of the people behind a route: written here, or read from Zendesk (``zendesk``)."""
+
+    #: IANA time zone of the hours below (Europe/Madrid, America/New_York).
+    timezone: str | None = None
+    hours: dict[Weekday, tuple[Annotated[str, Field(max_length=11)], ...]] = Field(default_factory=dict)
+    holidays: tuple[HolidayConfig, ...] = ()
+    #: Name or id of a Zendesk business-hours schedule; the worker reads its hours and holidays at start.
+    zendesk: Annotated[str | None, Field(min_length=1, max_length=200)] = None
+    #: In hours, a person replies within this many minutes (``expected_reply_by``); None: not promised.
+    reply_within_minutes: Annotated[int | None, Field(ge=1, le=10080)] = None
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str | None) -> str | None:
+        if value is not None:
+            zone(value)
+        return value
+
+    @field_validator("hours")
+    @classmethod
+    def _ranges(cls, value: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+        for ranges in value.values():
+            for text in ranges:
+                parse_range(text)
+        return value
+
+    @model_validator(mode="after")
+    def _source(self) -> ScheduleConfig:
+        if self.zendesk is None and (self.timezone is None or not self.hours):
+            raise ValueError("a schedule needs timezone and hours, or zendesk: <schedule name or id>")
+        return self
+
+    def build(self, name: str) -> Schedule | None:
+        """The schedule for the core; None when its hours come from Zendesk."""
+        if self.zendesk is not None or self.timezone is None:
+            return None
+        holidays = (Holiday(h.date, h.end or h.date, h.name) for h in self.holidays)
+        return Schedule.weekly(name, self.timezone, {str(k): v for k, v in self.hours.items()}, holidays)
+
+
+class OnCallConfig(_Strict):
+    """Out of hours, urgent handoffs page an on-call Slack channel instead of waiting for the morning."""
+
+    slack_channel: SlackChannel | None = None
+    #: Restricted topics that page (security, legal); conversations with urgency words page too.
+    topics: tuple[str, ...] = ()
+    urgent: Flag = True
+    reply_within_minutes: Annotated[int, Field(ge=1, le=1440)] = 60
+
+
+class BusinessHoursConfig(_Strict):
+    schedules: dict[RouteName, ScheduleConfig] = Field(default_factory=dict)
+    on_call: OnCallConfig = Field(default_factory=OnCallConfig)
 
 
 class Defaults(_Strict):
@@ -317,6 +452,87 @@ class Policy(_Strict):
     privacy: PrivacyConfig = Field(default_factory=PrivacyConfig)
     review: ReviewConfig = Field(default_factory=ReviewConfig)
     messages: MessagesConfig = Field(default_factory=MessagesConfig)
+    #: Named routing destinations (sales, support, billing, ...), used by ``route: {use: name}``.
+    routes: dict[RouteName, RouteConfig] = Field(default_factory=dict)
+    business_hours: BusinessHoursConfig = Field(default_factory=BusinessHoursConfig)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _resolve_routes(cls, data: Any) -> Any:
+        """``route: {use: sales}`` becomes the named route, with fields written beside ``use`` winning."""
+        if not isinstance(data, dict):
+            return data
+        named = data.get("routes") or {}
+        if not isinstance(named, dict):
+            return data
+        for name, route in named.items():
+            if isinstance(route, dict) and route.get("use") is not None:
+                raise ValueError(f"routes.{name}.use: a named route cannot itself use another route")
+
+        def resolve(route: Any, path: str) -> Any:
+            if not isinstance(route, dict) or route.get("use") is None:
+                return route
+            use = route["use"]
+            base = named.get(use) if isinstance(use, str) else None
+            if not isinstance(base, dict):
+                raise ValueError(
+                    f"{path}.use: route {use!r} is referenced but not defined under routes "
+                    f"({', '.join(map(str, named)) or 'none defined'})"
+                )
+            return {**base, **route}
+
+        out = dict(data)
+        defaults = out.get("defaults")
+        if isinstance(defaults, dict) and "route" in defaults:
+            out["defaults"] = {**defaults, "route": resolve(defaults["route"], "defaults.route")}
+        triggers = out.get("triggers")
+        if isinstance(triggers, dict):
+            triggers = dict(triggers)
+            for tname, config in triggers.items():
+                if not isinstance(config, dict):
+                    continue
+                resolved = dict(config)
+                if "route" in resolved:
+                    resolved["route"] = resolve(resolved["route"], f"triggers.{tname}.route")
+                topics = resolved.get("topics")
+                if isinstance(topics, dict):
+                    resolved["topics"] = {
+                        k: {**t, "route": resolve(t["route"], f"triggers.{tname}.topics.{k}.route")}
+                        if isinstance(t, dict) and "route" in t
+                        else t
+                        for k, t in topics.items()
+                    }
+                triggers[tname] = resolved
+            out["triggers"] = triggers
+        return out
+
+    @model_validator(mode="after")
+    def _schedules_exist(self) -> Policy:
+        defined = self.business_hours.schedules
+        for path, route in self.all_routes():
+            if route.schedule is not None and route.schedule not in defined:
+                raise ValueError(
+                    f"{path}.schedule: schedule {route.schedule!r} is not defined under business_hours.schedules "
+                    f"({', '.join(defined) or 'none defined'})"
+                )
+        return self
+
+    def all_routes(self) -> list[tuple[str, RouteConfig]]:
+        """Every route a handoff can take, with its path in the policy (for checks and schedules)."""
+        t = self.triggers
+        routes: list[tuple[str, RouteConfig]] = [("defaults.route", self.defaults.route)]
+        routes += [(f"routes.{name}", r) for name, r in self.routes.items()]
+        for name in type(t).model_fields:
+            config = getattr(t, name)
+            if isinstance(config, TriggerConfig) and config.enabled:
+                routes.append((f"triggers.{name}.route", config.route))
+        if t.restricted_topic.enabled:
+            routes += [
+                (f"triggers.restricted_topic.topics.{k}.route", topic.route)
+                for k, topic in t.restricted_topic.topics.items()
+                if topic.enabled
+            ]
+        return routes
 
     @cached_property
     def hash(self) -> str:

@@ -84,6 +84,8 @@ def make_reason(
         group=config.route.group,
         tags=config.route.tags,
         alert=config.alert if alert is None else alert,
+        slack_channel=config.route.slack_channel,
+        schedule=config.route.schedule,
     )
 
 

@@ -42,6 +42,7 @@ def test_simulate_jsonl_follows_the_decision_contract(runner: CliRunner, tmp_pat
                 "sentiment",
                 "low_confidence",
                 "bot_loop",
+                "sales_lead",
                 "already_handed_off",
             }
     assert "matches expected" in result.stderr
