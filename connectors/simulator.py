@@ -12,6 +12,7 @@ import json
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
@@ -109,10 +110,17 @@ def parse_line(line: str | bytes, number: int) -> tuple[Conversation, dict[str, 
 
 
 def simulate(
-    engine: DecisionEngine, lines: Iterable[str | bytes], *, per_message: bool = False
+    engine: DecisionEngine,
+    lines: Iterable[str | bytes],
+    *,
+    per_message: bool = False,
+    now: datetime | None = None,
 ) -> Iterator[Simulated | LineError]:
     """Decide every conversation in ``lines`` (blank lines are skipped). Lines given as bytes are decoded
     here, so a line that is not UTF-8 is a :class:`LineError` with its number (a UTF-8 BOM is accepted).
+
+    ``now`` is the instant every decision is made at (business hours); by default each conversation's
+    own last timestamp, so a replay is reproducible.
 
     ``per_message`` replays each conversation customer message by customer message (see
     :mod:`handoff_core.replay`) and yields one decision per turn, up to the handoff.
@@ -126,11 +134,11 @@ def simulate(
             continue
         conversation, expected = parsed
         if not per_message:
-            yield Simulated(number, conversation, engine.decide(conversation), expected)
+            yield Simulated(number, conversation, engine.decide(conversation, now=now), expected)
             continue
-        turns = list(replay(engine, conversation))
+        turns = list(replay(engine, conversation, now=now))
         if not turns:  # no customer message at all: one decision on what there is
-            yield Simulated(number, conversation, engine.decide(conversation), expected)
+            yield Simulated(number, conversation, engine.decide(conversation, now=now), expected)
         for turn in turns:
             last = turn is turns[-1]
             yield Simulated(number, turn.conversation, turn.decision, expected if last else None, turn.number, last)

@@ -13,6 +13,7 @@ from typing import Any
 
 from handoff_core.errors import PolicyError
 from handoff_core.policy.loader import default_policy_path, load_policy
+from handoff_core.hours import WEEKDAY_NAMES
 from handoff_core.policy.schema import Policy
 
 
@@ -174,6 +175,71 @@ def _default_lists_kept(p: Policy) -> ChecklistItem:
     )
 
 
+def _business_hours(p: Policy) -> ChecklistItem:
+    """Either no route has business hours, or every route has them (its own or the default's)."""
+    default = p.defaults.route.schedule
+    routes = p.all_routes()
+    with_schedule = [path for path, r in routes if r.schedule or default]
+    without = [path for path, r in routes if not (r.schedule or default)]
+    ok = not with_schedule or not without
+    if not with_schedule:
+        detail = "no business hours: handoffs do not tell the customer when a person will reply"
+    elif ok:
+        names = sorted({r.schedule or default or "" for _, r in routes})
+        detail = f"every route has business hours ({', '.join(names)})"
+    else:
+        detail = f"{len(without)} route(s) without a schedule while others have one: {', '.join(without)}"
+    return ChecklistItem(
+        "business hours on every route",
+        ok,
+        detail,
+        "" if ok else "set schedule: <name> on these routes, or defaults.route.schedule for all of them",
+    )
+
+
+def _sales_route(p: Policy) -> ChecklistItem:
+    s = p.triggers.sales_lead
+    ok = not s.enabled or bool(s.route.group)
+    if not s.enabled:
+        detail = "sales_lead is off"
+    elif ok:
+        where = f", Slack {s.route.slack_channel}" if s.route.slack_channel else ""
+        detail = f"leads from {s.threshold}{' ' + s.currency if s.currency else ''} go to {s.route.group}{where}"
+    else:
+        detail = "sales_lead is on but its route names no group"
+    return ChecklistItem(
+        "sales route defined",
+        ok,
+        detail,
+        "" if ok else "define routes.sales (group, priority, tags, slack_channel) and set "
+        "triggers.sales_lead.route: {use: sales}",
+    )
+
+
+def _fallback_texts(p: Policy) -> ChecklistItem:
+    """Every customer-facing text the policy can need exists in every language it supports."""
+    m = p.messages
+    languages = sorted({p.defaults.language, *m.handoff})
+    needed: dict[str, dict[str, str]] = {"handoff": m.handoff, "offer_handoff": m.offer_handoff}
+    if p.business_hours.schedules:
+        needed["out_of_hours"] = m.out_of_hours
+        needed["out_of_hours_collect"] = m.out_of_hours_collect
+    if p.business_hours.on_call.slack_channel:
+        needed["on_call"] = m.on_call
+    if p.triggers.sales_lead.enabled and p.triggers.sales_lead.meeting_link:
+        needed["sales_meeting"] = m.sales_meeting
+    gaps = [f"messages.{key}.{lang}" for key, texts in needed.items() for lang in languages if lang not in texts]
+    if p.business_hours.schedules:
+        gaps += [f"messages.weekdays.{lang}" for lang in languages if lang not in WEEKDAY_NAMES | m.weekdays]
+    ok = not gaps
+    return ChecklistItem(
+        "fallback texts in every language",
+        ok,
+        f"{', '.join(needed)} in {', '.join(languages)}" if ok else f"missing: {', '.join(gaps)}",
+        "" if ok else "add the missing texts (languages supported: those of messages.handoff)",
+    )
+
+
 CHECKS: tuple[Callable[[Policy], ChecklistItem], ...] = (
     _restricted_topics,
     _confidence,
@@ -182,6 +248,9 @@ CHECKS: tuple[Callable[[Policy], ChecklistItem], ...] = (
     _summary,
     _review,
     _default_lists_kept,
+    _business_hours,
+    _sales_route,
+    _fallback_texts,
 )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 
 from handoff_core.decision import Action, Decision, TriggerName
 from handoff_core.engine import DecisionEngine
@@ -27,12 +28,20 @@ class Turn:
     decision: Decision
 
 
-def replay(engine: DecisionEngine, conversation: Conversation, *, stop_at_handoff: bool = True) -> Iterator[Turn]:
+def replay(
+    engine: DecisionEngine,
+    conversation: Conversation,
+    *,
+    stop_at_handoff: bool = True,
+    now: datetime | None = None,
+) -> Iterator[Turn]:
     """Decide after every customer message; by default stop once the conversation is with a person.
 
     Messages after the last customer message (the assistant's last replies: an unsure answer, a second
     fallback) are decided on too, in one more turn with the same number, as the worker decides on them
     when they arrive; without it a transcript ending in a low-confidence reply would replay as ``continue``.
+    Each turn is decided at ``now`` when given, else at the time of its own last message (business hours
+    then read as they were when the message came in).
     """
     state = conversation.state
     messages = conversation.messages
@@ -43,7 +52,7 @@ def replay(engine: DecisionEngine, conversation: Conversation, *, stop_at_handof
         stops = [(n, p, p + 1) for n, p in enumerate(positions, start=1)]
     for number, position, end in stops:
         partial = conversation.model_copy(update={"messages": messages[:end], "state": state})
-        decision = engine.decide(partial)
+        decision = engine.decide(partial, now=now)
         yield Turn(number, position, partial, decision)
         if decision.action is Action.HANDOFF:
             if stop_at_handoff:

@@ -197,6 +197,14 @@ def _print_totals(totals: Totals, console: Console) -> None:
     help="Replay each conversation customer message by customer message (one decision per turn, up to the "
     "handoff), as the worker would have decided live.",
 )
+@click.option(
+    "--now",
+    "now_text",
+    default=None,
+    metavar="ISO-TIME",
+    help="Decide as if it were this instant (e.g. 2026-11-29T03:00:00Z), for business hours. "
+    "[default: each conversation's last timestamp]",
+)
 @click.option("--record", is_flag=True, help="Also record every decision in the audit log, marked as simulated.")
 @click.option(
     "--database",
@@ -213,6 +221,7 @@ def simulate_command(
     output_path: Path | None,
     progress: bool | None,
     per_message: bool,
+    now_text: str | None,
     record: bool,
     database_path: Path | None,
 ) -> None:
@@ -225,6 +234,7 @@ def simulate_command(
     if problem is not None:
         click.echo(f"error: {problem}", err=True)
         raise SystemExit(2)
+    now = parse_now(now_text)
     _, engine = load_engine(policy_path, knowledge_path)
     err = Console(stderr=True)
     total = _count_lines(input_name)
@@ -252,7 +262,7 @@ def simulate_command(
             ) as bar,
         ):
             task = bar.add_task("simulate", total=total)
-            for item in simulate(engine, handle, per_message=per_message):
+            for item in simulate(engine, handle, per_message=per_message, now=now):
                 if isinstance(item, LineError) or item.final:
                     bar.advance(task)
                 if isinstance(item, LineError):
@@ -279,6 +289,19 @@ def simulate_command(
             out.close()
     if totals.failed_lines:
         raise SystemExit(1)
+
+
+def parse_now(text: str | None) -> datetime | None:
+    """``--now`` as an aware instant (naive times are UTC); a clear usage error otherwise."""
+    if text is None:
+        return None
+    try:
+        at = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise click.BadParameter(
+            f"{text!r} is not an ISO 8601 time like 2026-11-29T03:00:00Z", param_hint="--now"
+        ) from exc
+    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
 
 
 def _decided_at(conversation: Conversation) -> datetime:

@@ -119,7 +119,12 @@ class SalesLead:
         )
         current = fold(ctx.conversation.customer.plan or "")
         plan = next(
-            (name for t in reversed(folded) for name, p in self._plans.items() if p.search(t) and fold(name) != current),
+            (
+                name
+                for t in reversed(folded)
+                for name, p in self._plans.items()
+                if p.search(t) and fold(name) != current
+            ),
             None,
         )
         timeline = None

@@ -126,7 +126,7 @@ def test_bad_policy_is_a_clean_error(runner: CliRunner, tmp_path: Path) -> None:
 def test_check_passes_on_the_default_policy_and_fails_with_fixes(runner: CliRunner, tmp_path: Path) -> None:
     """The launch checklist passes on the default policy; a bare policy fails each item with a fix."""
     ok = runner.invoke(cli, ["check"])
-    assert ok.exit_code == 0 and "7/7 checks passed" in ok.stdout
+    assert ok.exit_code == 0 and "10/10 checks passed" in ok.stdout
     bare = tmp_path / "bare.yaml"
     bare.write_text('version: "1"\nsummary: {enabled: false}\ntriggers:\n  sentiment: {enabled: false}\n')
     failed = runner.invoke(cli, ["check", "--policy", str(bare)])
@@ -306,3 +306,33 @@ def test_a_missing_policy_named_in_the_environment_is_an_error(
     result = runner.invoke(cli, ["check"])
     assert result.exit_code == 2
     assert "typo.yaml" in result.stderr and "cannot read" in result.stderr
+def test_simulate_now_decides_at_the_given_instant(runner: CliRunner, tmp_path: Path) -> None:
+    """``simulate --now`` fixes the clock: out of hours on Sunday night, in hours on Wednesday morning."""
+    policy = tmp_path / "policy.yaml"
+    text = (ROOT / "config" / "policy.yaml").read_text(encoding="utf-8")
+    text = text.replace(
+        "defaults:\n  language: en",
+        "business_hours:\n  schedules:\n    support:\n      timezone: Europe/Madrid\n"
+        '      hours: {mon: ["09:00-18:00"], wed: ["09:00-18:00"]}\n'
+        "defaults:\n  language: en",
+    ).replace("    group: Support             #", "    schedule: support\n    group: Support             #", 1)
+    policy.write_text(text, encoding="utf-8")
+    line = json.dumps({"id": "n1", "messages": [{"role": "customer", "text": "I want to talk to a real person"}]})
+    conversations = tmp_path / "in.jsonl"
+    conversations.write_text(line + "\n", encoding="utf-8")
+    decided = {}
+    for now in ("2026-11-29T03:00:00Z", "2026-11-25T10:00:00Z"):
+        result = runner.invoke(cli, ["simulate", str(conversations), "--policy", str(policy), "--now", now])
+        assert result.exit_code == 0, result.output
+        decided[now] = json.loads(result.stdout.splitlines()[0])
+    sunday, wednesday = decided["2026-11-29T03:00:00Z"], decided["2026-11-25T10:00:00Z"]
+    assert sunday["agents_available"] is False and sunday["expected_reply_by"] == "2026-11-30T08:00:00Z"
+    assert "Monday 09:00 CET" in sunday["customer_message"]
+    assert wednesday["agents_available"] is True
+
+
+def test_simulate_rejects_a_bad_now(runner: CliRunner) -> None:
+    """A malformed ``--now`` is a usage error that names the option, not a stack trace."""
+    result = runner.invoke(cli, ["simulate", str(EXAMPLES), "--now", "next tuesday"])
+    assert result.exit_code == 2
+    assert "--now" in result.output and "ISO 8601" in result.output

@@ -41,13 +41,37 @@ CASES = [
     ("after the spring change 09:00 CEST is 07:00 UTC", MADRID, utc(2026, 3, 28, 12, 0), False, utc(2026, 3, 30, 7, 0)),
     ("07:30 UTC on the Monday after the change is open", MADRID, utc(2026, 3, 30, 7, 30), True, None),
     # Autumn: back to CET on Sunday 25 October 2026.
-    ("after the autumn change 09:00 CET is 08:00 UTC", MADRID, utc(2026, 10, 24, 12, 0), False, utc(2026, 10, 26, 8, 0)),
-    ("07:30 UTC on the Monday after the autumn change is closed", MADRID, utc(2026, 10, 26, 7, 30), False, utc(2026, 10, 26, 8, 0)),
+    (
+        "after the autumn change 09:00 CET is 08:00 UTC",
+        MADRID,
+        utc(2026, 10, 24, 12, 0),
+        False,
+        utc(2026, 10, 26, 8, 0),
+    ),
+    (
+        "07:30 UTC on the Monday after the autumn change is closed",
+        MADRID,
+        utc(2026, 10, 26, 7, 30),
+        False,
+        utc(2026, 10, 26, 8, 0),
+    ),
     # Another zone than the worker's: New York, with a shift across midnight.
     ("Friday 23:00 New York is open (night shift)", NIGHTS, utc(2026, 11, 28, 4, 0), True, None),
     ("Saturday 00:30 New York is open (second half of the shift)", NIGHTS, utc(2026, 11, 28, 5, 30), True, None),
-    ("Saturday 06:00 New York closes until Monday 09:00 EST", NIGHTS, utc(2026, 11, 28, 11, 0), False, utc(2026, 11, 30, 14, 0)),
-    ("US DST starts 8 March 2026: Monday 09:00 EDT is 13:00 UTC", NIGHTS, utc(2026, 3, 8, 12, 0), False, utc(2026, 3, 9, 13, 0)),
+    (
+        "Saturday 06:00 New York closes until Monday 09:00 EST",
+        NIGHTS,
+        utc(2026, 11, 28, 11, 0),
+        False,
+        utc(2026, 11, 30, 14, 0),
+    ),
+    (
+        "US DST starts 8 March 2026: Monday 09:00 EDT is 13:00 UTC",
+        NIGHTS,
+        utc(2026, 3, 8, 12, 0),
+        False,
+        utc(2026, 3, 9, 13, 0),
+    ),
 ]
 
 
@@ -75,7 +99,12 @@ def test_schedule_with_no_hours_never_opens() -> None:
 
 @pytest.mark.parametrize(
     ("text", "problem"),
-    [("9-17", "not a range"), ("17:00-09:00", "ends before it starts"), ("09:00-25:00", "outside"), ("09:60-10:00", "outside")],
+    [
+        ("9-17", "not a range"),
+        ("17:00-09:00", "ends before it starts"),
+        ("09:00-25:00", "outside"),
+        ("09:60-10:00", "outside"),
+    ],
 )
 def test_bad_ranges_are_explained(text: str, problem: str) -> None:
     """Malformed opening hours fail with a message saying what is wrong."""

@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from handoff_core import Action, Conversation, Decision, TriggerName
+from handoff_core.checklist import ChecklistItem, run_checklist
 from handoff_core.engine import DecisionEngine
 from handoff_core.errors import PolicyError
 from handoff_core.policy import Policy, parse_policy
@@ -31,14 +32,17 @@ HOURS: dict[str, Any] = {
             "holidays": [{"date": "2026-12-25", "name": "Christmas"}],
             "reply_within_minutes": 30,
         },
-        "sales": {"timezone": "America/New_York", "hours": {d: ["09:00-17:00"] for d in ("mon", "tue", "wed", "thu", "fri")}},
+        "sales": {
+            "timezone": "America/New_York",
+            "hours": {d: ["09:00-17:00"] for d in ("mon", "tue", "wed", "thu", "fri")},
+        },
     },
     "on_call": {"slack_channel": "#support-on-call", "topics": ["account_security"], "urgent": True},
 }
 
 
 def default_data() -> dict[str, Any]:
-    data = yaml.load(DEFAULT_POLICY.read_text(encoding="utf-8"), Loader=_PolicyLoader)  # noqa: S506 - safe subclass
+    data = yaml.load(DEFAULT_POLICY.read_text(encoding="utf-8"), Loader=_PolicyLoader)
     assert isinstance(data, dict)
     return data
 
@@ -154,7 +158,12 @@ def test_lead_fields_go_through_missing_fields(engine: DecisionEngine) -> None:
         customer={"email": "buyer@acme.io", "organization": "Acme"},
     )
     assert known.missing_fields == ()
-    assert known.collected == {"company": "Acme", "team_size": "300", "timeline": "next quarter", "email": "buyer@acme.io"}
+    assert known.collected == {
+        "company": "Acme",
+        "team_size": "300",
+        "timeline": "next quarter",
+        "email": "buyer@acme.io",
+    }
 
 
 # -- business hours in decisions -----------------------------------------------------------------------
@@ -200,14 +209,15 @@ def test_out_of_hours_with_known_email_does_not_ask(hours_engine: DecisionEngine
     d = decide_at(hours_engine, SUNDAY_NIGHT, "I want to talk to a real person", customer={"email": "a@b.co"})
     assert d.missing_fields == ()
     assert d.customer_message == (
-        "Our team is offline right now. A person will reply by Monday 09:00 CET; "
-        "they'll see everything you've told me."
+        "Our team is offline right now. A person will reply by Monday 09:00 CET; they'll see everything you've told me."
     )
 
 
 def test_sales_route_uses_its_own_schedule(hours_engine: DecisionEngine) -> None:
     """A lead out of hours is promised the sales team's opening, in the sales team's zone (New York)."""
-    d = decide_at(hours_engine, SUNDAY_NIGHT, "We need enterprise pricing for 300 seats", customer={"email": "x@acme.io"})
+    d = decide_at(
+        hours_engine, SUNDAY_NIGHT, "We need enterprise pricing for 300 seats", customer={"email": "x@acme.io"}
+    )
     assert d.route.group == "Sales" and d.route.schedule == "sales"
     assert d.expected_reply_by == datetime(2026, 11, 30, 14, 0, tzinfo=UTC)
     assert d.customer_message is not None and "Monday 09:00 EST" in d.customer_message
@@ -236,7 +246,12 @@ def test_current_time_is_an_input(hours_engine: DecisionEngine) -> None:
     assert hours_engine.decide(conv, now=WEDNESDAY).agents_available is True
     assert hours_engine.decide(conv, now=SUNDAY_NIGHT).agents_available is False
     stamped = Conversation.model_validate(
-        {"id": "c", "messages": [{"role": "customer", "text": "I want to talk to a real person", "created_at": "2026-11-29T03:00:00Z"}]}
+        {
+            "id": "c",
+            "messages": [
+                {"role": "customer", "text": "I want to talk to a real person", "created_at": "2026-11-29T03:00:00Z"}
+            ],
+        }
     )
     assert hours_engine.decide(stamped).agents_available is False
 
@@ -266,3 +281,54 @@ def test_schedule_needs_hours_or_zendesk() -> None:
     data["business_hours"] = {"schedules": {"support": {"timezone": "Europe/Madrid"}}}
     with pytest.raises(PolicyError, match="timezone and hours, or zendesk"):
         policy_of(data)
+
+
+# -- handoff check ---------------------------------------------------------------------------------------
+
+
+def _item(policy: Policy, name: str) -> ChecklistItem:
+    return next(i for i in run_checklist(policy) if i.name == name)
+
+
+def test_check_passes_with_every_route_on_a_schedule() -> None:
+    """The default policy with schedules on every route passes the hours, sales and language checks."""
+    policy = policy_of(with_hours(default_data()))
+    for name in ("business hours on every route", "sales route defined", "fallback texts in every language"):
+        assert _item(policy, name).passed, _item(policy, name)
+
+
+def test_check_fails_when_one_route_has_no_schedule() -> None:
+    """A route without a schedule while another has one fails and is named."""
+    data = default_data()
+    data["business_hours"] = HOURS
+    data["routes"]["sales"]["schedule"] = "sales"
+    item = _item(policy_of(data), "business hours on every route")
+    assert not item.passed
+    assert "defaults.route" in item.detail and "routes.sales" not in item.detail
+
+
+def test_check_fails_when_sales_route_has_no_group() -> None:
+    """sales_lead on with a route that names no group fails the sales-route check."""
+    data = default_data()
+    data["triggers"]["sales_lead"]["route"] = {"priority": "high"}
+    assert not _item(policy_of(data), "sales route defined").passed
+
+
+@pytest.mark.parametrize("key", ["out_of_hours", "out_of_hours_collect", "on_call", "sales_meeting"])
+def test_check_fails_on_a_missing_fallback_text(key: str) -> None:
+    """A fallback text missing in one supported language (Dutch here) fails the check, naming it."""
+    data = with_hours(default_data())
+    del data["messages"][key]["nl"]
+    item = _item(policy_of(data), "fallback texts in every language")
+    assert not item.passed and f"messages.{key}.nl" in item.detail
+
+
+def test_check_wants_weekday_names_for_a_new_language() -> None:
+    """A language without built-in weekday names needs messages.weekdays once schedules exist."""
+    data = with_hours(default_data())
+    for key in ("handoff", "offer_handoff", "out_of_hours", "out_of_hours_collect", "on_call", "sales_meeting"):
+        data["messages"][key]["sv"] = "Text {when} {fields} {link}"
+    item = _item(policy_of(data), "fallback texts in every language")
+    assert not item.passed and item.detail == "missing: messages.weekdays.sv"
+    data["messages"]["weekdays"] = {"sv": ["måndag", "tisdag", "onsdag", "torsdag", "fredag", "lördag", "söndag"]}
+    assert _item(policy_of(data), "fallback texts in every language").passed
