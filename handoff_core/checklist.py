@@ -12,8 +12,8 @@ from functools import lru_cache
 from typing import Any
 
 from handoff_core.errors import PolicyError
-from handoff_core.policy.loader import default_policy_path, load_policy
 from handoff_core.hours import WEEKDAY_NAMES
+from handoff_core.policy.loader import default_policy_path, load_policy
 from handoff_core.policy.schema import Policy
 
 

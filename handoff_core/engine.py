@@ -144,6 +144,10 @@ class DecisionEngine:
         )
         self._ref = PolicyRef(version=policy.version, hash=policy.hash)
 
+    def add_schedules(self, schedules: Mapping[str, Schedule]) -> None:
+        """Business hours read at start-up (from Zendesk) for schedules the policy only names."""
+        self.schedules.update(schedules)
+
     def decide(self, conversation: Conversation, now: datetime | None = None) -> Decision:
         if conversation.state.handed_off or any(m.role is Role.AGENT for m in conversation.messages):
             return self._already_handed_off(conversation)

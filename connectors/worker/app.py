@@ -62,6 +62,7 @@ def create_app(settings: Settings, *, processors: bool = True) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         runtime = Runtime.open(settings)
+        await runtime.load_zendesk_schedules()
         app.state.runtime = runtime
         app.state.slack_handler = None
         if runtime.slack_client is not None:

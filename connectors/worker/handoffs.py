@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from datetime import datetime
 
 from connectors.slack.alerts import alert_content
 from connectors.store import ConversationRecord, NewAction
@@ -42,18 +43,23 @@ class Outcome:
 
 
 async def decide(
-    runtime: Runtime, conversation: Conversation, previous: ConversationRecord | None
+    runtime: Runtime,
+    conversation: Conversation,
+    previous: ConversationRecord | None,
+    now: datetime | None = None,
 ) -> Outcome:
     """Run the core, audit the decision, and plan the actions of a new handoff.
 
     The core owns the state: :func:`handoff_core.state.carry` joins what the store remembers with what
     the channel shows, the engine decides (``already_handed_off`` included), and
-    :func:`~handoff_core.state.advance` gives the state stored once, in the conversation's row.
+    :func:`~handoff_core.state.advance` gives the state stored once, in the conversation's row. The core
+    never reads the clock either: the worker passes ``now`` (its clock by default), so business hours are
+    judged at the moment the message is processed.
     """
     state = carry(previous.state if previous else None, conversation.state)
     conversation = conversation.model_copy(update={"state": state})
     started = time.perf_counter()
-    decision = await runtime.decisions.decide(conversation)
+    decision = await runtime.decisions.decide(conversation, now=now or runtime.clock())
     runtime.metrics.observe_decision(decision, conversation.channel, time.perf_counter() - started)
     ticket_id = conversation.context.ticket_id or (previous.ticket_id if previous else None)
     decision_id = runtime.audit.record_decision(
@@ -126,13 +132,15 @@ def plan_actions(
         content = alert_content(
             decision, decision_id, conversation, redact=runtime.policy.privacy.redact_slack
         )
+        # The route's own channel (sales, on-call out of hours) before the worker's default alert channel.
+        channel = decision.route.slack_channel or runtime.settings.slack_alert_channel
         actions.append(
             NewAction(
                 kind=SLACK_ALERT,
-                target=runtime.alerts.lane if runtime.settings.slack_alert_channel else "local",
+                target=runtime.alerts.lane if channel else "local",
                 dedupe_key=f"{decision_id}:{SLACK_ALERT}",
                 payload={
-                    "channel": runtime.settings.slack_alert_channel,
+                    "channel": channel,
                     "content": content.model_dump(mode="json"),
                 },
                 conversation_id=conversation.id,

@@ -22,6 +22,7 @@ import asyncio
 import contextlib
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import datetime
 from typing import Protocol
 
 from connectors.errors import TransientError
@@ -29,7 +30,7 @@ from handoff_core import Conversation, Decision
 
 
 class Decider(Protocol):
-    def decide(self, conversation: Conversation) -> Decision: ...
+    def decide(self, conversation: Conversation, now: datetime | None = None) -> Decision: ...
 
 
 class DecisionTimeout(TransientError):
@@ -55,7 +56,8 @@ class DecisionPool:
         self._free = threading.Semaphore(workers)
         self._released = asyncio.Event()
 
-    async def decide(self, conversation: Conversation) -> Decision:
+    async def decide(self, conversation: Conversation, now: datetime | None = None) -> Decision:
+        """The engine's decision at ``now`` (business hours), off the event loop and within the budget."""
         loop = asyncio.get_running_loop()
         try:
             async with asyncio.timeout(self.budget):
@@ -63,7 +65,7 @@ class DecisionPool:
                     self._released.clear()
                     await self._released.wait()
                 try:
-                    future: Future[Decision] = self._executor.submit(self.engine.decide, conversation)
+                    future: Future[Decision] = self._executor.submit(self.engine.decide, conversation, now)
                 except BaseException:
                     self._free.release()
                     raise

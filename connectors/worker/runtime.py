@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from connectors.audit import AuditLog
+from connectors.errors import ConnectorError
 from connectors.metrics import Metrics
 from connectors.settings import Settings
 from connectors.slack.gateway import SlackGateway, build_client
@@ -22,6 +25,7 @@ from connectors.worker.local import LocalAlerts, LocalTickets
 from connectors.worker.pool import Decider, DecisionPool
 from connectors.worker.ports import AlertSink, TicketSink
 from connectors.zendesk.gateway import ZendeskConfig, ZendeskGateway
+from connectors.zendesk.schedules import resolve_schedules, wants_zendesk_schedules
 from handoff_core.engine import DecisionEngine
 from handoff_core.knowledge import load_knowledge
 from handoff_core.policy import Policy, load_policy
@@ -77,6 +81,8 @@ class Runtime:
     #: The Slack client that slack-bolt shares for button clicks (only when Slack is live).
     slack_client: AsyncWebClient | None = None
     problems: list[str] = field(default_factory=list)
+    #: The current time given to the core (business hours); the clock, unless a test fixes it.
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     outbox_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
     inbox_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
     #: Where decisions run: off the event loop, bounded, each within the time budget (built from settings).
@@ -126,6 +132,29 @@ class Runtime:
             runtime.alerts.lane,
         )
         return runtime
+
+    async def load_zendesk_schedules(self) -> None:
+        """Read the business-hours schedules the policy takes from Zendesk, once at start-up.
+
+        What cannot be read or matched becomes a ``/readyz`` problem: handoffs on those routes then carry
+        ``agents_available: null`` rather than a guessed reply time.
+        """
+        if not wants_zendesk_schedules(self.policy):
+            return
+        if not isinstance(self.tickets, ZendeskGateway):
+            self.problems.append("the policy reads business hours from Zendesk, but Zendesk is not configured")
+            return
+        try:
+            found = await self.tickets.read_schedules()
+        except ConnectorError as exc:
+            self.problems.append(f"Zendesk business hours could not be read: {exc}")
+            log.warning("reading Zendesk business hours failed: %s", exc)
+            return
+        schedules, problems = resolve_schedules(self.policy, found)
+        self.problems.extend(problems)
+        if isinstance(self.engine, DecisionEngine):
+            self.engine.add_schedules(schedules)
+        log.info("business hours read from Zendesk: %s", ", ".join(sorted(schedules)) or "none matched")
 
     async def aclose(self) -> None:
         self.decisions.close()

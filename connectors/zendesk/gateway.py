@@ -33,6 +33,7 @@ import anyio.to_thread
 import requests
 from zenpy import Zenpy
 from zenpy.lib.api_objects import Comment, Ticket, User
+from zenpy.lib.endpoint import EndpointFactory
 from zenpy.lib.exception import APIException, RatelimitBudgetExceeded, RecordNotFoundException, ZenpyException
 
 from connectors.errors import PermanentError, TransientError
@@ -41,7 +42,9 @@ from connectors.zendesk.models import (
     NewTicket,
     TicketSnapshot,
     ZComment,
+    ZHoliday,
     ZOrganization,
+    ZSchedule,
     ZTicket,
     ZUser,
 )
@@ -49,6 +52,8 @@ from handoff_core import Priority
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+#: Most pages followed for one list (a guard against a server that never says it is done).
+MAX_PAGES = 100
 
 _PRIORITY_RANK = {p.value: p.rank for p in Priority}
 
@@ -116,6 +121,10 @@ class ZendeskGateway:
         if ticket_id is None:
             raise TransientError("the Zendesk ticket does not exist yet", vendor="zendesk")
         return await self._run(partial(self._assign, ticket_id, agent_email))
+
+    async def read_schedules(self) -> tuple[ZSchedule, ...]:
+        """Every business-hours schedule with its holidays (both lists followed through every page)."""
+        return await self._run(self._read_schedules)
 
     # ------------------------------------------------------------------ plumbing
     async def _run(self, func: Callable[[], T]) -> T:
@@ -186,9 +195,7 @@ class ZendeskGateway:
         org_id = ticket.organization_id or (requester.organization_id if requester else None)
         if org_id is not None:
             organization = ZOrganization.model_validate(zd.organizations(id=org_id).to_dict())
-        return TicketSnapshot(
-            ticket=ticket, comments=comments, requester=requester, organization=organization
-        )
+        return TicketSnapshot(ticket=ticket, comments=comments, requester=requester, organization=organization)
 
     def _apply_handoff(self, update: HandoffUpdate) -> dict[str, Any]:
         zd = self._client()
@@ -203,9 +210,7 @@ class ZendeskGateway:
             fields["priority"] = update.priority.value
         if group_id is not None:
             fields["group_id"] = group_id
-        zd.tickets.update(
-            Ticket(id=update.ticket_id, comment=Comment(body=update.note, public=False), **fields)
-        )
+        zd.tickets.update(Ticket(id=update.ticket_id, comment=Comment(body=update.note, public=False), **fields))
         return {"ticket_id": update.ticket_id, "group_id": group_id, "warnings": warnings}
 
     def _create_ticket(self, new: NewTicket) -> dict[str, Any]:
@@ -235,17 +240,28 @@ class ZendeskGateway:
     def _assign(self, ticket_id: int, agent_email: str) -> dict[str, Any]:
         zd = self._client()
         agents = [ZUser.model_validate(u.to_dict()) for u in zd.search(type="user", email=agent_email)]
-        agents = [
-            a
-            for a in agents
-            if a.role in {"agent", "admin"} and (a.email or "").lower() == agent_email.lower()
-        ]
+        agents = [a for a in agents if a.role in {"agent", "admin"} and (a.email or "").lower() == agent_email.lower()]
         if not agents:
             raise PermanentError(
                 f"no Zendesk agent has the email of the Slack user (ticket {ticket_id})", vendor="zendesk"
             )
         zd.tickets.update(Ticket(id=ticket_id, assignee_id=agents[0].id))
         return {"ticket_id": ticket_id, "assignee_id": agents[0].id}
+
+    def _read_schedules(self) -> tuple[ZSchedule, ...]:
+        # zenpy knows the endpoint's URL but has no API object for it: we GET through zenpy's own request
+        # path (auth, rate limits, error checks) and parse the pages here.
+        api = self._client().tickets
+        schedules = [
+            ZSchedule.model_validate(s)
+            for s in _pages(api, api._build_url(EndpointFactory("schedules")()), "schedules")
+        ]
+        out = []
+        for schedule in schedules:
+            url = api._build_url(EndpointFactory("schedules")(id=schedule.id)).removesuffix(".json") + "/holidays.json"
+            holidays = tuple(ZHoliday.model_validate(h) for h in _pages(api, url, "holidays"))
+            out.append(schedule.model_copy(update={"holidays": holidays}))
+        return tuple(out)
 
     def _group_id(self, zd: Zenpy, group: str, warnings: list[str]) -> int | None:
         """A group given by id or by name; names are resolved through the paginated groups API, cached."""
@@ -266,6 +282,24 @@ class ZendeskGateway:
             log.warning("Zendesk group %r not found; ticket left in its current group", group)
             return None
         return found[key]
+
+
+def _pages(api: Any, url: str, key: str) -> Iterator[dict[str, Any]]:
+    """The items under ``key`` of every page: offset pages (``next_page``) and cursor pages (``links.next``)."""
+    seen = 0
+    next_url: str | None = url
+    while next_url and seen < MAX_PAGES:
+        seen += 1
+        data = api._get(next_url, raw_response=True).json()
+        if not isinstance(data, dict):
+            raise PermanentError(f"Zendesk answered {key} with something that is not an object", vendor="zendesk")
+        items = data.get(key) or []
+        yield from (item for item in items if isinstance(item, dict))
+        links, meta = data.get("links"), data.get("meta")
+        cursor_next = (
+            links.get("next") if isinstance(links, dict) and isinstance(meta, dict) and meta.get("has_more") else None
+        )
+        next_url = data.get("next_page") or cursor_next
 
 
 def _seconds(value: str | None) -> float | None:

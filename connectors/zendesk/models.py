@@ -6,7 +6,7 @@ forbid unknown keys.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -98,3 +98,27 @@ class NewTicket(_Write):
     priority: Priority
     group: str | None = None
     note: str
+
+
+class ZInterval(_Vendor):
+    #: Minutes since Sunday 00:00 in the schedule's time zone; an interval stays within one calendar day.
+    start_time: int
+    end_time: int
+
+
+class ZHoliday(_Vendor):
+    id: int | None = None
+    name: str | None = None
+    start_date: date
+    end_date: date
+
+
+class ZSchedule(_Vendor):
+    """A business-hours schedule (GET /api/v2/business_hours/schedules), with its holidays."""
+
+    id: int
+    name: str
+    #: A Rails time-zone name ("Pacific Time (US & Canada)"), as Zendesk reports it.
+    time_zone: str
+    intervals: tuple[ZInterval, ...] = ()
+    holidays: tuple[ZHoliday, ...] = ()

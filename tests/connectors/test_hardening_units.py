@@ -69,7 +69,7 @@ class GatedEngine:
         self.most = 0
         self._lock = threading.Lock()
 
-    def decide(self, conversation: Conversation) -> Decision:
+    def decide(self, conversation: Conversation, now: datetime | None = None) -> Decision:
         with self._lock:
             self.running += 1
             self.most = max(self.most, self.running)

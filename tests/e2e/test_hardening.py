@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from datetime import datetime
 from urllib.parse import urlencode
 
 import httpx
@@ -75,10 +76,10 @@ class GatedEngine:
         self.gate = threading.Event()
         self.entered = threading.Event()
 
-    def decide(self, conversation: Conversation) -> Decision:
+    def decide(self, conversation: Conversation, now: datetime | None = None) -> Decision:
         self.entered.set()
         self.gate.wait(20)
-        return self.real.decide(conversation)
+        return self.real.decide(conversation, now=now)
 
 
 def test_healthz_answers_while_a_decision_is_stuck(fakes, start_worker):

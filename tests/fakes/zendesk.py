@@ -3,8 +3,9 @@
 What it speaks: basic auth ``email/token:TOKEN`` (401 with Zendesk's error body otherwise), tickets
 (show, update with ``comment``/``tags``/``additional_tags``/``priority``/``group_id``/``assignee_id``,
 create with ``Idempotency-Key``, list by ``external_id``), ticket comments, users, organizations, groups,
-and user search. Lists paginate with a small page size, both ways Zendesk does: offset pagination with a
-``next_page`` URL, and cursor pagination (``page[size]``) with ``meta.has_more`` and ``links.next``.
+user search, and business-hours schedules with their holidays. Lists paginate with a small page size,
+both ways Zendesk does: offset pagination with a ``next_page`` URL, and cursor pagination
+(``page[size]``) with ``meta.has_more`` and ``links.next``.
 
 Fault injection for tests: :meth:`FakeZendesk.fail_next` answers the next N matching requests with a
 status (429 with ``Retry-After``, 5xx); :attr:`FakeZendesk.down` answers 503 to everything. Every
@@ -68,6 +69,8 @@ class FakeZendesk:
     users: dict[int, dict[str, Any]] = field(default_factory=dict)
     organizations: dict[int, dict[str, Any]] = field(default_factory=dict)
     groups: dict[int, dict[str, Any]] = field(default_factory=dict)
+    schedules: dict[int, dict[str, Any]] = field(default_factory=dict)
+    holidays: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
     requests: list[RecordedRequest] = field(default_factory=list)
     faults: list[Fault] = field(default_factory=list)
     down: bool = False
@@ -115,6 +118,28 @@ class FakeZendesk:
         gid = self._next_id()
         self.groups[gid] = {"id": gid, "name": name, "deleted": False}
         return gid
+
+    def add_schedule(
+        self,
+        name: str,
+        time_zone: str,
+        intervals: list[tuple[int, int]],
+        holidays: list[tuple[str, str, str]] = (),  # type: ignore[assignment]
+    ) -> int:
+        """A business-hours schedule: intervals in minutes since Sunday 00:00, holidays (name, start, end)."""
+        sid = self._next_id()
+        self.schedules[sid] = {
+            "id": sid,
+            "name": name,
+            "time_zone": time_zone,
+            "intervals": [{"start_time": a, "end_time": b} for a, b in intervals],
+            "created_at": _now(),
+            "updated_at": _now(),
+        }
+        self.holidays[sid] = [
+            {"id": self._next_id(), "name": n, "start_date": start, "end_date": end} for n, start, end in holidays
+        ]
+        return sid
 
     def add_ticket(
         self,
@@ -196,6 +221,8 @@ class FakeZendesk:
                 Route("/api/v2/organizations/{oid:int}.json", self._organization, methods=["GET"]),
                 Route("/api/v2/groups.json", self._groups, methods=["GET"]),
                 Route("/api/v2/search.json", self._search, methods=["GET"]),
+                Route("/api/v2/business_hours/schedules.json", self._schedules, methods=["GET"]),
+                Route("/api/v2/business_hours/schedules/{sid:int}/holidays.json", self._holidays, methods=["GET"]),
             ],
             middleware=[],
         )
@@ -282,6 +309,15 @@ class FakeZendesk:
         return JSONResponse({"error": "RecordNotFound", "description": "Not found"}, status_code=404)
 
     # ------------------------------------------------------------------ endpoints
+    async def _schedules(self, request: Request) -> Response:
+        return self._page(request, "schedules", list(self.schedules.values()))
+
+    async def _holidays(self, request: Request) -> Response:
+        sid = request.path_params["sid"]
+        if sid not in self.schedules:
+            return self._not_found()
+        return self._page(request, "holidays", self.holidays.get(sid, []))
+
     async def _me(self, request: Request) -> Response:
         return JSONResponse({"user": self.users[self.api_user_id]})
 
