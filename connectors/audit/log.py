@@ -112,6 +112,14 @@ MIGRATIONS: tuple[str, ...] = (
     UPDATE audit_decisions SET core_id = id;
     CREATE INDEX audit_decisions_core_id ON audit_decisions (core_id, decided_at)
     """,
+    # 3: sales leads and business hours, so the review can count leads handed to sales, their value,
+    # and out-of-hours handoffs (NULL: the decision had no lead, or the policy has no schedules).
+    """
+    ALTER TABLE audit_decisions ADD COLUMN lead_value REAL;
+    ALTER TABLE audit_decisions ADD COLUMN lead_qualified INTEGER;
+    ALTER TABLE audit_decisions ADD COLUMN agents_available INTEGER;
+    ALTER TABLE audit_decisions ADD COLUMN expected_reply_by TEXT
+    """,
 )
 
 
@@ -401,8 +409,9 @@ class AuditLog:
         self._conn.execute(
             "INSERT INTO audit_decisions (id, core_id, decided_at, conversation_id, ticket_id, channel,"
             " action, priority, alert, urgent, language, policy_version, policy_hash, knowledge_version,"
-            " route_group, route_tags, signals_json, question, simulated, redacted)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " route_group, route_tags, signals_json, question, simulated, redacted,"
+            " lead_value, lead_qualified, agents_available, expected_reply_by)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 audit_id,
                 decision.id,
@@ -424,6 +433,10 @@ class AuditLog:
                 question,
                 int(simulated),
                 int(redact),
+                float(decision.lead.value) if decision.lead else None,
+                int(decision.lead.qualified) if decision.lead else None,
+                None if decision.agents_available is None else int(decision.agents_available),
+                format_time(decision.expected_reply_by) if decision.expected_reply_by else None,
             ),
         )
 

@@ -78,6 +78,12 @@ class DecisionRecord:
     reasons: tuple[ReasonRecord, ...] = ()
     deliveries: tuple[DeliveryRecord, ...] = ()
     events: tuple[EventRecord, ...] = ()
+    #: The sales lead's value and whether it was handed to sales (None: no lead in this decision).
+    lead_value: float | None = None
+    lead_qualified: bool | None = None
+    #: People at work on the route's schedule when decided (None: no schedules in the policy).
+    agents_available: bool | None = None
+    expected_reply_by: datetime | None = None
 
     @property
     def triggers(self) -> tuple[str, ...]:
@@ -252,6 +258,10 @@ def _record(
         reasons=tuple(reasons.get(decision_id, ())),
         deliveries=tuple(deliveries.get(decision_id, ())),
         events=tuple(events.get(decision_id, ())),
+        lead_value=row["lead_value"],
+        lead_qualified=None if row["lead_qualified"] is None else bool(row["lead_qualified"]),
+        agents_available=None if row["agents_available"] is None else bool(row["agents_available"]),
+        expected_reply_by=parse_time(row["expected_reply_by"]) if row["expected_reply_by"] else None,
     )
 
 

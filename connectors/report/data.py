@@ -140,6 +140,27 @@ class Quality:
 
 
 @dataclass(frozen=True)
+class SalesAndHours:
+    """Leads handed to sales and their value; handoffs made out of hours and how fast someone claimed them.
+
+    *Leads to sales*: conversations with a handoff whose lead was at or above the policy's threshold;
+    *value*: the sum and median of those leads (one value per conversation, its last); *smaller leads*:
+    conversations with buying intent below the threshold (offered a meeting link, not handed over).
+    *Out of hours*: handoff decisions made when the route's schedule was closed; their claims as in the
+    quality section (from the handoff decision to the first Slack "Claim").
+    """
+
+    leads_to_sales: int = 0
+    lead_value_total: float = 0.0
+    lead_value_median: float | None = None
+    smaller_leads: int = 0
+    out_of_hours: int = 0
+    out_of_hours_claims: ClaimStats = field(default_factory=lambda: ClaimStats(0, 0, None, None))
+    #: Handoffs decided with a schedule at all (in or out of hours); 0 means the policy has no schedules.
+    with_schedule: int = 0
+
+
+@dataclass(frozen=True)
 class QuestionGroup:
     label: str
     size: int
@@ -185,6 +206,7 @@ class Review:
     policies: tuple[tuple[str, str, int], ...]
     checklist: Checklist | None = None
     previous: Review | None = field(default=None, compare=False)
+    sales_hours: SalesAndHours = field(default_factory=SalesAndHours)
 
     @property
     def handoff_rate(self) -> float | None:
@@ -259,6 +281,30 @@ def _quality(records: Sequence[DecisionRecord]) -> Quality:
         ),
         zendesk_failed=sum(1 for r in handoffs if r.reached("zendesk") is False),
         slack_failed=sum(1 for r in alerts if r.reached("slack") is False),
+    )
+
+
+def _sales_and_hours(records: Sequence[DecisionRecord]) -> SalesAndHours:
+    handoffs = [r for r in records if is_handoff(r)]
+    to_sales: dict[str, float] = {}
+    smaller: set[str] = set()
+    for r in records:
+        if r.lead_value is None:
+            continue
+        if r.lead_qualified and is_handoff(r):
+            to_sales[r.conversation_id] = r.lead_value
+        elif not r.lead_qualified:
+            smaller.add(r.conversation_id)
+    values = list(to_sales.values())
+    closed = [r for r in handoffs if r.agents_available is False]
+    return SalesAndHours(
+        leads_to_sales=len(to_sales),
+        lead_value_total=sum(values),
+        lead_value_median=percentile(values, 0.5),
+        smaller_leads=len(smaller - set(to_sales)),
+        out_of_hours=len(closed),
+        out_of_hours_claims=_claim_stats(closed),
+        with_schedule=sum(1 for r in handoffs if r.agents_available is not None),
     )
 
 
@@ -343,6 +389,7 @@ def build_review(
         ),
         daily=tuple(daily),
         quality=_quality(inside),
+        sales_hours=_sales_and_hours(inside),
         unanswered_total=unanswered_total,
         unanswered=unanswered,
         policies=tuple((v, h, n) for (v, h), n in policy_counts.most_common()),

@@ -154,3 +154,29 @@ def trigger_delta(review: Review, key: str, kind: Literal["trigger", "topic", "c
         return 0.0 if r.conversations else None
 
     return Figure(key, rate(review), "rate", "neither", rate(review.previous), review.previous is not None)
+
+
+def sales_hours_rows(review: Review) -> list[tuple[str, str]]:
+    """The "Sales leads and business hours" table, shared by the Markdown and HTML reviews."""
+    s = review.sales_hours
+    median = "–" if s.lead_value_median is None else f"{s.lead_value_median:,.0f}"
+    claims = s.out_of_hours_claims
+    if s.with_schedule:
+        hours = [
+            ("Handoffs out of hours", f"{s.out_of_hours} of {s.with_schedule} with a schedule"),
+            (
+                "Out-of-hours handoffs claimed in Slack",
+                f"{claims.claimed} of {claims.total} ({fmt_rate(claims.claimed_share)})",
+            ),
+            ("Out of hours: time to claim, median", fmt_seconds(claims.median_seconds)),
+            ("Out of hours: time to claim, p90", fmt_seconds(claims.p90_seconds)),
+        ]
+    else:
+        hours = [("Handoffs out of hours", "– (no business hours in the policy)")]
+    return [
+        ("Leads handed to sales (conversations)", str(s.leads_to_sales)),
+        ("Lead value handed to sales, total", f"{s.lead_value_total:,.0f}"),
+        ("Lead value handed to sales, median", median),
+        ("Smaller leads kept by the assistant", str(s.smaller_leads)),
+        *hours,
+    ]

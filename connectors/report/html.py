@@ -15,7 +15,7 @@ from typing import Literal
 
 from connectors.report import charts
 from connectors.report.data import RateRow, Review
-from connectors.report.figures import Figure, fmt_rate, fmt_seconds, headline, trigger_delta
+from connectors.report.figures import Figure, fmt_rate, fmt_seconds, headline, sales_hours_rows, trigger_delta
 
 CSS = """
 body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;color:#1f2937;max-width:960px;margin:2rem auto;
@@ -193,6 +193,7 @@ def render_html(review: Review) -> str:
         _rate_section(review, "By topic", review.by_topic, "topic", "of all conversations"),
         _rate_section(review, "By channel", review.by_channel, "channel", "of the channel's conversations"),
         _quality(review),
+        "<h2>Sales leads and business hours</h2>" + _table(["Measure", "Value"], sales_hours_rows(review)),
         _unanswered(review),
         _checklist(review),
     ]

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from typing import Literal
 
 from connectors.report.data import RateRow, Review
-from connectors.report.figures import fmt_rate, fmt_seconds, headline, trigger_delta
+from connectors.report.figures import fmt_rate, fmt_seconds, headline, sales_hours_rows, trigger_delta
 
 BAR_WIDTH = 20
 
@@ -134,6 +134,9 @@ def render_markdown(review: Review) -> str:
             for a in q.alerts
         ],
     )
+
+    lines += ["## Sales leads and business hours", ""]
+    lines += _table(["Measure", "Value"], [list(row) for row in sales_hours_rows(review)])
 
     lines += ["## Unanswered questions", ""]
     if not review.unanswered:

@@ -42,6 +42,7 @@ def handoff_note(decision: Decision, decision_id: str) -> str:
     lines = [
         marker(decision_id),
         f"The AI assistant handed this conversation over (priority {decision.priority.value}).",
+        *_hours_and_lead_lines(decision),
         "",
         decision.summary or "Summary: (none; summaries are switched off in the policy)",
         "",
@@ -55,6 +56,22 @@ def handoff_note(decision: Decision, decision_id: str) -> str:
         lines += ["", "Collected: " + ", ".join(f"{k}={v}" for k, v in decision.collected.items())]
     lines += ["", f"Policy {decision.policy.version} ({decision.policy.hash[:12]})"]
     return "\n".join(lines)
+
+
+def _hours_and_lead_lines(decision: Decision) -> list[str]:
+    """What the customer was promised out of hours, and the lead's value, so the agent sees both first."""
+    lines = []
+    if decision.agents_available is False and decision.expected_reply_by is not None:
+        who = "the on-call channel was paged" if decision.on_call else "nobody was at work"
+        lines.append(
+            f"Out of hours ({who}): the customer was told a person replies by "
+            f"{decision.expected_reply_by:%Y-%m-%d %H:%M} UTC."
+        )
+    if decision.lead is not None and decision.lead.qualified:
+        currency = f" {decision.lead.currency}" if decision.lead.currency else ""
+        basis = f" ({'; '.join(decision.lead.basis)})" if decision.lead.basis else ""
+        lines.append(f"Sales lead worth {decision.lead.value}{currency}{basis}.")
+    return lines
 
 
 def transcript_note(decision: Decision, decision_id: str, conversation: Conversation) -> str:

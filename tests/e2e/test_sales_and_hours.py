@@ -76,6 +76,9 @@ def test_out_of_hours_lead_reaches_sales_and_customer_knows_when(fakes, start_wo
     )[0]
     assert "sales_lead" in ticket["tags"] and ticket["priority"] == "high"
     assert fakes.zendesk.groups[ticket["group_id"]]["name"] == "Sales"
+    note = fakes.zendesk.private_notes(ticket["id"])[0]["body"]
+    assert "the customer was told a person replies by 2026-11-30 14:00 UTC" in note
+    assert "Sales lead worth 26000 EUR" in note
     wait_until(lambda: [k for k in fakes.slack.messages if k[0] == "C0SALES"])
 
     urgent = _say(
