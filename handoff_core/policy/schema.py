@@ -185,6 +185,12 @@ class SalesLeadConfig(TriggerConfig, Matchable):
     seat_words: Phrases = ()
     #: Phrases that say when the customer wants to buy ("this quarter", "el próximo mes").
     timeline: Phrases = ()
+    #: Example messages (``lead`` and, optionally, ``not_lead``): a customer message whose nearest example
+    #: is a ``lead`` one, at or above ``example_threshold``, shows buying intent too (example matching).
+    examples: dict[Literal["lead", "not_lead"], tuple[Annotated[str, Field(min_length=1, max_length=500)], ...]] = (
+        Field(default_factory=dict)
+    )
+    example_threshold: Annotated[float, Field(gt=0.0, le=1.0)] = 0.55
     #: Offered to leads below the threshold (``messages.sales_meeting``, ``{link}``).
     meeting_link: Annotated[str | None, Field(pattern=r"^https?://\S+$", max_length=500)] = None
 
@@ -364,8 +370,8 @@ class MessagesConfig(_Strict):
     #: Offered to a lead below the sales threshold; ``{link}`` is ``triggers.sales_lead.meeting_link``.
     sales_meeting: Texts = Field(default_factory=dict)
     #: Weekday names, Monday first, for languages the built-in table lacks.
-    weekdays: dict[Annotated[str, Field(min_length=2, max_length=8)], tuple[str, str, str, str, str, str, str]] = (
-        Field(default_factory=dict)
+    weekdays: dict[Annotated[str, Field(min_length=2, max_length=8)], tuple[str, str, str, str, str, str, str]] = Field(
+        default_factory=dict
     )
 
 

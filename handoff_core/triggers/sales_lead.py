@@ -11,7 +11,10 @@ asks for a handoff to the sales route; below it, it reports a ``continue`` reaso
 offer the policy's meeting link.
 
 The intent matcher sits behind :class:`IntentMatcher` (one call: analysed message in, evidence or
-nothing out), so the phrase rules can be swapped for example-based matching without touching the rest.
+nothing out). Phrases and combos are always used; when the policy gives ``examples`` (messages that are
+leads and, optionally, look-alikes that are not), the example-based matcher of
+:mod:`handoff_core.examples` adds the messages whose nearest example is a lead. An existing customer's
+billing question (``existing_customer``) vetoes both.
 """
 
 from __future__ import annotations
@@ -23,8 +26,9 @@ from decimal import Decimal
 from typing import Protocol
 
 from handoff_core.decision import Action, Evidence, Lead, Reason, TriggerName
+from handoff_core.examples import ExampleMatcher
 from handoff_core.policy.schema import Matchable, Policy, SalesLeadConfig
-from handoff_core.text.normalize import fold
+from handoff_core.text.normalize import fold, quote
 from handoff_core.text.phrases import AnalyzedText, Vocabulary
 from handoff_core.text.rules import RuleSet
 from handoff_core.triggers.base import TriggerContext, make_reason, phrase_evidence
@@ -53,12 +57,27 @@ class PhraseIntent:
             },
         )
 
+        self._examples = (
+            ExampleMatcher({str(k): v for k, v in config.examples.items()}) if config.examples.get("lead") else None
+        )
+        self._threshold = config.example_threshold
+
     def __call__(self, index: int, text: AnalyzedText) -> Evidence | None:
         hits = self._rules.match(text)
         if any(h.rule == "existing" for h in hits):
             return None
         intent = [p for h in hits if h.rule == "intent" for p in h.hits]
-        return phrase_evidence(index, text, intent) if intent else None
+        if intent:
+            return phrase_evidence(index, text, intent)
+        if self._examples is not None:
+            found = self._examples.match(self._examples.featurize(text.text), self._threshold)
+            if found is not None and found.label == "lead":
+                return Evidence(
+                    message_index=index,
+                    matched=(f"like the example {found.nearest!r} ({found.score:.2f})",),
+                    quote=quote(text.text, 0, min(len(text.text), 60)),
+                )
+        return None
 
 
 @dataclass(frozen=True, slots=True)

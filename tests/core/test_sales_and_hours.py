@@ -332,3 +332,45 @@ def test_check_wants_weekday_names_for_a_new_language() -> None:
     assert not item.passed and item.detail == "missing: messages.weekdays.sv"
     data["messages"]["weekdays"] = {"sv": ["måndag", "tisdag", "onsdag", "torsdag", "fredag", "lördag", "söndag"]}
     assert _item(policy_of(data), "fallback texts in every language").passed
+
+
+# -- example-based intent ----------------------------------------------------------------------------------
+
+LEAD_EXAMPLES = [
+    "We'd like to roll your product out to our whole support department",
+    "Our company is looking for a tool like yours for about 200 agents",
+    "Can you send a proposal for our organisation?",
+    "We're comparing vendors for next year's budget and you're on the shortlist",
+    "Who do I talk to about buying licences for my whole team?",
+    "Our board approved the budget, we want to sign up the entire company",
+    "We are a bank with 5,000 employees interested in your platform",
+    "Could someone prepare an offer for our 3 offices?",
+    "We want to replace our current helpdesk vendor with you",
+    "I'm the IT manager and we'd like to onboard our staff",
+]
+
+NOT_LEAD_EXAMPLES = [
+    "Why was my invoice higher this month?",
+    "I was charged twice",
+    "How do I reset my password?",
+    "Where is my order?",
+    "What are your opening hours?",
+    "How do I add a user to my existing account?",
+]
+
+
+def test_example_based_intent_finds_leads_phrases_miss() -> None:
+    """With lead examples in the policy, a paraphrase no phrase covers is a lead; billing questions still are not."""
+    text = "Our firm wants to roll this out to our whole call centre of 400 people"
+    plain = DecisionEngine(policy_of(default_data()))
+    assert plain.decide(conversation(text), now=WEDNESDAY).lead is None, "no phrase covers this wording"
+    data = default_data()
+    data["triggers"]["sales_lead"]["examples"] = {"lead": LEAD_EXAMPLES, "not_lead": NOT_LEAD_EXAMPLES}
+    data["triggers"]["sales_lead"]["example_threshold"] = 0.55
+    engine = DecisionEngine(policy_of(data))
+    d = engine.decide(conversation(text), now=WEDNESDAY)
+    assert d.lead is not None and d.lead.team_size == 400 and d.lead.qualified
+    sales = next(r for r in d.reasons if r.trigger is TriggerName.SALES_LEAD)
+    assert sales.evidence[0].matched[0].startswith("like the example")
+    for other in ("Why was my invoice higher for our 400 people this month?", "What time do you open?"):
+        assert engine.decide(conversation(other), now=WEDNESDAY).lead is None, other
