@@ -325,10 +325,16 @@ def _print_totals_line(totals: Totals) -> None:
 @policy_option
 @knowledge_option
 @click.option("--json", "as_json", is_flag=True, help="Print the decision as JSON.")
-def explain_command(text: str, policy_path: Path | None, knowledge_path: Path | None, as_json: bool) -> None:
+@click.option(
+    "--now", "now_text", default=None, metavar="ISO-TIME", help="Decide as if it were this instant (business hours)."
+)
+def explain_command(
+    text: str, policy_path: Path | None, knowledge_path: Path | None, as_json: bool, now_text: str | None
+) -> None:
     """Explain the decision for one customer message."""
+    now = parse_now(now_text)
     _, engine = load_engine(policy_path, knowledge_path)
-    decision = engine.decide(Conversation(id="explain", messages=(Message(role=Role.CUSTOMER, text=text),)))
+    decision = engine.decide(Conversation(id="explain", messages=(Message(role=Role.CUSTOMER, text=text),)), now=now)
     if as_json:
         click.echo(decision.model_dump_json(indent=2))
         return
@@ -360,6 +366,19 @@ def explain_command(text: str, policy_path: Path | None, knowledge_path: Path | 
                 console.print("    " + "; ".join(bits), markup=False)
     if decision.route.tags:
         console.print(f"route: group {decision.route.group}, tags {', '.join(decision.route.tags)}", markup=False)
+    if decision.lead is not None:
+        lead = decision.lead
+        basis = f" ({'; '.join(lead.basis)})" if lead.basis else ""
+        verdict = "to sales" if lead.qualified else "below the threshold"
+        console.print(f"lead: worth {lead.value}{' ' + lead.currency if lead.currency else ''}{basis}, {verdict}")
+    if decision.agents_available is not None:
+        when = f", reply by {decision.expected_reply_by:%Y-%m-%d %H:%M} UTC" if decision.expected_reply_by else ""
+        state = (
+            "in hours"
+            if decision.agents_available
+            else "out of hours" + (", on-call paged" if decision.on_call else "")
+        )
+        console.print(f"business hours: {state}{when}", markup=False)
     if decision.customer_message:
         console.print(f"to the customer: {decision.customer_message}", markup=False)
     for m in decision.knowledge:
