@@ -23,15 +23,17 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from handoff_core.decision import Action, Evidence, Lead, Reason, TriggerName
-from handoff_core.examples import ExampleMatcher
 from handoff_core.policy.schema import Matchable, Policy, SalesLeadConfig
 from handoff_core.text.normalize import fold, quote
 from handoff_core.text.phrases import AnalyzedText, Vocabulary
 from handoff_core.text.rules import RuleSet
 from handoff_core.triggers.base import TriggerContext, make_reason, phrase_evidence
+
+if TYPE_CHECKING:
+    from handoff_core.examples import ExampleMatcher
 
 _EMAIL_DOMAIN = re.compile(r"[\w.+-]+@(?P<domain>[\w-]+(?:\.[\w-]+)+)")
 _NUMBER = r"(?P<n>\d{1,3}(?:[.,\s]\d{3})+|\d{1,6})"
@@ -56,10 +58,12 @@ class PhraseIntent:
                 "existing": config.existing_customer,
             },
         )
+        self._examples: ExampleMatcher | None = None
+        if config.examples.get("lead"):
+            # Imported only when examples are configured: it loads numpy and the embedding tokenizer.
+            from handoff_core.examples import ExampleMatcher
 
-        self._examples = (
-            ExampleMatcher({str(k): v for k, v in config.examples.items()}) if config.examples.get("lead") else None
-        )
+            self._examples = ExampleMatcher({str(k): v for k, v in config.examples.items()})
         self._threshold = config.example_threshold
 
     def __call__(self, index: int, text: AnalyzedText) -> Evidence | None:

@@ -309,14 +309,12 @@ def test_a_missing_policy_named_in_the_environment_is_an_error(
 def test_simulate_now_decides_at_the_given_instant(runner: CliRunner, tmp_path: Path) -> None:
     """``simulate --now`` fixes the clock: out of hours on Sunday night, in hours on Wednesday morning."""
     policy = tmp_path / "policy.yaml"
-    text = (ROOT / "config" / "policy.yaml").read_text(encoding="utf-8")
-    text = text.replace(
-        "defaults:\n  language: en",
+    policy.write_text(
+        'extends: default\nversion: "hours-1"\ndefaults: {route: {schedule: support}}\n'
         "business_hours:\n  schedules:\n    support:\n      timezone: Europe/Madrid\n"
-        '      hours: {mon: ["09:00-18:00"], wed: ["09:00-18:00"]}\n'
-        "defaults:\n  language: en",
-    ).replace("    group: Support             #", "    schedule: support\n    group: Support             #", 1)
-    policy.write_text(text, encoding="utf-8")
+        '      hours: {mon: ["09:00-18:00"], wed: ["09:00-18:00"]}\n',
+        encoding="utf-8",
+    )
     line = json.dumps({"id": "n1", "messages": [{"role": "customer", "text": "I want to talk to a real person"}]})
     conversations = tmp_path / "in.jsonl"
     conversations.write_text(line + "\n", encoding="utf-8")

@@ -13,11 +13,10 @@ from fakes.fixtures import wait_until
 
 from connectors.store import OutboxStatus
 from e2e.helpers import webchat_post
-from handoff_core.policy.loader import _PolicyLoader
+from handoff_core.policy.loader import _PolicyLoader, default_policy_path
 
 pytestmark = pytest.mark.e2e
 
-ROOT = Path(__file__).resolve().parents[2]
 MON_TO_FRI_9_TO_17 = [(day * 1440 + 540, day * 1440 + 1020) for day in range(1, 6)]
 #: Sunday 29 November 2026, 03:00 UTC: closed in Madrid and in New York.
 SUNDAY_NIGHT = datetime(2026, 11, 29, 3, 0, tzinfo=UTC)
@@ -25,7 +24,7 @@ SUNDAY_NIGHT = datetime(2026, 11, 29, 3, 0, tzinfo=UTC)
 
 def _policy(tmp_path: Path) -> Path:
     """The default policy, with every route on a Zendesk schedule and an on-call channel."""
-    data = yaml.load((ROOT / "config" / "policy.yaml").read_text(encoding="utf-8"), Loader=_PolicyLoader)
+    data = yaml.load(default_policy_path().read_text(encoding="utf-8"), Loader=_PolicyLoader)
     data["business_hours"] = {
         "schedules": {"support": {"zendesk": "Support EMEA"}, "sales": {"zendesk": "Sales US"}},
         "on_call": {"slack_channel": "C0ONCALL", "topics": ["account_security"]},
