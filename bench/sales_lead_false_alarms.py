@@ -27,9 +27,8 @@ from pathlib import Path
 
 from handoff_core import Action, Conversation, TriggerName
 from handoff_core.engine import DecisionEngine
-from handoff_core.policy import load_policy
+from handoff_core.policy import default_policy_path, load_policy
 
-ROOT = Path(__file__).resolve().parents[1]
 DATA = Path("/work/shared/datasets")
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 BILLING = {"check_invoice", "get_invoice", "payment_issue", "check_payment_methods", "check_cancellation_fee"}
@@ -58,7 +57,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--examples", type=int, default=5, help="flagged messages to print per set")
     args = parser.parse_args()
-    engine = DecisionEngine(load_policy(ROOT / "config" / "policy.yaml"))
+    engine = DecisionEngine(load_policy(default_policy_path()))
     for name, rows in (("bitext", bitext()), ("cfpb", cfpb()), ("hwu64", hwu64())):
         total, intent, to_sales = Counter[str](), Counter[str](), Counter[str]()
         examples: list[str] = []
