@@ -207,13 +207,21 @@ def _sales_route(p: Policy) -> ChecklistItem:
         detail = f"leads from {s.threshold}{' ' + s.currency if s.currency else ''} go to {s.route.group}{where}"
     else:
         detail = "sales_lead is on but its route names no group"
-    return ChecklistItem(
-        "sales route defined",
-        ok,
-        detail,
-        "" if ok else "define routes.sales (group, priority, tags, slack_channel) and set "
-        "triggers.sales_lead.route: {use: sales}",
+    fix = (
+        ""
+        if ok
+        else "define routes.sales (group, priority, tags, slack_channel); set triggers.sales_lead.route: {use: sales}"
     )
+    if ok and s.enabled and s.examples.get("lead"):
+        # Imported only here: the example matcher loads numpy and the embedding tokenizer.
+        from handoff_core.examples import ExampleMatcher
+
+        issues = ExampleMatcher({str(k): v for k, v in s.examples.items()}).issues()
+        if issues:
+            ok = False
+            detail = "sales_lead examples: " + "; ".join(i.detail for i in issues[:3])
+            fix = "give triggers.sales_lead.examples more, and more distinct, lead and not_lead messages"
+    return ChecklistItem("sales route defined", ok, detail, fix)
 
 
 def _fallback_texts(p: Policy) -> ChecklistItem:

@@ -374,3 +374,13 @@ def test_example_based_intent_finds_leads_phrases_miss() -> None:
     assert sales.evidence[0].matched[0].startswith("like the example")
     for other in ("Why was my invoice higher for our 400 people this month?", "What time do you open?"):
         assert engine.decide(conversation(other), now=WEDNESDAY).lead is None, other
+
+
+def test_check_flags_too_few_sales_examples() -> None:
+    """Sales examples that are too few for a dependable label fail the sales check, naming the label."""
+    data = default_data()
+    data["triggers"]["sales_lead"]["examples"] = {"lead": LEAD_EXAMPLES[:3], "not_lead": NOT_LEAD_EXAMPLES}
+    item = _item(policy_of(data), "sales route defined")
+    assert not item.passed and "'lead' has 3 example(s)" in item.detail
+    data["triggers"]["sales_lead"]["examples"] = {"lead": [*LEAD_EXAMPLES, "We need a quote for 50 seats"]}
+    assert _item(policy_of(data), "sales route defined").passed
