@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from handoff_core.models import Message, Role
-from handoff_core.text.messages import NAME, NUMBER, PROBLEM, analyze_message
+from handoff_core.text.messages import NAME, NUMBER, PROBLEM, SentenceText, analyze_message
 from handoff_core.text.sentences import clip
 
 
@@ -44,9 +44,9 @@ class Weights:
     question: float = 0.5
     #: Penalty for a sentence that opens with "yes"/"no": an answer to the bot, shown under Assistant so far.
     answer: float = 0.5
-    lead: float = 2.0
+    lead: float = 3.0
     #: How strongly long sentences are penalised (0: not at all, 1: per word).
-    length_power: float = 0.6
+    length_power: float = 1.0
     lead_sentences: int = 2
 
 
@@ -55,14 +55,12 @@ DEFAULT_WEIGHTS = Weights()
 
 @dataclass(frozen=True, slots=True)
 class Sentence:
+    """A chosen customer sentence and where it stands in the conversation."""
+
     message_index: int
+    #: Position among all candidate sentences of the conversation.
     order: int
     text: str
-    keys: tuple[str, ...]
-    #: Salience added to each key in this sentence (problem word, number, name), parallel to ``keys``.
-    boosts: tuple[float, ...]
-    n_words: int
-    bonus: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,33 +70,14 @@ class IssuePick:
     text: str
 
 
-def candidate_sentences(messages: Sequence[Message], weights: Weights = DEFAULT_WEIGHTS) -> list[Sentence]:
-    """Customer sentences that carry content, in conversation order, with their per-key boosts."""
-    boost_of = {
-        flags: (weights.problem if flags & PROBLEM else 0.0)
-        + (weights.number if flags & NUMBER else 0.0)
-        + (weights.name if flags & NAME else 0.0)
-        for flags in range(8)
-    }
-    sentences: list[Sentence] = []
-    for index, message in enumerate(messages):
-        if message.role is not Role.CUSTOMER:
-            continue
-        for s in analyze_message(message.text).sentences:
-            sentences.append(
-                Sentence(
-                    message_index=index,
-                    order=len(sentences),
-                    text=s.text,
-                    keys=s.keys,
-                    boosts=tuple(boost_of[f] for f in s.flags),
-                    n_words=s.n_words,
-                    bonus=(weights.negation if s.negated else 0.0)
-                    + (weights.question if s.question else 0.0)
-                    - (weights.answer if s.answer else 0.0),
-                )
-            )
-    return sentences
+def candidate_sentences(messages: Sequence[Message]) -> list[tuple[int, SentenceText]]:
+    """Customer sentences that carry content, in conversation order, with their message index."""
+    return [
+        (index, s)
+        for index, message in enumerate(messages)
+        if message.role is Role.CUSTOMER
+        for s in analyze_message(message.text).sentences
+    ]
 
 
 def _echoed(messages: Sequence[Message]) -> set[str]:
@@ -115,6 +94,7 @@ def select_issue(
     budget: int,
     *,
     first_budget: int | None = None,
+    problem_budget: int = 0,
     max_sentences: int = 4,
     sentence_cap: int = 220,
     weights: Weights = DEFAULT_WEIGHTS,
@@ -122,31 +102,44 @@ def select_issue(
     """The customer's most informative sentences within ``budget`` characters, in their order.
 
     The best sentence alone may use up to ``first_budget`` characters (default ``budget``), so a short
-    budget shortens the Issue to one sentence rather than cutting that sentence in the middle.
+    budget shortens the Issue to one sentence rather than cutting that sentence in the middle. When a
+    sentence names a problem word none of the chosen ones covers (a second problem: "… and my card was
+    charged again"), it is added as long as the whole Issue stays within ``problem_budget``.
     """
-    sentences = candidate_sentences(messages, weights)
+    sentences = candidate_sentences(messages)
     if not sentences or budget <= 0:
         return IssuePick((), "")
     echoed = _echoed(messages)
     counts: dict[str, int] = {}
-    for s in sentences:
+    for _, s in sentences:
         for key in s.keys:
             counts[key] = counts.get(key, 0) + 1
     weight: dict[str, float] = {}
     for key, count in counts.items():
         weight[key] = 1.0 + weights.repeat * math.log(count) + (weights.echo if key in echoed else 0.0)
-    first_message = sentences[0].message_index
-    lead = {s.order for s in sentences[: weights.lead_sentences] if s.message_index == first_message}
+    boost_of = [
+        (weights.problem if flags & PROBLEM else 0.0)
+        + (weights.number if flags & NUMBER else 0.0)
+        + (weights.name if flags & NAME else 0.0)
+        for flags in range(8)
+    ]
+    first_message = sentences[0][0]
+    lead = {n for n, (index, _) in enumerate(sentences[: weights.lead_sentences]) if index == first_message}
 
     def gain(i: int, covered: set[str]) -> float:
-        s = sentences[i]
+        s = sentences[i][1]
         total = 0.0
-        for key, boost in zip(s.keys, s.boosts, strict=True):
+        for key, flags in zip(s.keys, s.flags, strict=True):
             if key not in covered:
-                total += weight[key] + boost
+                total += weight[key] + boost_of[flags]
         if total == 0.0:
             return 0.0
-        total += s.bonus + (weights.lead if s.order in lead else 0.0)
+        total += (
+            (weights.negation if s.negated else 0.0)
+            + (weights.question if s.question else 0.0)
+            - (weights.answer if s.answer else 0.0)
+            + (weights.lead if i in lead else 0.0)
+        )
         return total / float((s.n_words + 3) ** weights.length_power)
 
     covered: set[str] = set()
@@ -162,7 +155,7 @@ def select_issue(
         if heap and current < -heap[0][0]:
             heapq.heappush(heap, (-current, i))
             continue
-        text = clip(sentences[i].text, sentence_cap)
+        text = clip(sentences[i][1].text, sentence_cap)
         cost = len(text) + (3 if chosen else 0)
         if used + cost > budget:
             if chosen:
@@ -171,15 +164,25 @@ def select_issue(
             cost = len(text)
         chosen.append((i, text))
         used += cost
-        covered.update(sentences[i].keys)
+        covered.update(sentences[i][1].keys)
+    if chosen and problem_budget > used:
+        taken = {i for i, _ in chosen}
+        best, best_new = -1, 0
+        for i, (_, s) in enumerate(sentences):
+            new = sum(1 for k, f in zip(s.keys, s.flags, strict=True) if f & PROBLEM and k not in covered)
+            if i not in taken and new > best_new and used + 3 + min(len(s.text), sentence_cap) <= problem_budget:
+                best, best_new = i, new
+        if best >= 0:
+            chosen.append((best, clip(sentences[best][1].text, sentence_cap)))
     chosen.sort()
     parts: list[str] = []
-    previous: Sentence | None = None
+    previous: tuple[int, int] | None = None
     for i, text in chosen:
-        s = sentences[i]
+        index = sentences[i][0]
         if previous is not None:
-            adjacent = previous.message_index == s.message_index and previous.order + 1 == s.order
+            adjacent = previous == (index, i - 1)
             parts.append(" " if adjacent else " … ")
         parts.append(text[:1].upper() + text[1:] if not text[1:2].isupper() else text)
-        previous = s
-    return IssuePick(tuple(sentences[i] for i, _ in chosen), "".join(parts))
+        previous = (index, i)
+    picked = tuple(Sentence(sentences[i][0], i, text) for i, text in chosen)
+    return IssuePick(picked, "".join(parts))

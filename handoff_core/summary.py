@@ -30,7 +30,7 @@ from handoff_core.issue import select_issue
 from handoff_core.models import Conversation, Message, Role
 from handoff_core.redact import mask_email, redact
 from handoff_core.sentiment import MessageSentiment
-from handoff_core.text.messages import ANSWER_WORDS, MessageText, analyze_message
+from handoff_core.text.messages import ANSWER_WORDS, MessageText, SentenceText, analyze_message
 from handoff_core.text.sentences import clip
 
 SHORT_MAX_CHARS = 300
@@ -163,13 +163,6 @@ def _details(data: SummaryInput, limit: int) -> str:
     return clip("Details: " + "; ".join(items), limit)
 
 
-@dataclass(frozen=True, slots=True)
-class _Item:
-    order: int
-    answered: bool
-    text: str
-
-
 def _reply_to(keys: tuple[str, ...], question: bool, last_question: bool, reply: MessageText | None) -> str | None:
     """The customer's sentence that answers a question or takes up a suggestion, if any."""
     if reply is None:
@@ -192,51 +185,50 @@ def _reply_to(keys: tuple[str, ...], question: bool, last_question: bool, reply:
 
 
 def _assistant_so_far(messages: Sequence[Message], limit: int) -> str:
+    """The bot's questions and suggestions, each with the customer's reply if any, most recent kept first."""
     replies = [i for i, m in enumerate(messages) if m.role is Role.ASSISTANT]
     if not replies:
         return "Assistant so far: nothing yet"
     head = f"Assistant so far ({len(replies)} {'reply' if len(replies) == 1 else 'replies'}): "
-    next_customer: dict[int, MessageText | None] = {}
-    upcoming: MessageText | None = None
+    next_customer = [-1] * (len(messages) + 1)
     for i in range(len(messages) - 1, -1, -1):
-        next_customer[i] = upcoming
-        if messages[i].role is Role.CUSTOMER:
-            upcoming = analyze_message(messages[i].text)
-    items: list[_Item] = []
+        next_customer[i] = (
+            i + 1 if i + 1 < len(messages) and messages[i + 1].role is Role.CUSTOMER else next_customer[i + 1]
+        )
+    items: list[tuple[int, SentenceText, bool]] = []
     seen: set[tuple[str, ...]] = set()
     for i in replies:
         said = analyze_message(messages[i].text).sentences
-        questions = [n for n, s in enumerate(said) if s.question]
+        last_question = max((n for n, s in enumerate(said) if s.question), default=-1)
         for n, sentence in enumerate(said):
-            question = sentence.question
-            if (not question and not sentence.suggestion) or sentence.keys in seen:
-                continue
-            seen.add(sentence.keys)
-            reply = _reply_to(sentence.keys, question, bool(questions) and n == questions[-1], next_customer[i])
-            verb = "asked" if question else "suggested"
-            text = f'{verb} "{clip(sentence.text, 90)}"'
-            if reply is not None:
-                text += f' → customer: "{clip(reply, 70)}"'
-            elif question:
-                text += " → not answered"
-            items.append(_Item(len(items), reply is not None, text))
+            if (sentence.question or sentence.suggestion) and sentence.keys not in seen:
+                seen.add(sentence.keys)
+                items.append((i, sentence, n == last_question))
     if not items:
         last = clip(analyze_message(messages[replies[-1]].text).cleaned, 100)
         return clip(f'{head}no questions or suggestions; last: "{last}"', limit)
-    # Unanswered and recent items matter most when space runs out; show the kept ones in order.
-    ranked = sorted(items, key=lambda it: (it.answered, -it.order))
-    kept: list[_Item] = []
+    # Only the items that fit are rendered (most recent first), so the cost does not grow with the budget.
+    kept: list[str] = []
     used = len(head)
-    for item in ranked:
-        if used + len(item.text) + 2 <= limit:
-            kept.append(item)
-            used += len(item.text) + 2
-    if not kept:
-        return clip(head + ranked[0].text, limit)
-    kept.sort(key=lambda it: it.order)
+    for i, sentence, last_question in reversed(items):
+        j = next_customer[i]
+        reply = _reply_to(
+            sentence.keys, sentence.question, last_question, analyze_message(messages[j].text) if j >= 0 else None
+        )
+        text = f'{"asked" if sentence.question else "suggested"} "{clip(sentence.text, 90)}"'
+        if reply is not None:
+            text += f' → customer: "{clip(reply, 70)}"'
+        elif sentence.question:
+            text += " → not answered"
+        if used + len(text) + 2 > limit - 14:  # room for " (+N earlier)"
+            if not kept:
+                kept.append(clip(text, max(20, limit - used - 14)))
+            break
+        kept.append(text)
+        used += len(text) + 2
     dropped = len(items) - len(kept)
-    tail = f" (+{dropped} more)" if dropped else ""
-    return head + "; ".join(it.text for it in kept) + tail
+    tail = f" (+{dropped} earlier)" if dropped else ""
+    return head + "; ".join(reversed(kept)) + tail
 
 
 def _why(data: SummaryInput, limit: int) -> str:
@@ -276,7 +268,8 @@ def summarize(data: SummaryInput, max_chars: int, redact_pii: bool) -> Summary:
     customer_chars = sum(len(analyze_message(m.text).cleaned) for m in conv.messages if m.role is Role.CUSTOMER)
     issue_cap = max(60, min(int(_ISSUE_CHARS * scale), room // 2) - len("Issue: "))
     issue_budget = min(issue_cap, max(_ISSUE_MIN_CHARS, customer_chars // 2))
-    pick = select_issue(conv.messages, issue_budget, first_budget=min(issue_cap, _SENTENCE_CHARS))
+    sentence_room = min(issue_cap, _SENTENCE_CHARS)
+    pick = select_issue(conv.messages, issue_budget, first_budget=sentence_room, problem_budget=sentence_room)
     issue = clean_text(pick.text) if pick.text else clean_text(_fallback_issue(data))
     issue_line = "Issue: " + issue
     room -= len(issue_line)

@@ -22,6 +22,7 @@ from handoff_core.text.sentences import (
     PROBLEM_WORDS,
     clean,
     split_sentences,
+    trim,
     word_key,
     words,
 )
@@ -129,7 +130,7 @@ def analyze_message(text: str) -> MessageText:
     seen: set[str] = set()
     sentences = []
     for piece in split_sentences(cleaned):
-        s = _sentence(piece, seen)
+        s = _sentence(trim(piece), seen)
         if s is not None:
             sentences.append(s)
     first = words(cleaned[:40])

@@ -135,6 +135,39 @@ def split_sentences(text: str) -> list[str]:
     return out
 
 
+_LEADING = re.compile(
+    r"^(?:(?:yes|yeah|yep|no|nope|ok|okay|well|oh|ah|um|uh|so|and|but|also|actually|hi|hello|hey|sure"
+    r"|alright|right|excuse me|please|thanks|thank you|hola|bonjour|hallo|olá|ciao)\b[\s,.!;:-]*)+",
+    re.IGNORECASE,
+)
+_TRAILING = re.compile(
+    r"(?:[\s,]+(?:please|pls|plz|thanks|thank you|sir|madam|ma'am|por favor|s'il vous plaît|bitte))+(?=[.!?]*$)",
+    re.IGNORECASE,
+)
+
+
+_LEADING_FIRST = frozenset(
+    "yes yeah yep no nope ok okay well oh ah um uh so and but also actually hi hello hey sure alright right "
+    "excuse please thanks thank hola bonjour hallo olá ciao".split()
+)
+_TRAILING_LAST = ("please", "pls", "plz", "thanks", "thank you", "sir", "madam", "ma'am", "favor", "plaît", "bitte")
+
+
+def trim(sentence: str) -> str:
+    """``sentence`` without leading fillers ("Yes, well, so …") or a trailing "please"/"thanks"."""
+    head = sentence[:12].split(maxsplit=1)
+    lead = bool(head) and head[0].strip(",.!;:-").casefold() in _LEADING_FIRST
+    trail = sentence.rstrip(".!?").casefold().endswith(_TRAILING_LAST)
+    if not (lead or trail):
+        return sentence
+    trimmed = sentence
+    if lead:
+        trimmed = _LEADING.sub("", trimmed)
+    if trail:
+        trimmed = _TRAILING.sub("", trimmed)
+    return trimmed if any(ch.isalnum() for ch in trimmed) else sentence
+
+
 def words(sentence: str) -> list[str]:
     """The words of ``sentence`` as written (C-speed regex; punctuation dropped)."""
     return _WORDS.findall(sentence)
