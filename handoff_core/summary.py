@@ -40,7 +40,7 @@ _ISSUE_MIN_CHARS = 80
 _SENTENCE_CHARS = 220
 _DETAILS_CHARS = 220
 _ASSISTANT_CHARS = 300
-_WHY_CHARS = 200
+_WHY_CHARS = 260
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,8 +90,6 @@ def _mood(sentiments: Sequence[MessageSentiment]) -> str:
 
 def _duration(seconds: float) -> str:
     minutes = int(seconds // 60)
-    if minutes < 1:
-        return "under 1 min"
     if minutes < 60:
         return f"{minutes} min"
     hours, minutes = divmod(minutes, 60)
@@ -108,7 +106,7 @@ def _waiting(conv: Conversation, now: datetime | None) -> str | None:
     if first is None or end is None or (first.tzinfo is None) != (end.tzinfo is None):
         return None
     seconds = (end - first).total_seconds()
-    return f"waiting {_duration(seconds)} since first message" if seconds >= 0 else None
+    return f"waiting {_duration(seconds)} since first message" if seconds >= 60 else None
 
 
 def _customer_line(data: SummaryInput, redact_pii: bool) -> str:
