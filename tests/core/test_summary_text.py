@@ -1,0 +1,109 @@
+"""The text pieces the summary is built from: what counts as content, what is trimmed, which details are found.
+
+Sentences are WRITTEN FOR THESE TESTS (regression tables, not evidence of accuracy).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from handoff_core.text.messages import analyze_message
+from handoff_core.text.sentences import clean, clip, trim
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Can I talk to a person about this, please?",
+        "@brand please read the above",
+        "Any update?",
+        "Hello??",
+        "Thanks so much!",
+        "Hi there, good morning",
+        "This is ridiculous!!!",
+        "Quiero hablar con una persona",
+        "Je veux parler à un humain",
+        "DM sent",
+    ],
+)
+def test_meta_greeting_and_feeling_sentences_carry_no_content(text: str) -> None:
+    """Requests about the conversation, greetings, thanks and feelings are never Issue candidates."""
+    assert analyze_message(text).sentences == ()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Any update on my refund?",
+        "My package never arrived",
+        "The app crashes when I open settings",
+        "Mi pedido llegó roto",
+    ],
+)
+def test_problem_sentences_are_candidates(text: str) -> None:
+    """A sentence that names the problem is a candidate, even with meta words around it."""
+    assert len(analyze_message(text).sentences) == 1
+
+
+@pytest.mark.parametrize(
+    ("raw", "cleaned"),
+    [
+        ("@AppleSupport my watch broke https://t.co/abc", "my watch broke"),
+        ("Try restarting it! ^JD", "Try restarting it!"),
+        ("The invoice is wrong.\nBest regards,\nJane Smith", "The invoice is wrong."),
+        ("It double charged me.\n--\nJane\nSent from my iPhone", "It double charged me."),
+        ("Line one\nline two", "Line one\nline two"),
+    ],
+)
+def test_clean_drops_links_handles_initials_and_signatures(raw: str, cleaned: str) -> None:
+    """Links, @handles, agent initials and signature blocks are removed; the message itself stays."""
+    assert " ".join(clean(raw).split()) == " ".join(cleaned.split())
+
+
+@pytest.mark.parametrize(
+    ("sentence", "trimmed"),
+    [
+        ("Yes, well, I think so, please.", "I think so."),
+        ("No, I only have a handbag.", "I only have a handbag."),
+        ("I'd like cream onion soup please.", "I'd like cream onion soup."),
+        ("Yes, please.", "Yes, please."),
+        ("Sorry to hear that", "Sorry to hear that"),
+        ("The screen is cracked", "The screen is cracked"),
+    ],
+)
+def test_trim_removes_fillers_but_never_everything(sentence: str, trimmed: str) -> None:
+    """Leading fillers and a trailing please/thanks go; a sentence made only of them is kept whole."""
+    assert trim(sentence) == trimmed
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("iOS 11.1.2 and watchOS 4.1", [("version", "11.1.2"), ("version", "4.1")]),
+        ("Running version 3.2 of the app", [("version", "3.2")]),
+        ("It cost $249.99 on 12.10.2026", []),
+        ("My Apple Watch and iPhone 15 Pro", [("device", "Apple Watch"), ("device", "iPhone 15 Pro")]),
+        (
+            "I restarted the router and re-paired the watch",
+            [("tried", "restarted the router"), ("tried", "re-paired the watch")],
+        ),
+        ("I haven't restarted it", []),
+        ("tracking number 1Z999AA10123456784", [("tracking", "1Z999AA10123456784")]),
+        ("tracking is not updating", []),
+    ],
+)
+def test_details_found_in_a_message(text: str, expected: list[tuple[str, str]]) -> None:
+    """Versions, devices, tracking numbers and what was tried are found; dates, amounts and negations are not."""
+    found = list(dict.fromkeys(analyze_message(text).details))
+    kinds = {kind for kind, _ in expected}
+    assert [d for d in found if d[0] in kinds] == expected
+    if not expected:
+        assert found == []
+
+
+@pytest.mark.parametrize(("text", "limit"), [("word " * 100, 50), ("short", 50), ("a" * 80, 20)])
+def test_clip_respects_the_limit(text: str, limit: int) -> None:
+    """Clipping never exceeds the limit and marks a cut with an ellipsis."""
+    out = clip(text, limit)
+    assert len(out) <= limit
+    assert out.endswith("…") == (len(" ".join(text.split())) > limit)
