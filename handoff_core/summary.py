@@ -31,9 +31,13 @@ from handoff_core.models import Conversation, Message, Role
 from handoff_core.redact import mask_email, redact
 from handoff_core.sentiment import MessageSentiment
 from handoff_core.text.messages import ANSWER_WORDS, MessageText, SentenceText, analyze_message
-from handoff_core.text.sentences import clip
+from handoff_core.text.sentences import clip, word_key
 
 SHORT_MAX_CHARS = 300
+#: Bot questions that ask nothing about the problem ("Anything else?", "Could you rephrase?").
+_GENERIC_ASK = frozenset(
+    word_key(w) for w in "anything else something everything rephrase understand understood clarify mean".split()
+)
 #: Section sizes at the default 1,200 characters; scaled with the policy's ``max_chars``.
 _ISSUE_CHARS = 420
 _ISSUE_MIN_CHARS = 80
@@ -199,7 +203,11 @@ def _assistant_so_far(messages: Sequence[Message], limit: int) -> str:
         said = analyze_message(messages[i].text).sentences
         last_question = max((n for n, s in enumerate(said) if s.question), default=-1)
         for n, sentence in enumerate(said):
-            if (sentence.question or sentence.suggestion) and sentence.keys not in seen:
+            if (
+                (sentence.question or sentence.suggestion)
+                and sentence.keys not in seen
+                and not _GENERIC_ASK.issuperset(sentence.keys)
+            ):
                 seen.add(sentence.keys)
                 items.append((i, sentence, n == last_question))
     if not items:

@@ -124,6 +124,24 @@ def test_assistant_section_shows_questions_already_answered() -> None:
     assert 're-pairing the watch?" → customer: "I restarted both' in assistant
 
 
+def test_generic_bot_questions_are_not_listed() -> None:
+    """ "Anything else?" and "Could you rephrase?" leave room for the questions about the problem."""
+    conv = thread(
+        (C, "I was charged twice for my Premium subscription, $14.99 on Nov 3 and again on Nov 4."),
+        (A, "Can you check your bank statement for the second one?"),
+        (C, "Both are on my statement."),
+        (A, "Is there anything else I can help with?"),
+        (C, "The double charge!!"),
+        (A, "I'm sorry, I didn't understand that. Could you rephrase?"),
+        (C, "I want to speak to a manager"),
+    )
+    assistant = section(summary_of(conv), "Assistant")
+    assert 'asked "Can you check your bank statement for the second one?" → customer: "Both are on my statement."' in (
+        assistant
+    )
+    assert "anything else" not in assistant and "rephrase" not in assistant
+
+
 def test_unanswered_question_is_marked() -> None:
     """A question the customer never answered says so."""
     conv = thread(
