@@ -27,7 +27,7 @@ class ChecklistItem:
 
 def _restricted_topics(p: Policy) -> ChecklistItem:
     rt = p.triggers.restricted_topic
-    live = [name for name, t in rt.topics.items() if t.enabled and (t.phrases or t.combos)]
+    live = [name for name, t in rt.topics.items() if t.enabled and (t.phrases or t.combos or t.examples or t.model)]
     ok = rt.enabled and bool(live)
     return ChecklistItem(
         "restricted topics defined",
@@ -50,9 +50,7 @@ def _confidence(p: Policy) -> ChecklistItem:
         f"knowledge coverage checked ({lc.knowledge.encoder} encoder)"
         if ok
         else "low_confidence is off or its threshold is 0 or 1",
-        ""
-        if ok
-        else "set triggers.low_confidence.enabled: true and a threshold between 0 and 1 (0.5 is a good start)",
+        "" if ok else "set triggers.low_confidence.enabled: true and a threshold between 0 and 1 (0.5 is a good start)",
     )
 
 
@@ -101,9 +99,7 @@ def _summary(p: Policy) -> ChecklistItem:
     return ChecklistItem(
         "transcript summary included",
         ok,
-        f"summary of at most {p.summary.max_chars} characters on every handoff"
-        if ok
-        else "summaries are off",
+        f"summary of at most {p.summary.max_chars} characters on every handoff" if ok else "summaries are off",
         "" if ok else "set summary.enabled: true so agents do not have to read the whole transcript",
     )
 
@@ -115,9 +111,7 @@ def _review(p: Policy) -> ChecklistItem:
         "weekly review configured",
         ok,
         f"weekly review {w.schedule!r} to {w.slack_channel}" if ok else "no weekly handoff-quality review",
-        ""
-        if ok
-        else "set review.weekly.enabled: true, schedule (cron, e.g. '0 9 * * MON') and slack_channel",
+        "" if ok else "set review.weekly.enabled: true, schedule (cron, e.g. '0 9 * * MON') and slack_channel",
     )
 
 
@@ -264,3 +258,27 @@ CHECKS: tuple[Callable[[Policy], ChecklistItem], ...] = (
 
 def run_checklist(policy: Policy) -> list[ChecklistItem]:
     return [check(policy) for check in CHECKS]
+
+
+def example_warnings(policy: Policy) -> list[str]:
+    """Warnings about example-defined labels: too few examples, or two topics whose examples overlap.
+
+    Not checklist failures (a topic may rely on phrases or a trained detector as well), but a topic with
+    five examples, or two topics sharing an example, decides unreliably, so ``handoff check`` says so.
+    """
+    from handoff_core.examples import ExampleMatcher
+
+    out = []
+    topics = {
+        name: topic.examples
+        for name, topic in policy.triggers.restricted_topic.topics.items()
+        if topic.enabled and topic.examples
+    }
+    if topics:
+        for issue in ExampleMatcher(topics).issues():
+            out.append(f"triggers.restricted_topic.topics: {issue.detail}")
+    human = policy.triggers.human_request.examples
+    if human:
+        for issue in ExampleMatcher({"human_request": human}).issues():
+            out.append(f"triggers.human_request.examples: {issue.detail}")
+    return out

@@ -74,6 +74,10 @@ class Evidence(_Frozen):
     quote: str | None = None
     #: The customer or context field the evidence comes from (e.g. ``customer.tags``).
     field: str | None = None
+    #: For a trained detector or an example-defined label: its probability or similarity, in [0, 1].
+    score: float | None = None
+    #: For an example-defined label: the nearest example (from the policy, not from the customer).
+    example: str | None = None
 
 
 class Reason(_Frozen):

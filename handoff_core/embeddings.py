@@ -43,8 +43,8 @@ class StaticEmbedder:
         """The L2-normalised mean of the word-piece vectors (zeros for no ids)."""
         if not len(ids):
             return np.zeros(self.dim, dtype=np.float32)
-        mean = self._vectors[ids].mean(axis=0)
-        norm = float(np.linalg.norm(mean))
+        mean = self._vectors[ids].sum(axis=0)
+        norm = float(np.sqrt(mean @ mean))
         result: Vector = (mean / norm if norm else mean).astype(np.float32)
         return result
 

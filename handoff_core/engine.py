@@ -30,11 +30,14 @@ from handoff_core.decision import (
     Signals,
     TriggerName,
 )
+from handoff_core.detectors import Detectors, DetectorScore, bundled_detectors
+from handoff_core.examples import ExampleMatcher
 from handoff_core.facts import Facts, extract_facts
+from handoff_core.features import Featurizer, MessageFeatures, bundled_featurizer
 from handoff_core.hours import Schedule, format_reply_by
 from handoff_core.models import Conversation, Role
 from handoff_core.policy.schema import CollectField, Matchable, Policy
-from handoff_core.sentiment import SentimentScorer, lexicon_window
+from handoff_core.sentiment import ModelSentiment, SentimentScorer, lexicon_window
 from handoff_core.summary import Summary, SummaryInput, summarize
 from handoff_core.text.languages import detect_language
 from handoff_core.text.normalize import tokenize
@@ -126,14 +129,40 @@ class DecisionEngine:
         built = {name: s.build(name) for name, s in policy.business_hours.schedules.items()}
         self.schedules: dict[str, Schedule] = {n: s for n, s in built.items() if s is not None}
         self.schedules.update(schedules or {})
+        coverage = policy.triggers.low_confidence.knowledge
+        if knowledge is not None and coverage.enabled and coverage.threshold == "leave_one_out":
+            knowledge.leave_one_out_threshold(coverage.leave_one_out_false_rate)  # calibrate at load, not per call
         vocabulary = vocabulary_of(_policy_phrases(policy))
+        t = policy.triggers
         self._analyzer = Analyzer(vocabulary)
-        self._topics = TopicDetector(policy.triggers.restricted_topic, vocabulary)
+        topic_examples = {
+            name: topic.examples
+            for name, topic in t.restricted_topic.topics.items()
+            if topic.enabled and topic.examples
+        }
+        human_examples = t.human_request.examples if t.human_request.enabled else ()
+        uses_models = (
+            (t.sentiment.enabled and t.sentiment.model.enabled)
+            or (t.human_request.enabled and t.human_request.model.enabled)
+            or any(
+                topic.enabled and topic.model is not None and topic.model.enabled
+                for topic in t.restricted_topic.topics.values()
+            )
+        )
+        #: Trained heads and the shared featuriser, loaded once (None when the policy uses neither).
+        self._detectors: Detectors | None = bundled_detectors() if uses_models else None
+        self._featurizer: Featurizer | None = (
+            bundled_featurizer() if uses_models or topic_examples or human_examples else None
+        )
+        self._topics = TopicDetector(
+            t.restricted_topic, vocabulary, ExampleMatcher(topic_examples) if topic_examples else None
+        )
         self._sentiment = SentimentScorer(policy.triggers.sentiment, vocabulary)
+        self._sentiment_model = t.sentiment.enabled and t.sentiment.model.enabled
         self._urgency = RuleSet(vocabulary, {"urgent": Matchable(phrases=policy.urgency.phrases)})
         self._sales = SalesLead(policy, vocabulary)
         self._triggers: tuple[Trigger, ...] = (
-            HumanRequest(policy, vocabulary),
+            HumanRequest(policy, vocabulary, ExampleMatcher({"human": human_examples}) if human_examples else None),
             RestrictedTopic(policy),
             RefundException(policy, vocabulary),
             Vip(policy),
@@ -169,8 +198,13 @@ class DecisionEngine:
             [t.norm for toks in tokens.values() for t in toks], default=self.policy.defaults.language
         )
         analyzed = {i: self._analyzer.analyze(m.text, language, tokens[i]) for i, m in customer}
-        topic_hits = tuple(h for i, text in analyzed.items() for h in self._topics.detect(i, text))
-        sentiments = tuple(self._sentiment.score(i, text) for i, text in analyzed.items())
+        features, scores = self.score_messages([(i, m.text) for i, m in customer])
+        topic_hits = tuple(
+            h for i, text in analyzed.items() for h in self._topics.detect(i, text, features.get(i), scores.get(i))
+        )
+        sentiments = tuple(
+            self._sentiment.score(i, text, self._model_sentiment(scores.get(i))) for i, text in analyzed.items()
+        )
         if now is None:
             stamps = [m.created_at for m in conversation.messages if m.created_at is not None]
             now = max(stamps) if stamps else datetime.now(UTC)
@@ -197,7 +231,27 @@ class DecisionEngine:
             knowledge_status=status,
             knowledge_evidence=evidence,
             knowledge_matches=matches,
+            features=features,
+            model_scores=scores,
         )
+
+    def score_messages(
+        self, messages: Sequence[tuple[int, str]]
+    ) -> tuple[dict[int, MessageFeatures], dict[int, dict[str, DetectorScore]]]:
+        """Per-message features and trained-detector scores (message → scores with evidence), once each."""
+        if self._featurizer is None or not messages:
+            return {}, {}
+        # Long pastes are read through the same window as the knowledge check, so the cost stays bounded.
+        featurized = self._featurizer.featurize_many([lexicon_window(text, KNOWLEDGE_WINDOW) for _, text in messages])
+        features = {i: f for (i, _), f in zip(messages, featurized, strict=True)}
+        detectors = self._detectors
+        scores = {i: detectors.score_all(f) for i, f in features.items()} if detectors is not None else {}
+        return features, scores
+
+    def _model_sentiment(self, scores: dict[str, DetectorScore] | None) -> ModelSentiment | None:
+        if not self._sentiment_model or not scores:
+            return None
+        return ModelSentiment(angry=scores["angry"], negative=scores["negative"])
 
     # -- the decision ----------------------------------------------------------------------------------
 
@@ -209,17 +263,13 @@ class DecisionEngine:
         signals = Signals(
             sentiment=min((s.score for s in sentiments), default=0.0),
             last_sentiment=sentiments[-1].score if sentiments else 0.0,
-            sentiment_trend=round(
-                sentiments[-1].score - sentiments[-policy.triggers.sentiment.trend_window].score, 4
-            )
+            sentiment_trend=round(sentiments[-1].score - sentiments[-policy.triggers.sentiment.trend_window].score, 4)
             if len(sentiments) >= 2 and len(sentiments) >= policy.triggers.sentiment.trend_window
             else (round(sentiments[-1].score - sentiments[0].score, 4) if len(sentiments) >= 2 else 0.0),
             angry=any(r.trigger is TriggerName.SENTIMENT and r.topic == "angry" for r in reasons),
             knowledge_coverage=None if ctx.knowledge_score is None else round(ctx.knowledge_score, 4),
             knowledge_status=ctx.knowledge_status,
-            confidence=next(
-                (m.confidence for m in reversed(conversation.messages) if m.confidence is not None), None
-            ),
+            confidence=next((m.confidence for m in reversed(conversation.messages) if m.confidence is not None), None),
         )
         last = ctx.last_customer_index
         urgent = last is not None and bool(self._urgency.match(ctx.analyzed[last]))
@@ -257,8 +307,7 @@ class DecisionEngine:
                     e.message_index
                     for r in acting
                     for e in r.evidence
-                    if e.message_index is not None
-                    and conversation.messages[e.message_index].role is Role.CUSTOMER
+                    if e.message_index is not None and conversation.messages[e.message_index].role is Role.CUSTOMER
                 ),
                 None,
             )

@@ -75,12 +75,32 @@ class ExampleMatcher:
         self._embeddings = (
             np.stack([f.embedding for f in features]) if features else np.zeros((0, dim), dtype=np.float32)
         )
-        vocabulary = np.unique(np.concatenate([f.buckets for f in features])) if features else np.zeros(0, np.int64)
+        # Inverse document frequency over the examples themselves: n-grams every example shares ("i want",
+        # "my") say little, rare ones ("chargeback") a lot. An n-gram no example has weighs the most, which
+        # lowers the similarity of messages about something else entirely.
+        all_buckets = np.concatenate([f.buckets for f in features]) if features else np.zeros(0, np.int64)
+        vocabulary, df = np.unique(all_buckets, return_counts=True)
+        n = float(len(features))
         self._vocabulary: NDArray[np.int64] = vocabulary.astype(np.int64)
-        lexical = np.zeros((len(texts), len(vocabulary)), dtype=np.float32)
+        self._idf = (np.log((n + 1.0) / (df + 1.0)) + 1.0).astype(np.float32)
+        self._unseen_idf = float(np.log(n + 1.0) + 1.0)
+        # The examples' n-gram vectors as postings sorted by bucket (a sparse matrix in three arrays), so a
+        # knowledge base of thousands of questions costs megabytes, not a dense examples x n-grams table.
+        rows, buckets, weights = [], [], []
         for row, f in enumerate(features):
-            lexical[row, np.searchsorted(vocabulary, f.buckets)] = f.values
-        self._lexical = lexical
+            weighted = f.values * self._idf[np.searchsorted(vocabulary, f.buckets)]
+            weighted /= max(1e-9, float(np.sqrt(weighted @ weighted)))
+            rows.append(np.full(len(f.buckets), row, dtype=np.int64))
+            buckets.append(f.buckets)
+            weights.append(weighted.astype(np.float32))
+        if features:
+            order = np.argsort(np.concatenate(buckets), kind="stable")
+            self._post_bucket = np.concatenate(buckets)[order]
+            self._post_row = np.concatenate(rows)[order]
+            self._post_weight = np.concatenate(weights)[order]
+        else:
+            self._post_bucket = self._post_row = np.zeros(0, dtype=np.int64)
+            self._post_weight = np.zeros(0, dtype=np.float32)
         self._features = features
 
     def __len__(self) -> int:
@@ -94,16 +114,35 @@ class ExampleMatcher:
         if not len(self.examples):
             return np.zeros(0, dtype=np.float32)
         semantic = self._embeddings @ features.embedding
-        lexical = np.zeros(len(self.examples), dtype=np.float32)
-        if len(features.buckets) and len(self._vocabulary):
-            pos = np.searchsorted(self._vocabulary, features.buckets)
-            pos = np.minimum(pos, len(self._vocabulary) - 1)
-            known = self._vocabulary[pos] == features.buckets
-            if known.any():
-                lexical = self._lexical[:, pos[known]] @ features.values[known]
+        lexical = self._lexical(features)
         w = self.embedding_weight
         sims: NDArray[np.float32] = np.clip(w * semantic + (1.0 - w) * lexical, 0.0, 1.0).astype(np.float32)
         return sims
+
+    def _lexical(self, features: MessageFeatures) -> NDArray[np.float32]:
+        """Cosine of IDF-weighted n-gram vectors against every example, through the postings."""
+        n = len(self.examples)
+        if not len(features.buckets) or not len(self._vocabulary):
+            return np.zeros(n, dtype=np.float32)
+        pos = np.minimum(np.searchsorted(self._vocabulary, features.buckets), len(self._vocabulary) - 1)
+        known = self._vocabulary[pos] == features.buckets
+        idf = np.where(known, self._idf[pos], np.float32(self._unseen_idf))
+        query = features.values * idf
+        query /= max(1e-9, float(np.sqrt(query @ query)))
+        wanted, weights = features.buckets[known], query[known]
+        lo = np.searchsorted(self._post_bucket, wanted, side="left")
+        hi = np.searchsorted(self._post_bucket, wanted, side="right")
+        lengths = hi - lo
+        total = int(lengths.sum())
+        if not total:
+            return np.zeros(n, dtype=np.float32)
+        starts = np.repeat(lo - (np.cumsum(lengths) - lengths), lengths)
+        index = np.arange(total) + starts
+        products = self._post_weight[index] * np.repeat(weights, lengths)
+        lexical: NDArray[np.float32] = np.bincount(self._post_row[index], weights=products, minlength=n).astype(
+            np.float32
+        )
+        return lexical
 
     def scores(self, features: MessageFeatures) -> dict[str, float]:
         """Each label's score: the similarity of its nearest example."""
@@ -161,6 +200,21 @@ class ExampleMatcher:
                         f"{self.examples[row]!r} / {self.examples[other]!r}",
                     )
                 )
+        return out
+
+    def leave_one_out_scores(self, limit: int = 2000) -> list[float]:
+        """For (up to ``limit``, evenly spread) examples whose label has another example: the best score
+        of that label among the *other* examples. Used to calibrate a threshold from the examples alone."""
+        counts = np.bincount(self._owner, minlength=len(self.labels))
+        rows = [row for row in range(len(self._features)) if counts[self._owner[row]] >= 2]
+        step = max(1, len(rows) // limit)
+        out = []
+        for row in rows[::step][:limit]:
+            sims = self.similarities(self._features[row])
+            sims[row] = -1.0
+            best = np.zeros(len(self.labels), dtype=np.float32)
+            np.maximum.at(best, self._owner, sims)
+            out.append(float(best.max()))
         return out
 
     def leave_one_out(self) -> list[tuple[str, ExampleMatch | None]]:

@@ -1,10 +1,10 @@
 """Per-message features shared by every trained detector and example matcher, computed once per message.
 
 Trained detectors and example-defined topics need the same two views of a message: what it *means*
-(the bundled static sentence embedding) and which *word pieces* it uses (hashed uni-, bi- and trigrams of
-the embedding's own word-piece ids, so the tokenizer runs once). Both are computed with the Rust
-tokenizer and numpy in a few microseconds, without a Python loop per character, so a message is featurised
-once and every detector reads the same :class:`MessageFeatures` (the engine caches it per message).
+(the bundled static sentence embedding) and which *words* it uses (hashed uni-, bi- and trigrams of the
+embedding's own word-piece ids, so the tokenizer runs once, plus hashed character 3- and 4-grams). Both
+are computed with the Rust tokenizer and numpy in tens of microseconds, without a Python loop per
+character, so a message is featurised once and every detector reads the same :class:`MessageFeatures`.
 
 Hashing uses fixed arithmetic on token ids (no Python ``hash``), so features are identical across
 processes and machines, which the bit-for-bit rebuild of the shipped weights depends on.
@@ -26,8 +26,12 @@ from handoff_core.embeddings import StaticEmbedder, bundled_embedder
 N_BUCKETS = 1 << 18
 #: Style features computed from the raw text (the tokenizer lower-cases, so SHOUTING needs its own view).
 STYLE_NAMES = ("capitals", "exclamations", "questions", "length")
-_P1, _P2 = np.uint64(1_000_003), np.uint64(998_244_353)
-_SALT = (np.uint64(0), np.uint64(0x9E3779B97F4A7C15), np.uint64(0xC2B2AE3D27D4EB4F))
+_SHIFT = 1 << 15
+_ORDER_TAG = 1 << 50
+_FIBONACCI = np.uint64(0x9E3779B97F4A7C15)
+_CHAR_TAG = np.uint64(0x5BD1E995)
+_CHAR_PRIME = np.uint64(0x100000001B3)
+_BUCKET_SHIFT = np.uint64(64 - N_BUCKETS.bit_length() + 1)
 
 IntArray = NDArray[np.int64]
 FloatArray = NDArray[np.float32]
@@ -49,34 +53,82 @@ class MessageFeatures:
     style: FloatArray
 
     def quote(self, bucket_position: int) -> str:
-        return self.text[int(self.span_starts[bucket_position]) : int(self.span_ends[bucket_position])]
+        """The text behind a bucket, widened to whole words (a character n-gram quotes its word)."""
+        text = self.text
+        start, end = int(self.span_starts[bucket_position]), int(self.span_ends[bucket_position])
+        while start > 0 and text[start - 1].isalnum():
+            start -= 1
+        while end < len(text) and text[end].isalnum():
+            end += 1
+        return text[start:end].strip()
 
 
-def _hash_ngrams(ids: NDArray[np.uint64]) -> tuple[IntArray, IntArray, IntArray]:
-    """Bucket of every uni-, bi- and trigram, with the token positions each one starts and ends at."""
+def _hash_ngrams(ids: IntArray) -> tuple[IntArray, IntArray, IntArray]:
+    """Bucket of every uni-, bi- and trigram, with the token positions each one starts and ends at.
+
+    Word-piece ids are below 2**15, so an n-gram of up to three ids packs exactly into an integer, tagged
+    with its order; multiplicative (Fibonacci) hashing keeps the top 18 bits as the bucket.
+    """
     n = len(ids)
-    buckets, starts, ends = [], [], []
-    for order in (1, 2, 3):
-        if n < order:
-            break
-        h = np.full(n - order + 1, _SALT[order - 1], dtype=np.uint64)
-        with np.errstate(over="ignore"):
+    keys = [ids]
+    positions = np.arange(n, dtype=np.int64)
+    starts, ends = [positions], [positions]
+    if n >= 2:
+        bi = ids[:-1] * _SHIFT + ids[1:]
+        keys.append(bi + _ORDER_TAG)
+        starts.append(positions[:-1])
+        ends.append(positions[1:])
+        if n >= 3:
+            keys.append(bi[:-1] * _SHIFT + ids[2:] + 2 * _ORDER_TAG)
+            starts.append(positions[:-2])
+            ends.append(positions[2:])
+    packed = np.concatenate(keys).astype(np.uint64)
+    with np.errstate(over="ignore"):
+        buckets = ((packed * _FIBONACCI) >> _BUCKET_SHIFT).astype(np.int64)
+    return buckets, np.concatenate(starts), np.concatenate(ends)
+
+
+def _char_ngrams(text: str) -> tuple[IntArray, IntArray, IntArray]:
+    """Buckets of the lower-cased character 3- and 4-grams, with their character spans.
+
+    Character n-grams survive typos, inflections and languages the English word-piece vocabulary splits
+    badly ("reembolso", "Rückerstattung"). Computed on UTF-32 code points with numpy, not a Python loop.
+    """
+    lowered = text.lower()
+    if len(lowered) != len(text):
+        lowered = text
+    codes = np.frombuffer(lowered.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    n = len(codes)
+    keys, starts, ends = [], [], []
+    with np.errstate(over="ignore"):
+        for order in (3, 4):
+            if n < order:
+                break
+            h = np.full(n - order + 1, np.uint64(order) * _CHAR_TAG, dtype=np.uint64)
             for k in range(order):
-                h = h * _P1 + ids[k : n - order + 1 + k] * _P2 + np.uint64(k + 1)
-        buckets.append((h % np.uint64(N_BUCKETS)).astype(np.int64))
-        first = np.arange(n - order + 1, dtype=np.int64)
-        starts.append(first)
-        ends.append(first + order - 1)
-    if not buckets:
-        empty = np.zeros(0, dtype=np.int64)
-        return empty, empty, empty
-    return np.concatenate(buckets), np.concatenate(starts), np.concatenate(ends)
+                h = h * _CHAR_PRIME + codes[k : n - order + 1 + k]
+            keys.append(h)
+            first = np.arange(n - order + 1, dtype=np.int64)
+            starts.append(first)
+            ends.append(first + order)
+        if not keys:
+            empty = np.zeros(0, dtype=np.int64)
+            return empty, empty, empty
+        buckets = ((np.concatenate(keys) * _FIBONACCI) >> _BUCKET_SHIFT).astype(np.int64)
+    return buckets, np.concatenate(starts), np.concatenate(ends)
 
 
 def style_features(text: str) -> FloatArray:
-    letters = [c for c in text if c.isalpha()]
-    upper = sum(1 for c in letters if c.isupper())
-    caps = upper / len(letters) if len(letters) >= 8 else 0.0
+    """Share of capital letters (SHOUTING), exclamation and question marks; computed without a char loop."""
+    caps = 0.0
+    if len(text) >= 8:
+        codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+        lower = np.frombuffer(text.lower().encode("utf-32-le"), dtype=np.uint32)
+        upper = np.frombuffer(text.upper().encode("utf-32-le"), dtype=np.uint32)
+        if len(lower) == len(codes) == len(upper):
+            capitals = int(np.count_nonzero(codes != lower))
+            letters = int(np.count_nonzero((codes != lower) | (codes != upper)))
+            caps = capitals / letters if letters >= 8 else 0.0
     return np.array(
         [caps, min(text.count("!"), 5) / 5.0, min(text.count("?"), 5) / 5.0, min(len(text), 1000) / 1000.0],
         dtype=np.float32,
@@ -102,13 +154,17 @@ class Featurizer:
 
     def _from_ids(self, text: str, ids: IntArray, offsets: Sequence[tuple[int, int]]) -> MessageFeatures:
         embedding = self._embedder.pool(ids)
-        raw, starts, ends = _hash_ngrams(ids.astype(np.uint64))
+        words, word_starts, word_ends = _hash_ngrams(ids)
+        chars, char_starts, char_ends = _char_ngrams(text)
+        raw = np.concatenate([words, chars])
         if len(raw):
             buckets, first, counts = np.unique(raw, return_index=True, return_counts=True)
             values = (1.0 + np.log(counts)).astype(np.float32)
-            values /= np.float32(np.linalg.norm(values))
+            values /= np.float32(np.sqrt(values @ values))
             offs = np.asarray(offsets, dtype=np.int64).reshape(-1, 2)
-            span_starts, span_ends = offs[starts[first], 0], offs[ends[first], 1]
+            all_starts = np.concatenate([offs[word_starts, 0] if len(words) else word_starts, char_starts])
+            all_ends = np.concatenate([offs[word_ends, 1] if len(words) else word_ends, char_ends])
+            span_starts, span_ends = all_starts[first], all_ends[first]
         else:
             buckets = span_starts = span_ends = np.zeros(0, dtype=np.int64)
             values = np.zeros(0, dtype=np.float32)

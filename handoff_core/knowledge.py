@@ -19,15 +19,18 @@ import json
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
+import numpy as np
 import yaml
 
 from handoff_core.blas import single_threaded_blas
 from handoff_core.decision import KnowledgeMatch
 from handoff_core.embeddings import Embedder, bundled_embedder
 from handoff_core.errors import KnowledgeError
+from handoff_core.examples import ExampleMatcher
 from handoff_core.policy.schema import KnowledgeCoverageConfig
 from handoff_core.text.content import content_words
 from handoff_core.text.phrases import Vocabulary
@@ -72,6 +75,7 @@ class KnowledgeBase:
             raise KnowledgeError(source, f"duplicate entry ids: {', '.join(duplicates)}")
         self.entries = tuple(entries)
         self.source = source
+        self._thresholds: dict[float, float] = {}
         self._by_id = {e.id: e for e in entries}
         words: set[str] = set()
         raw_docs: list[tuple[str, list[str], str]] = []
@@ -119,6 +123,44 @@ class KnowledgeBase:
 
     def __len__(self) -> int:
         return len(self.entries)
+
+    @cached_property
+    def _examples(self) -> ExampleMatcher:
+        """Each entry as an example-defined label: its title, its questions (or the start of its body)."""
+        return ExampleMatcher(
+            {e.id: [e.title, *(e.questions or ((e.body[:300],) if e.body else ()))] for e in self.entries}
+        )
+
+    def example_search(self, text: str, limit: int = 3) -> list[KnowledgeMatch]:
+        """The best entries by nearest example question (the ``examples`` scorer)."""
+        matcher = self._examples
+        scores = matcher.scores(matcher.featurize(text))
+        ranked = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
+        return [KnowledgeMatch(id=i, title=self._by_id[i].title, score=round(min(1.0, s), 4)) for i, s in ranked]
+
+    def coverage_score(self, text: str) -> float:
+        """The ``examples`` scorer's coverage: similarity of the nearest example question of any entry."""
+        best = self.example_search(text, limit=1)
+        return best[0].score if best else 0.0
+
+    @cached_property
+    def calibrated_min_score(self) -> float:
+        """The leave-one-out threshold at the default false rate (see :meth:`leave_one_out_threshold`)."""
+        return self.leave_one_out_threshold(0.1)
+
+    def leave_one_out_threshold(self, false_rate: float) -> float:
+        """The score under which ``false_rate`` of the knowledge's own questions fall when each is scored
+        against all the other questions: a threshold calibrated from the knowledge alone.
+
+        Entries with a single question have no other question to match, so they are left out. At most
+        2,000 questions are used (every n-th, deterministically), which bounds the cost on large bases.
+        """
+        cached = self._thresholds.get(false_rate)
+        if cached is None:
+            results = self._examples.leave_one_out_scores(limit=2000)
+            cached = float(np.quantile(np.asarray(results), false_rate)) if results else 0.5
+            self._thresholds[false_rate] = cached
+        return cached
 
     def _terms(self, words: Iterable[str], lang: str) -> list[str]:
         stems = []
@@ -190,12 +232,18 @@ class KnowledgeBase:
         if len(content) < config.min_words:
             return Coverage(1.0, "not_checked", ())
         calibration = config.calibration(self.encoder)
-        matches = self.search(text, limit=3, semantic_weight=calibration.semantic_weight)
-        if not matches or matches[0].score < calibration.min_score:
+        if config.scorer == "examples":
+            matches = self.example_search(text, limit=3)
+        else:
+            matches = self.search(text, limit=3, semantic_weight=calibration.semantic_weight)
+        min_score = calibration.min_score
+        if config.threshold == "leave_one_out":
+            min_score = self.leave_one_out_threshold(config.leave_one_out_false_rate)
+        if not matches or matches[0].score < min_score:
             return Coverage(matches[0].score if matches else 0.0, "no_source", tuple(matches))
         if len(matches) > 1 and matches[0].score - matches[1].score < config.ambiguity_margin:
             return Coverage(matches[0].score, "ambiguous", tuple(matches[:2]))
-        covering = tuple(m for m in matches if m.score >= calibration.min_score)
+        covering = tuple(m for m in matches if m.score >= min_score)
         return Coverage(matches[0].score, "covered", covering)
 
 

@@ -19,6 +19,13 @@ square of the length (a 50 KB paste took seconds and froze the worker). VADER th
 of at most :data:`VADER_WINDOW` characters: the opening and the end of the message, where people say
 how they feel; its compound score saturates long before that length anyway. The cue lists, capitals and
 punctuation, which are linear, still read the whole message.
+
+On real customer text those cues were close to a naive baseline (a calm "it has been a week" read as
+negative, "annoying" as angry), so when the trained detectors are on (``model.enabled``, the default) they
+set the score: the ``angry`` head's probability above its threshold places the message in the angry band,
+the ``negative`` head's in the negative band. Angry needs the negative head to agree, either with the
+angry head or with strong cues; without the negative head, cues count only ``cue_share`` of themselves, so
+they can make a message negative but never angry.
 """
 
 from __future__ import annotations
@@ -28,6 +35,7 @@ from dataclasses import dataclass
 
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
+from handoff_core.detectors import DetectorScore
 from handoff_core.policy.schema import Matchable, SentimentConfig
 from handoff_core.text.phrases import AnalyzedText, PhraseMatcher, Vocabulary, phrase_words
 from handoff_core.text.rules import RuleSet
@@ -62,6 +70,22 @@ class MessageSentiment:
     score: float
     #: Phrases and signals that made the score, for evidence.
     cues: tuple[str, ...]
+    #: Probabilities of the trained ``angry`` and ``negative`` detectors (None when they are off).
+    angry_probability: float | None = None
+    negative_probability: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ModelSentiment:
+    """The trained detectors' view of one message, as handed to :meth:`SentimentScorer.score`."""
+
+    angry: DetectorScore
+    negative: DetectorScore
+
+
+def _band(probability: float, threshold: float, low: float, high: float) -> float:
+    """Map a probability at or above ``threshold`` linearly onto [low, high]."""
+    return low + (high - low) * (probability - threshold) / max(1e-6, 1.0 - threshold)
 
 
 class SentimentScorer:
@@ -88,7 +112,46 @@ class SentimentScorer:
     def size(self) -> int:
         return self._cues.size
 
-    def score(self, index: int, text: AnalyzedText) -> MessageSentiment:
+    def score(self, index: int, text: AnalyzedText, model: ModelSentiment | None = None) -> MessageSentiment:
+        rules = self._rule_score(index, text)
+        if model is None:
+            return rules
+        cfg = self.config
+        angry_at = cfg.model.angry_threshold or model.angry.threshold
+        negative_at = cfg.model.negative_threshold or model.negative.threshold
+        negative_line, angry_line = -cfg.negative_below, -cfg.angry_below
+        rule_negativity = max(0.0, -rules.score)
+        negative = model.negative.probability >= negative_at
+        # Angry needs the negative head to agree: the angry head (trained partly on film subtitles) or
+        # strong support-style cues ("worst company ever!!") alone are not enough.
+        if negative and model.angry.probability >= angry_at:
+            negativity = _band(model.angry.probability, angry_at, angry_line, 1.0)
+            cues = tuple(dict.fromkeys((*model.angry.contributors, *rules.cues)))
+        elif negative and rule_negativity >= angry_line:
+            negativity = rule_negativity
+            cues = tuple(dict.fromkeys((*rules.cues, *model.negative.contributors)))
+        elif negative:
+            negativity = _band(model.negative.probability, negative_at, negative_line, (negative_line + angry_line) / 2)
+            negativity = max(negativity, min(angry_line - 0.01, rule_negativity))
+            cues = tuple(dict.fromkeys((*model.negative.contributors, *rules.cues)))
+        else:
+            # Cues alone can make a message negative (cue_share of their score), never angry.
+            negativity = max(
+                negative_line * 0.9 * model.negative.probability / max(1e-6, negative_at),
+                min(angry_line - 0.01, cfg.model.cue_share * rule_negativity),
+            )
+            cues = rules.cues
+        positivity = max(0.0, rules.score)
+        score = -negativity + 0.15 * positivity if negativity >= 0.15 else positivity - negativity
+        return MessageSentiment(
+            index,
+            round(max(-1.0, min(1.0, score)), 4),
+            cues,
+            angry_probability=model.angry.probability,
+            negative_probability=model.negative.probability,
+        )
+
+    def _rule_score(self, index: int, text: AnalyzedText) -> MessageSentiment:
         weights: list[float] = []
         cues: list[str] = []
         seen: set[tuple[int, str]] = set()

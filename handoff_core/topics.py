@@ -6,12 +6,21 @@ person must handle. A sentence is read as a question *about the rules* when it i
 conditional question ("do you offer…", "…in general", "can I … if …") and says nothing about the
 customer's own case ("my order", "I was charged", an order number or an amount). A question that
 asks where something is ("where is the refund?") is about a case in progress, not about the rules.
+
+Besides phrases, a topic can be recognised by a trained detector (``model``, see
+:mod:`handoff_core.detectors`) or by example messages (``examples``, see :mod:`handoff_core.examples`).
+Those learned hits go through the same framing rules, so "what is your refund policy?" still continues
+however the topic was recognised, and the topic's ``exclude`` phrases still cancel them.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
+from handoff_core.detectors import DetectorScore
+from handoff_core.examples import ExampleMatcher
+from handoff_core.features import MessageFeatures
 from handoff_core.policy.schema import Matchable, RestrictedTopicConfig
 from handoff_core.text.phrases import AnalyzedText, PhraseHit, Vocabulary
 from handoff_core.text.rules import RuleSet
@@ -27,16 +36,40 @@ class TopicHit:
     message_index: int
     sentence: int
     hits: tuple[PhraseHit[object], ...]
-    #: "phrase" for a listed phrase, "combo" for a co-occurrence (weaker evidence).
+    #: "phrase" for a listed phrase, "combo" for a co-occurrence (weaker evidence), "model" for a trained
+    #: detector, "examples" for the nearest policy example.
     via: str
     #: True when the sentence only asks about the rules, not about the customer's own case.
     policy_question: bool
+    #: For learned hits: the probability or similarity, the words that weighed most, the nearest example.
+    score: float | None = None
+    matched: tuple[str, ...] = ()
+    nearest: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Learned:
+    topic: str
+    sentence: int
+    via: str
+    score: float
+    matched: tuple[str, ...]
+    nearest: str | None
 
 
 class TopicDetector:
-    def __init__(self, config: RestrictedTopicConfig, vocabulary: Vocabulary) -> None:
+    def __init__(
+        self, config: RestrictedTopicConfig, vocabulary: Vocabulary, examples: ExampleMatcher | None = None
+    ) -> None:
         self.config = config
-        self._topics = RuleSet(vocabulary, {name: topic for name, topic in config.topics.items() if topic.enabled})
+        live = {name: topic for name, topic in config.topics.items() if topic.enabled}
+        self._topics = RuleSet(vocabulary, live)
+        self._exclusions = RuleSet(
+            vocabulary, {name: Matchable(phrases=topic.exclude) for name, topic in live.items() if topic.exclude}
+        )
+        self._models = {name: topic.model for name, topic in live.items() if topic.model and topic.model.enabled}
+        self._examples = examples
+        self._example_thresholds = {name: topic.threshold for name, topic in live.items() if topic.examples}
         self._framing = RuleSet(
             vocabulary,
             {
@@ -51,11 +84,43 @@ class TopicDetector:
     def size(self) -> int:
         return self._topics.size
 
-    def detect(self, index: int, text: AnalyzedText) -> list[TopicHit]:
+    @property
+    def learns(self) -> bool:
+        """Whether any topic reads the trained detectors or examples (so features must be computed)."""
+        return bool(self._models or self._example_thresholds)
+
+    def _learned(
+        self, text: AnalyzedText, features: MessageFeatures | None, scores: Mapping[str, DetectorScore]
+    ) -> list[_Learned]:
+        found: dict[str, _Learned] = {}
+        for name, model in self._models.items():
+            score = scores.get(model.head)
+            if score is not None and score.probability >= (model.threshold or score.threshold):
+                found[name] = _Learned(
+                    name, _sentence_of(text, score.contributors), "model", score.probability, score.contributors, None
+                )
+        if self._examples is not None and features is not None:
+            best = self._examples.best(features)
+            if best is not None and best.label not in found and best.score >= self._example_thresholds[best.label]:
+                found[best.label] = _Learned(best.label, 0, "examples", best.score, (), best.nearest)
+        if found:
+            for hit in self._exclusions.match(text):
+                found.pop(hit.rule, None)
+        return list(found.values())
+
+    def detect(
+        self,
+        index: int,
+        text: AnalyzedText,
+        features: MessageFeatures | None = None,
+        scores: Mapping[str, DetectorScore] | None = None,
+    ) -> list[TopicHit]:
         if not self.config.enabled:
             return []
         rule_hits = self._topics.match(text)
-        if not rule_hits:
+        phrased = {hit.rule for hit in rule_hits}
+        learned = [h for h in self._learned(text, features, scores or {}) if h.topic not in phrased]
+        if not rule_hits and not learned:
             return []
         framing: dict[int, set[str]] = {}
         for hit in self._framing.match(text):
@@ -66,17 +131,38 @@ class TopicDetector:
         story = any(
             "personal" in cues and not _is_question(text, sentence) for sentence, cues in framing.items()
         ) or any(any(ch.isdigit() for ch in t.norm) for t in text.tokens)
-        out = []
-        for hit in rule_hits:
-            cues = framing.get(hit.sentence, set())
-            specifics = _has_specifics(text, hit.sentence)
+
+        def policy_question(sentence: int) -> bool:
+            cues = framing.get(sentence, set())
+            specifics = _has_specifics(text, sentence)
             personal = "personal" in cues or specifics or (story and "policy" not in cues)
-            hypothetical = "conditional" in cues and _is_question(text, hit.sentence) and not specifics
-            general = _is_question(text, hit.sentence) and not _asks_where(text, hit.sentence)
+            hypothetical = "conditional" in cues and _is_question(text, sentence) and not specifics
+            general = _is_question(text, sentence) and not _asks_where(text, sentence)
             framed = "general" in cues and not specifics
-            policy_question = hypothetical or framed or (not personal and ("policy" in cues or general))
-            out.append(TopicHit(hit.rule, index, hit.sentence, hit.hits, hit.via, policy_question))
+            return hypothetical or framed or (not personal and ("policy" in cues or general))
+
+        out = [
+            TopicHit(hit.rule, index, hit.sentence, hit.hits, hit.via, policy_question(hit.sentence))
+            for hit in rule_hits
+        ]
+        for h in learned:
+            sentences = {t.sentence for t in text.tokens} or {0}
+            # A learned hit has no single matched phrase: it is a question about the rules only when every
+            # sentence of the message is.
+            about_rules = all(policy_question(s) for s in sentences)
+            out.append(TopicHit(h.topic, index, h.sentence, (), h.via, about_rules, h.score, h.matched, h.nearest))
         return out
+
+
+def _sentence_of(text: AnalyzedText, words: tuple[str, ...]) -> int:
+    """The sentence holding the first of ``words`` (0 when none is found)."""
+    if words:
+        at = text.text.lower().find(words[0].lower())
+        if at >= 0:
+            for token in reversed(text.tokens):
+                if token.start <= at:
+                    return token.sentence
+    return 0
 
 
 def _sentence_span(text: AnalyzedText, sentence: int) -> tuple[int, int]:

@@ -21,7 +21,7 @@ from rich.table import Table
 
 from connectors.simulator import LineError, Simulated, Totals, output_record, simulate
 from handoff_core import Action, Conversation, Message, Role
-from handoff_core.checklist import run_checklist
+from handoff_core.checklist import example_warnings, run_checklist
 from handoff_core.engine import DecisionEngine
 from handoff_core.errors import HandoffError
 from handoff_core.policy import Policy, effective_policy_data, load_policy
@@ -360,6 +360,10 @@ def explain_command(
                 bits.append("matched " + ", ".join(repr(m) for m in e.matched))
             if e.field:
                 bits.append(f"from {e.field}")
+            if e.score is not None:
+                bits.append(f"score {e.score:.2f}")
+            if e.example:
+                bits.append(f"nearest example {e.example!r}")
             if e.quote:
                 bits.append(f'in "{e.quote}"')
             if bits:
@@ -406,6 +410,8 @@ def check_command(policy_path: Path | None, show_effective: bool) -> None:
         click.echo(f"# effective policy of {path} (version {policy.version}, {policy.hash})")
         click.echo(yaml.safe_dump(effective_policy_data(policy), sort_keys=False, allow_unicode=True, width=100))
     click.echo(f"policy {path}: version {policy.version}, {policy.hash}")
+    for warning in example_warnings(policy):
+        click.echo(f"[WARN] {warning}")
     items = run_checklist(policy)
     for item in items:
         mark = "PASS" if item.passed else "FAIL"

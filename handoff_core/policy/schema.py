@@ -33,6 +33,9 @@ def is_valid_cron(expression: str) -> bool:
     from croniter import croniter
 
     return len(expression.split()) == 5 and bool(croniter.is_valid(expression))
+#: Customer messages that define a label by example (nearest-example matching, see handoff_core.examples).
+Examples = tuple[Annotated[str, Field(min_length=1, max_length=1000)], ...]
+Probability = Annotated[float, Field(gt=0.0, lt=1.0)]
 
 
 class _Strict(BaseModel):
@@ -99,21 +102,48 @@ class Matchable(_Strict):
     exclude: Phrases = ()
 
 
-class HumanRequestConfig(TriggerConfig, Matchable):
+class ModelUse(_Strict):
+    """A trained detector shipped with the package (docs/models.md); ``threshold`` overrides its own."""
+
+    enabled: Flag = True
+    threshold: Probability | None = None
+
+
+class ExampleUse(_Strict):
+    """Messages that define a label by example, and how similar a message must be to its nearest one."""
+
+    examples: Examples = ()
+    #: Similarity (0 to 1, see handoff_core.examples) of the nearest example at or above which it counts.
+    threshold: Annotated[float, Field(gt=0.0, le=1.0)] = 0.8
+
+
+class HumanRequestConfig(TriggerConfig, Matchable, ExampleUse):
     severity: Annotated[int, Field(ge=0, le=1000)] = 80
     #: Words that, just before a match, negate it ("I don't need a human").
     negations: Phrases = ()
+    #: The trained ``human_request`` detector (English; other languages through ``examples``).
+    model: ModelUse = Field(default_factory=ModelUse)
 
 
-class TopicConfig(TriggerConfig, Matchable):
+class TopicModel(ModelUse):
+    #: Which trained detector reads this topic.
+    head: Literal["refund", "account_security"]
+
+
+class TopicConfig(TriggerConfig, Matchable, ExampleUse):
     label: str | None = None
     #: What to do when the customer only asks *about* the policy ("what is your refund policy?").
     policy_questions: Literal["continue", "handoff"] = "continue"
+    #: A trained detector for this topic, beside its phrases and examples.
+    model: TopicModel | None = None
 
     @model_validator(mode="after")
     def _can_match(self) -> TopicConfig:
-        if self.enabled and not (self.phrases or self.combos):
-            raise ValueError("an enabled topic needs phrases or combos, or it never matches (or set enabled: false)")
+        if self.enabled and not (self.phrases or self.combos or self.examples or self.model):
+            raise ValueError(
+                "an enabled topic needs phrases, combos, examples or a model, or it never matches "
+                "(or set enabled: false)"
+            )
         return self
 
 
@@ -208,6 +238,14 @@ class Sarcasm(_Strict):
     trouble: Phrases
 
 
+class SentimentModel(_Strict):
+    enabled: Flag = True
+    angry_threshold: Probability | None = None
+    negative_threshold: Probability | None = None
+    #: How much of the cue-based negativity still counts next to the trained detectors (0: none).
+    cue_share: Annotated[float, Field(ge=0.0, le=1.0)] = 0.5
+
+
 class SentimentConfig(TriggerConfig):
     action: Literal[Action.HANDOFF, Action.OFFER_HANDOFF] = Action.OFFER_HANDOFF
     severity: Annotated[int, Field(ge=0, le=1000)] = 70
@@ -238,6 +276,9 @@ class SentimentConfig(TriggerConfig):
     #: Emoji that signal anger or exasperation, each adding ``emoji_weight``.
     emoji: tuple[str, ...] = ()
     emoji_weight: Annotated[float, Field(ge=0.0, le=1.0)] = 0.35
+    #: The trained ``angry`` and ``negative`` detectors; their probabilities set the score (see
+    #: handoff_core.sentiment) and the cues above add to it with ``cue_share`` of their weight.
+    model: SentimentModel = Field(default_factory=SentimentModel)
 
     @model_validator(mode="after")
     def _angry_is_worse(self) -> SentimentConfig:
@@ -268,6 +309,15 @@ class KnowledgeCoverageConfig(_Strict):
     ambiguity_margin: Annotated[float, Field(ge=0.0, le=1.0)] = 0.03
     #: Questions with fewer content words than this are not checked (greetings, "thanks").
     min_words: Annotated[int, Field(ge=1)] = 3
+    #: ``classic``: TF-IDF over stemmed words blended with the encoder (calibrated per encoder above).
+    #: ``examples``: nearest example question by static embedding plus IDF-weighted word and character
+    #: n-grams (handoff_core.examples); beats a character n-gram baseline on the HWU64 protocol.
+    scorer: Literal["classic", "examples"] = "classic"
+    #: ``fixed``: the encoder's ``min_score``. ``leave_one_out``: derived from the knowledge itself, as the
+    #: score under which ``leave_one_out_false_rate`` of its own example questions fall when each is
+    #: scored against all the others (no hand tuning per knowledge base).
+    threshold: Literal["fixed", "leave_one_out"] = "fixed"
+    leave_one_out_false_rate: Annotated[float, Field(gt=0.0, lt=0.5)] = 0.1
 
     def calibration(self, encoder: str) -> Calibration:
         return {"transformer": self.transformer, "static": self.static}.get(encoder, self.words)

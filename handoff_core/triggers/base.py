@@ -13,6 +13,8 @@ from datetime import datetime
 from typing import Protocol
 
 from handoff_core.decision import Action, Evidence, KnowledgeMatch, Priority, Reason, TriggerName
+from handoff_core.detectors import DetectorScore
+from handoff_core.features import MessageFeatures
 from handoff_core.models import Conversation, Message
 from handoff_core.policy.schema import Policy, TriggerConfig
 from handoff_core.sentiment import MessageSentiment
@@ -39,6 +41,9 @@ class TriggerContext:
     knowledge_evidence: tuple[str, ...] = field(default_factory=tuple)
     #: Approved entries covering the last question (when coverage is "covered").
     knowledge_matches: tuple[KnowledgeMatch, ...] = field(default_factory=tuple)
+    #: Featurised customer messages and the trained detectors' scores, by message index (empty when off).
+    features: dict[int, MessageFeatures] = field(default_factory=dict)
+    model_scores: dict[int, dict[str, DetectorScore]] = field(default_factory=dict)
 
     @property
     def customer_indexes(self) -> list[int]:
@@ -91,9 +96,7 @@ def make_reason(
 
 def phrase_evidence(index: int, text: AnalyzedText, hits: Sequence[PhraseHit[object]]) -> Evidence:
     """Evidence quoting the words as the customer wrote them."""
-    matched = tuple(
-        dict.fromkeys(text.text[text.tokens[h.first].start : text.tokens[h.last].end] for h in hits)
-    )
+    matched = tuple(dict.fromkeys(text.text[text.tokens[h.first].start : text.tokens[h.last].end] for h in hits))
     first = hits[0]
     return Evidence(
         message_index=index,

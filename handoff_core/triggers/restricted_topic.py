@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from handoff_core.decision import Reason, TriggerName
+from handoff_core.decision import Evidence, Reason, TriggerName
 from handoff_core.policy.schema import Policy
 from handoff_core.topics import TopicHit
 from handoff_core.triggers.base import TriggerContext, make_reason, phrase_evidence
@@ -34,10 +34,21 @@ class RestrictedTopic:
             topic = self.config.topics[name]
             label = topic.label or name.replace("_", " ")
             evidence = [
-                phrase_evidence(h.message_index, ctx.analyzed[h.message_index], list(h.hits)) for h in hits
+                phrase_evidence(h.message_index, ctx.analyzed[h.message_index], list(h.hits))
+                if h.hits
+                else Evidence(message_index=h.message_index, matched=h.matched, score=h.score, example=h.nearest)
+                for h in hits
             ]
             combo_only = all(h.via == "combo" for h in hits)
+            learned = [h.score for h in hits if h.score is not None]
+            phrased = any(h.via == "phrase" for h in hits)
             detail = f"restricted topic: {label}"
+            if learned and not phrased:
+                how = {h.via for h in hits if h.score is not None}
+                detail += " (" + " and ".join(
+                    sorted("trained detector" if v == "model" else "nearest example" for v in how)
+                )
+                detail += f", score {max(learned):.2f})"
             if all(h.policy_question for h in hits):
                 detail += " (a question about the rules; this topic always goes to a person)"
             reasons.append(
@@ -46,7 +57,7 @@ class RestrictedTopic:
                     topic,
                     topic=name,
                     detail=detail,
-                    score=0.75 if combo_only else 0.9,
+                    score=0.9 if phrased else max(learned) if learned else 0.75 if combo_only else 0.9,
                     evidence=evidence[-3:],
                 )
             )

@@ -17,8 +17,10 @@ CALM_AGAIN = 0.3
 WORSENING_ENDS_BELOW = -0.2
 
 
-def _evidence(s: MessageSentiment) -> Evidence:
-    return Evidence(message_index=s.message_index, matched=s.cues)
+def _evidence(s: MessageSentiment, angry: bool = True) -> Evidence:
+    """The cues and top n-grams, with the trained detector's probability when it was used."""
+    probability = s.angry_probability if angry else s.negative_probability
+    return Evidence(message_index=s.message_index, matched=s.cues, score=probability)
 
 
 class Sentiment:
@@ -62,7 +64,7 @@ class Sentiment:
                     topic="negative",
                     detail=f"negative customer (sentiment {last.score:+.2f}){trend}",
                     score=max(-last.score, min(1.0, drop / 2)),
-                    evidence=[_evidence(last)],
+                    evidence=[_evidence(last, angry=False)],
                     severity=cfg.severity // 2,
                 ),
             )

@@ -1,0 +1,163 @@
+"""Knowledge coverage on the HWU64 out-of-scope protocol, against a char 2-4-gram TF-IDF nearest neighbour.
+
+Usage: python bench/eval_knowledge.py [--data /work/shared/datasets] [--seeds 5]
+
+Protocol (fixed here before any score was read): ``general_*`` intents are conversational acts, not
+questions, and are left out. For each of ``--seeds`` random draws, a quarter of the remaining intents is
+held out as "not covered"; every covered intent becomes one knowledge entry whose example questions are
+its fold 1-8 utterances. Fold 9 is the tuning fold (it picks each method's threshold for "at most 10 % of
+covered questions flagged"); fold 10 is the report fold: AUROC of the coverage score (covered vs held
+out), the share of held-out questions caught at the fold-9 threshold, and the in-scope false rate that
+threshold really gives on fold 10. The engine's own threshold is calibrated from the knowledge alone
+(leave-one-out over its example questions) and reported on fold 10 the same way.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tools"))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from detector_data import Row, hwu64  # noqa: E402
+from eval_real import auroc  # noqa: E402
+
+from handoff_core.embeddings import bundled_embedder  # noqa: E402
+from handoff_core.knowledge import KnowledgeBase, KnowledgeEntry  # noqa: E402
+from handoff_core.policy.schema import KnowledgeCoverageConfig  # noqa: E402
+
+HOLD_OUT_SHARE = 0.25
+FALSE_RATE = 0.10
+
+Scorer = Callable[[Sequence[str]], np.ndarray]
+
+
+def _split(rows: list[Row], seed: int, protocol: str = "intents") -> tuple[set[str], set[str]]:
+    """Covered and held-out intents: a random quarter of the intents, or of the scenarios (far OOS)."""
+    intents = sorted({r.labels[0] for r in rows})
+    rng = random.Random(seed)
+    if protocol == "scenarios":
+        scenarios = sorted({i.split("_")[0] for i in intents})
+        gone = set(rng.sample(scenarios, round(len(scenarios) * HOLD_OUT_SHARE)))
+        held = {i for i in intents if i.split("_")[0] in gone}
+    else:
+        held = set(rng.sample(intents, round(len(intents) * HOLD_OUT_SHARE)))
+    return set(intents) - held, held
+
+
+def tfidf_baseline(entries: list[KnowledgeEntry]) -> Scorer:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    questions = [q for e in entries for q in e.questions]
+    vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True)
+    matrix = vectorizer.fit_transform(questions)
+
+    def score(texts: Sequence[str]) -> np.ndarray:
+        sims = vectorizer.transform(list(texts)) @ matrix.T
+        return np.asarray(sims.max(axis=1).todense()).ravel()
+
+    return score
+
+
+def classic_scorer(kb: KnowledgeBase) -> Scorer:
+    """The ``classic`` scorer with the bundled static embeddings (the engine's default)."""
+    config = KnowledgeCoverageConfig(encoder="static")
+    weight = config.static.semantic_weight
+    return lambda texts: np.asarray([(m[0].score if (m := kb.search(t, 1, weight)) else 0.0) for t in texts])
+
+
+def examples_scorer(kb: KnowledgeBase) -> Scorer:
+    """The ``examples`` scorer (nearest example question, embedding + IDF n-grams)."""
+    return lambda texts: np.asarray([kb.coverage_score(t) for t in texts])
+
+
+def _threshold_for(scores: np.ndarray, false_rate: float) -> float:
+    """The score below which at most ``false_rate`` of covered questions fall."""
+    return float(np.quantile(scores, false_rate))
+
+
+def evaluate(
+    data: Path, seeds: int = 5, protocol: str = "intents"
+) -> dict[str, list[tuple[float, float, float, float, float]]]:
+    rows = [r for r in hwu64(data) if not r.labels[0].startswith("general_")]
+    results: dict[str, list[tuple[float, float, float, float, float]]] = {}
+    for seed in range(seeds):
+        covered, _ = _split(rows, seed, protocol)
+        entries = [
+            KnowledgeEntry(
+                id=intent,
+                title=intent.replace("_", " "),
+                body="",
+                questions=tuple(r.text for r in rows if r.labels[0] == intent and int(r.labels[1]) <= 8),
+            )
+            for intent in sorted(covered)
+        ]
+        tune = [r for r in rows if r.labels[1] == "9"]
+        report = [r for r in rows if r.labels[1] == "10"]
+        kb = KnowledgeBase(entries, source=f"hwu64 {protocol} seed {seed}", embedder=bundled_embedder())
+        methods: dict[str, Scorer] = {
+            "char 2-4-gram TF-IDF NN (baseline)": tfidf_baseline(entries),
+            "classic scorer (static, default)": classic_scorer(kb),
+            "examples scorer": examples_scorer(kb),
+        }
+        for name, scorer in methods.items():
+            tune_scores = scorer([r.text for r in tune])
+            tune_in = tune_scores[[r.labels[0] in covered for r in tune]]
+            threshold = _threshold_for(tune_in, FALSE_RATE)
+            scores = scorer([r.text for r in report])
+            y_in = np.asarray([r.labels[0] in covered for r in report])
+            area = auroc(y_in.astype(int).tolist(), scores.tolist())
+            caught = float((scores[~y_in] < threshold).mean())
+            false = float((scores[y_in] < threshold).mean())
+            auto_caught = auto_false = float("nan")
+            if name == "examples scorer":
+                auto = kb.calibrated_min_score
+                auto_caught = float((scores[~y_in] < auto).mean())
+                auto_false = float((scores[y_in] < auto).mean())
+            results.setdefault(name, []).append((area, caught, false, auto_caught, auto_false))
+    return results
+
+
+def report(data: Path, seeds: int = 5) -> list[str]:
+    out = []
+    for protocol in ("intents", "scenarios"):
+        out.append(
+            f"knowledge coverage, HWU64 out-of-scope protocol ({seeds} random hold-outs of 25 % of the {protocol}; "
+            "threshold tuned on fold 9, reported on fold 10):"
+        )
+        out.extend(_lines(evaluate(data, seeds, protocol)))
+    return out
+
+
+def _lines(results: dict[str, list[tuple[float, float, float, float, float]]]) -> list[str]:
+    out = []
+    for name, runs in results.items():
+        a = np.asarray(runs)
+        line = (
+            f"  {name:<40} AUROC {a[:, 0].mean():.3f} (min {a[:, 0].min():.3f}); caught {a[:, 1].mean():.1%} "
+            f"at in-scope false {a[:, 2].mean():.1%}"
+        )
+        if not np.isnan(a[:, 3]).all():
+            line += f"; leave-one-out threshold: caught {a[:, 3].mean():.1%} at in-scope false {a[:, 4].mean():.1%}"
+        out.append(line)
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", type=Path, default=Path("/work/shared/datasets"))
+    parser.add_argument("--seeds", type=int, default=5)
+    args = parser.parse_args()
+    for line in report(args.data, args.seeds):
+        print(line, flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,266 @@
+"""Accuracy of the shipped policy on REAL public data (the shared datasets), never on sets we wrote.
+
+Usage: python bench/eval_real.py [--data /work/shared/datasets] [--only anger,human,topics,knowledge]
+(also run by ``python bench/eval_detectors.py --real``).
+
+Every number here is read on a split no model was trained on and no threshold was chosen on; the splits
+are fixed in ``tools/detector_data.py``. What each block measures:
+
+- anger: GoEmotions *test* (English Reddit; positives ``anger``) and XED *test* per language (movie
+  subtitles; labels projected from English in es/fr/de/pt, so those numbers are indicative only). The
+  engine's ``angry`` signal and its sentiment score, against a VADER baseline.
+- negative: GoEmotions test (anger, annoyance, disgust, disapproval, disappointment vs the rest), and real
+  complaints (CFPB test narratives, first 400 characters) against calm requests (HWU64 test fold).
+- human request: Rasa demo NLU ``human_handoff`` vs every other intent (GPL-3.0, so evaluation only;
+  ``ask_isbot``/``ask_ishuman`` are the hard negatives), against a one-regex baseline.
+- topics: CFPB test narratives with a strong detector mapping (refund/billing and account security vs
+  ``none``), and HWU64 test requests as ordinary questions that must not be read as a topic.
+- knowledge: the HWU64 out-of-scope protocol (see ``bench/eval_knowledge.py``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tools"))
+
+from detector_data import Row, bitext, cfpb, goemotions, hwu64, rasa, xed  # noqa: E402
+
+from handoff_core import Conversation, Decision  # noqa: E402
+from handoff_core.engine import DecisionEngine  # noqa: E402
+from handoff_core.policy import Policy, load_policy  # noqa: E402
+
+DEFAULT_DATA = Path("/work/shared/datasets")
+LANGUAGES = ("en", "es", "fr", "de", "pt")
+#: The "one regex" baseline for an explicit request for a person.
+HUMAN_REGEX = re.compile(r"\b(human|person|agent|representative|someone real|real person|operator|manager)\b", re.I)
+
+
+def default_policy_path() -> Path:
+    packaged = ROOT / "handoff_core/policy/default/policy.yaml"
+    return packaged if packaged.exists() else ROOT / "config/policy.yaml"
+
+
+def auroc(y: Sequence[int], s: Sequence[float]) -> float:
+    """Area under the ROC curve (rank statistic, ties averaged)."""
+    ya, sa = np.asarray(y), np.asarray(s, dtype=np.float64)
+    pos, neg = int(ya.sum()), int(len(ya) - ya.sum())
+    if not pos or not neg:
+        return float("nan")
+    order = np.argsort(sa, kind="stable")
+    ranks = np.empty(len(sa))
+    sorted_s = sa[order]
+    i = 0
+    while i < len(sa):
+        j = i
+        while j + 1 < len(sa) and sorted_s[j + 1] == sorted_s[i]:
+            j += 1
+        ranks[order[i : j + 1]] = (i + j) / 2 + 1
+        i = j + 1
+    return float((ranks[ya == 1].sum() - pos * (pos + 1) / 2) / (pos * neg))
+
+
+def prf(y: Sequence[int], pred: Sequence[bool]) -> tuple[float, float, float]:
+    ya, pa = np.asarray(y, dtype=bool), np.asarray(pred, dtype=bool)
+    tp = int((ya & pa).sum())
+    precision = tp / max(1, int(pa.sum()))
+    recall = tp / max(1, int(ya.sum()))
+    f1 = 2 * precision * recall / max(1e-9, precision + recall)
+    return precision, recall, f1
+
+
+def best_f1(y: Sequence[int], s: Sequence[float]) -> float:
+    """F1 at the best threshold: only for baselines (an upper bound for them, not a fair operating point)."""
+    ya, sa = np.asarray(y), np.asarray(s)
+    order = np.argsort(-sa, kind="stable")
+    tp = np.cumsum(ya[order])
+    precision = tp / np.arange(1, len(ya) + 1)
+    recall = tp / max(1, int(ya.sum()))
+    return float(np.max(2 * precision * recall / np.maximum(1e-9, precision + recall)))
+
+
+def decide(engine: DecisionEngine, text: str, language: str | None = None) -> Decision:
+    data: dict[str, object] = {"id": "real", "messages": [{"role": "customer", "text": text}]}
+    if language:
+        data["language"] = language
+    return engine.decide(Conversation.model_validate(data))
+
+
+def _line(name: str, n: int, pos: int, **metrics: float) -> str:
+    parts = "  ".join(f"{k} {v:.3f}" for k, v in metrics.items())
+    return f"  {name:<58} n={n:<5} pos={pos:<5} {parts}"
+
+
+def _vader() -> Callable[[str], float]:
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+    analyzer = SentimentIntensityAnalyzer()
+    return lambda text: -float(analyzer.polarity_scores(text)["compound"])
+
+
+def anger(engine: DecisionEngine, data: Path) -> list[str]:
+    out = ["anger (angry vs not) and negative sentiment, test splits:"]
+    vader = _vader()
+    go = [r for r in goemotions(data) if r.split == "test"]
+    for name, positives in (
+        ("GoEmotions test, angry (anger)", {"anger"}),
+        ("GoEmotions test, negative (anger/annoyance/disgust/disappr./disapp.)", None),
+    ):
+        wanted = positives or {"anger", "annoyance", "disgust", "disapproval", "disappointment"}
+        y = [int(bool(wanted & set(r.labels))) for r in go]
+        decisions = [decide(engine, r.text, "en") for r in go]
+        scores = [-d.signals.sentiment for d in decisions]
+        if positives:
+            pred = [d.signals.angry for d in decisions]
+        else:
+            negative_line = -engine.policy.triggers.sentiment.negative_below
+            pred = [s >= negative_line for s in scores]
+        p, r, f = prf(y, pred)
+        v = [vader(row.text) for row in go]
+        out.append(_line(name, len(y), sum(y), precision=p, recall=r, F1=f, AUROC=auroc(y, scores)))
+        out.append(_line("  baseline VADER (best-threshold F1)", len(y), sum(y), F1=best_f1(y, v), AUROC=auroc(y, v)))
+    rows = [r for r in xed(data) if r.split == "test" and r.language in LANGUAGES]
+    for lang in LANGUAGES:
+        subset = [r for r in rows if r.language == lang]
+        y = [int("anger" in r.labels) for r in subset]
+        decisions = [decide(engine, r.text, lang) for r in subset]
+        scores = [-d.signals.sentiment for d in decisions]
+        p, r, f = prf(y, [d.signals.angry for d in decisions])
+        label = "human labels" if lang == "en" else "projected labels"
+        out.append(
+            _line(
+                f"XED test {lang} ({label}), angry", len(y), sum(y), precision=p, recall=r, F1=f, AUROC=auroc(y, scores)
+            )
+        )
+    complaints = [r for r in cfpb(data) if r.split == "test"]
+    calm = [r for r in hwu64(data) if r.split == "test" and not r.labels[0].startswith("general_")]
+    both = complaints + calm
+    y = [1] * len(complaints) + [0] * len(calm)
+    decisions = [decide(engine, r.text, "en") for r in both]
+    scores = [-d.signals.sentiment for d in decisions]
+    negative_line = -engine.policy.triggers.sentiment.negative_below
+    p, r, f = prf(y, [s >= negative_line for s in scores])
+    out.append(
+        _line(
+            "CFPB complaints vs HWU64 requests, negative",
+            len(y),
+            sum(y),
+            precision=p,
+            recall=r,
+            F1=f,
+            AUROC=auroc(y, scores),
+        )
+    )
+    v = [vader(row.text) for row in both]
+    out.append(_line("  baseline VADER (best-threshold F1)", len(y), sum(y), F1=best_f1(y, v), AUROC=auroc(y, v)))
+    return out
+
+
+def human(engine: DecisionEngine, data: Path) -> list[str]:
+    out = ["human request (Rasa demo NLU, evaluation only; never trained on):"]
+    rows = rasa(data)
+    y = [int(r.labels[0] == "human_handoff") for r in rows]
+    fired = [any(x.trigger.value == "human_request" for x in decide(engine, r.text, "en").reasons) for r in rows]
+    p, r, f = prf(y, fired)
+    out.append(_line("human_handoff vs all other intents", len(y), sum(y), precision=p, recall=r, F1=f))
+    hard = [i for i, row in enumerate(rows) if row.labels[0] in {"chitchat/ask_isbot", "chitchat/ask_ishuman"}]
+    out.append(f"  hard negatives (ask_isbot, ask_ishuman): {sum(fired[i] for i in hard)}/{len(hard)} wrongly fired")
+    p, r, f = prf(y, [bool(HUMAN_REGEX.search(row.text)) for row in rows])
+    out.append(_line("  baseline one regex", len(y), sum(y), precision=p, recall=r, F1=f))
+    bt = [r for r in bitext(data) if r.split == "test"]
+    y = [int(r.labels[0] == "contact_human_agent") for r in bt]
+    fired = [any(x.trigger.value == "human_request" for x in decide(engine, r.text, "en").reasons) for r in bt]
+    p, r, f = prf(y, fired)
+    out.append(
+        _line("Bitext test (partly generated; trained on its train split)", len(y), sum(y), precision=p, recall=r, F1=f)
+    )
+    return out
+
+
+def _topic_of(d: Decision) -> str:
+    found = {x.topic for x in d.reasons if x.trigger.value == "restricted_topic"}
+    return (
+        "account_security"
+        if "account_security" in found
+        else "refund"
+        if "refund" in found
+        else ("other" if found else "none")
+    )
+
+
+def topics(engine: DecisionEngine, data: Path) -> list[str]:
+    out = ["restricted topics (refund, account_security) vs ordinary messages:"]
+    mapping = {"billing_refund": "refund", "account_security": "account_security", "none": "none"}
+    rows = [r for r in cfpb(data) if r.split == "test" and r.labels[0] in mapping]
+    gold = [mapping[r.labels[0]] for r in rows]
+    decisions = [decide(engine, r.text, "en") for r in rows]
+    found = [_topic_of(d) for d in decisions]
+    out.extend(_topic_lines("CFPB test (strong mapping only)", gold, found, decisions))
+    calm = [r for r in hwu64(data) if r.split == "test"]
+    decisions = [decide(engine, r.text, "en") for r in calm]
+    found = [_topic_of(d) for d in decisions]
+    false_topic = sum(f != "none" for f in found) / len(found)
+    false_handoff = sum(d.action.value != "continue" for d in decisions) / len(decisions)
+    out.append(
+        f"  HWU64 test (ordinary requests, n={len(calm)}): false topic {false_topic:.3f}, "
+        f"any handoff/offer {false_handoff:.3f}"
+    )
+    bt = [r for r in bitext(data) if r.split == "test"]
+    intents = {"get_refund": "refund", "track_refund": "refund", "recover_password": "account_security"}
+    gold = [intents.get(r.labels[0], "none") for r in bt]
+    decisions = [decide(engine, r.text, "en") for r in bt]
+    out.extend(_topic_lines("Bitext test (partly generated)", gold, [_topic_of(d) for d in decisions], decisions))
+    policy_q = [i for i, r in enumerate(bt) if r.labels[0] == "check_refund_policy"]
+    continued = sum(decisions[i].action.value == "continue" for i in policy_q)
+    out.append(f"  Bitext check_refund_policy (policy questions) that continue: {continued}/{len(policy_q)}")
+    return out
+
+
+def _topic_lines(name: str, gold: list[str], found: list[str], decisions: list[Decision]) -> list[str]:
+    topical = [i for i, g in enumerate(gold) if g != "none"]
+    calm = [i for i, g in enumerate(gold) if g == "none"]
+    recall = sum(found[i] != "none" for i in topical) / max(1, len(topical))
+    right = sum(found[i] == gold[i] for i in topical) / max(1, len(topical))
+    false_topic = sum(found[i] != "none" for i in calm) / max(1, len(calm))
+    false_handoff = sum(decisions[i].action.value == "handoff" for i in calm) / max(1, len(calm))
+    return [
+        f"  {name}: topical n={len(topical)} recall {recall:.3f}, right topic {right:.3f}; "
+        f"ordinary n={len(calm)} false topic {false_topic:.3f}, false handoff {false_handoff:.3f}"
+    ]
+
+
+def run(data: Path, only: set[str], policy: Policy | None = None) -> list[str]:
+    policy = policy or load_policy(default_policy_path())
+    engine = DecisionEngine(policy)
+    out = [f"REAL development data ({data}); test splits fixed in tools/detector_data.py"]
+    blocks: dict[str, Callable[[DecisionEngine, Path], list[str]]] = {"anger": anger, "human": human, "topics": topics}
+    for name, block in blocks.items():
+        if name in only:
+            out.extend(block(engine, data))
+    if "knowledge" in only:
+        import eval_knowledge
+
+        out.extend(eval_knowledge.report(data))
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--only", default="anger,human,topics,knowledge")
+    args = parser.parse_args()
+    for line in run(args.data, set(args.only.split(","))):
+        print(line, flush=True)
+
+
+_ = Row  # re-exported for callers that type rows
+
+if __name__ == "__main__":
+    main()

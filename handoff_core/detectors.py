@@ -1,0 +1,111 @@
+"""Trained detectors (anger, negative complaint, human request, restricted topics) run with numpy.
+
+Cue lists written by hand were close to a naive baseline on real customer text, so these detectors are
+linear heads *learned* from public labelled data (``tools/train_detectors.py``; the model card is
+``docs/models.md``). Each head reads the shared :class:`~handoff_core.features.MessageFeatures`: hashed
+word-piece n-grams, the static sentence embedding and a few style features. A score is one sparse dot
+product plus one 132-number dot product and a logistic, so all heads together cost microseconds.
+
+A linear head explains itself: the n-grams whose weights pushed the score up the most are quoted as the
+evidence, beside the score and the head's threshold. Weights are read once, from package data, at load.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import NDArray
+
+from handoff_core.features import N_BUCKETS, MessageFeatures
+
+WEIGHTS_FILE = "detectors.npz"
+
+
+class DetectorLoadError(Exception):
+    """The weights file is missing or does not match this version of the features."""
+
+
+@dataclass(frozen=True, slots=True)
+class DetectorScore:
+    """One head's verdict on one message."""
+
+    head: str
+    probability: float
+    threshold: float
+    #: The n-grams (as written in the message) that raised the score most, strongest first.
+    contributors: tuple[str, ...]
+
+    @property
+    def fired(self) -> bool:
+        return self.probability >= self.threshold
+
+
+class Detectors:
+    """Every trained head, loaded once from one ``.npz`` file."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        source = str(path) if path else f"handoff_core/data/{WEIGHTS_FILE}"
+        try:
+            if path is None:
+                with (resources.files("handoff_core") / "data" / WEIGHTS_FILE).open("rb") as handle:
+                    arrays = dict(np.load(handle))
+            else:
+                with np.load(path) as loaded:
+                    arrays = dict(loaded)
+        except (OSError, ValueError) as exc:
+            raise DetectorLoadError(f"{source}: cannot read detector weights ({exc})") from exc
+        hashed = arrays["hashed"]
+        if hashed.shape[1] != N_BUCKETS:
+            raise DetectorLoadError(f"{source}: weights have {hashed.shape[1]} buckets, the features {N_BUCKETS}")
+        self.names: tuple[str, ...] = tuple(str(n) for n in arrays["names"])
+        self._hashed: NDArray[np.float32] = hashed.astype(np.float32)
+        self._dense: NDArray[np.float32] = arrays["dense"].astype(np.float32)
+        self._bias: NDArray[np.float32] = arrays["bias"].astype(np.float32)
+        self.thresholds: dict[str, float] = {
+            n: float(t) for n, t in zip(self.names, arrays["thresholds"].tolist(), strict=True)
+        }
+        self.card: dict[str, object] = json.loads(str(arrays["card"]))
+        self._index = {name: i for i, name in enumerate(self.names)}
+
+    def score(self, features: MessageFeatures, head: str, evidence: int = 3) -> DetectorScore:
+        i = self._index[head]
+        return self._score(features, i, evidence)
+
+    def score_all(self, features: MessageFeatures, evidence: int = 3) -> dict[str, DetectorScore]:
+        return {name: self._score(features, i, evidence) for i, name in enumerate(self.names)}
+
+    def logits(self, features: MessageFeatures) -> NDArray[np.float32]:
+        """Raw scores of every head (for evaluation in bulk)."""
+        dense = np.concatenate([features.embedding, features.style])
+        out: NDArray[np.float32] = (
+            self._hashed[:, features.buckets] @ features.values + self._dense @ dense + self._bias
+        )
+        return out
+
+    def _score(self, features: MessageFeatures, i: int, evidence: int) -> DetectorScore:
+        contributions = self._hashed[i, features.buckets] * features.values
+        dense = np.concatenate([features.embedding, features.style])
+        logit = float(contributions.sum() + self._dense[i] @ dense + self._bias[i])
+        probability = 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, logit))))
+        contributors: list[str] = []
+        if evidence and len(contributions):
+            for position in np.argsort(-contributions)[: evidence * 3].tolist():
+                if contributions[position] <= 0 or len(contributors) >= evidence:
+                    break
+                quoted = features.quote(position)
+                if quoted and not any(quoted in c or c in quoted for c in contributors):
+                    contributors.append(quoted)
+        name = self.names[i]
+        return DetectorScore(name, round(probability, 4), self.thresholds[name], tuple(contributors))
+
+
+@lru_cache(maxsize=1)
+def bundled_detectors() -> Detectors:
+    """The heads shipped with the package (about 1 MB per head in memory), loaded once."""
+    return Detectors()

@@ -1,0 +1,111 @@
+"""Trained detectors: shipped weights load, score with evidence, and drive the triggers through the engine."""
+
+from __future__ import annotations
+
+from importlib import resources
+from typing import Any
+
+import pytest
+
+from handoff_core import Conversation, Decision
+from handoff_core.detectors import bundled_detectors
+from handoff_core.engine import DecisionEngine
+from handoff_core.features import bundled_featurizer
+from handoff_core.policy import Policy
+
+HEADS = {"angry", "negative", "human_request", "refund", "account_security"}
+
+
+def _policy(triggers: dict[str, Any]) -> Policy:
+    return Policy.model_validate({"version": "detectors-test", "triggers": triggers})
+
+
+def _decide(engine: DecisionEngine, text: str) -> Decision:
+    return engine.decide(Conversation.model_validate({"id": "t", "messages": [{"role": "customer", "text": text}]}))
+
+
+def test_weights_are_package_data_within_budget() -> None:
+    """All shipped model data (detector heads + static embeddings) stays within 20 MB; every head loads."""
+    data = resources.files("handoff_core") / "data"
+    total = sum(len(p.read_bytes()) for p in data.iterdir() if p.name.endswith((".npz", ".json")))
+    assert total <= 20 * 1024 * 1024
+    detectors = bundled_detectors()
+    assert set(detectors.names) == HEADS
+    assert all(0.0 < t < 1.0 for t in detectors.thresholds.values())
+    assert bundled_detectors() is detectors  # loaded once
+
+
+@pytest.mark.parametrize(
+    ("text", "head", "fires"),
+    [
+        ("This is absolutely ridiculous, you people are useless and I am furious!", "angry", True),
+        ("Thanks, that worked perfectly. Have a nice day.", "angry", False),
+        ("I want to talk to a human agent", "human_request", True),
+        ("How do I change my delivery address?", "human_request", False),
+        ("I want a refund for my order, I returned it two weeks ago", "refund", True),
+        ("What time do you open on Saturdays?", "refund", False),
+        ("I forgot my password and can't log in to my account", "account_security", True),
+    ],
+)
+def test_heads_on_clear_messages(text: str, head: str, fires: bool) -> None:
+    """Each head fires on a clear example of its class and stays quiet on an ordinary message."""
+    score = bundled_detectors().score(bundled_featurizer().featurize(text), head)
+    assert score.fired is fires, score
+    if fires:
+        assert score.contributors
+        assert all(c.lower() in text.lower() for c in score.contributors)
+
+
+def test_human_request_from_the_trained_detector_alone() -> None:
+    """With no phrases at all, the trained detector recognises a request for a person, with its evidence."""
+    engine = DecisionEngine(_policy({"human_request": {"phrases": []}}))
+    d = _decide(engine, "can you connect me with a live agent please")
+    reason = next(r for r in d.reasons if r.trigger.value == "human_request")
+    evidence = reason.evidence[0]
+    assert evidence.score is not None
+    assert evidence.score >= bundled_detectors().thresholds["human_request"]
+    assert evidence.matched
+    off = DecisionEngine(_policy({"human_request": {"phrases": [], "model": {"enabled": False}}}))
+    assert not _decide(off, "can you connect me with a live agent please").reasons
+
+
+def test_topic_from_model_keeps_policy_questions_answerable() -> None:
+    """A topic read by the trained head hands over a request but lets a question about the rules continue."""
+    engine = DecisionEngine(_policy({"restricted_topic": {"topics": {"refund": {"model": {"head": "refund"}}}}}))
+    d = _decide(engine, "I returned the shoes two weeks ago and I still have not got my refund")
+    reason = next(r for r in d.reasons if r.trigger.value == "restricted_topic")
+    assert reason.topic == "refund"
+    assert "trained detector" in reason.detail
+    assert reason.evidence[0].score is not None
+    question = _decide(engine, "What is your refund policy?")
+    assert question.action.value == "continue"
+
+
+def test_topic_from_examples_with_nearest_example_as_evidence() -> None:
+    """A topic defined only by examples fires on a paraphrase and quotes its nearest example."""
+    examples = [
+        "I want to cancel my subscription",
+        "please stop my membership",
+        "how do I end my plan, I don't want it anymore",
+        "cancel my account renewal",
+    ]
+    engine = DecisionEngine(
+        _policy({"restricted_topic": {"topics": {"cancellation": {"examples": examples, "threshold": 0.7}}}})
+    )
+    d = _decide(engine, "cancel my subscription now please")
+    reason = next(r for r in d.reasons if r.trigger.value == "restricted_topic")
+    assert reason.topic == "cancellation"
+    assert reason.evidence[0].example in examples
+    assert "nearest example" in reason.detail
+    assert _decide(engine, "what colours does the jacket come in").action.value == "continue"
+
+
+def test_angry_signal_and_sentiment_evidence_from_the_model() -> None:
+    """An angry message is angry through the trained head, its probability carried as evidence."""
+    engine = DecisionEngine(_policy({"sentiment": {}}))
+    d = _decide(engine, "This is absolutely ridiculous, you people are useless and I am furious!")
+    assert d.signals.angry
+    reason = next(r for r in d.reasons if r.trigger.value == "sentiment")
+    assert reason.evidence[0].score is not None
+    calm = _decide(engine, "the tracking page has not updated in four days")
+    assert not calm.signals.angry

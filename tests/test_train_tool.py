@@ -1,0 +1,61 @@
+"""The training command rejects bad input with a clear error naming the file, never a stack trace."""
+
+from __future__ import annotations
+
+import gzip
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
+
+import detector_data
+import train_detectors
+
+
+def test_missing_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A data folder that does not exist: exit 2 and the path in the message."""
+    missing = tmp_path / "nope"
+    assert train_detectors.main(["--data", str(missing), "--out", str(tmp_path / "w.npz")]) == 2
+    assert str(missing) in capsys.readouterr().err
+
+
+def test_missing_dataset_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A datasets folder without GoEmotions names the missing folder."""
+    assert train_detectors.main(["--data", str(tmp_path), "--out", str(tmp_path / "w.npz")]) == 2
+    err = capsys.readouterr().err
+    assert "goemotions" in err
+    assert "not found" in err
+
+
+def test_wrong_columns_name_the_file(tmp_path: Path) -> None:
+    """An XED file without the expected columns is reported with its path and the missing columns."""
+    folder = tmp_path / "xed"
+    folder.mkdir()
+    (folder / "xed_en.tsv").write_text("sentence\temotion\nhello\t1\n", encoding="utf-8")
+    with pytest.raises(detector_data.DataError) as info:
+        detector_data.xed(tmp_path)
+    message = str(info.value)
+    assert "xed_en.tsv" in message
+    assert "text" in message
+    assert "split" in message
+
+
+def test_malformed_goemotions_line(tmp_path: Path) -> None:
+    """A GoEmotions line with the wrong number of columns is reported with file and line number."""
+    folder = tmp_path / "goemotions"
+    folder.mkdir()
+    (folder / "emotions.txt").write_text("anger\nneutral\n", encoding="utf-8")
+    for split in ("train", "dev", "test"):
+        with gzip.open(folder / f"{split}.tsv.gz", "wt", encoding="utf-8") as handle:
+            handle.write("fine text\t1\tid1\n" if split != "dev" else "broken line without tabs\n")
+    with pytest.raises(detector_data.DataError, match=r"dev\.tsv\.gz:1: expected 3"):
+        detector_data.goemotions(tmp_path)
+
+
+def test_splits_are_fixed_by_content() -> None:
+    """The hash split depends only on the text (case and outer spaces ignored), so it never drifts."""
+    assert detector_data.hash_split("Where is my refund?") == detector_data.hash_split("  where is my refund? ")
+    splits = {detector_data.hash_split(f"message {i}") for i in range(200)}
+    assert splits == {"train", "dev", "test"}
