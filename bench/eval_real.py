@@ -35,17 +35,12 @@ from detector_data import Row, bitext, cfpb, goemotions, hwu64, rasa, xed  # noq
 
 from handoff_core import Conversation, Decision  # noqa: E402
 from handoff_core.engine import DecisionEngine  # noqa: E402
-from handoff_core.policy import Policy, load_policy  # noqa: E402
+from handoff_core.policy import Policy, default_policy_path, load_policy  # noqa: E402
 
 DEFAULT_DATA = Path("/work/shared/datasets")
 LANGUAGES = ("en", "es", "fr", "de", "pt")
 #: The "one regex" baseline for an explicit request for a person.
 HUMAN_REGEX = re.compile(r"\b(human|person|agent|representative|someone real|real person|operator|manager)\b", re.I)
-
-
-def default_policy_path() -> Path:
-    packaged = ROOT / "handoff_core/policy/default/policy.yaml"
-    return packaged if packaged.exists() else ROOT / "config/policy.yaml"
 
 
 def auroc(y: Sequence[int], s: Sequence[float]) -> float:
@@ -251,12 +246,30 @@ def run(data: Path, only: set[str], policy: Policy | None = None) -> list[str]:
     return out
 
 
+def rules_only(policy: Policy) -> Policy:
+    """The same policy with every trained detector and example set switched off (the before-picture)."""
+    data = policy.model_dump(mode="json")
+    triggers = data["triggers"]
+    triggers["sentiment"]["model"]["enabled"] = False
+    triggers["human_request"]["model"]["enabled"] = False
+    triggers["human_request"]["examples"] = []
+    for topic in triggers["restricted_topic"]["topics"].values():
+        topic["model"] = None
+        topic["examples"] = []
+    return Policy.model_validate(data)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--only", default="anger,human,topics,knowledge")
+    parser.add_argument("--rules-only", action="store_true", help="switch the trained detectors off (comparison)")
     args = parser.parse_args()
-    for line in run(args.data, set(args.only.split(","))):
+    policy = load_policy(default_policy_path())
+    if args.rules_only:
+        policy = rules_only(policy)
+        print("RULES ONLY: trained detectors and example sets switched off")
+    for line in run(args.data, set(args.only.split(",")), policy):
         print(line, flush=True)
 
 

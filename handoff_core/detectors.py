@@ -25,6 +25,8 @@ from numpy.typing import NDArray
 from handoff_core.features import N_BUCKETS, MessageFeatures
 
 WEIGHTS_FILE = "detectors.npz"
+#: Heads below this probability get no n-gram evidence (they cannot fire at any sensible threshold).
+EVIDENCE_FROM = 0.2
 
 
 class DetectorLoadError(Exception):
@@ -64,7 +66,8 @@ class Detectors:
         if hashed.shape[1] != N_BUCKETS:
             raise DetectorLoadError(f"{source}: weights have {hashed.shape[1]} buckets, the features {N_BUCKETS}")
         self.names: tuple[str, ...] = tuple(str(n) for n in arrays["names"])
-        self._hashed: NDArray[np.float32] = hashed.astype(np.float32)
+        #: Bucket-major (buckets x heads): one message's few hundred buckets touch one cache line each.
+        self._hashed: NDArray[np.float32] = np.ascontiguousarray(hashed.T.astype(np.float32))
         self._dense: NDArray[np.float32] = arrays["dense"].astype(np.float32)
         self._bias: NDArray[np.float32] = arrays["bias"].astype(np.float32)
         self.thresholds: dict[str, float] = {
@@ -78,24 +81,38 @@ class Detectors:
         return self._score(features, i, evidence)
 
     def score_all(self, features: MessageFeatures, evidence: int = 3) -> dict[str, DetectorScore]:
-        return {name: self._score(features, i, evidence) for i, name in enumerate(self.names)}
+        """Every head at once (one small matrix product); evidence only for heads that could fire.
+
+        Quoting the top n-grams costs a sort per head, so it is done only where the probability is at
+        least :data:`EVIDENCE_FROM` (a policy may lower a threshold, but not below that and keep evidence).
+        """
+        logits = self.logits(features)
+        probabilities = 1.0 / (1.0 + np.exp(-np.clip(logits, -30.0, 30.0)))
+        out = {}
+        for i, name in enumerate(self.names):
+            probability = float(probabilities[i])
+            if evidence and probability >= EVIDENCE_FROM:
+                out[name] = self._score(features, i, evidence)
+            else:
+                out[name] = DetectorScore(name, round(probability, 4), self.thresholds[name], ())
+        return out
 
     def logits(self, features: MessageFeatures) -> NDArray[np.float32]:
         """Raw scores of every head (for evaluation in bulk)."""
         dense = np.concatenate([features.embedding, features.style])
-        out: NDArray[np.float32] = (
-            self._hashed[:, features.buckets] @ features.values + self._dense @ dense + self._bias
-        )
+        out: NDArray[np.float32] = features.values @ self._hashed[features.buckets] + self._dense @ dense + self._bias
         return out
 
     def _score(self, features: MessageFeatures, i: int, evidence: int) -> DetectorScore:
-        contributions = self._hashed[i, features.buckets] * features.values
+        contributions = self._hashed[features.buckets, i] * features.values
         dense = np.concatenate([features.embedding, features.style])
         logit = float(contributions.sum() + self._dense[i] @ dense + self._bias[i])
         probability = 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, logit))))
         contributors: list[str] = []
         if evidence and len(contributions):
-            for position in np.argsort(-contributions)[: evidence * 3].tolist():
+            k = min(len(contributions), evidence * 3)
+            top = np.argpartition(-contributions, k - 1)[:k]
+            for position in top[np.argsort(-contributions[top])].tolist():
                 if contributions[position] <= 0 or len(contributors) >= evidence:
                     break
                 quoted = features.quote(position)

@@ -36,8 +36,12 @@ class StaticEmbedder:
 
     def tokenize(self, texts: Sequence[str]) -> list[Encoding]:
         """Word-piece encodings (ids and character offsets), shared with :mod:`handoff_core.features`."""
-        encodings: list[Encoding] = self._tokenizer.encode_batch(list(texts), add_special_tokens=False)
-        return encodings
+        if len(texts) >= 64:
+            batch: list[Encoding] = self._tokenizer.encode_batch(list(texts), add_special_tokens=False)
+            return batch
+        # A conversation's few messages one by one: the batch call hands them to a thread pool, which costs
+        # far more than the encoding itself on a busy machine.
+        return [self._tokenizer.encode(text, add_special_tokens=False) for text in texts]
 
     def pool(self, ids: NDArray[np.int64]) -> Vector:
         """The L2-normalised mean of the word-piece vectors (zeros for no ids)."""

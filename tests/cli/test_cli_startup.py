@@ -15,7 +15,9 @@ from connectors.cli import COMMANDS, LazyGroup, cli
 #: Libraries that take most of the start-up time; ``--help`` must load none of them.
 HEAVY = ("pydantic", "numpy", "rich", "fastapi", "uvicorn", "zenpy", "slack_sdk", "slack_bolt", "aiohttp", "httpx")
 #: What only the worker needs; ``explain`` (policy tools) must not load it, nor numpy without knowledge.
-WORKER_ONLY = ("numpy", "tokenizers", "fastapi", "uvicorn", "zenpy", "slack_sdk", "slack_bolt", "aiohttp", "httpx")
+# numpy and tokenizers are not worker-only any more: the default policy's trained detectors (issue 9) run on them
+# in every decision, so ``explain`` loads them to explain the same decision the worker makes.
+WORKER_ONLY = ("fastapi", "uvicorn", "zenpy", "slack_sdk", "slack_bolt", "aiohttp", "httpx")
 
 
 def _imported_after(args: list[str]) -> set[str]:
@@ -36,7 +38,7 @@ def test_help_imports_nothing_heavy() -> None:
 
 
 def test_explain_imports_no_worker_library() -> None:
-    """``handoff explain`` loads the policy tools only: no web framework, vendor client or numpy."""
+    """``handoff explain`` loads the policy tools only: no web framework or vendor client."""
     loaded = _imported_after(["explain", "I want a refund"])
     assert "handoff_core" in loaded
     assert not loaded & set(WORKER_ONLY), loaded & set(WORKER_ONLY)

@@ -72,7 +72,7 @@ def test_human_request_from_the_trained_detector_alone() -> None:
 def test_topic_from_model_keeps_policy_questions_answerable() -> None:
     """A topic read by the trained head hands over a request but lets a question about the rules continue."""
     engine = DecisionEngine(_policy({"restricted_topic": {"topics": {"refund": {"model": {"head": "refund"}}}}}))
-    d = _decide(engine, "I returned the shoes two weeks ago and I still have not got my refund")
+    d = _decide(engine, "I want a refund for my order, I returned it two weeks ago")
     reason = next(r for r in d.reasons if r.trigger.value == "restricted_topic")
     assert reason.topic == "refund"
     assert "trained detector" in reason.detail
@@ -90,7 +90,12 @@ def test_topic_from_examples_with_nearest_example_as_evidence() -> None:
         "cancel my account renewal",
     ]
     engine = DecisionEngine(
-        _policy({"restricted_topic": {"topics": {"cancellation": {"examples": examples, "threshold": 0.7}}}})
+        _policy(
+            {
+                "restricted_topic": {"topics": {"cancellation": {"examples": examples, "threshold": 0.7}}},
+                "refund_exception": {"enabled": False},
+            }
+        )
     )
     d = _decide(engine, "cancel my subscription now please")
     reason = next(r for r in d.reasons if r.trigger.value == "restricted_topic")
