@@ -1,7 +1,10 @@
 """Accuracy of the default policy on the labelled sets (written independently of the detectors).
 
 The floors sit a little under the measured values (see README, "Measured") so that a change which makes
-the detectors worse fails here; `python bench/eval_detectors.py --errors` lists the misses.
+the detectors worse fails here. These are written REGRESSION sets, not evidence of accuracy: since issue 9
+the sentiment score comes from detectors trained on real data (docs/models.md), which raised every real-data
+number (docs/accuracy.md) and lowered the sentiment floors here by 6-10 points (the cue lists were tuned on
+these very sets); `python bench/eval_detectors.py --errors` lists the misses.
 """
 
 from __future__ import annotations
@@ -24,9 +27,9 @@ def scores() -> dict[str, eval_detectors.Score]:
 @pytest.mark.parametrize(
     ("name", "floor"),
     [
-        ("sentiment", 0.94),
+        ("sentiment", 0.88),
         ("topics", 0.95),
-        ("example", 0.90),
+        ("example", 0.85),
         ("knowledge-static", 0.48),
         ("knowledge-transformer", 0.6),
     ],
@@ -64,13 +67,13 @@ def test_no_calm_policy_question_is_handed_off(scores: dict[str, eval_detectors.
 @pytest.mark.parametrize(
     ("which", "name", "floor"),
     [
-        ("v2", "sentiment", 0.94),
+        ("v2", "sentiment", 0.85),
         ("v2", "topics", 0.93),
-        ("v3", "sentiment", 0.94),
+        ("v3", "sentiment", 0.82),
         ("v3", "topics", 0.94),
-        ("v4", "sentiment", 0.95),
+        ("v4", "sentiment", 0.86),
         ("v4", "topics", 0.95),
-        ("holdout", "sentiment", 0.85),
+        ("holdout", "sentiment", 0.79),
         ("holdout", "topics", 0.84),
     ],
 )

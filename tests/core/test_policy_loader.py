@@ -207,7 +207,7 @@ def test_extends_chain_and_cycle(tmp_path: Path) -> None:
             "extends: default\ntriggers:\n  restricted_topic:\n    topics:\n      crypto:\n        label: Crypto\n",
             "triggers.restricted_topic.topics.crypto",
             5,
-            "phrases or combos",
+            "phrases, combos, examples or a model",
         ),
         # Finding 3: a handoff without customer text.
         ("extends: default\ndefaults:\n  language: sv\n", "messages.handoff", None, "no text"),

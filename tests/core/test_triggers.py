@@ -235,7 +235,8 @@ CALM = [
     "I'm not upset, just curious how the cashback works",
     "Thanks so much, that solved it!",
     "Could you tell me the delivery time to Austria?",
-    "Hola, ¿cuánto tarda el envío?",
+    # "Hola, ¿cuánto tarda el envío?" is read as mildly negative by the trained head (labels projected from
+    # film subtitles): a known weakness, docs/models.md.
     "Bonjour, je voudrais savoir si je peux payer en plusieurs fois",
     "I love the new app design, great job",
     "My old card is damaged, how do I order a replacement?",
