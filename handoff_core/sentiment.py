@@ -121,13 +121,13 @@ class SentimentScorer:
         negative_at = cfg.model.negative_threshold or model.negative.threshold
         negative_line, angry_line = -cfg.negative_below, -cfg.angry_below
         rule_negativity = max(0.0, -rules.score)
-        negative = model.negative.probability >= negative_at
+        # Outside English the heads learned from labels projected through film subtitles (noisy): there a
+        # model verdict also needs at least some negativity from the policy's own cues.
+        trusted = text.language == "en" or rule_negativity >= negative_line / 2
+        negative = trusted and model.negative.probability >= negative_at
         # Angry needs the negative head to agree: the angry head (trained partly on film subtitles) or
         # strong support-style cues ("worst company ever!!") alone are not enough.
-        # Outside English the angry head learned from labels projected through film subtitles (noisy), so
-        # there it also needs at least one cue of the policy's own.
-        trusted = text.language == "en" or rule_negativity >= negative_line / 2
-        if negative and trusted and model.angry.probability >= angry_at:
+        if negative and model.angry.probability >= angry_at:
             negativity = _band(model.angry.probability, angry_at, angry_line, 1.0)
             cues = tuple(dict.fromkeys((*model.angry.contributors, *rules.cues)))
         elif negative and rule_negativity >= angry_line:
