@@ -94,14 +94,15 @@ def _start(
     db_url: str, zendesk_port: int, slack_port: int, n: int, cwd: str
 ) -> list[tuple[subprocess.Popen[bytes], str]]:
     replicas = []
-    for _ in range(n):
+    for i in range(n):
         port = _free_port()
+        log = Path(cwd) / f"replica-{port}-{i}.log"
         proc = subprocess.Popen(
             [HANDOFF, "serve"],
             env=_env(db_url, zendesk_port, slack_port, port),
             cwd=cwd,
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stderr=log.open("wb"),
         )
         replicas.append((proc, f"http://127.0.0.1:{port}"))
     for proc, url in replicas:
@@ -113,7 +114,9 @@ def _start(
             except httpx.HTTPError:
                 pass
             if proc.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit(f"replica {url} did not start")
+                logs = sorted(Path(cwd).glob(f"replica-{url.rsplit(':', 1)[1]}-*.log"))
+                tail = logs[0].read_text(errors="replace")[-1500:] if logs else ""
+                raise SystemExit(f"replica {url} did not start:\n{tail}")
             time.sleep(0.2)
     return replicas
 
@@ -212,7 +215,7 @@ def main() -> None:
     print(f"{'store':<12}{'replicas':>9}{'decided/s':>12}{'delivered/s':>13}{'dead':>6}")
     for store, n, r in rows:
         if r is None:
-            print(f"{store:<12}{n:>9}{'refused: one worker process per SQLite file':>40}")
+            print(f"{store:<12}{n:>9}   refused: one worker process per SQLite file")
         else:
             print(f"{store:<12}{n:>9}{r['decided']:>12.1f}{r['delivered']:>13.1f}{r['dead']:>6.0f}")
 
