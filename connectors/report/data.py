@@ -21,19 +21,24 @@ Units, chosen so that each number answers one question a support lead asks:
 - *unanswered questions*: the last customer question of decisions with a ``low_confidence`` reason or a
   knowledge status saying the approved knowledge has no answer, grouped by :mod:`.clusters`.
 
+How: one pass over the decisions (:class:`Tally`), in time order, keeping only sets of conversation
+ids, claim durations and the unanswered questions, so a review of any length is read as a stream
+(:func:`connectors.report.queries.iter_review_rows`) and never held in memory as records.
+
 Errors: none of its own.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
 from connectors.audit.queries import DecisionRecord
 from connectors.report import clusters
 from connectors.report.period import Period
+from connectors.report.queries import ReviewRow
 
 ALREADY_HANDED_OFF = "already_handed_off"
 LOW_CONFIDENCE = "low_confidence"
@@ -220,125 +225,212 @@ class Review:
 # -- computation ---------------------------------------------------------------------------------------
 
 
-def is_handoff(record: DecisionRecord) -> bool:
+def is_handoff(record: ReviewRow) -> bool:
     """A ``handoff`` decision that hands over (not a repeat for a conversation already with a person)."""
     return record.action == "handoff" and not (record.triggers and set(record.triggers) == {ALREADY_HANDED_OFF})
 
 
-def is_offer(record: DecisionRecord) -> bool:
+def is_offer(record: ReviewRow) -> bool:
     return record.action == "offer_handoff"
 
 
-def is_unanswered(record: DecisionRecord) -> bool:
+def is_unanswered(record: ReviewRow) -> bool:
     """The assistant had no confident, approved answer to the last question."""
-    status = record.signals.get("knowledge_status")
-    return LOW_CONFIDENCE in record.triggers or (isinstance(status, str) and status in UNANSWERED_STATUSES)
+    status = record.knowledge_status
+    return LOW_CONFIDENCE in record.triggers or (status is not None and status in UNANSWERED_STATUSES)
 
 
-def _rate_rows(
-    records: Sequence[DecisionRecord],
-    keys_of: Callable[[DecisionRecord], Sequence[str]],
-    denominator: Callable[[str], int],
-    all_keys: Sequence[str] = (),
-) -> tuple[RateRow, ...]:
-    handed: dict[str, set[str]] = {}
-    offered: dict[str, set[str]] = {}
-    for record in records:
-        target = handed if is_handoff(record) else offered if is_offer(record) else None
-        if target is None:
-            continue
-        for key in keys_of(record):
-            target.setdefault(key, set()).add(record.conversation_id)
-    rows = [
-        RateRow(key, denominator(key), len(handed.get(key, ())), len(offered.get(key, ())))
-        for key in set(handed) | set(offered) | set(all_keys)
-    ]
-    return tuple(sorted(rows, key=lambda r: (-r.handed_off, -r.offered, r.key)))
+@dataclass
+class _Rates:
+    """Conversations handed off and offered a handoff, per key (trigger, topic or channel)."""
+
+    handed: dict[str, set[str]] = field(default_factory=dict)
+    offered: dict[str, set[str]] = field(default_factory=dict)
+
+    def add(self, keys: Iterable[str], conversation_id: str, handed: bool) -> None:
+        target = self.handed if handed else self.offered
+        for key in keys:
+            target.setdefault(key, set()).add(conversation_id)
+
+    def rows(self, denominator: dict[str, int] | int, all_keys: Iterable[str] = ()) -> tuple[RateRow, ...]:
+        def total(key: str) -> int:
+            return denominator if isinstance(denominator, int) else denominator.get(key, 0)
+
+        rows = [
+            RateRow(key, total(key), len(self.handed.get(key, ())), len(self.offered.get(key, ())))
+            for key in set(self.handed) | set(self.offered) | set(all_keys)
+        ]
+        return tuple(sorted(rows, key=lambda r: (-r.handed_off, -r.offered, r.key)))
 
 
-def _claim_stats(records: Sequence[DecisionRecord]) -> ClaimStats:
-    seconds = [s for r in records if (s := r.claim_seconds()) is not None]
-    return ClaimStats(len(records), len(seconds), percentile(seconds, 0.5), percentile(seconds, 0.9))
+@dataclass
+class _Day:
+    decisions: int = 0
+    conversations: set[str] = field(default_factory=set)
+    handed_off: set[str] = field(default_factory=set)
+    offered: set[str] = field(default_factory=set)
 
 
-def _quality(records: Sequence[DecisionRecord]) -> Quality:
-    handoffs = [r for r in records if is_handoff(r)]
-    seconds = [s for r in handoffs if (s := r.claim_seconds()) is not None]
-    histogram = Counter(next(label for label, bound in CLAIM_BUCKETS if s <= bound) for s in seconds)
-    alerts = [r for r in records if r.alert]
-    return Quality(
-        handoffs=len(handoffs),
-        not_needed=sum(1 for r in handoffs if r.event("not_needed")),
-        handoff_wrong=sum(1 for r in handoffs if r.event("handoff_wrong")),
-        unnecessary=sum(1 for r in handoffs if r.event("not_needed") or r.event("handoff_wrong")),
-        missed=sum(1 for r in records if r.action == "continue" and r.event("missed_handoff")),
-        claims=_claim_stats(handoffs),
-        claim_histogram=tuple((label, histogram.get(label, 0)) for label, _ in CLAIM_BUCKETS),
-        alerts=(
-            AlertRow("All Slack alerts", _claim_stats(alerts)),
-            AlertRow("VIP", _claim_stats([r for r in alerts if r.vip])),
-            AlertRow("Angry", _claim_stats([r for r in alerts if r.angry])),
-        ),
-        zendesk_failed=sum(1 for r in handoffs if r.reached("zendesk") is False),
-        slack_failed=sum(1 for r in alerts if r.reached("slack") is False),
-    )
+@dataclass
+class _Claims:
+    total: int = 0
+    seconds: list[float] = field(default_factory=list)
+
+    def add(self, row: ReviewRow) -> None:
+        self.total += 1
+        if row.claim_seconds is not None:
+            self.seconds.append(row.claim_seconds)
+
+    def stats(self) -> ClaimStats:
+        s = self.seconds
+        return ClaimStats(self.total, len(s), percentile(s, 0.5), percentile(s, 0.9))
 
 
-def _sales_and_hours(records: Sequence[DecisionRecord]) -> SalesAndHours:
-    handoffs = [r for r in records if is_handoff(r)]
-    to_sales: dict[str, float] = {}
-    smaller: set[str] = set()
-    for r in records:
-        if r.lead_value is None:
-            continue
-        if r.lead_qualified and is_handoff(r):
-            to_sales[r.conversation_id] = r.lead_value
-        elif not r.lead_qualified:
-            smaller.add(r.conversation_id)
-    values = list(to_sales.values())
-    closed = [r for r in handoffs if r.agents_available is False]
-    return SalesAndHours(
-        leads_to_sales=len(to_sales),
-        lead_value_total=sum(values),
-        lead_value_median=percentile(values, 0.5),
-        smaller_leads=len(smaller - set(to_sales)),
-        out_of_hours=len(closed),
-        out_of_hours_claims=_claim_stats(closed),
-        with_schedule=sum(1 for r in handoffs if r.agents_available is not None),
-    )
+@dataclass
+class Tally:
+    """The review's counts, built one decision at a time (decisions must come in time order)."""
+
+    period: Period
+    decisions: int = 0
+    simulated: int = 0
+    conversations: set[str] = field(default_factory=set)
+    handed_off: set[str] = field(default_factory=set)
+    offered: set[str] = field(default_factory=set)
+    by_channel_conversations: dict[str, set[str]] = field(default_factory=dict)
+    triggers: _Rates = field(default_factory=_Rates)
+    topics: _Rates = field(default_factory=_Rates)
+    channels: _Rates = field(default_factory=_Rates)
+    days: dict[date, _Day] = field(default_factory=dict)
+    policies: Counter[tuple[str, str]] = field(default_factory=Counter)
+    handoff_claims: _Claims = field(default_factory=_Claims)
+    alert_claims: _Claims = field(default_factory=_Claims)
+    vip_claims: _Claims = field(default_factory=_Claims)
+    angry_claims: _Claims = field(default_factory=_Claims)
+    not_needed: int = 0
+    handoff_wrong: int = 0
+    unnecessary: int = 0
+    missed: int = 0
+    zendesk_failed: int = 0
+    slack_failed: int = 0
+    seen_questions: set[tuple[str, str]] = field(default_factory=set)
+    questions: list[str] = field(default_factory=list)
+    question_topics: list[tuple[str, ...]] = field(default_factory=list)
+
+    def add(self, r: ReviewRow) -> None:
+        if not self.period.start <= r.decided_at < self.period.end:
+            return
+        conv = r.conversation_id
+        self.decisions += 1
+        self.simulated += r.simulated
+        self.conversations.add(conv)
+        self.by_channel_conversations.setdefault(r.channel, set()).add(conv)
+        day = self.days.setdefault(r.decided_at.date(), _Day())
+        day.decisions += 1
+        day.conversations.add(conv)
+        self.policies[(r.policy_version, r.policy_hash)] += 1
+        handoff, offer = is_handoff(r), is_offer(r)
+        if handoff or offer:
+            (self.handed_off if handoff else self.offered).add(conv)
+            (day.handed_off if handoff else day.offered).add(conv)
+            self.triggers.add((t for t in r.triggers if t != ALREADY_HANDED_OFF), conv, handoff)
+            self.topics.add(r.topics or ("(no topic)",), conv, handoff)
+            self.channels.add((r.channel,), conv, handoff)
+        if handoff:
+            self.handoff_claims.add(r)
+            self.not_needed += r.not_needed
+            self.handoff_wrong += r.handoff_wrong
+            self.unnecessary += r.not_needed or r.handoff_wrong
+            self.zendesk_failed += r.zendesk is False
+        if r.action == "continue" and r.missed:
+            self.missed += 1
+        if r.alert:
+            self.alert_claims.add(r)
+            self.slack_failed += r.slack is False
+            if r.vip:
+                self.vip_claims.add(r)
+            if r.angry:
+                self.angry_claims.add(r)
+        if is_unanswered(r) and r.question:
+            key = (conv, r.question.strip().lower())
+            if key not in self.seen_questions:
+                self.seen_questions.add(key)
+                self.questions.append(r.question.strip())
+                self.question_topics.append(r.topics)
+
+    def quality(self) -> Quality:
+        histogram = Counter(
+            next(label for label, bound in CLAIM_BUCKETS if s <= bound) for s in self.handoff_claims.seconds
+        )
+        return Quality(
+            handoffs=self.handoff_claims.total,
+            not_needed=self.not_needed,
+            handoff_wrong=self.handoff_wrong,
+            unnecessary=self.unnecessary,
+            missed=self.missed,
+            claims=self.handoff_claims.stats(),
+            claim_histogram=tuple((label, histogram.get(label, 0)) for label, _ in CLAIM_BUCKETS),
+            alerts=(
+                AlertRow("All Slack alerts", self.alert_claims.stats()),
+                AlertRow("VIP", self.vip_claims.stats()),
+                AlertRow("Angry", self.angry_claims.stats()),
+            ),
+            zendesk_failed=self.zendesk_failed,
+            slack_failed=self.slack_failed,
+        )
+
+    def review(
+        self,
+        *,
+        include_simulated: bool = False,
+        checklist: Checklist | None = None,
+        previous: Review | None = None,
+        group_questions: bool = True,
+    ) -> Review:
+        total = len(self.conversations)
+        daily = []
+        for day in self.period.days():
+            d = self.days.get(day, _Day())
+            daily.append(DayRow(day, d.decisions, len(d.conversations), len(d.handed_off), len(d.offered)))
+        channel_totals = {c: len(s) for c, s in self.by_channel_conversations.items()}
+        return Review(
+            period=self.period,
+            include_simulated=include_simulated,
+            decisions=self.decisions,
+            simulated_decisions=self.simulated,
+            conversations=total,
+            handed_off=len(self.handed_off),
+            offered=len(self.offered),
+            by_trigger=self.triggers.rows(total),
+            by_topic=self.topics.rows(total),
+            by_channel=self.channels.rows(channel_totals, all_keys=list(self.by_channel_conversations)),
+            daily=tuple(daily),
+            quality=self.quality(),
+            unanswered_total=len(self.questions),
+            unanswered=group_unanswered(self.questions, self.question_topics) if group_questions else (),
+            policies=tuple((v, h, n) for (v, h), n in self.policies.most_common()),
+            checklist=checklist,
+            previous=previous,
+        )
 
 
-def unanswered_groups(
-    records: Sequence[DecisionRecord], threshold: float = clusters.DEFAULT_THRESHOLD, *, group: bool = True
-) -> tuple[int, tuple[QuestionGroup, ...]]:
-    """(number of unanswered questions, their groups largest first; no groups when ``group`` is off).
-
-    A question asked again in the same conversation counts once.
-    """
-    seen: set[tuple[str, str]] = set()
-    questions: list[str] = []
-    topics: list[tuple[str, ...]] = []
-    for record in records:
-        if not is_unanswered(record) or not record.question:
-            continue
-        key = (record.conversation_id, record.question.strip().lower())
-        if key in seen:
-            continue
-        seen.add(key)
-        questions.append(record.question.strip())
-        topics.append(record.topics)
+def group_unanswered(
+    questions: Sequence[str],
+    topics: Sequence[tuple[str, ...]],
+    threshold: float = clusters.DEFAULT_THRESHOLD,
+) -> tuple[QuestionGroup, ...]:
+    """Groups of unanswered ``questions`` (with the topics of each), largest first."""
     groups: list[QuestionGroup] = []
-    for members in clusters.cluster(questions, threshold) if group else ():
+    labeller = clusters.Labeller(questions)
+    for members in clusters.cluster(questions, threshold):
         texts = [questions[i] for i in members]
         examples = tuple(dict.fromkeys(texts))[:MAX_EXAMPLES]
         group_topics = tuple(dict.fromkeys(t for i in members for t in topics[i]))
-        label = clusters.label(texts, questions)
-        groups.append(QuestionGroup(label, len(members), examples, group_topics))
-    return len(questions), tuple(groups)
+        groups.append(QuestionGroup(labeller.label(texts), len(members), examples, group_topics))
+    return tuple(groups)
 
 
 def build_review(
-    records: Sequence[DecisionRecord],
+    records: Iterable[DecisionRecord | ReviewRow],
     period: Period,
     *,
     include_simulated: bool = False,
@@ -346,53 +438,17 @@ def build_review(
     previous: Review | None = None,
     group_questions: bool = True,
 ) -> Review:
-    """The review of ``records`` (already filtered to ``period`` and to live/simulated as wanted).
+    """The review of ``records`` (in time order, already filtered to live/simulated as wanted).
 
     ``group_questions=False`` counts unanswered questions without grouping them (the previous period
     of a comparison only needs the count).
     """
-    inside = [r for r in records if period.start <= r.decided_at < period.end]
-    conversations = {r.conversation_id for r in inside}
-    by_channel_conversations: dict[str, set[str]] = {}
-    for r in inside:
-        by_channel_conversations.setdefault(r.channel, set()).add(r.conversation_id)
-    total = len(conversations)
-    daily = []
-    for day in period.days():
-        todays = [r for r in inside if r.decided_at.date() == day]
-        daily.append(
-            DayRow(
-                day=day,
-                decisions=len(todays),
-                conversations=len({r.conversation_id for r in todays}),
-                handed_off=len({r.conversation_id for r in todays if is_handoff(r)}),
-                offered=len({r.conversation_id for r in todays if is_offer(r)}),
-            )
-        )
-    policy_counts = Counter((r.policy_version, r.policy_hash) for r in inside)
-    unanswered_total, unanswered = unanswered_groups(inside, group=group_questions)
-    return Review(
-        period=period,
+    tally = Tally(period)
+    for record in records:
+        tally.add(record if isinstance(record, ReviewRow) else ReviewRow.from_record(record))
+    return tally.review(
         include_simulated=include_simulated,
-        decisions=len(inside),
-        simulated_decisions=sum(1 for r in inside if r.simulated),
-        conversations=total,
-        handed_off=len({r.conversation_id for r in inside if is_handoff(r)}),
-        offered=len({r.conversation_id for r in inside if is_offer(r)}),
-        by_trigger=_rate_rows(inside, lambda r: [t for t in r.triggers if t != ALREADY_HANDED_OFF], lambda _: total),
-        by_topic=_rate_rows(inside, lambda r: r.topics or ("(no topic)",), lambda _: total),
-        by_channel=_rate_rows(
-            inside,
-            lambda r: (r.channel,),
-            lambda c: len(by_channel_conversations.get(c, ())),
-            all_keys=list(by_channel_conversations),
-        ),
-        daily=tuple(daily),
-        quality=_quality(inside),
-        sales_hours=_sales_and_hours(inside),
-        unanswered_total=unanswered_total,
-        unanswered=unanswered,
-        policies=tuple((v, h, n) for (v, h), n in policy_counts.most_common()),
         checklist=checklist,
         previous=previous,
+        group_questions=group_questions,
     )

@@ -3,15 +3,17 @@
 Why: both must read the same decisions (live only unless simulated ones are asked for, the previous
 period the same length right before) so that the scheduled post and ``handoff report`` never disagree.
 
+The decisions are streamed (:func:`connectors.report.queries.iter_review_rows`), never loaded whole.
+
 Errors: none of its own (see :mod:`connectors.audit.log`).
 """
 
 from __future__ import annotations
 
 from connectors.audit.log import AuditLog
-from connectors.audit.queries import DecisionFilter, fetch_decisions
 from connectors.report.data import Checklist, Review, build_review
 from connectors.report.period import Period
+from connectors.report.queries import iter_review_rows
 
 
 def review_from_store(
@@ -27,7 +29,7 @@ def review_from_store(
     previous = None
     if compare_previous:
         before = period.previous()
-        records = fetch_decisions(log, DecisionFilter(since=before.start, until=before.end, simulated=simulated))
-        previous = build_review(records, before, include_simulated=include_simulated, group_questions=False)
-    records = fetch_decisions(log, DecisionFilter(since=period.start, until=period.end, simulated=simulated))
-    return build_review(records, period, include_simulated=include_simulated, checklist=checklist, previous=previous)
+        rows = iter_review_rows(log, before.start, before.end, simulated)
+        previous = build_review(rows, before, include_simulated=include_simulated, group_questions=False)
+    rows = iter_review_rows(log, period.start, period.end, simulated)
+    return build_review(rows, period, include_simulated=include_simulated, checklist=checklist, previous=previous)

@@ -1,10 +1,15 @@
-"""Unanswered questions are grouped by TF-IDF cosine similarity over words and character n-grams."""
+"""Unanswered questions are grouped by (hashed) TF-IDF cosine similarity over words and character n-grams."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import pytest
 
-from connectors.report.clusters import cluster, cosine, label, tfidf
+from connectors.report import clusters
+from connectors.report.clusters import cluster, cosine, label, vectors
 
 QUESTIONS = [
     "How do I get a refund for my gift card?",  # 0
@@ -37,12 +42,52 @@ def test_threshold_controls_grouping() -> None:
 
 
 def test_vectors_are_unit_length_and_cosine_is_symmetric() -> None:
-    """TF-IDF vectors are L2-normalised, so a vector's cosine with itself is 1."""
-    vectors = tfidf(QUESTIONS)
-    for v in vectors:
-        assert cosine(v, v) == pytest.approx(1.0)
-    assert cosine(vectors[0], vectors[2]) == pytest.approx(cosine(vectors[2], vectors[0]))
-    assert cosine(vectors[0], vectors[2]) > cosine(vectors[0], vectors[1])
+    """Rows are L2-normalised, so a vector's cosine with itself is 1; paraphrases score above strangers."""
+    rows = vectors(QUESTIONS)
+    for v in rows:
+        assert cosine(v, v) == pytest.approx(1.0, abs=1e-5)
+    assert cosine(rows[0], rows[2]) == pytest.approx(cosine(rows[2], rows[0]))
+    assert cosine(rows[0], rows[2]) > cosine(rows[0], rows[1])
+
+
+def test_grouping_is_deterministic_and_ignores_block_boundaries() -> None:
+    """The same texts give the same groups in any run, and the block size does not change the result."""
+    texts = [f"{q} {n % 3}" for n, q in enumerate(QUESTIONS * 30)]
+    first = cluster(texts)
+    assert cluster(list(texts)) == first
+    original = clusters.BLOCK
+    try:
+        clusters.BLOCK = 1
+        assert cluster(texts) == first
+    finally:
+        clusters.BLOCK = original
+
+
+def test_many_distinct_questions_are_grouped_in_blocks() -> None:
+    """Thousands of distinct questions of a few kinds come back as a few large groups, not one each."""
+    kinds = ["refund for my gift card", "shipping to norway", "delete my account", "opening hours sunday"]
+    texts = [f"{kinds[n % 4]} please ticket {n}" for n in range(2000)]
+    groups = cluster(texts)
+    assert sum(len(g) for g in groups) == 2000
+    assert len(groups) <= 40
+    assert all(len({n % 4 for n in g}) == 1 for g in groups[:4])
+
+
+def test_grouping_is_the_same_under_any_string_hash_seed() -> None:
+    """Columns come from CRC-32, not Python's per-process string hash: two processes with different
+    PYTHONHASHSEED build the same vectors and the same groups."""
+    script = (
+        "from connectors.report.clusters import cluster, vectors; import hashlib;"
+        f"q = {QUESTIONS!r};"
+        "print(cluster(q), hashlib.sha256(vectors(q).tobytes()).hexdigest())"
+    )
+    outputs = set()
+    for seed in ("1", "2"):
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True)
+        outputs.add(done.stdout)
+    assert len(outputs) == 1
+    assert outputs.pop().startswith(str(cluster(QUESTIONS)))
 
 
 def test_label_uses_common_content_words() -> None:
