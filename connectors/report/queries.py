@@ -4,15 +4,17 @@ Why not :func:`connectors.audit.queries.fetch_decisions`: it builds every record
 evidence, every delivery and every event, all in memory at once. A 100,000-decision week read that way
 held a gigabyte. The review needs a handful of facts per decision, and SQLite can work most of them out
 where the rows are: whether a delivery to Zendesk or Slack ever succeeded (``MAX(ok)``), whether an
-event of a kind exists, when the claim happened, two fields of the signals (``json_extract``). Decisions
-are read in pages by keyset (``decided_at, seq``) through the ``audit_decisions_time`` index, so memory
-does not grow with the period and the store's lock is held for one page at a time.
+event of a kind exists, when the claim happened, two fields of the signals (``json_extract``, or
+``->>`` on PostgreSQL). Decisions are read in pages by keyset (``decided_at, seq``) through the
+``audit_decisions_time`` index, so memory does not grow with the period and the store's lock is held
+for one page at a time.
 
-Errors: none of its own; SQLite errors propagate (the CLI turns them into one line).
+Errors: none of its own; database errors propagate (the CLI turns them into one line).
 """
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,32 +25,55 @@ from connectors.audit.queries import TOPIC_TRIGGERS, DecisionRecord
 #: Decisions per page: large enough that per-query overhead vanishes, small enough to stay a few MB.
 PAGE = 2_000
 
-_UNIT = "\x1f"  # between a reason's trigger and topic (char(31) in the SQL)
+_UNIT = "\x1f"  # between a reason's position, trigger and topic (char(31) in the SQL)
 _ROW = "\x1e"  # between reasons (char(30))
 
-#: Everything the review reads about one decision. Reasons come in ``position`` order, as
-#: :func:`connectors.audit.queries.fetch_decisions` returns them.
-REVIEW_ROWS_SQL = """
-SELECT d.seq, d.decided_at, d.conversation_id, d.channel, d.action, d.alert, d.simulated,
-       d.policy_version, d.policy_hash, d.question,
-       json_extract(d.signals_json, '$.angry') AS angry,
-       json_extract(d.signals_json, '$.knowledge_status') AS knowledge_status,
-       (SELECT group_concat(x.trigger || char(31) || COALESCE(x.topic, ''), char(30))
-          FROM (SELECT r.trigger, r.topic FROM audit_reasons r WHERE r.decision_id = d.id
-                ORDER BY r.position) AS x) AS reasons,
-       (SELECT e.at FROM audit_events e WHERE e.decision_id = d.id AND e.kind = 'claimed') AS claimed_at,
-       EXISTS (SELECT 1 FROM audit_events e WHERE e.decision_id = d.id AND e.kind = 'not_needed') AS not_needed,
-       EXISTS (SELECT 1 FROM audit_events e WHERE e.decision_id = d.id AND e.kind = 'handoff_wrong')
-         AS handoff_wrong,
-       EXISTS (SELECT 1 FROM audit_events e WHERE e.decision_id = d.id AND e.kind = 'missed_handoff') AS missed,
-       (SELECT MAX(v.ok) FROM audit_deliveries v WHERE v.decision_id = d.id AND v.target = 'zendesk') AS zendesk,
-       (SELECT MAX(v.ok) FROM audit_deliveries v WHERE v.decision_id = d.id AND v.target = 'slack') AS slack
-  FROM audit_decisions d INDEXED BY audit_decisions_time
- WHERE d.decided_at >= ? AND d.decided_at < ? AND (? IS NULL OR d.simulated = ?)
-   AND (d.decided_at > ? OR (d.decided_at = ? AND d.seq > ?))
- ORDER BY d.decided_at, d.seq
- LIMIT ?
-"""
+#: The three things that differ between SQLite and PostgreSQL (the audit log runs on both): reading a
+#: field of the signals JSON and joining a decision's reasons into one string. Reasons carry their
+#: position, so their order never depends on how the database aggregates.
+_DIALECTS: dict[str, dict[str, str]] = {
+    "sqlite": {
+        "angry": "json_extract(d.signals_json, '$.angry')",
+        "status": "json_extract(d.signals_json, '$.knowledge_status')",
+        "reasons": "(SELECT group_concat(CAST(r.position AS TEXT) || char(31) || r.trigger || char(31)"
+        " || COALESCE(r.topic, ''), char(30)) FROM audit_reasons r WHERE r.decision_id = d.id)",
+    },
+    "postgresql": {
+        "angry": "((d.signals_json::jsonb -> 'angry') = 'true'::jsonb)",
+        "status": "(d.signals_json::jsonb ->> 'knowledge_status')",
+        "reasons": "(SELECT string_agg(CAST(r.position AS TEXT) || chr(31) || r.trigger || chr(31)"
+        " || COALESCE(r.topic, ''), chr(30)) FROM audit_reasons r WHERE r.decision_id = d.id)",
+    },
+}
+
+
+def review_rows_sql(dialect: str, *, simulated: bool | None) -> str:
+    """Everything the review reads about each decision of a page (parameters: from, until, after time,
+    after time, after seq, [simulated,] page size)."""
+    parts = _DIALECTS[dialect]
+    only = "" if simulated is None else " AND d.simulated = ?"
+    # Fixed fragments only; every value is a parameter.
+    sql = (
+        "SELECT d.seq, d.decided_at, d.conversation_id, d.channel, d.action, d.alert, d.simulated,"  # noqa: S608
+        " d.policy_version, d.policy_hash, d.question,"
+        f" {parts['angry']} AS angry, {parts['status']} AS knowledge_status, {parts['reasons']} AS reasons,"
+        " (SELECT e.at FROM audit_events e WHERE e.decision_id = d.id AND e.kind = 'claimed') AS claimed_at,"
+        " EXISTS (SELECT 1 FROM audit_events e WHERE e.decision_id = d.id AND e.kind = 'not_needed') AS not_needed,"
+        " EXISTS (SELECT 1 FROM audit_events e WHERE e.decision_id = d.id AND e.kind = 'handoff_wrong')"
+        " AS handoff_wrong,"
+        " EXISTS (SELECT 1 FROM audit_events e WHERE e.decision_id = d.id AND e.kind = 'missed_handoff') AS missed,"
+        " (SELECT MAX(v.ok) FROM audit_deliveries v WHERE v.decision_id = d.id AND v.target = 'zendesk') AS zendesk,"
+        " (SELECT MAX(v.ok) FROM audit_deliveries v WHERE v.decision_id = d.id AND v.target = 'slack') AS slack"
+        " FROM audit_decisions d"
+        " WHERE d.decided_at >= ? AND d.decided_at < ? AND (d.decided_at > ? OR (d.decided_at = ? AND d.seq > ?))"
+        f"{only} ORDER BY d.decided_at, d.seq LIMIT ?"
+    )
+    return sql
+
+
+def dialect_of(log: AuditLog) -> str:
+    """``sqlite`` for the default store, ``postgresql`` when the log runs on PostgreSQL."""
+    return "sqlite" if isinstance(log.connection, sqlite3.Connection) else "postgresql"
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,7 +135,8 @@ class ReviewRow:
 def _reasons(packed: str | None) -> tuple[tuple[str, ...], tuple[str, ...]]:
     if not packed:
         return (), ()
-    pairs = [item.split(_UNIT, 1) for item in packed.split(_ROW)]
+    parts = sorted((item.split(_UNIT, 2) for item in packed.split(_ROW)), key=lambda p: int(p[0]))
+    pairs = [(trigger, topic) for _, trigger, topic in parts]
     triggers = tuple(dict.fromkeys(trigger for trigger, _ in pairs))
     topics = tuple(dict.fromkeys(topic for trigger, topic in pairs if topic and trigger in TOPIC_TRIGGERS))
     return triggers, topics
@@ -123,13 +149,14 @@ def _maybe_bool(value: object) -> bool | None:
 def iter_review_rows(log: AuditLog, since: datetime, until: datetime, simulated: bool | None) -> Iterator[ReviewRow]:
     """Decisions in ``[since, until)`` (live, simulated or both when ``simulated`` is None), in time order."""
     low, high = format_time(since), format_time(until)
-    flag = None if simulated is None else int(simulated)
+    sql = review_rows_sql(dialect_of(log), simulated=simulated)
+    only = () if simulated is None else (int(simulated),)
     after_time, after_seq = "", -1
     while True:
+        # The range starts at the last row read, so every page is an index seek, not a rescan.
+        params = (max(low, after_time), high, after_time, after_time, after_seq, *only, PAGE)
         with log.lock:
-            rows = log.connection.execute(
-                REVIEW_ROWS_SQL, (max(low, after_time), high, flag, flag, after_time, after_time, after_seq, PAGE)
-            ).fetchall()
+            rows = log.connection.execute(sql, params).fetchall()
         for row in rows:
             decided_at = parse_time(row["decided_at"])
             claimed = row["claimed_at"]

@@ -20,12 +20,18 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
+from handoff_core.text.cache import ByteBoundedCache
 from handoff_core.text.content import ALL_STOPWORDS
 from handoff_core.text.languages import detect_language
 from handoff_core.text.normalize import Token, fold, tokenize
 from handoff_core.text.stem import all_stems, stem_key
 
 T = TypeVar("T")
+
+#: Memory the token-key cache of one analyser may use (see :mod:`handoff_core.text.cache`): about
+#: 45,000 distinct (word, language) pairs at some 700 bytes each, far more than the words support
+#: customers repeat, and a fixed share of the worker's 150 MB whatever they write.
+TOKEN_CACHE_BYTES = 32 * 1024 * 1024
 
 #: Articles and fillers skipped when matching, so "talk to a human" also matches "talk to human".
 SKIP = frozenset(
@@ -112,9 +118,9 @@ def _is_transposition(a: str, b: str) -> bool:
 class Analyzer:
     """Turns raw text into :class:`AnalyzedText` against one policy's vocabulary."""
 
-    def __init__(self, vocabulary: Vocabulary) -> None:
+    def __init__(self, vocabulary: Vocabulary, cache_bytes: int = TOKEN_CACHE_BYTES) -> None:
         self.vocabulary = vocabulary
-        self._token_keys: dict[tuple[str, str], frozenset[str]] = {}
+        self.token_cache: ByteBoundedCache[tuple[str, str], frozenset[str]] = ByteBoundedCache(cache_bytes)
 
     def analyze(
         self, text: str, language: str | None = None, tokens: list[Token] | None = None
@@ -129,7 +135,7 @@ class Analyzer:
 
     def _keys(self, norm: str, lang: str) -> frozenset[str]:
         cache_key = (norm, lang)
-        cached = self._token_keys.get(cache_key)
+        cached = self.token_cache.get(cache_key)
         if cached is not None:
             return cached
         keys = {norm, stem_key(norm, "en"), stem_key(norm, lang)}
@@ -137,8 +143,7 @@ class Analyzer:
         if corrected is not None:
             keys |= self.vocabulary.keys_of(corrected)
         result = frozenset(keys)
-        if len(self._token_keys) < 500_000:
-            self._token_keys[cache_key] = result
+        self.token_cache.put(cache_key, result)
         return result
 
 

@@ -93,3 +93,23 @@ def test_figures_cover_every_part_of_the_review(store: Path) -> None:
     assert q.zendesk_failed + q.slack_failed > 0
     assert q.alerts[0].stats.total > 0 and q.unnecessary > 0 and q.missed > 0
     assert review.unanswered_total > 0 and review.by_topic and len(review.by_channel) >= 2
+
+
+def test_postgresql_log_gives_the_same_review(store: Path, pg_url: str) -> None:
+    """The review read from an audit log on PostgreSQL (replicas) equals the one read from SQLite."""
+    tables = ("audit_decisions", "audit_reasons", "audit_deliveries", "audit_events")
+    with AuditLog(store) as source:
+        rows = {t: [dict(r) for r in source.connection.execute(f"SELECT * FROM {t}").fetchall()] for t in tables}
+        expected = review_from_store(source, WEEK, include_simulated=True, compare_previous=True)
+    target = AuditLog.open(pg_url)
+    try:
+        for table in tables:
+            for row in rows[table]:
+                columns = ", ".join(row)
+                marks = ", ".join("?" for _ in row)
+                target.connection.execute(f"INSERT INTO {table} ({columns}) VALUES ({marks})", tuple(row.values()))
+        got = review_from_store(target, WEEK, include_simulated=True, compare_previous=True)
+    finally:
+        target.close()
+    assert got == expected
+    assert [g.label for g in got.unanswered] == [g.label for g in expected.unanswered]

@@ -1,0 +1,68 @@
+"""A cache bounded in bytes, for per-word results the core works out again and again.
+
+Why bytes and not entries: customers keep writing words the cache has never seen (names, typos, order
+numbers, other languages). A cap of 500,000 entries let the token cache of a long-running worker grow
+to about 350 MB, well past the 150 MB a worker may use, and the size of an entry depends on the word.
+So each entry is charged what it really takes (the key and value objects, measured with
+``sys.getsizeof``, plus the dictionary slot), and when the budget is spent the oldest entries go first.
+
+Why oldest-first (insertion order) rather than least-recently-used: a hit must stay a single dictionary
+lookup, because it is on the path of every word of every message. The words support customers use most
+come back within minutes, so an evicted common word is simply computed and stored again.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Hashable
+from typing import Generic, TypeVar
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+#: What an entry costs on top of its key and value objects: the dictionary slot (hash, pointers, index,
+#: spare capacity: about 64 bytes on CPython 3.11) and the (value, cost) pair this cache keeps (84).
+SLOT_BYTES = 148
+
+
+def deep_size(obj: object) -> int:
+    """Bytes of ``obj`` and, for tuples and (frozen)sets, of the strings or numbers inside them."""
+    size = sys.getsizeof(obj)
+    if isinstance(obj, tuple | frozenset | set | list):
+        size += sum(sys.getsizeof(item) for item in obj)
+    return size
+
+
+class ByteBoundedCache(Generic[K, V]):
+    """A mapping that keeps its entries within ``max_bytes`` (estimated), evicting the oldest first."""
+
+    def __init__(self, max_bytes: int, size_of: Callable[[K, V], int] | None = None) -> None:
+        if max_bytes <= 0:
+            raise ValueError("max_bytes must be positive")
+        self.max_bytes = max_bytes
+        self._size_of = size_of or (lambda key, value: deep_size(key) + deep_size(value))
+        self._items: dict[K, tuple[V, int]] = {}
+        self.bytes = 0
+        self.evictions = 0
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def get(self, key: K) -> V | None:
+        found = self._items.get(key)
+        return None if found is None else found[0]
+
+    def put(self, key: K, value: V) -> None:
+        """Store ``value``; entries larger than the whole budget are not stored at all."""
+        cost = self._size_of(key, value) + SLOT_BYTES
+        if cost > self.max_bytes:
+            return
+        old = self._items.pop(key, None)
+        if old is not None:
+            self.bytes -= old[1]
+        while self.bytes + cost > self.max_bytes and self._items:
+            oldest = next(iter(self._items))
+            self.bytes -= self._items.pop(oldest)[1]
+            self.evictions += 1
+        self._items[key] = (value, cost)
+        self.bytes += cost

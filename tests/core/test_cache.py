@@ -1,0 +1,64 @@
+"""The core's token cache is bounded in bytes: new words evict old ones instead of growing memory."""
+
+from __future__ import annotations
+
+import tracemalloc
+
+import pytest
+
+from handoff_core.text.cache import ByteBoundedCache
+from handoff_core.text.phrases import Analyzer, Vocabulary
+
+
+def test_budget_holds_and_oldest_entries_go_first() -> None:
+    """Past the budget the oldest entries are evicted; the newest stay; the estimate never exceeds it."""
+    cache: ByteBoundedCache[str, frozenset[str]] = ByteBoundedCache(20_000)
+    for n in range(1_000):
+        cache.put(f"word{n}", frozenset({f"word{n}", f"en:word{n}"}))
+        assert cache.bytes <= cache.max_bytes
+    assert cache.evictions > 0
+    assert cache.get("word999") == frozenset({"word999", "en:word999"})
+    assert cache.get("word0") is None
+    assert 0 < len(cache) < 1_000
+
+
+def test_replacing_a_key_does_not_leak_its_old_cost() -> None:
+    """Storing the same key again charges it once."""
+    cache: ByteBoundedCache[str, str] = ByteBoundedCache(10_000)
+    cache.put("a", "x")
+    first = cache.bytes
+    cache.put("a", "y")
+    assert (cache.bytes, len(cache), cache.get("a")) == (first, 1, "y")
+
+
+def test_too_large_entries_and_bad_budgets() -> None:
+    """An entry bigger than the whole budget is not stored; a budget must be positive."""
+    cache: ByteBoundedCache[str, str] = ByteBoundedCache(200)
+    cache.put("big", "x" * 1_000)
+    assert cache.get("big") is None and cache.bytes == 0
+    with pytest.raises(ValueError, match="positive"):
+        ByteBoundedCache(0)
+
+
+def test_estimate_is_close_to_real_memory() -> None:
+    """What the cache charges is within a factor of 1.5 of what Python really allocates for the entries."""
+    cache: ByteBoundedCache[tuple[str, str], frozenset[str]] = ByteBoundedCache(10**9)
+    tracemalloc.start()
+    try:
+        for n in range(20_000):
+            word = f"neword{n:06d}"
+            cache.put((word, "en"), frozenset({word, f"en:{word[:-1]}", f"de:{word[:-2]}"}))
+        real = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    assert real / 1.5 < cache.bytes < real * 1.5
+
+
+def test_analyzer_cache_stays_within_its_budget_on_endless_new_words() -> None:
+    """An analyser fed 30,000 never-seen words keeps its token cache inside the byte budget."""
+    analyzer = Analyzer(Vocabulary(["refund", "password"]), cache_bytes=256 * 1024)
+    for n in range(300):
+        analyzer.analyze(" ".join(f"zq{n}x{m}word" for m in range(100)))
+    assert analyzer.token_cache.bytes <= 256 * 1024
+    assert analyzer.token_cache.evictions > 0
+    assert analyzer.analyze("I want a refund").keys
