@@ -13,7 +13,12 @@ Exported series (all prefixed ``handoff_``):
 - ``decisions_total{action,channel}``; ``decision_triggers_total{trigger,action,channel}`` (a decision
   with two reasons counts once per trigger); ``decision_seconds{channel}`` histogram;
 - ``webhook_requests_total{source,outcome}``;
-- ``outbox_pending`` and ``outbox_dead`` gauges;
+- ``outbox_pending`` and ``outbox_dead`` gauges (all lanes together);
+- lag, per queue (``inbox``, ``outbox``) and lane (outbox target or inbox source), refreshed on every
+  scrape from the store's indexes: ``queue_pending{queue,lane}``, ``queue_dead{queue,lane}`` and
+  ``queue_oldest_pending_seconds{queue,lane}``. Alert when the oldest pending age stays above
+  :data:`INBOX_LAG_ALERT_SECONDS` (inbox) or :data:`OUTBOX_LAG_ALERT_SECONDS` (outbox) for
+  :data:`LAG_ALERT_FOR` (see ``docs/volume.md``);
 - ``vendor_call_seconds{vendor,operation}`` histogram and ``vendor_calls_total{vendor,operation,outcome}``
   (outcome ``ok``, ``error`` or ``rate_limited``: a 429 answer).
 
@@ -25,12 +30,28 @@ from __future__ import annotations
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
 
+from connectors.store.models import Backlog
 from handoff_core import Decision
 
 WEBHOOK_SOURCES = frozenset({"zendesk", "webchat", "slack"})
 WEBHOOK_OUTCOMES = frozenset({"accepted", "duplicate", "unauthorized", "bad_request", "too_large", "ignored", "error"})
 VENDORS = frozenset({"zendesk", "slack"})
 VENDOR_OUTCOMES = frozenset({"ok", "error", "rate_limited"})
+
+#: Lanes always exported (at 0 when idle), so an alert on a lane that drained does not go stale.
+KNOWN_LANES: tuple[tuple[str, str], ...] = (
+    ("inbox", "zendesk"),
+    ("inbox", "slack"),
+    ("outbox", "zendesk"),
+    ("outbox", "slack"),
+)
+#: Documented alert thresholds on ``handoff_queue_oldest_pending_seconds``. An inbox event is normally
+#: decided within a second; 30 s means acknowledgements arrive faster than the worker decides.
+#: Outbox actions wait out vendor rate limits and retries with backoff (up to minutes), so 10 minutes
+#: means a vendor is down or the lane is stuck.
+INBOX_LAG_ALERT_SECONDS = 30.0
+OUTBOX_LAG_ALERT_SECONDS = 600.0
+LAG_ALERT_FOR = "5m"
 
 #: The core decides in well under a millisecond to a few milliseconds; the tail is what matters.
 DECISION_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0)
@@ -77,6 +98,18 @@ class Metrics:
         self._outbox_dead = Gauge(
             "handoff_outbox_dead", "Actions parked after their last attempt failed.", registry=self.registry
         )
+        self._queue_pending = Gauge(
+            "handoff_queue_pending", "Rows waiting, per queue and lane.", ("queue", "lane"), registry=self.registry
+        )
+        self._queue_dead = Gauge(
+            "handoff_queue_dead", "Rows parked as dead, per queue and lane.", ("queue", "lane"), registry=self.registry
+        )
+        self._queue_age = Gauge(
+            "handoff_queue_oldest_pending_seconds",
+            "Age of the oldest row still pending, per queue and lane (0 when none).",
+            ("queue", "lane"),
+            registry=self.registry,
+        )
         self._vendor_seconds = Histogram(
             "handoff_vendor_call_seconds",
             "Latency of calls to Zendesk and Slack.",
@@ -116,6 +149,18 @@ class Metrics:
         """Publish the outbox depth and the number of parked (dead) actions."""
         self._outbox_pending.set(pending)
         self._outbox_dead.set(dead)
+
+    def set_backlog(self, backlog: list[Backlog], now: float) -> None:
+        """Publish the lag of every lane (known lanes at 0 when idle) and the outbox totals."""
+        lanes = {(b.queue, b.lane): b for b in backlog}
+        for key in KNOWN_LANES:
+            lanes.setdefault(key, Backlog(key[0], key[1], 0, 0, None))
+        for (queue, lane), b in lanes.items():
+            self._queue_pending.labels(queue=queue, lane=lane).set(b.pending)
+            self._queue_dead.labels(queue=queue, lane=lane).set(b.dead)
+            self._queue_age.labels(queue=queue, lane=lane).set(b.oldest_pending_age(now))
+        outbox = [b for b in lanes.values() if b.queue == "outbox"]
+        self.set_outbox(sum(b.pending for b in outbox), sum(b.dead for b in outbox))
 
     def render(self) -> tuple[bytes, str]:
         """The registry in the Prometheus text format, with its content type."""

@@ -10,8 +10,9 @@ Errors: none of its own; a malformed filter is a ``ValueError`` raised by the ca
 
 from __future__ import annotations
 
+import dataclasses
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -171,28 +172,74 @@ class DecisionFilter:
         return (" AND ".join(clauses) or "1 = 1"), params
 
 
-def fetch_decisions(log: AuditLog, flt: DecisionFilter | None = None) -> list[DecisionRecord]:
-    """Decisions matching ``flt`` in time order, with their reasons, deliveries and events."""
+#: Decisions read per page when streaming (and ids per ``IN (...)`` list of related rows).
+PAGE = 500
+
+
+def fetch_decisions(
+    log: AuditLog, flt: DecisionFilter | None = None, *, limit: int | None = None
+) -> list[DecisionRecord]:
+    """Decisions matching ``flt`` in time order, with their reasons, deliveries and events.
+
+    ``limit``: only the newest ``limit`` matches (still returned oldest first), read backwards through
+    the time index, so a listing costs the same on a month of decisions as on a day.
+    """
+    if limit is None:
+        return list(iter_decisions(log, flt))
     flt = flt or DecisionFilter()
     where, params = flt.where()
-    subquery = f"SELECT d.id FROM audit_decisions d WHERE {where}"  # noqa: S608 (clauses are fixed text)
+    with log.lock:
+        rows = log.connection.execute(
+            f"SELECT * FROM audit_decisions d WHERE {where} ORDER BY d.decided_at DESC, d.seq DESC LIMIT ?",  # noqa: S608
+            (*params, limit),
+        ).fetchall()
+    rows.reverse()
+    return [record for start in range(0, len(rows), PAGE) for record in _with_related(log, rows[start : start + PAGE])]
+
+
+def iter_decisions(log: AuditLog, flt: DecisionFilter | None = None) -> Iterator[DecisionRecord]:
+    """Like :func:`fetch_decisions`, a page at a time (keyset on ``decided_at, seq``), so an export of a
+    month holds one page in memory, and the store's lock is held for one page at a time."""
+    flt = flt or DecisionFilter()
+    page_filter = flt
+    after_time, after_seq = "", -1
+    while True:
+        # Each page's range starts at the last row read, so a page is an index seek, not a rescan.
+        where, params = page_filter.where()
+        with log.lock:
+            rows = log.connection.execute(
+                f"SELECT * FROM audit_decisions d WHERE {where}"  # noqa: S608 (clauses are fixed text)
+                " AND (d.decided_at > ? OR (d.decided_at = ? AND d.seq > ?))"
+                " ORDER BY d.decided_at, d.seq LIMIT ?",
+                (*params, after_time, after_time, after_seq, PAGE),
+            ).fetchall()
+        yield from _with_related(log, rows)
+        if len(rows) < PAGE:
+            return
+        after_time, after_seq = rows[-1]["decided_at"], int(rows[-1]["seq"])
+        last = parse_time(after_time)
+        page_filter = dataclasses.replace(flt, since=max(flt.since, last) if flt.since else last)
+
+
+def _with_related(log: AuditLog, rows: Sequence[Any]) -> list[DecisionRecord]:
+    """Records for ``rows`` with their reasons, deliveries and events, looked up by decision id."""
+    if not rows:
+        return []
+    ids = [row["id"] for row in rows]
+    marks = ", ".join("?" for _ in ids)
     conn = log.connection
     with log.lock:
-        rows = conn.execute(
-            f"SELECT * FROM audit_decisions d WHERE {where} ORDER BY d.decided_at, d.seq",  # noqa: S608
-            params,
-        ).fetchall()
         reason_rows = conn.execute(
-            f"SELECT * FROM audit_reasons WHERE decision_id IN ({subquery}) ORDER BY decision_id, position",  # noqa: S608
-            params,
+            f"SELECT * FROM audit_reasons WHERE decision_id IN ({marks}) ORDER BY decision_id, position",  # noqa: S608
+            ids,
         ).fetchall()
         delivery_rows = conn.execute(
-            f"SELECT * FROM audit_deliveries WHERE decision_id IN ({subquery}) ORDER BY at, id",  # noqa: S608
-            params,
+            f"SELECT * FROM audit_deliveries WHERE decision_id IN ({marks}) ORDER BY at, id",  # noqa: S608
+            ids,
         ).fetchall()
         event_rows = conn.execute(
-            f"SELECT * FROM audit_events WHERE decision_id IN ({subquery}) ORDER BY at, id",  # noqa: S608
-            params,
+            f"SELECT * FROM audit_events WHERE decision_id IN ({marks}) ORDER BY at, id",  # noqa: S608
+            ids,
         ).fetchall()
     reasons: dict[str, list[ReasonRecord]] = {}
     for r in reason_rows:

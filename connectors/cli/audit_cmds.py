@@ -20,7 +20,7 @@ from rich.table import Table
 
 from connectors.audit import AuditLog
 from connectors.audit.export import write_csv, write_jsonl
-from connectors.audit.queries import DecisionFilter, DecisionRecord, fetch_decisions
+from connectors.audit.queries import DecisionFilter, DecisionRecord, fetch_decisions, iter_decisions
 from connectors.report.checklist import load_checklist
 from connectors.report.html import render_html
 from connectors.report.markdown import render_markdown
@@ -29,6 +29,10 @@ from connectors.report.weekly import review_from_store
 from connectors.settings import Settings
 from connectors.store import StoreError
 from handoff_core import Action, TriggerName
+
+#: Rows the table shows unless ``--limit`` says otherwise: a terminal screenful many times over, and a
+#: listing that costs the same on a million decisions as on a thousand.
+TABLE_LIMIT = 200
 
 
 def _default_database() -> str:
@@ -66,8 +70,11 @@ def _output(path: Path | None) -> Iterator[TextIO]:
         yield handle
 
 
-def _table(records: list[DecisionRecord], out: TextIO) -> None:
-    table = Table(title=f"{len(records)} decision(s)", show_lines=False)
+def _table(records: list[DecisionRecord], out: TextIO, limit: int | None = None) -> None:
+    title = f"{len(records)} decision(s)"
+    if limit and len(records) == limit:
+        title += f": the newest {limit} (--limit 0 for all, or --format csv)"
+    table = Table(title=title, show_lines=False)
     for column in (
         "time (UTC)",
         "conversation",
@@ -105,6 +112,11 @@ def _table(records: list[DecisionRecord], out: TextIO) -> None:
 @click.option("--live", "mode", flag_value="live", default=True, help="Only live decisions (default).")
 @click.option("--all", "mode", flag_value="all", help="Live and simulated decisions.")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "jsonl"]), default="table", show_default=True)
+@click.option(
+    "--limit",
+    type=click.IntRange(min=0),
+    help=f"Only the newest N matches (default for the table: {TABLE_LIMIT}; 0: all). CSV and JSONL export all.",
+)
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path), help="Write here instead of stdout.")
 @click.option("--database", type=click.Path(dir_okay=False, path_type=Path), help="The SQLite store.")
 def decisions_cmd(
@@ -115,6 +127,7 @@ def decisions_cmd(
     channel: str | None,
     mode: str,
     fmt: str,
+    limit: int | None,
     output: Path | None,
     database: Path | None,
 ) -> None:
@@ -125,16 +138,19 @@ def decisions_cmd(
         raise click.BadParameter(str(exc), param_hint="--since") from exc
     simulated = {"live": False, "simulated": True, "all": None}[mode]
     flt = DecisionFilter(since=start, trigger=reason, action=action, channel=channel, simulated=simulated)
-    with _open_store(database or _default_database()) as log:
-        records = fetch_decisions(log, flt)
-    with _output(output) as out:
+    if limit is None and fmt == "table":
+        limit = TABLE_LIMIT
+    with _open_store(database or _default_database()) as log, _output(output) as out:
+        # Exports stream page by page; the table shows the newest matches (read backwards by time).
+        records = iter_decisions(log, flt) if not limit else fetch_decisions(log, flt, limit=limit)
         if fmt == "csv":
             count = write_csv(records, out)
         elif fmt == "jsonl":
             count = write_jsonl(records, out)
         else:
-            _table(records, out)
-            count = len(records)
+            shown = list(records)
+            _table(shown, out, limit)
+            count = len(shown)
     if output is not None:
         click.echo(f"wrote {count} decision(s) to {output}", err=True)
 

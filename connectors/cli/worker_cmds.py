@@ -1,4 +1,4 @@
-"""Worker commands: ``handoff serve``, ``handoff outbox list|show|retry``, ``handoff zendesk template``.
+"""Worker commands: ``handoff serve``, ``handoff outbox list|show|retry|lag``, ``handoff zendesk template``.
 
 Settings are read once here (environment and ``.env``) and passed down. Errors are printed as one clear
 line and exit with status 2, never as a traceback.
@@ -7,6 +7,7 @@ line and exit with status 2, never as a traceback.
 from __future__ import annotations
 
 import json
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -15,8 +16,10 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
+from connectors.metrics import INBOX_LAG_ALERT_SECONDS, OUTBOX_LAG_ALERT_SECONDS
 from connectors.settings import Settings
 from connectors.store import OutboxItem, OutboxStatus, StoreError, WorkerStore, open_store
+from connectors.store.models import Backlog
 from connectors.store.sqlite import ProcessLock
 from connectors.zendesk.template import TRIGGER_CONDITIONS, TRIGGER_TEMPLATE
 from handoff_core.errors import HandoffError
@@ -152,6 +155,7 @@ def outbox_list(
         else:
             statuses = [OutboxStatus.PENDING, OutboxStatus.DEAD, OutboxStatus.LOCAL]
         items = store.outbox_list(statuses, limit=limit)
+        backlog = store.backlog()
     finally:
         store.close()
     if as_json:
@@ -174,8 +178,58 @@ def outbox_list(
             _detail(item),
         )
     Console().print(table)
+    _print_lag(backlog)
     if any(i.status is OutboxStatus.LOCAL for i in items):
         click.echo("local: recorded in local mode (no credentials), never sent; see `handoff outbox show ID`")
+
+
+@outbox.command("lag")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per queue and lane.")
+@env_option
+def outbox_lag(as_json: bool, env_file: Path | None) -> None:
+    """How far each lane of the inbox and outbox is behind (pending rows, oldest pending age, dead rows).
+
+    Exit code 3 when a lane's oldest pending row is older than the alert threshold, so a cron job or a
+    health probe can use it directly.
+    """
+    store = _store(_settings(env_file))
+    try:
+        backlog = store.backlog()
+    finally:
+        store.close()
+    now = time.time()
+    if as_json:
+        for b in backlog:
+            row = {"queue": b.queue, "lane": b.lane, "pending": b.pending, "dead": b.dead}
+            click.echo(json.dumps({**row, "oldest_pending_seconds": round(b.oldest_pending_age(now), 3)}))
+    else:
+        _print_lag(backlog)
+    if any(_behind(b, now) for b in backlog):
+        raise SystemExit(3)
+
+
+def _behind(b: Backlog, now: float) -> bool:
+    limit = INBOX_LAG_ALERT_SECONDS if b.queue == "inbox" else OUTBOX_LAG_ALERT_SECONDS
+    return b.oldest_pending_age(now) > limit
+
+
+def _print_lag(backlog: list[Backlog]) -> None:
+    """One line per queue and lane with something pending or dead; one line when all is caught up."""
+    now = time.time()
+    busy = [b for b in backlog if b.pending or b.dead]
+    if not busy:
+        click.echo("lag: inbox and outbox caught up (nothing pending, nothing dead)")
+        return
+    for b in busy:
+        flag = "  ALERT: behind" if _behind(b, now) else ""
+        click.echo(
+            f"lag {b.queue}/{b.lane}: {b.pending} pending, oldest {b.oldest_pending_age(now):.1f} s;"
+            f" {b.dead} dead{flag}"
+        )
+    click.echo(
+        f"(alert thresholds: inbox {INBOX_LAG_ALERT_SECONDS:.0f} s, outbox {OUTBOX_LAG_ALERT_SECONDS:.0f} s;"
+        " see docs/volume.md)"
+    )
 
 
 def _detail(item: OutboxItem) -> str:

@@ -95,3 +95,22 @@ class ConversationRecord:
     @property
     def id(self) -> str:
         return self.conversation.id
+
+
+@dataclass(frozen=True)
+class Backlog:
+    """How far one lane of the inbox or outbox is behind: what ``/metrics`` and ``handoff outbox`` show.
+
+    ``lane`` is the outbox target (``zendesk``, ``slack``, ``local``) or the inbox source (``zendesk``,
+    ``slack``). ``oldest_pending_at`` is when the oldest row still pending arrived (None: none pending).
+    """
+
+    queue: str
+    lane: str
+    pending: int
+    dead: int
+    oldest_pending_at: float | None
+
+    def oldest_pending_age(self, now: float) -> float:
+        """Seconds the oldest pending row has waited (0 when nothing is pending)."""
+        return max(0.0, now - self.oldest_pending_at) if self.oldest_pending_at is not None else 0.0

@@ -37,6 +37,7 @@ from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from connectors.store.models import (
+    Backlog,
     ConversationRecord,
     InboxItem,
     InboxStatus,
@@ -46,6 +47,11 @@ from connectors.store.models import (
 )
 from connectors.store.protocol import StoreError
 from connectors.store.rows import (
+    BACKLOG_SQL,
+    OLDEST_PENDING_SQL,
+    VOLUME_COMPONENT,
+    VOLUME_MIGRATIONS,
+    backlog_from_rows,
     budget_step,
     conversation_document,
     conversation_from,
@@ -170,6 +176,7 @@ class PostgresStore:
             self._pool.open(wait=True, timeout=connect_timeout)
             with self._pool.connection() as conn:
                 migrate(conn, "worker", MIGRATIONS)
+                migrate(conn, VOLUME_COMPONENT, VOLUME_MIGRATIONS)
         except (psycopg.Error, PoolTimeout) as exc:
             self._pool.close()
             raise StoreError(f"cannot open the PostgreSQL store: {_safe(exc)}") from exc
@@ -420,6 +427,14 @@ class PostgresStore:
         for row in rows:
             counts[OutboxStatus(row["status"])] = int(row["n"])
         return counts
+
+    def backlog(self) -> list[Backlog]:
+        rows = [row for sql in BACKLOG_SQL for row in self._query(sql)]
+        return backlog_from_rows(rows)
+
+    def oldest_pending(self) -> dict[str, float | None]:
+        row = self._query(OLDEST_PENDING_SQL)[0]
+        return {q: (float(row[q]) if row[q] is not None else None) for q in ("inbox", "outbox")}
 
     def outbox_next_due(self) -> float | None:
         rows = self._query(

@@ -7,6 +7,7 @@
     TurnStore           one web-chat turn stored atomically, and the answer replayed for duplicates
     OutboxStore         actions to send, claimed per lane with leases, retried, parked as dead
     LaneStore           per-lane pause (a vendor's Retry-After) and rate budget, shared by all replicas
+    BacklogStore        how far each lane of the inbox and outbox is behind, read through indexes only
     WorkerStore         all of the above plus health: what one worker process opens
 
 Two implementations pass one contract suite (``tests/store/``): :mod:`connectors.store.sqlite` (the
@@ -30,6 +31,7 @@ from contextlib import AbstractAsyncContextManager
 from typing import Any, Protocol
 
 from connectors.store.models import (
+    Backlog,
     ConversationRecord,
     InboxItem,
     InboxStatus,
@@ -131,7 +133,23 @@ class LaneStore(Protocol):
         ...
 
 
-class WorkerStore(InboxStore, ConversationStore, TurnStore, OutboxStore, LaneStore, Protocol):
+class BacklogStore(Protocol):
+    """Lag facts whose cost does not grow with the size of the tables (months of done rows)."""
+
+    def backlog(self) -> list[Backlog]:
+        """Pending and dead rows and the oldest pending arrival, per queue and lane.
+
+        Reads only the pending and dead rows, through the ``(status, lane, arrival)`` indexes, so the cost
+        follows the backlog, not the table.
+        """
+        ...
+
+    def oldest_pending(self) -> dict[str, float | None]:
+        """Arrival time of the oldest pending row of ``inbox`` and ``outbox``: one index seek each (readyz)."""
+        ...
+
+
+class WorkerStore(InboxStore, ConversationStore, TurnStore, OutboxStore, LaneStore, BacklogStore, Protocol):
     """Everything one worker process opens."""
 
     def ping(self) -> None: ...

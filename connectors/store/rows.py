@@ -10,7 +10,7 @@ import json
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-from connectors.store.models import ConversationRecord, InboxItem, InboxStatus, OutboxItem, OutboxStatus
+from connectors.store.models import Backlog, ConversationRecord, InboxItem, InboxStatus, OutboxItem, OutboxStatus
 from connectors.store.protocol import StoreError
 from handoff_core import Conversation, ConversationState
 
@@ -97,3 +97,41 @@ def outbox_from(row: Row, claims_delta: int = 0) -> OutboxItem:
         result=loads(row["result"]) if row["result"] else None,
         claims=int(row["claims"]) + claims_delta,
     )
+
+
+#: Indexes that keep lag and health reads independent of table size (months of done rows), in both
+#: stores, under their own migration component (append-only, apart from the other components' lists).
+VOLUME_COMPONENT = "worker_volume"
+VOLUME_MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE INDEX IF NOT EXISTS outbox_pending_age ON outbox (status, created_at);
+    CREATE INDEX IF NOT EXISTS outbox_status_lane ON outbox (status, target, created_at);
+    CREATE INDEX IF NOT EXISTS inbox_pending_age ON inbox (status, received_at);
+    CREATE INDEX IF NOT EXISTS inbox_status_source ON inbox (status, source, received_at)
+    """,
+)
+
+#: Backlog per queue and lane; both queries read only pending and dead rows through an index.
+BACKLOG_SQL = (
+    "SELECT 'outbox' AS queue, target AS lane, status, COUNT(*) AS n, MIN(created_at) AS oldest"
+    " FROM outbox WHERE status IN ('pending', 'dead') GROUP BY target, status",
+    "SELECT 'inbox' AS queue, source AS lane, status, COUNT(*) AS n, MIN(received_at) AS oldest"
+    " FROM inbox WHERE status IN ('pending', 'dead') GROUP BY source, status",
+)
+OLDEST_PENDING_SQL = (
+    "SELECT (SELECT MIN(received_at) FROM inbox WHERE status = 'pending') AS inbox,"
+    " (SELECT MIN(created_at) FROM outbox WHERE status = 'pending') AS outbox"
+)
+
+
+def backlog_from_rows(rows: Sequence[Row]) -> list[Backlog]:
+    """Rows of ``(queue, lane, status, n, oldest)`` (pending and dead only) as one Backlog per lane."""
+    lanes: dict[tuple[str, str], dict[str, Any]] = {}
+    for row in rows:
+        entry = lanes.setdefault((str(row["queue"]), str(row["lane"])), {"pending": 0, "dead": 0, "oldest": None})
+        if row["status"] == "pending":
+            entry["pending"] = int(row["n"])
+            entry["oldest"] = float(row["oldest"]) if row["oldest"] is not None else None
+        else:
+            entry["dead"] = int(row["n"])
+    return [Backlog(queue, lane, e["pending"], e["dead"], e["oldest"]) for (queue, lane), e in sorted(lanes.items())]

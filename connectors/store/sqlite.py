@@ -29,6 +29,7 @@ from typing import Any
 
 from connectors.sqlite_migrations import connect, migrate
 from connectors.store.models import (
+    Backlog,
     ConversationRecord,
     InboxItem,
     InboxStatus,
@@ -38,6 +39,11 @@ from connectors.store.models import (
 )
 from connectors.store.protocol import StoreError, StoreLockedError
 from connectors.store.rows import (
+    BACKLOG_SQL,
+    OLDEST_PENDING_SQL,
+    VOLUME_COMPONENT,
+    VOLUME_MIGRATIONS,
+    backlog_from_rows,
     budget_step,
     conversation_document,
     conversation_from,
@@ -173,6 +179,7 @@ class SQLiteStore:
             self._conn = connect(path)
             migrate(self._conn, COMPONENT, MIGRATIONS)
             migrate(self._conn, LANES_COMPONENT, LANES_MIGRATIONS)
+            migrate(self._conn, VOLUME_COMPONENT, VOLUME_MIGRATIONS)
         except sqlite3.Error as exc:
             if self._process_lock is not None:
                 self._process_lock.release()
@@ -426,6 +433,14 @@ class SQLiteStore:
         for row in rows:
             counts[OutboxStatus(row["status"])] = int(row["n"])
         return counts
+
+    def backlog(self) -> list[Backlog]:
+        rows = [row for sql in BACKLOG_SQL for row in self._query(sql)]
+        return backlog_from_rows(rows)
+
+    def oldest_pending(self) -> dict[str, float | None]:
+        row = self._query(OLDEST_PENDING_SQL)[0]
+        return {q: (float(row[q]) if row[q] is not None else None) for q in ("inbox", "outbox")}
 
     def outbox_next_due(self) -> float | None:
         rows = self._query(

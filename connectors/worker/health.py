@@ -1,14 +1,21 @@
 """``GET /healthz`` (the process answers), ``GET /readyz`` (store reachable, configuration valid) and
-``GET /metrics`` (Prometheus text format from the app's private registry)."""
+``GET /metrics`` (Prometheus text format from the app's private registry).
+
+Why readyz reads only the age of the oldest pending row: a load balancer calls it every few seconds,
+so it must cost the same on a store with a million rows as on an empty one. Counting the outbox took
+16-20 ms at 100,000 rows; the oldest pending arrival is one seek in the ``(status, arrival)`` index.
+The per-lane counts are for ``/metrics``, where they cost what the backlog costs, not the table."""
 
 from __future__ import annotations
 
+import contextlib
+import time
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
-from connectors.store import OutboxStatus, StoreError
+from connectors.store import StoreError
 from connectors.worker.runtime import Runtime
 
 router = APIRouter(tags=["operations"])
@@ -30,12 +37,11 @@ async def readyz(request: Request) -> JSONResponse:
         "policy": {"ok": True, "version": rt.policy.version, "hash": rt.policy.hash[:12]}
     }
     try:
-        rt.store.ping()
-        counts = rt.store.outbox_counts()
+        oldest = rt.store.oldest_pending()
+        now = time.time()
         checks["store"] = {
             "ok": True,
-            "outbox_pending": counts[OutboxStatus.PENDING],
-            "outbox_dead": counts[OutboxStatus.DEAD],
+            **{f"{queue}_oldest_pending_seconds": round(now - at, 3) if at else 0.0 for queue, at in oldest.items()},
         }
     except StoreError as exc:
         checks["store"] = {"ok": False, "error": str(exc)}
@@ -54,5 +60,8 @@ async def readyz(request: Request) -> JSONResponse:
 @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
 async def metrics(request: Request) -> Response:
     rt: Runtime = request.app.state.runtime
+    # When the store is down readyz says so; the other series are still worth scraping.
+    with contextlib.suppress(StoreError):
+        rt.metrics.set_backlog(rt.store.backlog(), time.time())
     body, content_type = rt.metrics.render()
     return Response(body, media_type=content_type)

@@ -29,7 +29,7 @@ from dataclasses import replace
 from typing import Any, Generic, TypeVar
 
 from connectors.errors import ConnectorError, NotConfigured, PermanentError, TransientError
-from connectors.store import InboxItem, InboxStatus, OutboxItem, OutboxStatus
+from connectors.store import InboxItem, InboxStatus, OutboxItem
 from connectors.worker.executors import EXECUTORS
 from connectors.worker.handoffs import DELIVERY_TARGETS, decide
 from connectors.worker.retrying import backoff_delay, inline_retrying
@@ -207,9 +207,6 @@ class OutboxProcessor(_Processor[OutboxItem]):
             rt.store.outbox_done(item.id, result if isinstance(result, dict) else None)
             self._observe(vendor, item, started, "ok")
             self._delivery(item, ok=True, detail=None)
-        finally:
-            counts = rt.store.outbox_counts()
-            rt.metrics.set_outbox(counts[OutboxStatus.PENDING], counts[OutboxStatus.DEAD])
 
     def _observe(self, vendor: str, item: OutboxItem, started: float, outcome: str) -> None:
         if vendor in {"zendesk", "slack"}:

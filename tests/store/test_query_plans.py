@@ -1,0 +1,224 @@
+"""Every query the worker, the CLI and the review run uses its index on a store planned as at 1,000,000 rows.
+
+How: the statements are captured while the real code runs (sqlite3 trace callbacks on the audit log's
+and the store's connections), then each is put through ``EXPLAIN QUERY PLAN`` twice:
+
+- without statistics, as every deployed store is (nothing runs ``ANALYZE``): SQLite then assumes each
+  table holds about 1,048,576 rows (``nRowLogEst = 200`` in its source), so these are the 1M plans;
+- with ``sqlite_stat1`` rows written for a store of 1,000,000 decisions (ids unique, statuses, triggers
+  and kinds a handful of values), so that running ``ANALYZE`` on a grown store cannot turn a plan bad.
+
+No plan may scan a large table (a rowid scan with ``ORDER BY id DESC LIMIT`` reads only ``LIMIT`` rows and
+is allowed), and the correlated ``EXISTS`` on ``audit_reasons`` must search by ``decision_id``.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from audit.builders import conversation, decision
+
+from connectors.audit import AuditLog
+from connectors.audit.queries import DecisionFilter, fetch_decisions
+from connectors.report.period import Period
+from connectors.report.weekly import review_from_store
+from connectors.store import InboxStatus, NewAction, OutboxStatus
+from connectors.store.models import ConversationRecord
+from connectors.store.sqlite import SQLiteStore
+from handoff_core import Action, TriggerName
+
+MILLION = 1_000_000
+BIG_TABLES = (
+    "audit_decisions",
+    "audit_reasons",
+    "audit_deliveries",
+    "audit_events",
+    "outbox",
+    "inbox",
+    "conversations",
+)
+#: Columns with a handful of distinct values; every other indexed column is close to unique.
+LOW_CARDINALITY = {"status", "trigger", "kind", "target", "source", "channel", "action", "simulated"}
+#: Statements that may read a whole table: a rowid walk that stops after LIMIT rows.
+BOUNDED_SCAN = re.compile(r"ORDER BY id DESC LIMIT \d+\s*$")
+
+
+def exercise(path: Path) -> list[str]:
+    """Run what the worker, ``handoff decisions``, ``handoff report`` and ``handoff outbox`` run; return the SQL."""
+    seen: list[str] = []
+    log, store = AuditLog(path), SQLiteStore(path)
+    log.connection.set_trace_callback(seen.append)
+    store._conn.set_trace_callback(seen.append)
+    now = datetime.now(UTC)
+    try:
+        # Worker: webhook in, decision recorded, actions out, feedback and deliveries attached.
+        store.inbox_add("zendesk", "key-1", "ticket", {"ticket_id": "T1"})
+        [item] = store.inbox_claim(time.time(), 30, 10)
+        store.inbox_extend([item.id], time.time() + 30)
+        record = ConversationRecord(conversation("c1", ticket_id="T1"), ticket_id="T1")
+        action = NewAction("zendesk.handoff", "zendesk", "a-1", {"ticket_id": "T1"}, "c1", None)
+        store.inbox_finish(item.id, InboxStatus.DONE, record=record, actions=[action])
+        store.inbox_add("zendesk", "key-2", "ticket", {})
+        [again] = store.inbox_claim(time.time(), 30, 10)
+        store.inbox_retry_later(again.id, "boom", time.time() + 5, dead=False)
+        audit_id = log.record_decision(
+            decision(Action.HANDOFF, TriggerName.LOW_CONFIDENCE), record.conversation, at=now
+        )
+        log.record_decision(decision(Action.CONTINUE, None), conversation("c2"), at=now)
+        store.save_turn(
+            record, "turn-1", {"reply": "ok"}, [NewAction("slack.alert", "slack", "s-1", {}, "c1", audit_id)]
+        )
+        store.reply_get("turn-1")
+        for lane in ("zendesk", "slack", None):
+            for out in store.outbox_claim(time.time(), 30, 10, lane=lane):
+                store.outbox_extend([out.id], time.time() + 30)
+                store.outbox_done(out.id, {"ok": True}) if out.target == "zendesk" else store.outbox_failed(
+                    out.id, "down", time.time() + 5, dead=True
+                )
+        store.outbox_get(1)
+        store.outbox_by_key("a-1")
+        store.outbox_next_due()
+        store.conversation_get("c1")
+        store.conversation_find_by_ticket("T1")
+        store.conversation_set_ticket("c1", "T1")
+        store.conversation_set_alert("c1", "C1", "1.2")
+        store.lane_pause("zendesk", time.time() + 1)
+        store.lane_paused_until("zendesk")
+        store.lane_take("zendesk", time.time(), 60)
+        log.record_delivery(audit_id, "zendesk", True)
+        log.record_event("claimed", decision_id=audit_id)
+        log.record_event("not_needed", conversation_id="c1")
+        log.record_event("handoff_wrong", ticket_id="T1")
+        # Health and lag: /readyz and /metrics.
+        store.ping()
+        store.oldest_pending()
+        store.backlog()
+        # handoff outbox list | lag | retry.
+        store.outbox_list([OutboxStatus.PENDING, OutboxStatus.DEAD, OutboxStatus.LOCAL], limit=50)
+        store.outbox_list([], limit=50)
+        store.inbox_list([InboxStatus.PENDING], limit=50)
+        store.outbox_retry(2)
+        store.outbox_retry_dead()
+        # handoff decisions with every filter, and the review with its comparison period.
+        since = now - timedelta(days=7)
+        for flt in (
+            DecisionFilter(since=since),
+            DecisionFilter(since=since, trigger="low_confidence"),
+            DecisionFilter(since=since, action="handoff"),
+            DecisionFilter(since=since, channel="webchat"),
+            DecisionFilter(since=since, simulated=None),
+            DecisionFilter(since=since, simulated=True),
+            DecisionFilter(since=since, conversation_id="c1"),
+        ):
+            assert fetch_decisions(log, flt) is not None
+        review_from_store(log, Period(since, now + timedelta(seconds=1)), compare_previous=True)
+        review_from_store(log, Period(since, now + timedelta(seconds=1)), include_simulated=True)
+    finally:
+        log.connection.set_trace_callback(None)
+        store._conn.set_trace_callback(None)
+        log.close()
+        store.close()
+    return [s for s in dict.fromkeys(seen) if re.match(r"\s*(SELECT|UPDATE|DELETE|INSERT)", s, re.IGNORECASE)]
+
+
+def write_million_stats(conn: sqlite3.Connection) -> None:
+    """``sqlite_stat1`` as ``ANALYZE`` would write it for a store of a million decisions."""
+    conn.execute("ANALYZE")
+    conn.execute("DELETE FROM sqlite_stat1")
+    for table in BIG_TABLES:
+        conn.execute("INSERT INTO sqlite_stat1 VALUES (?, NULL, ?)", (table, str(MILLION)))
+        for index in conn.execute(f"PRAGMA index_list({table})").fetchall():
+            columns = [c[2] for c in conn.execute(f"PRAGMA index_info({index[1]})").fetchall()]
+            per_prefix = []
+            rows = MILLION
+            for column in columns:
+                rows = max(1, rows // 10) if column in LOW_CARDINALITY else 1
+                per_prefix.append(str(rows))
+            conn.execute(
+                "INSERT INTO sqlite_stat1 VALUES (?, ?, ?)", (table, index[1], " ".join([str(MILLION), *per_prefix]))
+            )
+    conn.commit()
+
+
+@pytest.fixture(scope="module")
+def captured(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]]:
+    path = tmp_path_factory.mktemp("plans") / "store.sqlite3"
+    return path, exercise(path)
+
+
+def plans(path: Path, statements: list[str], *, stats: bool) -> Iterator[tuple[str, list[str]]]:
+    target = path.with_name(f"{path.stem}-{'stats' if stats else 'plain'}.sqlite3")
+    source = sqlite3.connect(path)
+    copy = sqlite3.connect(target)
+    source.backup(copy)
+    source.close()
+    if stats:
+        write_million_stats(copy)
+    copy.close()
+    conn = sqlite3.connect(target)  # statistics are read when a connection opens
+    try:
+        for sql in statements:
+            yield sql, [row[3] for row in conn.execute("EXPLAIN QUERY PLAN " + sql).fetchall()]
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize("stats", [False, True], ids=["no-statistics", "million-row-statistics"])
+def test_no_query_scans_a_large_table(captured: tuple[Path, list[str]], stats: bool) -> None:
+    """No statement the worker, the CLI or the review runs walks a whole large table."""
+    path, statements = captured
+    assert len(statements) > 40
+    bad = []
+    for sql, plan in plans(path, statements, stats=stats):
+        for line in plan:
+            scan = re.match(r"SCAN (\w+)(?: AS \w+)?$", line) or re.match(r"SCAN (\w+)$", line)
+            table = scan.group(1) if scan else None
+            if table is None:
+                continue
+            if (table in BIG_TABLES or table in {"d", "r", "e", "v"}) and not BOUNDED_SCAN.search(sql):
+                bad.append(f"{line}  <-  {sql[:160]}")
+    assert not bad, "\n".join(bad)
+
+
+@pytest.mark.parametrize("stats", [False, True], ids=["no-statistics", "million-row-statistics"])
+def test_reason_lookups_search_by_decision(captured: tuple[Path, list[str]], stats: bool) -> None:
+    """Every lookup of a decision's reasons (``--reason``, event matching, the review) goes by decision_id."""
+    path, statements = captured
+    checked = 0
+    for sql, plan in plans(path, statements, stats=stats):
+        if "FROM audit_reasons r WHERE r.decision_id = d.id" not in sql:
+            continue
+        for line in plan:
+            if line.startswith("SEARCH r "):
+                checked += 1
+                assert "(decision_id=" in line, f"{line}  <-  {sql[:160]}"
+    assert checked >= 5
+
+
+@pytest.mark.parametrize("stats", [False, True], ids=["no-statistics", "million-row-statistics"])
+def test_time_windows_and_health_use_their_indexes(captured: tuple[Path, list[str]], stats: bool) -> None:
+    """Windows of decisions go through the time index; readyz and lag read the (status, arrival) indexes."""
+    path, statements = captured
+    time_or_conversation = ("audit_decisions_time", "audit_decisions_conversation")
+    expected: dict[str, tuple[str, ...]] = {
+        "audit_decisions d WHERE d.decided_at >=": time_or_conversation,  # a conversation's own index is finer
+        "SELECT (SELECT MIN(received_at) FROM inbox WHERE status = 'pending')": ("inbox_pending_age",),
+        "FROM outbox WHERE status IN ('pending', 'dead') GROUP BY target": ("outbox_status_lane",),
+        "FROM inbox WHERE status IN ('pending', 'dead') GROUP BY source": ("inbox_status_source",),
+        "conversation_id = 'c1' AND simulated = 0 AND decided_at <=": ("audit_decisions_conversation",),
+    }
+    found = dict.fromkeys(expected, 0)
+    for sql, plan in plans(path, statements, stats=stats):
+        for marker, indexes in expected.items():
+            if marker in sql:
+                found[marker] += 1
+                assert any(i in line for i in indexes for line in plan), f"{indexes}: {plan}  <-  {sql[:160]}"
+    assert all(found.values()), found
+    oldest = next(plan for sql, plan in plans(path, statements, stats=stats) if "MIN(created_at) FROM outbox" in sql)
+    assert any("outbox_pending_age" in line for line in oldest)
