@@ -19,14 +19,12 @@ from __future__ import annotations
 import csv
 import json
 import random
-import uuid
 import zlib
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from connectors.audit import AuditLog
-from connectors.audit.log import format_time
 
 DATASETS = Path("/work/shared/datasets")
 FALLBACK_QUESTIONS = (
@@ -40,6 +38,15 @@ FALLBACK_QUESTIONS = (
 CHANNELS = ("webchat", "zendesk", "webchat", "webchat", "email")
 TOPICS = ("refund", "billing", "account", "legal", "delivery")
 CLAIM_DELAYS = (20, 45, 70, 150, 240, 420, 900, 1500, 2700, 5400, 9000)
+
+
+def format_time(at: datetime) -> str:
+    """:func:`connectors.audit.log.format_time` for aware UTC datetimes, several times faster (isoformat)."""
+    return at.isoformat(timespec="microseconds")[:-6] + "Z"
+
+
+def _hex(rnd: random.Random) -> str:
+    return f"{rnd.getrandbits(128):032x}"
 
 
 def question_pool() -> list[str]:
@@ -56,6 +63,11 @@ def question_pool() -> list[str]:
     return pool or list(FALLBACK_QUESTIONS)
 
 
+_SIGNALS = {
+    (angry, status): json.dumps({"angry": angry, "knowledge_status": status, "language": "en", "fallbacks": 0})
+    for angry in (False, True)
+    for status in ("answered", "no_source")
+}
 GREETINGS = ("hi, ", "hello ", "hey there, ", "good morning. ", "quick question: ")
 
 
@@ -102,8 +114,8 @@ def _decisions(
                 reasons.append(("low_confidence", "fallbacks", "offer_handoff"))
         alert = action == "handoff" and (rnd.random() < 0.25 or any(r[0] == "vip" for r in reasons))
         angry = any(r[0] == "sentiment" for r in reasons)
-        audit_id = uuid.UUID(int=rnd.getrandbits(128)).hex
-        signals = {"angry": angry, "knowledge_status": status, "language": "en", "fallbacks": 0}
+        audit_id = _hex(rnd)
+        signals = _SIGNALS[(angry, status)]
         decision = (
             audit_id,
             audit_id,
@@ -121,7 +133,7 @@ def _decisions(
             None,
             None,
             "[]",
-            json.dumps(signals),
+            signals,
             question,
             0,
             1,
@@ -136,17 +148,11 @@ def _decisions(
             deliveries.append((audit_id, "zendesk", int(rnd.random() > 0.02), None, format_time(at)))
             if rnd.random() < 0.8:
                 claimed = at + timedelta(seconds=rnd.choice(CLAIM_DELAYS) + rnd.random())
-                events.append(
-                    (uuid.UUID(int=rnd.getrandbits(128)).hex, audit_id, "claimed", "U1", format_time(claimed), "{}")
-                )
+                events.append((_hex(rnd), audit_id, "claimed", "U1", format_time(claimed), "{}"))
             if rnd.random() < 0.05:
-                events.append(
-                    (uuid.UUID(int=rnd.getrandbits(128)).hex, audit_id, "not_needed", "U2", format_time(at), "{}")
-                )
+                events.append((_hex(rnd), audit_id, "not_needed", "U2", format_time(at), "{}"))
         elif action == "continue" and rnd.random() < 0.01:
-            events.append(
-                (uuid.UUID(int=rnd.getrandbits(128)).hex, audit_id, "missed_handoff", None, format_time(at), "{}")
-            )
+            events.append((_hex(rnd), audit_id, "missed_handoff", None, format_time(at), "{}"))
         if alert:
             deliveries.append((audit_id, "slack", int(rnd.random() > 0.02), None, format_time(at)))
         yield decision, reason_rows, deliveries, events

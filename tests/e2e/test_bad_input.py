@@ -118,8 +118,10 @@ def test_health_and_readiness(fakes, start_worker):
     assert worker.http.get("/healthz").json() == {"status": "ok"}
     ready = worker.http.get("/readyz")
     assert ready.status_code == 200 and ready.json()["checks"]["mode"]["zendesk"] == "live"
+    assert ready.json()["checks"]["store"]["outbox_oldest_pending_seconds"] >= 0
     metrics = worker.http.get("/metrics")
     assert metrics.status_code == 200 and "handoff_outbox_pending" in metrics.text
+    assert 'handoff_queue_oldest_pending_seconds{lane="zendesk",queue="inbox"}' in metrics.text
     docs = worker.http.get("/openapi.json").json()
     assert "/v1/webchat/messages" in docs["paths"]
     assert "WebchatMessageIn" in docs["components"]["schemas"]

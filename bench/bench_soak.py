@@ -1,0 +1,251 @@
+"""Months of traffic: a million decisions in the store, then what a support lead and a load balancer run.
+
+Steps (each printed as it finishes; the table at the end is what docs/volume.md quotes):
+
+1. Build a store with 1,000,000 decisions over 90 days (:mod:`synthetic_store`) and the worker tables
+   grown alongside: 1,000,000 outbox rows and 1,000,000 inbox rows already done, a small backlog still
+   pending (as during a burst), 300,000 remembered conversations. No ``ANALYZE`` is run, as in a real
+   deployment.
+2. ``handoff decisions`` with each filter (the default table: the newest matches of the last 7 days),
+   and a CSV export of a day, each as its own process, median of 3 (wall time, and CPU time: other jobs
+   share the cores).
+3. ``handoff report --since 7d --compare-previous`` (about 78,000 decisions and as many before).
+4. ``handoff outbox lag``.
+5. ``handoff serve`` on that store: 300 ``GET /readyz`` (median and p99 as the client sees them) and one
+   ``GET /metrics``; the worker's RSS afterwards.
+6. The core's memory after deciding on messages full of never-seen words (a subprocess builds the
+   engine once and decides ``--decisions`` times, three new words per message), RSS sampled as it goes.
+
+Must hold (issue 15): ``handoff decisions`` any filter ≤ 2 s; ``/readyz`` ≤ 5 ms; worker RSS ≤ 150 MB.
+
+Run: ``OPENBLAS_NUM_THREADS=1 .venv/bin/python bench/bench_soak.py [--decisions-rss 1000000] [--keep DIR]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from synthetic_store import fill
+
+from connectors.store.sqlite import SQLiteStore
+
+DECISIONS = 1_000_000
+DAYS = 90
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def build(path: Path, now: datetime) -> None:
+    started = time.perf_counter()
+    SQLiteStore(path).close()  # the worker's tables, migrated
+    fill(path, DECISIONS, now - timedelta(days=DAYS), timedelta(days=DAYS), seed=1, prefix="s")
+    conn = sqlite3.connect(path)
+    base = (now - timedelta(days=DAYS)).timestamp()
+    step = DAYS * 86400 / DECISIONS
+    conn.execute("BEGIN")
+    conn.executemany(
+        "INSERT INTO outbox (kind, target, dedupe_key, conversation_id, decision_id, payload, status, attempts,"
+        " next_attempt_at, created_at, updated_at) VALUES (?, ?, ?, ?, NULL, '{}', ?, 1, ?, ?, ?)",
+        (
+            (
+                "zendesk.handoff" if n % 3 else "slack.alert",
+                "zendesk" if n % 3 else "slack",
+                f"k{n}",
+                f"sc{n % 300_000}",
+                "done",
+                base + n * step,
+                base + n * step,
+                base + n * step,
+            )
+            for n in range(DECISIONS)
+        ),
+    )
+    conn.executemany(
+        "INSERT INTO inbox (source, dedupe_key, kind, payload, received_at, status, attempts, next_attempt_at)"
+        " VALUES (?, ?, 'ticket', '{}', ?, 'done', 1, ?)",
+        (("zendesk" if n % 4 else "slack", f"i{n}", base + n * step, base + n * step) for n in range(DECISIONS)),
+    )
+    conn.executemany(
+        "INSERT INTO conversations (id, channel, document, created_at, updated_at) VALUES (?, 'webchat', '{}', ?, ?)",
+        ((f"sc{n}", base, base) for n in range(300_000)),
+    )
+    pending_at = now.timestamp() - 40
+    conn.executemany(
+        "INSERT INTO outbox (kind, target, dedupe_key, payload, status, next_attempt_at, created_at, updated_at)"
+        " VALUES ('zendesk.handoff', 'zendesk', ?, '{}', 'pending', ?, ?, ?)",
+        ((f"p{n}", pending_at + 3600, pending_at + n, pending_at + n) for n in range(50)),
+    )
+    conn.executemany(
+        "INSERT INTO inbox (source, dedupe_key, kind, payload, received_at, status, next_attempt_at)"
+        " VALUES ('zendesk', ?, 'ticket', '{}', ?, 'pending', ?)",
+        ((f"q{n}", pending_at + n, pending_at + 3600) for n in range(20)),
+    )
+    conn.execute("COMMIT")
+    conn.close()
+    print(f"built 1,000,000 decisions + worker tables in {time.perf_counter() - started:.0f} s", flush=True)
+
+
+def timed(command: list[str], env: dict[str, str], runs: int = 3) -> tuple[float, float]:
+    """(median wall seconds, median CPU seconds) of ``command`` as its own process."""
+    walls, cpus = [], []
+    for _ in range(runs):
+        with tempfile.TemporaryFile() as err:
+            started = time.perf_counter()
+            proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=err, cwd=ROOT)
+            _, status, usage = os.wait4(proc.pid, 0)
+            walls.append(time.perf_counter() - started)
+            cpus.append(usage.ru_utime + usage.ru_stime)
+            code = os.waitstatus_to_exitcode(status)
+            if code not in (0, 3):  # 3: `outbox lag` says a lane is behind (the backlog is made on purpose)
+                err.seek(0)
+                raise SystemExit(f"{' '.join(command)} failed: {err.read().decode()[-1500:]}")
+    return statistics.median(walls), statistics.median(cpus)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def readyz(path: Path, env: dict[str, str]) -> tuple[float, float, float, int]:
+    """(median ms, p99 ms, RSS MB after, /metrics bytes) of ``handoff serve`` on the store."""
+    port = free_port()
+    env = {**env, "HANDOFF_DATABASE_URL": f"sqlite:///{path}", "PORT": str(port), "LOG_LEVEL": "warning"}
+    proc = subprocess.Popen(
+        [str(Path(sys.executable).with_name("handoff")), "serve"], env=env, cwd=ROOT, stderr=subprocess.DEVNULL
+    )
+    try:
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise SystemExit("handoff serve did not start")
+            time.sleep(0.5)
+        times = []
+        with httpx.Client(base_url=url, timeout=10) as client:
+            for _ in range(20):
+                client.get("/readyz")
+            for _ in range(300):
+                started = time.perf_counter()
+                answer = client.get("/readyz")
+                times.append((time.perf_counter() - started) * 1000)
+                assert answer.status_code == 200, answer.text
+            metrics = client.get("/metrics").text
+        times.sort()
+        rss = int(Path(f"/proc/{proc.pid}/status").read_text().split("VmRSS:")[1].split()[0]) / 1024
+        return statistics.median(times), times[int(len(times) * 0.99)], rss, len(metrics)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+RSS_SCRIPT = """
+import json, random, string, sys, resource
+from handoff_core import Conversation
+from handoff_core.engine import DecisionEngine
+from handoff_core.policy import load_policy
+from connectors.settings import Settings
+
+engine = DecisionEngine(load_policy(Settings().handoff_policy))
+total, rnd = int(sys.argv[1]), random.Random(7)
+base = ["where is my order", "I want a refund for my parcel", "my card was charged twice", "can I talk to a person",
+        "how do I reset my password", "the app keeps crashing on login"]
+def rss():
+    return int(open("/proc/self/status").read().split("VmRSS:")[1].split()[0]) / 1024
+samples = []
+for n in range(total):
+    new = " ".join("".join(rnd.choice(string.ascii_lowercase) for _ in range(rnd.randint(5, 10))) for _ in range(3))
+    conv = Conversation.model_validate({"id": f"c{n}", "channel": "webchat",
+        "messages": [{"role": "customer", "text": f"{rnd.choice(base)} {new}"}]})
+    engine.decide(conv)
+    if n % max(1, total // 10) == 0 or n == total - 1:
+        samples.append((n + 1, round(rss(), 1)))
+print(json.dumps(samples))
+"""
+
+
+def core_rss(decisions: int, env: dict[str, str]) -> list[tuple[int, float]]:
+    done = subprocess.run(
+        [sys.executable, "-c", RSS_SCRIPT, str(decisions)],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return [tuple(x) for x in json.loads(done.stdout)]  # type: ignore[misc]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--decisions-rss", type=int, default=200_000, help="decisions for the memory step")
+    parser.add_argument("--keep", type=Path, help="build (or reuse) the store in this folder")
+    args = parser.parse_args()
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1"}
+    now = datetime.now(UTC)
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = args.keep or Path(tmp)
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / "soak.sqlite3"
+        if not path.exists():
+            build(path, now)
+        handoff = [str(Path(sys.executable).with_name("handoff"))]
+        db = ["--database", str(path)]
+        rows: list[tuple[str, float, float]] = []
+        for label, extra in (
+            ("decisions (no filter)", []),
+            ("decisions --reason low_confidence", ["--reason", "low_confidence"]),
+            ("decisions --reason vip", ["--reason", "vip"]),
+            ("decisions --action handoff", ["--action", "handoff"]),
+            ("decisions --channel email", ["--channel", "email"]),
+            ("decisions --all", ["--all"]),
+            ("decisions --simulated (none)", ["--simulated"]),
+            ("decisions --since 90d --reason human_request", ["--since", "90d", "--reason", "human_request"]),
+            ("decisions --since 1d --format csv (export)", ["--since", "1d", "--format", "csv"]),
+        ):
+            wall, cpu = timed([*handoff, "decisions", *db, *extra], env)
+            rows.append((f"handoff {label}", wall, cpu))
+            print(f"{rows[-1][0]}: {wall:.2f} s wall, {cpu:.2f} s CPU", flush=True)
+        out = folder / "review.html"
+        wall, cpu = timed([*handoff, "report", "--since", "7d", "--compare-previous", *db, "--output", str(out)], env)
+        rows.append(("handoff report --since 7d --compare-previous", wall, cpu))
+        print(f"{rows[-1][0]}: {wall:.2f} s wall, {cpu:.2f} s CPU", flush=True)
+        lag_env = {**env, "HANDOFF_DATABASE_URL": f"sqlite:///{path}"}
+        wall, cpu = timed([*handoff, "outbox", "lag"], lag_env)
+        rows.append(("handoff outbox lag", wall, cpu))
+        print(f"{rows[-1][0]}: {wall:.2f} s wall, {cpu:.2f} s CPU", flush=True)
+        median_ms, p99_ms, rss, metrics_bytes = readyz(path, env)
+        print(f"/readyz: median {median_ms:.2f} ms, p99 {p99_ms:.2f} ms; worker RSS {rss:.0f} MB", flush=True)
+        samples = core_rss(args.decisions_rss, env)
+        print(f"core RSS over {args.decisions_rss:,} decisions with 3 new words each: {samples}", flush=True)
+    print("\n| step on 1,000,000 decisions | wall (median of 3) | CPU |")
+    print("|---|---|---|")
+    for label, wall, cpu in rows:
+        print(f"| `{label}` | {wall:.2f} s | {cpu:.2f} s |")
+    print(f"| `GET /readyz` (300 calls) | median {median_ms:.2f} ms, p99 {p99_ms:.2f} ms | |")
+    print(f"\nworker RSS after the readyz/metrics run: {rss:.0f} MB (/metrics {metrics_bytes} bytes)")
+    print(f"core RSS (decisions, MB): {samples}")
+
+
+if __name__ == "__main__":
+    main()
