@@ -27,16 +27,33 @@ Errors: only ``ValueError`` for a label outside its fixed set.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Protocol
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
 
-from connectors.store.models import Backlog
 from handoff_core import Decision
 
 WEBHOOK_SOURCES = frozenset({"zendesk", "webchat", "slack"})
 WEBHOOK_OUTCOMES = frozenset({"accepted", "duplicate", "unauthorized", "bad_request", "too_large", "ignored", "error"})
 VENDORS = frozenset({"zendesk", "slack"})
 VENDOR_OUTCOMES = frozenset({"ok", "error", "rate_limited"})
+
+class LaneLag(Protocol):
+    """How far one lane is behind (``connectors.store.models.Backlog`` has this shape; metrics sit below
+    the store in the layers, so they name the shape, not the class)."""
+
+    @property
+    def queue(self) -> str: ...
+    @property
+    def lane(self) -> str: ...
+    @property
+    def pending(self) -> int: ...
+    @property
+    def dead(self) -> int: ...
+    def oldest_pending_age(self, now: float) -> float: ...
+
 
 #: Lanes always exported (at 0 when idle), so an alert on a lane that drained does not go stale.
 KNOWN_LANES: tuple[tuple[str, str], ...] = (
@@ -150,17 +167,17 @@ class Metrics:
         self._outbox_pending.set(pending)
         self._outbox_dead.set(dead)
 
-    def set_backlog(self, backlog: list[Backlog], now: float) -> None:
+    def set_backlog(self, backlog: Sequence[LaneLag], now: float) -> None:
         """Publish the lag of every lane (known lanes at 0 when idle) and the outbox totals."""
-        lanes = {(b.queue, b.lane): b for b in backlog}
-        for key in KNOWN_LANES:
-            lanes.setdefault(key, Backlog(key[0], key[1], 0, 0, None))
-        for (queue, lane), b in lanes.items():
-            self._queue_pending.labels(queue=queue, lane=lane).set(b.pending)
-            self._queue_dead.labels(queue=queue, lane=lane).set(b.dead)
-            self._queue_age.labels(queue=queue, lane=lane).set(b.oldest_pending_age(now))
-        outbox = [b for b in lanes.values() if b.queue == "outbox"]
-        self.set_outbox(sum(b.pending for b in outbox), sum(b.dead for b in outbox))
+        lanes: dict[tuple[str, str], tuple[int, int, float]] = dict.fromkeys(KNOWN_LANES, (0, 0, 0.0))
+        for b in backlog:
+            lanes[(b.queue, b.lane)] = (b.pending, b.dead, b.oldest_pending_age(now))
+        for (queue, lane), (pending, dead, age) in lanes.items():
+            self._queue_pending.labels(queue=queue, lane=lane).set(pending)
+            self._queue_dead.labels(queue=queue, lane=lane).set(dead)
+            self._queue_age.labels(queue=queue, lane=lane).set(age)
+        outbox = [v for (queue, _), v in lanes.items() if queue == "outbox"]
+        self.set_outbox(sum(v[0] for v in outbox), sum(v[1] for v in outbox))
 
     def render(self) -> tuple[bytes, str]:
         """The registry in the Prometheus text format, with its content type."""
