@@ -200,6 +200,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--decisions-rss", type=int, default=200_000, help="decisions for the memory step")
     parser.add_argument("--keep", type=Path, help="build (or reuse) the store in this folder")
+    parser.add_argument("--runs", type=int, default=3, help="runs per command (median)")
     args = parser.parse_args()
     env = {**os.environ, "OPENBLAS_NUM_THREADS": "1"}
     now = datetime.now(UTC)
@@ -223,22 +224,23 @@ def main() -> None:
             ("decisions --since 90d --reason human_request", ["--since", "90d", "--reason", "human_request"]),
             ("decisions --since 1d --format csv (export)", ["--since", "1d", "--format", "csv"]),
         ):
-            wall, cpu = timed([*handoff, "decisions", *db, *extra], env)
+            wall, cpu = timed([*handoff, "decisions", *db, *extra], env, args.runs)
             rows.append((f"handoff {label}", wall, cpu))
             print(f"{rows[-1][0]}: {wall:.2f} s wall, {cpu:.2f} s CPU", flush=True)
         out = folder / "review.html"
-        wall, cpu = timed([*handoff, "report", "--since", "7d", "--compare-previous", *db, "--output", str(out)], env)
+        report = [*handoff, "report", "--since", "7d", "--compare-previous", *db, "--output", str(out)]
+        wall, cpu = timed(report, env, args.runs)
         rows.append(("handoff report --since 7d --compare-previous", wall, cpu))
         print(f"{rows[-1][0]}: {wall:.2f} s wall, {cpu:.2f} s CPU", flush=True)
         lag_env = {**env, "HANDOFF_DATABASE_URL": f"sqlite:///{path}"}
-        wall, cpu = timed([*handoff, "outbox", "lag"], lag_env)
+        wall, cpu = timed([*handoff, "outbox", "lag"], lag_env, args.runs)
         rows.append(("handoff outbox lag", wall, cpu))
         print(f"{rows[-1][0]}: {wall:.2f} s wall, {cpu:.2f} s CPU", flush=True)
         median_ms, p99_ms, rss, metrics_bytes = readyz(path, env)
         print(f"/readyz: median {median_ms:.2f} ms, p99 {p99_ms:.2f} ms; worker RSS {rss:.0f} MB", flush=True)
         samples = core_rss(args.decisions_rss, env)
         print(f"core RSS over {args.decisions_rss:,} decisions with 3 new words each: {samples}", flush=True)
-    print("\n| step on 1,000,000 decisions | wall (median of 3) | CPU |")
+    print(f"\n| step on 1,000,000 decisions | wall (median of {args.runs}) | CPU |")
     print("|---|---|---|")
     for label, wall, cpu in rows:
         print(f"| `{label}` | {wall:.2f} s | {cpu:.2f} s |")

@@ -48,7 +48,8 @@ _PROBLEM_KEYS = frozenset(word_key(w) for w in PROBLEM_WORDS)
 _NOT_CONTENT = ALL_STOPWORDS | COURTESY | META | EMOTION
 
 
-@lru_cache(maxsize=131_072)
+#: ~300 B an entry: 32,768 keep it near 10 MB with endless new words (docs/volume.md).
+@lru_cache(maxsize=32_768)
 def _word(word: str) -> tuple[str, str, int]:
     """``(folded, key, flags)``; ``key`` is empty for function, courtesy, meta and emotion words."""
     norm = fold(word)

@@ -14,7 +14,8 @@ _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*", re.UNICODE)
 _SENTENCE_END = re.compile(r"(?<=[.!?¿¡…])\s+|\n+|(?<=[.!?])(?=[A-ZÀ-Ý¿¡])")
 
 
-@lru_cache(maxsize=65_536)
+#: ~200 B an entry: 32,768 keep it near 7 MB with endless new words (docs/volume.md).
+@lru_cache(maxsize=32_768)
 def fold(word: str) -> str:
     """Lower-case, strip accents and apostrophes: ``Rückerstattung`` -> ``ruckerstattung``."""
     lowered = word.casefold()
