@@ -312,6 +312,10 @@ class Tally:
     missed: int = 0
     zendesk_failed: int = 0
     slack_failed: int = 0
+    leads_to_sales: dict[str, float] = field(default_factory=dict)
+    smaller_leads: set[str] = field(default_factory=set)
+    out_of_hours_claims: _Claims = field(default_factory=_Claims)
+    with_schedule: int = 0
     seen_questions: set[tuple[str, str]] = field(default_factory=set)
     questions: list[str] = field(default_factory=list)
     question_topics: list[tuple[str, ...]] = field(default_factory=list)
@@ -335,8 +339,16 @@ class Tally:
             self.triggers.add((t for t in r.triggers if t != ALREADY_HANDED_OFF), conv, handoff)
             self.topics.add(r.topics or ("(no topic)",), conv, handoff)
             self.channels.add((r.channel,), conv, handoff)
+        if r.lead_value is not None:
+            if r.lead_qualified and handoff:
+                self.leads_to_sales[conv] = r.lead_value
+            elif not r.lead_qualified:
+                self.smaller_leads.add(conv)
         if handoff:
             self.handoff_claims.add(r)
+            if r.agents_available is False:
+                self.out_of_hours_claims.add(r)
+            self.with_schedule += r.agents_available is not None
             self.not_needed += r.not_needed
             self.handoff_wrong += r.handoff_wrong
             self.unnecessary += r.not_needed or r.handoff_wrong
@@ -378,6 +390,18 @@ class Tally:
             slack_failed=self.slack_failed,
         )
 
+    def sales_hours(self) -> SalesAndHours:
+        values = list(self.leads_to_sales.values())
+        return SalesAndHours(
+            leads_to_sales=len(self.leads_to_sales),
+            lead_value_total=sum(values),
+            lead_value_median=percentile(values, 0.5),
+            smaller_leads=len(self.smaller_leads - set(self.leads_to_sales)),
+            out_of_hours=self.out_of_hours_claims.total,
+            out_of_hours_claims=self.out_of_hours_claims.stats(),
+            with_schedule=self.with_schedule,
+        )
+
     def review(
         self,
         *,
@@ -405,6 +429,7 @@ class Tally:
             by_channel=self.channels.rows(channel_totals, all_keys=list(self.by_channel_conversations)),
             daily=tuple(daily),
             quality=self.quality(),
+            sales_hours=self.sales_hours(),
             unanswered_total=len(self.questions),
             unanswered=group_unanswered(self.questions, self.question_topics) if group_questions else (),
             policies=tuple((v, h, n) for (v, h), n in self.policies.most_common()),

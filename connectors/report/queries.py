@@ -55,7 +55,7 @@ def review_rows_sql(dialect: str, *, simulated: bool | None) -> str:
     # Fixed fragments only; every value is a parameter.
     sql = (
         "SELECT d.seq, d.decided_at, d.conversation_id, d.channel, d.action, d.alert, d.simulated,"  # noqa: S608
-        " d.policy_version, d.policy_hash, d.question,"
+        " d.policy_version, d.policy_hash, d.question, d.lead_value, d.lead_qualified, d.agents_available,"
         f" {parts['angry']} AS angry, {parts['status']} AS knowledge_status, {parts['reasons']} AS reasons,"
         " (SELECT e.at FROM audit_events e WHERE e.decision_id = d.id AND e.kind = 'claimed') AS claimed_at,"
         " EXISTS (SELECT 1 FROM audit_events e WHERE e.decision_id = d.id AND e.kind = 'not_needed') AS not_needed,"
@@ -100,6 +100,10 @@ class ReviewRow:
     #: True when a delivery reached the target, False when every attempt failed, None when none was made.
     zendesk: bool | None
     slack: bool | None
+    #: The sales lead's value and whether it went to sales (None: no lead); people at work when decided.
+    lead_value: float | None = None
+    lead_qualified: bool | None = None
+    agents_available: bool | None = None
 
     @property
     def vip(self) -> bool:
@@ -129,6 +133,9 @@ class ReviewRow:
             missed=record.event("missed_handoff") is not None,
             zendesk=record.reached("zendesk"),
             slack=record.reached("slack"),
+            lead_value=record.lead_value,
+            lead_qualified=record.lead_qualified,
+            agents_available=record.agents_available,
         )
 
 
@@ -184,6 +191,9 @@ def iter_review_rows(log: AuditLog, since: datetime, until: datetime, simulated:
                 missed=bool(row["missed"]),
                 zendesk=_maybe_bool(row["zendesk"]),
                 slack=_maybe_bool(row["slack"]),
+                lead_value=float(row["lead_value"]) if row["lead_value"] is not None else None,
+                lead_qualified=_maybe_bool(row["lead_qualified"]),
+                agents_available=_maybe_bool(row["agents_available"]),
             )
         if len(rows) < PAGE:
             return

@@ -1,5 +1,6 @@
 """The review's computation as it was before it became a one-pass stream (commit 9af57ff), kept verbatim
-as a test oracle: the streamed review must give exactly these figures on the same store.
+as a test oracle: the streamed review must give exactly these figures on the same store. The sales and
+business-hours figures (``_sales_and_hours``) are the issue-13 computation as first written (057a077).
 
 Only the grouping of unanswered questions is left out (it changed on purpose; its quality is measured
 by ``bench/eval_clusters.py``). Not used by the product.
@@ -24,6 +25,7 @@ from connectors.report.data import (
     QuestionGroup,
     RateRow,
     Review,
+    SalesAndHours,
     percentile,
 )
 from connectors.report.period import Period
@@ -92,6 +94,30 @@ def _quality(records: Sequence[DecisionRecord]) -> Quality:
         ),
         zendesk_failed=sum(1 for r in handoffs if r.reached("zendesk") is False),
         slack_failed=sum(1 for r in alerts if r.reached("slack") is False),
+    )
+
+
+def _sales_and_hours(records: Sequence[DecisionRecord]) -> SalesAndHours:
+    handoffs = [r for r in records if is_handoff(r)]
+    to_sales: dict[str, float] = {}
+    smaller: set[str] = set()
+    for r in records:
+        if r.lead_value is None:
+            continue
+        if r.lead_qualified and is_handoff(r):
+            to_sales[r.conversation_id] = r.lead_value
+        elif not r.lead_qualified:
+            smaller.add(r.conversation_id)
+    values = list(to_sales.values())
+    closed = [r for r in handoffs if r.agents_available is False]
+    return SalesAndHours(
+        leads_to_sales=len(to_sales),
+        lead_value_total=sum(values),
+        lead_value_median=percentile(values, 0.5),
+        smaller_leads=len(smaller - set(to_sales)),
+        out_of_hours=len(closed),
+        out_of_hours_claims=_claim_stats(closed),
+        with_schedule=sum(1 for r in handoffs if r.agents_available is not None),
     )
 
 
@@ -170,6 +196,7 @@ def build_review(
         ),
         daily=tuple(daily),
         quality=_quality(inside),
+        sales_hours=_sales_and_hours(inside),
         unanswered_total=unanswered_total,
         unanswered=unanswered,
         policies=tuple((v, h, n) for (v, h), n in policy_counts.most_common()),

@@ -34,6 +34,12 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
                 wanted = record.is_handoff if target == "zendesk" else record.alert
                 for _ in range(rnd.choice((1, 2) if wanted else (0, 0, 1))):
                     log.record_delivery(record.id, target, rnd.random() < 0.5, at=record.decided_at)  # type: ignore[arg-type]
+        # Leads and business hours as the sales-lead trigger and schedules record them (issue 13 columns).
+        ids = [r.id for r in fetch_decisions(log, DecisionFilter(simulated=None))]
+        log.connection.executemany(
+            "UPDATE audit_decisions SET lead_value = ?, lead_qualified = ?, agents_available = ? WHERE id = ?",
+            [(float(100 * (n % 7)), (n // 2) % 2, (n // 3) % 2, i) for n, i in enumerate(ids) if n % 2 == 0],
+        )
         # Every third conversation as if recorded by `handoff simulate --record`.
         conversations = sorted({r.conversation_id for r in fetch_decisions(log, DecisionFilter(simulated=None))})
         log.connection.executemany(
@@ -93,6 +99,7 @@ def test_figures_cover_every_part_of_the_review(store: Path) -> None:
     assert q.zendesk_failed + q.slack_failed > 0
     assert q.alerts[0].stats.total > 0 and q.unnecessary > 0 and q.missed > 0
     assert review.unanswered_total > 0 and review.by_topic and len(review.by_channel) >= 2
+    assert review.sales_hours.leads_to_sales > 0 and review.sales_hours.out_of_hours > 0
 
 
 def test_postgresql_log_gives_the_same_review(store: Path, pg_url: str) -> None:
