@@ -147,9 +147,9 @@ def examples(split: str, subset: str, root: Path) -> Iterator[Example]:
 def content_stems(text: str) -> set[str]:
     text = re.sub(r"#Person\d#", " ", text)
     return {
-        _STEM.stemWord(t.norm)
-        for t in tokenize(text)
-        if t.norm not in ALL_STOPWORDS and (len(t.norm) > 1 or t.norm.isdigit())
+        _STEM.stemWord(norm)
+        for norm in tokenize(text).norms
+        if norm not in ALL_STOPWORDS and (len(norm) > 1 or norm.isdigit())
     }
 
 

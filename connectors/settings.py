@@ -67,6 +67,10 @@ class Settings(BaseSettings):
     # Web chat
     webchat_secret: SecretStr | None = None
     max_body_bytes: int = 256 * 1024
+    #: Message analyses kept in memory so the next message of a conversation costs one message's work
+    #: (about 15 KB each on average, 33 KB for a 2 KB message; 0 turns the cache off and every decision
+    #: re-reads the transcript, deciding the same).
+    analysis_cache_messages: int = Field(default=2_000, ge=0)
 
     # Policy, knowledge, store
     handoff_policy: Path = DEFAULT_POLICY

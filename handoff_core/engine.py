@@ -16,8 +16,15 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
+from handoff_core.analysis import (
+    CUSTOMER,
+    ConversationAnalysis,
+    FunctionDetector,
+    MessageAnalysis,
+    MessageDetector,
+)
 from handoff_core.decision import (
     Action,
     Decision,
@@ -32,15 +39,15 @@ from handoff_core.decision import (
 )
 from handoff_core.detectors import Detectors, DetectorScore, bundled_detectors
 from handoff_core.examples import ExampleMatcher
-from handoff_core.facts import Facts, extract_facts
+from handoff_core.facts import Facts, extract_facts, merge_facts
 from handoff_core.features import Featurizer, MessageFeatures, bundled_featurizer
 from handoff_core.hours import Schedule, format_reply_by
 from handoff_core.models import Conversation, Role
 from handoff_core.policy.schema import CollectField, Matchable, Policy
 from handoff_core.sentiment import ModelSentiment, SentimentScorer, lexicon_window
 from handoff_core.summary import Summary, SummaryInput, summarize
-from handoff_core.text.languages import detect_language
-from handoff_core.text.normalize import tokenize
+from handoff_core.text.languages import add_votes, language_votes, pick_language
+from handoff_core.text.normalize import Tokens, tokenize
 from handoff_core.text.phrases import Analyzer, vocabulary_of
 from handoff_core.text.rules import RuleSet
 from handoff_core.topics import TopicDetector
@@ -55,7 +62,7 @@ from handoff_core.triggers.sentiment import Sentiment
 from handoff_core.triggers.vip import Vip
 
 if TYPE_CHECKING:  # numpy and the embeddings load only when approved knowledge is configured
-    from handoff_core.knowledge import KnowledgeBase
+    from handoff_core.knowledge import Coverage, KnowledgeBase
 
 HANDOFF_TAG = "ai_handoff"
 #: Most characters of one message the engine reads: the first and last halves. Every detector is linear
@@ -65,6 +72,13 @@ MESSAGE_WINDOW = 6_000
 #: Most characters of the last customer message the knowledge search embeds (start and end): the
 #: transformer reads 256 word pieces at most anyway, and a pasted log must not cost more than a question.
 KNOWLEDGE_WINDOW = 2_000
+#: Where a record keeps the knowledge coverage of its message once computed.
+_COVERAGE = "knowledge.coverage"
+#: Where a customer record keeps its trained-detector features and scores.
+_FEATURES = "model.features"
+_SCORES = "model.scores"
+#: Where a record keeps the facts of its message once a decision needed them.
+_FACTS = "facts"
 
 
 def _policy_phrases(policy: Policy) -> list[Sequence[str]]:
@@ -168,43 +182,107 @@ class DecisionEngine:
             Vip(policy),
             Sentiment(policy),
             LowConfidence(policy),
-            BotLoop(policy, self._analyzer),
+            BotLoop(policy, vocabulary),
             self._sales,
         )
+        self.topic_hits = FunctionDetector("topics", CUSTOMER, self._topics.detect)
+        self.sentiment = FunctionDetector("sentiment", CUSTOMER, self._sentiment.score)
+        self.urgent = FunctionDetector("urgency", CUSTOMER, lambda _i, text: bool(self._urgency.match(text)))
+        # Topics and sentiment also read the trained detectors' scores: analyze() runs them with those.
+        detectors: list[MessageDetector[object]] = [self.urgent]
+        detectors += [d for trigger in self._triggers for d in trigger.detectors]
+        keys = [d.key for d in detectors]
+        duplicates = sorted({k for k in keys if keys.count(k) > 1})
+        if duplicates:
+            raise ValueError(f"two message detectors share the key(s) {', '.join(duplicates)}")
+        self._by_role: dict[Role, tuple[MessageDetector[object], ...]] = {
+            role: tuple(d for d in detectors if role in d.roles) for role in Role
+        }
         self._ref = PolicyRef(version=policy.version, hash=policy.hash)
 
     def add_schedules(self, schedules: Mapping[str, Schedule]) -> None:
         """Business hours read at start-up (from Zendesk) for schedules the policy only names."""
         self.schedules.update(schedules)
 
-    def decide(self, conversation: Conversation, now: datetime | None = None) -> Decision:
+    def decide(
+        self, conversation: Conversation, now: datetime | None = None, *, previous: ConversationAnalysis | None = None
+    ) -> Decision:
+        return self.step(conversation, previous, now)[0]
+
+    def step(
+        self,
+        conversation: Conversation,
+        previous: ConversationAnalysis | None = None,
+        now: datetime | None = None,
+    ) -> tuple[Decision, ConversationAnalysis | None]:
+        """Decide, reusing ``previous`` records; returns the analysis to keep for the next message."""
         if conversation.state.handed_off or any(m.role is Role.AGENT for m in conversation.messages):
-            return self._already_handed_off(conversation)
+            return self._already_handed_off(conversation), previous
         conversation = _bounded(conversation)
-        ctx = self._prepare(conversation, now)
+        analysis = self.analyze(conversation, previous)
+        ctx = self._prepare(conversation, analysis, now)
         reasons: list[Reason] = [r for trigger in self._triggers for r in trigger(ctx)]
         reasons.sort(key=lambda r: (-r.action.rank, -r.severity, -r.score))
         action = max((r.action for r in reasons), key=lambda a: a.rank, default=Action.CONTINUE)
         if action is Action.OFFER_HANDOFF and conversation.state.handoff_offered:
             action = Action.CONTINUE  # offered once already; the customer did not take it
-        return self._build(conversation, ctx, reasons, action)
+        return self._build(conversation, ctx, reasons, action), analysis
 
-    # -- preparation -----------------------------------------------------------------------------------
+    # -- analysis: once per message --------------------------------------------------------------------
 
-    def _prepare(self, conversation: Conversation, now: datetime | None) -> TriggerContext:
-        customer = [(i, m) for i, m in enumerate(conversation.messages) if m.role is Role.CUSTOMER]
-        tokens = {i: tokenize(m.text) for i, m in customer}
-        language = conversation.language or detect_language(
-            [t.norm for toks in tokens.values() for t in toks], default=self.policy.defaults.language
-        )
-        analyzed = {i: self._analyzer.analyze(m.text, language, tokens[i]) for i, m in customer}
-        features, scores = self.score_messages([(i, m.text) for i, m in customer])
-        topic_hits = tuple(
-            h for i, text in analyzed.items() for h in self._topics.detect(i, text, features.get(i), scores.get(i))
-        )
-        sentiments = tuple(
-            self._sentiment.score(i, text, self._model_sentiment(scores.get(i))) for i, text in analyzed.items()
-        )
+    def analyze(self, conversation: Conversation, previous: ConversationAnalysis | None = None) -> ConversationAnalysis:
+        """Records for every message; those of ``previous`` are reused while the transcript matches."""
+        old: tuple[MessageAnalysis, ...] = ()
+        if previous is not None and previous.owner is self:
+            old = previous.records
+        kept: list[MessageAnalysis] = []
+        for i, message in enumerate(conversation.messages[: len(old)]):
+            record = old[i]
+            if record.role is not message.role or record.text != message.text:
+                break  # the transcript changed from here on: nothing after this can be reused
+            kept.append(record)
+        votes: Mapping[str, int] = kept[-1].votes if kept else {}
+        fresh: list[tuple[int, Role, str, Tokens, Mapping[str, int]]] = []
+        for i in range(len(kept), len(conversation.messages)):
+            message = conversation.messages[i]
+            tokens = tokenize(message.text)
+            if message.role is Role.CUSTOMER:
+                votes = add_votes(votes, language_votes(tokens.norms))
+            fresh.append((i, message.role, message.text, tokens, votes))
+        language = conversation.language or pick_language(votes, default=self.policy.defaults.language)
+        if kept and previous is not None and previous.language != language:
+            # Rare: the new message changed the conversation's language; redo the records in it.
+            fresh = [(r.index, r.role, r.text, tokenize(r.text), r.votes) for r in kept] + fresh
+            kept = []
+        records = kept
+        features, scores = self.score_messages([(i, text) for i, role, text, _, _ in fresh if role is Role.CUSTOMER])
+        for i, role, text, tokens, message_votes in fresh:
+            analyzed = self._analyzer.analyze(text, language, tokens)
+            results: dict[str, object] = {}
+            if role is Role.CUSTOMER:
+                # Trained detectors and the detectors that read their scores (topics, sentiment).
+                results[_FEATURES] = features.get(i)
+                results[_SCORES] = scores.get(i)
+                results[self.topic_hits.key] = self._topics.detect(i, analyzed, features.get(i), scores.get(i))
+                results[self.sentiment.key] = self._sentiment.score(i, analyzed, self._model_sentiment(scores.get(i)))
+            results.update((d.key, d.analyze(i, analyzed)) for d in self._by_role[role])
+            slim = analyzed.slim()
+            records.append(MessageAnalysis(i, role, text, message_votes, language, slim, results))
+        return ConversationAnalysis(self, language, tuple(records))
+
+    # -- preparation: a fold over the records ----------------------------------------------------------
+
+    def _prepare(
+        self, conversation: Conversation, analysis: ConversationAnalysis, now: datetime | None
+    ) -> TriggerContext:
+        records = analysis.records
+        customer = analysis.customer_indexes
+        language = analysis.language
+        analyzed = {i: records[i].analyzed for i in customer}
+        topic_hits = tuple(h for i in customer for h in records[i].result(self.topic_hits))
+        sentiments = tuple(records[i].result(self.sentiment) for i in customer)
+        features = {i: f for i in customer if isinstance(f := records[i].results.get(_FEATURES), MessageFeatures)}
+        scores = {i: sc for i in customer if isinstance(sc := records[i].results.get(_SCORES), dict)}
         if now is None:
             stamps = [m.created_at for m in conversation.messages if m.created_at is not None]
             now = max(stamps) if stamps else datetime.now(UTC)
@@ -212,10 +290,7 @@ class DecisionEngine:
         evidence: tuple[str, ...] = ()
         matches: tuple[KnowledgeMatch, ...] = ()
         if self.knowledge is not None and self.policy.triggers.low_confidence.knowledge.enabled and customer:
-            coverage = self.knowledge.coverage(
-                lexicon_window(customer[-1][1].text, KNOWLEDGE_WINDOW),
-                self.policy.triggers.low_confidence.knowledge,
-            )
+            coverage = self._coverage(records[customer[-1]])
             score, status = coverage.score, coverage.status
             evidence = tuple(f"{m.id} ({m.score:.2f})" for m in coverage.matches)
             matches = coverage.matches if status == "covered" else ()
@@ -224,6 +299,8 @@ class DecisionEngine:
             policy=self.policy,
             now=now,
             language=language,
+            records=records,
+            customer_indexes=customer,
             analyzed=analyzed,
             sentiments=sentiments,
             topic_hits=topic_hits,
@@ -253,6 +330,29 @@ class DecisionEngine:
             return None
         return ModelSentiment(angry=scores["angry"], negative=scores["negative"])
 
+    def _facts(self, ctx: TriggerContext) -> Facts:
+        """Facts of the customer messages; each message's are extracted once and kept in its record."""
+        parts = []
+        for i in ctx.customer_indexes:
+            record = ctx.records[i]
+            found = record.results.get(_FACTS)
+            if not isinstance(found, Facts):
+                found = extract_facts([record.text])
+                record.results[_FACTS] = found
+            parts.append(found)
+        return merge_facts(parts)
+
+    def _coverage(self, record: MessageAnalysis) -> Coverage:
+        """Knowledge coverage of the latest question, computed once and kept in its record."""
+        assert self.knowledge is not None
+        found = record.results.get(_COVERAGE)
+        if found is None:
+            found = self.knowledge.coverage(
+                lexicon_window(record.text, KNOWLEDGE_WINDOW), self.policy.triggers.low_confidence.knowledge
+            )
+            record.results[_COVERAGE] = found
+        return cast("Coverage", found)
+
     # -- the decision ----------------------------------------------------------------------------------
 
     def _build(
@@ -272,7 +372,7 @@ class DecisionEngine:
             confidence=next((m.confidence for m in reversed(conversation.messages) if m.confidence is not None), None),
         )
         last = ctx.last_customer_index
-        urgent = last is not None and bool(self._urgency.match(ctx.analyzed[last]))
+        urgent = last is not None and ctx.records[last].result(self.urgent)
         acting = [r for r in reasons if r.action.rank >= Action.OFFER_HANDOFF.rank]
         priority = policy.defaults.route.priority or Priority.NORMAL
         for r in acting:
@@ -290,7 +390,8 @@ class DecisionEngine:
             tags = [HANDOFF_TAG, *(f"handoff_{r.trigger.value}" for r in acting), *policy.defaults.route.tags]
             tags += [t for r in acting for t in r.tags]
             tags = list(dict.fromkeys(tags))  # the one list of tags a handoff adds, each once
-        facts = extract_facts([ctx.conversation.messages[i].text for i in ctx.customer_indexes])
+        # Facts only matter to a reason that acts (fields to collect, the summary): read them lazily.
+        facts = self._facts(ctx) if acting else Facts()
         collected, missing = self._fields(conversation, acting, facts, lead)
         language = ctx.language
         hours = self._hours(ctx, action, acting, urgent, schedule_name)
@@ -333,9 +434,7 @@ class DecisionEngine:
             action=action,
             reasons=tuple(reasons),
             signals=signals,
-            priority=priority
-            if action is not Action.CONTINUE
-            else policy.defaults.route.priority or Priority.NORMAL,
+            priority=priority if action is not Action.CONTINUE else policy.defaults.route.priority or Priority.NORMAL,
             route=Route(
                 group=group if action is not Action.CONTINUE else None,
                 tags=tuple(dict.fromkeys(tags)),
@@ -377,16 +476,20 @@ class DecisionEngine:
         if action is Action.CONTINUE or schedule is None:
             return _Hours()
         now = ctx.now if ctx.now.tzinfo is not None else ctx.now.replace(tzinfo=UTC)
-        reply_within = self.policy.business_hours.schedules[schedule.name].reply_within_minutes if (
-            schedule.name in self.policy.business_hours.schedules
-        ) else None
+        reply_within = (
+            self.policy.business_hours.schedules[schedule.name].reply_within_minutes
+            if (schedule.name in self.policy.business_hours.schedules)
+            else None
+        )
         found = schedule.availability(now)
         if found.open:
             reply_by = now + timedelta(minutes=reply_within) if reply_within else None
             return _Hours(True, reply_by, schedule=schedule)
         on_call = self.policy.business_hours.on_call
-        pages = action is Action.HANDOFF and on_call.slack_channel is not None and (
-            (on_call.urgent and urgent) or any(r.topic in on_call.topics for r in acting)
+        pages = (
+            action is Action.HANDOFF
+            and on_call.slack_channel is not None
+            and ((on_call.urgent and urgent) or any(r.topic in on_call.topics for r in acting))
         )
         if pages:
             return _Hours(False, now + timedelta(minutes=on_call.reply_within_minutes), True, schedule)
@@ -457,9 +560,7 @@ class DecisionEngine:
                 return template.replace("{link}", link)
             return None
         if hours.available is False and hours.schedule is not None and hours.reply_by is not None:
-            when = format_reply_by(
-                hours.reply_by, hours.schedule, language, now.astimezone(UTC), messages.weekdays
-            )
+            when = format_reply_by(hours.reply_by, hours.schedule, language, now.astimezone(UTC), messages.weekdays)
             head = text(messages.on_call if hours.on_call else messages.out_of_hours)
             if head:
                 head = head.replace("{when}", when)
@@ -506,9 +607,7 @@ def _bounded(conversation: Conversation) -> Conversation:
     if all(len(m.text) <= MESSAGE_WINDOW for m in conversation.messages):
         return conversation
     messages = tuple(
-        m
-        if len(m.text) <= MESSAGE_WINDOW
-        else m.model_copy(update={"text": lexicon_window(m.text, MESSAGE_WINDOW)})
+        m if len(m.text) <= MESSAGE_WINDOW else m.model_copy(update={"text": lexicon_window(m.text, MESSAGE_WINDOW)})
         for m in conversation.messages
     )
     return conversation.model_copy(update={"messages": messages})

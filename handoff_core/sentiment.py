@@ -33,12 +33,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
-
 from handoff_core.detectors import DetectorScore
 from handoff_core.policy.schema import Matchable, SentimentConfig
 from handoff_core.text.phrases import AnalyzedText, PhraseMatcher, Vocabulary, phrase_words
 from handoff_core.text.rules import RuleSet
+from handoff_core.text.vader import LinearVader
 
 _ACRONYMS = frozenset(
     """ATM PIN IBAN SWIFT BIC USD EUR GBP CHF GDPR CCPA API URL FAQ SMS OTP ID VAT CVV CVC SEPA UK US EU
@@ -106,7 +105,7 @@ class SentimentScorer:
         )
         self._emoji = tuple(config.emoji)
         self._negations = frozenset(w for p in config.negations for w in phrase_words(p))
-        self._vader = SentimentIntensityAnalyzer() if config.use_lexicon else None
+        self._vader = LinearVader() if config.use_lexicon else None
 
     @property
     def size(self) -> int:
@@ -163,7 +162,7 @@ class SentimentScorer:
                 continue
             seen.add((hit.first, hit.phrase))
             weights.append(hit.payload)
-            cues.append(text.text[text.tokens[hit.first].start : text.tokens[hit.last].end])
+            cues.append(text.excerpt(hit.first, hit.last))
         caps = self._caps_weight(text)
         if caps:
             weights.append(caps)
@@ -200,18 +199,15 @@ class SentimentScorer:
         return MessageSentiment(index, round(max(-1.0, min(1.0, score)), 4), tuple(dict.fromkeys(cues)))
 
     def _negated(self, text: AnalyzedText, first: int) -> bool:
-        sentence = text.tokens[first].sentence
-        for i in range(max(0, first - 2), first):
-            token = text.tokens[i]
-            if token.sentence == sentence and token.norm in self._negations:
-                return True
-        return False
+        sentences, norms = text.sentences, text.norms
+        sentence = sentences[first]
+        return any(sentences[i] == sentence and norms[i] in self._negations for i in range(max(0, first - 2), first))
 
     def _caps_weight(self, text: AnalyzedText) -> float:
         weight = self.config.caps_weight
         if not weight:
             return 0.0
-        words = [t.text for t in text.tokens if t.text.isalpha() and len(t.text) >= 2]
+        words = [w for w in text.words if len(w) >= 2 and w.isalpha()]
         if not words:
             return 0.0
         shouted = [w for w in words if w.isupper() and len(w) >= 3 and w not in _ACRONYMS]

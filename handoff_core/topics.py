@@ -130,7 +130,7 @@ class TopicDetector:
         # about the rules ("what is your refund policy?").
         story = any(
             "personal" in cues and not _is_question(text, sentence) for sentence, cues in framing.items()
-        ) or any(any(ch.isdigit() for ch in t.norm) for t in text.tokens)
+        ) or any(any(ch.isdigit() for ch in n) for n in text.norms)
 
         def policy_question(sentence: int) -> bool:
             cues = framing.get(sentence, set())
@@ -146,7 +146,7 @@ class TopicDetector:
             for hit in rule_hits
         ]
         for h in learned:
-            sentences = {t.sentence for t in text.tokens} or {0}
+            sentences = set(text.sentences) or {0}
             # A learned hit has no single matched phrase: it is a question about the rules only when every
             # sentence of the message is.
             about_rules = all(policy_question(s) for s in sentences)
@@ -159,19 +159,19 @@ def _sentence_of(text: AnalyzedText, words: tuple[str, ...]) -> int:
     if words:
         at = text.text.lower().find(words[0].lower())
         if at >= 0:
-            for token in reversed(text.tokens):
-                if token.start <= at:
-                    return token.sentence
+            for i in reversed(range(len(text.norms))):
+                if text.span(i)[0] <= at:
+                    return text.sentences[i]
     return 0
 
 
 def _sentence_span(text: AnalyzedText, sentence: int) -> tuple[int, int]:
     start, end = None, len(text.text)
-    for token in text.tokens:
-        if token.sentence == sentence and start is None:
-            start = token.start
-        elif token.sentence > sentence:
-            end = token.start
+    for i, s in enumerate(text.sentences):
+        if s == sentence and start is None:
+            start = text.span(i)[0]
+        elif s > sentence:
+            end = text.span(i)[0]
             break
     return (start or 0), end
 
@@ -188,14 +188,14 @@ def _is_question(text: AnalyzedText, sentence: int) -> bool:
     start, end = _sentence_span(text, sentence)
     if "?" in text.text[start:end] or "¿" in text.text[start:end]:
         return True
-    first = next((t for t in text.tokens if t.sentence == sentence), None)
-    return first is not None and first.norm in _QUESTION_OPENERS
+    first = next((i for i, s in enumerate(text.sentences) if s == sentence), None)
+    return first is not None and text.norms[first] in _QUESTION_OPENERS
 
 
 def _asks_where(text: AnalyzedText, sentence: int) -> bool:
-    return any(t.sentence == sentence and t.norm in _WHERE for t in text.tokens)
+    return any(s == sentence and n in _WHERE for s, n in zip(text.sentences, text.norms, strict=True))
 
 
 def _has_specifics(text: AnalyzedText, sentence: int) -> bool:
     """Digits in the sentence (an order number, an amount, a date) make it about a concrete case."""
-    return any(t.sentence == sentence and any(c.isdigit() for c in t.norm) for t in text.tokens)
+    return any(s == sentence and any(c.isdigit() for c in n) for s, n in zip(text.sentences, text.norms, strict=True))

@@ -59,7 +59,10 @@ async def decide(
     state = carry(previous.state if previous else None, conversation.state)
     conversation = conversation.model_copy(update={"state": state})
     started = time.perf_counter()
-    decision = await runtime.decisions.decide(conversation, now=now or runtime.clock())
+    decision, analysis = await runtime.decisions.step(
+        conversation, runtime.analyses.get(conversation.id), now=now or runtime.clock()
+    )
+    runtime.analyses.put(conversation.id, analysis)
     runtime.metrics.observe_decision(decision, conversation.channel, time.perf_counter() - started)
     ticket_id = conversation.context.ticket_id or (previous.ticket_id if previous else None)
     decision_id = runtime.audit.record_decision(
@@ -79,9 +82,7 @@ async def decide(
     return Outcome(decision, decision_id, record, actions, new_handoff)
 
 
-def plan_actions(
-    runtime: Runtime, decision: Decision, decision_id: str, conversation: Conversation
-) -> list[NewAction]:
+def plan_actions(runtime: Runtime, decision: Decision, decision_id: str, conversation: Conversation) -> list[NewAction]:
     """A Zendesk write (update the ticket, or create one for web chat) and, if asked for, a Slack alert."""
     tags = decision.route.tags  # from the core only (ai_handoff and handoff_<trigger> included)
     zendesk_target = runtime.tickets.lane

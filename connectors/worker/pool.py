@@ -21,16 +21,24 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol, TypeVar
 
 from connectors.errors import TransientError
 from handoff_core import Conversation, Decision
+from handoff_core.analysis import ConversationAnalysis
+
+T = TypeVar("T")
 
 
 class Decider(Protocol):
     def decide(self, conversation: Conversation, now: datetime | None = None) -> Decision: ...
+
+    def step(
+        self, conversation: Conversation, previous: ConversationAnalysis | None = None, now: datetime | None = None
+    ) -> tuple[Decision, ConversationAnalysis | None]: ...
 
 
 class DecisionTimeout(TransientError):
@@ -58,6 +66,15 @@ class DecisionPool:
 
     async def decide(self, conversation: Conversation, now: datetime | None = None) -> Decision:
         """The engine's decision at ``now`` (business hours), off the event loop and within the budget."""
+        return await self._run(self.engine.decide, conversation, now)
+
+    async def step(
+        self, conversation: Conversation, previous: ConversationAnalysis | None, now: datetime | None = None
+    ) -> tuple[Decision, ConversationAnalysis | None]:
+        """:meth:`DecisionEngine.step` in the pool: decide reusing the kept per-message analysis."""
+        return await self._run(self.engine.step, conversation, previous, now)
+
+    async def _run(self, call: Callable[..., T], *args: Any) -> T:
         loop = asyncio.get_running_loop()
         try:
             async with asyncio.timeout(self.budget):
@@ -65,7 +82,7 @@ class DecisionPool:
                     self._released.clear()
                     await self._released.wait()
                 try:
-                    future: Future[Decision] = self._executor.submit(self.engine.decide, conversation, now)
+                    future: Future[T] = self._executor.submit(call, *args)
                 except BaseException:
                     self._free.release()
                     raise

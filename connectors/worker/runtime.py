@@ -21,6 +21,7 @@ from connectors.metrics import Metrics
 from connectors.settings import Settings
 from connectors.slack.gateway import SlackGateway, build_client
 from connectors.store import WorkerStore, open_store
+from connectors.worker.analyses import AnalysisCache
 from connectors.worker.local import LocalAlerts, LocalTickets
 from connectors.worker.pool import Decider, DecisionPool
 from connectors.worker.ports import AlertSink, TicketSink
@@ -83,6 +84,7 @@ class Runtime:
     problems: list[str] = field(default_factory=list)
     #: The current time given to the core (business hours); the clock, unless a test fixes it.
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    analyses: AnalysisCache = field(default_factory=lambda: AnalysisCache(0))
     outbox_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
     inbox_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
     #: Where decisions run: off the event loop, bounded, each within the time budget (built from settings).
@@ -118,6 +120,7 @@ class Runtime:
             audit=audit,
             metrics=Metrics(),
             problems=config_problems(settings),
+            analyses=AnalysisCache(settings.analysis_cache_messages),
         )
         zconfig = zendesk_config(settings)
         if zconfig is not None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from handoff_core.text.languages import STOPWORDS, detect_language
 from handoff_core.text.normalize import tokenize
 from handoff_core.text.stem import stem
@@ -13,7 +15,7 @@ ALL_STOPWORDS = frozenset().union(*STOPWORDS.values()) | frozenset(
 
 def content_words(text: str) -> tuple[list[str], str]:
     """Folded non-function words of ``text`` and the detected language."""
-    norms = [t.norm for t in tokenize(text)]
+    norms = tokenize(text).norms
     lang = detect_language(norms)
     return [n for n in norms if n not in ALL_STOPWORDS and (len(n) > 1 or n.isdigit())], lang
 
@@ -23,6 +25,6 @@ def content_stems(text: str) -> frozenset[str]:
     return frozenset(stem(w, lang) for w in words)
 
 
-def content_stems_of(norms: list[str], lang: str) -> frozenset[str]:
+def content_stems_of(norms: Sequence[str], lang: str) -> frozenset[str]:
     """Like :func:`content_stems` for text that is already tokenised."""
     return frozenset(stem(n, lang) for n in norms if n not in ALL_STOPWORDS and (len(n) > 1 or n.isdigit()))

@@ -6,6 +6,8 @@ one-line support message, and small enough to read. Words are accent-folded and 
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 STOPWORDS: dict[str, frozenset[str]] = {
     "en": frozenset(
         """a an the and or but if of to in on at for from with by about as is are was were be been being am
@@ -65,28 +67,54 @@ STEMMER_NAMES: dict[str, str] = {
 SUPPORTED_LANGUAGES: tuple[str, ...] = tuple(STOPWORDS)
 
 #: Words so frequent in every language that they say nothing about which one it is.
-_AMBIGUOUS = frozenset(
-    {"a", "o", "e", "de", "la", "le", "in", "en", "me", "se", "no", "si", "die", "is", "van"}
-)
+_AMBIGUOUS = frozenset({"a", "o", "e", "de", "la", "le", "in", "en", "me", "se", "no", "si", "die", "is", "van"})
 
 _DISTINCTIVE: dict[str, frozenset[str]] = {
     lang: frozenset(w for w in words if w not in _AMBIGUOUS) for lang, words in STOPWORDS.items()
 }
 
+#: Each distinctive function word and the languages it belongs to (in the order above): one look-up
+#: per token instead of one per token and language.
+_LANGUAGES_OF: dict[str, tuple[str, ...]] = {
+    word: tuple(lang for lang, words in _DISTINCTIVE.items() if word in words)
+    for word in frozenset().union(*_DISTINCTIVE.values())
+}
 
-def detect_language(tokens: list[str], default: str = "en") -> str:
-    """Guess the language from function words; ``default`` when nothing tells the languages apart.
 
-    Support messages are short, so character models guess poorly on them; counting function words is
-    robust, fast, and good enough to pick stemmers and customer-facing texts.
-    """
-    best, best_count = default, 0
+def language_votes(tokens: Sequence[str]) -> dict[str, int]:
+    """How many function words of each language ``tokens`` contain, in order of first appearance."""
     counts: dict[str, int] = {}
+    languages_of = _LANGUAGES_OF
     for token in tokens:
-        for lang, words in _DISTINCTIVE.items():
-            if token in words:
+        langs = languages_of.get(token)
+        if langs:
+            for lang in langs:
                 counts[lang] = counts.get(lang, 0) + 1
+    return counts
+
+
+def add_votes(before: Mapping[str, int], more: Mapping[str, int]) -> dict[str, int]:
+    """Votes of two texts together, as :func:`language_votes` counts their concatenation."""
+    total = dict(before)
+    for lang, count in more.items():
+        total[lang] = total.get(lang, 0) + count
+    return total
+
+
+def pick_language(counts: Mapping[str, int], default: str = "en") -> str:
+    """The language with most votes; ``default`` wins ties it is part of, and when there are no votes."""
+    best, best_count = default, 0
     for lang, count in counts.items():
         if count > best_count or (count == best_count and lang == default):
             best, best_count = lang, count
     return best
+
+
+def detect_language(tokens: Sequence[str], default: str = "en") -> str:
+    """Guess the language from function words; ``default`` when nothing tells the languages apart.
+
+    Support messages are short, so character models guess poorly on them; counting function words is
+    robust, fast, and good enough to pick stemmers and customer-facing texts. Votes add up across
+    messages (:func:`add_votes`), so a conversation's language is a fold over its messages.
+    """
+    return pick_language(language_votes(tokens), default)

@@ -27,27 +27,46 @@ def fold(word: str) -> str:
 
 
 @dataclass(frozen=True, slots=True)
-class Token:
-    text: str  # as written
-    norm: str  # folded
-    start: int
-    end: int
-    sentence: int
+class Tokens:
+    """The word tokens of a text as parallel arrays: no per-token objects on the hot path.
+
+    Spans (offsets into the text) are only needed to quote evidence, so they are computed on demand by
+    :func:`token_spans` rather than for every token of every message.
+    """
+
+    words: tuple[str, ...]  # as written
+    norms: tuple[str, ...]  # folded
+    sentences: tuple[int, ...]  # sentence number of each token
 
 
-def tokenize(text: str) -> list[Token]:
-    """Split into word tokens with their sentence number; punctuation is dropped."""
-    tokens: list[Token] = []
+def tokenize(text: str) -> Tokens:
+    """Split into word tokens with their sentence number; punctuation is dropped.
+
+    A sentence boundary never falls inside a word, so each sentence is cut out first and its words are
+    found with ``findall`` (strings only, no match objects).
+    """
+    words: list[str] = []
+    sentences: list[int] = []
+    start = 0
     sentence = 0
-    boundaries = [m.end() for m in _SENTENCE_END.finditer(text)]
-    b = 0
-    for m in _WORD.finditer(text):
-        while b < len(boundaries) and boundaries[b] <= m.start():
-            sentence += 1
-            b += 1
-        word = m.group(0)
-        tokens.append(Token(word, fold(word), m.start(), m.end(), sentence))
-    return tokens
+    for m in _SENTENCE_END.finditer(text):
+        end = m.end()
+        found = _WORD.findall(text, start, end)
+        if found:
+            words += found
+            sentences += [sentence] * len(found)
+        sentence += 1
+        start = end
+    found = _WORD.findall(text, start)
+    if found:
+        words += found
+        sentences += [sentence] * len(found)
+    return Tokens(tuple(words), tuple([fold(w) for w in words]), tuple(sentences))
+
+
+def token_spans(text: str) -> tuple[tuple[int, int], ...]:
+    """``(start, end)`` of every token :func:`tokenize` finds, in the same order."""
+    return tuple([m.span() for m in _WORD.finditer(text)])
 
 
 def quote(text: str, start: int, end: int, width: int = 60) -> str:

@@ -1,11 +1,13 @@
 """Phrase matching whose cost does not grow with the number of phrases.
 
 Support leads write topic and cue lists as plain phrases ("money back", "talk to a human", "gehackt").
-Each phrase is compiled into a sequence of token *key sets* (the folded word plus its stems in every
-supported language); every message token gets keys too (folded form, English stem, stem in the detected
-language, and the policy word it is a likely typo of). Matching looks each message token up in a hash
-index keyed by a phrase's first token, so a policy with 5,000 phrases costs about the same per message
-as one with 50: the work is proportional to the message, not to the policy.
+Each phrase word is a policy word with an integer id; a word is indexed under its *keys* (the folded
+word plus its stems in every supported language). Every message token gets keys too (folded form,
+English stem, stem in the detected language, and the policy word it is a likely typo of), and from them
+the set of policy-word ids it matches, cached per word and language. All phrases of all matchers built
+on one :class:`Vocabulary` live in one trie over word ids, walked once per message when the message is
+analysed: the work is linear in the message's tokens with a small constant (a few integer dictionary
+look-ups per token), and a policy with 5,000 phrases costs about the same per message as one with 50.
 
 Typo tolerance uses a symmetric-deletion index over the policy's own vocabulary: a message word that is
 not a policy word but is one edit away from one (a dropped, added or swapped letter; a substituted one
@@ -16,14 +18,15 @@ words are corrected, because short words are too often another real word ("card"
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Generic, TypeVar
+from typing import Generic, NamedTuple, TypeVar
 
 from handoff_core.text.cache import ByteBoundedCache
 from handoff_core.text.content import ALL_STOPWORDS
 from handoff_core.text.languages import detect_language
-from handoff_core.text.normalize import Token, fold, tokenize
+from handoff_core.text.normalize import Tokens, fold, token_spans, tokenize
 from handoff_core.text.stem import all_stems, stem_key
 
 T = TypeVar("T")
@@ -41,31 +44,90 @@ SKIP = frozenset(
 
 MIN_TYPO_LENGTH = 6
 MIN_SUBSTITUTION_LENGTH = 8
+#: Extra words allowed between two words of a phrase ("money sent back").
+MAX_GAP = 1
 
 
 def _deletes(word: str) -> set[str]:
     return {word[:i] + word[i + 1 :] for i in range(len(word))}
 
 
+class PhraseHit(NamedTuple, Generic[T]):
+    """One occurrence of a phrase (a named tuple: messages produce many, and tuples are cheap)."""
+
+    payload: T
+    phrase: str
+    #: Token indexes (into the :class:`AnalyzedText` arrays) of the first and last matched token.
+    first: int
+    last: int
+    sentence: int
+
+
+@dataclass(frozen=True, slots=True)
+class _Compiled:
+    #: Insertion order: hits at one start position are reported in this order.
+    seq: int
+    matcher: int
+    phrase: str
+    payload: object
+
+
+@dataclass(slots=True)
+class _Node:
+    children: dict[int, _Node] = field(default_factory=dict)
+    phrases: list[_Compiled] = field(default_factory=list)
+
+
+_NO_IDS: frozenset[int] = frozenset()
+
+
 @dataclass(frozen=True, slots=True)
 class AnalyzedText:
-    """A message prepared once and shared by every trigger."""
+    """A message prepared once and shared by every trigger (token arrays, not token objects)."""
 
     text: str
     language: str
-    tokens: tuple[Token, ...]
-    #: Indexes into ``tokens`` of the tokens matching looks at (fillers skipped).
+    #: Tokens as written, folded, and their sentence numbers (parallel arrays).
+    words: tuple[str, ...]
+    norms: tuple[str, ...]
+    sentences: tuple[int, ...]
+    #: Indexes into the token arrays of the tokens matching looks at (fillers skipped).
     content: tuple[int, ...]
-    #: The match keys of each token in ``tokens``.
-    keys: tuple[frozenset[str], ...]
+    #: The policy-word ids each token matches.
+    ids: tuple[frozenset[int], ...]
+    #: Phrase hits of every matcher of the vocabulary, by matcher id, from the one pass at analysis.
+    hits: dict[int, list[PhraseHit[object]]]
+    #: The vocabulary (and its generation) the ids and hits belong to.
+    vocabulary: Vocabulary
+    generation: int
+    #: Start and end offsets of every token, flat (computed on first use: only quoting needs them).
+    _spans: array[int] = field(default_factory=lambda: array("i"), compare=False, repr=False)
 
-    @property
-    def norms(self) -> list[str]:
-        return [t.norm for t in self.tokens]
+    def span(self, index: int) -> tuple[int, int]:
+        """``(start, end)`` of token ``index`` in :attr:`text`."""
+        spans = self._spans
+        if not spans and self.norms:
+            spans.extend(offset for pair in token_spans(self.text) for offset in pair)
+        return spans[2 * index], spans[2 * index + 1]
+
+    def excerpt(self, first: int, last: int) -> str:
+        """The text from token ``first`` to token ``last`` as the customer wrote it."""
+        return self.text[self.span(first)[0] : self.span(last)[1]]
+
+    def slim(self) -> AnalyzedText:
+        """What is worth keeping once the detectors have run: text, folded words, sentence numbers.
+
+        The words as written, the word ids, the phrase hits and the spans are most of a long message's
+        memory and only the detectors read them. The slim copy is marked stale (generation -1), so a
+        matcher asked about it later analyses the text again rather than answer from nothing.
+        """
+        return AnalyzedText(
+            self.text, self.language, (), self.norms, self.sentences, self.content, (), {}, self.vocabulary, -1
+        )
 
 
 class Vocabulary:
-    """The folded words of every phrase in a policy, with a deletion index for typo correction."""
+    """The folded words of every phrase in a policy: word ids, typo correction, and the phrase trie."""
 
     def __init__(self, words: Iterable[str]) -> None:
         self.words = frozenset(w for w in words if w)
@@ -76,15 +138,23 @@ class Vocabulary:
             for d in _deletes(word):
                 self._deletion_index.setdefault(d, set()).add(word)
         self._keys: dict[str, frozenset[str]] = {}
+        self._ids: dict[str, int] = {}
+        #: key -> ids of the words indexed under it.
+        self._by_key: dict[str, set[int]] = {}
+        self.root = _Node()
+        #: The root nodes a token's id set starts phrases at (id sets are shared per word and language).
+        self._roots: dict[frozenset[int], tuple[_Node, ...]] = {}
+        self._roots_generation = -1
+        self._matchers = 0
+        self._phrases = 0
+        #: Bumped whenever a word or phrase is added: analyses of an older generation are redone.
+        self.generation = 0
+        for word in sorted(self.words):
+            self.word_id(word)
 
     def correct(self, token: str) -> str | None:
         """The policy word ``token`` is most likely a typo of, or None."""
-        if (
-            token in self.words
-            or len(token) < MIN_TYPO_LENGTH
-            or not token.isalpha()
-            or token in ALL_STOPWORDS
-        ):
+        if token in self.words or len(token) < MIN_TYPO_LENGTH or not token.isalpha() or token in ALL_STOPWORDS:
             return None
         # The customer dropped a letter: ``token`` is a deletion of a policy word.
         candidates = [w for w in self._deletion_index.get(token, ()) if len(w) == len(token) + 1]
@@ -94,9 +164,7 @@ class Vocabulary:
                 candidates.append(d)
             # Swapped or substituted a letter: both words share a deletion.
             for w in self._deletion_index.get(d, ()):
-                if len(w) == len(token) and (
-                    _is_transposition(token, w) or len(w) >= MIN_SUBSTITUTION_LENGTH
-                ):
+                if len(w) == len(token) and (_is_transposition(token, w) or len(w) >= MIN_SUBSTITUTION_LENGTH):
                     candidates.append(w)
         candidates = [c for c in candidates if c[0] == token[0]]
         return min(candidates) if candidates else None
@@ -109,6 +177,125 @@ class Vocabulary:
             self._keys[word] = cached
         return cached
 
+    def word_id(self, word: str) -> int:
+        """The integer id of a phrase word, indexed under its keys on first sight."""
+        found = self._ids.get(word)
+        if found is not None:
+            return found
+        new = len(self._ids)
+        self._ids[word] = new
+        for key in self.keys_of(word):
+            self._by_key.setdefault(key, set()).add(new)
+        self.generation += 1
+        return new
+
+    def ids_for(self, keys: Iterable[str]) -> frozenset[int]:
+        """Ids of the phrase words a token with ``keys`` matches."""
+        found: set[int] = set()
+        for key in keys:
+            ids = self._by_key.get(key)
+            if ids:
+                found |= ids
+        return frozenset(found) if found else _NO_IDS
+
+    def new_matcher(self) -> int:
+        self._matchers += 1
+        return self._matchers
+
+    def add_phrase(self, matcher: int, phrase: str, payload: object) -> bool:
+        words = phrase_words(phrase)
+        if not words:
+            return False
+        node = self.root
+        for word in words:
+            wid = self.word_id(word)
+            child = node.children.get(wid)
+            if child is None:
+                child = node.children[wid] = _Node()
+            node = child
+        self._phrases += 1
+        node.phrases.append(_Compiled(self._phrases, matcher, phrase, payload))
+        self.generation += 1
+        return True
+
+    def match(
+        self, content: Sequence[int], ids: Sequence[frozenset[int]], sentences: Sequence[int]
+    ) -> dict[int, list[PhraseHit[object]]]:
+        """One pass of the trie over a message: every phrase of every matcher, by matcher id.
+
+        A phrase matches from a start token when each next word occurs within ``MAX_GAP`` extra tokens
+        in the same sentence; each word takes its first occurrence (greedy, as a reader would).
+        """
+        if self._roots_generation != self.generation:
+            self._roots.clear()
+            self._roots_generation = self.generation
+        roots = self._roots
+        found: dict[int, list[PhraseHit[object]]] = {}
+        n = len(content)
+        for pos in range(n):
+            first = content[pos]
+            first_ids = ids[first]
+            if not first_ids:
+                continue
+            starts = roots.get(first_ids)
+            if starts is None:
+                starts = roots[first_ids] = self._starts(first_ids)
+            if not starts:
+                continue
+            sentence = sentences[first]
+            at_start: list[tuple[_Compiled, int]] = []
+            for node in starts:
+                for compiled in node.phrases:
+                    at_start.append((compiled, first))
+                if node.children:
+                    _descend(node, pos + 1, sentence, content, ids, sentences, at_start)
+            if len(at_start) > 1:
+                at_start.sort(key=_seq)
+            for compiled, last in at_start:
+                hit = PhraseHit(compiled.payload, compiled.phrase, first, last, sentence)
+                bucket = found.get(compiled.matcher)
+                if bucket is None:
+                    found[compiled.matcher] = [hit]
+                else:
+                    bucket.append(hit)
+        return found
+
+    def _starts(self, first_ids: frozenset[int]) -> tuple[_Node, ...]:
+        children = self.root.children
+        return tuple(children[w] for w in sorted(first_ids) if w in children)
+
+
+def _seq(item: tuple[_Compiled, int]) -> int:
+    return item[0].seq
+
+
+def _descend(
+    node: _Node,
+    j: int,
+    sentence: int,
+    content: Sequence[int],
+    ids: Sequence[frozenset[int]],
+    sentences: Sequence[int],
+    out: list[tuple[_Compiled, int]],
+) -> None:
+    """Follow ``node``'s children from content position ``j``: each child word at its first occurrence."""
+    children = node.children
+    taken: dict[int, int] = {}
+    for k in range(j, min(j + 1 + MAX_GAP, len(content))):
+        idx = content[k]
+        if sentences[idx] != sentence:
+            break
+        for w in ids[idx]:
+            if w in children and w not in taken:
+                taken[w] = k
+    for w, k in taken.items():
+        child = children[w]
+        last = content[k]
+        for compiled in child.phrases:
+            out.append((compiled, last))
+        if child.children:
+            _descend(child, k + 1, sentence, content, ids, sentences, out)
+
 
 def _is_transposition(a: str, b: str) -> bool:
     diff = [i for i in range(len(a)) if a[i] != b[i]]
@@ -120,125 +307,71 @@ class Analyzer:
 
     def __init__(self, vocabulary: Vocabulary, cache_bytes: int = TOKEN_CACHE_BYTES) -> None:
         self.vocabulary = vocabulary
-        self.token_cache: ByteBoundedCache[tuple[str, str], frozenset[str]] = ByteBoundedCache(cache_bytes)
+        self._cache_bytes = cache_bytes
+        self.token_cache: ByteBoundedCache[tuple[str, str], frozenset[int]] = ByteBoundedCache(cache_bytes)
+        self._generation = vocabulary.generation
 
-    def analyze(
-        self, text: str, language: str | None = None, tokens: list[Token] | None = None
-    ) -> AnalyzedText:
+    def analyze(self, text: str, language: str | None = None, tokens: Tokens | None = None) -> AnalyzedText:
         """Prepare ``text``; pass ``tokens`` when the caller already tokenised it."""
+        vocabulary = self.vocabulary
+        if self._generation != vocabulary.generation:
+            self.token_cache = ByteBoundedCache(self._cache_bytes)
+            self._generation = vocabulary.generation
         tokens = tokenize(text) if tokens is None else tokens
-        norms = [t.norm for t in tokens]
+        norms = tokens.norms
         lang = language or detect_language(norms)
-        keys = tuple(self._keys(n, lang) for n in norms)
-        content = tuple(i for i, n in enumerate(norms) if n not in SKIP)
-        return AnalyzedText(text, lang, tuple(tokens), content, keys)
+        cache = self.token_cache
+        ids = tuple([cached if (cached := cache.get((n, lang))) is not None else self._ids(n, lang) for n in norms])
+        content = tuple([i for i, n in enumerate(norms) if n not in SKIP])
+        hits = vocabulary.match(content, ids, tokens.sentences)
+        return AnalyzedText(
+            text, lang, tokens.words, norms, tokens.sentences, content, ids, hits, vocabulary, self._generation
+        )
 
-    def _keys(self, norm: str, lang: str) -> frozenset[str]:
-        cache_key = (norm, lang)
-        cached = self.token_cache.get(cache_key)
-        if cached is not None:
-            return cached
+    def _ids(self, norm: str, lang: str) -> frozenset[int]:
         keys = {norm, stem_key(norm, "en"), stem_key(norm, lang)}
         corrected = self.vocabulary.correct(norm)
         if corrected is not None:
             keys |= self.vocabulary.keys_of(corrected)
-        result = frozenset(keys)
-        self.token_cache.put(cache_key, result)
+        result = self.vocabulary.ids_for(keys)
+        self.token_cache.put((norm, lang), result)
         return result
-
-
-@dataclass(frozen=True, slots=True)
-class PhraseHit(Generic[T]):
-    payload: T
-    phrase: str
-    #: Indexes into ``AnalyzedText.tokens`` of the first and last matched token.
-    first: int
-    last: int
-    sentence: int
-
-
-@dataclass(frozen=True, slots=True)
-class _Compiled(Generic[T]):
-    phrase: str
-    payload: T
-    keys: tuple[frozenset[str], ...]
 
 
 def phrase_words(phrase: str) -> list[str]:
     """The folded, non-filler words of a phrase as written in a policy."""
-    return [t.norm for t in tokenize(phrase) if t.norm not in SKIP]
+    return [n for n in tokenize(phrase).norms if n not in SKIP]
 
 
-@dataclass
 class PhraseMatcher(Generic[T]):
     """Finds which of many phrases occur in a text; see the module docstring for why it is flat in size.
 
-    ``max_gap`` extra words may stand between two words of a phrase ("money sent back").
+    The phrases live in the vocabulary's shared trie, so the matching itself happens once per message
+    in :meth:`Analyzer.analyze`; :meth:`find` reads this matcher's share of the hits.
     """
 
-    vocabulary: Vocabulary
-    max_gap: int = 1
-    _index: dict[str, list[_Compiled[T]]] = field(default_factory=dict)
-    size: int = 0
+    def __init__(self, vocabulary: Vocabulary) -> None:
+        self.vocabulary = vocabulary
+        self.id = vocabulary.new_matcher()
+        self.size = 0
+        self._analyzer: Analyzer | None = None
 
     def add(self, phrase: str, payload: T) -> None:
-        words = phrase_words(phrase)
-        if not words:
-            return
-        compiled = _Compiled(phrase, payload, tuple(self.vocabulary.keys_of(w) for w in words))
-        for key in compiled.keys[0]:
-            self._index.setdefault(key, []).append(compiled)
-        self.size += 1
+        if self.vocabulary.add_phrase(self.id, phrase, payload):
+            self.size += 1
 
     def add_all(self, phrases: Iterable[str], payload: T) -> None:
         for phrase in phrases:
             self.add(phrase, payload)
 
-    def find(self, text: AnalyzedText, within: Sequence[int] | None = None) -> list[PhraseHit[T]]:
+    def find(self, text: AnalyzedText) -> list[PhraseHit[T]]:
         """All phrase occurrences, each phrase reported once per start position, within one sentence."""
-        content = text.content if within is None else within
-        keys = text.keys
-        tokens = text.tokens
-        hits: list[PhraseHit[T]] = []
-        n = len(content)
-        for pos in range(n):
-            first = content[pos]
-            seen: set[int] = set()
-            for key in keys[first]:
-                for compiled in self._index.get(key, ()):
-                    if id(compiled) in seen:
-                        continue
-                    seen.add(id(compiled))
-                    last = self._match_rest(compiled, content, pos, keys, tokens)
-                    if last is not None:
-                        hits.append(
-                            PhraseHit(compiled.payload, compiled.phrase, first, last, tokens[first].sentence)
-                        )
-        return hits
-
-    def _match_rest(
-        self,
-        compiled: _Compiled[T],
-        content: Sequence[int],
-        pos: int,
-        keys: tuple[frozenset[str], ...],
-        tokens: tuple[Token, ...],
-    ) -> int | None:
-        sentence = tokens[content[pos]].sentence
-        last = content[pos]
-        j = pos + 1
-        for want in compiled.keys[1:]:
-            found = False
-            for k in range(j, min(j + 1 + self.max_gap, len(content))):
-                idx = content[k]
-                if tokens[idx].sentence != sentence:
-                    break
-                if keys[idx] & want:
-                    last, j, found = idx, k + 1, True
-                    break
-            if not found:
-                return None
-        return last
+        if text.vocabulary is not self.vocabulary or text.generation != self.vocabulary.generation:
+            # Analysed against another vocabulary, or before phrases were added: analyse again.
+            if self._analyzer is None:
+                self._analyzer = Analyzer(self.vocabulary)
+            text = self._analyzer.analyze(text.text, text.language)
+        return text.hits.get(self.id, [])  # type: ignore[return-value]
 
 
 def vocabulary_of(phrase_lists: Iterable[Iterable[str]]) -> Vocabulary:

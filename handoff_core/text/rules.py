@@ -26,11 +26,9 @@ NEGATIONS = frozenset(
 
 
 def _negated(text: AnalyzedText, first: int) -> bool:
-    sentence = text.tokens[first].sentence
-    return any(
-        text.tokens[i].sentence == sentence and text.tokens[i].norm in NEGATIONS
-        for i in range(max(0, first - 3), first)
-    )
+    sentences, norms = text.sentences, text.norms
+    sentence = sentences[first]
+    return any(sentences[i] == sentence and norms[i] in NEGATIONS for i in range(max(0, first - 3), first))
 
 
 Kind = Literal["phrase", "combo", "exclude"]

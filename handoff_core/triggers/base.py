@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
+from handoff_core.analysis import MessageAnalysis, MessageDetector
 from handoff_core.decision import Action, Evidence, KnowledgeMatch, Priority, Reason, TriggerName
 from handoff_core.detectors import DetectorScore
 from handoff_core.features import MessageFeatures
@@ -25,12 +26,20 @@ from handoff_core.topics import TopicHit
 
 @dataclass(frozen=True, slots=True)
 class TriggerContext:
-    """Everything about one conversation that triggers read, computed once per decision."""
+    """Everything about one conversation that triggers read: per-message records plus a few folds.
+
+    Per-message work belongs in a :class:`MessageDetector` (done once per message, see
+    :mod:`handoff_core.analysis`); a trigger's ``__call__`` should only fold over the records.
+    """
 
     conversation: Conversation
     policy: Policy
     now: datetime
     language: str
+    #: One record per message of the conversation (same indexes).
+    records: tuple[MessageAnalysis, ...]
+    #: Indexes of the customer messages, in order.
+    customer_indexes: tuple[int, ...]
     #: Analysed customer messages by their index in the conversation.
     analyzed: dict[int, AnalyzedText]
     #: Sentiment of each customer message, in conversation order.
@@ -46,12 +55,8 @@ class TriggerContext:
     model_scores: dict[int, dict[str, DetectorScore]] = field(default_factory=dict)
 
     @property
-    def customer_indexes(self) -> list[int]:
-        return sorted(self.analyzed)
-
-    @property
     def last_customer_index(self) -> int | None:
-        return max(self.analyzed) if self.analyzed else None
+        return self.customer_indexes[-1] if self.customer_indexes else None
 
     def message(self, index: int) -> Message:
         return self.conversation.messages[index]
@@ -59,6 +64,8 @@ class TriggerContext:
 
 class Trigger(Protocol):
     name: TriggerName
+    #: What the trigger computes per message, once, when the message arrives.
+    detectors: tuple[MessageDetector[object], ...]
 
     def __call__(self, ctx: TriggerContext) -> Sequence[Reason]: ...
 
@@ -96,10 +103,10 @@ def make_reason(
 
 def phrase_evidence(index: int, text: AnalyzedText, hits: Sequence[PhraseHit[object]]) -> Evidence:
     """Evidence quoting the words as the customer wrote them."""
-    matched = tuple(dict.fromkeys(text.text[text.tokens[h.first].start : text.tokens[h.last].end] for h in hits))
+    matched = tuple(dict.fromkeys(text.excerpt(h.first, h.last) for h in hits))
     first = hits[0]
     return Evidence(
         message_index=index,
         matched=matched,
-        quote=quote(text.text, text.tokens[first.first].start, text.tokens[first.last].end),
+        quote=quote(text.text, text.span(first.first)[0], text.span(first.last)[1]),
     )

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from handoff_core.analysis import ASSISTANT, CUSTOMER, FunctionDetector, MessageDetector
 from handoff_core.decision import Evidence, Reason, TriggerName
 from handoff_core.models import Role
 from handoff_core.policy.schema import Matchable, Policy
 from handoff_core.text.content import content_stems_of
-from handoff_core.text.phrases import Analyzer
+from handoff_core.text.phrases import Vocabulary
 from handoff_core.text.rules import RuleSet
 from handoff_core.triggers.base import TriggerContext, make_reason
 
@@ -26,23 +27,27 @@ MIN_WORDS_FOR_REPEAT = 2
 class BotLoop:
     name = TriggerName.BOT_LOOP
 
-    def __init__(self, policy: Policy, analyzer: Analyzer) -> None:
+    def __init__(self, policy: Policy, vocabulary: Vocabulary) -> None:
         self.config = policy.triggers.bot_loop
-        self._analyzer = analyzer
-        self._fallbacks = RuleSet(
-            analyzer.vocabulary, {"fallback": Matchable(phrases=self.config.fallback_phrases)}
+        self._fallbacks = RuleSet(vocabulary, {"fallback": Matchable(phrases=self.config.fallback_phrases)})
+        self.fallback = FunctionDetector(
+            "bot_loop.fallback", ASSISTANT, lambda _i, text: bool(self._fallbacks.match(text))
         )
+        self.content = FunctionDetector(
+            "bot_loop.content", CUSTOMER, lambda _i, text: content_stems_of(text.norms, text.language)
+        )
+        self.detectors: tuple[MessageDetector[object], ...] = (self.fallback, self.content)
 
     def __call__(self, ctx: TriggerContext) -> Sequence[Reason]:
         cfg = self.config
         if not cfg.enabled:
             return ()
         reasons = []
+        messages = ctx.conversation.messages
         fallbacks = [
-            i
-            for i, m in enumerate(ctx.conversation.messages)
-            if m.role is Role.ASSISTANT
-            and (m.fallback or self._fallbacks.match(self._analyzer.analyze(m.text, ctx.language)))
+            r.index
+            for r in ctx.records
+            if r.role is Role.ASSISTANT and (messages[r.index].fallback or r.result(self.fallback))
         ]
         if len(fallbacks) >= cfg.max_fallbacks:
             reasons.append(
@@ -56,7 +61,7 @@ class BotLoop:
                 )
             )
         recent = ctx.customer_indexes[-RECENT_MESSAGES:]
-        bags = {i: content_stems_of(ctx.analyzed[i].norms, ctx.language) for i in recent}
+        bags = {i: ctx.records[i].result(self.content) for i in recent}
         best: list[int] = []
         for i in recent:
             if len(bags[i]) < MIN_WORDS_FOR_REPEAT:
@@ -64,8 +69,7 @@ class BotLoop:
             same = [
                 j
                 for j in recent
-                if len(bags[j]) >= MIN_WORDS_FOR_REPEAT
-                and _overlap(bags[i], bags[j]) >= cfg.repeat_similarity
+                if len(bags[j]) >= MIN_WORDS_FOR_REPEAT and _overlap(bags[i], bags[j]) >= cfg.repeat_similarity
             ]
             if len(same) > len(best):
                 best = same

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from handoff_core.analysis import CUSTOMER, FunctionDetector, MessageDetector
 from handoff_core.decision import Action, Evidence, Reason, TriggerName
 from handoff_core.examples import ExampleMatcher
 from handoff_core.policy.schema import Matchable, Policy
-from handoff_core.text.phrases import Vocabulary, phrase_words
+from handoff_core.text.phrases import AnalyzedText, Vocabulary, phrase_words
 from handoff_core.text.rules import RuleHit, RuleSet
 from handoff_core.triggers.base import TriggerContext, make_reason, phrase_evidence
 
@@ -33,6 +34,9 @@ class HumanRequest:
             },
         )
         self._negations = frozenset(w for p in self.config.negations for w in phrase_words(p))
+        self.asks = FunctionDetector("human_request.asks", CUSTOMER, self._asks)
+        self.accepts = FunctionDetector("human_request.accepts", CUSTOMER, self._accepts)
+        self.detectors: tuple[MessageDetector[object], ...] = (self.asks, self.accepts)
 
     def __call__(self, ctx: TriggerContext) -> Sequence[Reason]:
         if not self.config.enabled:
@@ -41,12 +45,10 @@ class HumanRequest:
         via_phrase = False
         learned: list[float] = []
         for index in ctx.customer_indexes:
-            text = ctx.analyzed[index]
-            matched = self._rules.match(text)
-            hits = [h for h in matched if not self._negated(text.norms, h)]
-            if hits:
-                via_phrase = via_phrase or any(h.via == "phrase" for h in hits)
-                evidence.append(phrase_evidence(index, text, [p for h in hits for p in h.hits]))
+            asked, matched = ctx.records[index].result(self.asks)
+            if asked is not None:
+                via_phrase = via_phrase or asked[1]
+                evidence.append(asked[0])
             elif not matched:
                 found = self._learned(ctx, index)
                 if found is not None:
@@ -67,9 +69,8 @@ class HumanRequest:
             )
         last = ctx.last_customer_index
         if ctx.conversation.state.handoff_offered and last is not None:
-            answer = self._accept.match(ctx.analyzed[last])
-            accepted = [h for h in answer if h.rule == "accept"]
-            if accepted and not any(h.rule == "decline" for h in answer):
+            accepted = ctx.records[last].result(self.accepts)
+            if accepted is not None:
                 return (
                     make_reason(
                         self.name,
@@ -77,7 +78,7 @@ class HumanRequest:
                         detail="the customer accepted the offer to talk to a person",
                         score=0.9,
                         action=Action.HANDOFF,
-                        evidence=[phrase_evidence(last, ctx.analyzed[last], list(accepted[0].hits))],
+                        evidence=[accepted],
                     ),
                 )
         return ()
@@ -94,6 +95,24 @@ class HumanRequest:
                 return Evidence(message_index=index, score=best.score, example=best.nearest)
         return None
 
-    def _negated(self, norms: list[str], hit: RuleHit[str]) -> bool:
+    def _asks(self, index: int, text: AnalyzedText) -> tuple[tuple[Evidence, bool] | None, bool]:
+        """Evidence of asking for a person in one message (and whether a listed phrase, not a combo, said
+        so), and whether any cue matched at all (a negated one included: then no learned model is asked)."""
+        matched = self._rules.match(text)
+        hits = [h for h in matched if not self._negated(text.norms, h)]
+        if not hits:
+            return None, bool(matched)
+        evidence = phrase_evidence(index, text, [p for h in hits for p in h.hits])
+        return (evidence, any(h.via == "phrase" for h in hits)), True
+
+    def _accepts(self, index: int, text: AnalyzedText) -> Evidence | None:
+        """Evidence that the message says yes (and not no) to an offer of a person."""
+        answer = self._accept.match(text)
+        accepted = [h for h in answer if h.rule == "accept"]
+        if accepted and not any(h.rule == "decline" for h in answer):
+            return phrase_evidence(index, text, list(accepted[0].hits))
+        return None
+
+    def _negated(self, norms: Sequence[str], hit: RuleHit[str]) -> bool:
         first = hit.hits[0].first
         return any(norms[i] in self._negations for i in range(max(0, first - 3), first))

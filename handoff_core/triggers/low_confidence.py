@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from handoff_core.analysis import MessageDetector
 from handoff_core.decision import Evidence, Reason, TriggerName
 from handoff_core.models import Role
 from handoff_core.policy.schema import Policy
@@ -17,6 +18,8 @@ from handoff_core.triggers.base import TriggerContext, make_reason
 
 class LowConfidence:
     name = TriggerName.LOW_CONFIDENCE
+    #: Reads only what the engine analyses for every trigger (topics, sentiment) or the customer record.
+    detectors: tuple[MessageDetector[object], ...] = ()
 
     def __init__(self, policy: Policy) -> None:
         self.config = policy.triggers.low_confidence

@@ -11,9 +11,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from decimal import Decimal
 
+from handoff_core.analysis import CUSTOMER, FunctionDetector, MessageDetector
 from handoff_core.decision import Evidence, Reason, TriggerName
 from handoff_core.policy.schema import Policy
-from handoff_core.text.phrases import Vocabulary
+from handoff_core.text.phrases import AnalyzedText, Vocabulary
 from handoff_core.text.rules import RuleSet
 from handoff_core.triggers.base import TriggerContext, make_reason, phrase_evidence
 
@@ -23,7 +24,9 @@ class RefundException:
 
     def __init__(self, policy: Policy, vocabulary: Vocabulary) -> None:
         self.config = policy.triggers.refund_exception
-        self._asks = RuleSet(vocabulary, {"exception": self.config})
+        self._rules = RuleSet(vocabulary, {"exception": self.config})
+        self.asks = FunctionDetector("refund_exception.asks", CUSTOMER, self._asks)
+        self.detectors: tuple[MessageDetector[object], ...] = (self.asks,)
 
     def __call__(self, ctx: TriggerContext) -> Sequence[Reason]:
         cfg = self.config
@@ -83,18 +86,15 @@ class RefundException:
         return self._reasons(ctx, findings, self._exception_asks(ctx))
 
     def _exception_asks(self, ctx: TriggerContext) -> list[tuple[str, float, Evidence]]:
-        found = []
-        for index in ctx.customer_indexes:
-            hits = self._asks.match(ctx.analyzed[index])
-            if hits:
-                found.append(
-                    (
-                        "the customer asks for an exception to the refund rules",
-                        0.85,
-                        phrase_evidence(index, ctx.analyzed[index], [p for h in hits for p in h.hits]),
-                    )
-                )
-        return found[-1:]
+        for index in reversed(ctx.customer_indexes):
+            evidence = ctx.records[index].result(self.asks)
+            if evidence is not None:
+                return [("the customer asks for an exception to the refund rules", 0.85, evidence)]
+        return []
+
+    def _asks(self, index: int, text: AnalyzedText) -> Evidence | None:
+        hits = self._rules.match(text)
+        return phrase_evidence(index, text, [p for h in hits for p in h.hits]) if hits else None
 
     def _reasons(
         self,

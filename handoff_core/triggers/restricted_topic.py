@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from handoff_core.analysis import MessageDetector
 from handoff_core.decision import Evidence, Reason, TriggerName
 from handoff_core.policy.schema import Policy
 from handoff_core.topics import TopicHit
@@ -16,6 +17,8 @@ from handoff_core.triggers.base import TriggerContext, make_reason, phrase_evide
 
 class RestrictedTopic:
     name = TriggerName.RESTRICTED_TOPIC
+    #: Reads only what the engine analyses for every trigger (topics, sentiment) or the customer record.
+    detectors: tuple[MessageDetector[object], ...] = ()
 
     def __init__(self, policy: Policy) -> None:
         self.config = policy.triggers.restricted_topic
@@ -33,11 +36,12 @@ class RestrictedTopic:
         for name, hits in by_topic.items():
             topic = self.config.topics[name]
             label = topic.label or name.replace("_", " ")
+            # Only the last three are reported: quote only those (a long chat may mention a topic often).
             evidence = [
                 phrase_evidence(h.message_index, ctx.analyzed[h.message_index], list(h.hits))
                 if h.hits
                 else Evidence(message_index=h.message_index, matched=h.matched, score=h.score, example=h.nearest)
-                for h in hits
+                for h in hits[-3:]
             ]
             combo_only = all(h.via == "combo" for h in hits)
             learned = [h.score for h in hits if h.score is not None]

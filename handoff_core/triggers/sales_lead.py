@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Protocol
 
+from handoff_core.analysis import CUSTOMER, FunctionDetector, MessageDetector
 from handoff_core.decision import Action, Evidence, Lead, Reason, TriggerName
 from handoff_core.policy.schema import Matchable, Policy, SalesLeadConfig
 from handoff_core.text.normalize import fold, quote
@@ -116,6 +117,11 @@ class SalesLead:
     def __init__(self, policy: Policy, vocabulary: Vocabulary, intent: IntentMatcher | None = None) -> None:
         self.config = policy.triggers.sales_lead
         self._intent = intent or PhraseIntent(self.config, vocabulary)
+        #: Buying intent is read once per message, when it arrives (see :mod:`handoff_core.analysis`).
+        self.intent: FunctionDetector[Evidence | None] = FunctionDetector(
+            "sales_lead.intent", CUSTOMER, self._intent.__call__
+        )
+        self.detectors: tuple[MessageDetector[object], ...] = (self.intent,)
         self._timeline = RuleSet(vocabulary, {"timeline": Matchable(phrases=self.config.timeline)})
         self._seats = _seat_patterns(self.config)
         # A plan counts when it is named as one ("enterprise plan", "plan enterprise"), not as any word:
@@ -131,7 +137,7 @@ class SalesLead:
         """The lead in this conversation, or None when no customer message shows buying intent."""
         if not self.config.enabled:
             return None
-        evidence = [e for i in ctx.customer_indexes if (e := self._intent(i, ctx.analyzed[i])) is not None]
+        evidence = [e for i in ctx.customer_indexes if (e := ctx.records[i].result(self.intent)) is not None]
         if not evidence:
             return None
         texts = [ctx.analyzed[i].text for i in ctx.customer_indexes]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from handoff_core.analysis import MessageDetector
 from handoff_core.decision import Evidence, Reason, TriggerName
 from handoff_core.policy.schema import Policy
 from handoff_core.sentiment import MessageSentiment
@@ -25,6 +26,8 @@ def _evidence(s: MessageSentiment, angry: bool = True) -> Evidence:
 
 class Sentiment:
     name = TriggerName.SENTIMENT
+    #: Reads only what the engine analyses for every trigger (topics, sentiment) or the customer record.
+    detectors: tuple[MessageDetector[object], ...] = ()
 
     def __init__(self, policy: Policy) -> None:
         self.config = policy.triggers.sentiment

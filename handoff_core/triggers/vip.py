@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from handoff_core.analysis import MessageDetector
 from handoff_core.decision import Evidence, Reason, TriggerName
 from handoff_core.policy.schema import Policy
 from handoff_core.text.normalize import fold
@@ -12,6 +13,8 @@ from handoff_core.triggers.base import TriggerContext, make_reason
 
 class Vip:
     name = TriggerName.VIP
+    #: Reads only what the engine analyses for every trigger (topics, sentiment) or the customer record.
+    detectors: tuple[MessageDetector[object], ...] = ()
 
     def __init__(self, policy: Policy) -> None:
         self.config = policy.triggers.vip
@@ -29,9 +32,7 @@ class Vip:
         if tags:
             found.append((f"tagged {', '.join(tags)}", Evidence(field="customer.tags", matched=tuple(tags))))
         if customer.plan and fold(customer.plan) in self._plans:
-            found.append(
-                (f"on the {customer.plan} plan", Evidence(field="customer.plan", matched=(customer.plan,)))
-            )
+            found.append((f"on the {customer.plan} plan", Evidence(field="customer.plan", matched=(customer.plan,))))
         if customer.organization and fold(customer.organization) in self._orgs:
             found.append(
                 (

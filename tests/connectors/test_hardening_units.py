@@ -85,6 +85,9 @@ class GatedEngine:
             with self._lock:
                 self.running -= 1
 
+    def step(self, conversation: Conversation, previous: object = None) -> tuple[Decision, None]:
+        return self.decide(conversation), None
+
 
 def _conversation(n: int) -> Conversation:
     return Conversation(id=f"c{n}", messages=(Message(role=Role.CUSTOMER, text="hi"),))

@@ -81,6 +81,11 @@ class GatedEngine:
         self.gate.wait(20)
         return self.real.decide(conversation, now=now)
 
+    def step(self, conversation: Conversation, previous=None):
+        self.entered.set()
+        self.gate.wait(20)
+        return self.real.step(conversation, previous)
+
 
 def test_healthz_answers_while_a_decision_is_stuck(fakes, start_worker):
     """A decision that does not finish leaves /healthz answering, and the web chat gets a 503 in budget."""

@@ -1,0 +1,107 @@
+"""Incremental decisions: reusing per-message analysis gives byte-for-byte the decisions of a full re-read."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from handoff_core import Conversation
+from handoff_core.engine import DecisionEngine
+from handoff_core.knowledge import load_knowledge
+from handoff_core.policy import Policy
+from handoff_core.replay import replay
+
+from .conftest import ROOT, conversation
+
+EXAMPLES = ROOT / "config" / "examples" / "conversations.jsonl"
+
+
+def _examples() -> list[Conversation]:
+    out = []
+    for line in EXAMPLES.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            data = json.loads(line)
+            data.pop("expected", None)
+            out.append(Conversation.model_validate(data))
+    return out
+
+
+def _both_ways(engine: DecisionEngine, conv: Conversation) -> tuple[list[str], list[str]]:
+    incremental = [t.decision.model_dump_json() for t in replay(engine, conv, stop_at_handoff=False, incremental=True)]
+    full = [t.decision.model_dump_json() for t in replay(engine, conv, stop_at_handoff=False, incremental=False)]
+    return incremental, full
+
+
+def test_example_conversations_replay_identically(engine: DecisionEngine) -> None:
+    """Every example conversation, replayed turn by turn, decides the same with and without reuse."""
+    turns = 0
+    for conv in _examples():
+        incremental, full = _both_ways(engine, conv)
+        assert incremental == full, conv.id
+        turns += len(full)
+    assert turns > 100  # the examples really were replayed turn by turn
+
+
+def test_examples_with_knowledge_replay_identically(policy: Policy) -> None:
+    """With approved knowledge the cached coverage of the latest question changes nothing either."""
+    engine = DecisionEngine(policy, load_knowledge(Path(ROOT / "config/examples/knowledge.jsonl"), "static"))
+    for conv in _examples()[:40]:
+        incremental, full = _both_ways(engine, conv)
+        assert incremental == full, conv.id
+
+
+def test_language_switch_re_keys_earlier_messages(engine: DecisionEngine) -> None:
+    """When later messages change the conversation's language, earlier records are redone in it."""
+    conv = conversation(
+        "hello, my card",
+        "hola, quiero mi dinero de vuelta, la tarjeta no funciona y no me devuelven el dinero",
+        "por favor, es la tercera vez que pregunto por el reembolso",
+    )
+    incremental, full = _both_ways(engine, conv)
+    assert incremental == full
+    assert [json.loads(d)["language"] for d in full][:2] == ["en", "es"]
+
+
+def test_step_reuses_records_of_unchanged_messages(engine: DecisionEngine) -> None:
+    """The analysis kept from the previous turn is reused: only the new message gets a new record."""
+    first = conversation("where is my parcel?", {"role": "assistant", "text": "It ships tomorrow."})
+    _, kept = engine.step(first)
+    assert kept is not None
+    second = first.model_copy(update={"messages": (*first.messages, *conversation("ok thanks").messages)})
+    decision, again = engine.step(second, kept)
+    assert again is not None
+    assert again.records[:2] == kept.records
+    assert all(a is b for a, b in zip(again.records, kept.records, strict=False))
+    assert decision == engine.decide(second)
+
+
+def test_an_edited_transcript_is_analysed_again(engine: DecisionEngine) -> None:
+    """A record is reused only while its message is unchanged; an edited message is analysed afresh."""
+    calm = conversation("where is my parcel?")
+    _, kept = engine.step(calm)
+    angry = conversation("I want a refund for order 5521 NOW")
+    decision, again = engine.step(angry, kept)
+    assert again is not None and kept is not None
+    assert again.records[0] is not kept.records[0]
+    assert decision == engine.decide(angry)
+    assert decision.action.value == "handoff"
+
+
+@pytest.mark.parametrize("length", [40, 400])
+def test_long_conversation_replays_identically(engine: DecisionEngine, length: int) -> None:
+    """Long mixed transcripts (fallbacks, repeats, anger late) decide the same both ways."""
+    texts = [
+        "when does my new card arrive?",
+        "Sorry, I didn't get that.",
+        "I ordered it 12 days ago, when does my card arrive",
+        "It usually takes 5 to 7 working days.",
+        "this is ridiculous, still nothing!!",
+    ]
+    messages = [
+        {"role": "customer" if i % 2 == 0 else "assistant", "text": texts[i % len(texts)]} for i in range(length)
+    ]
+    conv = conversation(*messages)
+    incremental, full = _both_ways(engine, conv)
+    assert incremental == full

@@ -1,0 +1,48 @@
+"""The linear-time VADER gives exactly vaderSentiment's scores, on real long messages and on its quirks."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+from handoff_core.text.vader import LinearVader
+
+from .conftest import ROOT
+
+CORPUS = ROOT / "bench" / "corpus" / "messages.jsonl"
+
+
+@pytest.fixture(scope="module")
+def both() -> tuple[SentimentIntensityAnalyzer, LinearVader]:
+    return SentimentIntensityAnalyzer(), LinearVader()
+
+
+def test_same_scores_on_the_benchmark_corpus(both: tuple[SentimentIntensityAnalyzer, LinearVader]) -> None:
+    """Every short message and a sample of long complaints (up to 2,000 chars) score identically."""
+    reference, linear = both
+    texts = [json.loads(line)["text"] for line in CORPUS.read_text(encoding="utf-8").splitlines()]
+    sample = [t for t in texts if len(t) < 300] + [t for t in texts if len(t) >= 300][::8]
+    assert len(sample) > 600
+    for text in sample:
+        assert linear.polarity_scores(text) == reference.polarity_scores(text), text[:80]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The app is good but the support is terrible, terrible, terrible",
+        "good good good but bad bad, but not so good",
+        "I am not happy at all, kind of annoyed, without doubt the worst",
+        "never so happy 😀 but the refund is late!!!",
+        "At least it works. Least helpful agent ever. NOT GOOD",
+        "no problem, no worries, but no refund either?? ok",
+        "",
+        "but",
+    ],
+)
+def test_same_scores_on_vader_rules(both: tuple[SentimentIntensityAnalyzer, LinearVader], text: str) -> None:
+    """ "but", negation, idioms, capitals, emoji and punctuation rules give VADER's numbers."""
+    reference, linear = both
+    assert linear.polarity_scores(text) == reference.polarity_scores(text)
