@@ -85,7 +85,7 @@ class GatedEngine:
             with self._lock:
                 self.running -= 1
 
-    def step(self, conversation: Conversation, previous: object = None) -> tuple[Decision, None]:
+    def step(self, conversation: Conversation, previous: object = None, now: object = None) -> tuple[Decision, None]:
         return self.decide(conversation), None
 
 

@@ -81,10 +81,10 @@ class GatedEngine:
         self.gate.wait(20)
         return self.real.decide(conversation, now=now)
 
-    def step(self, conversation: Conversation, previous=None):
+    def step(self, conversation: Conversation, previous=None, now=None):
         self.entered.set()
         self.gate.wait(20)
-        return self.real.step(conversation, previous)
+        return self.real.step(conversation, previous, now)
 
 
 def test_healthz_answers_while_a_decision_is_stuck(fakes, start_worker):
