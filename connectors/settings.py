@@ -38,6 +38,10 @@ SECRET_FIELDS = (
     "webchat_secret",
 )
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
+UNAUTHENTICATED_WARNING = (
+    "LOCAL MODE IS UNAUTHENTICATED: no Zendesk, Slack or WEBCHAT_SECRET is set, so web chat answers"
+    " anybody who can reach this port; keep it on 127.0.0.1"
+)
 
 
 class Settings(BaseSettings):
@@ -147,8 +151,20 @@ class Settings(BaseSettings):
         return not (self.zendesk_live or self.slack_live)
 
     @property
-    def loopback_only(self) -> bool:
-        return self.host in LOOPBACK_HOSTS or self.host.startswith("127.")
+    def unauthenticated(self) -> bool:
+        """Local mode with no WEBCHAT_SECRET: web chat answers anybody who can reach the port."""
+        return self.local_mode and self.webchat_secret is None
+
+    def bind_problem(self, host: str) -> str | None:
+        """Why binding ``host`` is refused: an unauthenticated worker on a network interface."""
+        loopback = host in LOOPBACK_HOSTS or host.startswith("127.")
+        if not self.unauthenticated or loopback or self.allow_unauthenticated_network:
+            return None
+        return (
+            f"local mode has no authentication and HOST={host} is not a loopback address: anybody on the"
+            " network could use web chat. Bind 127.0.0.1, set WEBCHAT_SECRET, or set"
+            " ALLOW_UNAUTHENTICATED_NETWORK=true if you really mean it"
+        )
 
     @property
     def database_path(self) -> Path:

@@ -14,7 +14,22 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
+
+#: A money amount: a JSON number or a decimal string (``"19.90"``), never negative. The published schema
+#: says exactly what is accepted (pydantic's default allows ``"-1"`` in the string branch, then refuses it).
+Amount = Annotated[
+    Decimal,
+    Field(ge=0),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "number", "minimum": 0},
+                {"type": "string", "pattern": r"^\+?(\d+(\.\d*)?|\.\d+)$"},
+            ]
+        }
+    ),
+]
 
 
 class _Frozen(BaseModel):
@@ -47,20 +62,21 @@ class Customer(_Frozen):
     tags: tuple[str, ...] = ()
     organization: str | None = None
     plan: str | None = None
-    lifetime_value: Annotated[Decimal | None, Field(ge=0)] = None
+    lifetime_value: Amount | None = None
     phone: str | None = None
 
 
 class Context(_Frozen):
     order_id: str | None = None
-    order_total: Annotated[Decimal | None, Field(ge=0)] = None
-    refund_amount: Annotated[Decimal | None, Field(ge=0)] = None
+    order_total: Amount | None = None
+    refund_amount: Amount | None = None
     currency: Annotated[str | None, Field(max_length=8)] = None
     purchase_date: datetime | None = None
     page_url: str | None = None
     product: str | None = None
     #: How many refunds this customer asked for before (from the help desk), for refund_exception.
-    previous_refunds: Annotated[int | None, Field(ge=0)] = None
+    #: Strict: ``false`` or ``"2"`` is refused rather than read as a count.
+    previous_refunds: Annotated[int | None, Field(ge=0, strict=True)] = None
     ticket_id: str | None = None
     #: What the help desk or CRM says a sales lead is worth (wins over the policy's value rules).
     lead_value: Annotated[Decimal | None, Field(ge=0)] = None

@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.table import Table
 
 from connectors.metrics import INBOX_LAG_ALERT_SECONDS, OUTBOX_LAG_ALERT_SECONDS
-from connectors.settings import Settings
+from connectors.settings import UNAUTHENTICATED_WARNING, Settings
 from connectors.store import OutboxItem, OutboxStatus, StoreError, WorkerStore, open_store
 from connectors.store.models import Backlog
 from connectors.store.sqlite import ProcessLock
@@ -87,6 +87,9 @@ def serve(host: str | None, port: int | None, env_file: Path | None) -> None:
     from handoff_core.policy import load_policy
 
     settings = _settings(env_file)
+    problem = settings.bind_problem(host or settings.host)
+    if problem is not None:
+        raise click.ClickException(problem)
     try:
         load_policy(settings.handoff_policy)
     except HandoffError as exc:
@@ -110,6 +113,8 @@ def serve(host: str | None, port: int | None, env_file: Path | None) -> None:
     console.print(f"handoff-guard worker: [bold]{mode}[/]; store {path}; policy {settings.handoff_policy}")
     for problem in config_problems(settings):
         console.print(f"[yellow]not ready:[/] {problem}")
+    if settings.unauthenticated:
+        console.print(f"[bold red]warning:[/] {UNAUTHENTICATED_WARNING}")
     if not live:
         example = '{"conversation_id":"c1","message_id":"m1","role":"customer","text":"I want a person"}'
         console.print(

@@ -23,7 +23,7 @@ from fastapi.responses import JSONResponse, Response
 from fastapi_offline import FastAPIOffline
 from pydantic.json_schema import models_json_schema
 
-from connectors.settings import Settings
+from connectors.settings import UNAUTHENTICATED_WARNING, Settings
 from connectors.webchat.schemas import WebchatMessageIn
 from connectors.worker import health, zendesk_webhook
 from connectors.worker.executors import review_action
@@ -63,6 +63,8 @@ def create_app(settings: Settings, *, processors: bool = True) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         runtime = Runtime.open(settings)
         await runtime.load_zendesk_schedules()
+        if settings.unauthenticated:
+            log.warning(UNAUTHENTICATED_WARNING)
         app.state.runtime = runtime
         app.state.slack_handler = None
         if runtime.slack_client is not None:

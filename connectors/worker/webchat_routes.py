@@ -32,6 +32,7 @@ CHANNEL = "webchat"
 _ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"description": "malformed JSON"},
     401: {"description": "missing or wrong secret or signature"},
+    403: {"description": "context.ticket_id names a ticket this conversation did not create"},
     413: {"description": "body larger than MAX_BODY_BYTES"},
     415: {"description": "not application/json"},
     422: {"description": "invalid or unknown fields (the message names them)"},
@@ -69,6 +70,25 @@ def _check_id(conversation_id: str) -> None:
         raise ApiError(422, "invalid_request", "conversation_id must not start with 'zendesk:'")
 
 
+def _check_ticket(rt: Runtime, conversation: Conversation, previous: ConversationRecord | None) -> None:
+    """Web chat may only touch the ticket it created for this conversation (its ``external_id`` mapping).
+
+    ``context.ticket_id`` comes from the web-chat caller, who is not the ticket's owner: without this
+    check anyone holding the web-chat secret could tag, re-route and annotate any customer's ticket.
+    ``WEBCHAT_FOREIGN_TICKETS=true`` allows it for integrations that really link chats to tickets.
+    """
+    ticket = conversation.context.ticket_id
+    if ticket is None or rt.settings.webchat_foreign_tickets:
+        return
+    if previous is None or previous.ticket_id != ticket:
+        raise ApiError(
+            403,
+            "foreign_ticket",
+            f"ticket {ticket[:40]!r} was not created by this web-chat conversation; leave context.ticket_id"
+            " out (a ticket is created on handoff) or set WEBCHAT_FOREIGN_TICKETS=true",
+        )
+
+
 async def _turn(
     rt: Runtime,
     conversation: Conversation,
@@ -84,6 +104,7 @@ async def _turn(
         previous = rt.store.conversation_get(conversation.id)
         if build is not None:
             conversation = build(previous)
+        _check_ticket(rt, conversation, previous)
         outcome = await decide(rt, conversation, previous)
         state = outcome.record.state
         reply = {
@@ -100,7 +121,7 @@ async def _turn(
 
 
 def _outcome_for(exc: ApiError) -> str:
-    return {401: "unauthorized", 413: "too_large", 503: "error"}.get(exc.status, "bad_request")
+    return {401: "unauthorized", 403: "unauthorized", 413: "too_large", 503: "error"}.get(exc.status, "bad_request")
 
 
 M = TypeVar("M", bound=BaseModel)

@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse
 
 from connectors.worker.http import ApiError, parse_json, read_body, require_json
 from connectors.worker.runtime import Runtime
-from connectors.zendesk.signature import INVOCATION_HEADER, SignatureError, verify_zendesk_signature
+from connectors.zendesk.signature import INVOCATION_HEADER, TIMESTAMP_HEADER, SignatureError, verify_zendesk_signature
 from connectors.zendesk.webhooks import PayloadError, parse_notification
 
 router = APIRouter()
@@ -25,7 +25,15 @@ router = APIRouter()
     status_code=202,
     tags=["zendesk"],
     summary="Zendesk trigger webhook or event subscription (signed)",
-    responses={200: {"description": "duplicate delivery"}, 401: {"description": "bad signature"}},
+    responses={
+        200: {"description": "duplicate delivery (same invocation, event, or signed content)"},
+        400: {"description": "malformed or too deeply nested JSON"},
+        401: {"description": "missing, stale or wrong signature"},
+        413: {"description": "body larger than MAX_BODY_BYTES"},
+        415: {"description": "not application/json"},
+        422: {"description": "JSON, but not a Zendesk payload we understand"},
+        503: {"description": "ZENDESK_WEBHOOK_SECRET is not set; deliveries are refused"},
+    },
 )
 async def zendesk_webhook(request: Request) -> JSONResponse:
     rt: Runtime = request.app.state.runtime
@@ -48,7 +56,12 @@ async def zendesk_webhook(request: Request) -> JSONResponse:
             raise ApiError(401, exc.code, str(exc)) from exc
         require_json(request)
         try:
-            note = parse_notification(parse_json(body), invocation_id=request.headers.get(INVOCATION_HEADER))
+            note = parse_notification(
+                parse_json(body),
+                invocation_id=request.headers.get(INVOCATION_HEADER),
+                raw=body,
+                signed_at=request.headers.get(TIMESTAMP_HEADER, ""),
+            )
         except PayloadError as exc:
             raise ApiError(422, exc.code, str(exc)) from exc
         stored = rt.store.inbox_add("zendesk", note.dedupe_key, note.event, note.model_dump(mode="json"))

@@ -16,6 +16,7 @@ JSON template), and means a forged-but-signed payload cannot smuggle in a transc
 
 from __future__ import annotations
 
+import hashlib
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -116,8 +117,25 @@ class ZendeskNotification(BaseModel):
     requester_email: str | None = None
 
 
-def parse_notification(body: Any, *, invocation_id: str | None) -> ZendeskNotification:
-    """Turn a decoded webhook body into a :class:`ZendeskNotification` or raise :class:`PayloadError`."""
+def trigger_key(ticket_id: int, updated_at: str | None, raw: bytes, signed_at: str) -> str:
+    """The dedupe key of a trigger delivery, made of what the signature covers.
+
+    The invocation id header is not signed, so a captured delivery replayed with a new invocation id
+    used to count as new. The key is the ticket, the ticket's ``updated_at`` (or, if the template lacks
+    it, the signed timestamp) and a hash of the signed body: a replay is the same key, a real change of
+    the ticket is a new one. Zendesk's own retries of one invocation carry the same body and dedupe too.
+    """
+    digest = hashlib.sha256(raw).hexdigest()[:32]
+    return f"trigger:{ticket_id}:{updated_at or signed_at}:{digest}"
+
+
+def parse_notification(
+    body: Any, *, invocation_id: str | None, raw: bytes = b"", signed_at: str = ""
+) -> ZendeskNotification:
+    """Turn a decoded webhook body into a :class:`ZendeskNotification` or raise :class:`PayloadError`.
+
+    ``raw`` and ``signed_at`` are the signed body and signature timestamp, for the trigger dedupe key.
+    """
     if not isinstance(body, dict):
         raise PayloadError("unrecognised_payload", "the body must be a JSON object")
     try:
@@ -143,7 +161,7 @@ def parse_notification(body: Any, *, invocation_id: str | None) -> ZendeskNotifi
             return ZendeskNotification(
                 ticket_id=t.id,
                 event=f"trigger:{trigger.event}",
-                dedupe_key=f"invocation:{invocation_id}",
+                dedupe_key=trigger_key(t.id, t.updated_at, raw, signed_at),
                 tags=t.tags,
                 text=(t.latest_comment or "").strip() or None,
                 subject=t.subject,

@@ -121,3 +121,16 @@ async def test_pool_runs_off_the_loop_and_times_out_without_growing() -> None:
     finally:
         engine.gate.set()
         pool.close()
+
+
+def test_local_mode_refuses_a_network_host_unless_allowed(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    """Unauthenticated local mode on 0.0.0.0 is refused at start-up; loopback or the explicit flag is fine."""
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, ["serve", "--host", "0.0.0.0"])
+    assert result.exit_code != 0
+    assert "ALLOW_UNAUTHENTICATED_NETWORK" in result.output
+    local = Settings(_env_file=None)
+    assert local.bind_problem("127.0.0.1") is None
+    assert local.bind_problem("0.0.0.0") is not None
+    assert Settings(_env_file=None, allow_unauthenticated_network=True).bind_problem("0.0.0.0") is None
+    assert Settings(_env_file=None, webchat_secret="s" * 20).bind_problem("0.0.0.0") is None

@@ -38,9 +38,12 @@ def test_zendesk_signature_window():
 def test_trigger_and_event_payloads_become_notifications():
     """Our trigger template and Zendesk's event schema both give the ticket id and a dedupe key."""
     trigger = parse_notification(
-        {"handoff_guard": 1, "ticket": {"id": "42", "tags": "vip handoff_wrong"}}, invocation_id="inv-9"
+        {"handoff_guard": 1, "ticket": {"id": "42", "tags": "vip handoff_wrong", "updated_at": "T1"}},
+        invocation_id="inv-9",
+        raw=b"body",
     )
-    assert (trigger.ticket_id, trigger.dedupe_key, trigger.tags) == (42, "invocation:inv-9", ("vip", "handoff_wrong"))
+    assert (trigger.ticket_id, trigger.tags) == (42, ("vip", "handoff_wrong"))
+    assert trigger.dedupe_key.startswith("trigger:42:T1:")
     event = parse_notification(
         {
             "type": "zen:event-type:ticket.comment_added",

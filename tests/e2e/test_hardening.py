@@ -119,3 +119,85 @@ def test_healthz_answers_while_a_decision_is_stuck(fakes, start_worker):
         "/v1/webchat/messages", content=raw, headers=webchat_headers(WEBCHAT_SECRET, raw)
     )
     assert again.status_code == 200, again.text
+
+
+def test_replayed_zendesk_delivery_with_a_new_invocation_id_is_a_duplicate(fakes, start_worker):
+    """The same signed body and timestamp with a fresh invocation id is answered 200 duplicate, stored once."""
+    worker = start_worker()
+    raw, headers = zendesk_delivery(77)
+    first = worker.http.post("/webhooks/zendesk", content=raw, headers=headers)
+    assert first.status_code == 202, first.text
+    for n in range(3):
+        replay = {**headers, "x-zendesk-webhook-invocation-id": f"replayed-{n}"}
+        again = worker.http.post("/webhooks/zendesk", content=raw, headers=replay)
+        assert again.status_code == 200, again.text
+        assert again.json()["status"] == "duplicate"
+    changed = raw.replace(b"2025-01-01T00:00:00Z", b"2025-01-01T00:05:00Z")  # the ticket really changed
+    _, changed_headers = zendesk_delivery(77, body=changed)
+    assert worker.http.post("/webhooks/zendesk", content=changed, headers=changed_headers).status_code == 202
+
+
+def test_webchat_cannot_touch_a_ticket_it_did_not_create(fakes, start_worker):
+    """context.ticket_id of another customer's ticket is refused with 403 and the ticket is untouched."""
+    worker = start_worker()
+    payload = {
+        "conversation_id": "intruder",
+        "message_id": "m1",
+        "role": "customer",
+        "text": "I want to talk to a human now!",
+        "context": {"ticket_id": "4242"},
+    }
+    raw = json.dumps(payload).encode()
+    response = worker.http.post(
+        "/v1/webchat/messages", content=raw, headers=webchat_headers(WEBCHAT_SECRET, raw)
+    )
+    _error(response, 403, "foreign_ticket")
+    assert worker.runtime.store.conversation_get("intruder") is None
+    assert worker.runtime.store.outbox_list() == []
+
+
+def test_webchat_foreign_tickets_can_be_allowed_explicitly(fakes, start_worker):
+    """WEBCHAT_FOREIGN_TICKETS=true restores linking a chat to an existing ticket."""
+    worker = start_worker(webchat_foreign_tickets=True)
+    payload = {
+        "conversation_id": "linked",
+        "message_id": "m1",
+        "role": "customer",
+        "text": "Where is my parcel?",
+        "context": {"ticket_id": "4242"},
+    }
+    raw = json.dumps(payload).encode()
+    response = worker.http.post(
+        "/v1/webchat/messages", content=raw, headers=webchat_headers(WEBCHAT_SECRET, raw)
+    )
+    assert response.status_code == 200, response.text
+
+
+def test_schema_refuses_booleans_as_counts_and_accepts_decimal_strings(fakes, start_worker):
+    """previous_refunds: false is a 422; the decimal strings the schema allows are accepted."""
+    worker = start_worker()
+    base = {"conversation_id": "schema", "role": "customer", "text": "Where is my parcel?"}
+    bad = json.dumps({**base, "message_id": "m1", "context": {"previous_refunds": False}}).encode()
+    response = worker.http.post(
+        "/v1/webchat/messages", content=bad, headers=webchat_headers(WEBCHAT_SECRET, bad)
+    )
+    _error(response, 422, "invalid_request")
+    assert "previous_refunds" in response.json()["error"]["message"]
+    for n, amount in enumerate(("19.90", "+1.", ".5", "0")):
+        good = json.dumps({**base, "message_id": f"d{n}", "context": {"order_total": amount}}).encode()
+        ok = worker.http.post(
+            "/v1/webchat/messages", content=good, headers=webchat_headers(WEBCHAT_SECRET, good)
+        )
+        assert ok.status_code == 200, (amount, ok.text)
+
+
+def test_openapi_documents_every_status_code(fakes, start_worker):
+    """Each endpoint lists the 4xx/5xx answers it can give, including the 401 of /slack/events."""
+    schema = start_worker().http.get("/openapi.json").json()
+    codes = {path: set(ops["post"]["responses"]) for path, ops in schema["paths"].items() if "post" in ops}
+    assert {"400", "401", "413"} <= codes["/slack/events"]
+    for path in ("/v1/webchat/messages", "/v1/webchat/conversations"):
+        assert {"400", "401", "403", "413", "415", "422", "503"} <= codes[path]
+    assert {"400", "401", "413", "415", "422", "503"} <= codes["/webhooks/zendesk"]
+    order_total = schema["components"]["schemas"]["Context"]["properties"]["order_total"]
+    assert {"minimum": 0, "type": "number"} in order_total["anyOf"]
