@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 from fakes.fixtures import SLACK_SIGNING_SECRET, WEBCHAT_SECRET, ZENDESK_SECRET
@@ -35,12 +36,14 @@ def group_id(fake: FakeZendesk, name: str) -> int:
     return next(g["id"] for g in fake.groups.values() if g["name"] == name)
 
 
-def trigger_body(ticket_id: int, tags: str = "") -> bytes:
+def trigger_body(ticket_id: int, tags: str = "", updated_at: str | None = None) -> bytes:
+    """Our trigger template's body; ``updated_at`` changes with every ticket update, as in Zendesk."""
+    stamp = updated_at or datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     return json.dumps(
         {
             "handoff_guard": 1,
             "event": "ticket.updated",
-            "ticket": {"id": str(ticket_id), "status": "open", "tags": tags, "updated_at": "2025-01-01T00:00:00Z"},
+            "ticket": {"id": str(ticket_id), "status": "open", "tags": tags, "updated_at": stamp},
         }
     ).encode()
 

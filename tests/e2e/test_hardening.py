@@ -14,7 +14,7 @@ from fakes.fixtures import SLACK_SIGNING_SECRET, WEBCHAT_SECRET
 from fakes.signing import slack_headers, webchat_headers
 
 from connectors.worker.pool import DecisionPool
-from e2e.helpers import zendesk_delivery
+from e2e.helpers import trigger_body, zendesk_delivery
 from handoff_core import Conversation, Decision
 
 pytestmark = pytest.mark.e2e
@@ -124,7 +124,7 @@ def test_healthz_answers_while_a_decision_is_stuck(fakes, start_worker):
 def test_replayed_zendesk_delivery_with_a_new_invocation_id_is_a_duplicate(fakes, start_worker):
     """The same signed body and timestamp with a fresh invocation id is answered 200 duplicate, stored once."""
     worker = start_worker()
-    raw, headers = zendesk_delivery(77)
+    raw, headers = zendesk_delivery(77, body=trigger_body(77, updated_at="2025-01-01T00:00:00Z"))
     first = worker.http.post("/webhooks/zendesk", content=raw, headers=headers)
     assert first.status_code == 202, first.text
     for n in range(3):
