@@ -15,10 +15,11 @@ from datetime import datetime
 
 from connectors.slack.alerts import alert_content
 from connectors.store import ConversationRecord, NewAction
+from connectors.worker.privacy import known_values, scrub
 from connectors.worker.runtime import Runtime
 from connectors.zendesk.models import HandoffUpdate, NewTicket
 from connectors.zendesk.notes import handoff_note, marker, transcript_note
-from handoff_core import Conversation, Decision
+from handoff_core import Conversation, Decision, TriggerName
 from handoff_core.state import advance, carry, is_new_handoff
 
 ZENDESK_HANDOFF = "zendesk.handoff"
@@ -88,13 +89,14 @@ def plan_actions(runtime: Runtime, decision: Decision, decision_id: str, convers
     zendesk_target = runtime.tickets.lane
     ticket_id = conversation.context.ticket_id
     actions: list[NewAction] = []
+    known = known_values(conversation)  # every text below leaves through the redaction edge
     if ticket_id is not None and ticket_id.isdigit():
         update = HandoffUpdate(
             ticket_id=int(ticket_id),
             tags=tags,
             priority=decision.priority,
             group=decision.route.group,
-            note=handoff_note(decision, decision_id),
+            note=scrub(handoff_note(decision, decision_id), known),
             marker=marker(decision_id),
         )
         actions.append(
@@ -111,13 +113,13 @@ def plan_actions(runtime: Runtime, decision: Decision, decision_id: str, convers
         customer = conversation.customer
         new = NewTicket(
             external_id=f"handoff-guard:{conversation.id}"[:255],
-            subject=_subject(decision, conversation),
+            subject=scrub(_subject(decision, conversation), known),
             requester_name=customer.name or customer.email or f"Web chat visitor {conversation.id}"[:100],
             requester_email=customer.email,
             tags=tags,
             priority=decision.priority,
             group=decision.route.group,
-            note=transcript_note(decision, decision_id, conversation),
+            note=scrub(transcript_note(decision, decision_id, conversation), known),
         )
         actions.append(
             NewAction(
@@ -130,8 +132,13 @@ def plan_actions(runtime: Runtime, decision: Decision, decision_id: str, convers
             )
         )
     if decision.alert:
-        content = alert_content(
-            decision, decision_id, conversation, redact=runtime.policy.privacy.redact_slack
+        # Slack is always redacted (no name, address, email, phone or card), whatever the policy says.
+        content = alert_content(decision, decision_id, conversation, redact=True)
+        content = content.model_copy(
+            update={
+                "summary": scrub(content.summary, known),
+                "reasons": tuple(scrub(r, known) for r in content.reasons),
+            }
         )
         # The route's own channel (sales, on-call out of hours) before the worker's default alert channel.
         channel = decision.route.slack_channel or runtime.settings.slack_alert_channel
@@ -154,6 +161,9 @@ def plan_actions(runtime: Runtime, decision: Decision, decision_id: str, convers
 def _subject(decision: Decision, conversation: Conversation) -> str:
     first = next((m.text for m in conversation.messages if m.role.value == "customer"), "")
     first = " ".join(first.split())
-    topic = next((r.topic for r in decision.reasons if r.topic), None)
+    # A topic, never a sentiment label: the customer can read the subject ("[angry]" must not show).
+    topic = next(
+        (r.topic for r in decision.reasons if r.topic and r.trigger is not TriggerName.SENTIMENT), None
+    )
     head = f"[{topic}] " if topic else ""
     return (head + (first[:80] or "Web chat handoff")).strip()

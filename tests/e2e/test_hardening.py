@@ -201,3 +201,53 @@ def test_openapi_documents_every_status_code(fakes, start_worker):
     assert {"400", "401", "413", "415", "422", "503"} <= codes["/webhooks/zendesk"]
     order_total = schema["components"]["schemas"]["Context"]["properties"]["order_total"]
     assert {"minimum": 0, "type": "number"} in order_total["anyOf"]
+
+
+PII = {
+    "card": "4111 1111 1111 1111",
+    "phone": "+1 415 555 0100",
+    "email": "ann.smith@globex.example",
+    "name": "Annabel Smithers",
+    "street": "221 Baker Street",
+}
+
+
+def test_pii_does_not_reach_zendesk_text_slack_or_the_outbox(fakes, start_worker):
+    """A conversation full of personal data hands off; no raw value reaches Zendesk text, Slack or outbox rows.
+
+    The requester's email as the ticket's requester field is the one place it legitimately goes.
+    """
+    worker = start_worker()
+    text = (
+        f"This is absolutely ridiculous!! I am {PII['name']}, my card {PII['card']} was charged twice. "
+        f"Call me on {PII['phone']} or write to {PII['email']}; I live at {PII['street']}. "
+        "I want to talk to a human now!"
+    )
+    payload = {
+        "conversation_id": "pii",
+        "message_id": "m1",
+        "role": "customer",
+        "text": text,
+        "customer": {"name": PII["name"], "email": PII["email"], "phone": PII["phone"], "tags": ["vip"]},
+    }
+    raw = json.dumps(payload).encode()
+    response = worker.http.post(
+        "/v1/webchat/messages", content=raw, headers=webchat_headers(WEBCHAT_SECRET, raw)
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["action"] == "handoff"
+    from fakes.fixtures import wait_until
+
+    wait_until(lambda: fakes.zendesk.tickets and fakes.slack.calls_to("chat.postMessage"))
+    (ticket,) = fakes.zendesk.tickets.values()
+    ticket_text = json.dumps({k: v for k, v in ticket.items() if k not in {"requester_id"}})
+    comments = json.dumps(fakes.zendesk.comments[ticket["id"]])
+    slack = json.dumps([c.args for c in fakes.slack.calls])
+    outbox = json.dumps([item.payload for item in worker.runtime.store.outbox_list(limit=1000)])
+    assert "[angry]" not in ticket["subject"]
+    for what, value in PII.items():
+        for sink, seen in (("ticket", ticket_text), ("note", comments), ("slack", slack)):
+            assert value not in seen, f"raw {what} reached {sink}"
+        if what != "email" and what != "name":  # the requester field of the new ticket carries these
+            assert value not in outbox, f"raw {what} stored in the outbox"
+    assert "Smithers" not in slack and "Smithers" not in comments

@@ -1,0 +1,41 @@
+"""The redaction edge: every text the worker sends out of the core (Zendesk, Slack, outbox rows) passes here.
+
+The core's :func:`handoff_core.redact.redact` knows shapes (emails, Luhn-valid cards, IBANs, phones);
+this edge adds what only the conversation knows (the customer's own name, email and phone as given in
+its fields) and street addresses, and cleans a cut-off tail ("+1 415 55…") that a shortened text may
+end with, so a phone number is never half-shown because it was truncated before it was redacted.
+It is a wrapper around whatever the summary and note code produce, not part of that code.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from handoff_core import Conversation
+from handoff_core.redact import redact
+
+_STREET = re.compile(
+    r"\b\d{1,5}[A-Za-z]?\s+(?:[A-Z][\w'.-]*\s+){1,4}"
+    r"(?:Street|St|Avenue|Ave|Road|Rd|Lane|Ln|Boulevard|Blvd|Drive|Dr|Way|Court|Ct|Place|Pl|Square|Sq"
+    r"|Terrace|Close|Crescent|Parkway|Pkwy|Highway|Hwy)\b\.?",
+)
+_CUT_TAIL = re.compile(r"[+(]?\d[\d\s().-]*…$")
+
+
+def known_values(conversation: Conversation) -> tuple[str, ...]:
+    """The customer's own identifiers, longest first (a full name before its parts)."""
+    c = conversation.customer
+    values = [v.strip() for v in (c.name, c.email, c.phone) if v and len(v.strip()) >= 3]
+    if c.name:
+        values += [part for part in c.name.split() if len(part) >= 3]
+    return tuple(sorted(set(values), key=len, reverse=True))
+
+
+def scrub(text: str, known: Iterable[str] = ()) -> str:
+    """Redact shapes, street addresses and the given known values; clean a truncated numeric tail."""
+    text = redact(text)
+    for value in known:
+        text = re.sub(rf"(?<!\w){re.escape(value)}(?!\w)", "[customer]", text, flags=re.IGNORECASE)
+    text = _STREET.sub("[address]", text)
+    return _CUT_TAIL.sub("[…]", text)
