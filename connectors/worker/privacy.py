@@ -20,6 +20,8 @@ _STREET = re.compile(
     r"(?:Street|St|Avenue|Ave|Road|Rd|Lane|Ln|Boulevard|Blvd|Drive|Dr|Way|Court|Ct|Place|Pl|Square|Sq"
     r"|Terrace|Close|Crescent|Parkway|Pkwy|Highway|Hwy)\b\.?",
 )
+#: Dates and times ("2026-11-30 14:00") look like phone numbers to the shape rules; they are not personal.
+_DATETIME = re.compile(r"\b\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2})?)?\b")
 _CUT_TAIL = re.compile(r"[+(]?\d[\d\s().-]*…$")
 
 
@@ -34,7 +36,14 @@ def known_values(conversation: Conversation) -> tuple[str, ...]:
 
 def scrub(text: str, known: Iterable[str] = ()) -> str:
     """Redact shapes, street addresses and the given known values; clean a truncated numeric tail."""
-    text = redact(text)
+    kept: list[str] = []
+
+    def keep(match: re.Match[str]) -> str:
+        kept.append(match.group(0))
+        return f"\x00{len(kept) - 1}\x00"
+
+    text = redact(_DATETIME.sub(keep, text))
+    text = re.sub(r"\x00(\d+)\x00", lambda m: kept[int(m.group(1))], text)
     for value in known:
         text = re.sub(rf"(?<!\w){re.escape(value)}(?!\w)", "[customer]", text, flags=re.IGNORECASE)
     text = _STREET.sub("[address]", text)
