@@ -1,7 +1,7 @@
 """The ``handoff`` command line.
 
 Each family of commands lives in its own module and registers itself on the group:
-``policy_cmds`` (simulate, explain, check), ``worker_cmds`` (serve, outbox, zendesk), ``audit_cmds``
+``policy_cmds`` (simulate, explain, check), ``worker_cmds`` (serve, outbox, purge, zendesk), ``audit_cmds``
 (decisions, report).
 
 Why the group is lazy: importing every command module pulls in pydantic, numpy, FastAPI, rich and the
@@ -29,6 +29,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "decisions": (_AUDIT, "List recorded decisions (with feedback) as a table, CSV or JSON Lines."),
     "explain": (_POLICY, "Explain the decision for one customer message."),
     "outbox": (_WORKER, "Actions waiting to be sent, sent, parked as dead, or recorded in local mode."),
+    "purge": (_WORKER, "Delete or blank raw customer text older than the retention (pending work is never touched)."),
     "report": (_AUDIT, "Write the handoff-quality review (self-contained HTML or Markdown)."),
     "serve": (_WORKER, "Run the web worker (FastAPI on uvicorn)."),
     "simulate": (_POLICY, "Replay conversations (JSON Lines, or - for standard input) through the policy."),

@@ -1,4 +1,5 @@
-"""Worker commands: ``handoff serve``, ``handoff outbox list|show|retry|lag``, ``handoff zendesk template``.
+"""Worker commands: ``handoff serve``, ``handoff outbox list|show|retry|lag``, ``handoff purge``,
+``handoff zendesk template``.
 
 Settings are read once here (environment and ``.env``) and passed down. Errors are printed as one clear
 line and exit with status 2, never as a traceback.
@@ -313,6 +314,36 @@ def outbox_retry(action_id: int | None, all_dead: bool, env_file: Path | None) -
         store.close()
 
 
+@click.command()
+@click.option(
+    "--older-than-days",
+    type=click.FloatRange(min=0),
+    default=None,
+    help="Purge raw text older than this many days. [default: RAW_RETENTION_DAYS, 30]",
+)
+@click.option("--dry-run", is_flag=True, help="Only count what would be purged; change nothing.")
+@env_option
+def purge(older_than_days: float | None, dry_run: bool, env_file: Path | None) -> None:
+    """Delete or blank raw customer text older than the retention (pending work is never touched).
+
+    The worker runs the same purge once a day; this is for a one-off, or a shorter window on request.
+    """
+    settings = _settings(env_file)
+    days = settings.raw_retention_days if older_than_days is None else older_than_days
+    before = time.time() - days * 86400.0
+    store = _store(settings)
+    try:
+        counts = store.purge_raw(before, dry_run=dry_run)
+    except StoreError as exc:
+        raise click.ClickException(str(exc)) from exc
+    finally:
+        store.close()
+    verb = "would purge" if dry_run else "purged"
+    click.echo(f"{verb} raw text older than {days:g} days (before {_when(before)} UTC):")
+    for table, n in counts.items():
+        click.echo(f"  {table}: {n}")
+
+
 @click.group()
 def zendesk() -> None:
     """Zendesk setup helpers: trigger template, signing a test webhook."""
@@ -386,4 +417,5 @@ def register(group: click.Group) -> None:
     """Add this module's commands to the ``handoff`` group."""
     group.add_command(serve)
     group.add_command(outbox)
+    group.add_command(purge)
     group.add_command(zendesk)

@@ -49,6 +49,8 @@ from connectors.store.protocol import StoreError
 from connectors.store.rows import (
     BACKLOG_SQL,
     OLDEST_PENDING_SQL,
+    PURGE_TARGETS,
+    PURGED_PAYLOAD,
     VOLUME_COMPONENT,
     VOLUME_MIGRATIONS,
     backlog_from_rows,
@@ -406,8 +408,8 @@ class PostgresStore:
         with self._tx() as conn:
             cur = conn.execute(
                 "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = %s, lease_until = 0,"
-                " updated_at = %s WHERE id = %s AND status = 'dead'",
-                (now, now, item_id),
+                " updated_at = %s WHERE id = %s AND status = 'dead' AND payload <> %s",
+                (now, now, item_id, PURGED_PAYLOAD),
             )
             return cur.rowcount == 1
 
@@ -416,8 +418,8 @@ class PostgresStore:
         with self._tx() as conn:
             cur = conn.execute(
                 "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = %s, lease_until = 0,"
-                " updated_at = %s WHERE status = 'dead'",
-                (now, now),
+                " updated_at = %s WHERE status = 'dead' AND payload <> %s",
+                (now, now, PURGED_PAYLOAD),
             )
             return cur.rowcount
 
@@ -442,6 +444,18 @@ class PostgresStore:
         )
         due = rows[0]["due"] if rows else None
         return float(due) if due is not None else None
+
+    # ------------------------------------------------------------------ retention
+    def purge_raw(self, before: float, *, dry_run: bool = False) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        with self._tx() as conn:
+            for table, rows_sql, purge_sql in PURGE_TARGETS:
+                if dry_run:
+                    row = conn.execute(f"SELECT COUNT(*) AS n {rows_sql.replace('?', '%s')}", (before,)).fetchone()
+                    counts[table] = int(row["n"]) if row is not None else 0
+                else:
+                    counts[table] = conn.execute(purge_sql.replace("?", "%s"), (before,)).rowcount
+        return counts
 
     # ------------------------------------------------------------------ lanes
     def lane_pause(self, lane: str, until: float) -> None:

@@ -8,6 +8,7 @@
     OutboxStore         actions to send, claimed per lane with leases, retried, parked as dead
     LaneStore           per-lane pause (a vendor's Retry-After) and rate budget, shared by all replicas
     BacklogStore        how far each lane of the inbox and outbox is behind, read through indexes only
+    RetentionStore      raw customer text older than the retention deleted or blanked (``handoff purge``)
     WorkerStore         all of the above plus health: what one worker process opens
 
 Two implementations pass one contract suite (``tests/store/``): :mod:`connectors.store.sqlite` (the
@@ -149,7 +150,21 @@ class BacklogStore(Protocol):
         ...
 
 
-class WorkerStore(InboxStore, ConversationStore, TurnStore, OutboxStore, LaneStore, BacklogStore, Protocol):
+class RetentionStore(Protocol):
+    """Raw customer text is kept only as long as ``RAW_RETENTION_DAYS`` says (docs/security.md)."""
+
+    def purge_raw(self, before: float, *, dry_run: bool = False) -> dict[str, int]:
+        """Delete conversations and web-chat answers last touched before ``before``; blank the payloads of
+        finished inbox and outbox rows older than that. Pending rows are never touched.
+
+        Returns the rows purged per table (with ``dry_run``: the rows that would be, nothing changed).
+        """
+        ...
+
+
+class WorkerStore(
+    InboxStore, ConversationStore, TurnStore, OutboxStore, LaneStore, BacklogStore, RetentionStore, Protocol
+):
     """Everything one worker process opens."""
 
     def ping(self) -> None: ...

@@ -135,3 +135,32 @@ def backlog_from_rows(rows: Sequence[Row]) -> list[Backlog]:
         else:
             entry["dead"] = int(row["n"])
     return [Backlog(queue, lane, e["pending"], e["dead"], e["oldest"]) for (queue, lane), e in sorted(lanes.items())]
+
+
+#: What a purged inbox or outbox payload becomes: the row (its dedupe key, status and times) stays, so
+#: deduplication and counts still hold; the customer's text is gone. A purged dead action is never retried.
+PURGED_PAYLOAD = '{"purged": true}'
+
+#: Raw customer text past the retention, per table: (name, rows it touches, how it is purged). Pending
+#: inbox and outbox rows are work still to do and are never touched; ``?`` is the cut-off time.
+PURGE_TARGETS: tuple[tuple[str, str, str], ...] = (
+    ("conversations", "FROM conversations WHERE updated_at < ?", "DELETE FROM conversations WHERE updated_at < ?"),
+    (
+        "webchat_replies",
+        "FROM webchat_replies WHERE created_at < ?",
+        "DELETE FROM webchat_replies WHERE created_at < ?",
+    ),
+    (
+        "inbox",
+        """FROM inbox WHERE status <> 'pending' AND received_at < ? AND payload <> '{"purged": true}'""",
+        """UPDATE inbox SET payload = '{"purged": true}' WHERE status <> 'pending' AND received_at < ?"""
+        """ AND payload <> '{"purged": true}'""",
+    ),
+    (
+        "outbox",
+        """FROM outbox WHERE status <> 'pending' AND updated_at < ? AND payload <> '{"purged": true}'""",
+        """UPDATE outbox SET payload = '{"purged": true}' WHERE status <> 'pending' AND updated_at < ?"""
+        """ AND payload <> '{"purged": true}'""",
+    ),
+)
+assert all(PURGED_PAYLOAD in purge for _, _, purge in PURGE_TARGETS[2:])

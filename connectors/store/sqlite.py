@@ -41,6 +41,8 @@ from connectors.store.protocol import StoreError, StoreLockedError
 from connectors.store.rows import (
     BACKLOG_SQL,
     OLDEST_PENDING_SQL,
+    PURGE_TARGETS,
+    PURGED_PAYLOAD,
     VOLUME_COMPONENT,
     VOLUME_MIGRATIONS,
     backlog_from_rows,
@@ -413,8 +415,8 @@ class SQLiteStore:
         with self._tx() as conn:
             cur = conn.execute(
                 "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = ?, lease_until = 0,"
-                " updated_at = ? WHERE id = ? AND status = 'dead'",
-                (time.time(), time.time(), item_id),
+                " updated_at = ? WHERE id = ? AND status = 'dead' AND payload <> ?",
+                (time.time(), time.time(), item_id, PURGED_PAYLOAD),
             )
             return cur.rowcount == 1
 
@@ -422,8 +424,8 @@ class SQLiteStore:
         with self._tx() as conn:
             cur = conn.execute(
                 "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = ?, lease_until = 0,"
-                " updated_at = ? WHERE status = 'dead'",
-                (time.time(), time.time()),
+                " updated_at = ? WHERE status = 'dead' AND payload <> ?",
+                (time.time(), time.time(), PURGED_PAYLOAD),
             )
             return cur.rowcount
 
@@ -448,6 +450,17 @@ class SQLiteStore:
         )
         due = rows[0]["due"] if rows else None
         return float(due) if due is not None else None
+
+    # ------------------------------------------------------------------ retention
+    def purge_raw(self, before: float, *, dry_run: bool = False) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        with self._tx() as conn:
+            for table, rows_sql, purge_sql in PURGE_TARGETS:
+                if dry_run:
+                    counts[table] = int(conn.execute(f"SELECT COUNT(*) {rows_sql}", (before,)).fetchone()[0])
+                else:
+                    counts[table] = conn.execute(purge_sql, (before,)).rowcount
+        return counts
 
     # ------------------------------------------------------------------ lanes (shared back-off and budget)
     def lane_pause(self, lane: str, until: float) -> None:

@@ -1,8 +1,9 @@
 """The web worker's app factory and lifespan.
 
 ``create_app(settings)`` builds a FastAPI app; its lifespan opens the :class:`Runtime` (policy, store,
-audit log, metrics, vendor clients), starts the inbox processor, one outbox lane per destination and the
-weekly review schedule (the policy's ``review.weekly``), and closes everything on shutdown. Nothing
+audit log, metrics, vendor clients), starts the inbox processor, one outbox lane per destination, the
+weekly review schedule (the policy's ``review.weekly``) and the daily purge of raw text past
+``RAW_RETENTION_DAYS``, and closes everything on shutdown. Nothing
 global: tests build as many apps as they like, each with its own settings and store.
 """
 
@@ -24,6 +25,7 @@ from fastapi_offline import FastAPIOffline
 from pydantic.json_schema import models_json_schema
 
 from connectors.settings import UNAUTHENTICATED_WARNING, Settings
+from connectors.store import StoreError
 from connectors.webchat.schemas import WebchatMessageIn
 from connectors.worker import health, zendesk_webhook
 from connectors.worker.executors import review_action
@@ -56,6 +58,28 @@ async def _review_schedule(runtime: Runtime, cron: str, channel: str) -> None:
         runtime.outbox_wakeup.set()
 
 
+#: How often the worker purges raw text past the retention (first run at start-up).
+PURGE_INTERVAL_SECONDS = 86400.0
+
+
+async def purge_once(runtime: Runtime, now: float) -> dict[str, int]:
+    """Purge raw text older than ``RAW_RETENTION_DAYS`` (off the event loop: it may touch many rows)."""
+    before = now - runtime.settings.raw_retention_days * 86400.0
+    counts = await asyncio.to_thread(runtime.store.purge_raw, before)
+    log.info("purged raw text older than %g days: %s", runtime.settings.raw_retention_days, counts)
+    return counts
+
+
+async def _daily_purge(runtime: Runtime) -> None:
+    """Keep raw customer text only as long as the retention says; a failed run is retried the next day."""
+    while True:
+        try:
+            await purge_once(runtime, time.time())
+        except StoreError as exc:
+            log.warning("raw-text purge failed (retried in a day): %s", exc)
+        await asyncio.sleep(PURGE_INTERVAL_SECONDS)
+
+
 def create_app(settings: Settings, *, processors: bool = True) -> FastAPI:
     """Build the worker app. ``processors=False`` serves requests without background sending (benches)."""
 
@@ -77,6 +101,7 @@ def create_app(settings: Settings, *, processors: bool = True) -> FastAPI:
             tasks.append(
                 asyncio.create_task(InboxProcessor(runtime, runtime.inbox_wakeup).run(), name="inbox")
             )
+            tasks.append(asyncio.create_task(_daily_purge(runtime), name="purge"))
         weekly = runtime.policy.review.weekly
         channel = weekly.slack_channel or settings.slack_review_channel or settings.slack_alert_channel
         if weekly.enabled and weekly.schedule and runtime.alerts.lane != "local" and channel:

@@ -14,7 +14,15 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from connectors.store import ConversationRecord, NewAction, OutboxStatus, SQLiteStore, WorkerStore, open_store
+from connectors.store import (
+    ConversationRecord,
+    InboxStatus,
+    NewAction,
+    OutboxStatus,
+    SQLiteStore,
+    WorkerStore,
+    open_store,
+)
 from handoff_core import Conversation, ConversationState, Message
 
 
@@ -215,3 +223,52 @@ def test_sqlite_second_worker_is_refused_postgres_is_not(tmp_path, pg_url):
     a.close()
     b.close()
     assert isinstance(first, SQLiteStore)
+
+
+def _after(t: float) -> float:
+    """A clock reading strictly later than ``t``: separates "older than" from "newer" without sleeping."""
+    now = time.time()
+    while now <= t:
+        now = time.time()
+    return now
+
+
+def test_purge_removes_raw_text_past_the_retention_and_keeps_pending_work(opener):
+    """Old conversations, answers and finished payloads are purged; newer rows and pending work are kept."""
+    store = opener()
+    old = ConversationRecord(
+        conversation=Conversation(id="c-old", messages=(Message(role="customer", text="card 4111"),))
+    )
+    store.save_turn(old, "msg:c-old:1", {"answer": "old"}, [_action("old-done"), _action("old-dead")])
+    store.outbox_enqueue([_action("old-pending")])
+    store.inbox_add("zendesk", "inv-old-done", "trigger", {"comment": "my email is a@b.c"})
+    store.inbox_add("zendesk", "inv-old-pending", "trigger", {"comment": "still to do"})
+    now = time.time()
+    done, dead, _pending = store.outbox_claim(now, 60, 10, lane="zendesk")
+    store.outbox_done(done.id, {"ticket_id": 1})
+    store.outbox_failed(dead.id, "permanent: 403", now, dead=True)
+    inbox_done = next(i for i in store.inbox_claim(now, 60, 10) if i.dedupe_key == "inv-old-done")
+    store.inbox_finish(inbox_done.id, InboxStatus.DONE)
+    cutoff = _after(time.time())
+    _after(cutoff)
+    new = ConversationRecord(conversation=Conversation(id="c-new", messages=(Message(role="customer", text="hi"),)))
+    store.save_turn(new, "msg:c-new:1", {"answer": "new"}, [_action("new-done")])
+    (new_done,) = store.outbox_claim(time.time(), 60, 10, lane="zendesk")
+    store.outbox_done(new_done.id)
+
+    expected = {"conversations": 1, "webchat_replies": 1, "inbox": 1, "outbox": 2}
+    assert store.purge_raw(cutoff, dry_run=True) == expected
+    assert store.conversation_get("c-old") is not None, "a dry run changes nothing"
+    assert store.purge_raw(cutoff) == expected
+    assert store.purge_raw(cutoff) == dict.fromkeys(expected, 0), "purging again finds nothing"
+
+    assert store.conversation_get("c-old") is None and store.reply_get("msg:c-old:1") is None
+    assert store.conversation_get("c-new") is not None and store.reply_get("msg:c-new:1") == {"answer": "new"}
+    payloads = {i.dedupe_key: i.payload for i in store.outbox_list()}
+    assert payloads["old-done"] == payloads["old-dead"] == {"purged": True}
+    assert payloads["old-pending"] == {"k": "old-pending"} and payloads["new-done"] == {"k": "new-done"}
+    assert store.outbox_get(done.id).result == {"ticket_id": 1}, "vendor ids are kept (not customer text)"
+    assert not store.outbox_retry(dead.id) and store.outbox_retry_dead() == 0, "a purged action is never resent"
+    inbox = {i.dedupe_key: i.payload for i in store.inbox_list()}
+    assert inbox == {"inv-old-done": {"purged": True}, "inv-old-pending": {"comment": "still to do"}}
+    assert not store.inbox_add("zendesk", "inv-old-done", "trigger", {}), "the purged row still deduplicates"
