@@ -5,9 +5,10 @@ gets wrong. The worker's state tables answer "what must happen next"; this log a
 why, did it reach Zendesk and Slack, and was it right" (claims, "Not needed", ``handoff_wrong``, missed
 handoffs). It is written by the worker (live) and by ``handoff simulate --record`` (simulated).
 
-Personal data is redacted by default: customer text (the last question, evidence quotes and matched
-words) goes through :func:`handoff_core.redact.redact` before it is stored. No customer e-mail, phone
-or name is stored at all.
+Personal data is always redacted: customer text (the last question, evidence quotes, matched words and
+reason details) goes through :func:`handoff_core.redact.redact` before it is stored, with no switch to
+turn that off, because the log is kept far longer than the raw-text retention (``RAW_RETENTION_DAYS``).
+No customer e-mail, phone or name is stored at all.
 
 Tables (component ``audit``, own migrations): ``audit_decisions``, ``audit_reasons`` (one row per
 reason, so ``--reason`` is an indexed filter), ``audit_deliveries`` and ``audit_events``.
@@ -234,7 +235,6 @@ class AuditLog:
         *,
         ticket_id: str | None = None,
         simulated: bool = False,
-        redact: bool = True,
         at: datetime | None = None,
     ) -> str:
         """Store ``decision``; return the id it has in the log (the ``decision_id`` of the other calls).
@@ -253,9 +253,7 @@ class AuditLog:
         last = conversation.last_customer_message
         question = None
         if last is not None:
-            question = last.text[:MAX_QUESTION_CHARS]
-            if redact:
-                question = redact_text(question)
+            question = redact_text(last.text[:MAX_QUESTION_CHARS])
         with self._lock:
             self._conn.execute("BEGIN IMMEDIATE")
             try:
@@ -280,11 +278,10 @@ class AuditLog:
                     ticket_id=ticket,
                     question=question,
                     simulated=simulated,
-                    redact=redact,
                     stamp=stamp,
                 )
                 for position, reason in enumerate(decision.reasons):
-                    self._insert_reason(audit_id, position, reason, redact)
+                    self._insert_reason(audit_id, position, reason)
                 if (
                     previous is not None
                     and previous["action"] == Action.CONTINUE.value
@@ -417,7 +414,6 @@ class AuditLog:
         ticket_id: str | None,
         question: str | None,
         simulated: bool,
-        redact: bool,
         stamp: str,
     ) -> None:
         self._conn.execute(
@@ -446,7 +442,7 @@ class AuditLog:
                 decision.signals.model_dump_json(),
                 question,
                 int(simulated),
-                int(redact),
+                1,  # redacted: always (the column stays for rows written before that was so)
                 float(decision.lead.value) if decision.lead else None,
                 int(decision.lead.qualified) if decision.lead else None,
                 None if decision.agents_available is None else int(decision.agents_available),
@@ -454,18 +450,17 @@ class AuditLog:
             ),
         )
 
-    def _insert_reason(self, decision_id: str, position: int, reason: Reason, redact: bool) -> None:
+    def _insert_reason(self, decision_id: str, position: int, reason: Reason) -> None:
         evidence = []
         for item in reason.evidence:
             quote = item.quote
             matched = list(item.matched)
-            if redact:
-                quote = redact_text(quote) if quote is not None else None
-                matched = [redact_text(m) for m in matched]
+            quote = redact_text(quote) if quote is not None else None
+            matched = [redact_text(m) for m in matched]
             evidence.append(
                 {"message_index": item.message_index, "matched": matched, "quote": quote, "field": item.field}
             )
-        detail = redact_text(reason.detail) if redact else reason.detail
+        detail = redact_text(reason.detail)
         self._conn.execute(
             "INSERT INTO audit_reasons (decision_id, position, trigger, topic, action, score, priority,"
             " route_group, alert, detail, evidence_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",

@@ -66,9 +66,7 @@ async def decide(
     runtime.analyses.put(conversation.id, analysis)
     runtime.metrics.observe_decision(decision, conversation.channel, time.perf_counter() - started)
     ticket_id = conversation.context.ticket_id or (previous.ticket_id if previous else None)
-    decision_id = runtime.audit.record_decision(
-        decision, conversation, ticket_id=ticket_id, redact=runtime.policy.privacy.redact_audit
-    )
+    decision_id = runtime.audit.record_decision(decision, conversation, ticket_id=ticket_id)
     new_handoff = is_new_handoff(state, decision)
     new_state = advance(state, decision)
     record = ConversationRecord(

@@ -372,7 +372,16 @@ class SummaryConfig(_Strict):
 class PrivacyConfig(_Strict):
     redact_summary: Flag = True
     redact_slack: Flag = True
+    #: The audit log always keeps the redacted form (it outlives the raw-text retention); ``false`` is
+    #: refused rather than silently ignored.
     redact_audit: Flag = True
+
+    @field_validator("redact_audit")
+    @classmethod
+    def _audit_always_redacted(cls, value: bool) -> bool:
+        if not value:
+            raise ValueError("the audit log always keeps the redacted form; remove redact_audit: false")
+        return value
 
 
 class WeeklyReviewConfig(_Strict):

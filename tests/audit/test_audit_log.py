@@ -11,6 +11,8 @@ from audit.builders import conversation, decision
 from connectors.audit import AuditLog, UnknownDecisionError
 from connectors.audit.queries import DecisionFilter, fetch_decisions
 from handoff_core import Action, TriggerName
+from handoff_core.errors import PolicyError
+from handoff_core.policy.loader import parse_policy
 
 T0 = datetime(2024, 6, 3, 9, 0, tzinfo=UTC)
 
@@ -43,7 +45,7 @@ def test_record_decision_stores_the_explanation(log: AuditLog) -> None:
     assert rec.simulated is False
 
 
-def test_personal_data_is_redacted_by_default(log: AuditLog) -> None:
+def test_personal_data_is_always_redacted(log: AuditLog) -> None:
     """E-mails, phones and Luhn-valid card numbers in questions and evidence never reach the store."""
     text = "Mail ann@example.com or call +44 20 7946 0958, card 4111 1111 1111 1111"
     log.record_decision(decision(quote=text), conversation("c-1", text=text), at=T0)
@@ -56,13 +58,12 @@ def test_personal_data_is_redacted_by_default(log: AuditLog) -> None:
     assert b"ann@example.com" not in raw
 
 
-def test_redaction_can_be_switched_off(log: AuditLog) -> None:
-    """With redact=False the question is stored as written (for stores that are allowed to hold it)."""
-    text = "Mail ann@example.com please"
-    log.record_decision(decision(), conversation("c-1", text=text), redact=False, at=T0)
-    [rec] = fetch_decisions(log)
-    assert rec.question == text
-    assert rec.redacted is False
+def test_redaction_cannot_be_switched_off_by_the_policy() -> None:
+    """A policy with privacy.redact_audit: false is refused with a message naming the field."""
+    with pytest.raises(PolicyError) as info:
+        parse_policy('version: "1"\nprivacy:\n  redact_audit: false\n', "p.yaml")
+    assert info.value.problems[0].field == "privacy.redact_audit"
+    assert "always keeps the redacted form" in str(info.value)
 
 
 def test_same_decision_twice_is_stored_once(log: AuditLog) -> None:
