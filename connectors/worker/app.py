@@ -32,6 +32,7 @@ from connectors.worker.executors import review_action
 from connectors.worker.http import (
     MAX_JSON_DEPTH,
     ApiError,
+    error_body,
     install_error_handlers,
     read_body,
     replay_request,
@@ -44,6 +45,12 @@ from connectors.worker.webchat_routes import router as webchat_router
 from handoff_core import Conversation
 
 log = logging.getLogger(__name__)
+
+#: What slack-bolt's 4xx answers mean, as (code, message) of the worker's JSON error shape.
+_BOLT_REFUSALS = {
+    401: ("bad_signature", "invalid Slack signature"),
+    404: ("unhandled_request", "no handler for this Slack event or action; it was ignored"),
+}
 
 
 async def _review_schedule(runtime: Runtime, cron: str, channel: str) -> None:
@@ -157,11 +164,13 @@ def create_app(settings: Settings, *, processors: bool = True) -> FastAPI:
             rt.metrics.webhook("slack", "unauthorized" if exc.status == 401 else "bad_request")
             raise ApiError(exc.status, exc.code, str(exc)) from exc
         response: Response = await handler.handle(replay_request(request, body))
-        if response.status_code == 401:
-            rt.metrics.webhook("slack", "unauthorized")
-            return JSONResponse(
-                {"error": {"code": "bad_signature", "message": "invalid Slack signature"}}, 401
-            )
+        if 400 <= response.status_code < 500:
+            # bolt's own refusals (404 ``{"error": "unhandled request"}`` for an event or action no
+            # listener handles) in the one error shape every other endpoint answers with.
+            status = response.status_code
+            rt.metrics.webhook("slack", "unauthorized" if status == 401 else "bad_request")
+            code, message = _BOLT_REFUSALS.get(status, (f"slack_{status}", "Slack request refused"))
+            return JSONResponse(error_body(code, message), status)
         return response
 
     def openapi() -> dict[str, Any]:

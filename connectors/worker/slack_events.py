@@ -29,6 +29,9 @@ def _button(body: dict[str, Any], action: dict[str, Any]) -> dict[str, Any]:
         value = json.loads(action.get("value") or "{}")
     except ValueError:
         value = {}
+    if not isinstance(value, dict):  # a signed but odd button value is ignored, not a 500
+        value = {}
+    value = {k: v for k, v in value.items() if isinstance(v, str)}
     container = body.get("container") or {}
     return {
         "user_id": (body.get("user") or {}).get("id"),

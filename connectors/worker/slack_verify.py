@@ -18,9 +18,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Mapping
+from typing import Any, Literal
 from urllib.parse import parse_qs
 
-from connectors.worker.http import ApiError, parse_json
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from connectors.worker.http import ApiError, parse_json, validation_message
 
 MAX_SKEW_SECONDS = 300
 
@@ -62,17 +65,98 @@ def check_slack_body(content_type: str, body: bytes, *, max_depth: int) -> None:
         raise SlackRequestError(400, "malformed_body", "the body is not UTF-8") from exc
     media = content_type.split(";", 1)[0].strip().lower()
     if media == "application/json":
-        _json_object(text, "the body", max_depth)
+        _shaped(_EventEnvelope, _json_object(text, "the body", max_depth), "the body")
         return
     form = parse_qs(text, keep_blank_values=True)
     if "payload" in form:
-        _json_object(form["payload"][0], "the payload field", max_depth)
+        payload = _json_object(form["payload"][0], "the payload field", max_depth)
+        model: type[BaseModel] = _BlockActions if payload.get("type") == "block_actions" else _Interaction
+        _shaped(model, payload, "the payload field")
 
 
-def _json_object(text: str, what: str, max_depth: int) -> None:
+def _shaped(model: type[BaseModel], value: dict[str, Any], what: str) -> None:
+    try:
+        model.model_validate(value)
+    except ValidationError as exc:
+        raise SlackRequestError(400, "malformed_body", f"{what}: {validation_message(exc.errors())}") from exc
+
+
+def _json_object(text: str, what: str, max_depth: int) -> dict[str, Any]:
     try:
         value = parse_json(text, max_depth=max_depth)
     except ApiError as exc:
         raise SlackRequestError(400, "malformed_body", f"{what} is not valid JSON: {exc.message}") from exc
     if not isinstance(value, dict):
         raise SlackRequestError(400, "malformed_body", f"{what} must be a JSON object")
+    return value
+
+
+# The parts of an interactivity payload that slack-bolt and our button listeners index into. bolt
+# trusts Slack to send them in shape; a signed payload with ``"actions": null`` or ``"user": "x"``
+# crashed its matcher, and an Events API body with ``"event": null`` its middleware (500s found by
+# tests/e2e/test_fuzz_endpoints.py). Unknown fields are allowed.
+
+
+class _Named(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    id: str | None = None
+
+
+class _Interaction(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    type: str
+    team: _Named = Field(default_factory=_Named)  # absent is fine; null is not (bolt indexes it)
+    user: _Named = Field(default_factory=_Named)  # absent is fine; null is not (bolt indexes it)
+    channel: _Named = Field(default_factory=_Named)  # absent is fine; null is not (bolt indexes it)
+    enterprise: _Named | None = None
+
+
+class _Action(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    action_id: str
+    block_id: str | None = None
+    type: str | None = None
+    value: str | None = None
+
+
+class _Container(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    channel_id: str | None = None
+    message_ts: str | None = None
+
+
+class _AlertMessage(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    ts: str | None = None
+    blocks: list[dict[str, Any]] = []
+
+
+class _BlockActions(_Interaction):
+    type: Literal["block_actions"]
+    actions: list[_Action] = Field(min_length=1)
+    container: _Container = Field(default_factory=_Container)  # absent is fine; null is not (bolt indexes it)
+    message: _AlertMessage = Field(default_factory=_AlertMessage)  # absent is fine; null is not (bolt indexes it)
+
+
+class _Event(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    type: str | None = None
+
+
+class _EventEnvelope(BaseModel):
+    """An Events API body (``event_callback``, ``url_verification``, ...)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str
+    event: _Event = Field(default_factory=_Event)  # absent is fine; null is not (bolt indexes it)
+    team_id: str | None = None
+    api_app_id: str | None = None
+    enterprise_id: str | None = None
+    authorizations: list[dict[str, Any]] | None = None
