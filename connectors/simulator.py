@@ -73,14 +73,19 @@ class Totals:
 
 
 def _error_message(exc: ValidationError) -> str:
+    errors = exc.errors()
+    # pydantic drops a message that failed validation and then also reports the tuple as too short; that
+    # second error would tell the user the conversation has no messages when one of them is merely invalid.
+    if any(len(e["loc"]) > 1 and e["loc"][0] == "messages" for e in errors):
+        errors = [e for e in errors if not (e["type"] == "too_short" and tuple(e["loc"]) == ("messages",))]
     parts = []
-    for err in exc.errors()[:3]:
+    for err in errors[:3]:
         loc = ".".join(str(p) for p in err["loc"]) or "(line)"
         msg = "unknown field" if err["type"] == "extra_forbidden" else err["msg"]
         if err["type"] == "too_short" and loc == "messages":
             msg = "a conversation needs at least one message"
         parts.append(f"{loc}: {msg}")
-    more = len(exc.errors()) - 3
+    more = len(errors) - 3
     return "; ".join(parts) + (f" (and {more} more)" if more > 0 else "")
 
 

@@ -284,6 +284,15 @@ def test_empty_conversation_line_says_what_is_missing(runner: CliRunner) -> None
     assert "-:1: messages: a conversation needs at least one message" in result.stderr
 
 
+def test_an_invalid_message_is_not_reported_as_no_message(runner: CliRunner) -> None:
+    """A too-long message is reported as such, without a misleading 'needs at least one message'."""
+    line = json.dumps({"id": "a", "messages": [{"role": "customer", "text": "a" * 60_000}]})
+    result = runner.invoke(cli, ["simulate", "-"], input=line + "\n")
+    assert result.exit_code == 1
+    assert "-:1: messages.0.text: String should have at most 50000 characters" in result.stderr
+    assert "at least one message" not in result.stderr
+
+
 def test_per_message_replay_ends_where_the_whole_transcript_does(runner: CliRunner) -> None:
     """On the bundled examples, the last turn of the replay decides as the whole transcript does, so
     quickstart's two runs agree (findings 8 and 9: 92/98 then 90/98)."""
@@ -306,6 +315,8 @@ def test_a_missing_policy_named_in_the_environment_is_an_error(
     result = runner.invoke(cli, ["check"])
     assert result.exit_code == 2
     assert "typo.yaml" in result.stderr and "cannot read" in result.stderr
+
+
 def test_simulate_now_decides_at_the_given_instant(runner: CliRunner, tmp_path: Path) -> None:
     """``simulate --now`` fixes the clock: out of hours on Sunday night, in hours on Wednesday morning."""
     policy = tmp_path / "policy.yaml"
