@@ -29,9 +29,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
+from connectors.redaction import known_values, scrub
 from connectors.sqlite_migrations import connect, migrate
 from handoff_core import Action, Conversation, Decision, Reason, TriggerName
-from handoff_core.redact import redact as redact_text
 
 EventKind = Literal["claimed", "not_needed", "handoff_wrong", "missed_handoff"]
 Target = Literal["zendesk", "slack"]
@@ -251,9 +251,10 @@ class AuditLog:
         stamp = format_time(when)
         ticket = ticket_id or conversation.context.ticket_id
         last = conversation.last_customer_message
+        known = known_values(conversation)  # the customer's name has no shape: redact it by value
         question = None
         if last is not None:
-            question = redact_text(last.text[:MAX_QUESTION_CHARS])
+            question = scrub(last.text[:MAX_QUESTION_CHARS], known)
         with self._lock:
             self._conn.execute("BEGIN IMMEDIATE")
             try:
@@ -281,7 +282,7 @@ class AuditLog:
                     stamp=stamp,
                 )
                 for position, reason in enumerate(decision.reasons):
-                    self._insert_reason(audit_id, position, reason)
+                    self._insert_reason(audit_id, position, reason, known)
                 if (
                     previous is not None
                     and previous["action"] == Action.CONTINUE.value
@@ -450,17 +451,17 @@ class AuditLog:
             ),
         )
 
-    def _insert_reason(self, decision_id: str, position: int, reason: Reason) -> None:
+    def _insert_reason(self, decision_id: str, position: int, reason: Reason, known: tuple[str, ...]) -> None:
         evidence = []
         for item in reason.evidence:
             quote = item.quote
             matched = list(item.matched)
-            quote = redact_text(quote) if quote is not None else None
-            matched = [redact_text(m) for m in matched]
+            quote = scrub(quote, known) if quote is not None else None
+            matched = [scrub(m, known) for m in matched]
             evidence.append(
                 {"message_index": item.message_index, "matched": matched, "quote": quote, "field": item.field}
             )
-        detail = redact_text(reason.detail)
+        detail = scrub(reason.detail, known)
         self._conn.execute(
             "INSERT INTO audit_reasons (decision_id, position, trigger, topic, action, score, priority,"
             " route_group, alert, detail, evidence_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",

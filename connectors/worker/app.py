@@ -37,6 +37,7 @@ from connectors.worker.http import (
     read_body,
     replay_request,
 )
+from connectors.worker.privacy import install_log_redaction
 from connectors.worker.processors import LANES, InboxProcessor, OutboxProcessor
 from connectors.worker.runtime import Runtime
 from connectors.worker.slack_events import build_bolt_app, build_handler
@@ -92,6 +93,7 @@ def create_app(settings: Settings, *, processors: bool = True) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        install_log_redaction()  # after uvicorn has configured its loggers and every module is imported
         runtime = Runtime.open(settings)
         await runtime.load_zendesk_schedules()
         if settings.unauthenticated:

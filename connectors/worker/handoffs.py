@@ -13,9 +13,9 @@ import time
 from dataclasses import dataclass
 from datetime import datetime
 
+from connectors.redaction import known_values, scrub
 from connectors.slack.alerts import alert_content
 from connectors.store import ConversationRecord, NewAction
-from connectors.worker.privacy import known_values, scrub
 from connectors.worker.runtime import Runtime
 from connectors.zendesk.models import HandoffUpdate, NewTicket
 from connectors.zendesk.notes import handoff_note, marker, transcript_note

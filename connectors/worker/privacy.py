@@ -1,50 +1,72 @@
-"""The redaction edge: every text the worker sends out of the core (Zendesk, Slack, outbox rows) passes here.
+"""The redaction edge: every text the worker sends out of the core (Zendesk, Slack, outbox rows, logs) passes here.
 
-The core's :func:`handoff_core.redact.redact` knows shapes (emails, Luhn-valid cards, IBANs, phones);
-this edge adds what only the conversation knows (the customer's own name, email and phone as given in
-its fields) and street addresses, and cleans a cut-off tail ("+1 415 55…") that a shortened text may
-end with, so a phone number is never half-shown because it was truncated before it was redacted.
-It is a wrapper around whatever the summary and note code produce, not part of that code.
+The text rule itself (:func:`connectors.redaction.scrub`) lives below the connector layers so the audit
+log applies the same one; this module adds the log filter the worker installs at start-up.
 """
 
 from __future__ import annotations
 
-import re
+import logging
 from collections.abc import Iterable
 
-from handoff_core import Conversation
-from handoff_core.redact import redact
+from connectors.redaction import scrub
 
-_STREET = re.compile(
-    r"\b\d{1,5}[A-Za-z]?\s+(?:[A-Z][\w'.-]*\s+){1,4}"
-    r"(?:Street|St|Avenue|Ave|Road|Rd|Lane|Ln|Boulevard|Blvd|Drive|Dr|Way|Court|Ct|Place|Pl|Square|Sq"
-    r"|Terrace|Close|Crescent|Parkway|Pkwy|Highway|Hwy)\b\.?",
+#: Logger trees whose records the edge rewrites: ours, the server's and the vendor clients' (an
+#: httpx or zenpy debug line can quote a request body). A logger created after installation under one
+#: of these names is not covered, so the worker installs the edge once its modules are all imported.
+LOG_TREES: tuple[str, ...] = (
+    "connectors",
+    "handoff_core",
+    "uvicorn",
+    "fastapi",
+    "starlette",
+    "httpx",
+    "httpcore",
+    "slack_bolt",
+    "slack_sdk",
+    "zenpy",
+    "tenacity",
 )
-#: Dates and times ("2026-11-30 14:00") look like phone numbers to the shape rules; they are not personal.
-_DATETIME = re.compile(r"\b\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2})?)?\b")
-_CUT_TAIL = re.compile(r"[+(]?\d[\d\s().-]*…$")
 
 
-def known_values(conversation: Conversation) -> tuple[str, ...]:
-    """The customer's own identifiers, longest first (a full name before its parts)."""
-    c = conversation.customer
-    values = [v.strip() for v in (c.name, c.email, c.phone) if v and len(v.strip()) >= 3]
-    if c.name:
-        values += [part for part in c.name.split() if len(part) >= 3]
-    return tuple(sorted(set(values), key=len, reverse=True))
+class RedactingLogFilter(logging.Filter):
+    """Logs leave the process too: each record's final message (and traceback) is scrubbed in place.
+
+    The message is rendered first (``msg % args``) and the args dropped, so a raw value passed as an
+    argument is redacted exactly like one written into the format string.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = scrub(record.getMessage())
+        record.args = None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = scrub(record.exc_text)
+        if record.stack_info:
+            record.stack_info = scrub(record.stack_info)
+        return True
 
 
-def scrub(text: str, known: Iterable[str] = ()) -> str:
-    """Redact shapes, street addresses and the given known values; clean a truncated numeric tail."""
-    kept: list[str] = []
+#: Vendor clients whose DEBUG lines dump whole request and response bodies. A ticket's requester name
+#: has no shape the edge can find, so these loggers are kept at INFO or above (found by the PII e2e test).
+BODY_DUMPING_LOGGERS: tuple[str, ...] = ("zenpy", "slack_sdk")
 
-    def keep(match: re.Match[str]) -> str:
-        kept.append(match.group(0))
-        return f"\x00{len(kept) - 1}\x00"
 
-    text = redact(_DATETIME.sub(keep, text))
-    text = re.sub(r"\x00(\d+)\x00", lambda m: kept[int(m.group(1))], text)
-    for value in known:
-        text = re.sub(rf"(?<!\w){re.escape(value)}(?!\w)", "[customer]", text, flags=re.IGNORECASE)
-    text = _STREET.sub("[address]", text)
-    return _CUT_TAIL.sub("[…]", text)
+def install_log_redaction(trees: Iterable[str] = LOG_TREES) -> None:
+    """Put the filter on every existing logger of ``trees`` and the root logger (idempotent); quiet body dumps.
+
+    A filter on a logger sees only records logged *on that logger*, not ones propagated from its
+    children, which is why each existing logger of a tree gets its own.
+    """
+    prefixes = tuple(trees)
+    manager = logging.Logger.manager
+    names = [name for name in list(manager.loggerDict) if any(name == p or name.startswith(p + ".") for p in prefixes)]
+    loggers = [logging.getLogger(name) for name in {*prefixes, *names}] + [logging.getLogger()]
+    for name in BODY_DUMPING_LOGGERS:
+        vendor = logging.getLogger(name)
+        if vendor.getEffectiveLevel() < logging.INFO:
+            vendor.setLevel(logging.INFO)
+    for logger in loggers:
+        if not any(isinstance(f, RedactingLogFilter) for f in logger.filters):
+            logger.addFilter(RedactingLogFilter())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 from datetime import UTC, datetime
 
@@ -15,14 +16,13 @@ from connectors.cli import cli
 from connectors.settings import SECRET_FIELDS, Settings
 from connectors.webchat.auth import AuthError, verify_webchat
 from connectors.worker.pool import DecisionPool, DecisionTimeout
+from connectors.worker.privacy import install_log_redaction
 from connectors.zendesk.signature import SignatureError, verify_zendesk_signature
 from handoff_core import Action, Conversation, Decision, Message, PolicyRef, Role
 
 
 @pytest.mark.parametrize("field", SECRET_FIELDS)
-@pytest.mark.parametrize(
-    ("value", "says"), [("", "empty"), ("   \t", "empty"), ("fifteen-bytes!!", "shorter")]
-)
+@pytest.mark.parametrize(("value", "says"), [("", "empty"), ("   \t", "empty"), ("fifteen-bytes!!", "shorter")])
 def test_set_but_unusable_secret_is_a_configuration_error(field: str, value: str, says: str) -> None:
     """An empty, whitespace or short secret fails at start-up with a message naming the variable."""
     with pytest.raises(ValidationError) as caught:
@@ -108,9 +108,7 @@ async def test_pool_runs_off_the_loop_and_times_out_without_growing() -> None:
                 ticks += 1
 
         tick = asyncio.create_task(ticker())
-        results = await asyncio.gather(
-            *(pool.decide(_conversation(i)) for i in range(5)), return_exceptions=True
-        )
+        results = await asyncio.gather(*(pool.decide(_conversation(i)) for i in range(5)), return_exceptions=True)
         tick.cancel()
         assert all(isinstance(r, DecisionTimeout) for r in results)
         assert ticks > 5  # the event loop ran while the decisions were stuck
@@ -134,3 +132,22 @@ def test_local_mode_refuses_a_network_host_unless_allowed(monkeypatch: pytest.Mo
     assert local.bind_problem("0.0.0.0") is not None
     assert Settings(_env_file=None, allow_unauthenticated_network=True).bind_problem("0.0.0.0") is None
     assert Settings(_env_file=None, webchat_secret="s" * 20).bind_problem("0.0.0.0") is None
+
+
+def test_log_records_pass_the_redaction_edge(caplog: pytest.LogCaptureFixture) -> None:
+    """A card, email and phone logged as args, in the format string or in a traceback come out redacted."""
+    install_log_redaction(("connectors.test_log_edge",))
+    log = logging.getLogger("connectors.test_log_edge")
+    caplog.set_level(logging.DEBUG, logger="connectors.test_log_edge")
+    raw = ("4111 1111 1111 1111", "ann.smith@globex.example", "+1 415 555 0100")
+    log.info("card %s mail %s", raw[0], raw[1])
+    log.warning(f"call {raw[2]}")
+    try:
+        raise ValueError(f"bad customer {raw[1]}")
+    except ValueError:
+        log.exception("failed for %s", raw[2])
+    assert len(caplog.records) == 3
+    text = caplog.text + "".join(r.getMessage() for r in caplog.records)
+    assert "ValueError" in text and "card" in text
+    for value in raw:
+        assert value not in text

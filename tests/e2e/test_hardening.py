@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import logging
+import sqlite3
 import threading
 import time
 from datetime import datetime
@@ -36,21 +38,15 @@ def test_slack_malformed_payload_and_timestamp_are_4xx(fakes, start_worker):
     """payload=%7Bnot+json (signed) is 400; a non-numeric timestamp is 401; neither reaches bolt as a crash."""
     worker = start_worker(max_body_bytes=2_000_000)
     raw = b"payload=%7Bnot+json"
-    _error(
-        worker.http.post("/slack/events", content=raw, headers=slack_headers(SLACK_SIGNING_SECRET, raw)), 400
-    )
+    _error(worker.http.post("/slack/events", content=raw, headers=slack_headers(SLACK_SIGNING_SECRET, raw)), 400)
     raw = urlencode({"payload": "[1, 2]"}).encode()
-    _error(
-        worker.http.post("/slack/events", content=raw, headers=slack_headers(SLACK_SIGNING_SECRET, raw)), 400
-    )
+    _error(worker.http.post("/slack/events", content=raw, headers=slack_headers(SLACK_SIGNING_SECRET, raw)), 400)
     headers = {**slack_headers(SLACK_SIGNING_SECRET, raw), "x-slack-request-timestamp": "soon"}
     _error(worker.http.post("/slack/events", content=raw, headers=headers), 401, "bad_timestamp")
     headers = slack_headers("another-signing-secret", raw)
     _error(worker.http.post("/slack/events", content=raw, headers=headers), 401, "bad_signature")
     raw = urlencode({"payload": _deep(100_000).decode()}).encode()
-    _error(
-        worker.http.post("/slack/events", content=raw, headers=slack_headers(SLACK_SIGNING_SECRET, raw)), 400
-    )
+    _error(worker.http.post("/slack/events", content=raw, headers=slack_headers(SLACK_SIGNING_SECRET, raw)), 400)
 
 
 def test_json_nested_100000_deep_is_400_on_every_json_endpoint(fakes, start_worker):
@@ -98,9 +94,7 @@ def test_healthz_answers_while_a_decision_is_stuck(fakes, start_worker):
     answers: list[httpx.Response] = []
     poster = threading.Thread(
         target=lambda: answers.append(
-            worker.http.post(
-                "/v1/webchat/messages", content=raw, headers=webchat_headers(WEBCHAT_SECRET, raw)
-            )
+            worker.http.post("/v1/webchat/messages", content=raw, headers=webchat_headers(WEBCHAT_SECRET, raw))
         )
     )
     poster.start()
@@ -115,9 +109,7 @@ def test_healthz_answers_while_a_decision_is_stuck(fakes, start_worker):
     finally:
         engine.gate.set()
     time.sleep(0.1)
-    again = worker.http.post(
-        "/v1/webchat/messages", content=raw, headers=webchat_headers(WEBCHAT_SECRET, raw)
-    )
+    again = worker.http.post("/v1/webchat/messages", content=raw, headers=webchat_headers(WEBCHAT_SECRET, raw))
     assert again.status_code == 200, again.text
 
 
@@ -148,9 +140,7 @@ def test_webchat_cannot_touch_a_ticket_it_did_not_create(fakes, start_worker):
         "context": {"ticket_id": "4242"},
     }
     raw = json.dumps(payload).encode()
-    response = worker.http.post(
-        "/v1/webchat/messages", content=raw, headers=webchat_headers(WEBCHAT_SECRET, raw)
-    )
+    response = worker.http.post("/v1/webchat/messages", content=raw, headers=webchat_headers(WEBCHAT_SECRET, raw))
     _error(response, 403, "foreign_ticket")
     assert worker.runtime.store.conversation_get("intruder") is None
     assert worker.runtime.store.outbox_list() == []
@@ -167,9 +157,7 @@ def test_webchat_foreign_tickets_can_be_allowed_explicitly(fakes, start_worker):
         "context": {"ticket_id": "4242"},
     }
     raw = json.dumps(payload).encode()
-    response = worker.http.post(
-        "/v1/webchat/messages", content=raw, headers=webchat_headers(WEBCHAT_SECRET, raw)
-    )
+    response = worker.http.post("/v1/webchat/messages", content=raw, headers=webchat_headers(WEBCHAT_SECRET, raw))
     assert response.status_code == 200, response.text
 
 
@@ -178,16 +166,12 @@ def test_schema_refuses_booleans_as_counts_and_accepts_decimal_strings(fakes, st
     worker = start_worker()
     base = {"conversation_id": "schema", "role": "customer", "text": "Where is my parcel?"}
     bad = json.dumps({**base, "message_id": "m1", "context": {"previous_refunds": False}}).encode()
-    response = worker.http.post(
-        "/v1/webchat/messages", content=bad, headers=webchat_headers(WEBCHAT_SECRET, bad)
-    )
+    response = worker.http.post("/v1/webchat/messages", content=bad, headers=webchat_headers(WEBCHAT_SECRET, bad))
     _error(response, 422, "invalid_request")
     assert "previous_refunds" in response.json()["error"]["message"]
     for n, amount in enumerate(("19.90", "+1.", ".5", "0")):
         good = json.dumps({**base, "message_id": f"d{n}", "context": {"order_total": amount}}).encode()
-        ok = worker.http.post(
-            "/v1/webchat/messages", content=good, headers=webchat_headers(WEBCHAT_SECRET, good)
-        )
+        ok = worker.http.post("/v1/webchat/messages", content=good, headers=webchat_headers(WEBCHAT_SECRET, good))
         assert ok.status_code == 200, (amount, ok.text)
 
 
@@ -212,11 +196,58 @@ PII = {
 }
 
 
-def test_pii_does_not_reach_zendesk_text_slack_or_the_outbox(fakes, start_worker):
-    """A conversation full of personal data hands off; no raw value reaches Zendesk text, Slack or outbox rows.
+#: Where raw text legitimately stays, for the retention period only (RAW_RETENTION_DAYS, then purged):
+#: the transcript the next decision is made from, the answer a web-chat retry is replayed from, and the
+#: received event while it waits in the inbox. Every other table must hold no raw value at all.
+RAW_TEXT_TABLES = {"conversations", "webchat_replies", "inbox"}
+#: The outbox's ticket-creation action carries the requester (name and email) as Zendesk's requester
+#: field: the one place outside raw-text storage they legitimately go. Stripped before the check.
+REQUESTER_FIELDS = {"requester_name", "requester_email"}
 
-    The requester's email as the ticket's requester field is the one place it legitimately goes.
+
+def _without_requester(text: str) -> str:
+    """The JSON text with the requester fields removed at any depth (non-JSON text unchanged)."""
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return text
+
+    def strip(node):
+        if isinstance(node, dict):
+            return {k: strip(v) for k, v in node.items() if k not in REQUESTER_FIELDS}
+        if isinstance(node, list):
+            return [strip(v) for v in node]
+        return node
+
+    return json.dumps(strip(value))
+
+
+def _store_dump(path) -> dict[str, str]:
+    """Every table of the SQLite store, every column cast to text (outbox without requester fields)."""
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        tables = [row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        dump: dict[str, str] = {}
+        for table in tables:
+            columns = [row[1] for row in conn.execute(f'PRAGMA table_info("{table}")')]
+            if not columns:
+                continue
+            select = ", ".join(f'CAST("{c}" AS TEXT)' for c in columns)
+            cells = [cell or "" for row in conn.execute(f'SELECT {select} FROM "{table}"') for cell in row]
+            dump[table] = "\n".join(_without_requester(cell) if table == "outbox" else cell for cell in cells)
+        return dump
+    finally:
+        conn.close()
+
+
+def test_pii_does_not_reach_zendesk_text_slack_the_outbox_logs_or_any_table(fakes, start_worker, caplog):
+    """A conversation full of personal data hands off; no raw value reaches Zendesk text, Slack, the
+    worker's logs (DEBUG and up, vendor clients included) or any store table outside raw-text storage.
+
+    The requester's email as the ticket's requester field is the one place it legitimately goes;
+    RAW_TEXT_TABLES hold raw text for the retention period (purged by ``handoff purge``).
     """
+    caplog.set_level(logging.DEBUG)
     worker = start_worker()
     text = (
         f"This is absolutely ridiculous!! I am {PII['name']}, my card {PII['card']} was charged twice. "
@@ -231,9 +262,7 @@ def test_pii_does_not_reach_zendesk_text_slack_or_the_outbox(fakes, start_worker
         "customer": {"name": PII["name"], "email": PII["email"], "phone": PII["phone"], "tags": ["vip"]},
     }
     raw = json.dumps(payload).encode()
-    response = worker.http.post(
-        "/v1/webchat/messages", content=raw, headers=webchat_headers(WEBCHAT_SECRET, raw)
-    )
+    response = worker.http.post("/v1/webchat/messages", content=raw, headers=webchat_headers(WEBCHAT_SECRET, raw))
     assert response.status_code == 200, response.text
     assert response.json()["action"] == "handoff"
     from fakes.fixtures import wait_until
@@ -251,3 +280,15 @@ def test_pii_does_not_reach_zendesk_text_slack_or_the_outbox(fakes, start_worker
         if what != "email" and what != "name":  # the requester field of the new ticket carries these
             assert value not in outbox, f"raw {what} stored in the outbox"
     assert "Smithers" not in slack and "Smithers" not in comments
+
+    wait_until(lambda: all(item.status != "pending" for item in worker.runtime.store.outbox_list(limit=1000)))
+    logs = "\n".join(f"{r.name} {r.getMessage()} {r.exc_text or ''} {r.stack_info or ''}" for r in caplog.records)
+    assert caplog.records, "the worker's log lines were not captured"
+    tables = _store_dump(worker.runtime.settings.database_path)
+    assert {"conversations", "outbox", "inbox"} <= tables.keys()
+    assert PII["card"] in tables["conversations"], "the transcript is raw for the retention period"
+    for what, value in PII.items():
+        assert value not in logs, f"raw {what} reached the logs"
+        for table, seen in tables.items():
+            if table not in RAW_TEXT_TABLES:
+                assert value not in seen, f"raw {what} stored in table {table}"

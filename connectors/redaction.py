@@ -1,0 +1,49 @@
+"""The redaction edge's text rule, below every connector layer so the audit log and the worker share it.
+
+The core's :func:`handoff_core.redact.redact` knows shapes (emails, Luhn-valid cards, IBANs, phones);
+this adds what only the conversation knows (the customer's own name, email and phone as given in its
+fields) and street addresses, and cleans a cut-off tail ("+1 415 55…") that a shortened text may end
+with, so a phone number is never half-shown because it was truncated before it was redacted.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from handoff_core import Conversation
+from handoff_core.redact import redact
+
+_STREET = re.compile(
+    r"\b\d{1,5}[A-Za-z]?\s+(?:[A-Z][\w'.-]*\s+){1,4}"
+    r"(?:Street|St|Avenue|Ave|Road|Rd|Lane|Ln|Boulevard|Blvd|Drive|Dr|Way|Court|Ct|Place|Pl|Square|Sq"
+    r"|Terrace|Close|Crescent|Parkway|Pkwy|Highway|Hwy)\b\.?",
+)
+#: Dates and times ("2026-11-30 14:00") look like phone numbers to the shape rules; they are not personal.
+_DATETIME = re.compile(r"\b\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2})?)?\b")
+_CUT_TAIL = re.compile(r"[+(]?\d[\d\s().-]*…$")
+
+
+def known_values(conversation: Conversation) -> tuple[str, ...]:
+    """The customer's own identifiers, longest first (a full name before its parts)."""
+    c = conversation.customer
+    values = [v.strip() for v in (c.name, c.email, c.phone) if v and len(v.strip()) >= 3]
+    if c.name:
+        values += [part for part in c.name.split() if len(part) >= 3]
+    return tuple(sorted(set(values), key=len, reverse=True))
+
+
+def scrub(text: str, known: Iterable[str] = ()) -> str:
+    """Redact shapes, street addresses and the given known values; clean a truncated numeric tail."""
+    kept: list[str] = []
+
+    def keep(match: re.Match[str]) -> str:
+        kept.append(match.group(0))
+        return f"\x00{len(kept) - 1}\x00"
+
+    text = redact(_DATETIME.sub(keep, text))
+    text = re.sub(r"\x00(\d+)\x00", lambda m: kept[int(m.group(1))], text)
+    for value in known:
+        text = re.sub(rf"(?<!\w){re.escape(value)}(?!\w)", "[customer]", text, flags=re.IGNORECASE)
+    text = _STREET.sub("[address]", text)
+    return _CUT_TAIL.sub("[…]", text)
