@@ -49,6 +49,10 @@ from connectors.store.protocol import StoreError
 from connectors.store.rows import (
     BACKLOG_SQL,
     OLDEST_PENDING_SQL,
+    OUTBOX_BY_ID,
+    OUTBOX_BY_KEY,
+    OUTBOX_DONE,
+    OUTBOX_FAILED,
     PURGE_TARGETS,
     PURGED_PAYLOAD,
     VOLUME_COMPONENT,
@@ -368,8 +372,7 @@ class PostgresStore:
     def outbox_done(self, item_id: int, result: dict[str, Any] | None = None) -> None:
         with self._tx() as conn:
             conn.execute(
-                "UPDATE outbox SET status = 'done', attempts = attempts + 1, lease_until = 0, result = %s,"
-                " last_error = NULL, updated_at = %s WHERE id = %s",
+                OUTBOX_DONE.replace("?", "%s"),
                 (json.dumps(result) if result is not None else None, time.time(), item_id),
             )
 
@@ -377,17 +380,16 @@ class PostgresStore:
         status = OutboxStatus.DEAD if dead else OutboxStatus.PENDING
         with self._tx() as conn:
             conn.execute(
-                "UPDATE outbox SET status = %s, attempts = attempts + 1, lease_until = 0, last_error = %s,"
-                " next_attempt_at = %s, updated_at = %s WHERE id = %s",
+                OUTBOX_FAILED.replace("?", "%s"),
                 (status.value, error[:2000], next_attempt_at, time.time(), item_id),
             )
 
     def outbox_get(self, item_id: int) -> OutboxItem | None:
-        rows = self._query("SELECT * FROM outbox WHERE id = %s", (item_id,))
+        rows = self._query(OUTBOX_BY_ID.replace("?", "%s"), (item_id,))
         return outbox_from(rows[0]) if rows else None
 
     def outbox_by_key(self, dedupe_key: str) -> OutboxItem | None:
-        rows = self._query("SELECT * FROM outbox WHERE dedupe_key = %s", (dedupe_key,))
+        rows = self._query(OUTBOX_BY_KEY.replace("?", "%s"), (dedupe_key,))
         return outbox_from(rows[0]) if rows else None
 
     def outbox_extend(self, ids: Sequence[int], until: float) -> None:

@@ -137,6 +137,18 @@ def backlog_from_rows(rows: Sequence[Row]) -> list[Backlog]:
     return [Backlog(queue, lane, e["pending"], e["dead"], e["oldest"]) for (queue, lane), e in sorted(lanes.items())]
 
 
+#: Outbox statements both stores run word for word; ``?`` is the placeholder (PostgreSQL swaps in ``%s``).
+OUTBOX_DONE = (
+    "UPDATE outbox SET status = 'done', attempts = attempts + 1, lease_until = 0, result = ?,"
+    " last_error = NULL, updated_at = ? WHERE id = ?"
+)
+OUTBOX_FAILED = (
+    "UPDATE outbox SET status = ?, attempts = attempts + 1, lease_until = 0, last_error = ?,"
+    " next_attempt_at = ?, updated_at = ? WHERE id = ?"
+)
+OUTBOX_BY_ID = "SELECT * FROM outbox WHERE id = ?"
+OUTBOX_BY_KEY = "SELECT * FROM outbox WHERE dedupe_key = ?"
+
 #: What a purged inbox or outbox payload becomes: the row (its dedupe key, status and times) stays, so
 #: deduplication and counts still hold; the customer's text is gone. A purged dead action is never retried.
 PURGED_PAYLOAD = '{"purged": true}'

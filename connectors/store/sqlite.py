@@ -41,6 +41,10 @@ from connectors.store.protocol import StoreError, StoreLockedError
 from connectors.store.rows import (
     BACKLOG_SQL,
     OLDEST_PENDING_SQL,
+    OUTBOX_BY_ID,
+    OUTBOX_BY_KEY,
+    OUTBOX_DONE,
+    OUTBOX_FAILED,
     PURGE_TARGETS,
     PURGED_PAYLOAD,
     VOLUME_COMPONENT,
@@ -269,8 +273,7 @@ class SQLiteStore:
         status = InboxStatus.DEAD if dead else InboxStatus.PENDING
         with self._tx() as conn:
             conn.execute(
-                "UPDATE inbox SET status = ?, lease_until = 0, last_error = ?, next_attempt_at = ?"
-                " WHERE id = ?",
+                "UPDATE inbox SET status = ?, lease_until = 0, last_error = ?, next_attempt_at = ? WHERE id = ?",
                 (status.value, error[:2000], next_attempt_at, item_id),
             )
 
@@ -309,9 +312,7 @@ class SQLiteStore:
             rows = conn.execute("SELECT * FROM conversations WHERE id = ?", (conversation_id,)).fetchall()
         return conversation_from(rows[0]) if rows else None
 
-    def conversation_set_alert(
-        self, conversation_id: str, channel: str, ts: str
-    ) -> ConversationRecord | None:
+    def conversation_set_alert(self, conversation_id: str, channel: str, ts: str) -> ConversationRecord | None:
         with self._tx() as conn:
             conn.execute(
                 "UPDATE conversations SET alert_channel = ?, alert_ts = ?, updated_at = ? WHERE id = ?",
@@ -329,9 +330,7 @@ class SQLiteStore:
         self, record: ConversationRecord, reply_key: str, reply: dict[str, Any], actions: Sequence[NewAction]
     ) -> dict[str, Any]:
         with self._tx() as conn:
-            existing = conn.execute(
-                "SELECT reply FROM webchat_replies WHERE key = ?", (reply_key,)
-            ).fetchall()
+            existing = conn.execute("SELECT reply FROM webchat_replies WHERE key = ?", (reply_key,)).fetchall()
             if existing:
                 return loads(existing[0]["reply"])
             conn.execute(
@@ -347,9 +346,7 @@ class SQLiteStore:
         with self._tx() as conn:
             return _enqueue(conn, actions)
 
-    def outbox_claim(
-        self, now: float, lease_seconds: float, limit: int, lane: str | None = None
-    ) -> list[OutboxItem]:
+    def outbox_claim(self, now: float, lease_seconds: float, limit: int, lane: str | None = None) -> list[OutboxItem]:
         lane_sql, lane_params = ("AND target = ?", [lane]) if lane is not None else ("", [])
         with self._tx() as conn:
             rows = conn.execute(
@@ -367,8 +364,7 @@ class SQLiteStore:
     def outbox_done(self, item_id: int, result: dict[str, Any] | None = None) -> None:
         with self._tx() as conn:
             conn.execute(
-                "UPDATE outbox SET status = 'done', attempts = attempts + 1, lease_until = 0, result = ?,"
-                " last_error = NULL, updated_at = ? WHERE id = ?",
+                OUTBOX_DONE,
                 (json.dumps(result) if result is not None else None, time.time(), item_id),
             )
 
@@ -376,17 +372,16 @@ class SQLiteStore:
         status = OutboxStatus.DEAD if dead else OutboxStatus.PENDING
         with self._tx() as conn:
             conn.execute(
-                "UPDATE outbox SET status = ?, attempts = attempts + 1, lease_until = 0, last_error = ?,"
-                " next_attempt_at = ?, updated_at = ? WHERE id = ?",
+                OUTBOX_FAILED,
                 (status.value, error[:2000], next_attempt_at, time.time(), item_id),
             )
 
     def outbox_get(self, item_id: int) -> OutboxItem | None:
-        rows = self._query("SELECT * FROM outbox WHERE id = ?", (item_id,))
+        rows = self._query(OUTBOX_BY_ID, (item_id,))
         return outbox_from(rows[0]) if rows else None
 
     def outbox_by_key(self, dedupe_key: str) -> OutboxItem | None:
-        rows = self._query("SELECT * FROM outbox WHERE dedupe_key = ?", (dedupe_key,))
+        rows = self._query(OUTBOX_BY_KEY, (dedupe_key,))
         return outbox_from(rows[0]) if rows else None
 
     def inbox_extend(self, ids: Sequence[int], until: float) -> None:
@@ -445,9 +440,7 @@ class SQLiteStore:
         return {q: (float(row[q]) if row[q] is not None else None) for q in ("inbox", "outbox")}
 
     def outbox_next_due(self) -> float | None:
-        rows = self._query(
-            "SELECT MIN(MAX(next_attempt_at, lease_until)) AS due FROM outbox WHERE status = 'pending'"
-        )
+        rows = self._query("SELECT MIN(MAX(next_attempt_at, lease_until)) AS due FROM outbox WHERE status = 'pending'")
         due = rows[0]["due"] if rows else None
         return float(due) if due is not None else None
 
@@ -545,5 +538,3 @@ def _upsert_conversation(conn: sqlite3.Connection, record: ConversationRecord) -
             now,
         ),
     )
-
-
