@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from connectors.audit import AuditLog
+from connectors.audit import SQLiteAudit
 
 DATASETS = Path("/work/shared/datasets")
 FALLBACK_QUESTIONS = (
@@ -164,7 +164,7 @@ def fill(
     """Add ``count`` decisions spread over ``[start, start + span)`` to the store at ``path``."""
     rnd = random.Random(seed)
     pool = question_pool()
-    with AuditLog(path) as log:
+    with SQLiteAudit(path) as log:
         conn = log.connection
         rows: list[tuple[object, ...]] = []
         reasons: list[tuple[object, ...]] = []

@@ -3,21 +3,23 @@
 Why plain frozen dataclasses rather than the core's ``Decision``: a stored record is a different thing
 from a decision. It holds what happened afterwards (deliveries, claims, feedback), it may come from an
 older policy whose decision model had other fields, and its customer text is already redacted. Rows are
-parsed once here so that the CLI, the exports and the weekly report never handle ``sqlite3.Row``.
+parsed once (:mod:`connectors.audit.sql`) so that the CLI, the exports and the weekly report never
+handle a driver's rows.
 
 Errors: none of its own; a malformed filter is a ``ValueError`` raised by the caller's parsing.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from connectors.audit.log import AuditLog, format_time, parse_time
+from connectors.audit.log import format_time
+
+if TYPE_CHECKING:
+    from connectors.audit.port import AuditReader
 
 #: Triggers whose ``Reason.topic`` names the subject of the conversation.
 TOPIC_TRIGGERS = frozenset({"restricted_topic", "refund_exception"})
@@ -174,142 +176,94 @@ class DecisionFilter:
 
 #: Decisions read per page when streaming (and ids per ``IN (...)`` list of related rows).
 PAGE = 500
+#: Decisions per page of the review's lean read: large enough that per-query overhead vanishes, small
+#: enough to stay a few MB.
+REVIEW_PAGE = 2_000
 
 
 def fetch_decisions(
-    log: AuditLog, flt: DecisionFilter | None = None, *, limit: int | None = None
+    log: AuditReader, flt: DecisionFilter | None = None, *, limit: int | None = None
 ) -> list[DecisionRecord]:
     """Decisions matching ``flt`` in time order, with their reasons, deliveries and events.
 
     ``limit``: only the newest ``limit`` matches (still returned oldest first), read backwards through
     the time index, so a listing costs the same on a month of decisions as on a day.
     """
-    if limit is None:
-        return list(iter_decisions(log, flt))
-    flt = flt or DecisionFilter()
-    where, params = flt.where()
-    with log.lock:
-        rows = log.connection.execute(
-            f"SELECT * FROM audit_decisions d WHERE {where} ORDER BY d.decided_at DESC, d.seq DESC LIMIT ?",  # noqa: S608
-            (*params, limit),
-        ).fetchall()
-    rows.reverse()
-    return [record for start in range(0, len(rows), PAGE) for record in _with_related(log, rows[start : start + PAGE])]
+    return list(log.decisions(flt, limit=limit))
 
 
-def iter_decisions(log: AuditLog, flt: DecisionFilter | None = None) -> Iterator[DecisionRecord]:
+def iter_decisions(log: AuditReader, flt: DecisionFilter | None = None) -> Iterator[DecisionRecord]:
     """Like :func:`fetch_decisions`, a page at a time (keyset on ``decided_at, seq``), so an export of a
-    month holds one page in memory, and the store's lock is held for one page at a time."""
-    flt = flt or DecisionFilter()
-    page_filter = flt
-    after_time, after_seq = "", -1
-    while True:
-        # Each page's range starts at the last row read, so a page is an index seek, not a rescan.
-        where, params = page_filter.where()
-        with log.lock:
-            rows = log.connection.execute(
-                f"SELECT * FROM audit_decisions d WHERE {where}"  # noqa: S608 (clauses are fixed text)
-                " AND (d.decided_at > ? OR (d.decided_at = ? AND d.seq > ?))"
-                " ORDER BY d.decided_at, d.seq LIMIT ?",
-                (*params, after_time, after_time, after_seq, PAGE),
-            ).fetchall()
-        yield from _with_related(log, rows)
-        if len(rows) < PAGE:
-            return
-        after_time, after_seq = rows[-1]["decided_at"], int(rows[-1]["seq"])
-        last = parse_time(after_time)
-        page_filter = dataclasses.replace(flt, since=max(flt.since, last) if flt.since else last)
+    month holds one page in memory."""
+    return log.decisions(flt)
 
 
-def _with_related(log: AuditLog, rows: Sequence[Any]) -> list[DecisionRecord]:
-    """Records for ``rows`` with their reasons, deliveries and events, looked up by decision id."""
-    if not rows:
-        return []
-    ids = [row["id"] for row in rows]
-    marks = ", ".join("?" for _ in ids)
-    conn = log.connection
-    with log.lock:
-        reason_rows = conn.execute(
-            f"SELECT * FROM audit_reasons WHERE decision_id IN ({marks}) ORDER BY decision_id, position",  # noqa: S608
-            ids,
-        ).fetchall()
-        delivery_rows = conn.execute(
-            f"SELECT * FROM audit_deliveries WHERE decision_id IN ({marks}) ORDER BY at, id",  # noqa: S608
-            ids,
-        ).fetchall()
-        event_rows = conn.execute(
-            f"SELECT * FROM audit_events WHERE decision_id IN ({marks}) ORDER BY at, id",  # noqa: S608
-            ids,
-        ).fetchall()
-    reasons: dict[str, list[ReasonRecord]] = {}
-    for r in reason_rows:
-        reasons.setdefault(r["decision_id"], []).append(
-            ReasonRecord(
-                trigger=r["trigger"],
-                topic=r["topic"],
-                action=r["action"],
-                score=float(r["score"]),
-                priority=r["priority"],
-                group=r["route_group"],
-                alert=bool(r["alert"]),
-                detail=r["detail"],
-                evidence=tuple(json.loads(r["evidence_json"])),
-            )
+@dataclass(frozen=True, slots=True)
+class ReviewRow:
+    """The facts of one decision that the review counts (see :mod:`connectors.report.data`).
+
+    Why not a :class:`DecisionRecord`: it builds every reason's evidence, every delivery and every event;
+    a 100,000-decision week read that way held a gigabyte. The review needs a handful of facts, most of
+    them worked out by the database where the rows are (:meth:`AuditReader.review_rows`).
+    """
+
+    decided_at: datetime
+    conversation_id: str
+    channel: str
+    action: str
+    alert: bool
+    simulated: bool
+    policy_version: str
+    policy_hash: str
+    question: str | None
+    angry: bool
+    knowledge_status: str | None
+    triggers: tuple[str, ...]
+    topics: tuple[str, ...]
+    claim_seconds: float | None
+    not_needed: bool
+    handoff_wrong: bool
+    missed: bool
+    #: True when a delivery reached the target, False when every attempt failed, None when none was made.
+    zendesk: bool | None
+    slack: bool | None
+    #: The sales lead's value and whether it went to sales (None: no lead); people at work when decided.
+    lead_value: float | None = None
+    lead_qualified: bool | None = None
+    agents_available: bool | None = None
+
+    @property
+    def vip(self) -> bool:
+        return "vip" in self.triggers
+
+    @classmethod
+    def from_record(cls, record: DecisionRecord) -> ReviewRow:
+        """The same facts taken from a full record (for callers that already hold records)."""
+        status = record.signals.get("knowledge_status")
+        return cls(
+            decided_at=record.decided_at,
+            conversation_id=record.conversation_id,
+            channel=record.channel,
+            action=record.action,
+            alert=record.alert,
+            simulated=record.simulated,
+            policy_version=record.policy_version,
+            policy_hash=record.policy_hash,
+            question=record.question,
+            angry=record.angry,
+            knowledge_status=status if isinstance(status, str) else None,
+            triggers=record.triggers,
+            topics=record.topics,
+            claim_seconds=record.claim_seconds(),
+            not_needed=record.event("not_needed") is not None,
+            handoff_wrong=record.event("handoff_wrong") is not None,
+            missed=record.event("missed_handoff") is not None,
+            zendesk=record.reached("zendesk"),
+            slack=record.reached("slack"),
+            lead_value=record.lead_value,
+            lead_qualified=record.lead_qualified,
+            agents_available=record.agents_available,
         )
-    deliveries: dict[str, list[DeliveryRecord]] = {}
-    for r in delivery_rows:
-        deliveries.setdefault(r["decision_id"], []).append(
-            DeliveryRecord(target=r["target"], ok=bool(r["ok"]), detail=r["detail"], at=parse_time(r["at"]))
-        )
-    events: dict[str, list[EventRecord]] = {}
-    for r in event_rows:
-        events.setdefault(r["decision_id"], []).append(
-            EventRecord(
-                id=r["id"],
-                kind=r["kind"],
-                actor=r["actor"],
-                at=parse_time(r["at"]),
-                data=json.loads(r["data_json"]),
-            )
-        )
-    return [_record(row, reasons, deliveries, events) for row in rows]
-
-
-def _record(
-    row: Any,
-    reasons: dict[str, list[ReasonRecord]],
-    deliveries: dict[str, list[DeliveryRecord]],
-    events: dict[str, list[EventRecord]],
-) -> DecisionRecord:
-    decision_id = row["id"]
-    return DecisionRecord(
-        id=decision_id,
-        decided_at=parse_time(row["decided_at"]),
-        conversation_id=row["conversation_id"],
-        ticket_id=row["ticket_id"],
-        channel=row["channel"],
-        action=row["action"],
-        priority=row["priority"],
-        alert=bool(row["alert"]),
-        urgent=bool(row["urgent"]),
-        language=row["language"],
-        policy_version=row["policy_version"],
-        policy_hash=row["policy_hash"],
-        knowledge_version=row["knowledge_version"],
-        route_group=row["route_group"],
-        route_tags=tuple(json.loads(row["route_tags"])),
-        signals=json.loads(row["signals_json"]),
-        question=row["question"],
-        simulated=bool(row["simulated"]),
-        redacted=bool(row["redacted"]),
-        reasons=tuple(reasons.get(decision_id, ())),
-        deliveries=tuple(deliveries.get(decision_id, ())),
-        events=tuple(events.get(decision_id, ())),
-        lead_value=row["lead_value"],
-        lead_qualified=None if row["lead_qualified"] is None else bool(row["lead_qualified"]),
-        agents_available=None if row["agents_available"] is None else bool(row["agents_available"]),
-        expected_reply_by=parse_time(row["expected_reply_by"]) if row["expected_reply_by"] else None,
-    )
 
 
 def triggers_of(records: Sequence[DecisionRecord]) -> list[str]:

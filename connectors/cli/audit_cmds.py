@@ -18,7 +18,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from connectors.audit import AuditLog
+from connectors.audit import AuditLog, open_audit
 from connectors.audit.export import write_csv, write_jsonl
 from connectors.audit.queries import DecisionFilter, DecisionRecord, fetch_decisions, iter_decisions
 from connectors.report.checklist import load_checklist
@@ -51,7 +51,7 @@ def _open_store(where: Path | str) -> Iterator[AuditLog]:
     if url.startswith("sqlite:///") and not path.exists():
         raise click.ClickException(f"no store at {path} (set --database or HANDOFF_DATABASE_URL)")
     try:
-        log = AuditLog.open(url)
+        log = open_audit(url)
     except (StoreError, ValueError) as exc:
         raise click.ClickException(str(exc)) from exc
     try:

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 import click
 from rich.console import Console
@@ -25,6 +25,9 @@ from handoff_core.checklist import example_warnings, run_checklist
 from handoff_core.engine import DecisionEngine
 from handoff_core.errors import HandoffError
 from handoff_core.policy import Policy, effective_policy_data, load_policy
+
+if TYPE_CHECKING:
+    from connectors.audit import AuditLog
 
 PROGRESS_MIN_LINES = 1000
 
@@ -241,12 +244,13 @@ def simulate_command(
     show = progress if progress is not None else (err.is_terminal and (total or 0) >= PROGRESS_MIN_LINES)
     totals = Totals()
     kept: list[Simulated] = []
-    audit = None
+    audit: AuditLog | None = None
     if record:
-        from connectors.audit import AuditLog
+        from connectors.audit import SQLiteAudit, open_audit
         from connectors.settings import Settings
 
-        audit = AuditLog(database_path or Settings().database_path)
+        # --database names a SQLite file; otherwise the store HANDOFF_DATABASE_URL names (also PostgreSQL).
+        audit = SQLiteAudit(database_path) if database_path else open_audit(Settings().handoff_database_url)
     out: TextIO = sys.stdout if output_path is None else output_path.open("w", encoding="utf-8")
     try:
         with (

@@ -19,7 +19,7 @@ from typing import Any
 
 from croniter import croniter
 
-from connectors.audit.log import AuditLog
+from connectors.audit.port import AuditReader
 from connectors.report.data import Checklist, ChecklistEntry, Review
 from connectors.report.figures import fmt_rate, headline
 from connectors.report.period import Period
@@ -42,7 +42,7 @@ def next_run(cron: str, after: datetime) -> datetime:
     return result.astimezone(UTC)
 
 
-def build_review(audit: AuditLog, policy: Policy, *, now: datetime) -> Review:
+def build_review(audit: AuditReader, policy: Policy, *, now: datetime) -> Review:
     """The review of the 7 days before ``now`` against the 7 before, with the running policy's checklist."""
     checklist = Checklist(entries=tuple(ChecklistEntry(i.name, i.passed, i.fix) for i in run_checklist(policy)))
     return review_from_store(audit, Period.last(REVIEW_WINDOW, now), compare_previous=True, checklist=checklist)

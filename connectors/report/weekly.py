@@ -10,14 +10,14 @@ Errors: none of its own (see :mod:`connectors.audit.log`).
 
 from __future__ import annotations
 
-from connectors.audit.log import AuditLog
+from connectors.audit.port import AuditReader
 from connectors.report.data import Checklist, Review, build_review
 from connectors.report.period import Period
 from connectors.report.queries import iter_review_rows
 
 
 def review_from_store(
-    log: AuditLog,
+    log: AuditReader,
     period: Period,
     *,
     include_simulated: bool = False,

@@ -24,7 +24,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-import re
 import threading
 import time
 import weakref
@@ -185,7 +184,7 @@ class PostgresStore:
                 migrate(conn, VOLUME_COMPONENT, VOLUME_MIGRATIONS)
         except (psycopg.Error, PoolTimeout) as exc:
             self._pool.close()
-            raise StoreError(f"cannot open the PostgreSQL store: {_safe(exc)}") from exc
+            raise StoreError(f"cannot open the PostgreSQL store: {safe_error(exc)}") from exc
         self._lock_conn: psycopg.Connection[Any] | None = None
         self._lock_guard = threading.Lock()
         self._local_locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
@@ -197,14 +196,14 @@ class PostgresStore:
             with self._pool.connection() as conn, conn.transaction():
                 yield conn
         except (psycopg.OperationalError, PoolTimeout) as exc:
-            raise StoreError(f"store unavailable: {_safe(exc)}") from exc
+            raise StoreError(f"store unavailable: {safe_error(exc)}") from exc
 
     def _query(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
         try:
             with self._pool.connection() as conn:
                 return conn.execute(sql, params).fetchall()
         except (psycopg.OperationalError, PoolTimeout) as exc:
-            raise StoreError(f"store unavailable: {_safe(exc)}") from exc
+            raise StoreError(f"store unavailable: {safe_error(exc)}") from exc
 
     def ping(self) -> None:
         self._query("SELECT 1")
@@ -303,7 +302,7 @@ class PostgresStore:
                 row = self._lock_conn.execute(sql, (key,)).fetchone()
             except psycopg.OperationalError as exc:
                 self._lock_conn = None
-                raise StoreError(f"store unavailable: {_safe(exc)}") from exc
+                raise StoreError(f"store unavailable: {safe_error(exc)}") from exc
         return bool(row and row["ok"])
 
     def conversation_get(self, conversation_id: str) -> ConversationRecord | None:
@@ -482,7 +481,7 @@ class PostgresStore:
         return wait
 
 
-def _safe(exc: BaseException) -> str:
+def safe_error(exc: BaseException) -> str:
     """The error without the connection string (it may carry a password)."""
     return str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__
 
@@ -542,47 +541,3 @@ def _upsert_conversation(conn: psycopg.Connection[Any], record: ConversationReco
             now,
         ),
     )
-
-
-# ---------------------------------------------------------------------- SQLite-dialect connection (audit log)
-_TRANSLATIONS: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"\bBEGIN IMMEDIATE\b"), "BEGIN"),
-    (re.compile(r"\bINTEGER PRIMARY KEY AUTOINCREMENT\b"), "BIGSERIAL PRIMARY KEY"),
-    (re.compile(r"\bREAL\b"), "DOUBLE PRECISION"),
-    (re.compile(r"%"), "%%"),
-    (re.compile(r"\?"), "%s"),
-)
-_INSERT_OR_IGNORE = re.compile(r"^\s*INSERT OR IGNORE INTO\b", re.IGNORECASE)
-
-
-def translate(sql: str) -> str:
-    """SQLite SQL of the audit log as PostgreSQL runs it (placeholders, upserts, DDL types)."""
-    ignore = bool(_INSERT_OR_IGNORE.match(sql))
-    if ignore:
-        sql = _INSERT_OR_IGNORE.sub("INSERT INTO", sql) + " ON CONFLICT DO NOTHING"
-    for pattern, replacement in _TRANSLATIONS:
-        sql = pattern.sub(replacement, sql)
-    return sql
-
-
-class SqliteDialectConnection:
-    """A psycopg connection that accepts the audit log's SQLite SQL, so one audit module serves both stores.
-
-    The audit log's statements are plain SQL apart from ``?`` placeholders, ``INSERT OR IGNORE`` and
-    ``BEGIN IMMEDIATE``; :func:`translate` maps those. Rows come back as dictionaries, read like
-    ``sqlite3.Row`` by name.
-    """
-
-    def __init__(self, url: str, components: Sequence[tuple[str, Sequence[str]]] = ()) -> None:
-        try:
-            self._conn: psycopg.Connection[dict[str, Any]] = psycopg.connect(url, autocommit=True, row_factory=dict_row)
-            for component, scripts in components:
-                migrate(self._conn, component, [translate(s) for s in scripts])
-        except psycopg.Error as exc:
-            raise StoreError(f"cannot open the PostgreSQL audit log: {_safe(exc)}") from exc
-
-    def execute(self, sql: str, params: Sequence[Any] = ()) -> psycopg.Cursor[dict[str, Any]]:
-        return self._conn.execute(translate(sql), params)
-
-    def close(self) -> None:
-        self._conn.close()

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from connectors.audit import AuditLog
+from connectors.audit import AuditLog, open_audit
 from connectors.errors import ConnectorError
 from connectors.metrics import Metrics
 from connectors.settings import Settings
@@ -108,7 +108,7 @@ class Runtime:
         engine = DecisionEngine(policy, knowledge)
         store = open_store(settings.handoff_database_url, exclusive=True)
         try:
-            audit = AuditLog.open(settings.handoff_database_url)
+            audit = open_audit(settings.handoff_database_url)
         except BaseException:
             store.close()
             raise

@@ -1,14 +1,16 @@
-"""The audit log records decisions, deliveries and later events, redacts personal data, and is idempotent."""
+"""The audit log's contract: it records decisions, deliveries and later events, redacts personal data, and is
+idempotent. Every test taking ``log`` runs on both drivers: the SQLite file and a real PostgreSQL."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from audit.builders import conversation, decision
-from connectors.audit import AuditLog, UnknownDecisionError
+from connectors.audit import AuditLog, SQLiteAudit, UnknownDecisionError, open_audit
 from connectors.audit.queries import DecisionFilter, fetch_decisions
 from handoff_core import Action, TriggerName
 from handoff_core.errors import PolicyError
@@ -17,11 +19,29 @@ from handoff_core.policy.loader import parse_policy
 T0 = datetime(2024, 6, 3, 9, 0, tzinfo=UTC)
 
 
+@pytest.fixture(params=["sqlite", "postgres"])
+def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The SQLite store file, or a fresh PostgreSQL database (skipped without PostgreSQL)."""
+    return f"sqlite:///{tmp_path}/store.sqlite3" if request.param == "sqlite" else request.getfixturevalue("pg_url")
+
+
 @pytest.fixture
-def log(tmp_path: Path) -> AuditLog:
-    audit = AuditLog(tmp_path / "store.sqlite3")
-    yield audit  # type: ignore[misc]
+def log(url: str) -> Iterator[AuditLog]:
+    audit = open_audit(url)
+    yield audit
     audit.close()
+
+
+def stored_bytes(url: str) -> bytes:
+    """Everything the log's database holds, as bytes: the SQLite files, or every audit row on PostgreSQL."""
+    if url.startswith("sqlite:///"):
+        path = Path(url.removeprefix("sqlite:///"))
+        return b"".join(p.read_bytes() for p in path.parent.glob(path.name + "*"))
+    import psycopg
+
+    tables = ("audit_decisions", "audit_reasons", "audit_deliveries", "audit_events")
+    with psycopg.connect(url) as conn:
+        return repr([conn.execute(f"SELECT * FROM {t}").fetchall() for t in tables]).encode()
 
 
 def test_record_decision_stores_the_explanation(log: AuditLog) -> None:
@@ -45,7 +65,7 @@ def test_record_decision_stores_the_explanation(log: AuditLog) -> None:
     assert rec.simulated is False
 
 
-def test_personal_data_is_always_redacted(log: AuditLog) -> None:
+def test_personal_data_is_always_redacted(log: AuditLog, url: str) -> None:
     """E-mails, phones and Luhn-valid card numbers in questions and evidence never reach the store."""
     text = "Mail ann@example.com or call +44 20 7946 0958, card 4111 1111 1111 1111"
     log.record_decision(decision(quote=text), conversation("c-1", text=text), at=T0)
@@ -54,7 +74,7 @@ def test_personal_data_is_always_redacted(log: AuditLog) -> None:
     for secret in ("ann@example.com", "7946", "4111 1111"):
         assert secret not in stored
     assert rec.redacted is True
-    raw = b"".join(p.read_bytes() for p in log.path.parent.glob("store.sqlite3*"))
+    raw = stored_bytes(url)
     assert b"ann@example.com" not in raw
 
 
@@ -203,9 +223,9 @@ def test_filters_select_by_time_reason_action_channel(log: AuditLog) -> None:
 def test_reopening_the_store_keeps_records(tmp_path: Path) -> None:
     """Migrations run once: a second AuditLog on the same file sees earlier records."""
     path = tmp_path / "s.sqlite3"
-    with AuditLog(path) as first:
+    with SQLiteAudit(path) as first:
         first.record_decision(decision(), conversation(), at=T0)
-    with AuditLog(path) as second:
+    with SQLiteAudit(path) as second:
         assert len(fetch_decisions(second)) == 1
 
 

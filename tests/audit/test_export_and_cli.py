@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from audit.builders import conversation, decision
-from connectors.audit import AuditLog
+from connectors.audit import SQLiteAudit
 from connectors.audit.export import CSV_COLUMNS
 from connectors.cli import cli
 from handoff_core import Action, TriggerName
@@ -23,7 +23,7 @@ NOW = datetime.now(UTC)
 @pytest.fixture
 def store(tmp_path: Path) -> Path:
     path = tmp_path / "store.sqlite3"
-    with AuditLog(path) as log:
+    with SQLiteAudit(path) as log:
         d1 = decision(Action.HANDOFF, TriggerName.SENTIMENT, score=0.9)
         log.record_decision(
             d1, conversation("a", ticket_id="11", text='=HYPERLINK("x") help'), at=NOW - timedelta(hours=2)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from audit.builders import conversation, decision
-from connectors.audit import AuditLog, queries
+from connectors.audit import AuditLog, SQLiteAudit, queries
 from connectors.audit.queries import DecisionFilter, fetch_decisions, iter_decisions
 from handoff_core import Action, TriggerName
 
@@ -17,7 +17,7 @@ START = datetime(2026, 3, 2, 9, tzinfo=UTC)
 
 @pytest.fixture
 def log(tmp_path: Path) -> AuditLog:
-    audit = AuditLog(tmp_path / "s.sqlite3")
+    audit = SQLiteAudit(tmp_path / "s.sqlite3")
     for n in range(11):
         at = START + timedelta(minutes=n // 3)  # three decisions share each timestamp
         trigger = TriggerName.LOW_CONFIDENCE if n % 2 else TriggerName.SENTIMENT

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from audit.builders import conversation, decision
 
-from connectors.audit import AuditLog
+from connectors.audit import SQLiteAudit
 from connectors.report.data import Checklist, ChecklistEntry
 from connectors.report.html import render_html
 from connectors.report.markdown import render_markdown
@@ -36,7 +36,7 @@ HOSTILE = "<script>alert(1)</script> | pipe & more"
 
 @pytest.fixture
 def review(tmp_path: Path):  # type: ignore[no-untyped-def]
-    with AuditLog(tmp_path / "s.sqlite3") as log:
+    with SQLiteAudit(tmp_path / "s.sqlite3") as log:
         for day in range(7):
             at = START + timedelta(days=day, hours=10)
             h = decision(Action.HANDOFF, TriggerName.SENTIMENT, alert=day % 2 == 0, angry=True, topic="refund")

@@ -9,7 +9,7 @@ import pytest
 from audit.builders import conversation, decision
 from click.testing import CliRunner
 
-from connectors.audit import AuditLog
+from connectors.audit import SQLiteAudit
 from connectors.cli import cli
 from handoff_core import Action
 
@@ -18,7 +18,7 @@ from handoff_core import Action
 def store(tmp_path: Path) -> Path:
     path = tmp_path / "store.sqlite3"
     now = datetime.now(UTC)
-    with AuditLog(path) as log:
+    with SQLiteAudit(path) as log:
         log.record_decision(decision(Action.HANDOFF), conversation("recent"), at=now - timedelta(days=1))
         log.record_decision(decision(Action.CONTINUE, None), conversation("old"), at=now - timedelta(days=20))
         log.record_decision(decision(Action.HANDOFF), conversation("sim"), simulated=True, at=now - timedelta(hours=1))

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from audit.builders import conversation, decision
 
-from connectors.audit import AuditLog
+from connectors.audit import AuditLog, SQLiteAudit
 from connectors.audit.queries import DecisionFilter, fetch_decisions
 from connectors.report.data import build_review, percentile
 from connectors.report.figures import headline
@@ -23,7 +23,7 @@ WEEK = Period(START, START + timedelta(days=7))
 
 @pytest.fixture
 def log(tmp_path: Path) -> AuditLog:
-    audit = AuditLog(tmp_path / "s.sqlite3")
+    audit = SQLiteAudit(tmp_path / "s.sqlite3")
     yield audit  # type: ignore[misc]
     audit.close()
 

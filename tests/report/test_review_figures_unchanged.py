@@ -9,9 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from connectors.audit import AuditLog
+from connectors.audit import AuditLog, SQLiteAudit, open_audit, queries
 from connectors.audit.queries import DecisionFilter, fetch_decisions
-from connectors.report import queries
 from connectors.report.data import Review
 from connectors.report.period import Period
 from connectors.report.weekly import review_from_store
@@ -26,7 +25,7 @@ WEEK = Period(START, START + timedelta(days=7))
 def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Two weeks from the example conversations, with deliveries that fail at random, some simulated."""
     path = tmp_path_factory.mktemp("figures") / "store.sqlite3"
-    with AuditLog(path) as log:
+    with SQLiteAudit(path) as log:
         build_week(log, START - timedelta(days=7), seed=3, days=14)
         rnd = random.Random(5)
         for record in fetch_decisions(log, DecisionFilter(simulated=None)):
@@ -79,8 +78,8 @@ def test_streamed_review_has_the_old_figures(
     store: Path, period: Period, simulated: bool | None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Volumes, rates, daily rows, quality, claim times, alerts and policies equal the old computation."""
-    monkeypatch.setattr(queries, "PAGE", 7)  # many pages, so page boundaries are crossed everywhere
-    with AuditLog(store) as log:
+    monkeypatch.setattr(queries, "REVIEW_PAGE", 7)  # many pages, so page boundaries are crossed everywhere
+    with SQLiteAudit(store) as log:
         old = legacy(log, period, simulated, compare=True)
         new = review_from_store(log, period, include_simulated=simulated is None, compare_previous=True)
     assert new.decisions > 0
@@ -93,7 +92,7 @@ def test_streamed_review_has_the_old_figures(
 
 def test_figures_cover_every_part_of_the_review(store: Path) -> None:
     """The compared store exercises failed deliveries, alerts, feedback and unanswered questions."""
-    with AuditLog(store) as log:
+    with SQLiteAudit(store) as log:
         review = review_from_store(log, WEEK)
     q = review.quality
     assert q.zendesk_failed + q.slack_failed > 0
@@ -105,16 +104,20 @@ def test_figures_cover_every_part_of_the_review(store: Path) -> None:
 def test_postgresql_log_gives_the_same_review(store: Path, pg_url: str) -> None:
     """The review read from an audit log on PostgreSQL (replicas) equals the one read from SQLite."""
     tables = ("audit_decisions", "audit_reasons", "audit_deliveries", "audit_events")
-    with AuditLog(store) as source:
+    with SQLiteAudit(store) as source:
         rows = {t: [dict(r) for r in source.connection.execute(f"SELECT * FROM {t}").fetchall()] for t in tables}
         expected = review_from_store(source, WEEK, include_simulated=True, compare_previous=True)
-    target = AuditLog.open(pg_url)
+    import psycopg
+
+    target = open_audit(pg_url)  # creates the PostgreSQL schema
     try:
-        for table in tables:
-            for row in rows[table]:
-                columns = ", ".join(row)
-                marks = ", ".join("?" for _ in row)
-                target.connection.execute(f"INSERT INTO {table} ({columns}) VALUES ({marks})", tuple(row.values()))
+        with psycopg.connect(pg_url) as conn:
+            for table in tables:
+                for row in rows[table]:
+                    columns = ", ".join(row)
+                    marks = ", ".join("%s" for _ in row)
+                    conn.execute(f"INSERT INTO {table} ({columns}) VALUES ({marks})", tuple(row.values()))
+        assert target.dialect == "postgresql"
         got = review_from_store(target, WEEK, include_simulated=True, compare_previous=True)
     finally:
         target.close()

@@ -12,7 +12,7 @@ from audit.builders import conversation, decision
 from fakes.server import ServerThread, serve
 from fakes.slack import FakeSlack
 
-from connectors.audit import AuditLog
+from connectors.audit import SQLiteAudit
 from connectors.errors import PermanentError, TransientError
 from connectors.metrics import Metrics
 from connectors.report.schedule import next_run
@@ -37,7 +37,7 @@ def slack() -> Iterator[tuple[FakeSlack, ServerThread]]:
 @pytest.fixture
 def store(tmp_path: Path) -> Path:
     path = tmp_path / "store.sqlite3"
-    with AuditLog(path) as log:
+    with SQLiteAudit(path) as log:
         for i in range(4):
             log.record_decision(
                 decision(Action.HANDOFF, TriggerName.SENTIMENT),
@@ -61,7 +61,7 @@ async def _run_review(server: ServerThread, store: Path, *, channel: str = "C0RE
         policy=load_policy(DEFAULT_POLICY),
         engine=None,  # type: ignore[arg-type]
         store=SQLiteStore(store),
-        audit=AuditLog(store),
+        audit=SQLiteAudit(store),
         metrics=Metrics(),
         alerts=SlackGateway(
             build_client(kw.get("token", "xoxb-test-token-for-tests"), f"{server.url}/api/", retries=2)

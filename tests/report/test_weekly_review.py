@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from connectors.audit import AuditLog
+from connectors.audit import SQLiteAudit
 from connectors.cli import cli
 from connectors.report.data import Review
 from connectors.report.period import Period
@@ -39,7 +39,7 @@ class World:
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> World:
     path = tmp_path_factory.mktemp("week") / "store.sqlite3"
-    with AuditLog(path) as log:
+    with SQLiteAudit(path) as log:
         before = build_week(log, START - timedelta(days=7), seed=3, prefix="prev-")
         truth = build_week(log, START, seed=7)
         review = review_from_store(log, WEEK, compare_previous=True)

@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 from audit.builders import conversation, decision
 
-from connectors.audit import AuditLog
+from connectors.audit import SQLiteAudit
 from connectors.audit.queries import DecisionFilter, fetch_decisions
 from connectors.report.period import Period
 from connectors.report.weekly import review_from_store
@@ -52,7 +52,7 @@ BOUNDED_SCAN = re.compile(r"ORDER BY id DESC LIMIT \d+\s*$")
 def exercise(path: Path) -> list[str]:
     """Run what the worker, ``handoff decisions``, ``handoff report`` and ``handoff outbox`` run; return the SQL."""
     seen: list[str] = []
-    log, store = AuditLog(path), SQLiteStore(path)
+    log, store = SQLiteAudit(path), SQLiteStore(path)
     log.connection.set_trace_callback(seen.append)
     store._conn.set_trace_callback(seen.append)
     now = datetime.now(UTC)
