@@ -40,6 +40,7 @@ WEBHOOK_OUTCOMES = frozenset({"accepted", "duplicate", "unauthorized", "bad_requ
 VENDORS = frozenset({"zendesk", "slack"})
 VENDOR_OUTCOMES = frozenset({"ok", "error", "rate_limited"})
 
+
 class LaneLag(Protocol):
     """How far one lane is behind (``connectors.store.models.Backlog`` has this shape; metrics sit below
     the store in the layers, so they name the shape, not the class)."""

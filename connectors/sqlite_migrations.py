@@ -43,9 +43,7 @@ def migrate(conn: sqlite3.Connection, component: str, scripts: Sequence[str]) ->
         try:
             for statement in _split(script):
                 conn.execute(statement)
-            conn.execute(
-                "INSERT INTO schema_migrations (component, version) VALUES (?, ?)", (component, version)
-            )
+            conn.execute("INSERT INTO schema_migrations (component, version) VALUES (?, ?)", (component, version))
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")

@@ -84,7 +84,7 @@ def serve(host: str | None, port: int | None, env_file: Path | None) -> None:
     import uvicorn
 
     from connectors.worker.app import create_app
-    from connectors.worker.runtime import config_problems
+    from connectors.worker.wiring import config_problems
     from handoff_core.policy import load_policy
 
     settings = _settings(env_file)
@@ -107,9 +107,7 @@ def serve(host: str | None, port: int | None, env_file: Path | None) -> None:
     console = Console(stderr=True)
     live = [name for name, on in (("Zendesk", settings.zendesk_live), ("Slack", settings.slack_live)) if on]
     mode = (
-        f"live ({', '.join(live)})"
-        if live
-        else "local (no Zendesk/Slack credentials: actions are recorded, not sent)"
+        f"live ({', '.join(live)})" if live else "local (no Zendesk/Slack credentials: actions are recorded, not sent)"
     )
     console.print(f"handoff-guard worker: [bold]{mode}[/]; store {path}; policy {settings.handoff_policy}")
     for problem in config_problems(settings):
@@ -148,9 +146,7 @@ def outbox() -> None:
 @click.option("--limit", type=int, default=50, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line, payload included.")
 @env_option
-def outbox_list(
-    show_all: bool, status: tuple[str, ...], limit: int, as_json: bool, env_file: Path | None
-) -> None:
+def outbox_list(show_all: bool, status: tuple[str, ...], limit: int, as_json: bool, env_file: Path | None) -> None:
     """List outbox actions (default: pending, dead and local). In local mode these are what would be sent."""
     store = _store(_settings(env_file))
     try:
@@ -243,9 +239,7 @@ def _detail(item: OutboxItem) -> str:
         return item.last_error
     p = item.payload
     if item.kind == "zendesk.handoff":
-        return (
-            f"ticket #{p.get('ticket_id')}: tags {', '.join(p.get('tags', []))}; priority {p.get('priority')}"
-        )
+        return f"ticket #{p.get('ticket_id')}: tags {', '.join(p.get('tags', []))}; priority {p.get('priority')}"
     if item.kind == "zendesk.create_ticket":
         return f"new ticket '{p.get('subject')}' for {p.get('requester_name')}; priority {p.get('priority')}"
     if item.kind == "slack.alert":
@@ -300,9 +294,7 @@ def outbox_retry(action_id: int | None, all_dead: bool, env_file: Path | None) -
     try:
         if all_dead:
             count = store.outbox_retry_dead()
-            click.echo(
-                f"requeued {count} dead action(s); a running worker sends them within its poll interval"
-            )
+            click.echo(f"requeued {count} dead action(s); a running worker sends them within its poll interval")
             return
         assert action_id is not None
         if not store.outbox_retry(action_id):
@@ -350,9 +342,7 @@ def zendesk() -> None:
 
 
 @zendesk.command("template")
-@click.option(
-    "--conditions/--no-conditions", default=True, help="Also print the suggested trigger conditions."
-)
+@click.option("--conditions/--no-conditions", default=True, help="Also print the suggested trigger conditions.")
 def zendesk_template(conditions: bool) -> None:
     """Print the JSON body to paste into the Zendesk trigger's webhook action."""
     if conditions:
@@ -366,9 +356,7 @@ MAX_SIGN_BYTES = 256 * 1024
 @zendesk.command("sign")
 @click.argument("body_file", metavar="FILE", type=click.Path(path_type=Path))
 @click.option("--secret", default=None, help="The webhook signing secret. [default: $ZENDESK_WEBHOOK_SECRET]")
-@click.option(
-    "--url", default="http://127.0.0.1:8000/webhooks/zendesk", show_default=True, help="For the curl line."
-)
+@click.option("--url", default="http://127.0.0.1:8000/webhooks/zendesk", show_default=True, help="For the curl line.")
 @click.option("--invocation-id", default=None, help="x-zendesk-webhook-invocation-id. [default: a new UUID]")
 @env_option
 def zendesk_sign(
@@ -403,9 +391,7 @@ def zendesk_sign(
         if configured is None:
             raise click.ClickException("no secret: give --secret or set ZENDESK_WEBHOOK_SECRET (as the worker has it)")
         secret = configured.get_secret_value()
-    headers = sign_zendesk_body(
-        secret, body, now=datetime.now(UTC), invocation_id=invocation_id or str(uuid.uuid4())
-    )
+    headers = sign_zendesk_body(secret, body, now=datetime.now(UTC), invocation_id=invocation_id or str(uuid.uuid4()))
     for name, value in headers.items():
         click.echo(f"{name}: {value}")
     parts = ["curl", "-sS", url, *(x for n, v in headers.items() for x in ("-H", f"{n}: {v}"))]

@@ -44,17 +44,15 @@ class AlertContent(BaseModel):
     summary: str
 
 
-def alert_content(
-    decision: Decision, decision_id: str, conversation: Conversation, *, redact: bool
-) -> AlertContent:
+def alert_content(decision: Decision, decision_id: str, conversation: Conversation, *, redact: bool) -> AlertContent:
     customer = conversation.customer
     vip = any(r.trigger is TriggerName.VIP for r in decision.reasons)
     if redact:
         label = f"customer {customer.id}" if customer.id else "customer (redacted)"
     else:
-        label = " ".join(
-            x for x in (customer.name, f"<{customer.email}>" if customer.email else None) if x
-        ) or (customer.id or "unknown customer")
+        label = " ".join(x for x in (customer.name, f"<{customer.email}>" if customer.email else None) if x) or (
+            customer.id or "unknown customer"
+        )
     clean = redact_text if redact else (lambda s: s)
     reasons = tuple(
         clean(f"{r.trigger.value}{f' ({r.topic})' if r.topic else ''}: {r.detail}") for r in decision.reasons

@@ -118,9 +118,7 @@ class SlackGateway:
             response = await self.client.users_info(user=user_id)
         email = ((response.get("user") or {}).get("profile") or {}).get("email")
         if not email:
-            raise PermanentError(
-                "the Slack user has no visible email (scope users:read.email?)", vendor="slack"
-            )
+            raise PermanentError("the Slack user has no visible email (scope users:read.email?)", vendor="slack")
         return str(email)
 
 

@@ -15,10 +15,12 @@ from connectors.store.models import (
     OutboxStatus,
 )
 from connectors.store.protocol import (
+    BacklogStore,
     ConversationStore,
     InboxStore,
     LaneStore,
     OutboxStore,
+    RetentionStore,
     StoreError,
     StoreLockedError,
     TurnStore,
@@ -49,7 +51,9 @@ def open_store(database_url: str, *, exclusive: bool = False) -> WorkerStore:
         )
     return SQLiteStore(Path(database_url[len(prefix) :]), exclusive=exclusive)
 
+
 __all__ = [
+    "BacklogStore",
     "ConversationRecord",
     "ConversationStore",
     "InboxItem",
@@ -60,6 +64,7 @@ __all__ = [
     "OutboxItem",
     "OutboxStatus",
     "OutboxStore",
+    "RetentionStore",
     "SQLiteStore",
     "StoreError",
     "StoreLockedError",

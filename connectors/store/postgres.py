@@ -16,7 +16,9 @@ N replicas safe where SQLite refuses a second process:
   makes concurrent starts wait for the first one, and DDL is transactional, so a crash mid-migration
   leaves the previous version intact.
 
-Calls are short and synchronous, like the SQLite store's, on a small connection pool.
+Calls are synchronous, like the SQLite store's, on a small connection pool; the worker runs them in a
+thread pool of the same size (:mod:`connectors.worker.offload`), so a slow database never blocks its
+event loop.
 """
 
 from __future__ import annotations
@@ -167,6 +169,8 @@ def lock_key(name: str) -> int:
 class PostgresStore:
     """The worker's durable state in PostgreSQL, shared by every replica."""
 
+    remote = True
+
     def __init__(self, url: str, *, pool_size: int = 8, connect_timeout: float = 10.0) -> None:
         self.url = url
         try:
@@ -285,13 +289,14 @@ class PostgresStore:
         key = lock_key(conversation_id)
         async with local:
             delay = 0.002
-            while not self._advisory("SELECT pg_try_advisory_lock(%s) AS ok", key):
+            # Round trips to the database, so off the event loop like every other PostgreSQL call.
+            while not await asyncio.to_thread(self._advisory, "SELECT pg_try_advisory_lock(%s) AS ok", key):
                 await asyncio.sleep(delay)  # another replica decides this conversation right now
                 delay = min(delay * 2, 0.05)
             try:
                 yield
             finally:
-                self._advisory("SELECT pg_advisory_unlock(%s) AS ok", key)
+                await asyncio.to_thread(self._advisory, "SELECT pg_advisory_unlock(%s) AS ok", key)
 
     def _advisory(self, sql: str, key: int) -> bool:
         """Run a session advisory-lock call on this process's one lock connection (opened on first use)."""

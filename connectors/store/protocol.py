@@ -79,9 +79,7 @@ class ConversationStore(Protocol):
     def conversation_get(self, conversation_id: str) -> ConversationRecord | None: ...
     def conversation_find_by_ticket(self, ticket_id: str) -> ConversationRecord | None: ...
     def conversation_set_ticket(self, conversation_id: str, ticket_id: str) -> ConversationRecord | None: ...
-    def conversation_set_alert(
-        self, conversation_id: str, channel: str, ts: str
-    ) -> ConversationRecord | None: ...
+    def conversation_set_alert(self, conversation_id: str, channel: str, ts: str) -> ConversationRecord | None: ...
     def conversation_lock(self, conversation_id: str) -> AbstractAsyncContextManager[None]:
         """Held while one conversation is decided: by one task of this process, and one replica of many."""
         ...
@@ -102,9 +100,7 @@ class TurnStore(Protocol):
 
 class OutboxStore(Protocol):
     def outbox_enqueue(self, actions: Sequence[NewAction]) -> list[int]: ...
-    def outbox_claim(
-        self, now: float, lease_seconds: float, limit: int, lane: str | None = None
-    ) -> list[OutboxItem]:
+    def outbox_claim(self, now: float, lease_seconds: float, limit: int, lane: str | None = None) -> list[OutboxItem]:
         """Lease due rows (of one lane, when given); each claim counts in ``OutboxItem.claims``."""
         ...
 
@@ -166,6 +162,11 @@ class WorkerStore(
     InboxStore, ConversationStore, TurnStore, OutboxStore, LaneStore, BacklogStore, RetentionStore, Protocol
 ):
     """Everything one worker process opens."""
+
+    #: True when calls are network round trips (PostgreSQL): the worker runs them in a bounded thread
+    #: pool; False for the embedded SQLite file, whose sub-millisecond calls run inline
+    #: (:mod:`connectors.worker.offload` says why).
+    remote: bool
 
     def ping(self) -> None: ...
     def close(self) -> None: ...

@@ -178,6 +178,8 @@ class ProcessLock:
 class SQLiteStore:
     """The worker's durable state in one SQLite file."""
 
+    remote = False
+
     def __init__(self, path: Path, *, exclusive: bool = False) -> None:
         """Open (and migrate) the store. ``exclusive``: this is the worker process; refuse a second one."""
         self._process_lock = ProcessLock(path).acquire() if exclusive and str(path) != ":memory:" else None

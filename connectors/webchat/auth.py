@@ -49,8 +49,6 @@ def verify_webchat(secret: str, headers: Mapping[str, str], body: bytes, *, now:
         raise AuthError("bad_credentials", "X-Handoff-Timestamp must be unix seconds") from exc
     if abs(now - ts) > MAX_SKEW_SECONDS:
         raise AuthError("stale_signature", f"the signature is older than {MAX_SKEW_SECONDS} seconds")
-    expected = (
-        "sha256=" + hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
-    )
+    expected = "sha256=" + hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
     if not hmac.compare_digest(expected.encode(), signature.strip().encode("ascii", "replace")):
         raise AuthError("bad_credentials", "the signature does not match the body")

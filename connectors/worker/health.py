@@ -4,21 +4,41 @@
 Why readyz reads only the age of the oldest pending row: a load balancer calls it every few seconds,
 so it must cost the same on a store with a million rows as on an empty one. Counting the outbox took
 16-20 ms at 100,000 rows; the oldest pending arrival is one seek in the ``(status, arrival)`` index.
-The per-lane counts are for ``/metrics``, where they cost what the backlog costs, not the table."""
+The per-lane counts are for ``/metrics``, where they cost what the backlog costs, not the table.
+
+The routes use one :class:`Health` (``app.state.health``): the policy's identity, the backlog port,
+the start-up problems, the two modes and metrics."""
 
 from __future__ import annotations
 
 import contextlib
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
-from connectors.store import StoreError
-from connectors.worker.runtime import Runtime
+from connectors.metrics import Metrics
+from connectors.store import BacklogStore, StoreError
+from connectors.worker.offload import StoreCalls
 
 router = APIRouter(tags=["operations"])
+
+
+@dataclass(frozen=True)
+class Health:
+    """What readiness and metrics read."""
+
+    policy_version: str
+    policy_hash: str
+    store: BacklogStore
+    calls: StoreCalls
+    metrics: Metrics
+    #: Configuration problems found at start-up (the list may grow while business hours are read).
+    problems: list[str]
+    ticket_lane: str
+    alert_lane: str
 
 
 @router.get("/healthz", summary="The worker process is alive")
@@ -32,12 +52,10 @@ async def healthz() -> dict[str, str]:
     responses={503: {"description": "not ready; 'checks' says why"}},
 )
 async def readyz(request: Request) -> JSONResponse:
-    rt: Runtime = request.app.state.runtime
-    checks: dict[str, Any] = {
-        "policy": {"ok": True, "version": rt.policy.version, "hash": rt.policy.hash[:12]}
-    }
+    health: Health = request.app.state.health
+    checks: dict[str, Any] = {"policy": {"ok": True, "version": health.policy_version, "hash": health.policy_hash[:12]}}
     try:
-        oldest = rt.store.oldest_pending()
+        oldest = await health.calls(health.store.oldest_pending)
         now = time.time()
         checks["store"] = {
             "ok": True,
@@ -45,11 +63,11 @@ async def readyz(request: Request) -> JSONResponse:
         }
     except StoreError as exc:
         checks["store"] = {"ok": False, "error": str(exc)}
-    checks["configuration"] = {"ok": not rt.problems, "problems": rt.problems}
+    checks["configuration"] = {"ok": not health.problems, "problems": health.problems}
     checks["mode"] = {
         "ok": True,
-        "zendesk": "live" if rt.tickets.lane != "local" else "local",
-        "slack": "live" if rt.alerts.lane != "local" else "local",
+        "zendesk": "live" if health.ticket_lane != "local" else "local",
+        "slack": "live" if health.alert_lane != "local" else "local",
     }
     ready = all(c["ok"] for c in checks.values())
     return JSONResponse(
@@ -59,9 +77,9 @@ async def readyz(request: Request) -> JSONResponse:
 
 @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
 async def metrics(request: Request) -> Response:
-    rt: Runtime = request.app.state.runtime
+    health: Health = request.app.state.health
     # When the store is down readyz says so; the other series are still worth scraping.
     with contextlib.suppress(StoreError):
-        rt.metrics.set_backlog(rt.store.backlog(), time.time())
-    body, content_type = rt.metrics.render()
+        health.metrics.set_backlog(await health.calls(health.store.backlog), time.time())
+    body, content_type = health.metrics.render()
     return Response(body, media_type=content_type)

@@ -29,9 +29,7 @@ MAX_JSON_DEPTH = 32
 
 
 class ApiError(Exception):
-    def __init__(
-        self, status: int, code: str, message: str, *, headers: dict[str, str] | None = None
-    ) -> None:
+    def __init__(self, status: int, code: str, message: str, *, headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
@@ -138,15 +136,11 @@ def install_error_handlers(app: FastAPI) -> None:
     async def http_error(_: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, f"http_{exc.status_code}")
-        return JSONResponse(
-            error_body(code, str(exc.detail)), status_code=exc.status_code, headers=exc.headers
-        )
+        return JSONResponse(error_body(code, str(exc.detail)), status_code=exc.status_code, headers=exc.headers)
 
     async def crash(_: Request, exc: Exception) -> JSONResponse:
         log.error("unhandled %s while serving a request", type(exc).__name__)
-        return JSONResponse(
-            error_body("internal_error", "internal error; nothing was accepted"), status_code=500
-        )
+        return JSONResponse(error_body("internal_error", "internal error; nothing was accepted"), status_code=500)
 
     app.add_exception_handler(ApiError, api_error)
     app.add_exception_handler(RequestValidationError, invalid)

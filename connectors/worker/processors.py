@@ -5,6 +5,10 @@ renew the leases of running rows, sleep until woken (new work was stored) or the
 A worker that dies leaves its rows leased; they are picked up again when the lease expires, and the
 executors are idempotent, so nothing is lost and nothing happens twice.
 
+Each processor is built once at start-up with only what it uses (a store port, the executors or the
+decision path, the audit log's write side, metrics, its :class:`QueueTuning`), never the settings or a
+bag of everything; store calls go through :mod:`connectors.worker.offload`.
+
 Lanes: each destination (``zendesk``, ``slack``) drains its own rows with its own concurrency slots and
 its own back-off state, so an outage of one never delays the other. When a vendor answers 429 with
 ``Retry-After``, the whole lane pauses (stored in the database, so every replica pauses); an optional
@@ -24,16 +28,20 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import replace
-from typing import Any, Generic, TypeVar
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any, Generic, Protocol, TypeVar
 
+from connectors.audit import AuditWriter
 from connectors.errors import ConnectorError, NotConfigured, PermanentError, TransientError
-from connectors.store import InboxItem, InboxStatus, OutboxItem
-from connectors.worker.executors import EXECUTORS
-from connectors.worker.handoffs import DELIVERY_TARGETS, decide
+from connectors.metrics import Metrics
+from connectors.settings import Settings
+from connectors.store import ConversationStore, InboxItem, InboxStatus, InboxStore, LaneStore, OutboxItem, OutboxStore
+from connectors.worker.executors import Executor
+from connectors.worker.handoffs import DELIVERY_TARGETS, Handoffs
+from connectors.worker.offload import StoreCalls
+from connectors.worker.ports import TicketSink
 from connectors.worker.retrying import backoff_delay, inline_retrying
-from connectors.worker.runtime import Runtime
 from connectors.zendesk.transcript import conversation_id, latest_is_own, local_conversation, to_conversation
 from connectors.zendesk.webhooks import ZendeskNotification
 
@@ -45,10 +53,39 @@ WRONG_TAG = "handoff_wrong"
 LANES: tuple[str, ...] = ("zendesk", "slack")
 
 
-async def with_quick_retries(runtime: Runtime, call: Callable[[], Awaitable[T]]) -> T:
+@dataclass(frozen=True)
+class QueueTuning:
+    """How a queue is drained and retried (``OUTBOX_*`` settings, read once at start-up)."""
+
+    lease_seconds: float
+    poll_interval: float
+    concurrency: int
+    max_attempts: int
+    backoff_base: float
+    backoff_cap: float
+    inline_attempts: int
+    inline_wait_cap: float
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> QueueTuning:
+        return cls(
+            lease_seconds=settings.outbox_lease_seconds,
+            poll_interval=settings.outbox_poll_interval,
+            concurrency=settings.outbox_concurrency,
+            max_attempts=settings.outbox_max_attempts,
+            backoff_base=settings.outbox_backoff_base,
+            backoff_cap=settings.outbox_backoff_cap,
+            inline_attempts=settings.outbox_inline_attempts,
+            inline_wait_cap=settings.outbox_inline_wait_cap,
+        )
+
+    def backoff(self, attempts: int, retry_after: float | None) -> float:
+        return backoff_delay(attempts, base=self.backoff_base, cap=self.backoff_cap, retry_after=retry_after)
+
+
+async def with_quick_retries(tuning: QueueTuning, call: Callable[[], Awaitable[T]]) -> T:
     """Run ``call`` with a few quick tenacity attempts on transient errors (see :mod:`retrying`)."""
-    settings = runtime.settings
-    retrying = inline_retrying(settings.outbox_inline_attempts, cap=settings.outbox_inline_wait_cap)
+    retrying = inline_retrying(tuning.inline_attempts, cap=tuning.inline_wait_cap)
     async for attempt in retrying:
         with attempt:
             return await call()
@@ -58,12 +95,13 @@ async def with_quick_retries(runtime: Runtime, call: Callable[[], Awaitable[T]])
 class _Processor(Generic[Item]):
     name = "processor"
 
-    def __init__(self, runtime: Runtime, wakeup: asyncio.Event) -> None:
-        self.runtime = runtime
+    def __init__(self, tuning: QueueTuning, calls: StoreCalls, wakeup: asyncio.Event) -> None:
+        self.tuning = tuning
+        self.calls = calls
         self.wakeup = wakeup
         self.running: dict[int, asyncio.Task[None]] = {}
 
-    def paused_for(self, now: float) -> float:
+    async def paused_for(self, now: float) -> float:
         """Seconds this processor must not claim anything (its lane is paused); 0 when it may."""
         return 0.0
 
@@ -77,25 +115,25 @@ class _Processor(Generic[Item]):
         raise NotImplementedError
 
     async def run(self) -> None:
-        settings = self.runtime.settings
-        lease = settings.outbox_lease_seconds
+        tuning = self.tuning
+        lease = tuning.lease_seconds
         last_renew = time.time()
         try:
             while True:
                 self.wakeup.clear()
-                free = settings.outbox_concurrency - len(self.running)
-                if free > 0 and self.paused_for(time.time()) <= 0:
-                    for item in self.claim(time.time(), lease, free):
+                free = tuning.concurrency - len(self.running)
+                if free > 0 and await self.paused_for(time.time()) <= 0:
+                    for item in await self.calls(self.claim, time.time(), lease, free):
                         task = asyncio.create_task(self._guarded(item), name=f"{self.name}-{item.id}")
                         self.running[item.id] = task
                         task.add_done_callback(self._forget(item.id))
                 if self.running and time.time() - last_renew > lease / 3:
-                    self.extend(list(self.running), time.time() + lease)
+                    await self.calls(self.extend, list(self.running), time.time() + lease)
                     last_renew = time.time()
                 waiter = asyncio.create_task(self.wakeup.wait())
                 await asyncio.wait(
                     {waiter, *self.running.values()},
-                    timeout=settings.outbox_poll_interval,
+                    timeout=tuning.poll_interval,
                     return_when=asyncio.FIRST_COMPLETED,
                 )
                 waiter.cancel()
@@ -121,42 +159,62 @@ class _Processor(Generic[Item]):
             log.exception("%s: unexpected failure on row %s", self.name, item.id)
 
 
+class OutboxLanes(OutboxStore, LaneStore, Protocol):
+    """What an outbox lane uses of the store: its rows, and the lane's shared pause and budget."""
+
+
 class OutboxProcessor(_Processor[OutboxItem]):
     """Sends one lane's outbox actions, concurrently, retried and parked as described above."""
 
-    def __init__(self, runtime: Runtime, wakeup: asyncio.Event, lane: str) -> None:
-        super().__init__(runtime, wakeup)
+    def __init__(
+        self,
+        lane: str,
+        *,
+        store: OutboxLanes,
+        executors: Mapping[str, Executor],
+        audit: AuditWriter,
+        metrics: Metrics,
+        tuning: QueueTuning,
+        calls: StoreCalls,
+        wakeup: asyncio.Event,
+        actions_per_minute: int = 0,
+    ) -> None:
+        super().__init__(tuning, calls, wakeup)
         self.lane = lane
         self.name = f"outbox-{lane}"
+        self.store = store
+        self.executors = executors
+        self.audit = audit
+        self.metrics = metrics
+        #: The lane's per-minute budget shared by every replica (``ZENDESK_ACTIONS_PER_MINUTE``; 0 = none).
+        self.actions_per_minute = actions_per_minute
         self._paused_until = 0.0
         self._checked_at = 0.0
 
-    def paused_for(self, now: float) -> float:
-        if now - self._checked_at >= self.runtime.settings.outbox_poll_interval:
-            self._paused_until = self.runtime.store.lane_paused_until(self.lane)
+    async def paused_for(self, now: float) -> float:
+        if now - self._checked_at >= self.tuning.poll_interval:
+            self._paused_until = await self.calls(self.store.lane_paused_until, self.lane)
             self._checked_at = now
         return max(self._paused_until - now, 0.0)
 
     def claim(self, now: float, lease: float, limit: int) -> list[OutboxItem]:
-        return self.runtime.store.outbox_claim(now, lease, limit, lane=self.lane)
+        return self.store.outbox_claim(now, lease, limit, lane=self.lane)
 
     def extend(self, ids: Sequence[int], until: float) -> None:
-        self.runtime.store.outbox_extend(ids, until)
+        self.store.outbox_extend(ids, until)
 
     async def _budget(self) -> None:
-        """Wait for a call from the lane's shared per-minute budget (Zendesk only; 0 = no budget)."""
-        per_minute = self.runtime.settings.zendesk_actions_per_minute if self.lane == "zendesk" else 0
-        while per_minute > 0:
-            wait = self.runtime.store.lane_take(self.lane, time.time(), per_minute)
+        """Wait for a call from the lane's shared per-minute budget (0 = no budget)."""
+        while self.actions_per_minute > 0:
+            wait = await self.calls(self.store.lane_take, self.lane, time.time(), self.actions_per_minute)
             if wait <= 0:
                 return
-            await asyncio.sleep(min(wait, self.runtime.settings.outbox_lease_seconds / 3))
+            await asyncio.sleep(min(wait, self.tuning.lease_seconds / 3))
 
     async def handle(self, item: OutboxItem) -> None:
-        rt = self.runtime
-        settings = rt.settings
+        tuning, store, calls = self.tuning, self.store, self.calls
         vendor = item.kind.split(".", 1)[0]
-        executor = EXECUTORS.get(item.kind)
+        executor = self.executors.get(item.kind)
         started = time.perf_counter()
         try:
             if executor is None:
@@ -169,24 +227,19 @@ class OutboxProcessor(_Processor[OutboxItem]):
                 runs += 1
                 # A second run in the same claim follows a failure that may have reached the vendor.
                 current = replace(item, claims=item.claims + 1) if runs > 1 else item
-                return await executor(rt, current)
+                return await executor(current)
 
-            result = await with_quick_retries(rt, run)
+            result = await with_quick_retries(tuning, run)
         except TransientError as exc:
             attempts = item.attempts + 1
-            dead = attempts >= settings.outbox_max_attempts
-            delay = backoff_delay(
-                attempts,
-                base=settings.outbox_backoff_base,
-                cap=settings.outbox_backoff_cap,
-                retry_after=exc.retry_after,
-            )
+            dead = attempts >= tuning.max_attempts
+            delay = tuning.backoff(attempts, exc.retry_after)
             if exc.rate_limited and exc.retry_after:
-                rt.store.lane_pause(self.lane, time.time() + exc.retry_after)
-            rt.store.outbox_failed(item.id, f"transient: {exc}", time.time() + delay, dead=dead)
+                await calls(store.lane_pause, self.lane, time.time() + exc.retry_after)
+            await calls(store.outbox_failed, item.id, f"transient: {exc}", time.time() + delay, dead=dead)
             self._observe(vendor, item, started, "rate_limited" if exc.rate_limited else "error")
             if dead:
-                self._delivery(item, ok=False, detail=f"dead after {attempts} attempts: {exc}")
+                await self._delivery(item, ok=False, detail=f"dead after {attempts} attempts: {exc}")
             log.warning(
                 "outbox %s (%s) failed: %s; %s",
                 item.id,
@@ -195,33 +248,35 @@ class OutboxProcessor(_Processor[OutboxItem]):
                 "parked as dead" if dead else f"retry in {delay:.1f}s",
             )
         except ConnectorError as exc:
-            rt.store.outbox_failed(item.id, f"permanent: {exc}", time.time(), dead=True)
+            await calls(store.outbox_failed, item.id, f"permanent: {exc}", time.time(), dead=True)
             self._observe(vendor, item, started, "error")
-            self._delivery(item, ok=False, detail=str(exc))
+            await self._delivery(item, ok=False, detail=str(exc))
             log.warning("outbox %s (%s) parked as dead: %s", item.id, item.kind, exc)
         except Exception as exc:
-            rt.store.outbox_failed(item.id, f"internal error: {type(exc).__name__}", time.time(), dead=True)
-            self._delivery(item, ok=False, detail=f"internal error: {type(exc).__name__}")
+            await calls(store.outbox_failed, item.id, f"internal error: {type(exc).__name__}", time.time(), dead=True)
+            await self._delivery(item, ok=False, detail=f"internal error: {type(exc).__name__}")
             log.exception("outbox %s (%s) crashed; parked as dead", item.id, item.kind)
         else:
-            rt.store.outbox_done(item.id, result if isinstance(result, dict) else None)
+            await calls(store.outbox_done, item.id, result if isinstance(result, dict) else None)
             self._observe(vendor, item, started, "ok")
-            self._delivery(item, ok=True, detail=None)
+            await self._delivery(item, ok=True, detail=None)
 
     def _observe(self, vendor: str, item: OutboxItem, started: float, outcome: str) -> None:
         if vendor in {"zendesk", "slack"}:
-            self.runtime.metrics.vendor_call(
-                vendor, item.kind.split(".", 1)[1], time.perf_counter() - started, outcome
-            )
+            self.metrics.vendor_call(vendor, item.kind.split(".", 1)[1], time.perf_counter() - started, outcome)
 
-    def _delivery(self, item: OutboxItem, *, ok: bool, detail: str | None) -> None:
+    async def _delivery(self, item: OutboxItem, *, ok: bool, detail: str | None) -> None:
         target = DELIVERY_TARGETS.get(item.kind)
         if target is None or item.decision_id is None:
             return
         try:
-            self.runtime.audit.record_delivery(item.decision_id, target, ok, detail)  # type: ignore[arg-type]
+            await self.calls(self.audit.record_delivery, item.decision_id, target, ok, detail)
         except Exception:  # the audit must not turn a delivered action into a retried one
             log.exception("could not record the delivery of outbox row %s in the audit log", item.id)
+
+
+class InboxWork(InboxStore, ConversationStore, Protocol):
+    """What the inbox uses of the store: its rows, and the conversations it decides."""
 
 
 class InboxProcessor(_Processor[InboxItem]):
@@ -229,85 +284,97 @@ class InboxProcessor(_Processor[InboxItem]):
 
     name = "inbox"
 
+    def __init__(
+        self,
+        *,
+        store: InboxWork,
+        tickets: TicketSink,
+        handoffs: Handoffs,
+        audit: AuditWriter,
+        tuning: QueueTuning,
+        calls: StoreCalls,
+        wakeup: asyncio.Event,
+        outbox_wakeup: asyncio.Event,
+        assistant_user_ids: tuple[int, ...] = (),
+    ) -> None:
+        super().__init__(tuning, calls, wakeup)
+        self.store = store
+        self.tickets = tickets
+        self.handoffs = handoffs
+        self.audit = audit
+        self.outbox_wakeup = outbox_wakeup
+        self.assistant_user_ids = assistant_user_ids
+
     def claim(self, now: float, lease: float, limit: int) -> list[InboxItem]:
-        return self.runtime.store.inbox_claim(now, lease, limit)
+        return self.store.inbox_claim(now, lease, limit)
 
     def extend(self, ids: Sequence[int], until: float) -> None:
-        self.runtime.store.inbox_extend(ids, until)
+        self.store.inbox_extend(ids, until)
 
     async def handle(self, item: InboxItem) -> None:
-        rt = self.runtime
-        settings = rt.settings
+        tuning, retry_later = self.tuning, self.store.inbox_retry_later
         try:
             await self._process(item)
         except TransientError as exc:
-            dead = item.attempts >= settings.outbox_max_attempts
-            delay = backoff_delay(
-                item.attempts,
-                base=settings.outbox_backoff_base,
-                cap=settings.outbox_backoff_cap,
-                retry_after=exc.retry_after,
-            )
-            rt.store.inbox_retry_later(item.id, f"transient: {exc}", time.time() + delay, dead=dead)
-            log.warning(
-                "inbox %s: %s; %s", item.id, exc, "parked as dead" if dead else f"retry in {delay:.1f}s"
-            )
+            dead = item.attempts >= tuning.max_attempts
+            delay = tuning.backoff(item.attempts, exc.retry_after)
+            await self.calls(retry_later, item.id, f"transient: {exc}", time.time() + delay, dead=dead)
+            log.warning("inbox %s: %s; %s", item.id, exc, "parked as dead" if dead else f"retry in {delay:.1f}s")
         except ConnectorError as exc:
-            rt.store.inbox_retry_later(item.id, f"permanent: {exc}", time.time(), dead=True)
+            await self.calls(retry_later, item.id, f"permanent: {exc}", time.time(), dead=True)
             log.warning("inbox %s parked as dead: %s", item.id, exc)
         except Exception as exc:
-            rt.store.inbox_retry_later(
-                item.id, f"internal error: {type(exc).__name__}", time.time(), dead=True
-            )
+            await self.calls(retry_later, item.id, f"internal error: {type(exc).__name__}", time.time(), dead=True)
             log.exception("inbox %s crashed; parked as dead", item.id)
+
+    async def _wrong(self, ticket: str) -> None:
+        await self.calls(self.audit.record_event, "handoff_wrong", ticket_id=ticket)
 
     async def _process_local(self, item: InboxItem, note: ZendeskNotification) -> None:
         """Local mode cannot read the ticket, so it decides on the text the payload carried, if any."""
-        rt = self.runtime
+        store, calls = self.store, self.calls
         if note.text is None:
             reason = (
                 "local mode: no Zendesk credentials to read the ticket, and the payload carries no "
                 "ticket.latest_comment to decide on"
             )
             log.warning("inbox %s (ticket %s) not decided: %s", item.id, note.ticket_id, reason)
-            rt.store.inbox_finish(item.id, InboxStatus.IGNORED, error=reason)
+            await calls(store.inbox_finish, item.id, InboxStatus.IGNORED, error=reason)
             return
         key = conversation_id(note.ticket_id)
-        async with rt.store.conversation_lock(key):
-            previous = rt.store.conversation_get(key)
+        async with store.conversation_lock(key):
+            previous = await calls(store.conversation_get, key)
             conversation = local_conversation(note, previous.state if previous else None)
-            outcome = await decide(rt, conversation, previous)
-            rt.store.inbox_finish(item.id, InboxStatus.DONE, record=outcome.record, actions=outcome.actions)
+            outcome = await self.handoffs.decide(conversation, previous)
+            await calls(store.inbox_finish, item.id, InboxStatus.DONE, record=outcome.record, actions=outcome.actions)
         log.info("inbox %s (ticket %s) decided in local mode from the payload text", item.id, note.ticket_id)
 
     async def _process(self, item: InboxItem) -> None:
-        rt = self.runtime
+        store, calls = self.store, self.calls
         note = ZendeskNotification.model_validate(item.payload)
         ticket = str(note.ticket_id)
         if WRONG_TAG in note.tags:
-            rt.audit.record_event("handoff_wrong", ticket_id=ticket)
+            await self._wrong(ticket)
         try:
-            snapshot = await with_quick_retries(rt, lambda: rt.tickets.read_ticket(note.ticket_id))
+            snapshot = await with_quick_retries(self.tuning, lambda: self.tickets.read_ticket(note.ticket_id))
         except NotConfigured:  # local mode: decide on the text the payload carried, if any
             await self._process_local(item, note)
             return
         if WRONG_TAG in snapshot.ticket.tags and WRONG_TAG not in note.tags:
-            rt.audit.record_event("handoff_wrong", ticket_id=ticket)
+            await self._wrong(ticket)
         if latest_is_own(snapshot):
-            rt.store.inbox_finish(item.id, InboxStatus.IGNORED, error="caused by our own update")
+            await calls(store.inbox_finish, item.id, InboxStatus.IGNORED, error="caused by our own update")
             return
         key = conversation_id(note.ticket_id)
-        async with rt.store.conversation_lock(key):  # one decision at a time per ticket, on every replica
-            previous = rt.store.conversation_get(key)
+        async with store.conversation_lock(key):  # one decision at a time per ticket, on every replica
+            previous = await calls(store.conversation_get, key)
             conversation = to_conversation(
-                snapshot,
-                assistant_user_ids=rt.settings.zendesk_assistant_user_ids,
-                state=previous.state if previous else None,
+                snapshot, assistant_user_ids=self.assistant_user_ids, state=previous.state if previous else None
             )
             if conversation is None:
-                rt.store.inbox_finish(item.id, InboxStatus.IGNORED, error="no customer message to decide on")
+                await calls(store.inbox_finish, item.id, InboxStatus.IGNORED, error="no customer message to decide on")
                 return
-            outcome = await decide(rt, conversation, previous)
-            rt.store.inbox_finish(item.id, InboxStatus.DONE, record=outcome.record, actions=outcome.actions)
+            outcome = await self.handoffs.decide(conversation, previous)
+            await calls(store.inbox_finish, item.id, InboxStatus.DONE, record=outcome.record, actions=outcome.actions)
         if outcome.actions:
-            rt.outbox_wakeup.set()
+            self.outbox_wakeup.set()

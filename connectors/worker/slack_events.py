@@ -4,22 +4,30 @@ The handlers only make the click durable and acknowledge it within Slack's 3 sec
 a ``slack.claim`` action (Slack user -> email -> Zendesk agent -> assign, then update the alert) and
 "Not needed" records the feedback in the audit log and enqueues the message update. Both are keyed by
 the alert message, so a click delivered twice, or a second click, has one effect.
+
+The listeners close over exactly what they use (:class:`SlackButtons`): the outbox, the audit log's
+write side, metrics and the outbox's wake-up.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from slack_bolt.adapter.fastapi.async_handler import AsyncSlackRequestHandler
 from slack_bolt.async_app import AsyncApp
 
+from connectors.audit import AuditWriter
+from connectors.metrics import Metrics
 from connectors.slack.alerts import CLAIM_ACTION, NOT_NEEDED_ACTION, resolved_blocks
-from connectors.store import NewAction
+from connectors.store import NewAction, OutboxStore
+from connectors.worker.offload import StoreCalls
 
 if TYPE_CHECKING:
-    from connectors.worker.runtime import Runtime
+    from slack_sdk.web.async_client import AsyncWebClient
 
 log = logging.getLogger(__name__)
 
@@ -44,20 +52,27 @@ def _button(body: dict[str, Any], action: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def build_bolt_app(runtime: Runtime) -> AsyncApp:
-    """The bolt app sharing the runtime's Slack client; its listeners close over the runtime."""
-    settings = runtime.settings
-    assert settings.slack_signing_secret is not None
-    app = AsyncApp(
-        client=runtime.slack_client,
-        signing_secret=settings.slack_signing_secret.get_secret_value(),
-        raise_error_for_unhandled_request=False,
-    )
+@dataclass(frozen=True)
+class SlackButtons:
+    """What the button listeners use."""
+
+    outbox: OutboxStore
+    audit: AuditWriter
+    calls: StoreCalls
+    metrics: Metrics
+    outbox_wakeup: asyncio.Event
+
+
+def build_bolt_app(client: AsyncWebClient, signing_secret: str, buttons: SlackButtons) -> AsyncApp:
+    """The bolt app sharing the worker's Slack client; its listeners close over ``buttons`` only."""
+    app = AsyncApp(client=client, signing_secret=signing_secret, raise_error_for_unhandled_request=False)
+    calls = buttons.calls
 
     @app.action(CLAIM_ACTION)
     async def claim(ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
         button = _button(body, action)
-        ids = runtime.store.outbox_enqueue(
+        ids = await calls(
+            buttons.outbox.outbox_enqueue,
             [
                 NewAction(
                     kind="slack.claim",
@@ -67,16 +82,17 @@ def build_bolt_app(runtime: Runtime) -> AsyncApp:
                     conversation_id=button["conversation_id"],
                     decision_id=button["decision_id"],
                 )
-            ]
+            ],
         )
-        runtime.metrics.webhook("slack", "accepted" if ids else "duplicate")
-        runtime.outbox_wakeup.set()
+        buttons.metrics.webhook("slack", "accepted" if ids else "duplicate")
+        buttons.outbox_wakeup.set()
         await ack()
 
     @app.action(NOT_NEEDED_ACTION)
     async def not_needed(ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
         button = _button(body, action)
-        runtime.audit.record_event(
+        await calls(
+            buttons.audit.record_event,
             "not_needed",
             decision_id=button["decision_id"],
             conversation_id=button["conversation_id"],
@@ -84,7 +100,8 @@ def build_bolt_app(runtime: Runtime) -> AsyncApp:
             actor=button["user_id"],
         )
         text = f":heavy_minus_sign: <@{button['user_id']}> marked this handoff as not needed"
-        ids = runtime.store.outbox_enqueue(
+        ids = await calls(
+            buttons.outbox.outbox_enqueue,
             [
                 NewAction(
                     kind="slack.update",
@@ -99,10 +116,10 @@ def build_bolt_app(runtime: Runtime) -> AsyncApp:
                     conversation_id=button["conversation_id"],
                     decision_id=button["decision_id"],
                 )
-            ]
+            ],
         )
-        runtime.metrics.webhook("slack", "accepted" if ids else "duplicate")
-        runtime.outbox_wakeup.set()
+        buttons.metrics.webhook("slack", "accepted" if ids else "duplicate")
+        buttons.outbox_wakeup.set()
         await ack()
 
     return app

@@ -40,15 +40,11 @@ def verify_slack_signature(secret: str, headers: Mapping[str, str], body: bytes,
     timestamp = headers.get("x-slack-request-timestamp", "")
     signature = headers.get("x-slack-signature", "")
     if not timestamp or not signature:
-        raise SlackRequestError(
-            401, "missing_signature", "X-Slack-Signature and -Request-Timestamp are required"
-        )
+        raise SlackRequestError(401, "missing_signature", "X-Slack-Signature and -Request-Timestamp are required")
     if not timestamp.isascii() or not timestamp.isdigit():
         raise SlackRequestError(401, "bad_timestamp", "X-Slack-Request-Timestamp must be unix seconds")
     if abs(now - int(timestamp)) > MAX_SKEW_SECONDS:
-        raise SlackRequestError(
-            401, "stale_signature", f"the request is older than {MAX_SKEW_SECONDS} seconds"
-        )
+        raise SlackRequestError(401, "stale_signature", f"the request is older than {MAX_SKEW_SECONDS} seconds")
     if not secret.strip():
         raise SlackRequestError(401, "bad_signature", "no Slack signing secret is configured")
     base = b"v0:" + timestamp.encode("ascii") + b":" + body

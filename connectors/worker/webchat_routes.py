@@ -4,27 +4,33 @@ One turn: authenticate, parse (unknown fields -> 422), then under a per-conversa
 stored answer if this message was seen before, otherwise decide, and store the conversation, the answer
 and the planned actions in one transaction *before* answering. The outbox then sends the actions. The
 same message id twice gives the same answer and one effect.
+
+The routes use one :class:`Webchat` service (``app.state.webchat``, built at start-up with only what a
+turn needs: its access settings, the conversation and turn stores, the decision path, metrics and the
+outbox's wake-up), never the worker's other parts.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, SecretStr, ValidationError
 
-from connectors.store import ConversationRecord
+from connectors.metrics import Metrics
+from connectors.store import ConversationRecord, ConversationStore, TurnStore
 from connectors.webchat.auth import AuthError, verify_webchat
 from connectors.webchat.schemas import WebchatMessageIn, WebchatReply
-from connectors.worker.handoffs import decide
+from connectors.worker.handoffs import Handoffs
 from connectors.worker.http import ApiError, parse_json, read_body, require_json, validation_message
+from connectors.worker.offload import StoreCalls
 from connectors.worker.pool import DecisionTimeout
-from connectors.worker.runtime import Runtime
 from handoff_core import Action, Context, Conversation, Customer, Message
 
 router = APIRouter(prefix="/v1/webchat", tags=["web chat"])
@@ -40,6 +46,39 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
+class WebchatStore(ConversationStore, TurnStore, Protocol):
+    """What a turn uses of the store: the conversation, its lock, and the stored answers."""
+
+
+@dataclass(frozen=True)
+class WebchatAccess:
+    """Who may call and how much (settings read once at start-up)."""
+
+    max_body_bytes: int
+    secret: SecretStr | None
+    #: No Zendesk and no Slack: calls without a secret are accepted (never on a network host; see settings).
+    local_mode: bool
+    #: ``WEBCHAT_FOREIGN_TICKETS``: a conversation may name a ticket it did not create.
+    foreign_tickets: bool = False
+
+
+@dataclass(frozen=True)
+class Webchat:
+    """Everything a web-chat turn uses, and nothing else."""
+
+    access: WebchatAccess
+    store: WebchatStore
+    handoffs: Handoffs
+    calls: StoreCalls
+    metrics: Metrics
+    outbox_wakeup: asyncio.Event
+
+
+def _service(request: Request) -> Webchat:
+    web: Webchat = request.app.state.webchat
+    return web
+
+
 def _body_schema(name: str) -> dict[str, Any]:
     return {
         "requestBody": {
@@ -49,12 +88,11 @@ def _body_schema(name: str) -> dict[str, Any]:
     }
 
 
-async def _authenticated_body(request: Request) -> bytes:
-    rt: Runtime = request.app.state.runtime
-    body = await read_body(request, rt.settings.max_body_bytes)
-    secret = rt.settings.webchat_secret
+async def _authenticated_body(request: Request, access: WebchatAccess) -> bytes:
+    body = await read_body(request, access.max_body_bytes)
+    secret = access.secret
     if secret is None:
-        if not rt.local_mode:
+        if not access.local_mode:
             raise ApiError(401, "not_configured", "WEBCHAT_SECRET is not set; web-chat calls are refused")
     else:
         try:
@@ -70,7 +108,7 @@ def _check_id(conversation_id: str) -> None:
         raise ApiError(422, "invalid_request", "conversation_id must not start with 'zendesk:'")
 
 
-def _check_ticket(rt: Runtime, conversation: Conversation, previous: ConversationRecord | None) -> None:
+def _check_ticket(access: WebchatAccess, conversation: Conversation, previous: ConversationRecord | None) -> None:
     """Web chat may only touch the ticket it created for this conversation (its ``external_id`` mapping).
 
     ``context.ticket_id`` comes from the web-chat caller, who is not the ticket's owner: without this
@@ -78,7 +116,7 @@ def _check_ticket(rt: Runtime, conversation: Conversation, previous: Conversatio
     ``WEBCHAT_FOREIGN_TICKETS=true`` allows it for integrations that really link chats to tickets.
     """
     ticket = conversation.context.ticket_id
-    if ticket is None or rt.settings.webchat_foreign_tickets:
+    if ticket is None or access.foreign_tickets:
         return
     if previous is None or previous.ticket_id != ticket:
         raise ApiError(
@@ -90,22 +128,23 @@ def _check_ticket(rt: Runtime, conversation: Conversation, previous: Conversatio
 
 
 async def _turn(
-    rt: Runtime,
+    web: Webchat,
     conversation: Conversation,
     key: str,
     message_id: str | None,
     build: Callable[[ConversationRecord | None], Conversation] | None = None,
 ) -> tuple[dict[str, Any], bool]:
     """Decide once per key; ``build`` makes the conversation from what is stored (message endpoint)."""
-    async with rt.store.conversation_lock(conversation.id):
-        replay = rt.store.reply_get(key)
+    store, calls = web.store, web.calls
+    async with store.conversation_lock(conversation.id):
+        replay = await calls(store.reply_get, key)
         if replay is not None:
             return replay, True
-        previous = rt.store.conversation_get(conversation.id)
+        previous = await calls(store.conversation_get, conversation.id)
         if build is not None:
             conversation = build(previous)
-        _check_ticket(rt, conversation, previous)
-        outcome = await decide(rt, conversation, previous)
+        _check_ticket(web.access, conversation, previous)
+        outcome = await web.handoffs.decide(conversation, previous)
         state = outcome.record.state
         reply = {
             **outcome.decision.model_dump(mode="json"),
@@ -114,9 +153,9 @@ async def _turn(
             "message_id": message_id,
             "stay_silent": state.handed_off or outcome.decision.action is Action.HANDOFF,
         }
-        stored = rt.store.save_turn(outcome.record, key, reply, outcome.actions)
+        stored = await calls(store.save_turn, outcome.record, key, reply, outcome.actions)
         if outcome.actions:
-            rt.outbox_wakeup.set()
+            web.outbox_wakeup.set()
         return stored, stored is not reply
 
 
@@ -146,13 +185,13 @@ class _TurnInput:
 
 async def _answer(request: Request, prepare: Callable[[bytes], _TurnInput]) -> JSONResponse:
     """The part both endpoints share: authenticate, prepare, decide once, count the outcome."""
-    rt: Runtime = request.app.state.runtime
+    web = _service(request)
     outcome = "error"
     try:
-        turn = prepare(await _authenticated_body(request))
+        turn = prepare(await _authenticated_body(request, web.access))
         _check_id(turn.seed.id)
         try:
-            reply, duplicate = await _turn(rt, turn.seed, turn.key, turn.message_id, turn.build)
+            reply, duplicate = await _turn(web, turn.seed, turn.key, turn.message_id, turn.build)
         except DecisionTimeout as exc:
             raise ApiError(
                 503,
@@ -166,7 +205,7 @@ async def _answer(request: Request, prepare: Callable[[bytes], _TurnInput]) -> J
         outcome = _outcome_for(exc)
         raise
     finally:
-        rt.metrics.webhook("webchat", outcome)
+        web.metrics.webhook("webchat", outcome)
 
 
 def _message_turn(body: bytes) -> _TurnInput:

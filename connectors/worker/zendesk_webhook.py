@@ -3,21 +3,42 @@
 Order of checks, each with its own clear answer: size (413), signature (401, nothing stored), media
 type (415), JSON (400), payload kind (422). A delivery seen before (same invocation or event id) is
 answered 200 ``duplicate`` and has no second effect.
+
+The route uses one :class:`ZendeskIntake` (``app.state.zendesk``): the webhook's settings, the inbox
+port, metrics and the inbox's wake-up.
 """
 
 from __future__ import annotations
 
+import asyncio
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from pydantic import SecretStr
 
+from connectors.metrics import Metrics
+from connectors.store import InboxStore
 from connectors.worker.http import ApiError, parse_json, read_body, require_json
-from connectors.worker.runtime import Runtime
+from connectors.worker.offload import StoreCalls
 from connectors.zendesk.signature import INVOCATION_HEADER, TIMESTAMP_HEADER, SignatureError, verify_zendesk_signature
 from connectors.zendesk.webhooks import PayloadError, parse_notification
 
 router = APIRouter()
+
+
+@dataclass(frozen=True)
+class ZendeskIntake:
+    """What acknowledging a Zendesk delivery uses, and nothing else."""
+
+    max_body_bytes: int
+    secret: SecretStr | None
+    signature_max_age: int
+    inbox: InboxStore
+    calls: StoreCalls
+    metrics: Metrics
+    wakeup: asyncio.Event
 
 
 @router.post(
@@ -36,12 +57,11 @@ router = APIRouter()
     },
 )
 async def zendesk_webhook(request: Request) -> JSONResponse:
-    rt: Runtime = request.app.state.runtime
-    settings = rt.settings
+    intake: ZendeskIntake = request.app.state.zendesk
     outcome = "error"
     try:
-        body = await read_body(request, settings.max_body_bytes)
-        secret = settings.zendesk_webhook_secret
+        body = await read_body(request, intake.max_body_bytes)
+        secret = intake.secret
         if secret is None:
             raise ApiError(503, "not_configured", "ZENDESK_WEBHOOK_SECRET is not set; deliveries are refused")
         try:
@@ -50,7 +70,7 @@ async def zendesk_webhook(request: Request) -> JSONResponse:
                 request.headers,
                 body,
                 now=datetime.now(UTC),
-                max_age=settings.zendesk_signature_max_age,
+                max_age=intake.signature_max_age,
             )
         except SignatureError as exc:
             raise ApiError(401, exc.code, str(exc)) from exc
@@ -64,14 +84,16 @@ async def zendesk_webhook(request: Request) -> JSONResponse:
             )
         except PayloadError as exc:
             raise ApiError(422, exc.code, str(exc)) from exc
-        stored = rt.store.inbox_add("zendesk", note.dedupe_key, note.event, note.model_dump(mode="json"))
+        stored = await intake.calls(
+            intake.inbox.inbox_add, "zendesk", note.dedupe_key, note.event, note.model_dump(mode="json")
+        )
         outcome = "accepted" if stored else "duplicate"
         if stored:
-            rt.inbox_wakeup.set()
+            intake.wakeup.set()
             return JSONResponse({"status": "accepted", "ticket_id": note.ticket_id}, status_code=202)
         return JSONResponse({"status": "duplicate", "ticket_id": note.ticket_id}, status_code=200)
     except ApiError as exc:
         outcome = {401: "unauthorized", 413: "too_large"}.get(exc.status, "bad_request")
         raise
     finally:
-        rt.metrics.webhook("zendesk", outcome)
+        intake.metrics.webhook("zendesk", outcome)

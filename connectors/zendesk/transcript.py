@@ -59,9 +59,7 @@ def to_conversation(
         text = comment.text.strip()
         if role is None or not text:
             continue
-        messages.append(
-            Message(role=role, text=text[:50_000], created_at=comment.created_at, id=str(comment.id))
-        )
+        messages.append(Message(role=role, text=text[:50_000], created_at=comment.created_at, id=str(comment.id)))
     if not messages:
         return None
     requester = snapshot.requester

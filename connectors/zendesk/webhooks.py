@@ -172,6 +172,4 @@ def parse_notification(
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "(body)"
         raise PayloadError("invalid_payload", f"{where}: {first['msg']}") from exc
-    raise PayloadError(
-        "unrecognised_payload", "expected a trigger payload with 'ticket' or an event with 'type'"
-    )
+    raise PayloadError("unrecognised_payload", "expected a trigger payload with 'ticket' or an event with 'type'")

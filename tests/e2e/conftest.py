@@ -20,14 +20,16 @@ from connectors.worker.app import create_app
 
 
 class Worker:
-    def __init__(self, app: Any, server: ServerThread) -> None:
+    def __init__(self, app: Any, server: ServerThread, settings: Settings) -> None:
         self.app = app
         self.server = server
+        self.settings = settings
         self.http = httpx.Client(base_url=server.url, timeout=10)
 
     @property
-    def runtime(self) -> Any:
-        return self.app.state.runtime
+    def parts(self) -> Any:
+        """The running worker's wired parts (:class:`connectors.worker.wiring.Worker`): store, audit, ..."""
+        return self.app.state.worker
 
 
 @pytest.fixture
@@ -35,8 +37,9 @@ def start_worker(worker_settings: Callable[..., Settings]) -> Iterator[Callable[
     started: list[Worker] = []
 
     def start(**overrides: Any) -> Worker:
-        app = create_app(worker_settings(**overrides))
-        worker = Worker(app, ServerThread(app, lifespan="on").start())
+        settings = worker_settings(**overrides)
+        app = create_app(settings)
+        worker = Worker(app, ServerThread(app, lifespan="on").start(), settings)
         started.append(worker)
         return worker
 

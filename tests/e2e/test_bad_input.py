@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import pytest
@@ -40,7 +41,7 @@ def test_zendesk_bad_bodies(fakes, start_worker):
         415,
         "unsupported_media_type",
     )
-    assert worker.runtime.store.inbox_list() == []
+    assert worker.parts.store.inbox_list() == []
 
 
 def test_oversized_chunked_body_is_cut_off(fakes, start_worker):
@@ -92,7 +93,7 @@ def test_webchat_bad_requests(fakes, start_worker):
     headers = {**webchat_headers(WEBCHAT_SECRET, good), "content-type": "text/plain"}
     _error(post("/v1/webchat/messages", content=good, headers=headers), 415, "unsupported_media_type")
     _error(worker.http.get("/v1/webchat/nothing-here"), 404, "not_found")
-    assert worker.runtime.store.conversation_get("c") is None
+    assert worker.parts.store.conversation_get("c") is None
 
 
 def test_slack_bad_signature_is_401(fakes, start_worker):
@@ -109,7 +110,7 @@ def test_slack_bad_signature_is_401(fakes, start_worker):
         },
     )
     assert response.status_code == 401
-    assert worker.runtime.store.outbox_list() == []
+    assert worker.parts.store.outbox_list() == []
 
 
 def test_health_and_readiness(fakes, start_worker):
@@ -145,10 +146,15 @@ def test_not_ready_with_a_review_schedule_in_the_environment(fakes, start_worker
 
 def test_worker_refuses_a_policy_with_an_invalid_schedule(tmp_path, worker_settings):
     """A policy whose weekly schedule is not cron stops the worker at start with the field named (never ready)."""
-    from connectors.worker.runtime import Runtime
+    from connectors.worker.wiring import open_worker
     from handoff_core.errors import PolicyError
 
     policy = tmp_path / "policy.yaml"
     policy.write_text('extends: default\nreview:\n  weekly:\n    schedule: "every monday"\n')
+
+    async def start() -> None:
+        async with open_worker(worker_settings(handoff_policy=policy)):
+            pass
+
     with pytest.raises(PolicyError, match=r"review\.weekly\.schedule"):
-        Runtime.open(worker_settings(handoff_policy=policy))
+        asyncio.run(start())

@@ -86,9 +86,9 @@ class GatedEngine:
 def test_healthz_answers_while_a_decision_is_stuck(fakes, start_worker):
     """A decision that does not finish leaves /healthz answering, and the web chat gets a 503 in budget."""
     worker = start_worker(decision_budget_seconds=1.0)
-    runtime = worker.runtime
-    engine = GatedEngine(runtime.engine)
-    runtime.decisions = DecisionPool(engine, workers=1, budget=1.0)
+    handoffs = worker.parts.handoffs
+    engine = GatedEngine(handoffs.decisions.engine)
+    handoffs.decisions = DecisionPool(engine, workers=1, budget=1.0)
     payload = {"conversation_id": "slow", "message_id": "m1", "role": "customer", "text": "help " * 10_000}
     raw = json.dumps(payload).encode()
     answers: list[httpx.Response] = []
@@ -105,7 +105,7 @@ def test_healthz_answers_while_a_decision_is_stuck(fakes, start_worker):
         poster.join(10)
         _error(answers[0], 503, "decision_timeout")
         assert answers[0].headers["retry-after"] == "1"
-        assert runtime.store.conversation_get("slow") is None  # nothing stored; posting again is safe
+        assert worker.parts.store.conversation_get("slow") is None  # nothing stored; posting again is safe
     finally:
         engine.gate.set()
     time.sleep(0.1)
@@ -142,8 +142,8 @@ def test_webchat_cannot_touch_a_ticket_it_did_not_create(fakes, start_worker):
     raw = json.dumps(payload).encode()
     response = worker.http.post("/v1/webchat/messages", content=raw, headers=webchat_headers(WEBCHAT_SECRET, raw))
     _error(response, 403, "foreign_ticket")
-    assert worker.runtime.store.conversation_get("intruder") is None
-    assert worker.runtime.store.outbox_list() == []
+    assert worker.parts.store.conversation_get("intruder") is None
+    assert worker.parts.store.outbox_list() == []
 
 
 def test_webchat_foreign_tickets_can_be_allowed_explicitly(fakes, start_worker):
@@ -272,7 +272,7 @@ def test_pii_does_not_reach_zendesk_text_slack_the_outbox_logs_or_any_table(fake
     ticket_text = json.dumps({k: v for k, v in ticket.items() if k not in {"requester_id"}})
     comments = json.dumps(fakes.zendesk.comments[ticket["id"]])
     slack = json.dumps([c.args for c in fakes.slack.calls])
-    outbox = json.dumps([item.payload for item in worker.runtime.store.outbox_list(limit=1000)])
+    outbox = json.dumps([item.payload for item in worker.parts.store.outbox_list(limit=1000)])
     assert "[angry]" not in ticket["subject"]
     for what, value in PII.items():
         for sink, seen in (("ticket", ticket_text), ("note", comments), ("slack", slack)):
@@ -281,10 +281,10 @@ def test_pii_does_not_reach_zendesk_text_slack_the_outbox_logs_or_any_table(fake
             assert value not in outbox, f"raw {what} stored in the outbox"
     assert "Smithers" not in slack and "Smithers" not in comments
 
-    wait_until(lambda: all(item.status != "pending" for item in worker.runtime.store.outbox_list(limit=1000)))
+    wait_until(lambda: all(item.status != "pending" for item in worker.parts.store.outbox_list(limit=1000)))
     logs = "\n".join(f"{r.name} {r.getMessage()} {r.exc_text or ''} {r.stack_info or ''}" for r in caplog.records)
     assert caplog.records, "the worker's log lines were not captured"
-    tables = _store_dump(worker.runtime.settings.database_path)
+    tables = _store_dump(worker.settings.database_path)
     assert {"conversations", "outbox", "inbox"} <= tables.keys()
     assert PII["card"] in tables["conversations"], "the transcript is raw for the retention period"
     for what, value in PII.items():

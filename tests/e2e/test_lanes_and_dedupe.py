@@ -9,7 +9,7 @@ import pytest
 from fakes.fixtures import wait_until
 
 from connectors.store import NewAction, OutboxStatus
-from connectors.worker.executors import slack_alert
+from connectors.worker.handoffs import SLACK_ALERT
 from e2e.helpers import webchat_post
 
 pytestmark = pytest.mark.e2e
@@ -35,7 +35,7 @@ def test_zendesk_rate_limit_pauses_its_lane_and_slack_goes_on(fakes, start_worke
     fakes.zendesk.fail_next(429, times=10_000, path_contains="/tickets", retry_after=60)
     worker = start_worker(outbox_concurrency=1)
     _vip_handoff(worker, "lane-1")
-    store = worker.runtime.store
+    store = worker.parts.store
     wait_until(lambda: store.lane_paused_until("zendesk") > time.time() + 30)
     asked = len(fakes.zendesk.requests)
     assert asked >= 1
@@ -55,10 +55,10 @@ def test_reclaimed_alert_finds_its_message_instead_of_posting_again(fakes, worke
 
 
 async def _reclaimed_alert(fakes, settings) -> None:
-    from connectors.worker.runtime import Runtime
+    from connectors.worker.wiring import open_worker
 
-    runtime = Runtime.open(settings)
-    try:
+    async with open_worker(settings, processors=False) as worker:
+        slack_alert = worker.executors[SLACK_ALERT]
         content = {
             "conversation_id": "crash-1",
             "decision_id": "d-crash",
@@ -78,15 +78,15 @@ async def _reclaimed_alert(fakes, settings) -> None:
             conversation_id="crash-1",
             decision_id="d-crash",
         )
-        runtime.store.outbox_enqueue([action])
+        worker.store.outbox_enqueue([action])
         for _ in range(15):  # other alerts in the channel, so the lookup must follow history pages
-            await runtime.alerts.post("C0ALERTS", "other", [], key=f"other-{_}")
-        (first,) = runtime.store.outbox_claim(time.time(), 0.01, 1, lane="slack")
-        posted = await slack_alert(runtime, first)  # ... and the worker "dies" here: the row is not done
+            await worker.alerts.post("C0ALERTS", "other", [], key=f"other-{_}")
+        (first,) = worker.store.outbox_claim(time.time(), 0.01, 1, lane="slack")
+        posted = await slack_alert(first)  # ... and the worker "dies" here: the row is not done
         time.sleep(0.02)
-        (second,) = runtime.store.outbox_claim(time.time(), 5, 1, lane="slack")
+        (second,) = worker.store.outbox_claim(time.time(), 5, 1, lane="slack")
         assert second.claims == 2
-        again = await slack_alert(runtime, second)
+        again = await slack_alert(second)
         assert again["ts"] == posted["ts"]
         ours = [
             m
@@ -95,5 +95,3 @@ async def _reclaimed_alert(fakes, settings) -> None:
         ]
         assert len(ours) == 1
         assert len(fakes.slack.calls_to("conversations.history")) >= 1
-    finally:
-        await runtime.aclose()

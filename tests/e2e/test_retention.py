@@ -29,7 +29,7 @@ def test_worker_purges_raw_text_past_the_retention_on_its_own(start_worker, tmp_
             )
 
     worker = start_worker(raw_retention_days=30)
-    runtime_store = worker.runtime.store
+    runtime_store = worker.parts.store
     wait_until(lambda: runtime_store.conversation_get("old") is None, timeout=30)
     assert runtime_store.reply_get("msg:old") is None
     assert runtime_store.conversation_get("recent") is not None and runtime_store.reply_get("msg:recent") == {

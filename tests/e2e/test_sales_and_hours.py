@@ -55,9 +55,9 @@ def test_out_of_hours_lead_reaches_sales_and_customer_knows_when(fakes, start_wo
     fakes.zendesk.add_group("Sales")
     fakes.slack.channels |= {"C0SALES", "C0ONCALL"}
     worker = start_worker(handoff_policy=_policy(tmp_path))
-    assert worker.runtime.problems == []
+    assert worker.parts.health.problems == []
     assert len(fakes.zendesk.requests_to("GET", "/business_hours/schedules.json")) == 2, "two pages"
-    worker.runtime.clock = lambda: SUNDAY_NIGHT
+    worker.parts.handoffs.clock = lambda: SUNDAY_NIGHT
 
     lead = _say(
         worker,
@@ -90,7 +90,7 @@ def test_out_of_hours_lead_reaches_sales_and_customer_knows_when(fakes, start_wo
     assert urgent["agents_available"] is False
     wait_until(lambda: [t for t in fakes.zendesk.tickets.values() if t["external_id"] == "handoff-guard:sec-1"])
     wait_until(lambda: [k for k in fakes.slack.messages if k[0] == "C0ONCALL"])
-    wait_until(lambda: worker.runtime.store.outbox_counts()[OutboxStatus.PENDING] == 0)
+    wait_until(lambda: worker.parts.store.outbox_counts()[OutboxStatus.PENDING] == 0)
 
 
 def test_unknown_zendesk_schedule_makes_the_worker_unready(fakes, start_worker, tmp_path):
@@ -100,6 +100,6 @@ def test_unknown_zendesk_schedule_makes_the_worker_unready(fakes, start_worker, 
     ready = worker.http.get("/readyz")
     assert ready.status_code == 503
     assert "Sales US" in ready.text
-    worker.runtime.clock = lambda: SUNDAY_NIGHT
+    worker.parts.handoffs.clock = lambda: SUNDAY_NIGHT
     lead = _say(worker, "lead-2", "We need enterprise pricing for 300 seats", customer={"email": "x@bigco.example"})
     assert lead["action"] == "handoff" and lead["agents_available"] is None

@@ -37,12 +37,12 @@ def test_claim_assigns_ticket_to_clicking_agent(fakes, start_worker):
 
     wait_until(lambda: fakes.zendesk.tickets[ticket_id]["assignee_id"] == agent_id)
     update = wait_until(lambda: fakes.slack.calls_to("chat.update"))
-    wait_until(lambda: worker.runtime.store.outbox_by_key(f"claim:{channel}:{ts}").status.value == "done")
+    wait_until(lambda: worker.parts.store.outbox_by_key(f"claim:{channel}:{ts}").status.value == "done")
     assert len(fakes.slack.calls_to("chat.update")) == 1
     assert "Claimed by <@U0CAT>" in update[0].args["text"]
     assert not any(b["type"] == "actions" for b in fakes.slack.messages[(channel, ts)]["blocks"])
     assert len(fakes.zendesk.requests_to("PUT", f"/tickets/{ticket_id}.json")) == 2, "handoff + one assignment"
-    handoffs = [d for d in fetch_decisions(worker.runtime.audit) if d.is_handoff]
+    handoffs = [d for d in fetch_decisions(worker.parts.audit) if d.is_handoff]
     assert len(handoffs) == 1
     claimed = handoffs[0].event("claimed")
     assert claimed is not None and claimed.actor == "cat@acme.example"
@@ -59,5 +59,5 @@ def test_not_needed_records_feedback_and_updates_message(fakes, start_worker):
     assert worker.http.post("/slack/events", content=raw, headers=headers).status_code == 200
     update = wait_until(lambda: fakes.slack.calls_to("chat.update"))
     assert "not needed" in update[0].args["text"]
-    handoffs = [d for d in fetch_decisions(worker.runtime.audit) if d.is_handoff]
+    handoffs = [d for d in fetch_decisions(worker.parts.audit) if d.is_handoff]
     assert [d.event("not_needed") is not None for d in handoffs] == [True]

@@ -45,7 +45,7 @@ def test_conversation_turning_angry_creates_ticket_with_transcript(fakes, start_
 
     after = _say(worker, "chat-1", "m4", "hello??")
     assert after["stay_silent"] is True
-    wait_until(lambda: worker.runtime.store.outbox_counts()[OutboxStatus.PENDING] == 0)
+    wait_until(lambda: worker.parts.store.outbox_counts()[OutboxStatus.PENDING] == 0)
     assert len([t for t in fakes.zendesk.tickets.values() if t["external_id"] == "handoff-guard:chat-1"]) == 1
 
 
@@ -57,10 +57,10 @@ def test_same_message_id_twice_same_answer_one_effect(fakes, start_worker):
     two = _say(worker, "chat-2", "m1", "Hello, my card was charged twice", customer=customer)
     assert one == two and one["action"] == "handoff"
     wait_until(lambda: fakes.slack.messages and [t for t in fakes.zendesk.tickets.values() if t["external_id"]])
-    wait_until(lambda: worker.runtime.store.outbox_counts()[OutboxStatus.PENDING] == 0)
+    wait_until(lambda: worker.parts.store.outbox_counts()[OutboxStatus.PENDING] == 0)
     assert len([t for t in fakes.zendesk.tickets.values() if t["external_id"] == "handoff-guard:chat-2"]) == 1
     assert len(fakes.slack.calls_to("chat.postMessage")) == 1
-    assert len(worker.runtime.store.conversation_get("chat-2").conversation.messages) == 1
+    assert len(worker.parts.store.conversation_get("chat-2").conversation.messages) == 1
 
 
 def test_ticket_and_alert_run_concurrently_and_alert_gets_the_link(fakes, start_worker):

@@ -57,7 +57,7 @@ def test_own_update_webhook_is_ignored(fakes, start_worker):
 
     body, headers = zendesk_delivery(ticket_id)
     assert worker.http.post("/webhooks/zendesk", content=body, headers=headers).status_code == 202
-    store = worker.runtime.store
+    store = worker.parts.store
     wait_until(lambda: all(i.status is not InboxStatus.PENDING for i in store.inbox_list()))
     statuses = sorted(i.status.value for i in store.inbox_list())
     assert statuses == ["done", "ignored"]
@@ -84,7 +84,7 @@ def test_bad_signature_is_refused_and_nothing_happens(fakes, start_worker, varia
         response.json()["error"]["code"]
         == {"wrong": "bad_signature", "missing": "missing_signature", "stale": "stale_signature"}[variant]
     )
-    assert worker.runtime.store.inbox_list() == []
+    assert worker.parts.store.inbox_list() == []
     assert fakes.zendesk.requests == []
     assert fakes.slack.calls_to("chat.postMessage") == []
 
@@ -100,8 +100,8 @@ def test_same_invocation_twice_has_one_effect(fakes, start_worker):
     assert second.json()["status"] == "duplicate"
     wait_until(lambda: _handed_over(fakes, ticket_id))
     wait_until(lambda: fakes.slack.calls_to("chat.postMessage"))
-    wait_until(lambda: worker.runtime.store.outbox_counts()[OutboxStatus.DONE] == 2)
-    assert len(worker.runtime.store.inbox_list()) == 1
+    wait_until(lambda: worker.parts.store.outbox_counts()[OutboxStatus.DONE] == 2)
+    assert len(worker.parts.store.inbox_list()) == 1
     assert len(fakes.zendesk.private_notes(ticket_id)) == 1
     assert len(fakes.slack.calls_to("chat.postMessage")) == 1
 
@@ -126,13 +126,13 @@ def test_zendesk_down_parks_action_as_dead_and_retry_completes_it(fakes, start_w
     worker = start_worker(outbox_max_attempts=2)
     body, headers = zendesk_delivery(ticket_id)
     worker.http.post("/webhooks/zendesk", content=body, headers=headers)
-    store = worker.runtime.store
+    store = worker.parts.store
     dead = wait_until(lambda: store.outbox_list([OutboxStatus.DEAD]))
     assert dead[0].kind == "zendesk.handoff" and dead[0].attempts == 2
     assert "503" in (dead[0].last_error or "")
     fakes.zendesk.faults.clear()
     assert store.outbox_retry(dead[0].id)
-    worker.runtime.outbox_wakeup.set()
+    worker.parts.webchat.outbox_wakeup.set()
     wait_until(lambda: _handed_over(fakes, ticket_id))
     assert len(fakes.zendesk.private_notes(ticket_id)) == 1
 
@@ -145,7 +145,7 @@ def test_slack_down_then_back_delivers_one_alert(fakes, start_worker):
     body, headers = zendesk_delivery(ticket_id)
     worker.http.post("/webhooks/zendesk", content=body, headers=headers)
     wait_until(lambda: _handed_over(fakes, ticket_id))
-    store = worker.runtime.store
+    store = worker.parts.store
     wait_until(lambda: any(i.kind == "slack.alert" and i.attempts >= 1 for i in store.outbox_list()))
     pending = [i for i in store.outbox_list([OutboxStatus.PENDING]) if i.kind == "slack.alert"]
     assert pending and "503" in (pending[0].last_error or "")

@@ -46,14 +46,14 @@ def local_worker(start_worker):
 
 def test_local_mode_decides_from_the_payload_text(local_worker):
     """The signed example webhook becomes a decision and a local Zendesk handoff for that ticket."""
-    assert local_worker.runtime.local_mode
+    assert local_worker.parts.local_mode
     response = httpx.post(
         f"{local_worker.server.url}/webhooks/zendesk",
         content=EXAMPLE.read_bytes(),
         headers=_signed_headers(EXAMPLE, "local-1"),
     )
     assert response.status_code == 202, response.text
-    store = local_worker.runtime.store
+    store = local_worker.parts.store
     done = wait_until(lambda: store.inbox_list([InboxStatus.DONE]), timeout=60)
     assert len(done) == 1
     actions = store.outbox_list([OutboxStatus.LOCAL])
@@ -75,7 +75,7 @@ def test_local_mode_says_why_it_cannot_decide(local_worker, tmp_path, caplog):
             headers=_signed_headers(bare, "local-2"),
         )
         assert response.status_code == 202
-        store = local_worker.runtime.store
+        store = local_worker.parts.store
         ignored = wait_until(lambda: store.inbox_list([InboxStatus.IGNORED]), timeout=60)
     assert "latest_comment" in (ignored[0].last_error or "")
     assert any("latest_comment" in r.getMessage() for r in caplog.records)

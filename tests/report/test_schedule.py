@@ -14,13 +14,11 @@ from fakes.slack import FakeSlack
 
 from connectors.audit import SQLiteAudit
 from connectors.errors import PermanentError, TransientError
-from connectors.metrics import Metrics
-from connectors.report.schedule import next_run
-from connectors.settings import DEFAULT_POLICY, Settings
+from connectors.report.schedule import build_review, next_run
+from connectors.settings import DEFAULT_POLICY
 from connectors.slack.gateway import SlackGateway, build_client
 from connectors.store import SQLiteStore
-from connectors.worker.executors import review_action, slack_review
-from connectors.worker.runtime import Runtime
+from connectors.worker.executors import SlackReview, review_action
 from handoff_core import Action, TriggerName
 from handoff_core.policy import load_policy
 
@@ -55,24 +53,19 @@ def store(tmp_path: Path) -> Path:
 
 
 async def _run_review(server: ServerThread, store: Path, *, channel: str = "C0REVIEW", claims: int = 1, **kw):
-    """Run the ``slack.review`` outbox action as the Slack lane would, on a runtime over ``store``."""
-    runtime = Runtime(
-        settings=Settings(_env_file=None),
-        policy=load_policy(DEFAULT_POLICY),
-        engine=None,  # type: ignore[arg-type]
-        store=SQLiteStore(store),
-        audit=SQLiteAudit(store),
-        metrics=Metrics(),
-        alerts=SlackGateway(
-            build_client(kw.get("token", "xoxb-test-token-for-tests"), f"{server.url}/api/", retries=2)
-        ),
-    )
-    runtime.store.outbox_enqueue([review_action(NOW, channel)])
-    item = runtime.store.outbox_by_key(f"review:{NOW.isoformat()}")
+    """Run the ``slack.review`` outbox action as the Slack lane would, wired as the worker wires it."""
+    policy = load_policy(DEFAULT_POLICY)
+    outbox, audit = SQLiteStore(store), SQLiteAudit(store)
+    alerts = SlackGateway(build_client(kw.get("token", "xoxb-test-token-for-tests"), f"{server.url}/api/", retries=2))
+    review = SlackReview(alerts, lambda due: build_review(audit, policy, now=due))
+    outbox.outbox_enqueue([review_action(NOW, channel)])
+    item = outbox.outbox_by_key(f"review:{NOW.isoformat()}")
     try:
-        return await slack_review(runtime, replace(item, claims=claims, payload={**item.payload, "channel": channel}))
+        return await review(replace(item, claims=claims, payload={**item.payload, "channel": channel}))
     finally:
-        await runtime.aclose()
+        await alerts.aclose()
+        audit.close()
+        outbox.close()
 
 
 @pytest.mark.anyio
