@@ -12,6 +12,12 @@ silently drops the defaults it leaves out. The merge rule, the same at every dep
 ``extends`` names ``default`` or another policy file (relative to the extending file), which may itself
 extend another; cycles are an error. Without ``extends`` the file stands alone.
 
+Phrase lists may name lexicon files instead of listing phrases inline (``phrases: [{lexicon: refund}]``,
+see :mod:`handoff_core.policy.lexicons`); ``lexicons: [folder]`` in any file of the chain adds a folder,
+relative to that file, searched before the folders of the files it extends. References are resolved per
+file before the merge, and every phrase keeps its file and line, so duplicates and conflicting tiers can
+be reported as ``FILE:LINE`` by :func:`inspect_policy`.
+
 PyYAML's composed node tree keeps the position of every key and value; validation errors from pydantic
 carry the path of the faulty field; walking the path through the node trees of the layers (the user's file
 first, then what it extends) gives the file and line. Duplicate keys, which YAML loaders silently resolve
@@ -30,11 +36,23 @@ import yaml
 from pydantic import ValidationError
 
 from handoff_core.errors import PolicyError, PolicyProblem
+from handoff_core.policy.lexicons import (
+    LexiconFinding,
+    LexiconLibrary,
+    LexiconProblem,
+    LexiconUse,
+    Origin,
+    Sourced,
+    lexicon_findings,
+    plain,
+)
 from handoff_core.policy.schema import Policy
 
 MAX_POLICY_BYTES = 2 * 1024 * 1024
 MAX_EXTENDS_DEPTH = 8
 DEFAULT_NAME = "default"
+#: Keys read by the loader itself, never merged into the policy.
+LOADER_KEYS = ("extends", "lexicons")
 APPEND_SUFFIX = "+"
 _FIELD_IN_MESSAGE = re.compile(r"^((?:[a-z_]+\.)+[a-z_]+)\b")
 
@@ -71,18 +89,46 @@ class _Layer:
     source: str
     node: yaml.Node
     data: dict[str, Any]
+    #: The folder relative paths in this file (``extends``, ``lexicons``) start from.
+    base_dir: Path = Path(".")
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedPolicy:
+    """A policy with what ``handoff check`` reports about its phrase lists."""
+
+    policy: Policy
+    #: Duplicate phrases within one list, anger cues in two tiers; each with the FILE:LINE it was written at.
+    findings: tuple[LexiconFinding, ...]
+    #: Every ``{lexicon: NAME}`` reference and the files it read.
+    uses: tuple[LexiconUse, ...]
+    #: The lexicon folders searched, nearest first.
+    folders: tuple[str, ...]
 
 
 def load_policy(path: str | Path) -> Policy:
     """Load and validate the policy at ``path`` (merged over what it ``extends``)."""
+    return inspect_policy(path, findings=False).policy
+
+
+def inspect_policy(path: str | Path, findings: bool = True) -> LoadedPolicy:
+    """Load the policy at ``path`` and say where its phrases come from and which are written twice."""
     path = Path(path)
-    return _validate(_chain(_read_layer(path), path.parent, [_identity(path)]))
+    return _validate(_chain(_read_layer(path), path.parent, [_identity(path)]), findings)
 
 
 def parse_policy(text: str, source: str = "<policy>", base_dir: str | Path | None = None) -> Policy:
     """Validate policy YAML given as text; ``source`` names it in error messages, ``base_dir`` resolves a
-    relative ``extends`` path (default: the current folder)."""
-    return _validate(_chain(_parse_layer(text, source), Path(base_dir or "."), []))
+    relative ``extends`` or ``lexicons`` path (default: the current folder)."""
+    return inspect_policy_text(text, source, base_dir, findings=False).policy
+
+
+def inspect_policy_text(
+    text: str, source: str = "<policy>", base_dir: str | Path | None = None, findings: bool = True
+) -> LoadedPolicy:
+    """:func:`inspect_policy` for policy YAML given as text."""
+    base = Path(base_dir or ".")
+    return _validate(_chain(_parse_layer(text, source, base), base, []), findings)
 
 
 def effective_policy_data(policy: Policy) -> dict[str, Any]:
@@ -117,10 +163,10 @@ def _read_layer(path: Path) -> _Layer:
         raise PolicyError(source, [PolicyProblem("", "file is not valid UTF-8 text", line)]) from exc
     if "\x00" in text:
         raise PolicyError(source, [PolicyProblem("", "file is binary (it contains NUL bytes), not YAML text")])
-    return _parse_layer(text, source)
+    return _parse_layer(text, source, path.parent)
 
 
-def _parse_layer(text: str, source: str) -> _Layer:
+def _parse_layer(text: str, source: str, base_dir: Path) -> _Layer:
     loader = _PolicyLoader(text)
     try:
         node = loader.get_single_node()
@@ -149,7 +195,7 @@ def _parse_layer(text: str, source: str) -> _Layer:
         raise PolicyError(source, duplicates)
     if not isinstance(data, dict):
         raise PolicyError(source, [PolicyProblem("", "the policy must be a mapping (key: value) at the top", 1)])
-    return _Layer(source, node, data)
+    return _Layer(source, node, data, base_dir)
 
 
 def _chain(layer: _Layer, base_dir: Path, seen: list[str]) -> list[_Layer]:
@@ -183,18 +229,119 @@ def _chain(layer: _Layer, base_dir: Path, seen: list[str]) -> list[_Layer]:
     return layers
 
 
-def _validate(layers: list[_Layer]) -> Policy:
-    merged: dict[str, Any] = {}
+def _validate(layers: list[_Layer], findings: bool = True) -> LoadedPolicy:
     problems: list[PolicyProblem] = []
+    library = LexiconLibrary(_lexicon_folders(layers, problems))
+    if problems:
+        raise PolicyError(layers[0].source, problems)
+    merged: dict[str, Any] = {}
     for layer in reversed(layers):
-        data = {k: v for k, v in layer.data.items() if k != "extends"}
+        origin = None if layer is layers[0] else layer.source
+        data = {k: v for k, v in layer.data.items() if k not in LOADER_KEYS}
+        node = _without_keys(layer.node, LOADER_KEYS)
+        data = _sourced(node, data, (), layer.source, origin, library, problems)
         merged = _merge(merged, data, (), layer, problems)
     if problems:
         raise PolicyError(layers[0].source, problems)
     try:
-        return Policy.model_validate(merged)
+        policy = Policy.model_validate(plain(merged))
     except ValidationError as exc:
         raise PolicyError(layers[0].source, [_problem(error, layers) for error in exc.errors()]) from exc
+    return LoadedPolicy(
+        policy,
+        tuple(lexicon_findings(merged)) if findings else (),
+        tuple(library.uses),
+        tuple(str(f) for f in library.folders),
+    )
+
+
+def _lexicon_folders(layers: list[_Layer], problems: list[PolicyProblem]) -> list[Path]:
+    """The ``lexicons:`` folders of every layer, nearest file first, each relative to its own file."""
+    folders: list[Path] = []
+    for layer in layers:
+        value = layer.data.get("lexicons")
+        if value is None:
+            continue
+        names = [value] if isinstance(value, str) else value
+        key = _key_node(layer.node, "lexicons")
+        line = key.start_mark.line + 1 if key is not None else None
+        origin = None if layer is layers[0] else layer.source
+        if not isinstance(names, list) or not all(isinstance(n, str) and n.strip() for n in names):
+            problems.append(PolicyProblem("lexicons", "must list lexicon folders (relative to this file)", line, None, origin))
+            continue
+        for name in names:
+            folder = layer.base_dir / name
+            if not folder.is_dir():
+                problems.append(PolicyProblem("lexicons", f"{name!r} is not a folder (looked at {folder})", line, None, origin))
+            else:
+                folders.append(folder)
+    return folders
+
+
+def _without_keys(node: yaml.Node, keys: tuple[str, ...]) -> yaml.Node:
+    if not isinstance(node, yaml.MappingNode):
+        return node
+    kept = [(k, v) for k, v in node.value if k.value not in keys]
+    return yaml.MappingNode(node.tag, kept, node.start_mark, node.end_mark)
+
+
+def _is_reference(value: Any) -> bool:
+    return isinstance(value, dict) and "lexicon" in value
+
+
+def _sourced(
+    node: yaml.Node | None,
+    data: Any,
+    path: tuple[str, ...],
+    source: str,
+    origin: str | None,
+    library: LexiconLibrary,
+    problems: list[PolicyProblem],
+) -> Any:
+    """``data`` with every phrase in a list marked with its file and line, and every lexicon reference
+    (``{lexicon: NAME}`` as a list item, or in place of a whole list) replaced by the lexicon's phrases."""
+
+    def line_of(n: yaml.Node | None) -> int | None:
+        return n.start_mark.line + 1 if n is not None else None
+
+    def resolve(reference: dict[str, Any], n: yaml.Node | None, field: tuple[str, ...]) -> list[Sourced]:
+        try:
+            return library.resolve(reference, Origin(source, line_of(n)), ".".join(field))
+        except LexiconProblem as exc:
+            where = exc.origin
+            problems.append(
+                PolicyProblem(
+                    ".".join(field),
+                    exc.message,
+                    where.line if where is not None else line_of(n),
+                    None if where is not None or n is None else n.start_mark.column + 1,
+                    where.file if where is not None else origin,
+                )
+            )
+            return []
+
+    if _is_reference(data):
+        return resolve(data, node, path)
+    if isinstance(data, dict):
+        pairs = node.value if isinstance(node, yaml.MappingNode) and len(node.value) == len(data) else None
+        out: dict[Any, Any] = {}
+        for i, (key, value) in enumerate(data.items()):
+            child = pairs[i][1] if pairs is not None else None
+            out[key] = _sourced(child, value, (*path, str(key)), source, origin, library, problems)
+        return out
+    if isinstance(data, list):
+        items = node.value if isinstance(node, yaml.SequenceNode) and len(node.value) == len(data) else None
+        result: list[Any] = []
+        for i, value in enumerate(data):
+            child = items[i] if items is not None else None
+            if isinstance(value, str):
+                result.append(Sourced(value, Origin(source, line_of(child if child is not None else node))))
+            elif _is_reference(value):
+                result.extend(resolve(value, child if child is not None else node, path))
+            else:
+                result.append(_sourced(child, value, (*path, str(i)), source, origin, library, problems))
+        return result
+    return data
 
 
 def _merge(
