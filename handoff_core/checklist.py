@@ -13,7 +13,7 @@ from typing import Any
 
 from handoff_core.errors import PolicyError
 from handoff_core.hours import WEEKDAY_NAMES
-from handoff_core.policy.loader import default_policy_path, load_policy
+from handoff_core.policy.loader import LoadedPolicy, default_policy_path, load_policy
 from handoff_core.policy.schema import Policy
 
 
@@ -163,9 +163,7 @@ def _default_lists_kept(p: Policy) -> ChecklistItem:
         "default phrase lists kept",
         ok,
         "every list the default policy fills is filled" if ok else f"empty here but filled in the default: {shown}",
-        ""
-        if ok
-        else "start the policy file with `extends: default` so it says only what changes, or fill these lists",
+        "" if ok else "start the policy file with `extends: default` so it says only what changes, or fill these lists",
     )
 
 
@@ -260,25 +258,49 @@ def run_checklist(policy: Policy) -> list[ChecklistItem]:
     return [check(policy) for check in CHECKS]
 
 
-def example_warnings(policy: Policy) -> list[str]:
-    """Warnings about example-defined labels: too few examples, or two topics whose examples overlap.
+#: An example-defined topic with fewer examples than this decides unreliably (the issue's "a topic with
+#: 20 examples and no code"); ``handoff check`` warns.
+MIN_TOPIC_EXAMPLES = 20
+
+
+def example_warnings(
+    policy: Policy, loaded: LoadedPolicy | None = None, min_examples: int = MIN_TOPIC_EXAMPLES
+) -> list[str]:
+    """Warnings about example-defined labels: too few examples, or two labels whose examples overlap.
 
     Not checklist failures (a topic may rely on phrases or a trained detector as well), but a topic with
     five examples, or two topics sharing an example, decides unreliably, so ``handoff check`` says so.
+    The requests for a person are compared with the topics too: an example in both sends the same message
+    two ways. With ``loaded`` (from :func:`inspect_policy`) each warning starts with the FILE:LINE of the
+    examples concerned.
     """
     from handoff_core.examples import ExampleMatcher
 
-    out = []
-    topics = {
-        name: topic.examples
+    fields = {
+        name: f"triggers.restricted_topic.topics.{name}.examples"
         for name, topic in policy.triggers.restricted_topic.topics.items()
         if topic.enabled and topic.examples
     }
-    if topics:
-        for issue in ExampleMatcher(topics).issues():
-            out.append(f"triggers.restricted_topic.topics: {issue.detail}")
-    human = policy.triggers.human_request.examples
-    if human:
-        for issue in ExampleMatcher({"human_request": human}).issues():
-            out.append(f"triggers.human_request.examples: {issue.detail}")
+    examples: dict[str, tuple[str, ...]] = {
+        name: policy.triggers.restricted_topic.topics[name].examples for name in fields
+    }
+    human = policy.triggers.human_request
+    if human.enabled and human.examples:
+        fields["human_request"] = "triggers.human_request.examples"
+        examples["human_request"] = human.examples
+    if not examples:
+        return []
+    out = []
+    for issue in ExampleMatcher(examples).issues(min_examples=min_examples):
+        places: list[str] = []
+        if loaded is not None:
+            if issue.kind == "overlap" and len(issue.examples) == len(issue.labels) == 2:
+                pairs = zip(issue.labels, issue.examples, strict=True)
+                spots = [loaded.where(fields[label], text) for label, text in pairs]
+            else:
+                spots = [loaded.where(fields[issue.labels[0]], examples[issue.labels[0]][0])]
+            places = [str(spot) for spot in spots if spot is not None]
+        where = f"{places[0]}: " if places else ""
+        also = f" (also {', '.join(places[1:])})" if len(places) > 1 else ""
+        out.append(f"{where}{' / '.join(fields[label] for label in issue.labels)}: {issue.detail}{also}")
     return out

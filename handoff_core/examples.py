@@ -48,6 +48,8 @@ class ExampleIssue:
     kind: str  # "too_few" or "overlap"
     labels: tuple[str, ...]
     detail: str
+    #: The examples concerned (the two near-identical ones of an overlap), so a caller can say where they are.
+    examples: tuple[str, ...] = ()
 
 
 class ExampleMatcher:
@@ -198,6 +200,7 @@ class ExampleMatcher:
                         (a, b),
                         f"{a!r} and {b!r} have near-identical examples ({sims[other]:.2f}): "
                         f"{self.examples[row]!r} / {self.examples[other]!r}",
+                        (self.examples[row], self.examples[other]),
                     )
                 )
         return out

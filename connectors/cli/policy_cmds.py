@@ -25,6 +25,7 @@ from handoff_core.checklist import example_warnings, run_checklist
 from handoff_core.engine import DecisionEngine
 from handoff_core.errors import HandoffError
 from handoff_core.policy import Policy, effective_policy_data, load_policy
+from handoff_core.policy.loader import LoadedPolicy, inspect_policy
 
 if TYPE_CHECKING:
     from connectors.audit import AuditLog
@@ -404,17 +405,22 @@ def check_command(policy_path: Path | None, show_effective: bool) -> None:
     """Validate the policy and run the launch checklist; exit 1 when an item fails."""
     path = _policy_path(policy_path)
     try:
-        policy = load_policy(path)
+        loaded = inspect_policy(path)
     except HandoffError as exc:
         click.echo(f"error: {exc}", err=True)
         raise SystemExit(2) from exc
+    policy = loaded.policy
     if show_effective:
         import yaml
 
         click.echo(f"# effective policy of {path} (version {policy.version}, {policy.hash})")
+        for line in _lexicon_lines(loaded):
+            click.echo(f"# {line}")
         click.echo(yaml.safe_dump(effective_policy_data(policy), sort_keys=False, allow_unicode=True, width=100))
     click.echo(f"policy {path}: version {policy.version}, {policy.hash}")
-    for warning in example_warnings(policy):
+    for finding in loaded.findings:
+        click.echo(f"[WARN] {finding}")
+    for warning in example_warnings(policy, loaded):
         click.echo(f"[WARN] {warning}")
     items = run_checklist(policy)
     for item in items:
@@ -426,6 +432,19 @@ def check_command(policy_path: Path | None, show_effective: bool) -> None:
     click.echo(f"{len(items) - failed}/{len(items)} checks passed")
     if failed:
         raise SystemExit(1)
+
+
+def _lexicon_lines(loaded: LoadedPolicy) -> list[str]:
+    """Which lists below were read from lexicon files, and from which files (the YAML shows them resolved)."""
+    if not loaded.uses:
+        return []
+    lines = ["lexicon folders, first wins per language: " + ", ".join(loaded.folders)]
+    lines.append("lists read from lexicons (shown resolved below):")
+    for use in loaded.uses:
+        languages = ", ".join(Path(f).parent.name for f in use.files)
+        lines.append(f"  {use.field}: {{lexicon: {use.name}}} = {use.phrases} phrases ({languages})")
+        lines += [f"      {f}" for f in use.files]
+    return lines
 
 
 def register(group: click.Group) -> None:

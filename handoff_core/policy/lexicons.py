@@ -125,9 +125,7 @@ class LexiconLibrary:
         if wanted is not None:
             missing = [w for w in wanted if w not in found]
             if missing:
-                raise LexiconProblem(
-                    f"lexicon {name!r} has no {', '.join(missing)} file (it has {', '.join(found)})"
-                )
+                raise LexiconProblem(f"lexicon {name!r} has no {', '.join(missing)} file (it has {', '.join(found)})")
             found = {lang: path for lang, path in found.items() if lang in wanted}
         phrases: list[Sourced] = []
         for path in found.values():
@@ -169,8 +167,8 @@ def read_lexicon(path: Path) -> tuple[Sourced, ...]:
         line = raw[: exc.start].count(b"\n") + 1
         raise LexiconProblem("lexicon file is not valid UTF-8 text", Origin(source, line)) from exc
     out = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        phrase = line.strip()
+    for number, written in enumerate(text.splitlines(), start=1):
+        phrase = written.strip()
         if not phrase or phrase.startswith("#"):
             continue
         origin = Origin(source, number)
@@ -225,7 +223,8 @@ def phrase_key(phrase: str) -> str:
     return " ".join(phrase_words(phrase)) or phrase.strip().lower()
 
 
-def _origin(phrase: Any) -> Origin | None:
+def origin_of(phrase: Any) -> Origin | None:
+    """Where a phrase was written, when it was loaded with its origin."""
     return phrase.origin if isinstance(phrase, Sourced) else None
 
 
@@ -240,14 +239,14 @@ def duplicate_findings(field: str, phrases: Sequence[Any]) -> list[LexiconFindin
     for phrase in phrases:
         if not isinstance(phrase, str):
             continue
-        origin = _origin(phrase)
+        origin = origin_of(phrase)
         text = " ".join(phrase.casefold().split())
         in_lexicon = origin is not None and origin.file.endswith(LEXICON_SUFFIX)
         key = (phrase_key(phrase), origin.file if in_lexicon and origin is not None else None)
         earlier = exact.get(text, first.get(key) if in_lexicon else None)
         if earlier is not None:
             same = "the same phrase" if str(earlier) == str(phrase) else f"the same phrase as {str(earlier)!r}"
-            at = f" (first at {_origin(earlier)})" if _origin(earlier) is not None else ""
+            at = f" (first at {origin_of(earlier)})" if origin_of(earlier) is not None else ""
             out.append(LexiconFinding("duplicate", origin, field, f"{str(phrase)!r} is {same} again{at}"))
             continue
         exact[text] = phrase
@@ -261,7 +260,7 @@ def tier_findings(data: Mapping[str, Any]) -> list[LexiconFinding]:
     triggers = data.get("triggers")
     sentiment = triggers.get("sentiment") if isinstance(triggers, dict) else None
     cues = sentiment.get("cues") if isinstance(sentiment, dict) else None
-    seen: dict[str, tuple[Any, float, int]] = {}
+    seen: dict[str, tuple[Any, Any, int]] = {}
     out = []
     for tier, group in enumerate(cues if isinstance(cues, list) else []):
         if not isinstance(group, dict):
@@ -273,11 +272,11 @@ def tier_findings(data: Mapping[str, Any]) -> list[LexiconFinding]:
             key = phrase_key(phrase)
             if key in seen and seen[key][1] != weight and seen[key][2] != tier:
                 earlier, other, other_tier = seen[key]
-                at = f" at {_origin(earlier)}" if _origin(earlier) is not None else ""
+                at = f" at {origin_of(earlier)}" if origin_of(earlier) is not None else ""
                 out.append(
                     LexiconFinding(
                         "conflicting_tier",
-                        _origin(phrase),
+                        origin_of(phrase),
                         f"triggers.sentiment.cues.{tier}.phrases",
                         f"{str(phrase)!r} has weight {weight} here and {other} in tier {other_tier}{at}",
                     )

@@ -27,13 +27,15 @@ to the last one, are reported too.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from handoff_core.errors import PolicyError, PolicyProblem
 from handoff_core.policy.lexicons import (
@@ -44,6 +46,8 @@ from handoff_core.policy.lexicons import (
     Origin,
     Sourced,
     lexicon_findings,
+    origin_of,
+    phrase_lists,
     plain,
 )
 from handoff_core.policy.schema import Policy
@@ -104,6 +108,16 @@ class LoadedPolicy:
     uses: tuple[LexiconUse, ...]
     #: The lexicon folders searched, nearest first.
     folders: tuple[str, ...]
+    #: Every list of phrases by dotted field path, with where each item was written (same order as the policy).
+    origins: Mapping[str, tuple[Origin | None, ...]] = dataclass_field(default_factory=dict)
+
+    def where(self, field_path: str, text: str) -> Origin | None:
+        """Where ``text`` was written in the list at ``field_path`` (None when not known)."""
+        items = _lookup_list(self.policy, field_path)
+        for item, origin in zip(items, self.origins.get(field_path, ()), strict=False):
+            if item == text:
+                return origin
+        return None
 
 
 def load_policy(path: str | Path) -> Policy:
@@ -252,7 +266,23 @@ def _validate(layers: list[_Layer], findings: bool = True) -> LoadedPolicy:
         tuple(lexicon_findings(merged)) if findings else (),
         tuple(library.uses),
         tuple(str(f) for f in library.folders),
+        {path: tuple(origin_of(p) for p in items) for path, items in phrase_lists(merged)} if findings else {},
     )
+
+
+def _lookup_list(policy: Policy, field_path: str) -> Sequence[Any]:
+    """The list at a dotted path of the policy (``triggers.sentiment.cues.1.phrases``), or nothing."""
+    node: Any = policy
+    for part in field_path.split("."):
+        if isinstance(node, BaseModel):
+            node = getattr(node, part, None)
+        elif isinstance(node, Mapping):
+            node = node.get(part)
+        elif isinstance(node, Sequence) and not isinstance(node, str) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        else:
+            return ()
+    return node if isinstance(node, Sequence) and not isinstance(node, str) else ()
 
 
 def _lexicon_folders(layers: list[_Layer], problems: list[PolicyProblem]) -> list[Path]:
@@ -267,12 +297,14 @@ def _lexicon_folders(layers: list[_Layer], problems: list[PolicyProblem]) -> lis
         line = key.start_mark.line + 1 if key is not None else None
         origin = None if layer is layers[0] else layer.source
         if not isinstance(names, list) or not all(isinstance(n, str) and n.strip() for n in names):
-            problems.append(PolicyProblem("lexicons", "must list lexicon folders (relative to this file)", line, None, origin))
+            message = "must list lexicon folders (relative to this file)"
+            problems.append(PolicyProblem("lexicons", message, line, None, origin))
             continue
         for name in names:
             folder = layer.base_dir / name
             if not folder.is_dir():
-                problems.append(PolicyProblem("lexicons", f"{name!r} is not a folder (looked at {folder})", line, None, origin))
+                message = f"{name!r} is not a folder (looked at {folder})"
+                problems.append(PolicyProblem("lexicons", message, line, None, origin))
             else:
                 folders.append(folder)
     return folders
