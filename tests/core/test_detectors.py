@@ -13,6 +13,19 @@ from handoff_core.engine import DecisionEngine
 from handoff_core.features import bundled_featurizer
 from handoff_core.policy import Policy
 
+
+# This module checks what the shipped default policy decides (its phrases, languages and detectors), so it
+# uses the default policy rather than the core tests' small fixture policy.
+@pytest.fixture(scope="module")
+def engine(default_engine: DecisionEngine) -> DecisionEngine:
+    return default_engine
+
+
+@pytest.fixture(scope="module")
+def policy(default_policy: Policy) -> Policy:
+    return default_policy
+
+
 HEADS = {"angry", "negative", "human_request", "refund", "account_security"}
 
 

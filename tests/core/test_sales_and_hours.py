@@ -19,6 +19,19 @@ from handoff_core.policy.loader import _PolicyLoader
 
 from .conftest import DEFAULT_POLICY, conversation
 
+
+# This module checks what the shipped default policy decides (its phrases, languages and detectors), so it
+# uses the default policy rather than the core tests' small fixture policy.
+@pytest.fixture(scope="module")
+def engine(default_engine: DecisionEngine) -> DecisionEngine:
+    return default_engine
+
+
+@pytest.fixture(scope="module")
+def policy(default_policy: Policy) -> Policy:
+    return default_policy
+
+
 #: Sunday 29 November 2026, 03:00 UTC (04:00 in Madrid): nobody is at work.
 SUNDAY_NIGHT = datetime(2026, 11, 29, 3, 0, tzinfo=UTC)
 #: Wednesday 25 November 2026, 10:00 UTC (11:00 in Madrid).
@@ -61,7 +74,7 @@ def with_hours(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def policy_of(data: dict[str, Any]) -> Policy:
-    return parse_policy(yaml.safe_dump(data, allow_unicode=True))
+    return parse_policy(yaml.safe_dump(data, allow_unicode=True), base_dir=DEFAULT_POLICY.parent)
 
 
 @pytest.fixture(scope="module")

@@ -8,8 +8,22 @@ import pytest
 
 from handoff_core import Action, Conversation
 from handoff_core.engine import DecisionEngine
+from handoff_core.policy import Policy
 
 from .conftest import decide, topics
+
+
+# This module checks what the shipped default policy decides (its phrases, languages and detectors), so it
+# uses the default policy rather than the core tests' small fixture policy.
+@pytest.fixture(scope="module")
+def engine(default_engine: DecisionEngine) -> DecisionEngine:
+    return default_engine
+
+
+@pytest.fixture(scope="module")
+def policy(default_policy: Policy) -> Policy:
+    return default_policy
+
 
 # -- human_request ---------------------------------------------------------------------------------------
 

@@ -25,6 +25,8 @@ SUNDAY_NIGHT = datetime(2026, 11, 29, 3, 0, tzinfo=UTC)
 def _policy(tmp_path: Path) -> Path:
     """The default policy, with every route on a Zendesk schedule and an on-call channel."""
     data = yaml.load(default_policy_path().read_text(encoding="utf-8"), Loader=_PolicyLoader)
+    # The copy lives elsewhere: its lexicon folder is named where the default's is.
+    data["lexicons"] = [str(default_policy_path().parent / "lexicons")]
     data["business_hours"] = {
         "schedules": {"support": {"zendesk": "Support EMEA"}, "sales": {"zendesk": "Sales US"}},
         "on_call": {"slack_channel": "C0ONCALL", "topics": ["account_security"]},
