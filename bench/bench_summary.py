@@ -49,7 +49,7 @@ from handoff_core.facts import extract_facts
 from handoff_core.models import Conversation, Message, Role
 from handoff_core.summary import Summary, SummaryInput, summarize
 from handoff_core.text.content import ALL_STOPWORDS
-from handoff_core.text.messages import _word, analyze_message
+from handoff_core.text.messages import _token, analyze_message
 from handoff_core.text.normalize import fold, tokenize
 from handoff_core.text.sentences import word_key
 
@@ -262,7 +262,7 @@ def synthetic_conversation(n_messages: int, seed: int = 7) -> Conversation:
 
 def _clear_caches() -> None:
     analyze_message.cache_clear()
-    _word.cache_clear()
+    _token.cache_clear()
     word_key.cache_clear()
     fold.cache_clear()
 

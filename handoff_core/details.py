@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 _VERSION_WORD = r"(?:versions?|ver\.?|v|ios|ipados|watchos|macos|os|android|windows|firmware|build|release|update|app)"
 _VERSION_NUM = r"\d+(?:\.\d+){1,3}"
@@ -64,9 +63,31 @@ TRACKING_WORDS = frozenset({"tracking"})
 _DOTTED_NUMBER = re.compile(r"\d\.\d")
 
 
-@lru_cache(maxsize=256)
-def _occurrences(word: str) -> re.Pattern[str]:
-    return re.compile(rf"(?<![\w'’-]){re.escape(word)}(?![\w'’-])", re.IGNORECASE)
+def has_dotted_number(text: str) -> bool:
+    """Whether ``text`` may hold a version ("4.1"); without one only device and "tried" words need a look."""
+    return _DOTTED_NUMBER.search(text) is not None
+
+
+_WORD_CHARS = frozenset("'’-")
+
+
+def _starts_of(text: str, word: str) -> list[int]:
+    """Where ``word`` (folded, ASCII) stands as a whole word in ``text``: ``str.find`` in C, no regex scan."""
+    low = text.lower()
+    if len(low) != len(text):  # a case mapping changed the length (rare): positions would drift
+        pattern = re.compile(rf"(?<![\w'’-]){re.escape(word)}(?![\w'’-])", re.IGNORECASE)
+        return [m.start() for m in pattern.finditer(text)]
+    out: list[int] = []
+    at = low.find(word)
+    while at >= 0:
+        before = low[at - 1 : at] if at else ""
+        after = low[at + len(word) : at + len(word) + 1]
+        if not (before and (before.isalnum() or before == "_" or before in _WORD_CHARS)) and not (
+            after and (after.isalnum() or after == "_" or after in _WORD_CHARS)
+        ):
+            out.append(at)
+        at = low.find(word, at + len(word))
+    return out
 
 
 def message_details(text: str, starts: Sequence[str] = ()) -> tuple[tuple[str, str], ...]:
@@ -84,8 +105,8 @@ def message_details(text: str, starts: Sequence[str] = ()) -> tuple[tuple[str, s
         )
     for word in starts:
         pattern = _DEVICE if word in DEVICE_WORDS else _TRACKING if word in TRACKING_WORDS else _TRIED
-        for w in _occurrences(word).finditer(text):
-            hit = pattern.match(text, w.start())
+        for start in _starts_of(text, word):
+            hit = pattern.match(text, start)
             if hit is None:
                 continue
             m = hit
@@ -101,15 +122,22 @@ def message_details(text: str, starts: Sequence[str] = ()) -> tuple[tuple[str, s
 
 @dataclass
 class Details:
+    """What the customer gave, each kind kept once (case-insensitively) and at most ``limit`` times."""
+
     versions: list[str] = field(default_factory=list)
     devices: list[str] = field(default_factory=list)
     tried: list[str] = field(default_factory=list)
     tracking: list[str] = field(default_factory=list)
+    _seen: set[tuple[str, str]] = field(default_factory=set, repr=False)
 
     def add(self, kind: str, value: str, limit: int = 4) -> None:
-        values = {"version": self.versions, "device": self.devices, "tried": self.tried, "tracking": self.tracking}[
-            kind
-        ]
+        values = self.versions if kind == "version" else self.devices if kind == "device" else None
+        if values is None:
+            values = self.tried if kind == "tried" else self.tracking
+        if len(values) >= limit:
+            return
         value = value.strip(" ,.;:")
-        if value and len(values) < limit and value.casefold() not in (v.casefold() for v in values):
+        folded = (kind, value.casefold())
+        if value and folded not in self._seen:
+            self._seen.add(folded)
             values.append(value)

@@ -23,11 +23,14 @@ from __future__ import annotations
 
 import heapq
 import math
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import chain
+from operator import add
 
 from handoff_core.models import Message, Role
-from handoff_core.text.messages import NAME, NUMBER, PROBLEM, SentenceText, analyze_message
+from handoff_core.text.messages import NAME, NUMBER, PROBLEM, MessageText, SentenceText, analyze_message
 from handoff_core.text.sentences import clip
 
 
@@ -70,23 +73,25 @@ class IssuePick:
     text: str
 
 
-def candidate_sentences(messages: Sequence[Message]) -> list[tuple[int, SentenceText]]:
+def candidate_sentences(
+    messages: Sequence[Message], analyses: Sequence[MessageText] | None = None
+) -> list[tuple[int, SentenceText]]:
     """Customer sentences that carry content, in conversation order, with their message index."""
+    texts = analyses if analyses is not None else [analyze_message(m.text) for m in messages]
     return [
         (index, s)
         for index, message in enumerate(messages)
         if message.role is Role.CUSTOMER
-        for s in analyze_message(message.text).sentences
+        for s in texts[index].sentences
     ]
 
 
-def _echoed(messages: Sequence[Message]) -> set[str]:
-    keys: set[str] = set()
-    for message in messages:
-        if message.role is not Role.CUSTOMER:
-            for s in analyze_message(message.text).sentences:
-                keys.update(s.keys)
-    return keys
+def _echoed(messages: Sequence[Message], texts: Sequence[MessageText]) -> frozenset[str]:
+    return frozenset().union(*(texts[i].keys for i, m in enumerate(messages) if m.role is not Role.CUSTOMER))
+
+
+#: ``log(count)`` for the counts a conversation usually has, so weighting a key is a lookup.
+_LOG = tuple(math.log(max(n, 1)) for n in range(64))
 
 
 def select_issue(
@@ -98,6 +103,7 @@ def select_issue(
     max_sentences: int = 4,
     sentence_cap: int = 220,
     weights: Weights = DEFAULT_WEIGHTS,
+    analyses: Sequence[MessageText] | None = None,
 ) -> IssuePick:
     """The customer's most informative sentences within ``budget`` characters, in their order.
 
@@ -105,18 +111,19 @@ def select_issue(
     budget shortens the Issue to one sentence rather than cutting that sentence in the middle. When a
     sentence names a problem word none of the chosen ones covers (a second problem: "… and my card was
     charged again"), it is added as long as the whole Issue stays within ``problem_budget``.
+    ``analyses`` are the messages' :func:`analyze_message` results when the caller has them already.
     """
-    sentences = candidate_sentences(messages)
+    texts = analyses if analyses is not None else [analyze_message(m.text) for m in messages]
+    sentences = candidate_sentences(messages, texts)
     if not sentences or budget <= 0:
         return IssuePick((), "")
-    echoed = _echoed(messages)
-    counts: dict[str, int] = {}
-    for _, s in sentences:
-        for key in s.keys:
-            counts[key] = counts.get(key, 0) + 1
-    weight: dict[str, float] = {}
-    for key, count in counts.items():
-        weight[key] = 1.0 + weights.repeat * math.log(count) + (weights.echo if key in echoed else 0.0)
+    echoed = _echoed(messages, texts)
+    counts = Counter(chain.from_iterable(s.keys for _, s in sentences))
+    echo, repeat = weights.echo, weights.repeat
+    weight = {
+        key: 1.0 + repeat * (_LOG[count] if count < 64 else math.log(count)) + (echo if key in echoed else 0.0)
+        for key, count in counts.items()
+    }
     boost_of = [
         (weights.problem if flags & PROBLEM else 0.0)
         + (weights.number if flags & NUMBER else 0.0)
@@ -125,25 +132,34 @@ def select_issue(
     ]
     first_message = sentences[0][0]
     lead = {n for n, (index, _) in enumerate(sentences[: weights.lead_sentences]) if index == first_message}
+    get_weight, get_boost = weight.__getitem__, boost_of.__getitem__
 
-    def gain(i: int, covered: set[str]) -> float:
+    def extras(i: int) -> float:
         s = sentences[i][1]
-        total = 0.0
-        for key, flags in zip(s.keys, s.flags, strict=True):
-            if key not in covered:
-                total += weight[key] + boost_of[flags]
-        if total == 0.0:
-            return 0.0
-        total += (
+        return (
             (weights.negation if s.negated else 0.0)
             + (weights.question if s.question else 0.0)
             - (weights.answer if s.answer else 0.0)
             + (weights.lead if i in lead else 0.0)
         )
-        return total / float((s.n_words + 3) ** weights.length_power)
 
+    def gain(i: int, covered: set[str]) -> float:
+        s = sentences[i][1]
+        total = sum([weight[k] + boost_of[f] for k, f in zip(s.keys, s.flags, strict=True) if k not in covered])
+        if total == 0.0:
+            return 0.0
+        return (total + extras(i)) / float((s.n_words + 3) ** weights.length_power)
+
+    power = weights.length_power
+    heap = [
+        (
+            -(sum(map(add, map(get_weight, s.keys), map(get_boost, s.flags))) + extras(i))
+            / float((s.n_words + 3) ** power),
+            i,
+        )
+        for i, (_, s) in enumerate(sentences)
+    ]
     covered: set[str] = set()
-    heap = [(-gain(i, covered), i) for i in range(len(sentences))]
     heapq.heapify(heap)
     chosen: list[tuple[int, str]] = []
     used = 0

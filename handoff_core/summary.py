@@ -127,13 +127,13 @@ def _customer_line(data: SummaryInput, redact_pii: bool) -> str:
     return "Customer: " + " · ".join(parts)
 
 
-def _details(data: SummaryInput, limit: int) -> str:
+def _details(data: SummaryInput, texts: Sequence[MessageText], limit: int) -> str:
     conv, facts = data.conversation, data.facts
     ctx = conv.context
     more = Details()
-    for message in conv.messages:
-        if message.role is Role.CUSTOMER:
-            for kind, value in analyze_message(message.text).details:
+    for message, text in zip(conv.messages, texts, strict=True):
+        if text.details and message.role is Role.CUSTOMER:
+            for kind, value in text.details:
                 more.add(kind, value)
     items: list[str] = []
     orders = ([ctx.order_id] if ctx.order_id else []) + [o for o in facts.order_ids if o != ctx.order_id]
@@ -186,22 +186,20 @@ def _reply_to(keys: tuple[str, ...], question: bool, last_question: bool, reply:
     return None
 
 
-def _assistant_so_far(messages: Sequence[Message], limit: int) -> str:
+def _assistant_so_far(messages: Sequence[Message], texts: Sequence[MessageText], limit: int) -> str:
     """The bot's questions and suggestions, each with the customer's reply if any, most recent kept first."""
     replies = [i for i, m in enumerate(messages) if m.role is Role.ASSISTANT]
     if not replies:
         return "Assistant so far: nothing yet"
     head = f"Assistant so far ({len(replies)} {'reply' if len(replies) == 1 else 'replies'}): "
-    next_customer = [-1] * (len(messages) + 1)
-    for i in range(len(messages) - 1, -1, -1):
-        next_customer[i] = (
-            i + 1 if i + 1 < len(messages) and messages[i + 1].role is Role.CUSTOMER else next_customer[i + 1]
-        )
     items: list[tuple[int, SentenceText, bool]] = []
     seen: set[tuple[str, ...]] = set()
     for i in replies:
-        said = analyze_message(messages[i].text).sentences
-        last_question = max((n for n, s in enumerate(said) if s.question), default=-1)
+        said = texts[i].sentences
+        last_question = -1
+        for n, sentence in enumerate(said):
+            if sentence.question:
+                last_question = n
         for n, sentence in enumerate(said):
             if (
                 (sentence.question or sentence.suggestion)
@@ -211,16 +209,14 @@ def _assistant_so_far(messages: Sequence[Message], limit: int) -> str:
                 seen.add(sentence.keys)
                 items.append((i, sentence, n == last_question))
     if not items:
-        last = clip(analyze_message(messages[replies[-1]].text).cleaned, 100)
+        last = clip(texts[replies[-1]].cleaned, 100)
         return clip(f'{head}no questions or suggestions; last: "{last}"', limit)
     # Only the items that fit are rendered (most recent first), so the cost does not grow with the budget.
     kept: list[str] = []
     used = len(head)
     for i, sentence, last_question in reversed(items):
-        j = next_customer[i]
-        reply = _reply_to(
-            sentence.keys, sentence.question, last_question, analyze_message(messages[j].text) if j >= 0 else None
-        )
+        j = next((k for k in range(i + 1, len(messages)) if messages[k].role is Role.CUSTOMER), -1)
+        reply = _reply_to(sentence.keys, sentence.question, last_question, texts[j] if j >= 0 else None)
         text = f'{"asked" if sentence.question else "suggested"} "{clip(sentence.text, 90)}"'
         if reply is not None:
             text += f' → customer: "{clip(reply, 70)}"'
@@ -271,17 +267,20 @@ def summarize(data: SummaryInput, max_chars: int, redact_pii: bool) -> Summary:
 
     # A summary at most half as long as what the customer wrote (one sentence at least), within the
     # section's share of the note: the rule fixed on the DialogSum dev split, see bench/bench_summary.py.
-    customer_chars = sum(len(analyze_message(m.text).cleaned) for m in conv.messages if m.role is Role.CUSTOMER)
+    texts = [analyze_message(m.text) for m in conv.messages]
+    customer_chars = sum(len(t.cleaned) for m, t in zip(conv.messages, texts, strict=True) if m.role is Role.CUSTOMER)
     issue_cap = max(60, min(int(_ISSUE_CHARS * scale), room // 2) - len("Issue: "))
     issue_budget = min(issue_cap, max(_ISSUE_MIN_CHARS, customer_chars // 2))
     sentence_room = min(issue_cap, _SENTENCE_CHARS)
-    pick = select_issue(conv.messages, issue_budget, first_budget=sentence_room, problem_budget=sentence_room)
+    pick = select_issue(
+        conv.messages, issue_budget, first_budget=sentence_room, problem_budget=sentence_room, analyses=texts
+    )
     issue = clean_text(pick.text) if pick.text else clean_text(_fallback_issue(data))
     issue_line = "Issue: " + issue
     room -= len(issue_line)
-    details = clean_text(_details(data, max(40, min(int(_DETAILS_CHARS * scale), room - 80))))
+    details = clean_text(_details(data, texts, max(40, min(int(_DETAILS_CHARS * scale), room - 80))))
     room -= len(details)
-    assistant = clean_text(_assistant_so_far(conv.messages, max(40, min(int(_ASSISTANT_CHARS * scale), room))))
+    assistant = clean_text(_assistant_so_far(conv.messages, texts, max(40, min(int(_ASSISTANT_CHARS * scale), room))))
 
     lines = [issue_line, details, assistant, customer, why, missing]
     text = "\n".join(line for line in lines if line)

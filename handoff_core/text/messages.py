@@ -4,14 +4,24 @@ Every summary section reads messages through :func:`analyze_message`, so cleanin
 word keys and the detail patterns run once per message. The result depends on the text alone and is
 cached by it: when the engine decides again on a conversation that grew by one message, only the new
 message is analysed, which keeps summarising a long conversation linear and cheap.
+
+Why whitespace tokens, tuples and ``map`` rather than regexes, dataclasses and loops: a 1,000-message
+conversation seen for the first time must be summarised in under 20 ms, about 20 µs a message of some
+twenty words. So a message is split once on whitespace (``str.split``, in C) and every token is looked
+up in a cache that already knows its folded form, content key, flags and whether it ends a sentence;
+sentences, fillers to trim, negation and suggestion words then fall out of slices, ``compress``,
+``reduce`` and set operations, also in C. Python only loops over the few flagged words of a sentence.
+bench/bench_summary.py measures it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, reduce
+from itertools import compress
+from operator import itemgetter, or_
+from typing import NamedTuple
 
-from handoff_core.details import DEVICE_WORDS, TRACKING_WORDS, TRIED_WORDS, message_details
+from handoff_core.details import DEVICE_WORDS, TRACKING_WORDS, TRIED_WORDS, has_dotted_number, message_details
 from handoff_core.text.content import ALL_STOPWORDS
 from handoff_core.text.normalize import fold
 from handoff_core.text.sentences import (
@@ -21,10 +31,7 @@ from handoff_core.text.sentences import (
     NEGATIONS,
     PROBLEM_WORDS,
     clean,
-    split_sentences,
-    trim,
     word_key,
-    words,
 )
 
 #: Flags of a content word, for salience.
@@ -48,15 +55,77 @@ _PROBLEM_KEYS = frozenset(word_key(w) for w in PROBLEM_WORDS)
 _NOT_CONTENT = ALL_STOPWORDS | COURTESY | META | EMOTION
 
 
-#: ~300 B an entry: 32,768 keep it near 10 MB with endless new words (docs/volume.md).
+#: Bits of a token for sentence-level tests (ORed over the sentence in C).
+_SUGGEST = 1
+_NEGATED = 2
+_YOU = 4
+_MODAL = 8
+_ANSWER = 16
+_ALNUM = 32
+#: A filler that may be trimmed at the start or end of a sentence (checked on the word with its apostrophe:
+#: "we'll" is not "well").
+_LEAD = 64
+_TRAIL = 128
+#: How a token ends: not a sentence end, the end of a statement, the end of a question.
+_GOES_ON, _STATEMENT, _QUESTION = 0, 1, 2
+
+#: Stripped from both ends of a whitespace token to get the word ("(iPhone)," -> "iPhone", "#88123" -> "88123").
+_PUNCT = "\"'“”‘’«»()[]{}<>*_~`.,;:!?…$€£¿¡#/\\|+=-–—"
+_CLOSERS = "\"'“”‘’»)]}*_"
+
+#: Fillers trimmed from the start of a sentence ("Yes, well, so …") and its end ("…, please").
+_LEADING = frozenset(
+    "yes yeah yep no nope ok okay well oh ah um uh so and but also actually hi hello hey sure alright right "
+    "please thanks hola bonjour hallo ola olá ciao".split()
+)
+_LEADING_PAIRS = frozenset({("excuse", "me"), ("thank", "you")})
+_TRAILING = frozenset("please pls plz thanks sir madam maam ma'am ma’am bitte".split())
+_TRAILING_PAIRS = frozenset({("thank", "you"), ("por", "favor"), ("vous", "plait"), ("vous", "plaît")})
+#: Words that may start a filler to trim: "" is a bare punctuation token; "excuse me", "thank you" are pairs.
+_LEADING_ANY = _LEADING | {"excuse", "thank"}
+_TRAILING_ANY = _TRAILING | {"you", "favor", "plait", "plaît"}
+
+
+class Token(NamedTuple):
+    norm: str
+    #: The content key, "" for function, courtesy, meta and emotion words and for bare punctuation.
+    key: str
+    flags: int
+    #: The flags when the token opens its sentence (a capitalised first word is not a name).
+    first_flags: int
+    end: int
+    bits: int
+
+
+_NORM = itemgetter(0)
+_KEY = itemgetter(1)
+_FLAGS = itemgetter(2)
+_END = itemgetter(4)
+_BITS = itemgetter(5)
+
+
+#: ~400 B an entry: 32,768 keep it near 13 MB with endless new tokens (docs/volume.md).
 @lru_cache(maxsize=32_768)
-def _word(word: str) -> tuple[str, str, int]:
-    """``(folded, key, flags)``; ``key`` is empty for function, courtesy, meta and emotion words."""
+def _token(raw: str) -> Token:
+    """What the summary needs to know about one whitespace-separated token, computed once per spelling."""
+    tail = raw.rstrip(_CLOSERS)
+    last = tail[-1:]
+    end = _QUESTION if last == "?" else _STATEMENT if last in (".", "!", "…") else _GOES_ON
+    word = raw.strip(_PUNCT)
+    if not word:
+        return Token("", "", 0, 0, end, 0)
     norm = fold(word)
+    bits = _ALNUM
+    lowered = word.casefold()
+    bits |= _LEAD if lowered in _LEADING_ANY else 0
+    bits |= _TRAIL if lowered in _TRAILING_ANY else 0
+    bits |= _SUGGEST if norm in SUGGESTION_WORDS else 0
+    bits |= _ANSWER if norm in ANSWER_WORDS else 0
+    bits |= _YOU if norm == "you" else _MODAL if norm in _YOU_MODALS else 0
     if norm in NEGATIONS:
-        return norm, "", _NEGATION
+        return Token(norm, "", 0, 0, end, bits | _NEGATED)
     if norm in _NOT_CONTENT or (len(norm) < 2 and not norm.isdigit()):
-        return norm, "", 0
+        return Token(norm, "", 0, 0, end, bits)
     key = word_key(word)
     flags = PROBLEM if key in _PROBLEM_KEYS else 0
     if not word.isalpha() and any(ch.isdigit() for ch in word):
@@ -67,12 +136,11 @@ def _word(word: str) -> tuple[str, str, int]:
         elif any(ch.isupper() for ch in word[1:]):
             flags |= NAME  # "iPhone", "PlayStation"
         else:
-            flags |= _TITLE
-    return norm, key, flags
+            return Token(norm, key, flags | NAME, flags, end, bits)  # "Health": a name unless it opens the sentence
+    return Token(norm, key, flags, flags, end, bits)
 
 
-@dataclass(frozen=True, slots=True)
-class SentenceText:
+class SentenceText(NamedTuple):
     text: str
     #: Content keys in order of first use, and their flags (``PROBLEM | NUMBER | NAME``).
     keys: tuple[str, ...]
@@ -86,8 +154,7 @@ class SentenceText:
     answer: bool
 
 
-@dataclass(frozen=True, slots=True)
-class MessageText:
+class MessageText(NamedTuple):
     #: The message without links, handles and signature, whitespace kept.
     cleaned: str
     #: Sentences that carry content (at least one content key), in order.
@@ -96,45 +163,125 @@ class MessageText:
     opening: str
     #: ``(kind, value)`` pairs: ``version``, ``device``, ``tracking``, ``tried``, in order of appearance.
     details: tuple[tuple[str, str], ...]
+    #: Every content key of the message (for "did the assistant echo this word?").
+    keys: frozenset[str]
 
 
-def _sentence(text: str, seen: set[str]) -> SentenceText | None:
-    infos = [_word(w) for w in words(text)]
-    norms = [info[0] for info in infos]
-    seen.update(norms)
-    keys: dict[str, int] = {}
-    negated = False
-    for position, (_, key, flags) in enumerate(infos):
-        if not key:
-            negated = negated or flags == _NEGATION
-            continue
-        kept = (flags & ~_TITLE) | (NAME if flags & _TITLE and position > 0 else 0)
-        keys[key] = keys.get(key, 0) | kept
+_NO_KEYS: frozenset[str] = frozenset()
+
+
+def _trimmed(tokens: list[str], infos: list[Token], a: int, b: int) -> tuple[int, int, str]:
+    """Sentence ``[a, b)`` without leading fillers and a trailing "please"/"thanks": new bounds and last token.
+
+    A sentence made only of fillers ("Yes, please.") is kept whole.
+    """
+    i = a
+    while i < b:
+        token = infos[i]
+        if not token.bits & _LEAD:
+            if token.norm:
+                break
+            i += 1  # bare punctuation before the first word
+        elif i + 1 < b and (token.norm, infos[i + 1].norm) in _LEADING_PAIRS:
+            i += 2
+        elif token.norm in _LEADING:
+            i += 1
+        else:
+            break
+    j = b
+    while j > i:
+        token = infos[j - 1]
+        if not token.bits & _TRAIL:
+            break
+        if token.norm in _TRAILING or tokens[j - 1].strip(_PUNCT).casefold() in _TRAILING:
+            j -= 1
+        elif j - 2 >= i and (infos[j - 2].norm, token.norm) in _TRAILING_PAIRS:
+            j -= 2
+        else:
+            break
+    if i >= j:
+        return a, b, tokens[b - 1]
+    last = tokens[j - 1]
+    if j < b:  # the end punctuation of what was cut moves to the new last word: "so, please." -> "so."
+        tail = tokens[b - 1]
+        cut = len(tail.rstrip(".!?…"))
+        last = last.rstrip(",;:") + tail[cut:]
+    return i, j, last
+
+
+def _sentence(tokens: list[str], infos: list[Token], a: int, b: int) -> SentenceText | None:
+    span = infos[a:b]
+    keys = dict.fromkeys(filter(None, map(_KEY, span)), 0)
     if not keys:
         return None
-    suggestion = not SUGGESTION_WORDS.isdisjoint(norms) or ("you" in norms and not _YOU_MODALS.isdisjoint(norms))
+    last = tokens[b - 1]
+    if span[0][5] & _LEAD or not span[0][0] or span[-1][5] & _TRAIL:
+        a, b, last = _trimmed(tokens, infos, a, b)
+        span = infos[a:b]
+        keys = dict.fromkeys(filter(None, map(_KEY, span)), 0)
+    first = span[0]
+    if first[1]:
+        keys[first[1]] = first[3]
+    for token in filter(_FLAGS, span[1:]):
+        keys[token[1]] |= token[2]
+    bits = reduce(or_, map(_BITS, span), 0)
+    text = " ".join(tokens[a : b - 1]) + " " + last if b - a > 1 else last
     return SentenceText(
-        text,
+        text.strip(" ,;:-–—"),
         tuple(keys),
         tuple(keys.values()),
-        len(infos),
-        negated,
-        text.endswith("?"),
-        suggestion,
-        bool(norms) and norms[0] in ANSWER_WORDS,
+        b - a,
+        bool(bits & _NEGATED),
+        last.rstrip(_CLOSERS).endswith("?"),
+        bool(bits & _SUGGEST) or (bits & (_YOU | _MODAL)) == _YOU | _MODAL,
+        bool(first[5] & _ANSWER),
     )
+
+
+def _line_sentences(line: str, out: list[SentenceText], norms: set[str]) -> None:
+    tokens = line.split()
+    if not tokens:
+        return
+    infos = list(map(_token, tokens))
+    norms.update(map(_NORM, infos))
+    start = 0
+    n = len(infos)
+    for end in compress(range(1, n + 1), map(_END, infos)):
+        if end - start == 1 and not infos[start][1]:
+            start = end  # a one-word sentence without content: "Thanks!", "Hi."
+            continue
+        s = _sentence(tokens, infos, start, end)
+        if s is not None:
+            out.append(s)
+        start = end
+    if start < n:
+        s = _sentence(tokens, infos, start, n)
+        if s is not None:
+            out.append(s)
+
+
+def trim(sentence: str) -> str:
+    """``sentence`` without leading fillers ("Yes, well, …") or a trailing "please"/"thanks"."""
+    tokens = sentence.split()
+    if not tokens:
+        return sentence
+    infos = list(map(_token, tokens))
+    a, b, last = _trimmed(tokens, infos, 0, len(tokens))
+    return " ".join([*tokens[a : b - 1], last])
 
 
 @lru_cache(maxsize=4096)
 def analyze_message(text: str) -> MessageText:
     cleaned = clean(text)
-    seen: set[str] = set()
-    sentences = []
-    for piece in split_sentences(cleaned):
-        s = _sentence(trim(piece), seen)
-        if s is not None:
-            sentences.append(s)
-    first = words(cleaned[:40])
-    opening = fold(first[0]) if first else ""
-    details = message_details(cleaned, starts=sorted(seen & _DETAIL_WORDS))
-    return MessageText(cleaned, tuple(sentences), opening, details)
+    sentences: list[SentenceText] = []
+    norms: set[str] = set()
+    if "\n" in cleaned:
+        for line in cleaned.splitlines():
+            _line_sentences(line, sentences, norms)
+    else:
+        _line_sentences(cleaned, sentences, norms)
+    opening = next(filter(None, map(_NORM, map(_token, cleaned[:60].split()))), "")
+    starts = norms.intersection(_DETAIL_WORDS)
+    details = message_details(cleaned, starts=sorted(starts)) if starts or has_dotted_number(cleaned) else ()
+    keys = frozenset().union(*(s.keys for s in sentences)) if sentences else _NO_KEYS
+    return MessageText(cleaned, tuple(sentences), opening, details, keys)

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from handoff_core.text.messages import analyze_message
-from handoff_core.text.sentences import clean, clip, trim
+from handoff_core.text.messages import analyze_message, trim
+from handoff_core.text.sentences import clean, clip
 
 
 @pytest.mark.parametrize(
