@@ -14,10 +14,13 @@ from dataclasses import dataclass, field
 _VERSION_WORD = r"(?:versions?|ver\.?|v|ios|ipados|watchos|macos|os|android|windows|firmware|build|release|update|app)"
 _VERSION_NUM = r"\d+(?:\.\d+){1,3}"
 _VERSION_LIST = re.compile(
-    rf"\b{_VERSION_WORD}\s*({_VERSION_NUM}(?:\s*(?:,|and|&|/|y|et|und|e)\s*{_VERSION_NUM})*)\b",
+    rf"\b{_VERSION_WORD}(?:\s+(?:is|was|now|at|on))?\s*[:=]?\s*"
+    rf"({_VERSION_NUM}(?:\s*(?:,|and|&|/|y|et|und|e)\s*{_VERSION_NUM})*)\b",
     re.IGNORECASE,
 )
-_DOTTED = re.compile(r"(?<![\d.])\d+\.\d+\.\d+(?:\.\d+)?(?![\d.])")
+_DOTTED = re.compile(r"(?<!\d)(?<!\d\.)\d+\.\d+\.\d+(?:\.\d+)?(?!\d|\.\d)")
+#: A UPU S10 postal item number ("RR123456785DE"): a parcel's tracking number even without the word "tracking".
+_S10 = re.compile(r"\b[A-Z]{2}\d{9}[A-Z]{2}\b")
 _DATE_LIKE = re.compile(r"^\d{1,2}\.\d{1,2}\.\d{2,4}$")
 _NUMBER = re.compile(_VERSION_NUM)
 
@@ -61,11 +64,12 @@ TRIED_WORDS = frozenset(
 )
 TRACKING_WORDS = frozenset({"tracking"})
 _DOTTED_NUMBER = re.compile(r"\d\.\d")
+_WORTH_A_LOOK = re.compile(r"\d\.\d|[A-Z]{2}\d{9}[A-Z]{2}")
 
 
 def has_dotted_number(text: str) -> bool:
-    """Whether ``text`` may hold a version ("4.1"); without one only device and "tried" words need a look."""
-    return _DOTTED_NUMBER.search(text) is not None
+    """Whether ``text`` may hold a version ("4.1") or a postal tracking number; else only keywords need a look."""
+    return _WORTH_A_LOOK.search(text) is not None
 
 
 _WORD_CHARS = frozenset("'’-")
@@ -103,6 +107,7 @@ def message_details(text: str, starts: Sequence[str] = ()) -> tuple[tuple[str, s
         found.extend(
             (d.start(), "version", d.group(0)) for d in _DOTTED.finditer(text) if not _DATE_LIKE.match(d.group(0))
         )
+    found.extend((m.start(), "tracking", m.group(0)) for m in _S10.finditer(text))
     for word in starts:
         pattern = _DEVICE if word in DEVICE_WORDS else _TRACKING if word in TRACKING_WORDS else _TRIED
         for start in _starts_of(text, word):

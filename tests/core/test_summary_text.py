@@ -90,6 +90,8 @@ def test_trim_removes_fillers_but_never_everything(sentence: str, trimmed: str) 
         ("I haven't restarted it", []),
         ("tracking number 1Z999AA10123456784", [("tracking", "1Z999AA10123456784")]),
         ("tracking is not updating", []),
+        ("Router firmware is 2.3.1.", [("version", "2.3.1")]),
+        ("Yes, it is RR123456785DE and it shows delivered", [("tracking", "RR123456785DE")]),
     ],
 )
 def test_details_found_in_a_message(text: str, expected: list[tuple[str, str]]) -> None:

@@ -1,0 +1,72 @@
+"""The summary on multi-turn support threads WRITTEN BY US (tests/data/summary_threads.json): regression, not evidence.
+
+Each thread ends the way real threads often do ("Can I talk to a person about this, please?", "@brand
+please read the above", "any update?", "thanks"), which is where the first summary failed: the Issue
+must still quote the problem, Details must list what the customer gave, and Assistant so far must show
+the bot's questions the customer already answered. Accuracy is measured on DialogSum (bench/).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from handoff_core import Conversation
+from handoff_core.summary import SHORT_MAX_CHARS, Summary
+
+from .conftest import ROOT, conversation
+from .test_summary import section, summary_of
+
+_DATA = json.loads((ROOT / "tests" / "data" / "summary_threads.json").read_text(encoding="utf-8"))
+THREADS: list[dict[str, Any]] = _DATA["threads"]
+META: list[str] = _DATA["meta_never_in_issue"]
+
+
+def _conversation(thread: dict[str, Any]) -> Conversation:
+    return conversation(*({"role": role, "text": text} for role, text in thread["messages"]), id=thread["name"])
+
+
+@pytest.fixture(scope="module")
+def summaries() -> dict[str, Summary]:
+    return {t["name"]: summary_of(_conversation(t)) for t in THREADS}
+
+
+@pytest.mark.parametrize("thread", THREADS, ids=[t["name"] for t in THREADS])
+def test_issue_quotes_the_problem_not_the_ending(thread: dict[str, Any], summaries: dict[str, Summary]) -> None:
+    """The Issue line holds the problem's words and none of the meta-request, handle, link or thanks endings."""
+    issue = section(summaries[thread["name"]], "Issue: ")
+    assert not issue.startswith("Issue: not stated yet")
+    for expected in thread["issue_has"]:
+        assert expected in issue, (thread["name"], expected, issue)
+    for unwanted in META + thread.get("issue_not", []):
+        assert unwanted not in issue, (thread["name"], unwanted, issue)
+
+
+@pytest.mark.parametrize("thread", THREADS, ids=[t["name"] for t in THREADS])
+def test_details_list_what_the_customer_gave(thread: dict[str, Any], summaries: dict[str, Summary]) -> None:
+    """Versions, devices, order and tracking numbers, amounts and what was tried are in Details."""
+    details = section(summaries[thread["name"]], "Details: ")
+    for expected in thread.get("details_has", []):
+        assert expected in details, (thread["name"], expected, details)
+
+
+@pytest.mark.parametrize(
+    "thread", [t for t in THREADS if t.get("assistant_has")], ids=[t["name"] for t in THREADS if t.get("assistant_has")]
+)
+def test_answered_questions_are_shown_with_the_answer(thread: dict[str, Any], summaries: dict[str, Summary]) -> None:
+    """A bot question the customer already answered is shown with that answer, so the agent does not ask again."""
+    assistant = section(summaries[thread["name"]], "Assistant so far")
+    for expected in thread["assistant_has"]:
+        assert expected in assistant, (thread["name"], expected, assistant)
+
+
+@pytest.mark.parametrize("thread", THREADS, ids=[t["name"] for t in THREADS])
+def test_forms_fit_and_short_form_leads_with_the_issue(thread: dict[str, Any], summaries: dict[str, Summary]) -> None:
+    """Full form within 1,200 characters, Slack form within 300 and made of the Issue and Why lines."""
+    s = summaries[thread["name"]]
+    assert len(s.text) <= 1200 and len(s.short) <= SHORT_MAX_CHARS
+    first, why = s.short.split("\n")
+    assert first.startswith("Issue: ") and why.startswith("Why handoff: ")
+    assert s.issue[:40] in first
