@@ -41,6 +41,8 @@ _GENERIC_ASK = frozenset(
 #: Section sizes at the default 1,200 characters; scaled with the policy's ``max_chars``.
 _ISSUE_CHARS = 420
 _ISSUE_MIN_CHARS = 80
+#: The Issue is at most this share of what the customer wrote (one sentence at least).
+_ISSUE_SHARE = 0.5
 _SENTENCE_CHARS = 220
 _DETAILS_CHARS = 220
 _ASSISTANT_CHARS = 300
@@ -270,7 +272,7 @@ def summarize(data: SummaryInput, max_chars: int, redact_pii: bool) -> Summary:
     texts = [analyze_message(m.text) for m in conv.messages]
     customer_chars = sum(len(t.cleaned) for m, t in zip(conv.messages, texts, strict=True) if m.role is Role.CUSTOMER)
     issue_cap = max(60, min(int(_ISSUE_CHARS * scale), room // 2) - len("Issue: "))
-    issue_budget = min(issue_cap, max(_ISSUE_MIN_CHARS, customer_chars // 2))
+    issue_budget = min(issue_cap, max(_ISSUE_MIN_CHARS, int(customer_chars * _ISSUE_SHARE)))
     sentence_room = min(issue_cap, _SENTENCE_CHARS)
     pick = select_issue(
         conv.messages, issue_budget, first_budget=sentence_room, problem_budget=sentence_room, analyses=texts
