@@ -69,23 +69,18 @@ def parse_time(text: str) -> datetime:
 def open_audit(database_url: str) -> AuditLog:
     """The log in the store named by ``HANDOFF_DATABASE_URL``: the SQLite file or PostgreSQL.
 
-    Raises ``ValueError`` for another scheme and :class:`connectors.store.StoreError` when PostgreSQL
-    cannot be reached (or psycopg is not installed).
+    Raises :class:`connectors.store.StoreError` for another scheme, or when PostgreSQL cannot be reached
+    (or psycopg is not installed).
     """
-    if database_url.startswith(("postgresql://", "postgres://")):
-        try:
-            from connectors.audit.postgres import PostgresAudit
-        except ImportError as exc:  # the optional extra is not installed
-            from connectors.store import StoreError
+    from connectors.store import MISSING_PSYCOPG, StoreError, parse_database_url
 
-            raise StoreError(
-                "HANDOFF_DATABASE_URL names PostgreSQL but psycopg is not installed:"
-                " pip install 'handoff-guard[postgres]'"
-            ) from exc
-        return PostgresAudit(database_url)
-    prefix = "sqlite:///"
-    if not database_url.startswith(prefix):
-        raise ValueError(f"HANDOFF_DATABASE_URL must start with {prefix!r} or 'postgresql://'")
-    from connectors.audit.sqlite import SQLiteAudit
+    where = parse_database_url(database_url)
+    if isinstance(where, Path):
+        from connectors.audit.sqlite import SQLiteAudit
 
-    return SQLiteAudit(Path(database_url[len(prefix) :]))
+        return SQLiteAudit(where)
+    try:
+        from connectors.audit.postgres import PostgresAudit
+    except ImportError as exc:  # the optional extra is not installed
+        raise StoreError(MISSING_PSYCOPG) from exc
+    return PostgresAudit(where)

@@ -12,18 +12,12 @@ of the ``audit`` component match what earlier releases created, so an existing d
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from typing import Any
+import contextlib
 
-import psycopg
-from psycopg.rows import dict_row
-from psycopg_pool import ConnectionPool, PoolTimeout
-
-from connectors.audit.sql import POSTGRESQL, Cursor, Executor, SqlAuditLog
-from connectors.store.postgres import migrate, safe_error
-from connectors.store.protocol import StoreError
+from connectors.audit.sql import POSTGRESQL, SqlAuditLog
+from connectors.audit.sqlite import CORE_ID_MIGRATION, VOLUME_COMPONENT, VOLUME_MIGRATIONS
+from connectors.store.postgres import open_pool, pooled
+from connectors.store.sql import Executor
 
 COMPONENT = "audit"
 MIGRATIONS: tuple[str, ...] = (
@@ -88,11 +82,7 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX audit_events_decision ON audit_events (decision_id)
     """,
-    """
-    ALTER TABLE audit_decisions ADD COLUMN core_id TEXT;
-    UPDATE audit_decisions SET core_id = id;
-    CREATE INDEX audit_decisions_core_id ON audit_decisions (core_id, decided_at)
-    """,
+    CORE_ID_MIGRATION,
     """
     ALTER TABLE audit_decisions ADD COLUMN lead_value DOUBLE PRECISION;
     ALTER TABLE audit_decisions ADD COLUMN lead_qualified INTEGER;
@@ -100,26 +90,6 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE audit_decisions ADD COLUMN expected_reply_by TEXT
     """,
 )
-VOLUME_COMPONENT = "audit_volume"
-VOLUME_MIGRATIONS: tuple[str, ...] = (
-    "CREATE INDEX IF NOT EXISTS audit_reasons_decision_trigger ON audit_reasons (decision_id, trigger)",
-)
-
-
-@functools.lru_cache(maxsize=256)
-def psycopg_sql(sql: str) -> str:
-    """The shared statement in psycopg's spelling: ``%s`` for ``?`` (and a literal ``%`` doubled)."""
-    return sql.replace("%", "%%").replace("?", "%s")
-
-
-class _Connection:
-    """A pooled psycopg connection that takes the shared statements' ``?`` placeholders."""
-
-    def __init__(self, conn: psycopg.Connection[dict[str, Any]]) -> None:
-        self._conn = conn
-
-    def execute(self, sql: str, params: Sequence[Any] = (), /) -> Cursor:
-        return self._conn.execute(psycopg_sql(sql), params)
 
 
 class PostgresAudit(SqlAuditLog):
@@ -128,38 +98,19 @@ class PostgresAudit(SqlAuditLog):
     dialect = POSTGRESQL.name
 
     def __init__(self, url: str, *, pool_size: int = 4, connect_timeout: float = 10.0) -> None:
-        self._pool: ConnectionPool[psycopg.Connection[dict[str, Any]]] = ConnectionPool(
+        self._pool = open_pool(
             url,
-            min_size=1,
-            max_size=pool_size,
-            kwargs={"autocommit": True, "row_factory": dict_row},
-            timeout=connect_timeout,
-            open=False,
+            pool_size,
+            connect_timeout,
+            [(COMPONENT, MIGRATIONS), (VOLUME_COMPONENT, VOLUME_MIGRATIONS)],
+            "audit log",
         )
-        try:
-            self._pool.open(wait=True, timeout=connect_timeout)
-            with self._pool.connection() as conn:
-                migrate(conn, COMPONENT, MIGRATIONS)
-                migrate(conn, VOLUME_COMPONENT, VOLUME_MIGRATIONS)
-        except (psycopg.Error, PoolTimeout) as exc:
-            self._pool.close()
-            raise StoreError(f"cannot open the PostgreSQL audit log: {safe_error(exc)}") from exc
 
-    @contextmanager
-    def _tx(self) -> Iterator[Executor]:
-        try:
-            with self._pool.connection() as conn, conn.transaction():
-                yield _Connection(conn)
-        except (psycopg.OperationalError, PoolTimeout) as exc:
-            raise StoreError(f"audit log unavailable: {safe_error(exc)}") from exc
+    def _tx(self) -> contextlib.AbstractContextManager[Executor]:
+        return pooled(self._pool, transaction=True, what="audit log")
 
-    @contextmanager
-    def _reading(self) -> Iterator[Executor]:
-        try:
-            with self._pool.connection() as conn:
-                yield _Connection(conn)
-        except (psycopg.OperationalError, PoolTimeout) as exc:
-            raise StoreError(f"audit log unavailable: {safe_error(exc)}") from exc
+    def _reading(self) -> contextlib.AbstractContextManager[Executor]:
+        return pooled(self._pool, transaction=False, what="audit log")
 
     def close(self) -> None:
         self._pool.close()

@@ -9,7 +9,8 @@ correlated ``EXISTS``, keyset paging on ``(decided_at, seq)``), so they are writ
   ``BIGSERIAL``/``DOUBLE PRECISION``) lives in each driver's own migrations;
 - how a transaction starts and a connection is held (:meth:`SqlAuditLog._tx`, :meth:`SqlAuditLog._reading`):
   one serialised SQLite connection and ``BEGIN IMMEDIATE``, or a psycopg pool;
-- the placeholder: psycopg spells ``?`` as ``%s`` (:func:`connectors.audit.postgres.psycopg_sql`);
+- the placeholder: psycopg spells ``?`` as ``%s`` (:class:`connectors.store.postgres.PgConnection`, the
+  same adapter the store uses);
 - three fragments of the review's read (:class:`Dialect`): a field of the signals JSON and the
   aggregation of a decision's reasons into one string.
 
@@ -26,7 +27,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 from connectors.audit import queries
 from connectors.audit.log import (
@@ -50,22 +51,8 @@ from connectors.audit.queries import (
     ReviewRow,
 )
 from connectors.redaction import known_values, scrub
+from connectors.store.sql import Executor, Row
 from handoff_core import Action, Conversation, Decision, Reason, TriggerName
-
-
-class Row(Protocol):
-    def __getitem__(self, key: str, /) -> Any: ...
-
-
-class Cursor(Protocol):
-    def fetchone(self) -> Any: ...
-    def fetchall(self) -> list[Any]: ...
-
-
-class Executor(Protocol):
-    """A connection inside a transaction (or a read), taking ``?`` placeholders."""
-
-    def execute(self, sql: str, params: Sequence[Any] = (), /) -> Cursor: ...
 
 
 @dataclass(frozen=True)

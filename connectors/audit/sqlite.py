@@ -14,8 +14,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from connectors.audit.sql import SQLITE, Executor, SqlAuditLog
+from connectors.audit.sql import SQLITE, SqlAuditLog
 from connectors.sqlite_migrations import connect, migrate
+from connectors.store.sql import Executor
+
+#: Migration scripts both databases run word for word (PostgreSQL's list names them too).
+CORE_ID_MIGRATION = """
+    ALTER TABLE audit_decisions ADD COLUMN core_id TEXT;
+    UPDATE audit_decisions SET core_id = id;
+    CREATE INDEX audit_decisions_core_id ON audit_decisions (core_id, decided_at)
+    """
 
 COMPONENT = "audit"
 MIGRATIONS: tuple[str, ...] = (
@@ -82,11 +90,7 @@ MIGRATIONS: tuple[str, ...] = (
     """,
     # 2: the core's Decision.id is not unique per decision (it may be the conversation id), so the log
     # keeps its own id and the core's id beside it.
-    """
-    ALTER TABLE audit_decisions ADD COLUMN core_id TEXT;
-    UPDATE audit_decisions SET core_id = id;
-    CREATE INDEX audit_decisions_core_id ON audit_decisions (core_id, decided_at)
-    """,
+    CORE_ID_MIGRATION,
     # 3: sales leads and business hours, so the review can count leads handed to sales, their value,
     # and out-of-hours handoffs (NULL: the decision had no lead, or the policy has no schedules).
     """

@@ -29,27 +29,40 @@ from connectors.store.protocol import (
 from connectors.store.sqlite import SQLiteStore
 
 
+def parse_database_url(database_url: str) -> Path | str:
+    """What ``HANDOFF_DATABASE_URL`` names: the SQLite file's path, or the PostgreSQL URL (a ``str``).
+
+    Raises :class:`StoreError` for any other scheme.
+    """
+    if database_url.startswith(("postgresql://", "postgres://")):
+        return database_url
+    prefix = "sqlite:///"
+    if not database_url.startswith(prefix):
+        raise StoreError(
+            f"HANDOFF_DATABASE_URL must start with {prefix!r} or 'postgresql://', got {database_url.split(':', 1)[0]!r}"
+        )
+    return Path(database_url[len(prefix) :])
+
+
+MISSING_PSYCOPG = (
+    "HANDOFF_DATABASE_URL names PostgreSQL but psycopg is not installed: pip install 'handoff-guard[postgres]'"
+)
+
+
 def open_store(database_url: str, *, exclusive: bool = False) -> WorkerStore:
     """The store named by ``HANDOFF_DATABASE_URL``: ``sqlite:///path`` or ``postgresql://...``.
 
     ``exclusive`` marks the worker process itself: on SQLite it takes the file lock that refuses a second
     worker; PostgreSQL needs none (replicas coordinate through row locks and advisory locks).
     """
-    if database_url.startswith(("postgresql://", "postgres://")):
-        try:
-            from connectors.store.postgres import PostgresStore
-        except ImportError as exc:  # the optional extra is not installed
-            raise StoreError(
-                "HANDOFF_DATABASE_URL names PostgreSQL but psycopg is not installed:"
-                " pip install 'handoff-guard[postgres]'"
-            ) from exc
-        return PostgresStore(database_url)
-    prefix = "sqlite:///"
-    if not database_url.startswith(prefix):
-        raise StoreError(
-            f"HANDOFF_DATABASE_URL must start with {prefix!r} or 'postgresql://', got {database_url.split(':', 1)[0]!r}"
-        )
-    return SQLiteStore(Path(database_url[len(prefix) :]), exclusive=exclusive)
+    where = parse_database_url(database_url)
+    if isinstance(where, Path):
+        return SQLiteStore(where, exclusive=exclusive)
+    try:
+        from connectors.store.postgres import PostgresStore
+    except ImportError as exc:  # the optional extra is not installed
+        raise StoreError(MISSING_PSYCOPG) from exc
+    return PostgresStore(where)
 
 
 __all__ = [
@@ -71,4 +84,5 @@ __all__ = [
     "TurnStore",
     "WorkerStore",
     "open_store",
+    "parse_database_url",
 ]

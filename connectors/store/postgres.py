@@ -16,6 +16,10 @@ N replicas safe where SQLite refuses a second process:
   makes concurrent starts wait for the first one, and DDL is transactional, so a crash mid-migration
   leaves the previous version intact.
 
+The statements are shared with SQLite (:mod:`connectors.store.sql`); this module holds the schema, the
+pool, the row-lock fragments' meaning and the advisory locks. It also lends the audit log its pool
+helpers (:func:`open_pool`, :func:`pooled`, :class:`PgConnection`).
+
 Calls are synchronous, like the SQLite store's, on a small connection pool; the worker runs them in a
 thread pool of the same size (:mod:`connectors.worker.offload`), so a slow database never blocks its
 event loop.
@@ -24,10 +28,10 @@ event loop.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import functools
 import hashlib
-import json
 import threading
-import time
 import weakref
 from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
@@ -37,36 +41,9 @@ import psycopg
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from connectors.store.models import (
-    Backlog,
-    ConversationRecord,
-    InboxItem,
-    InboxStatus,
-    NewAction,
-    OutboxItem,
-    OutboxStatus,
-)
 from connectors.store.protocol import StoreError
-from connectors.store.rows import (
-    BACKLOG_SQL,
-    OLDEST_PENDING_SQL,
-    OUTBOX_BY_ID,
-    OUTBOX_BY_KEY,
-    OUTBOX_DONE,
-    OUTBOX_FAILED,
-    PURGE_TARGETS,
-    PURGED_PAYLOAD,
-    VOLUME_COMPONENT,
-    VOLUME_MIGRATIONS,
-    backlog_from_rows,
-    budget_step,
-    conversation_document,
-    conversation_from,
-    inbox_from,
-    loads,
-    outbox_from,
-    status_filter,
-)
+from connectors.store.rows import VOLUME_COMPONENT, VOLUME_MIGRATIONS
+from connectors.store.sql import POSTGRESQL, Cursor, Executor, SqlStore
 
 #: Key of the advisory lock that serialises migrations across replicas starting together.
 MIGRATION_LOCK = 0x68616E646F6666  # "handoff"
@@ -166,48 +143,82 @@ def lock_key(name: str) -> int:
     return int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "big", signed=True)
 
 
-class PostgresStore:
-    """The worker's durable state in PostgreSQL, shared by every replica."""
+@functools.lru_cache(maxsize=512)
+def psycopg_sql(sql: str) -> str:
+    """A shared statement in psycopg's spelling: ``%s`` for ``?`` (and a literal ``%`` doubled)."""
+    return sql.replace("%", "%%").replace("?", "%s")
+
+
+class PgConnection:
+    """A psycopg connection that takes the shared statements' ``?`` placeholders (store and audit log)."""
+
+    def __init__(self, conn: psycopg.Connection[dict[str, Any]]) -> None:
+        self._conn = conn
+
+    def execute(self, sql: str, params: Sequence[Any] = (), /) -> Cursor:
+        return self._conn.execute(psycopg_sql(sql), params)
+
+
+Pool = ConnectionPool[psycopg.Connection[dict[str, Any]]]
+
+
+def open_pool(url: str, size: int, timeout: float, migrations: Sequence[tuple[str, Sequence[str]]], what: str) -> Pool:
+    """A psycopg pool (autocommit, rows as dicts) on ``url``, with ``migrations`` applied once."""
+    pool: Pool = ConnectionPool(
+        url,
+        min_size=1,
+        max_size=size,
+        kwargs={"autocommit": True, "row_factory": dict_row},
+        timeout=timeout,
+        open=False,
+    )
+    try:
+        pool.open(wait=True, timeout=timeout)
+        with pool.connection() as conn:
+            for component, scripts in migrations:
+                migrate(conn, component, scripts)
+    except (psycopg.Error, PoolTimeout) as exc:
+        pool.close()
+        raise StoreError(f"cannot open the PostgreSQL {what}: {safe_error(exc)}") from exc
+    return pool
+
+
+@contextmanager
+def pooled(pool: Pool, *, transaction: bool, what: str = "store") -> Iterator[Executor]:
+    """A pooled connection (in one transaction when asked); connection failures as :class:`StoreError`."""
+    try:
+        with pool.connection() as conn:
+            if transaction:
+                with conn.transaction():
+                    yield PgConnection(conn)
+            else:
+                yield PgConnection(conn)
+    except (psycopg.OperationalError, PoolTimeout) as exc:
+        raise StoreError(f"{what} unavailable: {safe_error(exc)}") from exc
+
+
+class PostgresStore(SqlStore):
+    """The worker's durable state in PostgreSQL, shared by every replica (statements shared: :mod:`.sql`)."""
 
     remote = True
+    dialect = POSTGRESQL
 
     def __init__(self, url: str, *, pool_size: int = 8, connect_timeout: float = 10.0) -> None:
         self.url = url
-        try:
-            self._pool: ConnectionPool[psycopg.Connection[dict[str, Any]]] = ConnectionPool(
-                url,
-                min_size=1,
-                max_size=pool_size,
-                kwargs={"autocommit": True, "row_factory": dict_row},
-                timeout=connect_timeout,
-                open=False,
-            )
-            self._pool.open(wait=True, timeout=connect_timeout)
-            with self._pool.connection() as conn:
-                migrate(conn, "worker", MIGRATIONS)
-                migrate(conn, VOLUME_COMPONENT, VOLUME_MIGRATIONS)
-        except (psycopg.Error, PoolTimeout) as exc:
-            self._pool.close()
-            raise StoreError(f"cannot open the PostgreSQL store: {safe_error(exc)}") from exc
+        self._pool = open_pool(
+            url, pool_size, connect_timeout, [("worker", MIGRATIONS), (VOLUME_COMPONENT, VOLUME_MIGRATIONS)], "store"
+        )
         self._lock_conn: psycopg.Connection[Any] | None = None
         self._lock_guard = threading.Lock()
         self._local_locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 
     # ------------------------------------------------------------------ plumbing
-    @contextmanager
-    def _tx(self) -> Iterator[psycopg.Connection[dict[str, Any]]]:
-        try:
-            with self._pool.connection() as conn, conn.transaction():
-                yield conn
-        except (psycopg.OperationalError, PoolTimeout) as exc:
-            raise StoreError(f"store unavailable: {safe_error(exc)}") from exc
+    def _tx(self) -> contextlib.AbstractContextManager[Executor]:
+        return pooled(self._pool, transaction=True)
 
-    def _query(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
-        try:
-            with self._pool.connection() as conn:
-                return conn.execute(sql, params).fetchall()
-        except (psycopg.OperationalError, PoolTimeout) as exc:
-            raise StoreError(f"store unavailable: {safe_error(exc)}") from exc
+    def _query(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        with pooled(self._pool, transaction=False) as db:
+            return db.execute(sql, params).fetchall()
 
     def ping(self) -> None:
         self._query("SELECT 1")
@@ -218,66 +229,6 @@ class PostgresStore:
                 self._lock_conn.close()
                 self._lock_conn = None
         self._pool.close()
-
-    # ------------------------------------------------------------------ inbox
-    def inbox_add(self, source: str, dedupe_key: str, kind: str, payload: dict[str, Any]) -> bool:
-        now = time.time()
-        with self._tx() as conn:
-            cur = conn.execute(
-                "INSERT INTO inbox (source, dedupe_key, kind, payload, received_at, next_attempt_at)"
-                " VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (source, dedupe_key) DO NOTHING",
-                (source, dedupe_key, kind, json.dumps(payload), now, now),
-            )
-            return cur.rowcount == 1
-
-    def inbox_claim(self, now: float, lease_seconds: float, limit: int) -> list[InboxItem]:
-        with self._tx() as conn:
-            rows = conn.execute(
-                "UPDATE inbox SET lease_until = %s, attempts = attempts + 1 WHERE id IN ("
-                " SELECT id FROM inbox WHERE status = 'pending' AND next_attempt_at <= %s AND lease_until <= %s"
-                " ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED) RETURNING *",
-                (now + lease_seconds, now, now, limit),
-            ).fetchall()
-        return sorted((inbox_from(row) for row in rows), key=lambda i: i.id)
-
-    def inbox_finish(
-        self,
-        item_id: int,
-        status: InboxStatus,
-        *,
-        record: ConversationRecord | None = None,
-        actions: Sequence[NewAction] = (),
-        error: str | None = None,
-    ) -> None:
-        with self._tx() as conn:
-            conn.execute(
-                "UPDATE inbox SET status = %s, lease_until = 0, last_error = %s WHERE id = %s",
-                (status.value, error, item_id),
-            )
-            if record is not None:
-                _upsert_conversation(conn, record)
-            _enqueue(conn, actions)
-
-    def inbox_retry_later(self, item_id: int, error: str, next_attempt_at: float, *, dead: bool) -> None:
-        status = InboxStatus.DEAD if dead else InboxStatus.PENDING
-        with self._tx() as conn:
-            conn.execute(
-                "UPDATE inbox SET status = %s, lease_until = 0, last_error = %s, next_attempt_at = %s WHERE id = %s",
-                (status.value, error[:2000], next_attempt_at, item_id),
-            )
-
-    def inbox_list(self, statuses: Sequence[InboxStatus] = (), limit: int = 100) -> list[InboxItem]:
-        where, params = status_filter(statuses, "%s")
-        rows = self._query(f"SELECT * FROM inbox {where} ORDER BY id DESC LIMIT %s", (*params, limit))  # noqa: S608
-        return [inbox_from(row) for row in rows]
-
-    def inbox_extend(self, ids: Sequence[int], until: float) -> None:
-        if ids:
-            with self._tx() as conn:
-                conn.execute(
-                    "UPDATE inbox SET lease_until = %s WHERE id = ANY(%s) AND status = 'pending'",
-                    (until, list(ids)),
-                )
 
     # ------------------------------------------------------------------ conversations
     @asynccontextmanager
@@ -310,239 +261,7 @@ class PostgresStore:
                 raise StoreError(f"store unavailable: {safe_error(exc)}") from exc
         return bool(row and row["ok"])
 
-    def conversation_get(self, conversation_id: str) -> ConversationRecord | None:
-        rows = self._query("SELECT * FROM conversations WHERE id = %s", (conversation_id,))
-        return conversation_from(rows[0]) if rows else None
-
-    def conversation_find_by_ticket(self, ticket_id: str) -> ConversationRecord | None:
-        rows = self._query(
-            "SELECT * FROM conversations WHERE ticket_id = %s ORDER BY updated_at DESC LIMIT 1", (ticket_id,)
-        )
-        return conversation_from(rows[0]) if rows else None
-
-    def conversation_set_ticket(self, conversation_id: str, ticket_id: str) -> ConversationRecord | None:
-        with self._tx() as conn:
-            rows = conn.execute(
-                "UPDATE conversations SET ticket_id = %s, updated_at = %s WHERE id = %s RETURNING *",
-                (ticket_id, time.time(), conversation_id),
-            ).fetchall()
-        return conversation_from(rows[0]) if rows else None
-
-    def conversation_set_alert(self, conversation_id: str, channel: str, ts: str) -> ConversationRecord | None:
-        with self._tx() as conn:
-            rows = conn.execute(
-                "UPDATE conversations SET alert_channel = %s, alert_ts = %s, updated_at = %s WHERE id = %s RETURNING *",
-                (channel, ts, time.time(), conversation_id),
-            ).fetchall()
-        return conversation_from(rows[0]) if rows else None
-
-    # ------------------------------------------------------------------ web chat turns
-    def reply_get(self, key: str) -> dict[str, Any] | None:
-        rows = self._query("SELECT reply FROM webchat_replies WHERE key = %s", (key,))
-        return loads(rows[0]["reply"]) if rows else None
-
-    def save_turn(
-        self, record: ConversationRecord, reply_key: str, reply: dict[str, Any], actions: Sequence[NewAction]
-    ) -> dict[str, Any]:
-        with self._tx() as conn:
-            inserted = conn.execute(
-                "INSERT INTO webchat_replies (key, conversation_id, reply, created_at) VALUES (%s, %s, %s, %s)"
-                " ON CONFLICT (key) DO NOTHING",
-                (reply_key, record.id, json.dumps(reply), time.time()),
-            ).rowcount
-            if inserted != 1:
-                row = conn.execute("SELECT reply FROM webchat_replies WHERE key = %s", (reply_key,)).fetchone()
-                return loads(row["reply"]) if row else reply
-            _upsert_conversation(conn, record)
-            _enqueue(conn, actions)
-        return reply
-
-    # ------------------------------------------------------------------ outbox
-    def outbox_enqueue(self, actions: Sequence[NewAction]) -> list[int]:
-        with self._tx() as conn:
-            return _enqueue(conn, actions)
-
-    def outbox_claim(self, now: float, lease_seconds: float, limit: int, lane: str | None = None) -> list[OutboxItem]:
-        lane_sql, lane_params = ("AND target = %s", [lane]) if lane is not None else ("", [])
-        with self._tx() as conn:
-            rows = conn.execute(
-                "UPDATE outbox SET lease_until = %s, claims = claims + 1 WHERE id IN ("  # noqa: S608
-                " SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= %s AND lease_until <= %s"
-                f" {lane_sql} ORDER BY next_attempt_at, id LIMIT %s FOR UPDATE SKIP LOCKED) RETURNING *",
-                (now + lease_seconds, now, now, *lane_params, limit),
-            ).fetchall()
-        return sorted((outbox_from(row) for row in rows), key=lambda i: (i.next_attempt_at, i.id))
-
-    def outbox_done(self, item_id: int, result: dict[str, Any] | None = None) -> None:
-        with self._tx() as conn:
-            conn.execute(
-                OUTBOX_DONE.replace("?", "%s"),
-                (json.dumps(result) if result is not None else None, time.time(), item_id),
-            )
-
-    def outbox_failed(self, item_id: int, error: str, next_attempt_at: float, *, dead: bool) -> None:
-        status = OutboxStatus.DEAD if dead else OutboxStatus.PENDING
-        with self._tx() as conn:
-            conn.execute(
-                OUTBOX_FAILED.replace("?", "%s"),
-                (status.value, error[:2000], next_attempt_at, time.time(), item_id),
-            )
-
-    def outbox_get(self, item_id: int) -> OutboxItem | None:
-        rows = self._query(OUTBOX_BY_ID.replace("?", "%s"), (item_id,))
-        return outbox_from(rows[0]) if rows else None
-
-    def outbox_by_key(self, dedupe_key: str) -> OutboxItem | None:
-        rows = self._query(OUTBOX_BY_KEY.replace("?", "%s"), (dedupe_key,))
-        return outbox_from(rows[0]) if rows else None
-
-    def outbox_extend(self, ids: Sequence[int], until: float) -> None:
-        if ids:
-            with self._tx() as conn:
-                conn.execute(
-                    "UPDATE outbox SET lease_until = %s WHERE id = ANY(%s) AND status = 'pending'",
-                    (until, list(ids)),
-                )
-
-    def outbox_list(self, statuses: Sequence[OutboxStatus] = (), limit: int = 100) -> list[OutboxItem]:
-        where, params = status_filter(statuses, "%s")
-        rows = self._query(f"SELECT * FROM outbox {where} ORDER BY id DESC LIMIT %s", (*params, limit))  # noqa: S608
-        return [outbox_from(row) for row in rows]
-
-    def outbox_retry(self, item_id: int) -> bool:
-        now = time.time()
-        with self._tx() as conn:
-            cur = conn.execute(
-                "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = %s, lease_until = 0,"
-                " updated_at = %s WHERE id = %s AND status = 'dead' AND payload <> %s",
-                (now, now, item_id, PURGED_PAYLOAD),
-            )
-            return cur.rowcount == 1
-
-    def outbox_retry_dead(self) -> int:
-        now = time.time()
-        with self._tx() as conn:
-            cur = conn.execute(
-                "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = %s, lease_until = 0,"
-                " updated_at = %s WHERE status = 'dead' AND payload <> %s",
-                (now, now, PURGED_PAYLOAD),
-            )
-            return cur.rowcount
-
-    def outbox_counts(self) -> dict[OutboxStatus, int]:
-        rows = self._query("SELECT status, COUNT(*) AS n FROM outbox GROUP BY status")
-        counts = dict.fromkeys(OutboxStatus, 0)
-        for row in rows:
-            counts[OutboxStatus(row["status"])] = int(row["n"])
-        return counts
-
-    def backlog(self) -> list[Backlog]:
-        rows = [row for sql in BACKLOG_SQL for row in self._query(sql)]
-        return backlog_from_rows(rows)
-
-    def oldest_pending(self) -> dict[str, float | None]:
-        row = self._query(OLDEST_PENDING_SQL)[0]
-        return {q: (float(row[q]) if row[q] is not None else None) for q in ("inbox", "outbox")}
-
-    def outbox_next_due(self) -> float | None:
-        rows = self._query(
-            "SELECT MIN(GREATEST(next_attempt_at, lease_until)) AS due FROM outbox WHERE status = 'pending'"
-        )
-        due = rows[0]["due"] if rows else None
-        return float(due) if due is not None else None
-
-    # ------------------------------------------------------------------ retention
-    def purge_raw(self, before: float, *, dry_run: bool = False) -> dict[str, int]:
-        counts: dict[str, int] = {}
-        with self._tx() as conn:
-            for table, rows_sql, purge_sql in PURGE_TARGETS:
-                if dry_run:
-                    row = conn.execute(f"SELECT COUNT(*) AS n {rows_sql.replace('?', '%s')}", (before,)).fetchone()
-                    counts[table] = int(row["n"]) if row is not None else 0
-                else:
-                    counts[table] = conn.execute(purge_sql.replace("?", "%s"), (before,)).rowcount
-        return counts
-
-    # ------------------------------------------------------------------ lanes
-    def lane_pause(self, lane: str, until: float) -> None:
-        with self._tx() as conn:
-            conn.execute(
-                "INSERT INTO lanes (name, paused_until) VALUES (%s, %s) ON CONFLICT (name) DO UPDATE"
-                " SET paused_until = GREATEST(lanes.paused_until, excluded.paused_until)",
-                (lane, until),
-            )
-
-    def lane_paused_until(self, lane: str) -> float:
-        rows = self._query("SELECT paused_until FROM lanes WHERE name = %s", (lane,))
-        return float(rows[0]["paused_until"]) if rows else 0.0
-
-    def lane_take(self, lane: str, now: float, per_minute: int) -> float:
-        with self._tx() as conn:
-            conn.execute("INSERT INTO lanes (name) VALUES (%s) ON CONFLICT (name) DO NOTHING", (lane,))
-            row = conn.execute("SELECT window_start, used FROM lanes WHERE name = %s FOR UPDATE", (lane,)).fetchone()
-            assert row is not None
-            wait, start, used = budget_step(now, per_minute, float(row["window_start"]), int(row["used"]))
-            conn.execute("UPDATE lanes SET window_start = %s, used = %s WHERE name = %s", (start, used, lane))
-        return wait
-
 
 def safe_error(exc: BaseException) -> str:
     """The error without the connection string (it may carry a password)."""
     return str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__
-
-
-def _enqueue(conn: psycopg.Connection[Any], actions: Sequence[NewAction]) -> list[int]:
-    now = time.time()
-    ids: list[int] = []
-    for action in actions:
-        status = OutboxStatus.LOCAL if action.target == "local" else OutboxStatus.PENDING
-        row = conn.execute(
-            "INSERT INTO outbox (kind, target, dedupe_key, conversation_id, decision_id, payload, status,"
-            " next_attempt_at, created_at, updated_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
-            " ON CONFLICT (dedupe_key) DO NOTHING RETURNING id",
-            (
-                action.kind,
-                action.target,
-                action.dedupe_key,
-                action.conversation_id,
-                action.decision_id,
-                json.dumps(action.payload),
-                status.value,
-                now,
-                now,
-                now,
-            ),
-        ).fetchone()
-        if row is not None:
-            ids.append(int(row["id"] if isinstance(row, dict) else row[0]))
-    return ids
-
-
-def _upsert_conversation(conn: psycopg.Connection[Any], record: ConversationRecord) -> None:
-    now = time.time()
-    conn.execute(
-        "INSERT INTO conversations (id, channel, document, ticket_id, handed_off, handed_off_reason,"
-        " handoff_offered, alert_channel, alert_ts, last_decision_id, created_at, updated_at)"
-        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
-        " ON CONFLICT (id) DO UPDATE SET channel = excluded.channel, document = excluded.document,"
-        " ticket_id = COALESCE(excluded.ticket_id, conversations.ticket_id),"
-        " handed_off = excluded.handed_off, handed_off_reason = excluded.handed_off_reason,"
-        " handoff_offered = excluded.handoff_offered,"
-        " alert_channel = COALESCE(excluded.alert_channel, conversations.alert_channel),"
-        " alert_ts = COALESCE(excluded.alert_ts, conversations.alert_ts),"
-        " last_decision_id = excluded.last_decision_id, updated_at = excluded.updated_at",
-        (
-            record.id,
-            record.conversation.channel,
-            conversation_document(record),
-            record.ticket_id,
-            int(record.state.handed_off),
-            record.state.handed_off_reason,
-            int(record.state.handoff_offered),
-            record.alert_channel,
-            record.alert_ts,
-            record.last_decision_id,
-            now,
-            now,
-        ),
-    )

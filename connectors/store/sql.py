@@ -1,0 +1,397 @@
+"""The store's statements and logic, shared by the SQLite and PostgreSQL drivers.
+
+Why one module: the inbox, outbox, conversation, turn, lane, backlog and retention statements are the
+same SQL in both databases (``INSERT ... ON CONFLICT DO NOTHING RETURNING id``, ``UPDATE ... RETURNING *``,
+upserts, ``id IN (...)`` lists; SQLite has all of them since 3.35), so they are written once, with ``?``
+placeholders, and the two stores cannot drift apart. What differs is small and named:
+
+- how a connection is held and a transaction begins (:meth:`SqlStore._tx`, :meth:`SqlStore._query`): one
+  SQLite connection behind a lock with ``BEGIN IMMEDIATE``, or a psycopg pool;
+- the placeholder: psycopg spells ``?`` as ``%s`` (:class:`connectors.store.postgres.PgConnection`);
+- three fragments (:class:`Dialect`): ``MAX``/``GREATEST`` of two values, and the row locks PostgreSQL
+  needs because several replicas claim at once (``FOR UPDATE SKIP LOCKED``; SQLite's ``BEGIN IMMEDIATE``
+  already serialises every writer of the one process that may use the file);
+- the schema, migrations, the conversation lock and the process lock, which live in each driver.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from connectors.store.models import (
+    Backlog,
+    ConversationRecord,
+    InboxItem,
+    InboxStatus,
+    NewAction,
+    OutboxItem,
+    OutboxStatus,
+)
+from connectors.store.rows import (
+    BACKLOG_SQL,
+    OLDEST_PENDING_SQL,
+    OUTBOX_BY_ID,
+    OUTBOX_BY_KEY,
+    OUTBOX_DONE,
+    OUTBOX_FAILED,
+    PURGE_TARGETS,
+    PURGED_PAYLOAD,
+    Row,
+    backlog_from_rows,
+    budget_step,
+    conversation_document,
+    conversation_from,
+    inbox_from,
+    loads,
+    outbox_from,
+    status_filter,
+)
+
+
+class Cursor(Protocol):
+    @property
+    def rowcount(self) -> int: ...
+
+    def fetchone(self) -> Any: ...
+    def fetchall(self) -> list[Any]: ...
+
+
+class Executor(Protocol):
+    """A connection (in a transaction, or for a read) that takes ``?`` placeholders."""
+
+    def execute(self, sql: str, params: Sequence[Any] = (), /) -> Cursor: ...
+
+
+@dataclass(frozen=True)
+class Dialect:
+    name: str
+    #: The larger of two values: ``MAX(a, b)`` in SQLite, ``GREATEST(a, b)`` in PostgreSQL.
+    greatest: str
+    #: After a claim's inner ``SELECT``: skip rows another replica is claiming right now.
+    skip_locked: str
+    #: After reading a lane's budget row: hold it until the transaction ends.
+    for_update: str
+
+
+SQLITE = Dialect("sqlite", greatest="MAX", skip_locked="", for_update="")
+POSTGRESQL = Dialect("postgresql", greatest="GREATEST", skip_locked=" FOR UPDATE SKIP LOCKED", for_update=" FOR UPDATE")
+
+UPSERT_CONVERSATION = (
+    "INSERT INTO conversations (id, channel, document, ticket_id, handed_off, handed_off_reason,"
+    " handoff_offered, alert_channel, alert_ts, last_decision_id, created_at, updated_at)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " ON CONFLICT (id) DO UPDATE SET channel = excluded.channel, document = excluded.document,"
+    " ticket_id = COALESCE(excluded.ticket_id, conversations.ticket_id),"
+    " handed_off = excluded.handed_off, handed_off_reason = excluded.handed_off_reason,"
+    " handoff_offered = excluded.handoff_offered,"
+    " alert_channel = COALESCE(excluded.alert_channel, conversations.alert_channel),"
+    " alert_ts = COALESCE(excluded.alert_ts, conversations.alert_ts),"
+    " last_decision_id = excluded.last_decision_id, updated_at = excluded.updated_at"
+)
+ENQUEUE = (
+    "INSERT INTO outbox (kind, target, dedupe_key, conversation_id, decision_id, payload, status,"
+    " next_attempt_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " ON CONFLICT (dedupe_key) DO NOTHING RETURNING id"
+)
+RETRY_DEAD = (
+    "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = ?, lease_until = 0,"
+    " updated_at = ? WHERE status = 'dead' AND payload <> ?"
+)
+
+
+def _marks(values: Sequence[object]) -> str:
+    return ", ".join("?" for _ in values)
+
+
+class SqlStore:
+    """The worker store over any :class:`Executor`; a driver supplies connections, locks and the schema.
+
+    Implements every port of :mod:`connectors.store.protocol` but ``conversation_lock``, ``ping`` and
+    ``close``, which are the drivers' own.
+    """
+
+    dialect: Dialect = SQLITE
+
+    def _tx(self) -> AbstractContextManager[Executor]:
+        """One transaction: everything in it is written, or nothing."""
+        raise NotImplementedError
+
+    def _query(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        """Rows of one read outside a transaction."""
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------ inbox
+    def inbox_add(self, source: str, dedupe_key: str, kind: str, payload: dict[str, Any]) -> bool:
+        now = time.time()
+        with self._tx() as db:
+            cur = db.execute(
+                "INSERT INTO inbox (source, dedupe_key, kind, payload, received_at, next_attempt_at)"
+                " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (source, dedupe_key) DO NOTHING",
+                (source, dedupe_key, kind, json.dumps(payload), now, now),
+            )
+            return cur.rowcount == 1
+
+    def inbox_claim(self, now: float, lease_seconds: float, limit: int) -> list[InboxItem]:
+        with self._tx() as db:
+            rows = db.execute(
+                "UPDATE inbox SET lease_until = ?, attempts = attempts + 1 WHERE id IN ("  # noqa: S608
+                " SELECT id FROM inbox WHERE status = 'pending' AND next_attempt_at <= ? AND lease_until <= ?"
+                f" ORDER BY id LIMIT ?{self.dialect.skip_locked}) RETURNING *",
+                (now + lease_seconds, now, now, limit),
+            ).fetchall()
+        return sorted((inbox_from(row) for row in rows), key=lambda i: i.id)
+
+    def inbox_finish(
+        self,
+        item_id: int,
+        status: InboxStatus,
+        *,
+        record: ConversationRecord | None = None,
+        actions: Sequence[NewAction] = (),
+        error: str | None = None,
+    ) -> None:
+        with self._tx() as db:
+            db.execute(
+                "UPDATE inbox SET status = ?, lease_until = 0, last_error = ? WHERE id = ?",
+                (status.value, error, item_id),
+            )
+            if record is not None:
+                _upsert_conversation(db, record)
+            _enqueue(db, actions)
+
+    def inbox_retry_later(self, item_id: int, error: str, next_attempt_at: float, *, dead: bool) -> None:
+        status = InboxStatus.DEAD if dead else InboxStatus.PENDING
+        with self._tx() as db:
+            db.execute(
+                "UPDATE inbox SET status = ?, lease_until = 0, last_error = ?, next_attempt_at = ? WHERE id = ?",
+                (status.value, error[:2000], next_attempt_at, item_id),
+            )
+
+    def inbox_list(self, statuses: Sequence[InboxStatus] = (), limit: int = 100) -> list[InboxItem]:
+        where, params = status_filter(statuses)
+        rows = self._query(f"SELECT * FROM inbox {where} ORDER BY id DESC LIMIT ?", (*params, limit))  # noqa: S608
+        return [inbox_from(row) for row in rows]
+
+    def inbox_extend(self, ids: Sequence[int], until: float) -> None:
+        self._extend("inbox", ids, until)
+
+    def _extend(self, table: str, ids: Sequence[int], until: float) -> None:
+        if ids:
+            with self._tx() as db:
+                db.execute(
+                    f"UPDATE {table} SET lease_until = ? WHERE id IN ({_marks(ids)}) AND status = 'pending'",  # noqa: S608
+                    (until, *ids),
+                )
+
+    # ------------------------------------------------------------------ conversations
+    def conversation_get(self, conversation_id: str) -> ConversationRecord | None:
+        rows = self._query("SELECT * FROM conversations WHERE id = ?", (conversation_id,))
+        return conversation_from(rows[0]) if rows else None
+
+    def conversation_find_by_ticket(self, ticket_id: str) -> ConversationRecord | None:
+        rows = self._query(
+            "SELECT * FROM conversations WHERE ticket_id = ? ORDER BY updated_at DESC LIMIT 1", (ticket_id,)
+        )
+        return conversation_from(rows[0]) if rows else None
+
+    def conversation_set_ticket(self, conversation_id: str, ticket_id: str) -> ConversationRecord | None:
+        return self._conversation_update("ticket_id = ?", (ticket_id,), conversation_id)
+
+    def conversation_set_alert(self, conversation_id: str, channel: str, ts: str) -> ConversationRecord | None:
+        return self._conversation_update("alert_channel = ?, alert_ts = ?", (channel, ts), conversation_id)
+
+    def _conversation_update(
+        self, assignments: str, values: tuple[str, ...], conversation_id: str
+    ) -> ConversationRecord | None:
+        with self._tx() as db:
+            rows = db.execute(
+                f"UPDATE conversations SET {assignments}, updated_at = ? WHERE id = ? RETURNING *",  # noqa: S608
+                (*values, time.time(), conversation_id),
+            ).fetchall()
+        return conversation_from(rows[0]) if rows else None
+
+    # ------------------------------------------------------------------ web chat turns
+    def reply_get(self, key: str) -> dict[str, Any] | None:
+        rows = self._query("SELECT reply FROM webchat_replies WHERE key = ?", (key,))
+        return loads(rows[0]["reply"]) if rows else None
+
+    def save_turn(
+        self, record: ConversationRecord, reply_key: str, reply: dict[str, Any], actions: Sequence[NewAction]
+    ) -> dict[str, Any]:
+        with self._tx() as db:
+            inserted = db.execute(
+                "INSERT INTO webchat_replies (key, conversation_id, reply, created_at) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (key) DO NOTHING",
+                (reply_key, record.id, json.dumps(reply), time.time()),
+            ).rowcount
+            if inserted != 1:  # a concurrent duplicate stored its answer first: that answer stands
+                row = db.execute("SELECT reply FROM webchat_replies WHERE key = ?", (reply_key,)).fetchone()
+                return loads(row["reply"]) if row else reply
+            _upsert_conversation(db, record)
+            _enqueue(db, actions)
+        return reply
+
+    # ------------------------------------------------------------------ outbox
+    def outbox_enqueue(self, actions: Sequence[NewAction]) -> list[int]:
+        with self._tx() as db:
+            return _enqueue(db, actions)
+
+    def outbox_claim(self, now: float, lease_seconds: float, limit: int, lane: str | None = None) -> list[OutboxItem]:
+        lane_sql, lane_params = ("AND target = ?", [lane]) if lane is not None else ("", [])
+        with self._tx() as db:
+            rows = db.execute(
+                "UPDATE outbox SET lease_until = ?, claims = claims + 1 WHERE id IN ("  # noqa: S608
+                " SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= ? AND lease_until <= ?"
+                f" {lane_sql} ORDER BY next_attempt_at, id LIMIT ?{self.dialect.skip_locked}) RETURNING *",
+                (now + lease_seconds, now, now, *lane_params, limit),
+            ).fetchall()
+        return sorted((outbox_from(row) for row in rows), key=lambda i: (i.next_attempt_at, i.id))
+
+    def outbox_done(self, item_id: int, result: dict[str, Any] | None = None) -> None:
+        with self._tx() as db:
+            db.execute(OUTBOX_DONE, (json.dumps(result) if result is not None else None, time.time(), item_id))
+
+    def outbox_failed(self, item_id: int, error: str, next_attempt_at: float, *, dead: bool) -> None:
+        status = OutboxStatus.DEAD if dead else OutboxStatus.PENDING
+        with self._tx() as db:
+            db.execute(OUTBOX_FAILED, (status.value, error[:2000], next_attempt_at, time.time(), item_id))
+
+    def outbox_get(self, item_id: int) -> OutboxItem | None:
+        rows = self._query(OUTBOX_BY_ID, (item_id,))
+        return outbox_from(rows[0]) if rows else None
+
+    def outbox_by_key(self, dedupe_key: str) -> OutboxItem | None:
+        rows = self._query(OUTBOX_BY_KEY, (dedupe_key,))
+        return outbox_from(rows[0]) if rows else None
+
+    def outbox_extend(self, ids: Sequence[int], until: float) -> None:
+        self._extend("outbox", ids, until)
+
+    def outbox_list(self, statuses: Sequence[OutboxStatus] = (), limit: int = 100) -> list[OutboxItem]:
+        where, params = status_filter(statuses)
+        rows = self._query(f"SELECT * FROM outbox {where} ORDER BY id DESC LIMIT ?", (*params, limit))  # noqa: S608
+        return [outbox_from(row) for row in rows]
+
+    def outbox_retry(self, item_id: int) -> bool:
+        """Put a dead action back in the queue with a fresh attempt budget (never one whose text was purged)."""
+        now = time.time()
+        with self._tx() as db:
+            return db.execute(RETRY_DEAD + " AND id = ?", (now, now, PURGED_PAYLOAD, item_id)).rowcount == 1
+
+    def outbox_retry_dead(self) -> int:
+        now = time.time()
+        with self._tx() as db:
+            return db.execute(RETRY_DEAD, (now, now, PURGED_PAYLOAD)).rowcount
+
+    def outbox_counts(self) -> dict[OutboxStatus, int]:
+        rows = self._query("SELECT status, COUNT(*) AS n FROM outbox GROUP BY status")
+        counts = dict.fromkeys(OutboxStatus, 0)
+        for row in rows:
+            counts[OutboxStatus(row["status"])] = int(row["n"])
+        return counts
+
+    def outbox_next_due(self) -> float | None:
+        rows = self._query(
+            f"SELECT MIN({self.dialect.greatest}(next_attempt_at, lease_until)) AS due"  # noqa: S608
+            " FROM outbox WHERE status = 'pending'"
+        )
+        due = rows[0]["due"] if rows else None
+        return float(due) if due is not None else None
+
+    # ------------------------------------------------------------------ backlog
+    def backlog(self) -> list[Backlog]:
+        return backlog_from_rows([row for sql in BACKLOG_SQL for row in self._query(sql)])
+
+    def oldest_pending(self) -> dict[str, float | None]:
+        row = self._query(OLDEST_PENDING_SQL)[0]
+        return {q: (float(row[q]) if row[q] is not None else None) for q in ("inbox", "outbox")}
+
+    # ------------------------------------------------------------------ retention
+    def purge_raw(self, before: float, *, dry_run: bool = False) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        with self._tx() as db:
+            for table, rows_sql, purge_sql in PURGE_TARGETS:
+                if dry_run:
+                    row = db.execute(f"SELECT COUNT(*) AS n {rows_sql}", (before,)).fetchone()
+                    counts[table] = int(row["n"]) if row is not None else 0
+                else:
+                    counts[table] = db.execute(purge_sql, (before,)).rowcount
+        return counts
+
+    # ------------------------------------------------------------------ lanes (shared back-off and budget)
+    def lane_pause(self, lane: str, until: float) -> None:
+        with self._tx() as db:
+            db.execute(
+                "INSERT INTO lanes (name, paused_until) VALUES (?, ?) ON CONFLICT (name) DO UPDATE"  # noqa: S608
+                f" SET paused_until = {self.dialect.greatest}(lanes.paused_until, excluded.paused_until)",
+                (lane, until),
+            )
+
+    def lane_paused_until(self, lane: str) -> float:
+        rows = self._query("SELECT paused_until FROM lanes WHERE name = ?", (lane,))
+        return float(rows[0]["paused_until"]) if rows else 0.0
+
+    def lane_take(self, lane: str, now: float, per_minute: int) -> float:
+        with self._tx() as db:
+            db.execute("INSERT INTO lanes (name) VALUES (?) ON CONFLICT (name) DO NOTHING", (lane,))
+            row = db.execute(
+                f"SELECT window_start, used FROM lanes WHERE name = ?{self.dialect.for_update}",  # noqa: S608
+                (lane,),
+            ).fetchone()
+            wait, start, used = budget_step(now, per_minute, float(row["window_start"]), int(row["used"]))
+            db.execute("UPDATE lanes SET window_start = ?, used = ? WHERE name = ?", (start, used, lane))
+        return wait
+
+
+def _enqueue(db: Executor, actions: Sequence[NewAction]) -> list[int]:
+    now = time.time()
+    ids: list[int] = []
+    for action in actions:
+        status = OutboxStatus.LOCAL if action.target == "local" else OutboxStatus.PENDING
+        row = db.execute(
+            ENQUEUE,
+            (
+                action.kind,
+                action.target,
+                action.dedupe_key,
+                action.conversation_id,
+                action.decision_id,
+                json.dumps(action.payload),
+                status.value,
+                now,
+                now,
+                now,
+            ),
+        ).fetchone()
+        if row is not None:
+            ids.append(int(row["id"]))
+    return ids
+
+
+def _upsert_conversation(db: Executor, record: ConversationRecord) -> None:
+    now = time.time()
+    db.execute(
+        UPSERT_CONVERSATION,
+        (
+            record.id,
+            record.conversation.channel,
+            conversation_document(record),
+            record.ticket_id,
+            int(record.state.handed_off),
+            record.state.handed_off_reason,
+            int(record.state.handoff_offered),
+            record.alert_channel,
+            record.alert_ts,
+            record.last_decision_id,
+            now,
+            now,
+        ),
+    )
+
+
+__all__ = ["POSTGRESQL", "SQLITE", "Cursor", "Dialect", "Executor", "Row", "SqlStore"]
