@@ -13,7 +13,10 @@ SQLite with 3 replicas is not measured: the store refuses a second worker proces
 the point; replicas need PostgreSQL). PostgreSQL runs in a throw-away cluster (tests/pg.py); without
 its binaries only SQLite is measured.
 
-    .venv/bin/python bench/bench_replicas.py [--handoffs 300] [--concurrency 12]
+    .venv/bin/python bench/bench_replicas.py [--handoffs 300] [--concurrency 12] [--repeat 1]
+
+``--baseline DIR`` also runs the replicas of another checkout (``git worktree add DIR <commit>``) on the
+same load, alternating which goes first, and prints both (medians of ``--repeat`` runs).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import asyncio
 import multiprocessing
 import os
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -90,15 +94,26 @@ def _env(db_url: str, zendesk_port: int, slack_port: int, port: int) -> dict[str
     }
 
 
+def _command(root: Path | None) -> list[str]:
+    """``handoff serve`` of this checkout, or of the checkout at ``root`` (same interpreter and packages)."""
+    if root is None:
+        return [HANDOFF, "serve"]
+    code = (
+        f"import sys; sys.path.insert(0, {str(root)!r});"
+        " from connectors.cli import cli; cli(['serve'], prog_name='handoff')"
+    )
+    return [sys.executable, "-c", code]
+
+
 def _start(
-    db_url: str, zendesk_port: int, slack_port: int, n: int, cwd: str
+    db_url: str, zendesk_port: int, slack_port: int, n: int, cwd: str, root: Path | None = None
 ) -> list[tuple[subprocess.Popen[bytes], str]]:
     replicas = []
     for i in range(n):
         port = _free_port()
         log = Path(cwd) / f"replica-{port}-{i}.log"
         proc = subprocess.Popen(
-            [HANDOFF, "serve"],
+            _command(root),
             env=_env(db_url, zendesk_port, slack_port, port),
             cwd=cwd,
             stdout=subprocess.DEVNULL,
@@ -150,7 +165,9 @@ async def _load(urls: list[str], handoffs: int, concurrency: int, tag: str) -> f
         return time.perf_counter() - started
 
 
-def _measure(db_url: str, replicas: int, handoffs: int, concurrency: int, cwd: str) -> dict[str, float]:
+def _measure(
+    db_url: str, replicas: int, handoffs: int, concurrency: int, cwd: str, root: Path | None = None
+) -> dict[str, float]:
     from connectors.store import OutboxStatus, open_store
 
     zendesk_port, slack_port = _free_port(), _free_port()
@@ -158,7 +175,7 @@ def _measure(db_url: str, replicas: int, handoffs: int, concurrency: int, cwd: s
         target=_serve_fakes, args=(zendesk_port, slack_port), daemon=True
     )
     fakes.start()
-    procs = _start(db_url, zendesk_port, slack_port, replicas, cwd)
+    procs = _start(db_url, zendesk_port, slack_port, replicas, cwd, root)
     try:
         urls = [url for _, url in procs]
         asyncio.run(_load(urls, 20, concurrency, "warm"))  # warm-up, not counted
@@ -192,32 +209,51 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--handoffs", type=int, default=300)
     parser.add_argument("--concurrency", type=int, default=12)
+    parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--baseline", type=Path, help="a checkout of an earlier commit, measured on the same load")
     args = parser.parse_args()
-    rows: list[tuple[str, int, dict[str, float] | None]] = []
+    codes: list[tuple[str, Path | None]] = [("now", None)] + ([("baseline", args.baseline)] if args.baseline else [])
+    results: dict[tuple[str, int, str], list[dict[str, float]]] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        rows.append(("SQLite", 1, _measure(f"sqlite:///{tmp}/bench.sqlite3", 1, args.handoffs, args.concurrency, tmp)))
-        rows.append(("SQLite", 3, None))
         cluster = start_cluster()
         if cluster is None:
             print("PostgreSQL not installed: only SQLite measured", file=sys.stderr)
-        else:
-            try:
-                for n in (1, 3):
-                    rows.append(
-                        ("PostgreSQL", n, _measure(cluster.new_database(), n, args.handoffs, args.concurrency, tmp))
-                    )
-            finally:
+        try:
+            for run in range(args.repeat):
+                order = codes if run % 2 == 0 else codes[::-1]
+                for store, n in (("SQLite", 1), ("PostgreSQL", 1), ("PostgreSQL", 3)):
+                    if store == "PostgreSQL" and cluster is None:
+                        continue
+                    for code, root in order:
+                        if store == "SQLite":
+                            db_url = f"sqlite:///{tmp}/bench-{run}-{code}.sqlite3"
+                        else:
+                            assert cluster is not None
+                            db_url = cluster.new_database()
+                        measured = _measure(db_url, n, args.handoffs, args.concurrency, tmp, root)
+                        results.setdefault((store, n, code), []).append(measured)
+                print(f"run {run + 1}/{args.repeat} done", file=sys.stderr)
+        finally:
+            if cluster is not None:
                 cluster.stop()
     print(
         f"{args.handoffs} web-chat handoffs (ticket + alert each), {args.concurrency} connections,"
-        f" {os.cpu_count()} CPUs"
+        f" {os.cpu_count()} CPUs, medians of {args.repeat} run(s)"
     )
-    print(f"{'store':<12}{'replicas':>9}{'decided/s':>12}{'delivered/s':>13}{'dead':>6}")
-    for store, n, r in rows:
-        if r is None:
+    print(f"{'store':<12}{'replicas':>9}{'code':>10}{'decided/s':>12}{'delivered/s':>13}{'dead':>6}   runs (decided)")
+    for store, n in (("SQLite", 1), ("SQLite", 3), ("PostgreSQL", 1), ("PostgreSQL", 3)):
+        if (store, n) == ("SQLite", 3):
             print(f"{store:<12}{n:>9}   refused: one worker process per SQLite file")
-        else:
-            print(f"{store:<12}{n:>9}{r['decided']:>12.1f}{r['delivered']:>13.1f}{r['dead']:>6.0f}")
+            continue
+        for code, _ in codes:
+            runs = results.get((store, n, code))
+            if not runs:
+                continue
+            decided = statistics.median(r["decided"] for r in runs)
+            delivered = statistics.median(r["delivered"] for r in runs)
+            dead = max(r["dead"] for r in runs)
+            each = ", ".join(f"{r['decided']:.1f}" for r in runs)
+            print(f"{store:<12}{n:>9}{code:>10}{decided:>12.1f}{delivered:>13.1f}{dead:>6.0f}   {each}")
 
 
 if __name__ == "__main__":

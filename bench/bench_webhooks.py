@@ -18,6 +18,10 @@ p50/p99 from wrk's histogram. Servers are pinned to one core, wrk to another; th
 from /proc after the load. The machine may be shared: repeat with ``--repeat`` and compare medians.
 
     .venv/bin/python bench/bench_webhooks.py [--seconds 10] [--repeat 3]
+
+``--baseline DIR`` adds the worker of another checkout (``git worktree add DIR <commit>``) to every run,
+served by the same interpreter and measured in the same run, alternating which of the two goes first,
+so a change is judged as "worker/bare ratio now" against "worker/bare ratio before" on the same load.
 """
 
 from __future__ import annotations
@@ -168,13 +172,13 @@ def _cores() -> tuple[str, str]:
 
 
 class Server:
-    def __init__(self, kind: str, tmp: Path) -> None:
+    def __init__(self, kind: str, tmp: Path, root: Path = ROOT) -> None:
         self.port = _free_port()
         module = tmp / "bench_app.py"
-        module.write_text(APP.format(root=str(ROOT), secret=SECRET), encoding="utf-8")
+        module.write_text(APP.format(root=str(root), secret=SECRET), encoding="utf-8")
         env = {
             **os.environ,
-            "BENCH_KIND": kind,
+            "BENCH_KIND": "bare" if kind == "bare" else "worker",
             "BENCH_DB": str(tmp / f"{kind}-{uuid.uuid4().hex[:6]}.sqlite3"),
             "PYTHONPATH": str(tmp),
             "OPENBLAS_NUM_THREADS": "1",
@@ -229,12 +233,14 @@ def _write_requests(path: Path, requests: list[str]) -> None:
     path.write_text("return {\n" + ",\n".join(_lua_string(r) for r in requests) + "\n}\n", encoding="utf-8")
 
 
-def run_once(tmp: Path, seconds: float, scenarios: dict[str, tuple[list[str], float]]) -> dict[str, dict[str, float]]:
+def run_once(
+    tmp: Path, seconds: float, scenarios: dict[str, tuple[list[str], float]], servers: list[tuple[str, Path]]
+) -> dict[str, dict[str, float]]:
     lua = tmp / "bench.lua"
     lua.write_text(LUA, encoding="utf-8")
     results: dict[str, dict[str, float]] = {}
-    for kind in ("bare", "worker"):
-        server = Server(kind, tmp)
+    for kind, root in servers:
+        server = Server(kind, tmp, root)
         try:
             for name, (requests, rate) in scenarios.items():
                 file = tmp / f"{name}.lua"
@@ -264,7 +270,11 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--zendesk-rate", type=float, default=500.0)
     parser.add_argument("--webchat-rate", type=float, default=200.0)
+    parser.add_argument("--baseline", type=Path, help="a checkout of an earlier commit, measured in the same runs")
+    parser.add_argument("--scenarios", default="zendesk,webchat_2kb", help="comma-separated subset to run")
     args = parser.parse_args()
+    wanted = args.scenarios.split(",")
+    kinds = ["worker", "baseline"] if args.baseline else ["worker"]
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed: apt-get install wrk")
     runs = []
@@ -275,7 +285,11 @@ def main() -> None:
             zendesk = zendesk_requests(int(max(3_000, 4_000 * args.seconds)))
             webchat = webchat_requests(int(max(2_000, 1_500 * args.seconds)), two_kb_message())
             scenarios = {"zendesk": (zendesk, args.zendesk_rate), "webchat_2kb": (webchat, args.webchat_rate)}
-            runs.append(run_once(tmp, args.seconds, scenarios))
+            scenarios = {name: scenario for name, scenario in scenarios.items() if name in wanted}
+            # Alternate which worker goes first, so neither always meets a warmer or quieter machine.
+            order = kinds if n % 2 == 0 else kinds[::-1]
+            servers = [("bare", ROOT), *((kind, args.baseline if kind == "baseline" else ROOT) for kind in order)]
+            runs.append(run_once(tmp, args.seconds, scenarios, servers))
         print(f"run {n + 1}/{args.repeat} done", file=sys.stderr)
 
     def med(key: str, field: str) -> float:
@@ -283,15 +297,25 @@ def main() -> None:
 
     print(f"wrk -t1, server and wrk on separate cores; medians of {args.repeat} runs; the machine may be shared")
     print(f"{'endpoint':<34}{'req/s (c32)':>12}{'offered':>9}{'served':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}")
-    for name, label in (("zendesk", "Zendesk webhook ack"), ("webchat_2kb", "web chat, 2 KB message")):
-        for kind in ("bare", "worker"):
+    labels = {"zendesk": "Zendesk webhook ack", "webchat_2kb": "web chat, 2 KB message"}
+    for name, label in ((name, labels[name]) for name in labels if name in wanted):
+        for kind in ("bare", *kinds):
             key = f"{kind}:{name}"
             print(
                 f"{kind + ' ' + label:<34}{med(key, 'rps'):>12,.0f}{med(key, 'offered'):>9.0f}"
                 f"{med(key, 'served'):>9.0f}{med(key, 'p50'):>9.2f}{med(key, 'p99'):>9.2f}{med(key, 'errors'):>8.0f}"
             )
-        ratio = statistics.median(r[f"worker:{name}"]["rps"] / r[f"bare:{name}"]["rps"] for r in runs)
-        print(f"  worker/bare throughput, {label}: {ratio:.2f}x")
+        for kind in kinds:
+            ratios = [r[f"{kind}:{name}"]["rps"] / r[f"bare:{name}"]["rps"] for r in runs]
+            each = ", ".join(f"{x:.3f}" for x in ratios)
+            print(f"  {kind}/bare throughput, {label}: {statistics.median(ratios):.3f}x (runs: {each})")
+        if args.baseline:
+            change = statistics.median(
+                (r[f"worker:{name}"]["rps"] / r[f"bare:{name}"]["rps"])
+                / (r[f"baseline:{name}"]["rps"] / r[f"bare:{name}"]["rps"])
+                for r in runs
+            )
+            print(f"  worker vs baseline, as ratios to bare in the same run: {change - 1:+.1%} (median of runs)")
     print(f"worker RSS after the load: {med('worker:rss', 'mb'):.0f} MB (bare: {med('bare:rss', 'mb'):.0f} MB)")
 
 
