@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
+from collections.abc import Callable
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -33,19 +33,57 @@ class DetectorLoadError(Exception):
     """The weights file is missing or does not match this version of the features."""
 
 
-@dataclass(frozen=True, slots=True)
 class DetectorScore:
-    """One head's verdict on one message."""
+    """One head's verdict on one message.
 
-    head: str
-    probability: float
-    threshold: float
-    #: The n-grams (as written in the message) that raised the score most, strongest first.
-    contributors: tuple[str, ...]
+    The evidence (:attr:`contributors`) costs a sort of the message's n-gram contributions per head, and
+    it is read only when a head fires and a reason quotes it, so it is computed on first access (from the
+    message's features, kept alive by the record anyway) and then kept. The value is the same whenever
+    it is read: a pure function of the features and the head.
+    """
+
+    __slots__ = ("_contributors", "_evidence", "head", "probability", "threshold")
+
+    def __init__(
+        self,
+        head: str,
+        probability: float,
+        threshold: float,
+        contributors: tuple[str, ...] = (),
+        evidence: Callable[[], tuple[str, ...]] | None = None,
+    ) -> None:
+        self.head = head
+        self.probability = probability
+        self.threshold = threshold
+        self._contributors = contributors
+        self._evidence = evidence
+
+    @property
+    def contributors(self) -> tuple[str, ...]:
+        """The n-grams (as written in the message) that raised the score most, strongest first."""
+        if self._evidence is not None:
+            self._contributors = self._evidence()
+            self._evidence = None
+        return self._contributors
 
     @property
     def fired(self) -> bool:
         return self.probability >= self.threshold
+
+    def _key(self) -> tuple[str, float, float, tuple[str, ...]]:
+        return (self.head, self.probability, self.threshold, self.contributors)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, DetectorScore) and self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        return (
+            f"DetectorScore(head={self.head!r}, probability={self.probability!r}, "
+            f"threshold={self.threshold!r}, contributors={self.contributors!r})"
+        )
 
 
 class Detectors:
@@ -108,18 +146,28 @@ class Detectors:
         dense = np.concatenate([features.embedding, features.style])
         logit = float(contributions.sum() + self._dense[i] @ dense + self._bias[i])
         probability = 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, logit))))
-        contributors: list[str] = []
-        if evidence and len(contributions):
-            k = min(len(contributions), evidence * 3)
-            top = np.argpartition(-contributions, k - 1)[:k]
-            for position in top[np.argsort(-contributions[top])].tolist():
-                if contributions[position] <= 0 or len(contributors) >= evidence:
-                    break
-                quoted = features.quote(position)
-                if quoted and not any(quoted in c or c in quoted for c in contributors):
-                    contributors.append(quoted)
         name = self.names[i]
-        return DetectorScore(name, round(probability, 4), self.thresholds[name], tuple(contributors))
+        if not evidence or not len(contributions):
+            return DetectorScore(name, round(probability, 4), self.thresholds[name], ())
+
+        def quoted() -> tuple[str, ...]:
+            return _contributors(features, contributions, evidence)
+
+        return DetectorScore(name, round(probability, 4), self.thresholds[name], evidence=quoted)
+
+
+def _contributors(features: MessageFeatures, contributions: NDArray[np.float32], evidence: int) -> tuple[str, ...]:
+    """The ``evidence`` strongest positive n-grams, as written, none inside another."""
+    contributors: list[str] = []
+    k = min(len(contributions), evidence * 3)
+    top = np.argpartition(-contributions, k - 1)[:k]
+    for position in top[np.argsort(-contributions[top])].tolist():
+        if contributions[position] <= 0 or len(contributors) >= evidence:
+            break
+        quoted = features.quote(position)
+        if quoted and not any(quoted in c or c in quoted for c in contributors):
+            contributors.append(quoted)
+    return tuple(contributors)
 
 
 @lru_cache(maxsize=1)

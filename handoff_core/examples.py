@@ -28,6 +28,8 @@ EMBEDDING_WEIGHT = 0.6
 MIN_EXAMPLES = 10
 #: Two examples of different labels at least this similar make the labels overlap (``handoff check`` warns).
 OVERLAP_SIMILARITY = 0.9
+#: Slack added to :meth:`ExampleMatcher.upper_bound` for float32 rounding (similarities are rounded to 1e-4).
+_MARGIN = 1e-4
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,8 +170,41 @@ class ExampleMatcher:
         return ExampleMatch(self.labels[label], round(float(sims[top]), 4), self.examples[top], max(0.0, runner_up))
 
     def match(self, features: MessageFeatures, threshold: float) -> ExampleMatch | None:
+        """The best label when its nearest example scores at least ``threshold``, else None.
+
+        Most messages are far from every example, so :meth:`upper_bound` answers first: when even the
+        bound stays below the threshold, the exact (postings) similarity cannot reach it either.
+        """
+        if self.upper_bound(features, threshold) < threshold:
+            return None
         found = self.best(features)
         return found if found is not None and found.score >= threshold else None
+
+    def upper_bound(self, features: MessageFeatures, threshold: float = 1.0) -> float:
+        """A value no example's similarity to the message exceeds, for a fraction of the exact cost.
+
+        The semantic part is exact (one small matrix-vector product). The lexical part is a cosine
+        against unit example vectors, so it is at most 1, and by Cauchy-Schwarz at most the norm of the
+        query's share in n-grams some example has (n-grams no example has contribute nothing); the
+        second, tighter bound is computed only when the first does not already fall below ``threshold``.
+        A margin covers float32 rounding, so the bound never cuts off a score the exact path would reach.
+        """
+        if not len(self.examples):
+            return -1.0
+        w = self.embedding_weight
+        semantic = w * float((self._embeddings @ features.embedding).max())
+        loose = min(1.0, semantic + (1.0 - w)) + _MARGIN
+        if loose < threshold or not len(features.buckets) or not len(self._vocabulary):
+            return loose
+        pos = np.minimum(np.searchsorted(self._vocabulary, features.buckets), len(self._vocabulary) - 1)
+        known = self._vocabulary[pos] == features.buckets
+        if not known.any():
+            return min(1.0, semantic) + _MARGIN
+        idf = np.where(known, self._idf[pos], np.float32(self._unseen_idf))
+        query = features.values * idf
+        shared = query[known]
+        lexical = min(1.0, float(np.sqrt(float(shared @ shared) / max(1e-18, float(query @ query)))))
+        return min(1.0, semantic + (1.0 - w) * lexical) + _MARGIN
 
     def issues(self, min_examples: int = MIN_EXAMPLES, overlap: float = OVERLAP_SIMILARITY) -> list[ExampleIssue]:
         """Labels with too few examples, and pairs of labels whose examples are near-duplicates."""

@@ -9,6 +9,7 @@ phrase and keeps the learned paths quiet for that message too.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import cast
 
 from handoff_core.analysis import CUSTOMER, FunctionDetector, MessageDetector
 from handoff_core.decision import Action, Evidence, Reason, TriggerName
@@ -17,6 +18,10 @@ from handoff_core.policy.schema import Matchable, Policy
 from handoff_core.text.phrases import AnalyzedText, Vocabulary, phrase_words
 from handoff_core.text.rules import RuleHit, RuleSet
 from handoff_core.triggers.base import TriggerContext, make_reason, phrase_evidence
+
+#: Where a customer record keeps the learned paths' verdict (an Evidence, or None) once computed.
+_LEARNED = "human_request.learned"
+_UNKNOWN = object()
 
 
 class HumanRequest:
@@ -84,6 +89,16 @@ class HumanRequest:
         return ()
 
     def _learned(self, ctx: TriggerContext, index: int) -> Evidence | None:
+        """The learned paths' verdict on one message, computed the first time a decision needs it and kept
+        in its record: a long conversation asks about every earlier message on every decision, and
+        nearest-example matching is the costliest per-message step there is."""
+        record = ctx.records[index]
+        found = record.results.get(_LEARNED, _UNKNOWN)
+        if found is _UNKNOWN:
+            found = record.results[_LEARNED] = self._learn(ctx, index)
+        return cast("Evidence | None", found)
+
+    def _learn(self, ctx: TriggerContext, index: int) -> Evidence | None:
         model = self.config.model
         score = ctx.model_scores.get(index, {}).get("human_request")
         if model.enabled and score is not None and score.probability >= (model.threshold or score.threshold):
