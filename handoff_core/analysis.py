@@ -22,8 +22,9 @@ token arrays, word ids and phrase hits, which only the detectors read).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Generic, Protocol, TypeVar, cast
 
 from handoff_core.models import Role
@@ -31,6 +32,8 @@ from handoff_core.text.phrases import AnalyzedText
 
 R_co = TypeVar("R_co", covariant=True)
 R = TypeVar("R")
+S = TypeVar("S")
+_MISSING = object()
 
 CUSTOMER: frozenset[Role] = frozenset({Role.CUSTOMER})
 ASSISTANT: frozenset[Role] = frozenset({Role.ASSISTANT})
@@ -64,8 +67,14 @@ class MessageAnalysis:
     #: The analysed text, slimmed (:meth:`AnalyzedText.slim`): text, folded words and sentence numbers.
     analyzed: AnalyzedText
     #: Detector results by :attr:`MessageDetector.key`. Lazily computed results (knowledge coverage of
-    #: the latest question) are added under their own key the first time they are needed.
+    #: the latest question) and running folds (:func:`running`) are added under their own key the first
+    #: time they are needed.
     results: dict[str, object] = field(default_factory=dict)
+    #: The message's own fields (assistant confidence, fallback reply, time): a record is reused only while
+    #: they match too, so folds may read them from the record.
+    confidence: float | None = None
+    fallback: bool = False
+    created_at: datetime | None = None
 
     def result(self, detector: MessageDetector[R]) -> R:
         """The result ``detector`` computed for this message (a KeyError if it does not read this role)."""
@@ -84,10 +93,33 @@ class ConversationAnalysis:
     owner: object
     language: str
     records: tuple[MessageAnalysis, ...]
+    #: Indexes of the customer messages, in order.
+    customer_indexes: tuple[int, ...] = ()
+    #: Collections the owner gathers from the records for every decision (its own types), extended
+    #: from the previous analysis rather than gathered again when only messages were added.
+    gathered: object = None
 
-    @property
-    def customer_indexes(self) -> tuple[int, ...]:
-        return tuple(r.index for r in self.records if r.role is Role.CUSTOMER)
+
+def running(records: Sequence[MessageAnalysis], key: str, initial: S, step: Callable[[S, MessageAnalysis], S]) -> S:
+    """``step`` folded over ``records`` from ``initial``, resuming where an earlier decision stopped.
+
+    The state after each record is kept in that record under ``key``. A record is reused only while
+    every message up to it is unchanged, so the state it keeps is still the state of that prefix: the
+    fold restarts from the last record that has one, and a decision costs the new records only. ``step``
+    must read nothing but the record (and the engine's fixed configuration) for this to hold.
+    """
+    start = len(records)
+    state = initial
+    while start > 0:
+        kept = records[start - 1].results.get(key, _MISSING)
+        if kept is not _MISSING:
+            state = cast(S, kept)
+            break
+        start -= 1
+    for record in records[start:]:
+        state = step(state, record)
+        record.results[key] = state
+    return state
 
 
 @dataclass(frozen=True, slots=True)

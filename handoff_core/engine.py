@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, cast
 
@@ -24,6 +25,7 @@ from handoff_core.analysis import (
     FunctionDetector,
     MessageAnalysis,
     MessageDetector,
+    running,
 )
 from handoff_core.decision import (
     Action,
@@ -44,13 +46,13 @@ from handoff_core.features import Featurizer, MessageFeatures, bundled_featurize
 from handoff_core.hours import Schedule, format_reply_by
 from handoff_core.models import Conversation, Role
 from handoff_core.policy.schema import CollectField, Matchable, Policy
-from handoff_core.sentiment import ModelSentiment, SentimentScorer, lexicon_window
+from handoff_core.sentiment import MessageSentiment, ModelSentiment, SentimentScorer, lexicon_window
 from handoff_core.summary import Summary, SummaryInput, summarize
 from handoff_core.text.languages import add_votes, language_votes, pick_language
 from handoff_core.text.normalize import Tokens, tokenize
-from handoff_core.text.phrases import Analyzer, vocabulary_of
+from handoff_core.text.phrases import AnalyzedText, Analyzer, vocabulary_of
 from handoff_core.text.rules import RuleSet
-from handoff_core.topics import TopicDetector
+from handoff_core.topics import TopicDetector, TopicHit
 from handoff_core.triggers.base import Trigger, TriggerContext
 from handoff_core.triggers.bot_loop import BotLoop
 from handoff_core.triggers.human_request import HumanRequest
@@ -79,6 +81,10 @@ _FEATURES = "model.features"
 _SCORES = "model.scores"
 #: Where a record keeps the facts of its message once a decision needed them.
 _FACTS = "facts"
+#: Where each record keeps running folds up to it: the lowest customer sentiment, the latest confidence.
+_LOWEST = "signals.lowest_sentiment"
+_CONFIDENCE = "signals.confidence"
+_LATEST_STAMP = "now.latest_message"
 
 
 def _policy_phrases(policy: Policy) -> list[Sequence[str]]:
@@ -123,6 +129,40 @@ class _Hours:
     reply_by: datetime | None = None
     on_call: bool = False
     schedule: Schedule | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Gathered:
+    """What every decision gathers from the customer records, kept with the analysis and extended."""
+
+    analyzed: dict[int, AnalyzedText] = dataclass_field(default_factory=dict)
+    sentiments: tuple[MessageSentiment, ...] = ()
+    topic_hits: tuple[TopicHit, ...] = ()
+    features: dict[int, MessageFeatures] = dataclass_field(default_factory=dict)
+    scores: dict[int, dict[str, DetectorScore]] = dataclass_field(default_factory=dict)
+
+    def extended(
+        self,
+        added: Sequence[MessageAnalysis],
+        topic_hits: MessageDetector[list[TopicHit]],
+        sentiment: MessageDetector[MessageSentiment],
+    ) -> _Gathered:
+        """A copy with the records of ``added`` customer messages (the copies are flat, in C)."""
+        if not added:
+            return self
+        analyzed = dict(self.analyzed)
+        analyzed.update((r.index, r.analyzed) for r in added)
+        features = dict(self.features)
+        features.update((r.index, f) for r in added if isinstance(f := r.results.get(_FEATURES), MessageFeatures))
+        scores = dict(self.scores)
+        scores.update((r.index, sc) for r in added if isinstance(sc := r.results.get(_SCORES), dict))
+        return _Gathered(
+            analyzed,
+            self.sentiments + tuple(r.result(sentiment) for r in added),
+            self.topic_hits + tuple(h for r in added for h in r.result(topic_hits)),
+            features,
+            scores,
+        )
 
 
 class DecisionEngine:
@@ -236,15 +276,21 @@ class DecisionEngine:
         if previous is not None and previous.owner is self:
             old = previous.records
         kept: list[MessageAnalysis] = []
-        for i, message in enumerate(conversation.messages[: len(old)]):
-            record = old[i]
-            if record.role is not message.role or record.text != message.text:
+        messages = conversation.messages
+        for record, message in zip(old, messages, strict=False):
+            if (
+                record.role is not message.role
+                or record.text != message.text
+                or record.confidence != message.confidence
+                or record.fallback != message.fallback
+                or record.created_at != message.created_at
+            ):
                 break  # the transcript changed from here on: nothing after this can be reused
             kept.append(record)
         votes: Mapping[str, int] = kept[-1].votes if kept else {}
         fresh: list[tuple[int, Role, str, Tokens, Mapping[str, int]]] = []
-        for i in range(len(kept), len(conversation.messages)):
-            message = conversation.messages[i]
+        for i in range(len(kept), len(messages)):
+            message = messages[i]
             tokens = tokenize(message.text)
             if message.role is Role.CUSTOMER:
                 votes = add_votes(votes, language_votes(tokens.norms))
@@ -254,6 +300,8 @@ class DecisionEngine:
             # Rare: the new message changed the conversation's language; redo the records in it.
             fresh = [(r.index, r.role, r.text, tokenize(r.text), r.votes) for r in kept] + fresh
             kept = []
+        # Only messages were added since ``previous``: extend what it gathered instead of gathering again.
+        extends = previous is not None and bool(kept) and len(kept) == len(previous.records)
         records = kept
         features, scores = self.score_messages([(i, text) for i, role, text, _, _ in fresh if role is Role.CUSTOMER])
         for i, role, text, tokens, message_votes in fresh:
@@ -267,8 +315,34 @@ class DecisionEngine:
                 results[self.sentiment.key] = self._sentiment.score(i, analyzed, self._model_sentiment(scores.get(i)))
             results.update((d.key, d.analyze(i, analyzed)) for d in self._by_role[role])
             slim = analyzed.slim()
-            records.append(MessageAnalysis(i, role, text, message_votes, language, slim, results))
-        return ConversationAnalysis(self, language, tuple(records))
+            message = messages[i]
+            records.append(
+                MessageAnalysis(
+                    i,
+                    role,
+                    text,
+                    message_votes,
+                    language,
+                    slim,
+                    results,
+                    message.confidence,
+                    message.fallback,
+                    message.created_at,
+                )
+            )
+        if extends and previous is not None and isinstance(previous.gathered, _Gathered):
+            base, customer = previous.gathered, previous.customer_indexes
+            added = [r for r in records[len(previous.records) :] if r.role is Role.CUSTOMER]
+        else:
+            base, customer = _Gathered(), ()
+            added = [r for r in records if r.role is Role.CUSTOMER]
+        return ConversationAnalysis(
+            self,
+            language,
+            tuple(records),
+            customer + tuple(r.index for r in added),
+            base.extended(added, self.topic_hits, self.sentiment),
+        )
 
     # -- preparation: a fold over the records ----------------------------------------------------------
 
@@ -278,14 +352,11 @@ class DecisionEngine:
         records = analysis.records
         customer = analysis.customer_indexes
         language = analysis.language
-        analyzed = {i: records[i].analyzed for i in customer}
-        topic_hits = tuple(h for i in customer for h in records[i].result(self.topic_hits))
-        sentiments = tuple(records[i].result(self.sentiment) for i in customer)
-        features = {i: f for i in customer if isinstance(f := records[i].results.get(_FEATURES), MessageFeatures)}
-        scores = {i: sc for i in customer if isinstance(sc := records[i].results.get(_SCORES), dict)}
+        gathered = analysis.gathered
+        assert isinstance(gathered, _Gathered)
         if now is None:
-            stamps = [m.created_at for m in conversation.messages if m.created_at is not None]
-            now = max(stamps) if stamps else datetime.now(UTC)
+            latest = running(records, _LATEST_STAMP, None, _latest_stamp)
+            now = latest if latest is not None else datetime.now(UTC)
         score = status = None
         evidence: tuple[str, ...] = ()
         matches: tuple[KnowledgeMatch, ...] = ()
@@ -301,15 +372,15 @@ class DecisionEngine:
             language=language,
             records=records,
             customer_indexes=customer,
-            analyzed=analyzed,
-            sentiments=sentiments,
-            topic_hits=topic_hits,
+            analyzed=gathered.analyzed,
+            sentiments=gathered.sentiments,
+            topic_hits=gathered.topic_hits,
             knowledge_score=score,
             knowledge_status=status,
             knowledge_evidence=evidence,
             knowledge_matches=matches,
-            features=features,
-            model_scores=scores,
+            features=gathered.features,
+            model_scores=gathered.scores,
         )
 
     def score_messages(
@@ -361,7 +432,7 @@ class DecisionEngine:
         policy = self.policy
         sentiments = ctx.sentiments
         signals = Signals(
-            sentiment=min((s.score for s in sentiments), default=0.0),
+            sentiment=_or_zero(running(ctx.records, _LOWEST, None, self._lowest_sentiment)),
             last_sentiment=sentiments[-1].score if sentiments else 0.0,
             sentiment_trend=round(sentiments[-1].score - sentiments[-policy.triggers.sentiment.trend_window].score, 4)
             if len(sentiments) >= 2 and len(sentiments) >= policy.triggers.sentiment.trend_window
@@ -369,7 +440,7 @@ class DecisionEngine:
             angry=any(r.trigger is TriggerName.SENTIMENT and r.topic == "angry" for r in reasons),
             knowledge_coverage=None if ctx.knowledge_score is None else round(ctx.knowledge_score, 4),
             knowledge_status=ctx.knowledge_status,
-            confidence=next((m.confidence for m in reversed(conversation.messages) if m.confidence is not None), None),
+            confidence=running(ctx.records, _CONFIDENCE, None, _latest_confidence),
         )
         last = ctx.last_customer_index
         urgent = last is not None and ctx.records[last].result(self.urgent)
@@ -457,6 +528,12 @@ class DecisionEngine:
             on_call=hours.on_call,
             lead=lead,
         )
+
+    def _lowest_sentiment(self, lowest: float | None, record: MessageAnalysis) -> float | None:
+        if record.role is not Role.CUSTOMER:
+            return lowest
+        score = record.result(self.sentiment).score
+        return score if lowest is None else min(lowest, score)
 
     def _lead(self, ctx: TriggerContext, reasons: Sequence[Reason]) -> Lead | None:
         if not any(r.trigger is TriggerName.SALES_LEAD for r in reasons):
@@ -600,6 +677,21 @@ class DecisionEngine:
             policy=self._ref,
             knowledge_version=self.knowledge.version if self.knowledge is not None else None,
         )
+
+
+def _latest_stamp(latest: datetime | None, record: MessageAnalysis) -> datetime | None:
+    """The latest message time so far (as ``max`` picks it: the first of equal times)."""
+    stamp = record.created_at
+    return stamp if stamp is not None and (latest is None or stamp > latest) else latest
+
+
+def _or_zero(value: float | None) -> float:
+    return 0.0 if value is None else value
+
+
+def _latest_confidence(latest: float | None, record: MessageAnalysis) -> float | None:
+    """The latest stated confidence of any message (the Decision's ``confidence`` signal)."""
+    return latest if record.confidence is None else record.confidence
 
 
 def _bounded(conversation: Conversation) -> Conversation:

@@ -10,8 +10,9 @@ customer messages, so rephrasings with the same key words count too.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import cast
 
-from handoff_core.analysis import ASSISTANT, CUSTOMER, FunctionDetector, MessageDetector
+from handoff_core.analysis import ASSISTANT, CUSTOMER, FunctionDetector, MessageAnalysis, MessageDetector, running
 from handoff_core.decision import Evidence, Reason, TriggerName
 from handoff_core.models import Role
 from handoff_core.policy.schema import Matchable, Policy
@@ -22,6 +23,16 @@ from handoff_core.triggers.base import TriggerContext, make_reason
 
 RECENT_MESSAGES = 20
 MIN_WORDS_FOR_REPEAT = 2
+#: Where each record keeps the running count of fallback replies up to it (and the last three indexes).
+_FALLBACKS = "bot_loop.fallbacks"
+_Fallbacks = tuple[int, tuple[int, ...]]
+_NO_FALLBACKS: _Fallbacks = (0, ())
+#: Where each customer record keeps the recent customer messages it repeats (None: too few words), and
+#: the running window of the recent customer messages' word bags.
+_SIMILAR = "bot_loop.similar"
+_WINDOW = "bot_loop.window"
+_Window = tuple[tuple[int, frozenset[str]], ...]
+_EMPTY_WINDOW: _Window = ()
 
 
 class BotLoop:
@@ -38,39 +49,57 @@ class BotLoop:
         )
         self.detectors: tuple[MessageDetector[object], ...] = (self.fallback, self.content)
 
+    def _count_fallback(self, state: _Fallbacks, record: MessageAnalysis) -> _Fallbacks:
+        if record.role is Role.ASSISTANT and (record.fallback or record.result(self.fallback)):
+            return state[0] + 1, (*state[1], record.index)[-3:]
+        return state
+
+    def _window(self, window: _Window, record: MessageAnalysis) -> _Window:
+        """Keeps, in each customer record, the customer messages among the previous ``RECENT_MESSAGES - 1``
+        (and itself) it repeats: every window of recent messages that holds it holds only those before
+        it. Records with too few words for a repeat keep None and stay out of the window."""
+        if record.role is not Role.CUSTOMER:
+            return window
+        bag = record.result(self.content)
+        if len(bag) < MIN_WORDS_FOR_REPEAT:
+            record.results[_SIMILAR] = None
+            return window[-(RECENT_MESSAGES - 1) :]
+        at = self.config.repeat_similarity
+        mine = frozenset(
+            [j for j, other in window if _overlap(bag, other) >= at]
+            + ([record.index] if _overlap(bag, bag) >= at else [])
+        )
+        record.results[_SIMILAR] = mine
+        return (*window, (record.index, bag))[-(RECENT_MESSAGES - 1) :]
+
     def __call__(self, ctx: TriggerContext) -> Sequence[Reason]:
         cfg = self.config
         if not cfg.enabled:
             return ()
         reasons = []
-        messages = ctx.conversation.messages
-        fallbacks = [
-            r.index
-            for r in ctx.records
-            if r.role is Role.ASSISTANT and (messages[r.index].fallback or r.result(self.fallback))
-        ]
-        if len(fallbacks) >= cfg.max_fallbacks:
+        # (count, last three indexes) of the assistant's fallback replies so far, resumed from the last decision.
+        count, last = running(ctx.records, _FALLBACKS, _NO_FALLBACKS, self._count_fallback)
+        if count >= cfg.max_fallbacks:
             reasons.append(
                 make_reason(
                     self.name,
                     cfg,
                     topic="fallbacks",
-                    detail=f"the assistant could not answer {len(fallbacks)} times",
-                    score=min(1.0, len(fallbacks) / (cfg.max_fallbacks + 1)),
-                    evidence=[Evidence(message_index=i) for i in fallbacks[-3:]],
+                    detail=f"the assistant could not answer {count} times",
+                    score=min(1.0, count / (cfg.max_fallbacks + 1)),
+                    evidence=[Evidence(message_index=i) for i in last],
                 )
             )
         recent = ctx.customer_indexes[-RECENT_MESSAGES:]
-        bags = {i: ctx.records[i].result(self.content) for i in recent}
+        # Which earlier messages each one repeats is worked out once, when it arrives (see _window).
+        running(ctx.records, _WINDOW, _EMPTY_WINDOW, self._window)
+        similar = {i: cast("frozenset[int] | None", ctx.records[i].results[_SIMILAR]) for i in recent}
         best: list[int] = []
         for i in recent:
-            if len(bags[i]) < MIN_WORDS_FOR_REPEAT:
+            mine = similar[i]
+            if mine is None:
                 continue
-            same = [
-                j
-                for j in recent
-                if len(bags[j]) >= MIN_WORDS_FOR_REPEAT and _overlap(bags[i], bags[j]) >= cfg.repeat_similarity
-            ]
+            same = [j for j in recent if (j in mine if j <= i else i in (similar[j] or ()))]
             if len(same) > len(best):
                 best = same
         if len(best) >= cfg.max_repeats:

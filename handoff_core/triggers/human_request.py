@@ -9,19 +9,41 @@ phrase and keeps the learned paths quiet for that message too.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import cast
+from dataclasses import dataclass
 
-from handoff_core.analysis import CUSTOMER, FunctionDetector, MessageDetector
+from handoff_core.analysis import CUSTOMER, FunctionDetector, MessageAnalysis, MessageDetector, running
 from handoff_core.decision import Action, Evidence, Reason, TriggerName
 from handoff_core.examples import ExampleMatcher
+from handoff_core.models import Role
 from handoff_core.policy.schema import Matchable, Policy
 from handoff_core.text.phrases import AnalyzedText, Vocabulary, phrase_words
 from handoff_core.text.rules import RuleHit, RuleSet
 from handoff_core.triggers.base import TriggerContext, make_reason, phrase_evidence
 
-#: Where a customer record keeps the learned paths' verdict (an Evidence, or None) once computed.
-_LEARNED = "human_request.learned"
-_UNKNOWN = object()
+#: Where each record keeps the running fold of the requests for a person up to it.
+_ASKED = "human_request.asked"
+
+
+@dataclass(frozen=True, slots=True)
+class _Asked:
+    """The requests for a person in the customer messages so far (a running fold, see ``running``)."""
+
+    #: The last three pieces of evidence (the reason quotes three).
+    last: tuple[Evidence, ...] = ()
+    count: int = 0
+    via_phrase: bool = False
+    #: How many came from the learned paths, and their best score.
+    learned: int = 0
+    best_learned: float = 0.0
+
+    def add(self, evidence: Evidence, *, via_phrase: bool = False, learned: float | None = None) -> _Asked:
+        return _Asked(
+            (*self.last, evidence)[-3:],
+            self.count + 1,
+            self.via_phrase or via_phrase,
+            self.learned + (learned is not None),
+            self.best_learned if learned is None else max(learned, self.best_learned) if self.learned else learned,
+        )
 
 
 class HumanRequest:
@@ -46,30 +68,32 @@ class HumanRequest:
     def __call__(self, ctx: TriggerContext) -> Sequence[Reason]:
         if not self.config.enabled:
             return ()
-        evidence: list[Evidence] = []
-        via_phrase = False
-        learned: list[float] = []
-        for index in ctx.customer_indexes:
-            asked, matched = ctx.records[index].result(self.asks)
+
+        def step(state: _Asked, record: MessageAnalysis) -> _Asked:
+            if record.role is not Role.CUSTOMER:
+                return state
+            asked, matched = record.result(self.asks)
             if asked is not None:
-                via_phrase = via_phrase or asked[1]
-                evidence.append(asked[0])
-            elif not matched:
-                found = self._learned(ctx, index)
+                return state.add(asked[0], via_phrase=asked[1])
+            if not matched:
+                found = self._learned(ctx, record.index)
                 if found is not None:
-                    learned.append(found.score or 0.0)
-                    evidence.append(found)
-        if evidence:
+                    return state.add(found, learned=found.score or 0.0)
+            return state
+
+        # Every customer message so far counts; the fold resumes from the last decision's records.
+        asked = running(ctx.records, _ASKED, _Asked(), step)
+        if asked.count:
             detail = "the customer asked to talk to a person"
-            if learned and not via_phrase and len(learned) == len(evidence):
-                detail += f" (trained detector or nearest example, score {max(learned):.2f})"
+            if asked.learned and not asked.via_phrase and asked.learned == asked.count:
+                detail += f" (trained detector or nearest example, score {asked.best_learned:.2f})"
             return (
                 make_reason(
                     self.name,
                     self.config,
                     detail=detail,
-                    score=0.95 if via_phrase else max([0.8, *learned]),
-                    evidence=evidence[-3:],
+                    score=0.95 if asked.via_phrase else max(0.8, asked.best_learned) if asked.learned else 0.8,
+                    evidence=asked.last,
                 ),
             )
         last = ctx.last_customer_index
@@ -89,16 +113,7 @@ class HumanRequest:
         return ()
 
     def _learned(self, ctx: TriggerContext, index: int) -> Evidence | None:
-        """The learned paths' verdict on one message, computed the first time a decision needs it and kept
-        in its record: a long conversation asks about every earlier message on every decision, and
-        nearest-example matching is the costliest per-message step there is."""
-        record = ctx.records[index]
-        found = record.results.get(_LEARNED, _UNKNOWN)
-        if found is _UNKNOWN:
-            found = record.results[_LEARNED] = self._learn(ctx, index)
-        return cast("Evidence | None", found)
-
-    def _learn(self, ctx: TriggerContext, index: int) -> Evidence | None:
+        """The trained detector's or the nearest examples' verdict on one message without a cue."""
         model = self.config.model
         score = ctx.model_scores.get(index, {}).get("human_request")
         if model.enabled and score is not None and score.probability >= (model.threshold or score.threshold):

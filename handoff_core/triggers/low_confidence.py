@@ -9,11 +9,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from handoff_core.analysis import MessageDetector
+from handoff_core.analysis import MessageAnalysis, MessageDetector, running
 from handoff_core.decision import Evidence, Reason, TriggerName
 from handoff_core.models import Role
 from handoff_core.policy.schema import Policy
 from handoff_core.triggers.base import TriggerContext, make_reason
+
+#: Where each record keeps (index, confidence) of the assistant's latest message with a confidence up to it.
+_LATEST = "low_confidence.latest"
+
+
+def _latest_confidence(latest: tuple[int, float] | None, record: MessageAnalysis) -> tuple[int, float] | None:
+    if record.role is Role.ASSISTANT and record.confidence is not None:
+        return record.index, record.confidence
+    return latest
 
 
 class LowConfidence:
@@ -29,22 +38,21 @@ class LowConfidence:
         if not cfg.enabled:
             return ()
         reasons = []
-        messages = ctx.conversation.messages
-        for index in range(len(messages) - 1, -1, -1):
-            message = messages[index]
-            if message.role is Role.ASSISTANT and message.confidence is not None:
-                if message.confidence < cfg.threshold:
-                    reasons.append(
-                        make_reason(
-                            self.name,
-                            cfg,
-                            topic="assistant_confidence",
-                            detail=f"assistant confidence {message.confidence:.2f} is below {cfg.threshold:.2f}",
-                            score=1.0 - message.confidence,
-                            evidence=[Evidence(message_index=index, matched=(f"{message.confidence:.2f}",))],
-                        )
+        # The assistant's latest stated confidence, resumed from the last decision's records.
+        latest = running(ctx.records, _LATEST, None, _latest_confidence)
+        if latest is not None:
+            index, confidence = latest
+            if confidence < cfg.threshold:
+                reasons.append(
+                    make_reason(
+                        self.name,
+                        cfg,
+                        topic="assistant_confidence",
+                        detail=f"assistant confidence {confidence:.2f} is below {cfg.threshold:.2f}",
+                        score=1.0 - confidence,
+                        evidence=[Evidence(message_index=index, matched=(f"{confidence:.2f}",))],
                     )
-                break
+                )
         status = ctx.knowledge_status
         if cfg.knowledge.enabled and status in {"no_source", "ambiguous"} and ctx.knowledge_score is not None:
             last = ctx.last_customer_index

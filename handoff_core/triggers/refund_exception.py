@@ -11,12 +11,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from decimal import Decimal
 
-from handoff_core.analysis import CUSTOMER, FunctionDetector, MessageDetector
+from handoff_core.analysis import CUSTOMER, FunctionDetector, MessageAnalysis, MessageDetector, running
 from handoff_core.decision import Evidence, Reason, TriggerName
+from handoff_core.models import Role
 from handoff_core.policy.schema import Policy
 from handoff_core.text.phrases import AnalyzedText, Vocabulary
 from handoff_core.text.rules import RuleSet
 from handoff_core.triggers.base import TriggerContext, make_reason, phrase_evidence
+
+#: Where each record keeps the latest ask for an exception up to it.
+_LATEST_ASK = "refund_exception.latest_ask"
 
 
 class RefundException:
@@ -86,11 +90,15 @@ class RefundException:
         return self._reasons(ctx, findings, self._exception_asks(ctx))
 
     def _exception_asks(self, ctx: TriggerContext) -> list[tuple[str, float, Evidence]]:
-        for index in reversed(ctx.customer_indexes):
-            evidence = ctx.records[index].result(self.asks)
-            if evidence is not None:
-                return [("the customer asks for an exception to the refund rules", 0.85, evidence)]
+        # The latest ask in any customer message so far, resumed from the last decision's records.
+        evidence = running(ctx.records, _LATEST_ASK, None, self._latest_ask)
+        if evidence is not None:
+            return [("the customer asks for an exception to the refund rules", 0.85, evidence)]
         return []
+
+    def _latest_ask(self, latest: Evidence | None, record: MessageAnalysis) -> Evidence | None:
+        ask = record.result(self.asks) if record.role is Role.CUSTOMER else None
+        return latest if ask is None else ask
 
     def _asks(self, index: int, text: AnalyzedText) -> Evidence | None:
         hits = self._rules.match(text)

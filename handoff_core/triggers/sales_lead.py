@@ -25,8 +25,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Protocol
 
-from handoff_core.analysis import CUSTOMER, FunctionDetector, MessageDetector
+from handoff_core.analysis import CUSTOMER, FunctionDetector, MessageAnalysis, MessageDetector, running
 from handoff_core.decision import Action, Evidence, Lead, Reason, TriggerName
+from handoff_core.models import Role
 from handoff_core.policy.schema import Matchable, Policy, SalesLeadConfig
 from handoff_core.text.normalize import fold, quote
 from handoff_core.text.phrases import AnalyzedText, Vocabulary
@@ -39,6 +40,8 @@ if TYPE_CHECKING:
 _EMAIL_DOMAIN = re.compile(r"[\w.+-]+@(?P<domain>[\w-]+(?:\.[\w-]+)+)")
 _NUMBER = r"(?P<n>\d{1,3}(?:[.,\s]\d{3})+|\d{1,6})"
 MAX_SEATS = 1_000_000
+#: Where each record keeps whether any customer message up to it showed buying intent.
+_ANY_INTENT = "sales_lead.any_intent"
 _PLAN_WORDS = r"(?:plan|plans|tier|edition|pricing|package|subscription|plano|offre|tarif|paket)"
 
 
@@ -133,13 +136,18 @@ class SalesLead:
         }
         self._free = frozenset(d.lower() for d in self.config.value.free_mail_domains)
 
+    def _any_intent(self, seen: bool, record: MessageAnalysis) -> bool:
+        return seen or (record.role is Role.CUSTOMER and record.result(self.intent) is not None)
+
     def facts(self, ctx: TriggerContext) -> LeadFacts | None:
         """The lead in this conversation, or None when no customer message shows buying intent."""
         if not self.config.enabled:
             return None
-        evidence = [e for i in ctx.customer_indexes if (e := ctx.records[i].result(self.intent)) is not None]
-        if not evidence:
+        # Most conversations show no buying intent: a running flag (resumed from the last decision's
+        # records) says so without reading every message again.
+        if not running(ctx.records, _ANY_INTENT, False, self._any_intent):
             return None
+        evidence = [e for i in ctx.customer_indexes if (e := ctx.records[i].result(self.intent)) is not None]
         texts = [ctx.analyzed[i].text for i in ctx.customer_indexes]
         folded = [fold(t) for t in texts]
         team_size = next(

@@ -105,3 +105,71 @@ def test_long_conversation_replays_identically(engine: DecisionEngine, length: i
     conv = conversation(*messages)
     incremental, full = _both_ways(engine, conv)
     assert incremental == full
+
+
+def _rich(length: int) -> Conversation:
+    """Customer and assistant turns with every field the running folds read: fallbacks, confidences,
+    times, repeats with short messages between them, a request for a person, calm and angry turns."""
+    customer = [
+        "when does my new card arrive?",
+        "ok",
+        "I ordered it 12 days ago, when does my card arrive",
+        "can I talk to someone from your team",
+        "this is ridiculous, still nothing!!",
+        "my new card has not arrived, when will it arrive?",
+        "thanks",
+    ]
+    assistant = ["Sorry, I didn't get that.", "It usually takes 5 to 7 working days.", "Let me check."]
+    messages: list[dict[str, object]] = []
+    for i in range(length):
+        stamp = f"2026-03-0{1 + i % 3}T10:{i % 60:02d}:00+00:00"  # not in order: the latest is not the last
+        if i % 2 == 0:
+            messages.append({"role": "customer", "text": customer[(i // 2) % len(customer)], "created_at": stamp})
+        else:
+            messages.append(
+                {
+                    "role": "assistant",
+                    "text": assistant[(i // 2) % len(assistant)],
+                    "fallback": i % 7 == 1,
+                    "confidence": None if i % 5 else round(0.3 + (i % 11) / 20, 2),
+                    "created_at": stamp,
+                }
+            )
+    return conversation(*messages)
+
+
+@pytest.mark.parametrize("length", [9, 60])
+def test_running_folds_replay_identically(engine: DecisionEngine, length: int) -> None:
+    """Fallback counts, repeats among the recent messages, confidence, time and lowest sentiment, kept as
+    running folds in the records, decide every turn exactly as a fresh read of the transcript."""
+    conv = _rich(length)
+    incremental, full = _both_ways(engine, conv)
+    assert incremental == full
+    # Replay stops reading after the first handoff (the conversation is with a person then); step every
+    # prefix too, so the folds run over the whole transcript, carried from prefix to prefix.
+    kept = None
+    found: set[str] = set()
+    for n in range(1, length + 1):
+        prefix = conv.model_copy(update={"messages": conv.messages[:n]})
+        decision, kept = engine.step(prefix, kept)
+        assert decision.model_dump_json() == engine.decide(prefix).model_dump_json(), n
+        found |= {f"{r.trigger.value}:{r.topic}" for r in decision.reasons}
+    if length > 20:  # the folds really had something to find
+        assert {"bot_loop:fallbacks", "bot_loop:repeated_question", "human_request:None"} <= found, found
+
+
+@pytest.mark.parametrize(
+    "change",
+    [{"fallback": True}, {"confidence": 0.1}, {"created_at": "2026-04-01T09:00:00+00:00"}],
+)
+def test_a_changed_message_field_is_not_reused(engine: DecisionEngine, change: dict[str, object]) -> None:
+    """A record is kept only while its message's flags match too: a fold never reads a stale flag."""
+    before = _rich(12)
+    _, kept = engine.step(before)
+    messages = [m.model_dump() for m in before.messages]
+    messages[3].update(change)
+    after = conversation(*messages)
+    decision, again = engine.step(after, kept)
+    assert again is not None and kept is not None
+    assert again.records[2] is kept.records[2] and again.records[3] is not kept.records[3]
+    assert decision == engine.decide(after)
