@@ -83,9 +83,11 @@ def _reference_match(matcher: ExampleMatcher, f: MessageFeatures, threshold: flo
 
 
 @pytest.mark.parametrize("threshold", [0.3, 0.5, 0.6, 0.7, 0.85])
-def test_example_gate_never_changes_a_match(policy: Policy, features: list[MessageFeatures], threshold: float) -> None:
+def test_example_gate_never_changes_a_match(
+    default_policy: Policy, features: list[MessageFeatures], threshold: float
+) -> None:
     """The cheap upper bound only skips messages the exact nearest-example score would reject too."""
-    matcher = ExampleMatcher({"human": policy.triggers.human_request.examples})
+    matcher = ExampleMatcher({"human": default_policy.triggers.human_request.examples})
     matched = 0
     for f in features:
         exact = float(matcher.similarities(f).max())
@@ -97,9 +99,12 @@ def test_example_gate_never_changes_a_match(policy: Policy, features: list[Messa
     assert matched >= 3  # the three written requests for a person match at every threshold tried
 
 
-def test_example_gate_with_several_labels(policy: Policy, features: list[MessageFeatures]) -> None:
+def test_example_gate_with_several_labels(default_policy: Policy, features: list[MessageFeatures]) -> None:
     """With several labels (runner-up scores) the gated match equals the reference as well."""
-    labels = {"human": list(policy.triggers.human_request.examples), "other": ["where is my order", "refund please"]}
+    labels = {
+        "human": list(default_policy.triggers.human_request.examples),
+        "other": ["where is my order", "refund please"],
+    }
     matcher = ExampleMatcher(labels)
     for f in features:
         assert matcher.match(f, 0.5) == _reference_match(matcher, f, 0.5)

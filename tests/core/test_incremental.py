@@ -114,7 +114,7 @@ def _rich(length: int) -> Conversation:
         "when does my new card arrive?",
         "ok",
         "I ordered it 12 days ago, when does my card arrive",
-        "can I talk to someone from your team",
+        "can I talk to a real person please",
         "this is ridiculous, still nothing!!",
         "my new card has not arrived, when will it arrive?",
         "thanks",
@@ -139,9 +139,12 @@ def _rich(length: int) -> Conversation:
 
 
 @pytest.mark.parametrize("length", [9, 60])
-def test_running_folds_replay_identically(engine: DecisionEngine, length: int) -> None:
+@pytest.mark.parametrize("which", ["engine", "default_engine"])
+def test_running_folds_replay_identically(request: pytest.FixtureRequest, which: str, length: int) -> None:
     """Fallback counts, repeats among the recent messages, confidence, time and lowest sentiment, kept as
-    running folds in the records, decide every turn exactly as a fresh read of the transcript."""
+    running folds in the records, decide every turn exactly as a fresh read of the transcript (fixture
+    policy, and the shipped one with its trained detectors and example sets)."""
+    engine: DecisionEngine = request.getfixturevalue(which)
     conv = _rich(length)
     incremental, full = _both_ways(engine, conv)
     assert incremental == full
