@@ -34,8 +34,11 @@ def _both_ways(engine: DecisionEngine, conv: Conversation) -> tuple[list[str], l
     return incremental, full
 
 
-def test_example_conversations_replay_identically(engine: DecisionEngine) -> None:
-    """Every example conversation, replayed turn by turn, decides the same with and without reuse."""
+@pytest.mark.parametrize("which", ["engine", "default_engine"])
+def test_example_conversations_replay_identically(request: pytest.FixtureRequest, which: str) -> None:
+    """Every example conversation, replayed turn by turn, decides the same with and without reuse (with
+    the fixture policy and with the shipped one the examples were written for)."""
+    engine: DecisionEngine = request.getfixturevalue(which)
     turns = 0
     for conv in _examples():
         incremental, full = _both_ways(engine, conv)
