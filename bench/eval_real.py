@@ -4,7 +4,7 @@ Usage: python bench/eval_real.py [--data /work/shared/datasets] [--only anger,hu
 (also run by ``python bench/eval_detectors.py --real``).
 
 Every number here is read on a split no model was trained on and no threshold was chosen on; the splits
-are fixed in ``tools/detector_data.py``. What each block measures:
+are fixed in ``connectors/training/data.py``. What each block measures:
 
 - anger: GoEmotions *test* (English Reddit; positives ``anger``) and XED *test* per language (movie
   subtitles; labels projected from English in es/fr/de/pt, so those numbers are indicative only). The
@@ -31,7 +31,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools"))
 
-from detector_data import Row, bitext, cfpb, goemotions, hwu64, rasa, xed  # noqa: E402
+from connectors.training.data import Row, bitext, cfpb, goemotions, hwu64, rasa, xed  # noqa: E402
 
 from handoff_core import Conversation, Decision  # noqa: E402
 from handoff_core.engine import DecisionEngine  # noqa: E402
@@ -234,7 +234,7 @@ def _topic_lines(name: str, gold: list[str], found: list[str], decisions: list[D
 def run(data: Path, only: set[str], policy: Policy | None = None) -> list[str]:
     policy = policy or load_policy(default_policy_path())
     engine = DecisionEngine(policy)
-    out = [f"REAL development data ({data}); test splits fixed in tools/detector_data.py"]
+    out = [f"REAL development data ({data}); test splits fixed in connectors/training/data.py"]
     blocks: dict[str, Callable[[DecisionEngine, Path], list[str]]] = {"anger": anger, "human": human, "topics": topics}
     for name, block in blocks.items():
         if name in only:

@@ -2,7 +2,7 @@
 
 Each family of commands lives in its own module and registers itself on the group:
 ``policy_cmds`` (simulate, explain, check), ``worker_cmds`` (serve, outbox, purge, zendesk), ``audit_cmds``
-(decisions, report).
+(decisions, report), ``train_cmds`` (train).
 
 Why the group is lazy: importing every command module pulls in pydantic, numpy, FastAPI, rich and the
 vendor clients, about 3 s on a busy 2-core machine before ``--help`` could print a word. The table below
@@ -21,7 +21,8 @@ import click
 _POLICY = "connectors.cli.policy_cmds"
 _WORKER = "connectors.cli.worker_cmds"
 _AUDIT = "connectors.cli.audit_cmds"
-MODULES = (_POLICY, _WORKER, _AUDIT)
+_TRAIN = "connectors.cli.train_cmds"
+MODULES = (_POLICY, _WORKER, _AUDIT, _TRAIN)
 
 #: command name -> (module that registers it, the one-line help shown by ``handoff --help``)
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -33,6 +34,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "report": (_AUDIT, "Write the handoff-quality review (self-contained HTML or Markdown)."),
     "serve": (_WORKER, "Run the web worker (FastAPI on uvicorn)."),
     "simulate": (_POLICY, "Replay conversations (JSON Lines, or - for standard input) through the policy."),
+    "train": (_TRAIN, "Rebuild the trained detectors' weights from the public datasets (needs the train extra)."),
     "zendesk": (_WORKER, "Zendesk setup helpers: trigger template, signing a test webhook."),
 }
 

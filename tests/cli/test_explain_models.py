@@ -1,0 +1,54 @@
+"""``handoff explain`` shows the evidence of model-based reasons: top n-grams, nearest example and score."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from connectors.cli import cli
+
+#: Only trained or example-defined detectors can fire: no phrase list, no other trigger.
+POLICY = """\
+version: "explain-models"
+summary: {enabled: false}
+triggers:
+  human_request: {phrases: []}
+  refund_exception: {enabled: false}
+  restricted_topic:
+    topics:
+      cancellation:
+        threshold: 0.7
+        examples:
+          - I want to cancel my subscription
+          - please stop my membership
+          - how do I end my plan, I don't want it anymore
+          - cancel my account renewal
+"""
+
+
+def _explain(tmp_path: Path, text: str) -> str:
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(POLICY, encoding="utf-8")
+    result = CliRunner().invoke(cli, ["explain", "--policy", str(policy), text])
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+def test_trained_head_reason_shows_ngrams_and_score(tmp_path: Path) -> None:
+    """A human request found by the trained head alone lists the n-grams it quoted and its probability."""
+    out = _explain(tmp_path, "can you connect me with a live agent please")
+    assert "- human_request -> handoff" in out
+    evidence = re.search(r"matched (.+); score (0\.\d\d)", out)
+    assert evidence, out
+    quoted = re.findall(r"'([^']+)'", evidence.group(1))
+    assert quoted
+    assert all(q.lower() in "can you connect me with a live agent please" for q in quoted)
+
+
+def test_example_topic_reason_shows_nearest_example_and_score(tmp_path: Path) -> None:
+    """A topic defined by examples shows the nearest example from the policy and the similarity."""
+    out = _explain(tmp_path, "cancel my subscription now please")
+    assert "restricted_topic / cancellation" in out
+    assert re.search(r"score 0\.\d\d; nearest example 'I want to cancel my subscription'", out), out
