@@ -8,9 +8,9 @@ Bitext and HWU64 test splits that no model was trained and no threshold was tune
 written by us: they are REGRESSION and TUNING sets, not evidence of accuracy on real customer text.
 
 All written sets were written by people who had not seen the detectors or the other sets, in five rounds.
-``tuning`` (tests/data/*_eval.jsonl and config/examples/conversations.jsonl), ``v2``, ``v3`` and ``v4``
-(tests/data/holdout_v2..4.jsonl) were each first used as a held-out test and afterwards to improve the
-default policy, so their numbers are now optimistic. ``holdout`` (tests/data/holdout_v5.jsonl) was
+``tuning`` (tests/data/written_tuning_*.jsonl and config/examples/conversations.jsonl), ``v2``, ``v3`` and ``v4``
+(tests/data/written_tuned_round2..4.jsonl) were each first used as a held-out test and afterwards to improve the
+default policy, so their numbers are now optimistic. ``holdout`` (tests/data/written_untuned_round5.jsonl) was
 written last and not used for tuning: its numbers are the honest estimate of how the detectors
 generalise.
 """
@@ -46,10 +46,10 @@ class Score:
 
 
 ROUNDS = {
-    "v2": ROOT / "tests/data/holdout_v2.jsonl",
-    "v3": ROOT / "tests/data/holdout_v3.jsonl",
-    "v4": ROOT / "tests/data/holdout_v4.jsonl",
-    "holdout": ROOT / "tests/data/holdout_v5.jsonl",
+    "v2": ROOT / "tests/data/written_tuned_round2.jsonl",
+    "v3": ROOT / "tests/data/written_tuned_round3.jsonl",
+    "v4": ROOT / "tests/data/written_tuned_round4.jsonl",
+    "holdout": ROOT / "tests/data/written_untuned_round5.jsonl",
 }
 
 
@@ -67,7 +67,7 @@ def _one(engine: DecisionEngine, text: str) -> object:
 
 
 def sentiment(policy: Policy, engine: DecisionEngine, split: str, source: Path | None = None) -> Score:
-    rows = _rows(source, split, "sentiment") if source else _rows(ROOT / "tests/data/sentiment_eval.jsonl", split)
+    rows = _rows(source, split, "sentiment") if source else _rows(ROOT / "tests/data/written_tuning_sentiment.jsonl", split)
     tp = fp = fn = 0
     errors = []
     for r in rows:
@@ -91,7 +91,7 @@ def sentiment(policy: Policy, engine: DecisionEngine, split: str, source: Path |
 
 
 def topics(engine: DecisionEngine, split: str, source: Path | None = None) -> Score:
-    rows = _rows(source, split, "topic") if source else _rows(ROOT / "tests/data/topic_eval.jsonl", split)
+    rows = _rows(source, split, "topic") if source else _rows(ROOT / "tests/data/written_tuning_topic.jsonl", split)
     errors = []
     confusion: Counter[tuple[str, str]] = Counter()
     for r in rows:
@@ -111,7 +111,7 @@ def topics(engine: DecisionEngine, split: str, source: Path | None = None) -> Sc
 
 def knowledge(policy: Policy, split: str, encoder: str) -> Score:
     kb = load_knowledge(ROOT / "config/examples/knowledge.jsonl", encoder=encoder)
-    rows = _rows(ROOT / "tests/data/knowledge_eval.jsonl", split)
+    rows = _rows(ROOT / "tests/data/written_tuning_knowledge.jsonl", split)
     errors = []
     for r in rows:
         cov = kb.coverage(str(r["text"]), policy.triggers.low_confidence.knowledge)

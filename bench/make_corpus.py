@@ -76,7 +76,7 @@ def _bitext() -> list[dict[str, str]]:
 
 def _team_written() -> list[dict[str, str]]:
     out = []
-    for path in sorted((ROOT / "tests" / "data").glob("holdout_v*.jsonl")):
+    for path in sorted((ROOT / "tests" / "data").glob("written_*_round*.jsonl")):
         for line in path.read_text(encoding="utf-8").splitlines():
             data = json.loads(line)
             text = str(data.get("text", "")).strip()
