@@ -117,14 +117,22 @@ class MiniLMEncoder:
     def encode(self, texts: Sequence[str]) -> Array:
         dim = self._w["embeddings.word_embeddings.weight"].shape[1]
         out = np.zeros((len(texts), dim), dtype=np.float32)
-        todo = [(row, text) for row, text in enumerate(texts) if text not in self._cache]
+        todo = []
+        # Cached rows are copied out first and new rows written straight to ``out``: a batch larger than
+        # the cache (a big knowledge base) would otherwise evict its own first rows before they are read.
+        for row, text in enumerate(texts):
+            cached = self._cache.get(text)
+            if cached is None:
+                todo.append((row, text))
+            else:
+                out[row] = cached
         # Small products: BLAS threads only add start-up and contention (see handoff_core.blas).
         with single_threaded_blas():
             encodings = self._tokenizer.encode_batch([text for _, text in todo]) if todo else []
-            for (_, text), encoding in zip(todo, encodings, strict=True):
-                self._remember(text, self._encode_one(encoding.ids))
-        for row, text in enumerate(texts):
-            out[row] = self._cache[text]
+            for (row, text), encoding in zip(todo, encodings, strict=True):
+                vector = self._encode_one(encoding.ids)
+                out[row] = vector
+                self._remember(text, vector)
         norms = np.linalg.norm(out, axis=1, keepdims=True)
         norms[norms == 0] = 1.0
         result: Array = out / norms

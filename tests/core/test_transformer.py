@@ -34,3 +34,18 @@ def test_paraphrases_are_closer_than_unrelated_questions() -> None:
         ["Need a PDF bill for my expense report", "How do I get an invoice?", "Do you sell ski insurance?"]
     )
     assert float(v[0] @ v[1]) > float(v[0] @ v[2]) + 0.2
+
+
+def test_batch_larger_than_the_cache(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A batch with more new texts than the cache holds is encoded whole (no row lost to its own eviction)."""
+    from handoff_core import transformer
+
+    encoder = installed_minilm()
+    assert encoder is not None
+    texts = ["reset my password", "where is my parcel", "set an alarm for six", "play some jazz", "refund me"]
+    expected = encoder.encode(texts)
+    encoder._cache.clear()
+    monkeypatch.setattr(transformer, "CACHE_SIZE", 2)
+    got = encoder.encode(texts)
+    assert float(np.abs(got - expected).max()) < 1e-6
+    encoder._cache.clear()
