@@ -24,8 +24,8 @@ On real customer text those cues were close to a naive baseline (a calm "it has 
 negative, "annoying" as angry), so when the trained detectors are on (``model.enabled``, the default) they
 set the score: the ``angry`` head's probability above its threshold places the message in the angry band,
 the ``negative`` head's in the negative band. Angry needs the negative head to agree, either with the
-angry head or with strong cues; without the negative head, cues count only ``cue_share`` of themselves, so
-they can make a message negative but never angry.
+angry head or with strong cues that the angry head at least leans towards; without the negative head,
+cues count only ``cue_share`` of themselves, so they can make a message negative but never angry.
 """
 
 from __future__ import annotations
@@ -49,6 +49,14 @@ VADER_WEIGHT = 0.6
 _EXCITED = re.compile(r"[!?]{2,}|!\s*!|\?\s*!")
 #: Most characters VADER reads of one message (half from the start, half from the end).
 VADER_WINDOW = 1_000
+#: Strong cues make a message angry only when the ``angry`` head gives it at least this share of its own
+#: threshold. Without that, cue-driven verdicts were most of the false alarms on GoEmotions *dev*
+#: (precision 0.24 with them unrestricted, 0.42 at 0.75; recall 0.71 vs 0.51; docs/models.md).
+CUE_ANGRY_SHARE = 0.75
+#: Outside English a trained verdict needs some cue support, unless the ``angry`` head is at least this
+#: sure. Chosen on XED *dev* (es/fr/de/pt, projected labels): about 0.6-0.7 precision there and about 2 %
+#: of the non-angry lines flagged, against 6 % at the English threshold.
+FOREIGN_ANGRY_PROBABILITY = 0.85
 
 
 def lexicon_window(text: str, limit: int = VADER_WINDOW) -> str:
@@ -122,14 +130,18 @@ class SentimentScorer:
         rule_negativity = max(0.0, -rules.score)
         # Outside English the heads learned from labels projected through film subtitles (noisy): there a
         # model verdict also needs at least some negativity from the policy's own cues.
-        trusted = text.language == "en" or rule_negativity >= negative_line / 2
+        trusted = (
+            text.language == "en"
+            or rule_negativity >= negative_line / 2
+            or model.angry.probability >= FOREIGN_ANGRY_PROBABILITY
+        )
         negative = trusted and model.negative.probability >= negative_at
         # Angry needs the negative head to agree: the angry head (trained partly on film subtitles) or
         # strong support-style cues ("worst company ever!!") alone are not enough.
         if negative and model.angry.probability >= angry_at:
             negativity = _band(model.angry.probability, angry_at, angry_line, 1.0)
             cues = tuple(dict.fromkeys((*model.angry.contributors, *rules.cues)))
-        elif negative and rule_negativity >= angry_line:
+        elif negative and rule_negativity >= angry_line and model.angry.probability >= CUE_ANGRY_SHARE * angry_at:
             negativity = rule_negativity
             cues = tuple(dict.fromkeys((*rules.cues, *model.negative.contributors)))
         elif negative:
