@@ -67,7 +67,11 @@ def _one(engine: DecisionEngine, text: str) -> object:
 
 
 def sentiment(policy: Policy, engine: DecisionEngine, split: str, source: Path | None = None) -> Score:
-    rows = _rows(source, split, "sentiment") if source else _rows(ROOT / "tests/data/written_tuning_sentiment.jsonl", split)
+    rows = (
+        _rows(source, split, "sentiment")
+        if source
+        else _rows(ROOT / "tests/data/written_tuning_sentiment.jsonl", split)
+    )
     tp = fp = fn = 0
     errors = []
     for r in rows:

@@ -26,9 +26,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools"))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from connectors.training.data import Row, hwu64  # noqa: E402
 from eval_real import auroc  # noqa: E402
 
+from connectors.training.data import Row, hwu64  # noqa: E402
 from handoff_core.embeddings import bundled_embedder  # noqa: E402
 from handoff_core.knowledge import KnowledgeBase, KnowledgeEntry  # noqa: E402
 from handoff_core.policy.schema import KnowledgeCoverageConfig  # noqa: E402

@@ -32,7 +32,6 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools"))
 
 from connectors.training.data import Row, bitext, cfpb, goemotions, hwu64, rasa, xed  # noqa: E402
-
 from handoff_core import Conversation, Decision  # noqa: E402
 from handoff_core.engine import DecisionEngine  # noqa: E402
 from handoff_core.policy import Policy, default_policy_path, load_policy  # noqa: E402

@@ -24,7 +24,7 @@ On real customer text those cues were close to a naive baseline (a calm "it has 
 negative, "annoying" as angry), so when the trained detectors are on (``model.enabled``, the default) they
 set the score: the ``angry`` head's probability above its threshold places the message in the angry band,
 the ``negative`` head's in the negative band. Angry needs the negative head to agree, either with the
-angry head or with strong cues that the angry head at least leans towards; without the negative head,
+angry head or with strong cues that either head backs firmly; without the negative head,
 cues count only ``cue_share`` of themselves, so they can make a message negative but never angry.
 """
 
@@ -50,9 +50,13 @@ _EXCITED = re.compile(r"[!?]{2,}|!\s*!|\?\s*!")
 #: Most characters VADER reads of one message (half from the start, half from the end).
 VADER_WINDOW = 1_000
 #: Strong cues make a message angry only when the ``angry`` head gives it at least this share of its own
-#: threshold. Without that, cue-driven verdicts were most of the false alarms on GoEmotions *dev*
-#: (precision 0.24 with them unrestricted, 0.42 at 0.75; recall 0.71 vs 0.51; docs/models.md).
+#: threshold, or the ``negative`` head is at least :data:`CUE_NEGATIVE_PROBABILITY` sure. Unrestricted,
+#: cue-driven verdicts were most of the false alarms on GoEmotions *dev* (precision 0.24); with both
+#: conditions dev F1 is 0.41 (0.42 with the angry-head condition alone). The negative-head condition keeps
+#: support-style anger the Reddit/subtitle-trained angry head misses ("Worst company ever, absolutely
+#: disgusting service!!": angry head 0.13, negative head 0.99).
 CUE_ANGRY_SHARE = 0.75
+CUE_NEGATIVE_PROBABILITY = 0.95
 #: Outside English a trained verdict needs some cue support, unless the ``angry`` head is at least this
 #: sure. Chosen on XED *dev* (es/fr/de/pt, projected labels): about 0.6-0.7 precision there and about 2 %
 #: of the non-angry lines flagged, against 6 % at the English threshold.
@@ -141,7 +145,14 @@ class SentimentScorer:
         if negative and model.angry.probability >= angry_at:
             negativity = _band(model.angry.probability, angry_at, angry_line, 1.0)
             cues = tuple(dict.fromkeys((*model.angry.contributors, *rules.cues)))
-        elif negative and rule_negativity >= angry_line and model.angry.probability >= CUE_ANGRY_SHARE * angry_at:
+        elif (
+            negative
+            and rule_negativity >= angry_line
+            and (
+                model.angry.probability >= CUE_ANGRY_SHARE * angry_at
+                or model.negative.probability >= CUE_NEGATIVE_PROBABILITY
+            )
+        ):
             negativity = rule_negativity
             cues = tuple(dict.fromkeys((*rules.cues, *model.negative.contributors)))
         elif negative:

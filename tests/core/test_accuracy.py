@@ -51,7 +51,9 @@ def test_no_calm_policy_question_is_handed_off(scores: dict[str, eval_detectors.
 
     root = Path(__file__).resolve().parents[2]
     engine = DecisionEngine(load_policy(default_policy_path()))
-    rows = [json.loads(line) for line in (root / "tests/data/written_tuning_topic.jsonl").read_text().splitlines() if line]
+    rows = [
+        json.loads(line) for line in (root / "tests/data/written_tuning_topic.jsonl").read_text().splitlines() if line
+    ]
     questions = [r for r in rows if r.get("policy_question")]
     assert len(questions) >= 20
     wrong = []
