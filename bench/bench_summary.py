@@ -63,7 +63,7 @@ from handoff_core.facts import extract_facts
 from handoff_core.models import Conversation, Message, Role
 from handoff_core.summary import Summary, SummaryInput, summarize
 from handoff_core.text.content import ALL_STOPWORDS
-from handoff_core.text.messages import _token, analyze_message
+from handoff_core.text.messages import _token, analyze_message, message_details_of, scan_message
 from handoff_core.text.normalize import fold, tokenize
 from handoff_core.text.sentences import word_key
 
@@ -289,7 +289,8 @@ def synthetic_conversation(n_messages: int, seed: int = 7) -> Conversation:
 
 def _clear_caches(words_too: bool = True) -> None:
     """Forget every analysed message; with ``words_too`` also every per-word result (a freshly started process)."""
-    analyze_message.cache_clear()
+    for cached in (analyze_message, scan_message, message_details_of):
+        cached.cache_clear()
     if words_too:
         _token.cache_clear()
         word_key.cache_clear()

@@ -63,6 +63,11 @@ TRIED_WORDS = frozenset(
     force-closed force-quit""".split()
 )
 TRACKING_WORDS = frozenset({"tracking"})
+#: Which kinds of detail a message may hold (bits), known from its words before any pattern runs.
+MAY_DEVICE = 1
+MAY_TRIED = 2
+MAY_TRACKING = 4
+MAY_VERSION = 8
 _DOTTED_NUMBER = re.compile(r"\d\.\d")
 _WORTH_A_LOOK = re.compile(r"\d\.\d|[A-Z]{2}\d{9}[A-Z]{2}")
 
@@ -75,9 +80,8 @@ def has_dotted_number(text: str) -> bool:
 _WORD_CHARS = frozenset("'’-")
 
 
-def _starts_of(text: str, word: str) -> list[int]:
-    """Where ``word`` (folded, ASCII) stands as a whole word in ``text``: ``str.find`` in C, no regex scan."""
-    low = text.lower()
+def _starts_of(text: str, low: str, word: str) -> list[int]:
+    """Where ``word`` (folded, ASCII) stands as a whole word in ``text`` (``low`` is it lower-cased)."""
     if len(low) != len(text):  # a case mapping changed the length (rare): positions would drift
         pattern = re.compile(rf"(?<![\w'’-]){re.escape(word)}(?![\w'’-])", re.IGNORECASE)
         return [m.start() for m in pattern.finditer(text)]
@@ -101,16 +105,18 @@ def message_details(text: str, starts: Sequence[str] = ()) -> tuple[tuple[str, s
     already); the long patterns are tried only where one of them stands, so most messages cost nothing.
     """
     found: list[tuple[int, str, str]] = []
-    if _DOTTED_NUMBER.search(text):
-        for v in _VERSION_LIST.finditer(text):
-            found.extend((v.start(1), "version", number) for number in _NUMBER.findall(v.group(1)))
-        found.extend(
-            (d.start(), "version", d.group(0)) for d in _DOTTED.finditer(text) if not _DATE_LIKE.match(d.group(0))
-        )
-    found.extend((m.start(), "tracking", m.group(0)) for m in _S10.finditer(text))
+    if has_dotted_number(text):
+        if _DOTTED_NUMBER.search(text):
+            for v in _VERSION_LIST.finditer(text):
+                found.extend((v.start(1), "version", number) for number in _NUMBER.findall(v.group(1)))
+            found.extend(
+                (d.start(), "version", d.group(0)) for d in _DOTTED.finditer(text) if not _DATE_LIKE.match(d.group(0))
+            )
+        found.extend((m.start(), "tracking", m.group(0)) for m in _S10.finditer(text))
+    low = text.lower() if starts else text
     for word in starts:
         pattern = _DEVICE if word in DEVICE_WORDS else _TRACKING if word in TRACKING_WORDS else _TRIED
-        for start in _starts_of(text, word):
+        for start in _starts_of(text, low, word):
             hit = pattern.match(text, start)
             if hit is None:
                 continue
@@ -134,6 +140,15 @@ class Details:
     tried: list[str] = field(default_factory=list)
     tracking: list[str] = field(default_factory=list)
     _seen: set[tuple[str, str]] = field(default_factory=set, repr=False)
+
+    def wants(self, kinds: int, limit: int = 4) -> bool:
+        """Whether a message that may hold ``kinds`` (``MAY_*`` bits of the message scan) can add anything."""
+        return bool(
+            (kinds & MAY_DEVICE and len(self.devices) < limit)
+            or (kinds & MAY_TRIED and len(self.tried) < limit)
+            or (kinds & MAY_TRACKING and len(self.tracking) < limit)
+            or (kinds & MAY_VERSION and len(self.versions) < limit)
+        )
 
     def add(self, kind: str, value: str, limit: int = 4) -> None:
         values = self.versions if kind == "version" else self.devices if kind == "device" else None

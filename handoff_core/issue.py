@@ -24,13 +24,23 @@ from __future__ import annotations
 import heapq
 import math
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from itertools import chain
 from operator import add
 
 from handoff_core.models import Message, Role
-from handoff_core.text.messages import NAME, NUMBER, PROBLEM, MessageText, SentenceText, analyze_message
+from handoff_core.text.messages import (
+    NAME,
+    NUMBER,
+    PROBLEM,
+    UNREAD,
+    MessageText,
+    SentenceText,
+    analyze_message,
+    light_message,
+    scan_message,
+)
 from handoff_core.text.sentences import clip
 
 
@@ -105,6 +115,7 @@ def select_issue(
     sentence_cap: int = 220,
     weights: Weights = DEFAULT_WEIGHTS,
     analyses: Sequence[MessageText] | None = None,
+    counts: Mapping[str, int] | None = None,
 ) -> IssuePick:
     """The customer's most informative sentences within ``budget`` characters, in their order.
 
@@ -112,14 +123,17 @@ def select_issue(
     budget shortens the Issue to one sentence rather than cutting that sentence in the middle. When a
     sentence names a problem word none of the chosen ones covers (a second problem: "… and my card was
     charged again"), it is added as long as the whole Issue stays within ``problem_budget``.
-    ``analyses`` are the messages' :func:`analyze_message` results when the caller has them already.
+    ``analyses`` are the messages' :func:`analyze_message` results when the caller has them already;
+    in a long conversation only some are split into sentences (:func:`window`), and ``counts`` then
+    give how many customer messages use each key, over the whole conversation.
     """
     texts = analyses if analyses is not None else [analyze_message(m.text) for m in messages]
     sentences = candidate_sentences(messages, texts)
     if not sentences or budget <= 0:
         return IssuePick((), "")
     echoed = _echoed(messages, texts)
-    counts = Counter(chain.from_iterable(s.keys for _, s in sentences))
+    if counts is None:
+        counts = Counter(chain.from_iterable(s.keys for _, s in sentences))
     echo, repeat = weights.echo, weights.repeat
     weight = {
         key: 1.0 + repeat * (_LOG[count] if count < 64 else math.log(count)) + (echo if key in echoed else 0.0)
@@ -203,3 +217,44 @@ def select_issue(
         previous = (index, i)
     picked = tuple(Sentence(sentences[i][0], i, text) for i, text in chosen)
     return IssuePick(picked, "".join(parts))
+
+
+#: Conversations with at most this many customer messages (and bot replies) have every sentence weighed.
+WINDOW = 64
+#: In a longer conversation: how many customer messages are split into sentences for the Issue, and how
+#: many of the bot's most recent replies (with the customer's answer to each) for the Assistant line.
+ISSUE_POOL = 32
+BOT_POOL = 16
+
+
+def window(messages: Sequence[Message]) -> tuple[list[MessageText], Counter[str] | None]:
+    """Each message's analysis, split into sentences only where a sentence can be quoted; the key counts.
+
+    Up to :data:`WINDOW` customer messages and bot replies, every message is split into sentences and the
+    counts are left to :func:`select_issue` (``None``). A longer conversation is handled in two passes
+    so that its cost stays a few microseconds a message:
+
+    - every customer message is scanned (tokens and keys, :func:`scan_message`), the key counts are
+      taken over all of them, and :data:`ISSUE_POOL` of them are split into sentences: the first two
+      (where the problem is usually stated) and those whose keys weigh most per word;
+    - of the other messages only the first and last :data:`BOT_POOL` are read (split into sentences),
+      with the customer message after each: the early replies are where the bot restates the problem
+      (the echo weight), the late ones are what the Assistant line quotes. The replies in between are
+      counted but not read.
+    """
+    customer = [i for i, m in enumerate(messages) if m.role is Role.CUSTOMER]
+    others = [i for i, m in enumerate(messages) if m.role is not Role.CUSTOMER]
+    if len(customer) <= WINDOW and len(others) <= WINDOW:
+        return [analyze_message(m.text) for m in messages], None
+    scans = {i: scan_message(messages[i].text) for i in customer}
+    counts = Counter(chain.from_iterable(scan.keys for scan in scans.values()))
+    weight = {key: 1.0 + (_LOG[n] if n < 64 else math.log(n)) for key, n in counts.items()}.__getitem__
+    ranked = sorted(customer[2:], key=lambda i: (-sum(map(weight, scans[i].keys)) / (scans[i].n_words + 3), i))
+    full = set(customer[:2]) | set(ranked[: ISSUE_POOL - 2])
+    for i in others[:BOT_POOL] + others[-BOT_POOL:]:
+        full.add(i)
+        full.add(next((j for j in range(i + 1, len(messages)) if messages[j].role is Role.CUSTOMER), i))
+    return [
+        analyze_message(m.text) if i in full else light_message(scans[i]) if i in scans else UNREAD
+        for i, m in enumerate(messages)
+    ], counts

@@ -26,11 +26,19 @@ from datetime import datetime
 from handoff_core.decision import Action, Reason
 from handoff_core.details import Details
 from handoff_core.facts import Facts
-from handoff_core.issue import select_issue
+from handoff_core.issue import select_issue, window
 from handoff_core.models import Conversation, Message, Role
 from handoff_core.redact import mask_email, redact
 from handoff_core.sentiment import MessageSentiment
-from handoff_core.text.messages import ANSWER_WORDS, MessageText, SentenceText, analyze_message
+from handoff_core.text.messages import (
+    ANSWER_WORDS,
+    NUMBER,
+    MessageText,
+    SentenceText,
+    analyze_message,
+    message_details_of,
+    scan_message,
+)
 from handoff_core.text.sentences import clip, word_key
 
 SHORT_MAX_CHARS = 300
@@ -129,14 +137,16 @@ def _customer_line(data: SummaryInput, redact_pii: bool) -> str:
     return "Customer: " + " · ".join(parts)
 
 
-def _details(data: SummaryInput, texts: Sequence[MessageText], limit: int) -> str:
+def _details(data: SummaryInput, limit: int) -> str:
     conv, facts = data.conversation, data.facts
     ctx = conv.context
     more = Details()
-    for message, text in zip(conv.messages, texts, strict=True):
-        if text.details and message.role is Role.CUSTOMER:
-            for kind, value in text.details:
-                more.add(kind, value)
+    for message in conv.messages:
+        if message.role is Role.CUSTOMER:
+            kinds = scan_message(message.text).detail_kinds
+            if kinds and more.wants(kinds):  # a message whose details would all be dropped is not searched
+                for kind, value in message_details_of(message.text):
+                    more.add(kind, value)
     items: list[str] = []
     orders = ([ctx.order_id] if ctx.order_id else []) + [o for o in facts.order_ids if o != ctx.order_id]
     if orders:
@@ -188,6 +198,35 @@ def _reply_to(keys: tuple[str, ...], question: bool, last_question: bool, reply:
     return None
 
 
+#: What a bot asks for that a customer gives as a number or code ("order", "version", "tracking").
+_INFO_KEYS = frozenset(
+    word_key(w)
+    for w in """order orders version firmware build model serial tracking account invoice reference ticket
+    card receipt booking reservation confirmation case ios android app""".split()
+)
+
+
+def _said_before(
+    keys: tuple[str, ...], before: int, messages: Sequence[Message], texts: Sequence[MessageText]
+) -> str | None:
+    """The customer's latest sentence, before the bot asked, that already gives what it asks for, if any.
+
+    Only questions for a number or a code ("Could you share the order number?", "Which firmware
+    version?") qualify, and only a sentence with a number that shares the word ("order #88123", "on
+    firmware 5.16.2"): a shared word alone is usually the problem itself, not an answer.
+    """
+    wanted = _INFO_KEYS.intersection(keys)
+    if not wanted:
+        return None
+    for k in range(before - 1, -1, -1):
+        if messages[k].role is not Role.CUSTOMER:
+            continue
+        for sentence in reversed(texts[k].sentences):
+            if not wanted.isdisjoint(sentence.keys) and any(f & NUMBER for f in sentence.flags):
+                return sentence.text
+    return None
+
+
 def _assistant_so_far(messages: Sequence[Message], texts: Sequence[MessageText], limit: int) -> str:
     """The bot's questions and suggestions, each with the customer's reply if any, most recent kept first."""
     replies = [i for i, m in enumerate(messages) if m.role is Role.ASSISTANT]
@@ -220,8 +259,13 @@ def _assistant_so_far(messages: Sequence[Message], texts: Sequence[MessageText],
         j = next((k for k in range(i + 1, len(messages)) if messages[k].role is Role.CUSTOMER), -1)
         reply = _reply_to(sentence.keys, sentence.question, last_question, texts[j] if j >= 0 else None)
         text = f'{"asked" if sentence.question else "suggested"} "{clip(sentence.text, 90)}"'
+        earlier = None
+        if reply is None and sentence.question:
+            earlier = _said_before(sentence.keys, i, messages, texts)
         if reply is not None:
             text += f' → customer: "{clip(reply, 70)}"'
+        elif earlier is not None:
+            text += f' → customer had said: "{clip(earlier, 70)}"'
         elif sentence.question:
             text += " → not answered"
         if used + len(text) + 2 > limit - 14:  # room for " (+N earlier)"
@@ -269,18 +313,23 @@ def summarize(data: SummaryInput, max_chars: int, redact_pii: bool) -> Summary:
 
     # A summary at most half as long as what the customer wrote (one sentence at least), within the
     # section's share of the note: the rule fixed on the DialogSum dev split, see bench/bench_summary.py.
-    texts = [analyze_message(m.text) for m in conv.messages]
+    texts, counts = window(conv.messages)
     customer_chars = sum(len(t.cleaned) for m, t in zip(conv.messages, texts, strict=True) if m.role is Role.CUSTOMER)
     issue_cap = max(60, min(int(_ISSUE_CHARS * scale), room // 2) - len("Issue: "))
     issue_budget = min(issue_cap, max(_ISSUE_MIN_CHARS, int(customer_chars * _ISSUE_SHARE)))
     sentence_room = min(issue_cap, _SENTENCE_CHARS)
     pick = select_issue(
-        conv.messages, issue_budget, first_budget=sentence_room, problem_budget=sentence_room, analyses=texts
+        conv.messages,
+        issue_budget,
+        first_budget=sentence_room,
+        problem_budget=sentence_room,
+        analyses=texts,
+        counts=counts,
     )
     issue = clean_text(pick.text) if pick.text else clean_text(_fallback_issue(data))
     issue_line = "Issue: " + issue
     room -= len(issue_line)
-    details = clean_text(_details(data, texts, max(40, min(int(_DETAILS_CHARS * scale), room - 80))))
+    details = clean_text(_details(data, max(40, min(int(_DETAILS_CHARS * scale), room - 80))))
     room -= len(details)
     assistant = clean_text(_assistant_so_far(conv.messages, texts, max(40, min(int(_ASSISTANT_CHARS * scale), room))))
 

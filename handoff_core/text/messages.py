@@ -21,7 +21,17 @@ from itertools import compress
 from operator import itemgetter, or_
 from typing import NamedTuple
 
-from handoff_core.details import DEVICE_WORDS, TRACKING_WORDS, TRIED_WORDS, has_dotted_number, message_details
+from handoff_core.details import (
+    DEVICE_WORDS,
+    MAY_DEVICE,
+    MAY_TRACKING,
+    MAY_TRIED,
+    MAY_VERSION,
+    TRACKING_WORDS,
+    TRIED_WORDS,
+    has_dotted_number,
+    message_details,
+)
 from handoff_core.text.content import ALL_STOPWORDS
 from handoff_core.text.normalize import fold
 from handoff_core.text.sentences import (
@@ -66,6 +76,13 @@ _ALNUM = 32
 #: "we'll" is not "well").
 _LEAD = 64
 _TRAIL = 128
+#: The token is a device, "tried" or "tracking" word, or holds a dotted number or a postal item number:
+#: the detail patterns only run on messages with one of these.
+_DEVICE_WORD = 256
+_TRIED_WORD = 512
+_TRACKING_WORD = 1024
+_DOTTED = 2048
+_DETAIL_BITS = _DEVICE_WORD | _TRIED_WORD | _TRACKING_WORD
 #: How a token ends: not a sentence end, the end of a statement, the end of a question.
 _GOES_ON, _STATEMENT, _QUESTION = 0, 1, 2
 
@@ -115,7 +132,9 @@ def _token(raw: str) -> Token:
     if not word:
         return Token("", "", 0, 0, end, 0)
     norm = fold(word)
-    bits = _ALNUM
+    bits = _ALNUM | (_DOTTED if has_dotted_number(raw) else 0)
+    if norm in _DETAIL_WORDS:
+        bits |= _DEVICE_WORD if norm in DEVICE_WORDS else _TRACKING_WORD if norm in TRACKING_WORDS else _TRIED_WORD
     lowered = word.casefold()
     bits |= _LEAD if lowered in _LEADING_ANY else 0
     bits |= _TRAIL if lowered in _TRAILING_ANY else 0
@@ -226,24 +245,22 @@ def _sentence(tokens: list[str], infos: list[Token], a: int, b: int) -> Sentence
         keys[token[1]] |= token[2]
     bits = reduce(or_, map(_BITS, span), 0)
     text = " ".join(tokens[a : b - 1]) + " " + last if b - a > 1 else last
-    return SentenceText(
-        text.strip(" ,;:-–—"),
-        tuple(keys),
-        tuple(keys.values()),
-        b - a,
-        bool(bits & _NEGATED),
-        last.rstrip(_CLOSERS).endswith("?"),
-        bool(bits & _SUGGEST) or (bits & (_YOU | _MODAL)) == _YOU | _MODAL,
-        bool(first[5] & _ANSWER),
+    return tuple.__new__(
+        SentenceText,
+        (
+            text.strip(" ,;:-–—"),
+            tuple(keys),
+            tuple(keys.values()),
+            b - a,
+            bool(bits & _NEGATED),
+            last.rstrip(_CLOSERS).endswith("?"),
+            bool(bits & _SUGGEST) or (bits & (_YOU | _MODAL)) == _YOU | _MODAL,
+            bool(first[5] & _ANSWER),
+        ),
     )
 
 
-def _line_sentences(line: str, out: list[SentenceText], norms: set[str]) -> None:
-    tokens = line.split()
-    if not tokens:
-        return
-    infos = list(map(_token, tokens))
-    norms.update(map(_NORM, infos))
+def _line_sentences(tokens: list[str], infos: list[Token], out: list[SentenceText]) -> None:
     start = 0
     n = len(infos)
     for end in compress(range(1, n + 1), map(_END, infos)):
@@ -270,18 +287,77 @@ def trim(sentence: str) -> str:
     return " ".join([*tokens[a : b - 1], last])
 
 
+class MessageScan(NamedTuple):
+    """The cheap first look at a message: tokens and content keys, no sentences yet.
+
+    A long conversation is scanned whole; only the messages that can matter are split into sentences
+    (see :func:`handoff_core.summary.summarize`).
+    """
+
+    cleaned: str
+    #: Every content key of the message's tokens.
+    keys: frozenset[str]
+    n_words: int
+    #: ``(tokens, token infos)`` per non-empty line, so the sentence pass does not tokenise again.
+    lines: tuple[tuple[list[str], list[Token]], ...]
+    #: The folded device, tracking and "tried" words the message contains (where detail patterns run).
+    detail_words: tuple[str, ...]
+    #: Which kinds of detail the message may hold (``MAY_*`` bits), so a full Details line skips it.
+    detail_kinds: int
+
+
+@lru_cache(maxsize=4096)
+def scan_message(text: str) -> MessageScan:
+    cleaned = clean(text)
+    lines = []
+    for line in cleaned.splitlines() if "\n" in cleaned else (cleaned,):
+        tokens = line.split()
+        if tokens:
+            lines.append((tokens, list(map(_token, tokens))))
+    if len(lines) == 1:
+        infos = lines[0][1]
+        n_words = len(infos)
+    else:
+        infos = [info for _, line_infos in lines for info in line_infos]
+        n_words = len(infos)
+    keys = frozenset(filter(None, map(_KEY, infos)))
+    bits = reduce(or_, map(_BITS, infos), 0)
+    kinds = MAY_VERSION | MAY_TRACKING if bits & _DOTTED else 0
+    found: tuple[str, ...] = ()
+    if bits & _DETAIL_BITS:
+        kinds |= MAY_DEVICE if bits & _DEVICE_WORD else 0
+        kinds |= MAY_TRIED if bits & _TRIED_WORD else 0
+        kinds |= MAY_TRACKING if bits & _TRACKING_WORD else 0
+        found = tuple(sorted(_DETAIL_WORDS.intersection(map(_NORM, infos))))
+    return tuple.__new__(MessageScan, (cleaned, keys, n_words, tuple(lines), found, kinds))
+
+
+@lru_cache(maxsize=4096)
+def message_details_of(text: str) -> tuple[tuple[str, str], ...]:
+    """The details of one message (versions, devices, tracking numbers, what was tried)."""
+    scan = scan_message(text)
+    return message_details(scan.cleaned, starts=scan.detail_words) if scan.detail_kinds else ()
+
+
+#: A bot reply in the middle of a long conversation that is counted but not read (see issue.window).
+UNREAD = MessageText("", (), "", (), _NO_KEYS)
+
+
+def light_message(scan: MessageScan) -> MessageText:
+    """A message that is not split into sentences: its keys count, none of its sentences is quoted.
+
+    Its details are left out here; the Details line reads them with :func:`message_details_of` when
+    it still has room for their kind.
+    """
+    return tuple.__new__(MessageText, (scan.cleaned, (), "", (), scan.keys))
+
+
 @lru_cache(maxsize=4096)
 def analyze_message(text: str) -> MessageText:
-    cleaned = clean(text)
+    scan = scan_message(text)
     sentences: list[SentenceText] = []
-    norms: set[str] = set()
-    if "\n" in cleaned:
-        for line in cleaned.splitlines():
-            _line_sentences(line, sentences, norms)
-    else:
-        _line_sentences(cleaned, sentences, norms)
-    opening = next(filter(None, map(_NORM, map(_token, cleaned[:60].split()))), "")
-    starts = norms.intersection(_DETAIL_WORDS)
-    details = message_details(cleaned, starts=sorted(starts)) if starts or has_dotted_number(cleaned) else ()
+    for tokens, infos in scan.lines:
+        _line_sentences(tokens, infos, sentences)
     keys = frozenset().union(*(s.keys for s in sentences)) if sentences else _NO_KEYS
-    return MessageText(cleaned, tuple(sentences), opening, details, keys)
+    opening = next(filter(None, map(_NORM, map(_token, scan.cleaned[:60].split()))), "")
+    return MessageText(scan.cleaned, tuple(sentences), opening, message_details_of(text), keys)

@@ -22,8 +22,11 @@ from handoff_core import Conversation
 from handoff_core.decision import Action, Reason, TriggerName
 from handoff_core.engine import DecisionEngine
 from handoff_core.facts import extract_facts
+from handoff_core.issue import BOT_POOL, ISSUE_POOL, window
 from handoff_core.models import Role
 from handoff_core.summary import SHORT_MAX_CHARS, Summary, SummaryInput, summarize
+from handoff_core.text.messages import analyze_message
+from handoff_core.text.sentences import word_key
 
 from .conftest import ROOT, conversation
 
@@ -122,6 +125,17 @@ def test_assistant_section_shows_questions_already_answered() -> None:
     assert "(3 replies)" in assistant
     assert 'asked "Which versions of iOS and watchOS are you on?" → customer: "iOS 11.1.2 and watchOS 4.1"' in assistant
     assert 're-pairing the watch?" → customer: "I restarted both' in assistant
+
+
+def test_question_answered_before_it_was_asked_says_so() -> None:
+    """A bot question about something the customer already wrote is shown with what they wrote."""
+    conv = thread(
+        (C, "My refund for order #88123 never came through, it was 49.99."),
+        (A, "Sorry! Could you share the order number?"),
+        (C, "I want a human."),
+    )
+    assistant = section(summary_of(conv), "Assistant")
+    assert 'order number?" → customer had said: "My refund for order #88123 never came through' in assistant
 
 
 def test_generic_bot_questions_are_not_listed() -> None:
@@ -362,3 +376,36 @@ def test_dialogsum_dev_issue_is_denser_than_the_customer_text(dialogsum_dev: tup
     bench, items = dialogsum_dev
     quality = bench.measure(items)
     assert quality.issue / quality.issue_base >= 1.15
+
+
+def _long_thread(filler_pairs: int) -> Conversation:
+    """A problem stated first, a version given in the middle, a bot question answered at the end."""
+    turns: list[tuple[str, str]] = [
+        (C, "My Kindle stopped syncing my library after the update, half my books are missing."),
+        (A, "Sorry about that! Which firmware version is it on?"),
+    ]
+    for i in range(filler_pairs):
+        turns.append((C, f"Still waiting, message {i}." if i != filler_pairs // 2 else "It is on firmware 5.16.2."))
+        turns.append((A, f"We are looking into it, update {i}."))
+    turns += [(A, "Did you try a restart of the Kindle?"), (C, "Yes, restarted it twice, no change.")]
+    return thread(*turns)
+
+
+def test_long_conversation_quotes_the_problem_details_and_latest_answer() -> None:
+    """Past the window (only some messages split into sentences) the Issue, Details and last answer still hold."""
+    s = summary_of(_long_thread(400))
+    assert "stopped syncing my library" in section(s, "Issue: ")
+    assert "5.16.2" in section(s, "Details: ")
+    assert 'restart of the Kindle?" → customer: "restarted it twice, no change."' in section(s, "Assistant so far")
+
+
+def test_window_splits_every_message_of_a_short_conversation_and_few_of_a_long_one() -> None:
+    """Up to the window every message is split into sentences; beyond it only a bounded pool is."""
+    short = _long_thread(20).messages
+    texts, counts = window(short)
+    assert counts is None and texts == [analyze_message(m.text) for m in short]
+    long = _long_thread(400).messages
+    texts, counts = window(long)
+    assert counts is not None and counts[word_key("kindle")] >= 1
+    split = sum(1 for t in texts if t.sentences)
+    assert split <= ISSUE_POOL + 4 * BOT_POOL < len(long) // 4  # pools, plus the answer after each bot reply
