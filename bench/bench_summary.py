@@ -63,7 +63,7 @@ from handoff_core.facts import extract_facts
 from handoff_core.models import Conversation, Message, Role
 from handoff_core.summary import Summary, SummaryInput, summarize
 from handoff_core.text.content import ALL_STOPWORDS
-from handoff_core.text.messages import _token, analyze_message, message_details_of, scan_message
+from handoff_core.text.messages import analyze_message, clear_token_cache, message_details_of, scan_message
 from handoff_core.text.normalize import fold, tokenize
 from handoff_core.text.sentences import word_key
 
@@ -292,7 +292,7 @@ def _clear_caches(words_too: bool = True) -> None:
     for cached in (analyze_message, scan_message, message_details_of):
         cached.cache_clear()
     if words_too:
-        _token.cache_clear()
+        clear_token_cache()
         word_key.cache_clear()
         fold.cache_clear()
 

@@ -98,14 +98,15 @@ def _starts_of(text: str, low: str, word: str) -> list[int]:
     return out
 
 
-def message_details(text: str, starts: Sequence[str] = ()) -> tuple[tuple[str, str], ...]:
+def message_details(text: str, starts: Sequence[str] = (), dotted: bool | None = None) -> tuple[tuple[str, str], ...]:
     """``(kind, value)`` details of one cleaned message, in the order they appear.
 
     ``starts`` are the folded device and "tried" words the message contains (the caller has them
     already); the long patterns are tried only where one of them stands, so most messages cost nothing.
+    ``dotted`` says whether the message may hold a version or postal number, when the caller knows.
     """
     found: list[tuple[int, str, str]] = []
-    if has_dotted_number(text):
+    if has_dotted_number(text) if dotted is None else dotted:
         if _DOTTED_NUMBER.search(text):
             for v in _VERSION_LIST.finditer(text):
                 found.extend((v.start(1), "version", number) for number in _NUMBER.findall(v.group(1)))

@@ -223,8 +223,8 @@ def select_issue(
 WINDOW = 64
 #: In a longer conversation: how many customer messages are split into sentences for the Issue, and how
 #: many of the bot's most recent replies (with the customer's answer to each) for the Assistant line.
-ISSUE_POOL = 32
-BOT_POOL = 16
+ISSUE_POOL = 24
+BOT_POOL = 8
 
 
 def window(messages: Sequence[Message]) -> tuple[list[MessageText], Counter[str] | None]:
@@ -249,8 +249,8 @@ def window(messages: Sequence[Message]) -> tuple[list[MessageText], Counter[str]
     scans = {i: scan_message(messages[i].text) for i in customer}
     counts = Counter(chain.from_iterable(scan.keys for scan in scans.values()))
     weight = {key: 1.0 + (_LOG[n] if n < 64 else math.log(n)) for key, n in counts.items()}.__getitem__
-    ranked = sorted(customer[2:], key=lambda i: (-sum(map(weight, scans[i].keys)) / (scans[i].n_words + 3), i))
-    full = set(customer[:2]) | set(ranked[: ISSUE_POOL - 2])
+    ranked = sorted([(-sum(map(weight, scans[i].keys)) / (scans[i].n_words + 3), i) for i in customer[2:]])
+    full = set(customer[:2]) | {i for _, i in ranked[: ISSUE_POOL - 2]}
     for i in others[:BOT_POOL] + others[-BOT_POOL:]:
         full.add(i)
         full.add(next((j for j in range(i + 1, len(messages)) if messages[j].role is Role.CUSTOMER), i))

@@ -121,9 +121,36 @@ _END = itemgetter(4)
 _BITS = itemgetter(5)
 
 
-#: ~400 B an entry: 32,768 keep it near 13 MB with endless new tokens (docs/volume.md).
-@lru_cache(maxsize=32_768)
+#: Every token seen, by spelling. A plain dict, not ``lru_cache``: ``map(dict.get, tokens)`` is the hot
+#: path of the summary and costs a third as much. Emptied when it reaches :data:`_TOKEN_CACHE_SIZE`
+#: entries (~400 B each: about 13 MB with endless new tokens, docs/volume.md).
+_TOKENS: dict[str, Token] = {}
+_TOKEN_CACHE_SIZE = 32_768
+
+
+def clear_token_cache() -> None:
+    _TOKENS.clear()
+
+
+def _tokens(tokens: list[str]) -> list[Token]:
+    """The :class:`Token` of every whitespace token, from the cache where known."""
+    infos = list(map(_TOKENS.get, tokens))
+    if all(infos):
+        return infos  # type: ignore[return-value]  # no None left
+    return [info or _token(raw) for info, raw in zip(infos, tokens, strict=True)]
+
+
 def _token(raw: str) -> Token:
+    """One token, from the cache or worked out and remembered."""
+    token = _TOKENS.get(raw)
+    if token is None:
+        if len(_TOKENS) >= _TOKEN_CACHE_SIZE:
+            _TOKENS.clear()
+        token = _TOKENS[raw] = _make_token(raw)
+    return token
+
+
+def _make_token(raw: str) -> Token:
     """What the summary needs to know about one whitespace-separated token, computed once per spelling."""
     tail = raw.rstrip(_CLOSERS)
     last = tail[-1:]
@@ -282,7 +309,7 @@ def trim(sentence: str) -> str:
     tokens = sentence.split()
     if not tokens:
         return sentence
-    infos = list(map(_token, tokens))
+    infos = _tokens(tokens)
     a, b, last = _trimmed(tokens, infos, 0, len(tokens))
     return " ".join([*tokens[a : b - 1], last])
 
@@ -313,7 +340,7 @@ def scan_message(text: str) -> MessageScan:
     for line in cleaned.splitlines() if "\n" in cleaned else (cleaned,):
         tokens = line.split()
         if tokens:
-            lines.append((tokens, list(map(_token, tokens))))
+            lines.append((tokens, _tokens(tokens)))
     if len(lines) == 1:
         infos = lines[0][1]
         n_words = len(infos)
@@ -336,7 +363,9 @@ def scan_message(text: str) -> MessageScan:
 def message_details_of(text: str) -> tuple[tuple[str, str], ...]:
     """The details of one message (versions, devices, tracking numbers, what was tried)."""
     scan = scan_message(text)
-    return message_details(scan.cleaned, starts=scan.detail_words) if scan.detail_kinds else ()
+    if not scan.detail_kinds:
+        return ()
+    return message_details(scan.cleaned, starts=scan.detail_words, dotted=bool(scan.detail_kinds & MAY_VERSION))
 
 
 #: A bot reply in the middle of a long conversation that is counted but not read (see issue.window).

@@ -1,10 +1,10 @@
-"""Sentences of a chat message as a person would quote them, and the words that carry their meaning.
+"""What in a chat message is not the problem, and the words that carry its meaning.
 
-The handoff summary quotes the customer, so it works on sentences, not tokens. Support messages carry
-a lot that is not the problem: @handles and links (social channels), e-mail signatures, greetings,
-thanks, and *meta* requests about the conversation itself ("can I talk to a person?", "please read the
-above", "any update?"). Those are stripped or marked here, once, so every summary section agrees on what
-counts as content.
+The handoff summary quotes the customer's sentences (split in :mod:`handoff_core.text.messages`).
+Support messages carry a lot that is not the problem: @handles and links (social channels), e-mail
+signatures, greetings, thanks, and *meta* requests about the conversation itself ("can I talk to a
+person?", "please read the above", "any update?"). Those are stripped or marked here, once, so every
+summary section agrees on what counts as content.
 
 Word keys use a light, cached suffix stripper instead of a full stemmer: the summary only needs
 "restarted" and "restart" or "orders" and "order" to meet, and must stay linear and cheap on a
@@ -16,16 +16,12 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from handoff_core.text.content import ALL_STOPWORDS
 from handoff_core.text.normalize import fold
 
 _URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
 _HANDLE = re.compile(r"(?<![\w.])@\w{1,30}")
 #: Social-media agent initials at the end of a reply ("… let us know! ^JD", "-MK").
 _INITIALS = re.compile(r"\s(?:\^|[-–—]\s?)[A-Z]{1,3}\s*$")
-_SENTENCE = re.compile(r"(?<=[.!?…])\s+|\s*\n+\s*")
-_SENTENCE_ONE_LINE = re.compile(r"(?<=[.!?…])\s+")
-_WORDS = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*")
 #: A line that starts an e-mail signature or a sign-off; everything from it on is dropped.
 _SIGNATURE = re.compile(
     r"^\s*(?:--\s*$|__+\s*$|sent from my\b|get outlook for\b|enviado desde\b|envoyé de mon\b"
@@ -124,66 +120,6 @@ def clean(text: str) -> str:
     if "^" in text or "-" in text or "–" in text or "—" in text:
         text = _INITIALS.sub("", text)
     return text
-
-
-def split_sentences(text: str) -> list[str]:
-    """Sentences of an already cleaned message, whitespace collapsed, empty pieces dropped."""
-    out: list[str] = []
-    for piece in (_SENTENCE if "\n" in text else _SENTENCE_ONE_LINE).split(text):
-        sentence = " ".join(piece.split()).strip(" ,;:-–—")
-        if sentence:
-            out.append(sentence)
-    return out
-
-
-_LEADING = re.compile(
-    r"^(?:(?:yes|yeah|yep|no|nope|ok|okay|well|oh|ah|um|uh|so|and|but|also|actually|hi|hello|hey|sure"
-    r"|alright|right|excuse me|please|thanks|thank you|hola|bonjour|hallo|olá|ciao)\b[\s,.!;:-]*)+",
-    re.IGNORECASE,
-)
-_TRAILING = re.compile(
-    r"(?:[\s,]+(?:please|pls|plz|thanks|thank you|sir|madam|ma'am|por favor|s'il vous plaît|bitte))+(?=[.!?]*$)",
-    re.IGNORECASE,
-)
-
-
-_LEADING_FIRST = frozenset(
-    "yes yeah yep no nope ok okay well oh ah um uh so and but also actually hi hello hey sure alright right "
-    "excuse please thanks thank hola bonjour hallo olá ciao".split()
-)
-_TRAILING_LAST = ("please", "pls", "plz", "thanks", "thank you", "sir", "madam", "ma'am", "favor", "plaît", "bitte")
-
-
-def trim(sentence: str) -> str:
-    """``sentence`` without leading fillers ("Yes, well, so …") or a trailing "please"/"thanks"."""
-    head = sentence[:12].split(maxsplit=1)
-    lead = bool(head) and head[0].strip(",.!;:-").casefold() in _LEADING_FIRST
-    trail = sentence.rstrip(".!?").casefold().endswith(_TRAILING_LAST)
-    if not (lead or trail):
-        return sentence
-    trimmed = sentence
-    if lead:
-        trimmed = _LEADING.sub("", trimmed)
-    if trail:
-        trimmed = _TRAILING.sub("", trimmed)
-    return trimmed if any(ch.isalnum() for ch in trimmed) else sentence
-
-
-def words(sentence: str) -> list[str]:
-    """The words of ``sentence`` as written (C-speed regex; punctuation dropped)."""
-    return _WORDS.findall(sentence)
-
-
-def is_content(norm: str) -> bool:
-    """A folded word that can say what a message is about (not function, courtesy or meta word)."""
-    return (
-        (len(norm) > 1 or norm.isdigit())
-        and norm not in ALL_STOPWORDS
-        and norm not in COURTESY
-        and norm not in META
-        and norm not in NEGATIONS
-        and norm not in EMOTION
-    )
 
 
 def clip(text: str, limit: int) -> str:

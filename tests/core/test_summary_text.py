@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 
+from handoff_core.text import messages
 from handoff_core.text.messages import analyze_message, trim
 from handoff_core.text.sentences import clean, clip
 
@@ -109,3 +110,10 @@ def test_clip_respects_the_limit(text: str, limit: int) -> None:
     out = clip(text, limit)
     assert len(out) <= limit
     assert out.endswith("…") == (len(" ".join(text.split())) > limit)
+
+
+def test_token_cache_stays_bounded() -> None:
+    """The summary's token cache is emptied at its cap, so endless new words cannot grow it without bound."""
+    for i in range(messages._TOKEN_CACHE_SIZE + 10):
+        messages.trim(f"word{i}x")
+        assert len(messages._TOKENS) <= messages._TOKEN_CACHE_SIZE
