@@ -249,7 +249,8 @@ def window(messages: Sequence[Message]) -> tuple[list[MessageText], Counter[str]
     scans = {i: scan_message(messages[i].text) for i in customer}
     counts = Counter(chain.from_iterable(scan.keys for scan in scans.values()))
     weight = {key: 1.0 + (_LOG[n] if n < 64 else math.log(n)) for key, n in counts.items()}.__getitem__
-    ranked = sorted([(-sum(map(weight, scans[i].keys)) / (scans[i].n_words + 3), i) for i in customer[2:]])
+    # fsum: the keys are a set, and a float sum must not depend on its (hash-seeded) order.
+    ranked = sorted([(-math.fsum(map(weight, scans[i].keys)) / (scans[i].n_words + 3), i) for i in customer[2:]])
     full = set(customer[:2]) | {i for _, i in ranked[: ISSUE_POOL - 2]}
     for i in others[:BOT_POOL] + others[-BOT_POOL:]:
         full.add(i)

@@ -288,15 +288,15 @@ def test_short_form_is_issue_and_why() -> None:
 _DETERMINISM = """
 import sys
 sys.path.insert(0, {tests!r})
-from core.test_summary import HEALTH_STEPS, LOST_PACKAGE, summary_of
-for conv in (HEALTH_STEPS, LOST_PACKAGE):
+from core.test_summary import HEALTH_STEPS, LOST_PACKAGE, _long_thread, summary_of
+for conv in (HEALTH_STEPS, LOST_PACKAGE, _long_thread(200)):
     s = summary_of(conv)
     sys.stdout.write(s.text + "\\x00" + s.short + "\\x00")
 """
 
 
 def test_summary_is_identical_across_processes_and_hash_seeds() -> None:
-    """Same conversation, same bytes: no dependence on set or hash order (PYTHONHASHSEED varies)."""
+    """Same conversation, same bytes, short or long (two-pass): no set or hash order (PYTHONHASHSEED varies)."""
     outputs = set()
     for seed in ("0", "1", "12345"):
         result = subprocess.run(
@@ -310,7 +310,8 @@ def test_summary_is_identical_across_processes_and_hash_seeds() -> None:
         outputs.add(result.stdout)
     assert len(outputs) == 1
     in_process = "".join(
-        summary_of(c).text + "\x00" + summary_of(c).short + "\x00" for c in (HEALTH_STEPS, LOST_PACKAGE)
+        summary_of(c).text + "\x00" + summary_of(c).short + "\x00"
+        for c in (HEALTH_STEPS, LOST_PACKAGE, _long_thread(200))
     )
     assert outputs == {in_process.encode()}
 
