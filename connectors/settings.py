@@ -75,6 +75,14 @@ class Settings(BaseSettings):
     #: (about 15 KB each on average, 33 KB for a 2 KB message; 0 turns the cache off and every decision
     #: re-reads the transcript, deciding the same).
     analysis_cache_messages: int = Field(default=2_000, ge=0)
+    #: ...and at most this many MB of them (estimated per record from its text: see
+    #: ``connectors/worker/analyses.py``); with the other bounds it keeps a soaked worker near 150 MB.
+    analysis_cache_mb: float = Field(default=4.0, ge=0)
+
+    # Memory (glibc only; see connectors/worker/memory.py): malloc arenas the worker's threads may use
+    # (0: glibc's default of 8 per core) and how often free heap pages go back to the system (0: never).
+    malloc_arena_max: int = Field(default=2, ge=0, le=64)
+    memory_trim_seconds: float = Field(default=60.0, ge=0)
 
     # Policy, knowledge, store
     handoff_policy: Path = DEFAULT_POLICY

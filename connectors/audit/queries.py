@@ -169,7 +169,13 @@ class DecisionFilter:
             clauses.append("d.simulated = ?")
             params.append(int(self.simulated))
         if self.trigger is not None:
-            clauses.append("EXISTS (SELECT 1 FROM audit_reasons r WHERE r.decision_id = d.id AND r.trigger = ?)")
+            # ``LIMIT 1 OFFSET 0`` keeps PostgreSQL from turning the EXISTS into a semi-join that reads every
+            # reason with this trigger ever recorded (a Bitmap Index Scan on the trigger, then a hash):
+            # a decision's reasons are one (decision_id, trigger) seek, and the newest-first listing stops
+            # after its LIMIT. SQLite plans it that way anyway (tests/store/test_query_plans*.py).
+            clauses.append(
+                "EXISTS (SELECT 1 FROM audit_reasons r WHERE r.decision_id = d.id AND r.trigger = ? LIMIT 1 OFFSET 0)"
+            )
             params.append(self.trigger)
         return (" AND ".join(clauses) or "1 = 1"), params
 

@@ -87,10 +87,14 @@ _UNIT = "\x1f"  # between a reason's position, trigger and topic (char(31) in th
 _ROW = "\x1e"  # between reasons (char(30))
 
 #: A decision that only repeats that the conversation is with a person already (no new handoff).
+#: ``LIMIT 1 OFFSET 0``: a decision's own reasons, one index seek each, on PostgreSQL too, which otherwise
+#: hashes every ``already_handed_off`` reason ever recorded (see ``DecisionFilter.where`` in
+#: :mod:`connectors.audit.queries`; tests/store/test_query_plans_pg.py).
 _ONLY_ALREADY_HANDED_OFF = (
-    "EXISTS (SELECT 1 FROM audit_reasons r WHERE r.decision_id = d.id AND r.trigger = 'already_handed_off')"
+    "EXISTS (SELECT 1 FROM audit_reasons r WHERE r.decision_id = d.id AND r.trigger = 'already_handed_off'"
+    " LIMIT 1 OFFSET 0)"
     " AND NOT EXISTS (SELECT 1 FROM audit_reasons r WHERE r.decision_id = d.id"
-    " AND r.trigger != 'already_handed_off')"
+    " AND r.trigger != 'already_handed_off' LIMIT 1 OFFSET 0)"
 )
 
 SAME_DECISION = (

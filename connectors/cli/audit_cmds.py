@@ -12,23 +12,31 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 import click
-from rich.console import Console
-from rich.table import Table
 
-from connectors.audit import AuditLog, open_audit
-from connectors.audit.export import write_csv, write_jsonl
-from connectors.audit.queries import DecisionFilter, DecisionRecord, fetch_decisions, iter_decisions
-from connectors.report.checklist import load_checklist
-from connectors.report.html import render_html
-from connectors.report.markdown import render_markdown
 from connectors.report.period import Period, parse_duration, parse_since
-from connectors.report.weekly import review_from_store
-from connectors.settings import Settings
-from connectors.store import StoreError
-from handoff_core import Action, TriggerName
+
+if TYPE_CHECKING:
+    from connectors.audit import AuditLog
+    from connectors.audit.queries import DecisionRecord
+
+#: The values of ``handoff_core.TriggerName`` and ``Action``, spelled out so that ``handoff decisions``
+#: starts without importing the core's models (a quarter of the command's CPU time on a million
+#: decisions); ``tests/cli/test_cli_startup.py`` fails when they drift apart.
+TRIGGERS: tuple[str, ...] = (
+    "human_request",
+    "restricted_topic",
+    "refund_exception",
+    "vip",
+    "sentiment",
+    "low_confidence",
+    "bot_loop",
+    "sales_lead",
+    "already_handed_off",
+)
+ACTIONS: tuple[str, ...] = ("continue", "offer_handoff", "handoff")
 
 #: Rows the table shows unless ``--limit`` says otherwise: a terminal screenful many times over, and a
 #: listing that costs the same on a million decisions as on a thousand.
@@ -37,10 +45,14 @@ TABLE_LIMIT = 200
 
 def _default_database() -> str:
     """``HANDOFF_DATABASE_URL``: the SQLite file or the PostgreSQL database the replicas share."""
+    from connectors.settings import Settings
+
     return Settings().handoff_database_url
 
 
 def _default_policy() -> Path:
+    from connectors.settings import Settings
+
     return Settings().handoff_policy
 
 
@@ -50,6 +62,9 @@ def _open_store(where: Path | str) -> Iterator[AuditLog]:
     path = Path(url.removeprefix("sqlite:///"))
     if url.startswith("sqlite:///") and not path.exists():
         raise click.ClickException(f"no store at {path} (set --database or HANDOFF_DATABASE_URL)")
+    from connectors.audit import open_audit
+    from connectors.store import StoreError
+
     try:
         log = open_audit(url)
     except (StoreError, ValueError) as exc:
@@ -71,6 +86,9 @@ def _output(path: Path | None) -> Iterator[TextIO]:
 
 
 def _table(records: list[DecisionRecord], out: TextIO, limit: int | None = None) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
     title = f"{len(records)} decision(s)"
     if limit and len(records) == limit:
         title += f": the newest {limit} (--limit 0 for all, or --format csv)"
@@ -105,8 +123,8 @@ def _table(records: list[DecisionRecord], out: TextIO, limit: int | None = None)
 
 @click.command("decisions")
 @click.option("--since", default="7d", show_default=True, help="Duration back from now (7d, 24h) or a date.")
-@click.option("--reason", type=click.Choice([t.value for t in TriggerName]), help="Only decisions with this trigger.")
-@click.option("--action", type=click.Choice([a.value for a in Action]), help="Only decisions with this action.")
+@click.option("--reason", type=click.Choice(TRIGGERS), help="Only decisions with this trigger.")
+@click.option("--action", type=click.Choice(ACTIONS), help="Only decisions with this action.")
 @click.option("--channel", help="Only this channel (webchat, zendesk, ...).")
 @click.option("--simulated", "mode", flag_value="simulated", help="Only simulated decisions.")
 @click.option("--live", "mode", flag_value="live", default=True, help="Only live decisions (default).")
@@ -132,6 +150,9 @@ def decisions_cmd(
     database: Path | None,
 ) -> None:
     """List recorded decisions (with feedback) as a table, CSV or JSON Lines."""
+    from connectors.audit.export import write_csv, write_jsonl
+    from connectors.audit.queries import DecisionFilter, fetch_decisions, iter_decisions
+
     try:
         start = parse_since(since, datetime.now(UTC))
     except ValueError as exc:
@@ -178,6 +199,11 @@ def report_cmd(
     policy: Path | None,
 ) -> None:
     """Write the handoff-quality review (self-contained HTML or Markdown)."""
+    from connectors.report.checklist import load_checklist
+    from connectors.report.html import render_html
+    from connectors.report.markdown import render_markdown
+    from connectors.report.weekly import review_from_store
+
     now = datetime.now(UTC)
     try:
         if first or last:

@@ -28,8 +28,8 @@ from connectors.errors import ConnectorError
 from connectors.metrics import Metrics
 from connectors.report.schedule import build_review, next_run
 from connectors.settings import Settings
-from connectors.slack.gateway import SlackGateway, build_client
 from connectors.store import OutboxStore, RetentionStore, StoreError, WorkerStore, open_store
+from connectors.worker import memory
 from connectors.worker.analyses import AnalysisCache
 from connectors.worker.executors import Executor, build_executors, review_action
 from connectors.worker.handoffs import ActionPlanner, Handoffs
@@ -39,10 +39,8 @@ from connectors.worker.offload import StoreCalls, store_calls
 from connectors.worker.pool import DecisionPool
 from connectors.worker.ports import AlertSink, TicketSink
 from connectors.worker.processors import LANES, InboxProcessor, OutboxProcessor, QueueTuning
-from connectors.worker.slack_events import SlackButtons, build_bolt_app, build_handler
 from connectors.worker.webchat_routes import Webchat, WebchatAccess
 from connectors.worker.zendesk_webhook import ZendeskIntake
-from connectors.zendesk.gateway import ZendeskConfig, ZendeskGateway
 from connectors.zendesk.schedules import resolve_schedules, wants_zendesk_schedules
 from handoff_core.engine import DecisionEngine
 from handoff_core.knowledge import load_knowledge
@@ -50,6 +48,8 @@ from handoff_core.policy import Policy, load_policy
 
 if TYPE_CHECKING:
     from slack_bolt.adapter.fastapi.async_handler import AsyncSlackRequestHandler
+
+    from connectors.zendesk.gateway import ZendeskConfig
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +64,8 @@ Loop = Callable[[], Coroutine[Any, Any, None]]
 def zendesk_config(settings: Settings) -> ZendeskConfig | None:
     if not (settings.zendesk_subdomain and settings.zendesk_email and settings.zendesk_api_token):
         return None
+    from connectors.zendesk.gateway import ZendeskConfig
+
     return ZendeskConfig(
         subdomain=settings.zendesk_subdomain,
         email=settings.zendesk_email,
@@ -100,6 +102,8 @@ async def load_zendesk_schedules(
     """
     if not wants_zendesk_schedules(policy):
         return
+    from connectors.zendesk.gateway import ZendeskGateway
+
     if not isinstance(tickets, ZendeskGateway):
         problems.append("the policy reads business hours from Zendesk, but Zendesk is not configured")
         return
@@ -186,6 +190,7 @@ async def open_worker(settings: Settings, *, processors: bool = True) -> AsyncIt
     encoder = policy.triggers.low_confidence.knowledge.encoder
     knowledge = load_knowledge(settings.handoff_knowledge, encoder) if settings.handoff_knowledge else None
     engine = DecisionEngine(policy, knowledge)
+    memory.limit_arenas(settings.malloc_arena_max)  # before the decision pool's threads first allocate
     async with AsyncExitStack() as stack:
         store = open_store(settings.handoff_database_url, exclusive=True)
         stack.callback(store.close)
@@ -193,12 +198,20 @@ async def open_worker(settings: Settings, *, processors: bool = True) -> AsyncIt
         stack.callback(audit.close)
         calls = store_calls(remote=store.remote, workers=STORE_THREADS)
         stack.callback(calls.close)
+        # The vendor clients (zenpy; slack_sdk with aiohttp; slack_bolt) are imported only when configured:
+        # about 20 MB of a worker's memory that local mode never uses (docs/volume.md).
         zconfig = zendesk_config(settings)
-        tickets: TicketSink = ZendeskGateway(zconfig) if zconfig is not None else LocalTickets()
+        tickets: TicketSink = LocalTickets()
+        if zconfig is not None:
+            from connectors.zendesk.gateway import ZendeskGateway
+
+            tickets = ZendeskGateway(zconfig)
         stack.callback(tickets.close)
         slack_client = None
         alerts: AlertSink = LocalAlerts()
         if settings.slack_live and settings.slack_bot_token is not None:
+            from connectors.slack.gateway import SlackGateway, build_client
+
             slack_client = build_client(settings.slack_bot_token.get_secret_value(), settings.slack_api_url)
             alerts = SlackGateway(slack_client)
         stack.push_async_callback(alerts.aclose)
@@ -213,7 +226,9 @@ async def open_worker(settings: Settings, *, processors: bool = True) -> AsyncIt
         tuning = QueueTuning.from_settings(settings)
         handoffs = Handoffs(
             decisions=decisions,
-            analyses=AnalysisCache(settings.analysis_cache_messages),
+            analyses=AnalysisCache(
+                settings.analysis_cache_messages, max_bytes=int(settings.analysis_cache_mb * 1024 * 1024)
+            ),
             audit=audit,
             calls=calls,
             metrics=metrics,
@@ -257,6 +272,7 @@ async def open_worker(settings: Settings, *, processors: bool = True) -> AsyncIt
             )
             loops["inbox"] = inbox.run
             loops["purge"] = lambda: daily_purge(store, settings.raw_retention_days)
+        loops["trim"] = lambda: memory.trim_every(settings.memory_trim_seconds)
         weekly = policy.review.weekly
         channel = weekly.slack_channel or settings.slack_review_channel or settings.slack_alert_channel
         if weekly.enabled and weekly.schedule and alerts.lane != "local" and channel:
@@ -265,6 +281,8 @@ async def open_worker(settings: Settings, *, processors: bool = True) -> AsyncIt
 
         slack = SlackRoute(None, "", settings.max_body_bytes, metrics)
         if slack_client is not None and settings.slack_signing_secret is not None:
+            from connectors.worker.slack_events import SlackButtons, build_bolt_app, build_handler
+
             secret = settings.slack_signing_secret.get_secret_value()
             buttons = SlackButtons(store, audit, calls, metrics, outbox_wakeup)
             handler = build_handler(build_bolt_app(slack_client, secret, buttons))

@@ -14,6 +14,7 @@ come back within minutes, so an evicted common word is simply computed and store
 from __future__ import annotations
 
 import sys
+import threading
 from collections.abc import Callable, Hashable
 from typing import Generic, TypeVar
 
@@ -44,6 +45,9 @@ class ByteBoundedCache(Generic[K, V]):
         self._items: dict[K, tuple[V, int]] = {}
         self.bytes = 0
         self.evictions = 0
+        # The worker decides in a small thread pool: stores (misses only) take the lock so that two
+        # threads never evict the same entry or lose a byte count; a hit stays one lock-free lookup.
+        self._lock = threading.Lock()
 
     def __len__(self) -> int:
         return len(self._items)
@@ -57,12 +61,50 @@ class ByteBoundedCache(Generic[K, V]):
         cost = self._size_of(key, value) + SLOT_BYTES
         if cost > self.max_bytes:
             return
-        old = self._items.pop(key, None)
-        if old is not None:
-            self.bytes -= old[1]
-        while self.bytes + cost > self.max_bytes and self._items:
-            oldest = next(iter(self._items))
-            self.bytes -= self._items.pop(oldest)[1]
-            self.evictions += 1
-        self._items[key] = (value, cost)
-        self.bytes += cost
+        with self._lock:
+            old = self._items.pop(key, None)
+            if old is not None:
+                self.bytes -= old[1]
+            while self.bytes + cost > self.max_bytes and self._items:
+                oldest = next(iter(self._items))
+                self.bytes -= self._items.pop(oldest)[1]
+                self.evictions += 1
+            self._items[key] = (value, cost)
+            self.bytes += cost
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+            self.bytes = 0
+
+
+class ByteBoundedMemo(Generic[K, V]):
+    """``function`` memoised in a :class:`ByteBoundedCache` (``functools.lru_cache`` counts entries only).
+
+    For results whose size follows their input (a message's analysis follows its length): an entry
+    count would let a few long inputs take any amount of memory.
+    """
+
+    def __init__(self, function: Callable[[K], V], max_bytes: int, size_of: Callable[[K, V], int]) -> None:
+        self.__wrapped__ = function
+        self.__doc__ = function.__doc__
+        self.cache: ByteBoundedCache[K, V] = ByteBoundedCache(max_bytes, size_of)
+
+    def __call__(self, key: K) -> V:
+        found = self.cache.get(key)
+        if found is None:
+            found = self.__wrapped__(key)
+            self.cache.put(key, found)
+        return found
+
+    def cache_clear(self) -> None:
+        self.cache.clear()
+
+
+def byte_bounded(max_bytes: int, size_of: Callable[[K, V], int]) -> Callable[[Callable[[K], V]], ByteBoundedMemo[K, V]]:
+    """Decorator form of :class:`ByteBoundedMemo`."""
+
+    def wrap(function: Callable[[K], V]) -> ByteBoundedMemo[K, V]:
+        return ByteBoundedMemo(function, max_bytes, size_of)
+
+    return wrap

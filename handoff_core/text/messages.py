@@ -16,7 +16,7 @@ bench/bench_summary.py measures it.
 
 from __future__ import annotations
 
-from functools import lru_cache, reduce
+from functools import reduce
 from itertools import compress
 from operator import itemgetter, or_
 from typing import NamedTuple
@@ -32,6 +32,7 @@ from handoff_core.details import (
     has_dotted_number,
     message_details,
 )
+from handoff_core.text.cache import byte_bounded
 from handoff_core.text.content import ALL_STOPWORDS
 from handoff_core.text.normalize import fold
 from handoff_core.text.sentences import (
@@ -123,9 +124,9 @@ _BITS = itemgetter(5)
 
 #: Every token seen, by spelling. A plain dict, not ``lru_cache``: ``map(dict.get, tokens)`` is the hot
 #: path of the summary and costs a third as much. Emptied when it reaches :data:`_TOKEN_CACHE_SIZE`
-#: entries (~400 B each: about 13 MB with endless new tokens, docs/volume.md).
+#: entries (~400 B each: about 1.6 MB with endless new tokens; the worker's 150 MB, docs/volume.md).
 _TOKENS: dict[str, Token] = {}
-_TOKEN_CACHE_SIZE = 32_768
+_TOKEN_CACHE_SIZE = 4_096
 
 
 def clear_token_cache() -> None:
@@ -333,7 +334,28 @@ class MessageScan(NamedTuple):
     detail_kinds: int
 
 
-@lru_cache(maxsize=4096)
+#: Memory the per-message caches of the summary may use. Each is keyed by the message's text and its
+#: result grows with it, so an entry count (4,096 each) meant anything from a few MB to gigabytes,
+#: depending on how long customers write. Charged per character (at least what ``tracemalloc`` sees on
+#: the benchmark corpus: tests/core/test_cache.py); the worker's 150 MB is in docs/volume.md.
+SCAN_CACHE_BYTES = 2 * 1024 * 1024
+DETAILS_CACHE_BYTES = 512 * 1024
+MESSAGE_CACHE_BYTES = 1 * 1024 * 1024
+
+
+def _scan_cost(text: str, _result: MessageScan) -> int:
+    return 1_500 + 40 * len(text)
+
+
+def _details_cost(text: str, _result: tuple[tuple[str, str], ...]) -> int:
+    return 500 + 2 * len(text)
+
+
+def _message_cost(text: str, _result: MessageText) -> int:
+    return 1_500 + 8 * len(text)
+
+
+@byte_bounded(SCAN_CACHE_BYTES, _scan_cost)
 def scan_message(text: str) -> MessageScan:
     cleaned = clean(text)
     lines = []
@@ -359,7 +381,7 @@ def scan_message(text: str) -> MessageScan:
     return tuple.__new__(MessageScan, (cleaned, keys, n_words, tuple(lines), found, kinds))
 
 
-@lru_cache(maxsize=4096)
+@byte_bounded(DETAILS_CACHE_BYTES, _details_cost)
 def message_details_of(text: str) -> tuple[tuple[str, str], ...]:
     """The details of one message (versions, devices, tracking numbers, what was tried)."""
     scan = scan_message(text)
@@ -381,7 +403,7 @@ def light_message(scan: MessageScan) -> MessageText:
     return tuple.__new__(MessageText, (scan.cleaned, (), "", (), scan.keys))
 
 
-@lru_cache(maxsize=4096)
+@byte_bounded(MESSAGE_CACHE_BYTES, _message_cost)
 def analyze_message(text: str) -> MessageText:
     scan = scan_message(text)
     sentences: list[SentenceText] = []

@@ -14,8 +14,8 @@ _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*", re.UNICODE)
 _SENTENCE_END = re.compile(r"(?<=[.!?¿¡…])\s+|\n+|(?<=[.!?])(?=[A-ZÀ-Ý¿¡])")
 
 
-#: ~200 B an entry: 32,768 keep it near 7 MB with endless new words (docs/volume.md).
-@lru_cache(maxsize=32_768)
+#: ~200 B an entry: 4,096 keep it near 1 MB with endless new words (docs/volume.md).
+@lru_cache(maxsize=4_096)
 def fold(word: str) -> str:
     """Lower-case, strip accents and apostrophes: ``Rückerstattung`` -> ``ruckerstattung``."""
     lowered = word.casefold()

@@ -90,8 +90,8 @@ PROBLEM_WORDS = frozenset(
 _SUFFIXES = ("'s", "’s", "ing", "ies", "ied", "ed", "es", "s", "ly")
 
 
-#: ~200 B an entry: 32,768 keep it near 7 MB with endless new words (docs/volume.md).
-@lru_cache(maxsize=32_768)
+#: ~200 B an entry: 4,096 keep it near 1 MB with endless new words (docs/volume.md).
+@lru_cache(maxsize=4_096)
 def word_key(word: str) -> str:
     """A folded word with a common suffix stripped: ``Restarted`` -> ``restart``, ``orders`` -> ``order``."""
     w = fold(word).replace("-", "")

@@ -16,9 +16,9 @@ from handoff_core.text.languages import STEMMER_NAMES
 _STEMMERS = {lang: snowballstemmer.stemmer(name) for lang, name in STEMMER_NAMES.items()}
 
 
-#: Entries, not bytes, but small ones (~250 B): 32,768 keep the cache near 8 MB whatever customers write
+#: Entries, not bytes, but small ones (~250 B): 4,096 keep the cache near 1 MB whatever customers write
 #: (a worker gets 150 MB; see handoff_core/text/cache.py and docs/volume.md).
-@lru_cache(maxsize=32_768)
+@lru_cache(maxsize=4_096)
 def stem(word: str, lang: str) -> str:
     """Stem a folded word in ``lang``; unknown languages are stemmed as English."""
     stemmer = _STEMMERS.get(lang) or _STEMMERS["en"]

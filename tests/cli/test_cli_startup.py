@@ -9,8 +9,11 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
-from connectors.cli import COMMANDS, LazyGroup, cli
+from connectors.audit import AuditLog
+from connectors.cli import COMMANDS, LazyGroup, audit_cmds, cli
+from handoff_core import Action, TriggerName
 
 #: Libraries that take most of the start-up time; ``--help`` must load none of them.
 HEAVY = ("pydantic", "numpy", "rich", "fastapi", "uvicorn", "zenpy", "slack_sdk", "slack_bolt", "aiohttp", "httpx")
@@ -51,3 +54,27 @@ def test_command_table_matches_the_registered_commands() -> None:
     assert set(cli.commands) == set(COMMANDS)
     for name, command in cli.commands.items():
         assert COMMANDS[name][1] == command.get_short_help_str(limit=200), name
+
+
+def test_decisions_imports_neither_numpy_nor_the_review(tmp_path: Path) -> None:
+    """``handoff decisions`` loads the audit log's read side only: no numpy, no review, no worker library
+    (its start-up is most of its time on a million decisions: docs/volume.md)."""
+    store = tmp_path / "store.sqlite3"
+    AuditLog(store).close()
+    code = (
+        "import json, sys\n"
+        "from connectors.cli import cli\n"
+        f"cli(['decisions', '--database', {str(store)!r}], standalone_mode=False)\n"
+        "print(json.dumps(sorted(sys.modules)), file=sys.stderr)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    loaded = set(json.loads(result.stderr.strip().splitlines()[-1]))
+    assert "numpy" not in loaded
+    assert not {m for m in loaded if m.startswith("connectors.report.") and m != "connectors.report.period"}
+    assert not {m.split(".")[0] for m in loaded} & set(WORKER_ONLY)
+
+
+def test_decision_filter_choices_match_the_core() -> None:
+    """The spelled-out ``--reason`` and ``--action`` choices are exactly the core's triggers and actions."""
+    assert tuple(t.value for t in TriggerName) == audit_cmds.TRIGGERS
+    assert tuple(a.value for a in Action) == audit_cmds.ACTIONS

@@ -1,15 +1,19 @@
-"""The worker's in-memory cache of per-message analyses: bounded by messages, least recently used out."""
+"""The worker's in-memory cache of per-message analyses: bounded by messages and bytes, least recently used out."""
 
 from __future__ import annotations
 
+import gc
+import json
+import tracemalloc
 from pathlib import Path
 
-from connectors.worker.analyses import AnalysisCache
+from connectors.worker.analyses import AnalysisCache, record_bytes
 from handoff_core import Conversation
 from handoff_core.engine import DecisionEngine
 from handoff_core.policy import load_policy
 
 ROOT = Path(__file__).resolve().parents[2]
+CORPUS = ROOT / "bench" / "corpus" / "messages.jsonl"
 
 
 def _analysis(engine: DecisionEngine, n: int):  # type: ignore[no-untyped-def]
@@ -34,3 +38,40 @@ def test_cache_evicts_least_recently_used_by_message_count() -> None:
     assert cache.get("big") is None
     cache.put("a", None)
     assert cache.get("a") is None and cache.messages == 2
+
+
+def test_cache_evicts_by_estimated_bytes() -> None:
+    """Past its byte budget the cache evicts least recently used conversations, whatever the message count."""
+    engine = DecisionEngine(load_policy(ROOT / "config" / "policy.yaml"))
+    one = record_bytes(_analysis(engine, 3))
+    cache = AnalysisCache(max_messages=1_000, max_bytes=2 * one + one // 2)
+    for name in "abc":
+        cache.put(name, _analysis(engine, 3))
+        assert cache.bytes <= cache.max_bytes
+    assert cache.get("a") is None and cache.get("b") is not None and cache.get("c") is not None
+    assert cache.bytes == 2 * one
+
+
+def test_byte_estimate_covers_what_records_really_hold() -> None:
+    """The per-record estimate is at least what tracemalloc sees a conversation's analysis take, on the
+    benchmark corpus (realistic lengths), so the byte budget is not an undercount."""
+    engine = DecisionEngine(load_policy(ROOT / "config" / "policy.yaml"))
+    texts = [json.loads(line)["text"] for line in CORPUS.read_text(encoding="utf-8").splitlines()[:120]]
+    conversations = [
+        Conversation.model_validate(
+            {"id": f"c{n}", "messages": [{"role": "customer", "text": t} for t in texts[n : n + 4]]}
+        )
+        for n in range(0, len(texts), 4)
+    ]
+    for conv in conversations:  # warm the per-word caches so that only the kept records are measured
+        engine.analyze(conv)
+    gc.collect()
+    tracemalloc.start()
+    try:
+        kept = [engine.analyze(conv) for conv in conversations]
+        gc.collect()
+        real = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    estimated = sum(record_bytes(a) for a in kept if a is not None)
+    assert real <= estimated <= 3 * real

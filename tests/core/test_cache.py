@@ -1,13 +1,19 @@
-"""The core's token cache is bounded in bytes: new words evict old ones instead of growing memory."""
+"""The core's caches are bounded in bytes: new words and long messages evict old entries instead of growing memory."""
 
 from __future__ import annotations
 
+import json
+import threading
 import tracemalloc
+from pathlib import Path
 
 import pytest
 
-from handoff_core.text.cache import ByteBoundedCache
+from handoff_core.text import messages
+from handoff_core.text.cache import ByteBoundedCache, ByteBoundedMemo
 from handoff_core.text.phrases import Analyzer, Vocabulary
+
+CORPUS = Path(__file__).resolve().parents[2] / "bench" / "corpus" / "messages.jsonl"
 
 
 def test_budget_holds_and_oldest_entries_go_first() -> None:
@@ -62,3 +68,53 @@ def test_analyzer_cache_stays_within_its_budget_on_endless_new_words() -> None:
     assert analyzer.token_cache.bytes <= 256 * 1024
     assert analyzer.token_cache.evictions > 0
     assert analyzer.analyze("I want a refund").ids
+
+
+def test_memo_bounds_a_function_by_the_size_of_its_results() -> None:
+    """A byte-bounded memo computes once per input, keeps within its budget however long the inputs are."""
+    calls: list[str] = []
+
+    def shout(text: str) -> str:
+        calls.append(text)
+        return text.upper()
+
+    memo = ByteBoundedMemo(shout, 50_000, lambda key, value: 2 * len(key) + 100)
+    assert memo("abc") == "ABC" and memo("abc") == "ABC" and calls == ["abc"]
+    for n in range(200):
+        memo(f"{n} " + "x" * 1_000)
+        assert memo.cache.bytes <= 50_000
+    assert memo.cache.evictions > 0
+    memo.cache_clear()
+    assert len(memo.cache) == 0 and memo.cache.bytes == 0
+
+
+def test_message_memo_estimate_covers_what_an_analysis_holds() -> None:
+    """The summary's per-message memo charges at least what tracemalloc sees a message's analysis take."""
+    texts = [json.loads(line)["text"] for line in CORPUS.read_text(encoding="utf-8").splitlines()[:300]]
+    for text in texts:  # the per-word caches warm first: only the analyses themselves are measured
+        messages.analyze_message.__wrapped__(text)
+    tracemalloc.start()
+    try:
+        kept = [messages.analyze_message.__wrapped__(t) for t in texts]
+        real = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    charged = sum(messages._message_cost(t, k) for t, k in zip(texts, kept, strict=True))
+    assert charged >= real
+
+
+def test_cache_stays_consistent_under_threads() -> None:
+    """The decision pool's threads store into one cache at once: no error, no lost byte count."""
+    cache: ByteBoundedCache[str, str] = ByteBoundedCache(30_000)
+
+    def fill(prefix: str) -> None:
+        for n in range(3_000):
+            cache.put(f"{prefix}{n}", "v" * (n % 50))
+
+    threads = [threading.Thread(target=fill, args=(p,)) for p in "abcd"]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert cache.bytes == sum(cost for _, cost in cache._items.values())
+    assert cache.bytes <= cache.max_bytes

@@ -16,22 +16,14 @@ from __future__ import annotations
 
 import re
 import sqlite3
-import time
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from audit.builders import conversation, decision
 
 from connectors.audit import SQLiteAudit
-from connectors.audit.queries import DecisionFilter, fetch_decisions
-from connectors.report.period import Period
-from connectors.report.weekly import review_from_store
-from connectors.store import InboxStatus, NewAction, OutboxStatus
-from connectors.store.models import ConversationRecord
 from connectors.store.sqlite import SQLiteStore
-from handoff_core import Action, TriggerName
+from store.workload import run_workload
 
 MILLION = 1_000_000
 BIG_TABLES = (
@@ -50,75 +42,13 @@ BOUNDED_SCAN = re.compile(r"ORDER BY id DESC LIMIT \d+\s*$")
 
 
 def exercise(path: Path) -> list[str]:
-    """Run what the worker, ``handoff decisions``, ``handoff report`` and ``handoff outbox`` run; return the SQL."""
+    """Run the workload (:mod:`store.workload`) on a SQLite store; return the SQL it ran."""
     seen: list[str] = []
     log, store = SQLiteAudit(path), SQLiteStore(path)
     log.connection.set_trace_callback(seen.append)
     store._conn.set_trace_callback(seen.append)
-    now = datetime.now(UTC)
     try:
-        # Worker: webhook in, decision recorded, actions out, feedback and deliveries attached.
-        store.inbox_add("zendesk", "key-1", "ticket", {"ticket_id": "T1"})
-        [item] = store.inbox_claim(time.time(), 30, 10)
-        store.inbox_extend([item.id], time.time() + 30)
-        record = ConversationRecord(conversation("c1", ticket_id="T1"), ticket_id="T1")
-        action = NewAction("zendesk.handoff", "zendesk", "a-1", {"ticket_id": "T1"}, "c1", None)
-        store.inbox_finish(item.id, InboxStatus.DONE, record=record, actions=[action])
-        store.inbox_add("zendesk", "key-2", "ticket", {})
-        [again] = store.inbox_claim(time.time(), 30, 10)
-        store.inbox_retry_later(again.id, "boom", time.time() + 5, dead=False)
-        audit_id = log.record_decision(
-            decision(Action.HANDOFF, TriggerName.LOW_CONFIDENCE), record.conversation, at=now
-        )
-        log.record_decision(decision(Action.CONTINUE, None), conversation("c2"), at=now)
-        store.save_turn(
-            record, "turn-1", {"reply": "ok"}, [NewAction("slack.alert", "slack", "s-1", {}, "c1", audit_id)]
-        )
-        store.reply_get("turn-1")
-        for lane in ("zendesk", "slack", None):
-            for out in store.outbox_claim(time.time(), 30, 10, lane=lane):
-                store.outbox_extend([out.id], time.time() + 30)
-                store.outbox_done(out.id, {"ok": True}) if out.target == "zendesk" else store.outbox_failed(
-                    out.id, "down", time.time() + 5, dead=True
-                )
-        store.outbox_get(1)
-        store.outbox_by_key("a-1")
-        store.outbox_next_due()
-        store.conversation_get("c1")
-        store.conversation_find_by_ticket("T1")
-        store.conversation_set_ticket("c1", "T1")
-        store.conversation_set_alert("c1", "C1", "1.2")
-        store.lane_pause("zendesk", time.time() + 1)
-        store.lane_paused_until("zendesk")
-        store.lane_take("zendesk", time.time(), 60)
-        log.record_delivery(audit_id, "zendesk", True)
-        log.record_event("claimed", decision_id=audit_id)
-        log.record_event("not_needed", conversation_id="c1")
-        log.record_event("handoff_wrong", ticket_id="T1")
-        # Health and lag: /readyz and /metrics.
-        store.ping()
-        store.oldest_pending()
-        store.backlog()
-        # handoff outbox list | lag | retry.
-        store.outbox_list([OutboxStatus.PENDING, OutboxStatus.DEAD, OutboxStatus.LOCAL], limit=50)
-        store.outbox_list([], limit=50)
-        store.inbox_list([InboxStatus.PENDING], limit=50)
-        store.outbox_retry(2)
-        store.outbox_retry_dead()
-        # handoff decisions with every filter, and the review with its comparison period.
-        since = now - timedelta(days=7)
-        for flt in (
-            DecisionFilter(since=since),
-            DecisionFilter(since=since, trigger="low_confidence"),
-            DecisionFilter(since=since, action="handoff"),
-            DecisionFilter(since=since, channel="webchat"),
-            DecisionFilter(since=since, simulated=None),
-            DecisionFilter(since=since, simulated=True),
-            DecisionFilter(since=since, conversation_id="c1"),
-        ):
-            assert fetch_decisions(log, flt) is not None
-        review_from_store(log, Period(since, now + timedelta(seconds=1)), compare_previous=True)
-        review_from_store(log, Period(since, now + timedelta(seconds=1)), include_simulated=True)
+        run_workload(log, store)
     finally:
         log.connection.set_trace_callback(None)
         store._conn.set_trace_callback(None)
