@@ -145,6 +145,10 @@ class DecisionFilter:
     channel: str | None = None
     simulated: bool | None = False
     conversation_id: str | None = None
+    #: How ``trigger`` is looked up: True starts from the trigger's reasons (few of them in the whole
+    #: log), False probes each decision's own reasons newest first; None: the reader decides (a listing
+    #: with a limit counts up to :data:`RARE_TRIGGER_REASONS` of them first; an export probes).
+    rare_trigger: bool | None = None
 
     def where(self) -> tuple[str, list[object]]:
         """The SQL condition on ``audit_decisions AS d`` and its parameters."""
@@ -168,7 +172,13 @@ class DecisionFilter:
         if self.simulated is not None:
             clauses.append("d.simulated = ?")
             params.append(int(self.simulated))
-        if self.trigger is not None:
+        if self.trigger is not None and self.rare_trigger:
+            # A trigger with few reasons: its reasons (the trigger index) name the decisions. Walking the
+            # decisions newest first instead would probe every one of them in the period when nothing
+            # matches (3.6 s of CPU for ``--since 90d --reason sales_lead`` on a million decisions).
+            clauses.append("d.id IN (SELECT r.decision_id FROM audit_reasons r WHERE r.trigger = ?)")
+            params.append(self.trigger)
+        elif self.trigger is not None:
             # ``LIMIT 1 OFFSET 0`` keeps PostgreSQL from turning the EXISTS into a semi-join that reads every
             # reason with this trigger ever recorded (a Bitmap Index Scan on the trigger, then a hash):
             # a decision's reasons are one (decision_id, trigger) seek, and the newest-first listing stops
@@ -182,6 +192,11 @@ class DecisionFilter:
 
 #: Decisions read per page when streaming (and ids per ``IN (...)`` list of related rows).
 PAGE = 500
+#: A trigger with fewer reasons than this in the whole log is listed from its reasons (see
+#: :attr:`DecisionFilter.rare_trigger`): at most this many index entries are read to find out (~2 ms),
+#: and a listing driven by them costs ~0.3 s at this size; a commoner trigger matches often enough that
+#: walking the decisions newest first finds the newest matches sooner.
+RARE_TRIGGER_REASONS = 50_000
 #: Decisions per page of the review's lean read: large enough that per-query overhead vanishes, small
 #: enough to stay a few MB.
 REVIEW_PAGE = 2_000

@@ -308,6 +308,8 @@ class SqlAuditLog:
         flt = flt or DecisionFilter()
         size = page or queries.PAGE
         if limit is not None:
+            if flt.trigger is not None and flt.rare_trigger is None:
+                flt = dataclasses.replace(flt, rare_trigger=self._rare_trigger(flt.trigger))
             where, params = flt.where()
             with self._reading() as db:
                 rows = db.execute(
@@ -337,6 +339,15 @@ class SqlAuditLog:
             last = parse_time(after_time)
             # Each page's range starts at the last row read, so a page is an index seek, not a rescan.
             page_filter = dataclasses.replace(flt, since=max(flt.since, last) if flt.since else last)
+
+    def _rare_trigger(self, trigger: str) -> bool:
+        """Whether fewer than ``RARE_TRIGGER_REASONS`` reasons carry ``trigger`` (reads at most that many)."""
+        with self._reading() as db:
+            row = db.execute(
+                "SELECT COUNT(*) AS n FROM (SELECT 1 FROM audit_reasons WHERE trigger = ? LIMIT ?) AS t",
+                (trigger, queries.RARE_TRIGGER_REASONS),
+            ).fetchone()
+        return int(row["n"]) < queries.RARE_TRIGGER_REASONS
 
     def review_rows(
         self, since: datetime, until: datetime, simulated: bool | None, *, page: int | None = None

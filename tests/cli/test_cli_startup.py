@@ -11,7 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from connectors.audit import AuditLog
+from connectors.audit import SQLiteAudit
 from connectors.cli import COMMANDS, LazyGroup, audit_cmds, cli
 from handoff_core import Action, TriggerName
 
@@ -60,7 +60,7 @@ def test_decisions_imports_neither_numpy_nor_the_review(tmp_path: Path) -> None:
     """``handoff decisions`` loads the audit log's read side only: no numpy, no review, no worker library
     (its start-up is most of its time on a million decisions: docs/volume.md)."""
     store = tmp_path / "store.sqlite3"
-    AuditLog(store).close()
+    SQLiteAudit(store).close()
     code = (
         "import json, sys\n"
         "from connectors.cli import cli\n"

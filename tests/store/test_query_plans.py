@@ -39,6 +39,8 @@ BIG_TABLES = (
 LOW_CARDINALITY = {"status", "trigger", "kind", "target", "source", "channel", "action", "simulated"}
 #: Statements that may read a whole table: a rowid walk that stops after LIMIT rows.
 BOUNDED_SCAN = re.compile(r"ORDER BY id DESC LIMIT \d+\s*$")
+#: ``--reason`` with a trigger few reasons carry starts from those reasons (``DecisionFilter.rare_trigger``).
+RARE_TRIGGER_FORM = "d.id IN (SELECT r.decision_id FROM audit_reasons r WHERE r.trigger ="
 
 
 def exercise(path: Path) -> list[str]:
@@ -146,9 +148,27 @@ def test_time_windows_and_health_use_their_indexes(captured: tuple[Path, list[st
     found = dict.fromkeys(expected, 0)
     for sql, plan in plans(path, statements, stats=stats):
         for marker, indexes in expected.items():
-            if marker in sql:
+            if marker in sql and RARE_TRIGGER_FORM not in sql:
                 found[marker] += 1
                 assert any(i in line for i in indexes for line in plan), f"{indexes}: {plan}  <-  {sql[:160]}"
     assert all(found.values()), found
     oldest = next(plan for sql, plan in plans(path, statements, stats=stats) if "MIN(created_at) FROM outbox" in sql)
     assert any("outbox_pending_age" in line for line in oldest)
+
+
+@pytest.mark.parametrize("stats", [False, True], ids=["no-statistics", "million-row-statistics"])
+def test_rare_trigger_listing_starts_from_its_reasons(captured: tuple[Path, list[str]], stats: bool) -> None:
+    """``--reason`` with a rare trigger reads that trigger's reasons and finds each decision by id; the probe
+    that decides so reads the trigger index only."""
+    path, statements = captured
+    checked = 0
+    for sql, plan in plans(path, statements, stats=stats):
+        if RARE_TRIGGER_FORM in sql:
+            checked += 1
+            assert any("audit_reasons_trigger (trigger=?)" in line for line in plan), plan
+            by_id = "SEARCH d USING INDEX sqlite_autoindex_audit_decisions_1 (id=?)"
+            assert any(line.startswith(by_id) for line in plan), plan
+        if "SELECT 1 FROM audit_reasons WHERE trigger =" in sql:
+            checked += 1
+            assert any("COVERING INDEX audit_reasons_trigger (trigger=?)" in line for line in plan), plan
+    assert checked >= 3

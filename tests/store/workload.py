@@ -24,8 +24,9 @@ from handoff_core import Action, TriggerName
 #: Every filter ``handoff decisions`` offers (each option of the command), as the command builds them.
 FILTERS: tuple[dict[str, Any], ...] = (
     {},
-    {"trigger": "low_confidence"},
-    {"trigger": "vip"},
+    {"trigger": "low_confidence"},  # on a small log every trigger is rare: listed from its reasons
+    {"trigger": "vip", "rare_trigger": False},  # a common trigger: each decision's reasons probed
+    {"trigger": "vip", "rare_trigger": True},
     {"action": "handoff"},
     {"channel": "webchat"},
     {"simulated": None},
