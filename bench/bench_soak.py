@@ -6,19 +6,22 @@ Steps (each printed as it finishes; the table at the end is what docs/volume.md 
    grown alongside: 1,000,000 outbox rows and 1,000,000 inbox rows already done, a small backlog still
    pending (as during a burst), 300,000 remembered conversations. No ``ANALYZE`` is run, as in a real
    deployment.
-2. ``handoff decisions`` with each filter (the default table: the newest matches of the last 7 days),
-   and a CSV export of a day, each as its own process, median of 3 (wall time, and CPU time: other jobs
-   share the cores).
+2. ``handoff decisions`` with every option of the command (each filter, the formats, ``--limit``,
+   ``--output``; the default table is the newest matches of the last 7 days), and ``handoff --help``
+   for the start-up alone, each as its own process, median of ``--runs`` (wall time, and CPU time:
+   other jobs share the cores).
 3. ``handoff report --since 7d --compare-previous`` (about 78,000 decisions and as many before).
 4. ``handoff outbox lag``.
-5. ``handoff serve`` on that store: 300 ``GET /readyz`` (median and p99 as the client sees them) and one
-   ``GET /metrics``; the worker's RSS afterwards.
-6. The core's memory after deciding on messages full of never-seen words (a subprocess builds the
-   engine once and decides ``--decisions`` times, three new words per message), RSS sampled as it goes.
+5. ``handoff serve`` on that store: 1,000 ``GET /readyz`` (median and p99 as the client sees them, and
+   the worker's CPU time per call) and one ``GET /metrics``; the worker's RSS afterwards.
+6. With ``--worker-decisions N``: :mod:`soak_worker` pushes N decisions of realistic traffic through the
+   worker's own decision path (the app's lifespan, the web-chat turn, the decision pool, the audit log,
+   the store) into a fresh store, and samples the worker's RSS as it goes.
 
 Must hold (issue 15): ``handoff decisions`` any filter ≤ 2 s; ``/readyz`` ≤ 5 ms; worker RSS ≤ 150 MB.
 
-Run: ``OPENBLAS_NUM_THREADS=1 .venv/bin/python bench/bench_soak.py [--decisions-rss 1000000] [--keep DIR]``
+Run: ``OPENBLAS_NUM_THREADS=1 .venv/bin/python bench/bench_soak.py --keep /tmp/volume_soak [--runs 3]
+[--worker-decisions 1000000]`` (the store is built once, about 10 minutes, and reused).
 """
 
 from __future__ import annotations
@@ -122,8 +125,17 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def readyz(path: Path, env: dict[str, str]) -> tuple[float, float, float, int]:
-    """(median ms, p99 ms, RSS MB after, /metrics bytes) of ``handoff serve`` on the store."""
+READYZ_CALLS = 1_000
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of process ``pid`` so far (Linux ``/proc``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def readyz(path: Path, env: dict[str, str]) -> tuple[float, float, float, float, int]:
+    """(median ms, p99 ms, worker CPU ms per call, RSS MB after, /metrics bytes) of ``handoff serve``."""
     port = free_port()
     env = {**env, "HANDOFF_DATABASE_URL": f"sqlite:///{path}", "PORT": str(port), "LOG_LEVEL": "warning"}
     proc = subprocess.Popen(
@@ -145,60 +157,53 @@ def readyz(path: Path, env: dict[str, str]) -> tuple[float, float, float, int]:
         with httpx.Client(base_url=url, timeout=10) as client:
             for _ in range(20):
                 client.get("/readyz")
-            for _ in range(300):
+            cpu_before = cpu_seconds(proc.pid)
+            for _ in range(READYZ_CALLS):
                 started = time.perf_counter()
                 answer = client.get("/readyz")
                 times.append((time.perf_counter() - started) * 1000)
                 assert answer.status_code == 200, answer.text
+            cpu_ms = (cpu_seconds(proc.pid) - cpu_before) * 1000 / READYZ_CALLS
             metrics = client.get("/metrics").text
         times.sort()
         rss = int(Path(f"/proc/{proc.pid}/status").read_text().split("VmRSS:")[1].split()[0]) / 1024
-        return statistics.median(times), times[int(len(times) * 0.99)], rss, len(metrics)
+        return statistics.median(times), times[int(len(times) * 0.99)], cpu_ms, rss, len(metrics)
     finally:
         proc.terminate()
         proc.wait(timeout=30)
 
 
-RSS_SCRIPT = """
-import json, random, string, sys, resource
-from handoff_core import Conversation
-from handoff_core.engine import DecisionEngine
-from handoff_core.policy import load_policy
-from connectors.settings import Settings
-
-engine = DecisionEngine(load_policy(Settings().handoff_policy))
-total, rnd = int(sys.argv[1]), random.Random(7)
-base = ["where is my order", "I want a refund for my parcel", "my card was charged twice", "can I talk to a person",
-        "how do I reset my password", "the app keeps crashing on login"]
-def rss():
-    return int(open("/proc/self/status").read().split("VmRSS:")[1].split()[0]) / 1024
-samples = []
-for n in range(total):
-    new = " ".join("".join(rnd.choice(string.ascii_lowercase) for _ in range(rnd.randint(5, 10))) for _ in range(3))
-    conv = Conversation.model_validate({"id": f"c{n}", "channel": "webchat",
-        "messages": [{"role": "customer", "text": f"{rnd.choice(base)} {new}"}]})
-    engine.decide(conv)
-    if n % max(1, total // 10) == 0 or n == total - 1:
-        samples.append((n + 1, round(rss(), 1)))
-print(json.dumps(samples))
-"""
-
-
-def core_rss(decisions: int, env: dict[str, str]) -> list[tuple[int, float]]:
+def worker_soak(decisions: int, folder: Path, env: dict[str, str]) -> list[dict[str, float]]:
+    """:mod:`soak_worker`: ``decisions`` through the worker's decision path into a fresh store; RSS samples."""
+    database = folder / f"worker-{decisions}.sqlite3"
+    for stale in folder.glob(f"worker-{decisions}.sqlite3*"):
+        stale.unlink()
     done = subprocess.run(
-        [sys.executable, "-c", RSS_SCRIPT, str(decisions)],
+        [
+            sys.executable,
+            str(ROOT / "bench" / "soak_worker.py"),
+            "--decisions",
+            str(decisions),
+            "--database",
+            str(database),
+        ],
         env=env,
         cwd=ROOT,
         capture_output=True,
         text=True,
         check=True,
     )
-    return [tuple(x) for x in json.loads(done.stdout)]  # type: ignore[misc]
+    return [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--decisions-rss", type=int, default=200_000, help="decisions for the memory step")
+    parser.add_argument(
+        "--worker-decisions",
+        type=int,
+        default=0,
+        help="also run bench/soak_worker.py for this many decisions (1000000 for the issue's soak; ~1 h of CPU)",
+    )
     parser.add_argument("--keep", type=Path, help="build (or reuse) the store in this folder")
     parser.add_argument("--runs", type=int, default=3, help="runs per command (median)")
     args = parser.parse_args()
@@ -213,18 +218,35 @@ def main() -> None:
         handoff = [str(Path(sys.executable).with_name("handoff"))]
         db = ["--database", str(path)]
         rows: list[tuple[str, float, float]] = []
+        out_file = folder / "decisions.csv"
         for label, extra in (
-            ("decisions (no filter)", []),
-            ("decisions --reason low_confidence", ["--reason", "low_confidence"]),
-            ("decisions --reason vip", ["--reason", "vip"]),
-            ("decisions --action handoff", ["--action", "handoff"]),
-            ("decisions --channel email", ["--channel", "email"]),
-            ("decisions --all", ["--all"]),
-            ("decisions --simulated (none)", ["--simulated"]),
+            ("--help (start-up: the group, no command module)", ["--help"]),
+            ("decisions (last 7 days, newest 200)", []),
+            ("decisions --since 90d", ["--since", "90d"]),
+            ("decisions --reason low_confidence (19 % of decisions)", ["--reason", "low_confidence"]),
+            ("decisions --reason vip (4 %: listed from its reasons)", ["--reason", "vip"]),
+            ("decisions --since 90d --reason sales_lead (no match)", ["--since", "90d", "--reason", "sales_lead"]),
             ("decisions --since 90d --reason human_request", ["--since", "90d", "--reason", "human_request"]),
-            ("decisions --since 1d --format csv (export)", ["--since", "1d", "--format", "csv"]),
+            ("decisions --action handoff", ["--action", "handoff"]),
+            ("decisions --since 90d --action offer_handoff", ["--since", "90d", "--action", "offer_handoff"]),
+            ("decisions --channel email", ["--channel", "email"]),
+            ("decisions --since 90d --channel zendesk", ["--since", "90d", "--channel", "zendesk"]),
+            ("decisions --since 90d --channel sms (no match)", ["--since", "90d", "--channel", "sms"]),
+            ("decisions --simulated (no match)", ["--simulated"]),
+            ("decisions --since 90d --simulated (no match)", ["--since", "90d", "--simulated"]),
+            ("decisions --live", ["--live"]),
+            ("decisions --all", ["--all"]),
+            ("decisions --limit 1000 (table of 1,000 rows)", ["--limit", "1000"]),
+            ("decisions --since 1h --format jsonl (~460 rows)", ["--since", "1h", "--format", "jsonl"]),
+            ("decisions --since 1d --format csv (~11,000 rows)", ["--since", "1d", "--format", "csv"]),
+            (
+                "decisions --since 1d --format csv --output FILE",
+                ["--since", "1d", "--format", "csv", "--output", str(out_file)],
+            ),
         ):
-            wall, cpu = timed([*handoff, "decisions", *db, *extra], env, args.runs)
+            options = [*extra, str(out_file)] if extra[-1:] == ["--output"] else extra
+            command = [*handoff, *options] if options == ["--help"] else [*handoff, "decisions", *db, *options]
+            wall, cpu = timed(command, env, args.runs)
             rows.append((f"handoff {label}", wall, cpu))
             print(f"{rows[-1][0]}: {wall:.2f} s wall, {cpu:.2f} s CPU", flush=True)
         out = folder / "review.html"
@@ -236,17 +258,28 @@ def main() -> None:
         wall, cpu = timed([*handoff, "outbox", "lag"], lag_env, args.runs)
         rows.append(("handoff outbox lag", wall, cpu))
         print(f"{rows[-1][0]}: {wall:.2f} s wall, {cpu:.2f} s CPU", flush=True)
-        median_ms, p99_ms, rss, metrics_bytes = readyz(path, env)
-        print(f"/readyz: median {median_ms:.2f} ms, p99 {p99_ms:.2f} ms; worker RSS {rss:.0f} MB", flush=True)
-        samples = core_rss(args.decisions_rss, env)
-        print(f"core RSS over {args.decisions_rss:,} decisions with 3 new words each: {samples}", flush=True)
+        median_ms, p99_ms, cpu_ms, rss, metrics_bytes = readyz(path, env)
+        print(
+            f"/readyz: median {median_ms:.2f} ms, p99 {p99_ms:.2f} ms, {cpu_ms:.2f} ms of worker CPU a call;"
+            f" worker RSS {rss:.0f} MB",
+            flush=True,
+        )
+        samples = worker_soak(args.worker_decisions, folder, env) if args.worker_decisions else []
+        for sample in samples:
+            print(json.dumps(sample), flush=True)
     print(f"\n| step on 1,000,000 decisions | wall (median of {args.runs}) | CPU |")
     print("|---|---|---|")
     for label, wall, cpu in rows:
         print(f"| `{label}` | {wall:.2f} s | {cpu:.2f} s |")
-    print(f"| `GET /readyz` (300 calls) | median {median_ms:.2f} ms, p99 {p99_ms:.2f} ms | |")
+    print(
+        f"| `GET /readyz` ({READYZ_CALLS} calls) | median {median_ms:.2f} ms, p99 {p99_ms:.2f} ms | {cpu_ms:.2f} ms |"
+    )
     print(f"\nworker RSS after the readyz/metrics run: {rss:.0f} MB (/metrics {metrics_bytes} bytes)")
-    print(f"core RSS (decisions, MB): {samples}")
+    if samples:
+        print(
+            "worker soak (decisions: RSS MB): "
+            + ", ".join(f"{x['decisions']:,}: {x['rss_mb']}" for x in samples if "decisions" in x)
+        )
 
 
 if __name__ == "__main__":

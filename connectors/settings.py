@@ -77,7 +77,7 @@ class Settings(BaseSettings):
     analysis_cache_messages: int = Field(default=2_000, ge=0)
     #: ...and at most this many MB of them (estimated per record from its text: see
     #: ``connectors/worker/analyses.py``); with the other bounds it keeps a soaked worker near 150 MB.
-    analysis_cache_mb: float = Field(default=4.0, ge=0)
+    analysis_cache_mb: float = Field(default=3.0, ge=0)
 
     # Memory (glibc only; see connectors/worker/memory.py): malloc arenas the worker's threads may use
     # (0: glibc's default of 8 per core) and how often free heap pages go back to the system (0: never).

@@ -32,9 +32,9 @@ from handoff_core.text.stem import all_stems, stem_key
 T = TypeVar("T")
 
 #: Memory the token-key cache of one analyser may use (see :mod:`handoff_core.text.cache`): about
-#: 6,000 distinct (word, language) pairs at some 700 bytes each, the words support customers repeat
+#: 4,500 distinct (word, language) pairs at some 700 bytes each, the words support customers repeat
 #: within minutes, and a fixed share of the worker's 150 MB whatever they write (docs/volume.md).
-TOKEN_CACHE_BYTES = 4 * 1024 * 1024
+TOKEN_CACHE_BYTES = 3 * 1024 * 1024
 
 #: Articles and fillers skipped when matching, so "talk to a human" also matches "talk to human".
 SKIP = frozenset(
