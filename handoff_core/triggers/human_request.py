@@ -60,7 +60,11 @@ class HumanRequest:
                 "decline": Matchable(phrases=policy.offer.decline_phrases),
             },
         )
-        self._negations = frozenset(w for p in self.config.negations for w in phrase_words(p))
+        # A one-word negation ("not") counts on its own; a longer one ("no need") only as the whole phrase,
+        # so its word "need" does not cancel "I need to speak to someone".
+        negations = [tuple(phrase_words(p)) for p in self.config.negations]
+        self._negation_words = frozenset(n[0] for n in negations if len(n) == 1)
+        self._negation_phrases = tuple(n for n in negations if len(n) > 1)
         self.asks = FunctionDetector("human_request.asks", CUSTOMER, self._asks)
         self.accepts = FunctionDetector("human_request.accepts", CUSTOMER, self._accepts)
         self.detectors: tuple[MessageDetector[object], ...] = (self.asks, self.accepts)
@@ -144,5 +148,14 @@ class HumanRequest:
         return None
 
     def _negated(self, norms: Sequence[str], hit: RuleHit[str]) -> bool:
+        """A negation word in the three words before the match, or a negation phrase ending there or on
+        the match's first word ("no need for a person": the combo's match starts at "need")."""
         first = hit.hits[0].first
-        return any(norms[i] in self._negations for i in range(max(0, first - 3), first))
+        if any(norms[i] in self._negation_words for i in range(max(0, first - 3), first)):
+            return True
+        for end in range(max(0, first - 3), min(first + 1, len(norms))):
+            for phrase in self._negation_phrases:
+                start = end + 1 - len(phrase)
+                if start >= 0 and tuple(norms[start : end + 1]) == phrase:
+                    return True
+        return False
