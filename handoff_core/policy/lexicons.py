@@ -286,7 +286,30 @@ def tier_findings(data: Mapping[str, Any]) -> list[LexiconFinding]:
     return out
 
 
+#: Negation lists read word by word: a longer entry would make each of its words a negation on its own.
+WORD_NEGATIONS = ("triggers.sentiment.negations",)
+
+
+def negation_findings(field: str, phrases: Sequence[Any]) -> list[LexiconFinding]:
+    """Entries of a word-by-word negation list that are more than one word ("no way" makes "way" negate)."""
+    out = []
+    for phrase in phrases:
+        words = phrase_words(phrase) if isinstance(phrase, str) else []
+        if len(words) > 1:
+            message = (
+                f"{str(phrase)!r} is {len(words)} words; sentiment negations are single words, so each of "
+                f"{', '.join(repr(w) for w in words)} would negate a cue on its own"
+            )
+            out.append(LexiconFinding("multiword_negation", origin_of(phrase), field, message))
+    return out
+
+
 def lexicon_findings(data: Mapping[str, Any]) -> list[LexiconFinding]:
-    """Every duplicate and conflicting tier in merged policy data whose phrases carry their origins."""
-    out = [finding for field, phrases in phrase_lists(data) for finding in duplicate_findings(field, phrases)]
+    """Every duplicate, conflicting tier and multi-word sentiment negation in merged policy data whose
+    phrases carry their origins."""
+    out = []
+    for field, phrases in phrase_lists(data):
+        out += duplicate_findings(field, phrases)
+        if field in WORD_NEGATIONS:
+            out += negation_findings(field, phrases)
     return out + tier_findings(data)

@@ -91,6 +91,20 @@ def test_user_lexicon_duplicates_and_tiers_are_reported_with_file_and_line(tmp_p
     assert "anger_repeated.txt" in tier.message and "0.35" in tier.message
 
 
+def test_multiword_sentiment_negation_is_reported(tmp_path: Path) -> None:
+    """A sentiment negation of two words is reported at its line: each word would negate on its own."""
+    policy = _write(
+        tmp_path,
+        {
+            "policy.yaml": "extends: default\nversion: u\ntriggers:\n  sentiment:\n"
+            "    negations+:\n      - no way\n",
+        },
+    )
+    found = [f for f in inspect_policy(policy).findings if f.kind == "multiword_negation"]
+    assert [(str(f.where), f.field) for f in found] == [(f"{policy}:6", "triggers.sentiment.negations")]
+    assert "'way'" in found[0].message
+
+
 # --- user lexicons ------------------------------------------------------------------------------------------
 
 
