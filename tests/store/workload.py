@@ -83,6 +83,9 @@ def run_workload(log: AuditLog, store: Any) -> None:
     store.inbox_list([InboxStatus.PENDING], limit=50)
     store.outbox_retry(2)
     store.outbox_retry_dead()
+    # The worker's daily raw-text purge, and `handoff purge --dry-run`.
+    store.purge_raw(time.time() - 30 * 86400.0, dry_run=True)
+    store.purge_raw(time.time() - 30 * 86400.0)
     # handoff decisions with every filter: the table (newest 200) and the export (streamed pages).
     since = now - timedelta(days=7)
     for extra in FILTERS:
