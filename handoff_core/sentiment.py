@@ -162,7 +162,7 @@ class SentimentScorer:
         else:
             # Cues alone can make a message negative (cue_share of their score), never angry.
             negativity = max(
-                negative_line * 0.9 * model.negative.probability / max(1e-6, negative_at),
+                negative_line * 0.9 * min(1.0, model.negative.probability / max(1e-6, negative_at)),
                 min(angry_line - 0.01, cfg.model.cue_share * rule_negativity),
             )
             cues = rules.cues
