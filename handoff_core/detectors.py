@@ -1,7 +1,7 @@
 """Trained detectors (anger, negative complaint, human request, restricted topics) run with numpy.
 
 Cue lists written by hand were close to a naive baseline on real customer text, so these detectors are
-linear heads *learned* from public labelled data (``handoff train``; the model card is
+linear heads *learned* from public labelled data (``tools/train_detectors.py``; the model card is
 ``docs/models.md``). Each head reads the shared :class:`~handoff_core.features.MessageFeatures`: hashed
 word-piece n-grams, the static sentence embedding and a few style features. A score is one sparse dot
 product plus one 132-number dot product and a logistic, so all heads together cost microseconds.
