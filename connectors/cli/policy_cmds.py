@@ -435,15 +435,18 @@ def check_command(policy_path: Path | None, show_effective: bool) -> None:
 
 
 def _lexicon_lines(loaded: LoadedPolicy) -> list[str]:
-    """Which lists below were read from lexicon files, and from which files (the YAML shows them resolved)."""
+    """Which lists below were read from lexicon files, and from which folders (the YAML shows them resolved)."""
     if not loaded.uses:
         return []
     lines = ["lexicon folders, first wins per language: " + ", ".join(loaded.folders)]
-    lines.append("lists read from lexicons (shown resolved below):")
+    lines.append("lists read from lexicons <folder>/<language>/<name>.txt (shown resolved below):")
     for use in loaded.uses:
-        languages = ", ".join(Path(f).parent.name for f in use.files)
-        lines.append(f"  {use.field}: {{lexicon: {use.name}}} = {use.phrases} phrases ({languages})")
-        lines += [f"      {f}" for f in use.files]
+        lines.append(f"  {use.field}: {{lexicon: {use.name}}} = {use.phrases} phrases")
+        by_folder: dict[str, list[str]] = {}
+        for file in use.files:
+            path = Path(file)
+            by_folder.setdefault(str(path.parent.parent), []).append(path.parent.name)
+        lines += [f"      {folder}: {', '.join(languages)}" for folder, languages in by_folder.items()]
     return lines
 
 
