@@ -80,9 +80,9 @@ def _env(db_url: str, zendesk_port: int, slack_port: int, port: int) -> dict[str
         "ZENPY_FORCE_NETLOC": f"127.0.0.1:{zendesk_port}",
         "ZENDESK_SUBDOMAIN": "acme",
         "ZENDESK_EMAIL": "bot@example.com",
-        "ZENDESK_API_TOKEN": "zd-token",
+        "ZENDESK_API_TOKEN": "zd-api-token-for-tests",  # what the fake Zendesk accepts
         "ZENDESK_WEBHOOK_SECRET": ZENDESK_SECRET,
-        "SLACK_BOT_TOKEN": "xoxb-test-token",
+        "SLACK_BOT_TOKEN": "xoxb-test-token-for-tests",  # what the fake Slack accepts
         "SLACK_SIGNING_SECRET": SLACK_SIGNING_SECRET,
         "SLACK_ALERT_CHANNEL": "C0ALERTS",
         "SLACK_API_URL": f"http://127.0.0.1:{slack_port}/api/",
@@ -187,7 +187,10 @@ def _measure(
             started = time.perf_counter()
             answered = asyncio.run(_load(urls, handoffs, concurrency, "run"))
             expected = done_before + 2 * handoffs  # a ticket and an alert per handoff
-            while store.outbox_counts()[OutboxStatus.DONE] < expected:
+            while (counts := store.outbox_counts())[OutboxStatus.DONE] < expected:
+                if counts[OutboxStatus.DEAD]:  # a dead row never completes: say why instead of waiting
+                    dead_rows = store.outbox_list([OutboxStatus.DEAD], limit=1)
+                    raise SystemExit(f"an action was parked as dead: {dead_rows[0].last_error}")
                 if time.perf_counter() - started > 600:
                     raise SystemExit("deliveries did not finish within 10 minutes")
                 time.sleep(0.05)

@@ -272,3 +272,9 @@ def test_purge_removes_raw_text_past_the_retention_and_keeps_pending_work(opener
     inbox = {i.dedupe_key: i.payload for i in store.inbox_list()}
     assert inbox == {"inv-old-done": {"purged": True}, "inv-old-pending": {"comment": "still to do"}}
     assert not store.inbox_add("zendesk", "inv-old-done", "trigger", {}), "the purged row still deduplicates"
+
+
+def test_store_says_whether_its_calls_are_round_trips(opener, request):
+    """PostgreSQL says its calls are remote (the worker runs them in threads); SQLite says they are local."""
+    store = opener()
+    assert store.remote is (request.node.callspec.params["opener"] == "postgres")
