@@ -14,6 +14,7 @@ files, one entry each, with optional front matter (``id``, ``title``, ``question
 from __future__ import annotations
 
 import hashlib
+import heapq
 import itertools
 import json
 import math
@@ -25,6 +26,7 @@ from typing import Literal
 
 import numpy as np
 import yaml
+from numpy.typing import NDArray
 
 from handoff_core.blas import single_threaded_blas
 from handoff_core.decision import KnowledgeMatch
@@ -32,10 +34,14 @@ from handoff_core.embeddings import Embedder, bundled_embedder
 from handoff_core.errors import KnowledgeError
 from handoff_core.examples import ExampleMatcher
 from handoff_core.policy.schema import KnowledgeCoverageConfig
+from handoff_core.text.cache import ByteBoundedCache
 from handoff_core.text.content import content_words
 from handoff_core.text.phrases import Vocabulary
 from handoff_core.text.stem import stem
 from handoff_core.transformer import installed_minilm
+
+#: Memory the per-word stem cache of one knowledge base may use (see :mod:`handoff_core.text.cache`).
+STEM_CACHE_BYTES = 4 * 1024 * 1024
 
 CoverageStatus = Literal["covered", "no_source", "ambiguous", "not_checked"]
 
@@ -107,6 +113,15 @@ class KnowledgeBase:
         self._entry_terms: dict[str, set[str]] = {}
         for entry_id, terms in term_docs:
             self._entry_terms.setdefault(entry_id, set()).update(t for t in terms if " " not in t)
+        #: Word -> the entries that mention it (the entry terms inverted), so a question's recall is summed
+        #: over the entries each of its words occurs in, not over every entry times every word.
+        self._term_entries: dict[str, list[str]] = {}
+        for entry_id, known in self._entry_terms.items():
+            for term in known:
+                self._term_entries.setdefault(term, []).append(entry_id)
+        #: Typo corrections and stems of question words, per (word, language): a pure function of the
+        #: knowledge's vocabulary, bounded like the other per-word caches.
+        self._stems: ByteBoundedCache[tuple[str, str], str] = ByteBoundedCache(STEM_CACHE_BYTES)
         self._unseen_idf = math.log(n + 1) + 1.0
         self._docs: list[tuple[str, dict[str, float]]] = []
         self._postings: dict[str, list[tuple[int, float]]] = {}
@@ -164,9 +179,15 @@ class KnowledgeBase:
 
     def _terms(self, words: Iterable[str], lang: str) -> list[str]:
         stems = []
+        cache = getattr(self, "_stems", None)  # None while the index itself is being built
         for word in words:
-            corrected = self._vocabulary.correct(word)
-            stems.append(stem(corrected or word, lang))
+            found = cache.get((word, lang)) if cache is not None else None
+            if found is None:
+                corrected = self._vocabulary.correct(word)
+                found = stem(corrected or word, lang)
+                if cache is not None:
+                    cache.put((word, lang), found)
+            stems.append(found)
         bigrams = [f"{a} {b}" for a, b in itertools.pairwise(stems)]
         return stems + bigrams
 
@@ -195,8 +216,12 @@ class KnowledgeBase:
         score blends in the best cosine similarity of sentence vectors, weighted by ``semantic_weight``,
         which catches paraphrases with no word in common.
         """
-        content, lang = content_words(text)
-        terms = self._terms(content, lang)
+        return self._search(text, content_words(text), limit, semantic_weight)
+
+    def _search(
+        self, text: str, content: tuple[list[str], str], limit: int, semantic_weight: float
+    ) -> list[KnowledgeMatch]:
+        terms = self._terms(*content)
         query = self._vector(terms)
         scores: dict[int, float] = {}
         for term, weight in query.items():
@@ -209,33 +234,59 @@ class KnowledgeBase:
                 best[entry_id] = score
         words = {t for t in terms if " " not in t}
         total = sum(self._idf.get(t, self._unseen_idf) for t in words) or 1.0
+        # Each entry's IDF mass of the question's words, added word by word in the order of ``words`` (the
+        # same additions, in the same order, as summing over each entry's known words).
+        mentioned: dict[str, float] = {}
+        for t in words:
+            for entry_id in self._term_entries.get(t, ()):
+                mentioned[entry_id] = mentioned.get(entry_id, 0) + self._idf[t]
         for entry_id, cosine in best.items():
-            known = self._entry_terms[entry_id]
-            recall = sum(self._idf[t] for t in words if t in known) / total
-            best[entry_id] = math.sqrt(max(0.0, cosine) * recall)
+            best[entry_id] = math.sqrt(max(0.0, cosine) * (mentioned.get(entry_id, 0) / total))
         if self._embedder is not None and self._doc_vectors is not None and semantic_weight > 0:
             with single_threaded_blas():
                 similarities = self._doc_vectors @ self._embedder.encode([text])[0]
-            meaning: dict[str, float] = {}
-            for owner, similarity in zip(self._doc_owner, similarities.tolist(), strict=True):
-                if similarity > meaning.get(owner, -1.0):
-                    meaning[owner] = similarity
-            best = {
-                entry_id: semantic_weight * max(0.0, sim) + (1 - semantic_weight) * best.get(entry_id, 0.0)
-                for entry_id, sim in meaning.items()
-            }
-        ranked = sorted(best.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
+            best = self._blend(similarities, best, semantic_weight)
+        # The ``limit`` best, as sorted(...)[:limit] would give them, without sorting every entry.
+        ranked = heapq.nsmallest(limit, best.items(), key=lambda kv: (-kv[1], kv[0]))
         return [KnowledgeMatch(id=i, title=self._by_id[i].title, score=round(min(1.0, s), 4)) for i, s in ranked]
 
+    def _blend(
+        self, similarities: NDArray[np.float32], lexical: dict[str, float], semantic_weight: float
+    ) -> dict[str, float]:
+        """Each entry's best document similarity blended with its lexical score, in numpy.
+
+        Element-wise float64 arithmetic rounds exactly as the same Python float expression does, and a
+        maximum is exact, so this equals the per-document Python loop it replaces (an entry whose
+        documents all score -1 or less is left out, as that loop left it out).
+        """
+        best_sim = np.maximum.reduceat(similarities.astype(np.float64), self._owner_starts)
+        kept = best_sim > -1.0
+        base = np.array([lexical.get(entry_id, 0.0) for entry_id in self._owner_ids], dtype=np.float64)
+        blended = semantic_weight * np.maximum(0.0, best_sim) + (1 - semantic_weight) * base
+        return {e: v for e, v, k in zip(self._owner_ids, blended.tolist(), kept.tolist(), strict=True) if k}
+
+    @cached_property
+    def _owner_ids(self) -> tuple[str, ...]:
+        """Entry ids in document order (each entry's documents are indexed one after the other)."""
+        return tuple(dict.fromkeys(self._doc_owner))
+
+    @cached_property
+    def _owner_starts(self) -> NDArray[np.int64]:
+        """Where each entry's run of documents starts."""
+        owners = self._doc_owner
+        starts = [i for i in range(len(owners)) if i == 0 or owners[i] != owners[i - 1]]
+        assert len(starts) == len(self._owner_ids), "documents of an entry must be contiguous"
+        return np.asarray(starts, dtype=np.int64)
+
     def coverage(self, text: str, config: KnowledgeCoverageConfig) -> Coverage:
-        content, _ = content_words(text)
-        if len(content) < config.min_words:
+        content = content_words(text)
+        if len(content[0]) < config.min_words:
             return Coverage(1.0, "not_checked", ())
         calibration = config.calibration(self.encoder)
         if config.scorer == "examples":
             matches = self.example_search(text, limit=3)
         else:
-            matches = self.search(text, limit=3, semantic_weight=calibration.semantic_weight)
+            matches = self._search(text, content, limit=3, semantic_weight=calibration.semantic_weight)
         min_score = calibration.min_score
         if config.threshold == "leave_one_out":
             min_score = self.leave_one_out_threshold(config.leave_one_out_false_rate)

@@ -15,6 +15,7 @@ however the topic was recognised, and the topic's ``exclude`` phrases still canc
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -125,19 +126,21 @@ class TopicDetector:
         framing: dict[int, set[str]] = {}
         for hit in self._framing.match(text):
             framing.setdefault(hit.sentence, set()).add(hit.rule)
+        sentences = _Sentences(text)
         # A message that tells the customer's own story makes its bare questions about that story
         # ("I paid for premium by mistake. Can this be refunded?"), unless the question is framed as one
         # about the rules ("what is your refund policy?").
-        story = any(
-            "personal" in cues and not _is_question(text, sentence) for sentence, cues in framing.items()
-        ) or any(any(ch.isdigit() for ch in n) for n in text.norms)
+        story = (
+            any("personal" in cues and not sentences.is_question(sentence) for sentence, cues in framing.items())
+            or sentences.any_digits
+        )
 
         def policy_question(sentence: int) -> bool:
             cues = framing.get(sentence, set())
-            specifics = _has_specifics(text, sentence)
+            specifics = sentence in sentences.with_digits
             personal = "personal" in cues or specifics or (story and "policy" not in cues)
-            hypothetical = "conditional" in cues and _is_question(text, sentence) and not specifics
-            general = _is_question(text, sentence) and not _asks_where(text, sentence)
+            hypothetical = "conditional" in cues and sentences.is_question(sentence) and not specifics
+            general = sentences.is_question(sentence) and sentence not in sentences.with_where
             framed = "general" in cues and not specifics
             return hypothetical or framed or (not personal and ("policy" in cues or general))
 
@@ -146,12 +149,60 @@ class TopicDetector:
             for hit in rule_hits
         ]
         for h in learned:
-            sentences = set(text.sentences) or {0}
             # A learned hit has no single matched phrase: it is a question about the rules only when every
             # sentence of the message is.
-            about_rules = all(policy_question(s) for s in sentences)
+            about_rules = all(policy_question(s) for s in sentences.numbers)
             out.append(TopicHit(h.topic, index, h.sentence, (), h.via, about_rules, h.score, h.matched, h.nearest))
         return out
+
+
+class _Sentences:
+    """What the framing rules ask of each sentence of one message, read in one pass over its tokens.
+
+    The rules ask, per sentence, whether it is a question, has digits, or asks "where"; asked per hit,
+    each answer re-read the whole message (and its token spans), which made long complaints with many
+    hits quadratic. Answers are the same as :func:`_is_question`, :func:`_has_specifics` and
+    :func:`_asks_where` (``tests/core/test_fast_paths.py`` checks them against those).
+    """
+
+    def __init__(self, text: AnalyzedText) -> None:
+        self._text = text
+        #: Sentence number -> index of its first token, in order.
+        self.first: dict[int, int] = {}
+        self.with_digits: set[int] = set()
+        self.with_where: set[int] = set()
+        for i, (sentence, norm) in enumerate(zip(text.sentences, text.norms, strict=True)):
+            if sentence not in self.first:
+                self.first[sentence] = i
+            if sentence not in self.with_digits and any(ch.isdigit() for ch in norm):
+                self.with_digits.add(sentence)
+            if norm in _WHERE:
+                self.with_where.add(sentence)
+        self.any_digits = bool(self.with_digits)
+        #: Every sentence number (0 for a message without words), as ``set(text.sentences) or {0}``.
+        self.numbers: tuple[int, ...] = tuple(self.first) or (0,)
+        self._next = dict(itertools.pairwise(self.first))
+        self._questions: dict[int, bool] = {}
+
+    def is_question(self, sentence: int) -> bool:
+        found = self._questions.get(sentence)
+        if found is None:
+            found = self._questions[sentence] = self._is_question(sentence)
+        return found
+
+    def _is_question(self, sentence: int) -> bool:
+        text = self._text
+        first = self.first.get(sentence)
+        later = self._next.get(sentence) if first is not None else self._first_after(sentence)
+        start = text.span(first)[0] if first is not None else 0
+        end = text.span(self.first[later])[0] if later is not None else len(text.text)
+        part = text.text[start:end]
+        if "?" in part or "¿" in part:
+            return True
+        return first is not None and text.norms[first] in _QUESTION_OPENERS
+
+    def _first_after(self, sentence: int) -> int | None:
+        return next((s for s in self.first if s > sentence), None)
 
 
 def _sentence_of(text: AnalyzedText, words: tuple[str, ...]) -> int:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import cast
 
-from handoff_core.analysis import ASSISTANT, CUSTOMER, FunctionDetector, MessageAnalysis, MessageDetector, running
+from handoff_core.analysis import ASSISTANT, FunctionDetector, MessageAnalysis, MessageDetector, running
 from handoff_core.decision import Evidence, Reason, TriggerName
 from handoff_core.models import Role
 from handoff_core.policy.schema import Matchable, Policy
@@ -44,10 +44,7 @@ class BotLoop:
         self.fallback = FunctionDetector(
             "bot_loop.fallback", ASSISTANT, lambda _i, text: bool(self._fallbacks.match(text))
         )
-        self.content = FunctionDetector(
-            "bot_loop.content", CUSTOMER, lambda _i, text: content_stems_of(text.norms, text.language)
-        )
-        self.detectors: tuple[MessageDetector[object], ...] = (self.fallback, self.content)
+        self.detectors: tuple[MessageDetector[object], ...] = (self.fallback,)
 
     def _count_fallback(self, state: _Fallbacks, record: MessageAnalysis) -> _Fallbacks:
         if record.role is Role.ASSISTANT and (record.fallback or record.result(self.fallback)):
@@ -60,7 +57,9 @@ class BotLoop:
         it. Records with too few words for a repeat keep None and stay out of the window."""
         if record.role is not Role.CUSTOMER:
             return window
-        bag = record.result(self.content)
+        # The content words, from the folded words the record keeps: only conversations long enough for
+        # repeats ever get here, so a single question does not pay for them.
+        bag = content_stems_of(record.analyzed.norms, record.analyzed.language)
         if len(bag) < MIN_WORDS_FOR_REPEAT:
             record.results[_SIMILAR] = None
             return window[-(RECENT_MESSAGES - 1) :]
@@ -91,6 +90,8 @@ class BotLoop:
                 )
             )
         recent = ctx.customer_indexes[-RECENT_MESSAGES:]
+        if len(recent) < cfg.max_repeats:
+            return reasons  # fewer messages than repeats needed: nothing to compare yet
         # Which earlier messages each one repeats is worked out once, when it arrives (see _window).
         running(ctx.records, _WINDOW, _EMPTY_WINDOW, self._window)
         similar = {i: cast("frozenset[int] | None", ctx.records[i].results[_SIMILAR]) for i in recent}

@@ -7,16 +7,24 @@ held-out messages: regression inputs, not accuracy evidence).
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 
 import numpy as np
 import pytest
 
+from handoff_core.decision import KnowledgeMatch
 from handoff_core.detectors import DetectorScore, bundled_detectors
+from handoff_core.embeddings import bundled_embedder
+from handoff_core.engine import DecisionEngine
 from handoff_core.examples import ExampleMatch, ExampleMatcher
 from handoff_core.features import MessageFeatures, bundled_featurizer
+from handoff_core.knowledge import KnowledgeBase, KnowledgeEntry
 from handoff_core.policy import Policy
+from handoff_core.text.content import content_words
+from handoff_core.text.stem import stem
+from handoff_core.topics import _asks_where, _has_specifics, _is_question, _Sentences
 
 from .conftest import ROOT
 
@@ -109,3 +117,82 @@ def test_example_gate_with_several_labels(default_policy: Policy, features: list
     for f in features:
         assert matcher.match(f, 0.5) == _reference_match(matcher, f, 0.5)
     assert ExampleMatcher({}).match(features[0], 0.5) is None
+
+
+def _reference_search(
+    kb: KnowledgeBase, text: str, limit: int = 3, semantic_weight: float = 0.6
+) -> list[KnowledgeMatch]:
+    """Knowledge search as first written: recall summed per entry over every question word, the meaning
+    blended per document in Python, every entry sorted."""
+    content, lang = content_words(text)
+    terms = [s for w in content for s in [stem(kb._vocabulary.correct(w) or w, lang)]]
+    terms += [f"{a} {b}" for a, b in itertools.pairwise(terms)]
+    query = kb._vector(terms)
+    scores: dict[int, float] = {}
+    for term, weight in query.items():
+        for doc_index, doc_weight in kb._postings.get(term, ()):
+            scores[doc_index] = scores.get(doc_index, 0.0) + weight * doc_weight
+    best: dict[str, float] = {}
+    for doc_index, score in scores.items():
+        entry_id = kb._docs[doc_index][0]
+        if score > best.get(entry_id, 0.0):
+            best[entry_id] = score
+    words = {t for t in terms if " " not in t}
+    total = sum(kb._idf.get(t, kb._unseen_idf) for t in words) or 1.0
+    for entry_id, cosine in best.items():
+        known = kb._entry_terms[entry_id]
+        recall = sum(kb._idf[t] for t in words if t in known) / total
+        best[entry_id] = math.sqrt(max(0.0, cosine) * recall)
+    if kb._embedder is not None and kb._doc_vectors is not None and semantic_weight > 0:
+        similarities = kb._doc_vectors @ kb._embedder.encode([text])[0]
+        meaning: dict[str, float] = {}
+        for owner, similarity in zip(kb._doc_owner, similarities.tolist(), strict=True):
+            if similarity > meaning.get(owner, -1.0):
+                meaning[owner] = similarity
+        best = {
+            entry_id: semantic_weight * max(0.0, sim) + (1 - semantic_weight) * best.get(entry_id, 0.0)
+            for entry_id, sim in meaning.items()
+        }
+    ranked = sorted(best.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
+    return [KnowledgeMatch(id=i, title=kb._by_id[i].title, score=round(min(1.0, s), 4)) for i, s in ranked]
+
+
+@pytest.mark.parametrize("encoder", ["words", "static"])
+def test_knowledge_search_equals_the_reference(features: list[MessageFeatures], encoder: str) -> None:
+    """The inverted recall sum, numpy blend and partial sort rank and score exactly as the plain search,
+    on the example knowledge grown to 200 entries from corpus questions."""
+    lines = (ROOT / "config/examples/knowledge.jsonl").read_text(encoding="utf-8").splitlines()
+    entries = [json.loads(line) for line in lines if line.strip()]
+    questions = [f.text for f in features if 20 <= len(f.text) <= 200]
+    for i in range(200 - len(entries)):
+        q = questions[i % len(questions)]
+        entries.append(
+            {"id": f"kb-{i}", "title": q[:80], "body": questions[(i + 1) % len(questions)], "questions": [q]}
+        )
+    kb = KnowledgeBase(
+        [KnowledgeEntry(e["id"], e["title"], e.get("body", ""), tuple(e.get("questions", ()))) for e in entries],
+        embedder=bundled_embedder() if encoder == "static" else None,
+    )
+    covered = 0
+    for f in features:
+        for limit in (1, 3):
+            found = kb.search(f.text, limit=limit)
+            assert found == _reference_search(kb, f.text, limit=limit), f.text[:60]
+            covered += bool(found) and found[0].score >= 0.5
+    assert covered > 20  # many questions really matched an entry
+
+
+def test_sentence_facts_equal_the_per_hit_reads(engine: DecisionEngine, features: list[MessageFeatures]) -> None:
+    """The one-pass sentence facts of topic framing answer as the per-hit functions they replace."""
+    compared = 0
+    for f in features:
+        text = engine._analyzer.analyze(f.text)
+        facts = _Sentences(text)
+        assert facts.any_digits == any(any(ch.isdigit() for ch in n) for n in text.norms)
+        assert set(facts.numbers) == (set(text.sentences) or {0})
+        for sentence in range(max(text.sentences, default=0) + 2):
+            assert facts.is_question(sentence) == _is_question(text, sentence), (f.text[:60], sentence)
+            assert (sentence in facts.with_digits) == _has_specifics(text, sentence)
+            assert (sentence in facts.with_where) == _asks_where(text, sentence)
+            compared += facts.is_question(sentence)
+    assert compared > 30  # many sentences really were questions
