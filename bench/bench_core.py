@@ -8,9 +8,12 @@ machine may be shared: run it twice, and compare figures only within one run. Me
    extra, labelled line;
 2. the same with 500 knowledge articles (static encoder), and with the MiniLM extra when installed;
 3. the next decision on a 1,000-message conversation: incremental (the worker's path: analyse the new
-   message, fold over the kept records) and, for contrast, re-reading the whole transcript;
+   message, resume the running folds kept in the records) and, for contrast, re-reading the whole
+   transcript; once for chats whose next decision hands off (with the handoff summary) and once for
+   chats that continue;
 4. per-message replay of the 150 corpus conversations (``simulate --per-message``'s path);
-5. cost against topic-list size: the default policy plus 50 vs 5,000 extra phrases.
+5. cost against topic-list size: the default policy plus 50 vs 5,000 extra phrases;
+6. the process's RSS with the default engine loaded and warm.
 """
 
 from __future__ import annotations
@@ -51,6 +54,12 @@ SYNTHETIC = [
     "There is a payment on my account I don't recognise",
     "Do you ship to Austria and how long does it take?",
 ]
+
+
+def _rss_mb() -> float:
+    """Resident set size of this process now (Linux), in MB."""
+    with open("/proc/self/statm", encoding="ascii") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1e6
 
 
 def _pin() -> None:
@@ -177,6 +186,7 @@ def main() -> None:
         f"realistic single-message decisions, default policy: {rate:,.0f}/s ({1e6 / rate:.0f} µs each) "
         f"[{WALL[-1]:,.0f}/s]"
     )
+    print(f"RSS with the default engine loaded and warm (after the corpus): {_rss_mb():.0f} MB")
     synthetic = decisions_per_second(engine, _singles(SYNTHETIC), runs, seconds)
     print(f"  (extra line) short synthetic strings, default policy: {synthetic:,.0f}/s [{WALL[-1]:,.0f}/s]")
 
@@ -194,13 +204,17 @@ def main() -> None:
         )
 
     chat = [t for t in texts if len(t) <= 400]
-    for length in (10, 100, 1000):
-        inc = next_decision_ms(engine, length + 1, chat, incremental=True, runs=15)
-        full = next_decision_ms(engine, length + 1, chat, incremental=False, runs=3 if length >= 1000 else 9)
-        print(
-            f"next decision on a {length + 1:,}-message conversation: {inc:.2f} ms incremental, "
-            f"{full:.1f} ms re-reading it"
-        )
+    # Chats made only of messages that continue on their own: the common "next decision" (a conversation
+    # that handed off is with a person, and later messages take the already-handed-off shortcut).
+    calm = [t for t, c in zip(chat, _singles(chat), strict=True) if engine.decide(c).action.value == "continue"]
+    for label, pool in (("mixed messages, decides handoff", chat), ("messages that continue", calm)):
+        for length in (10, 100, 1000):
+            inc = next_decision_ms(engine, length + 1, pool, incremental=True, runs=15)
+            full = next_decision_ms(engine, length + 1, pool, incremental=False, runs=3 if length >= 1000 else 9)
+            print(
+                f"next decision on a {length + 1:,}-message conversation ({label}): {inc:.2f} ms incremental, "
+                f"{full:.1f} ms re-reading it"
+            )
 
     conversations = [
         Conversation.model_validate(json.loads(line))
@@ -215,6 +229,7 @@ def main() -> None:
         per_second = _median_rate(work, runs, seconds)
         print(f"per-message replay of {len(conversations)} conversations ({label}): {per_second:,.0f} decisions/s")
 
+    print(f"RSS after everything above (two 500-article knowledge bases loaded): {_rss_mb():.0f} MB")
     small = decisions_per_second(DecisionEngine(_with_extra_phrases(policy, 50)), realistic, runs, seconds)
     large = decisions_per_second(DecisionEngine(_with_extra_phrases(policy, 5000)), realistic, runs, seconds)
     print(f"topic lists +50 phrases: {small:,.0f}/s; +5,000 phrases: {large:,.0f}/s; time ratio {small / large:.2f}x")

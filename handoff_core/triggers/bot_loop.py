@@ -27,11 +27,12 @@ MIN_WORDS_FOR_REPEAT = 2
 _FALLBACKS = "bot_loop.fallbacks"
 _Fallbacks = tuple[int, tuple[int, ...]]
 _NO_FALLBACKS: _Fallbacks = (0, ())
-#: Where each customer record keeps the recent customer messages it repeats (None: too few words), and
-#: the running window of the recent customer messages' word bags.
+#: Where each customer record keeps the recent customer messages it repeats (None: too few words), its
+#: content words, and the running window of the recent customer records with enough words.
 _SIMILAR = "bot_loop.similar"
 _WINDOW = "bot_loop.window"
-_Window = tuple[tuple[int, frozenset[str]], ...]
+_BAG = "bot_loop.content"
+_Window = tuple[MessageAnalysis, ...]
 _EMPTY_WINDOW: _Window = ()
 
 
@@ -62,14 +63,14 @@ class BotLoop:
         bag = content_stems_of(record.analyzed.norms, record.analyzed.language)
         if len(bag) < MIN_WORDS_FOR_REPEAT:
             record.results[_SIMILAR] = None
-            return window[-(RECENT_MESSAGES - 1) :]
+            return window
         at = self.config.repeat_similarity
-        mine = frozenset(
-            [j for j, other in window if _overlap(bag, other) >= at]
-            + ([record.index] if _overlap(bag, bag) >= at else [])
-        )
-        record.results[_SIMILAR] = mine
-        return (*window, (record.index, bag))[-(RECENT_MESSAGES - 1) :]
+        earlier = [other.index for other in window if _overlap(bag, _bag(other)) >= at]
+        record.results[_SIMILAR] = frozenset([*earlier, record.index] if _overlap(bag, bag) >= at else earlier)
+        record.results[_BAG] = bag
+        # The window holds the records themselves (kept anyway), not copies of their words: a few hundred
+        # bytes of state per record.
+        return (*window, record)[-(RECENT_MESSAGES - 1) :]
 
     def __call__(self, ctx: TriggerContext) -> Sequence[Reason]:
         cfg = self.config
@@ -115,6 +116,10 @@ class BotLoop:
                 )
             )
         return reasons
+
+
+def _bag(record: MessageAnalysis) -> frozenset[str]:
+    return cast("frozenset[str]", record.results[_BAG])
 
 
 def _overlap(a: frozenset[str], b: frozenset[str]) -> float:
