@@ -223,15 +223,7 @@ class KnowledgeBase:
     ) -> list[KnowledgeMatch]:
         terms = self._terms(*content)
         query = self._vector(terms)
-        scores: dict[int, float] = {}
-        for term, weight in query.items():
-            for doc_index, doc_weight in self._postings.get(term, ()):
-                scores[doc_index] = scores.get(doc_index, 0.0) + weight * doc_weight
-        best: dict[str, float] = {}
-        for doc_index, score in scores.items():
-            entry_id = self._docs[doc_index][0]
-            if score > best.get(entry_id, 0.0):
-                best[entry_id] = score
+        best = self._cosines(query)
         words = {t for t in terms if " " not in t}
         total = sum(self._idf.get(t, self._unseen_idf) for t in words) or 1.0
         # Each entry's IDF mass of the question's words, added word by word in the order of ``words`` (the
@@ -249,6 +241,39 @@ class KnowledgeBase:
         # The ``limit`` best, as sorted(...)[:limit] would give them, without sorting every entry.
         ranked = heapq.nsmallest(limit, best.items(), key=lambda kv: (-kv[1], kv[0]))
         return [KnowledgeMatch(id=i, title=self._by_id[i].title, score=round(min(1.0, s), 4)) for i, s in ranked]
+
+    def _cosines(self, query: dict[str, float]) -> dict[str, float]:
+        """Each entry's best document cosine with the query (entries with none above 0 left out).
+
+        The products of every posting of the query's terms are added per document by ``np.bincount``,
+        which adds in input order: term by term, as the per-posting Python loop it replaces did, so the
+        sums are the same floats. The per-entry maximum over its (contiguous) documents is exact.
+        """
+        postings = self._posting_arrays
+        docs, products = [], []
+        for term, weight in query.items():
+            found = postings.get(term)
+            if found is not None:
+                docs.append(found[0])
+                products.append(weight * found[1])
+        if not docs or not self._docs:
+            return {}
+        scores = np.bincount(np.concatenate(docs), weights=np.concatenate(products), minlength=len(self._docs))
+        per_entry = np.maximum.reduceat(scores, self._owner_starts)
+        hit = np.flatnonzero(per_entry > 0.0)
+        owners = self._owner_ids
+        return dict(zip([owners[i] for i in hit.tolist()], per_entry[hit].tolist(), strict=True))
+
+    @cached_property
+    def _posting_arrays(self) -> dict[str, tuple[NDArray[np.int64], NDArray[np.float64]]]:
+        """The postings of each term as (document numbers, weights) arrays, for :meth:`_cosines`."""
+        return {
+            term: (
+                np.fromiter((d for d, _ in postings), dtype=np.int64, count=len(postings)),
+                np.fromiter((w for _, w in postings), dtype=np.float64, count=len(postings)),
+            )
+            for term, postings in self._postings.items()
+        }
 
     def _blend(
         self, similarities: NDArray[np.float32], lexical: dict[str, float], semantic_weight: float

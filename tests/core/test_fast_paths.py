@@ -175,6 +175,19 @@ def test_knowledge_search_equals_the_reference(features: list[MessageFeatures], 
     )
     covered = 0
     for f in features:
+        # The per-entry cosines themselves (before rounding) are the same floats as the Python loop's.
+        content, lang = content_words(f.text)
+        terms = [stem(kb._vocabulary.correct(w) or w, lang) for w in content]
+        query = kb._vector(terms + [f"{a} {b}" for a, b in itertools.pairwise(terms)])
+        scores: dict[int, float] = {}
+        for term, weight in query.items():
+            for doc_index, doc_weight in kb._postings.get(term, ()):
+                scores[doc_index] = scores.get(doc_index, 0.0) + weight * doc_weight
+        expected: dict[str, float] = {}
+        for doc_index, score in scores.items():
+            if score > expected.get(kb._docs[doc_index][0], 0.0):
+                expected[kb._docs[doc_index][0]] = score
+        assert kb._cosines(query) == expected
         for limit in (1, 3):
             found = kb.search(f.text, limit=limit)
             assert found == _reference_search(kb, f.text, limit=limit), f.text[:60]
