@@ -196,6 +196,7 @@ def main() -> None:
         f"realistic single-message decisions, 500 knowledge articles (static encoder): {kb_rate:,.0f}/s "
         f"[{WALL[-1]:,.0f}/s]"
     )
+    print(f"RSS with a 500-article knowledge engine (static encoder) loaded and warm too: {_rss_mb():.0f} MB")
     if minilm_available():
         minilm = DecisionEngine(policy, knowledge_500("transformer"))
         print(
@@ -229,7 +230,6 @@ def main() -> None:
         per_second = _median_rate(work, runs, seconds)
         print(f"per-message replay of {len(conversations)} conversations ({label}): {per_second:,.0f} decisions/s")
 
-    print(f"RSS after everything above (two 500-article knowledge bases loaded): {_rss_mb():.0f} MB")
     small = decisions_per_second(DecisionEngine(_with_extra_phrases(policy, 50)), realistic, runs, seconds)
     large = decisions_per_second(DecisionEngine(_with_extra_phrases(policy, 5000)), realistic, runs, seconds)
     print(f"topic lists +50 phrases: {small:,.0f}/s; +5,000 phrases: {large:,.0f}/s; time ratio {small / large:.2f}x")

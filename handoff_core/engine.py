@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from datetime import UTC, datetime, timedelta
+from operator import attrgetter
 from typing import TYPE_CHECKING, cast
 
 from handoff_core.analysis import (
@@ -81,6 +82,10 @@ _FEATURES = "model.features"
 _SCORES = "model.scores"
 #: Where a record keeps the facts of its message once a decision needed them.
 _FACTS = "facts"
+#: What must match for a kept record to stand for a message (a record carries the same fields).
+_SAME = attrgetter("role", "text", "confidence", "fallback", "created_at")
+_ROLE = attrgetter("role")
+_TEXT = attrgetter("text")
 #: Where each record keeps running folds up to it: the lowest customer sentiment, the latest confidence.
 _LOWEST = "signals.lowest_sentiment"
 _CONFIDENCE = "signals.confidence"
@@ -256,7 +261,7 @@ class DecisionEngine:
         now: datetime | None = None,
     ) -> tuple[Decision, ConversationAnalysis | None]:
         """Decide, reusing ``previous`` records; returns the analysis to keep for the next message."""
-        if conversation.state.handed_off or any(m.role is Role.AGENT for m in conversation.messages):
+        if conversation.state.handed_off or Role.AGENT in map(_ROLE, conversation.messages):
             return self._already_handed_off(conversation), previous
         conversation = _bounded(conversation)
         analysis = self.analyze(conversation, previous)
@@ -277,16 +282,14 @@ class DecisionEngine:
             old = previous.records
         kept: list[MessageAnalysis] = []
         messages = conversation.messages
-        for record, message in zip(old, messages, strict=False):
-            if (
-                record.role is not message.role
-                or record.text != message.text
-                or record.confidence != message.confidence
-                or record.fallback != message.fallback
-                or record.created_at != message.created_at
-            ):
-                break  # the transcript changed from here on: nothing after this can be reused
-            kept.append(record)
+        n = min(len(old), len(messages))
+        if n and list(map(_SAME, old[:n])) == list(map(_SAME, messages[:n])):
+            kept = list(old[:n])  # the usual case, compared in C: only messages were added
+        else:
+            for record, message in zip(old, messages, strict=False):
+                if _SAME(record) != _SAME(message):
+                    break  # the transcript changed from here on: nothing after this can be reused
+                kept.append(record)
         votes: Mapping[str, int] = kept[-1].votes if kept else {}
         fresh: list[tuple[int, Role, str, Tokens, Mapping[str, int]]] = []
         for i in range(len(kept), len(messages)):
@@ -696,7 +699,7 @@ def _latest_confidence(latest: float | None, record: MessageAnalysis) -> float |
 
 def _bounded(conversation: Conversation) -> Conversation:
     """The conversation with every message cut to :data:`MESSAGE_WINDOW` (start and end kept)."""
-    if all(len(m.text) <= MESSAGE_WINDOW for m in conversation.messages):
+    if max(map(len, map(_TEXT, conversation.messages)), default=0) <= MESSAGE_WINDOW:
         return conversation
     messages = tuple(
         m if len(m.text) <= MESSAGE_WINDOW else m.model_copy(update={"text": lexicon_window(m.text, MESSAGE_WINDOW)})

@@ -1,0 +1,96 @@
+"""Do two checkouts decide the same? Decision JSON of this checkout against another, byte for byte.
+
+Run: python bench/same_decisions.py --baseline DIR [--limit N]
+
+Speed work must not change what the engine decides. ``tests/core/test_incremental.py`` proves the
+incremental path equals a fresh read *within* one version; this script compares *two versions* (say hub
+``main`` before a speed change, checked out in DIR, and this checkout) on the same inputs, each in its
+own process with its own ``handoff_core``:
+
+- every single message of the realistic corpus (``bench/corpus/messages.jsonl``), default policy;
+- every turn of the 150 corpus conversations and of the example conversations, replayed per message
+  with the analysis carried from turn to turn (the worker's path), default policy;
+- the first ``--limit`` corpus messages with 500 knowledge articles (static encoder).
+
+Inputs are read from this checkout, so both versions see the same ones. Prints how many decisions were
+compared and every one that differs (first characters of both).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+_DUMP = """
+import json, sys
+import handoff_core  # first, from the checkout's folder (PYTHONPATH): bench_core puts this one on sys.path
+from handoff_core import Conversation
+from handoff_core.engine import DecisionEngine
+from handoff_core.policy import default_policy_path, load_policy
+from handoff_core.replay import replay
+sys.path.insert(0, {bench!r})
+from bench_core import knowledge_500
+assert handoff_core.__file__.startswith({checkout!r}), handoff_core.__file__
+
+root, limit = {root!r}, {limit}
+policy = load_policy(default_policy_path())
+engine = DecisionEngine(policy)
+out = []
+texts = [json.loads(l)["text"] for l in open(root + "/bench/corpus/messages.jsonl", encoding="utf-8")]
+singles = [
+    Conversation.model_validate({{"id": f"c{{i}}", "messages": [{{"role": "customer", "text": t}}]}})
+    for i, t in enumerate(texts)
+]
+out += [("single", i, engine.decide(c).model_dump_json()) for i, c in enumerate(singles)]
+chats = []
+for path in (root + "/bench/corpus/conversations.jsonl", root + "/config/examples/conversations.jsonl"):
+    for line in open(path, encoding="utf-8"):
+        if line.strip():
+            data = json.loads(line)
+            data.pop("expected", None)
+            chats.append(Conversation.model_validate(data))
+for n, conv in enumerate(chats):
+    for t, turn in enumerate(replay(engine, conv, stop_at_handoff=False, incremental=True)):
+        out.append(("turn", f"{{n}}.{{t}}", turn.decision.model_dump_json()))
+with_kb = DecisionEngine(policy, knowledge_500("static"))
+out += [("knowledge", i, with_kb.decide(c).model_dump_json()) for i, c in enumerate(singles[:limit])]
+json.dump(out, sys.stdout)
+"""
+
+
+def dump(checkout: Path, limit: int) -> list[tuple[str, str, str]]:
+    """Decisions of ``checkout``'s ``handoff_core`` on this checkout's inputs (a fresh process)."""
+    code = _DUMP.format(bench=str(ROOT / "bench"), root=str(ROOT), limit=limit, checkout=str(checkout))
+    env = {**os.environ, "PYTHONPATH": str(checkout), "OPENBLAS_NUM_THREADS": "1", "PYTHONHASHSEED": "0"}
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=checkout, env=env, capture_output=True, text=True, check=False
+    )
+    if done.returncode:
+        raise SystemExit(f"{checkout}: {done.stderr[-2000:]}")
+    return [tuple(row) for row in json.loads(done.stdout)]  # type: ignore[misc]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--baseline", type=Path, required=True, help="the other checkout (its handoff_core is used)")
+    parser.add_argument("--limit", type=int, default=300, help="corpus messages decided with 500 articles")
+    args = parser.parse_args()
+    mine, theirs = dump(ROOT, args.limit), dump(args.baseline.resolve(), args.limit)
+    if [r[:2] for r in mine] != [r[:2] for r in theirs]:
+        raise SystemExit("the two checkouts produced different sets of decisions (replay lengths differ)")
+    differ = [(a, b) for a, b in zip(mine, theirs, strict=True) if a[2] != b[2]]
+    kinds = sorted({r[0] for r in mine})
+    print(f"{len(mine):,} decisions compared ({', '.join(f'{k}: {sum(r[0] == k for r in mine)}' for k in kinds)})")
+    print(f"identical: {len(mine) - len(differ):,}; different: {len(differ)}")
+    for a, b in differ[:20]:
+        print(f"  {a[0]} {a[1]}:\n    this:     {a[2][:300]}\n    baseline: {b[2][:300]}")
+
+
+if __name__ == "__main__":
+    main()
