@@ -165,14 +165,21 @@ def test_postgres_lock_holds_across_replicas(pg_url):
     order: list[str] = []
 
     async def main() -> None:
+        # Events, not sleeps, order the steps: on a loaded machine the first lock may take longer than any
+        # fixed head start. Only the "second must wait" half uses time, and it can only err towards passing.
+        one_in, two_trying = asyncio.Event(), asyncio.Event()
+
         async def first() -> None:
             async with one.conversation_lock("c1"):
                 order.append("one-in")
-                await asyncio.sleep(0.2)
+                one_in.set()
+                await two_trying.wait()
+                await asyncio.sleep(0.3)
                 order.append("one-out")
 
         async def second() -> None:
-            await asyncio.sleep(0.05)
+            await one_in.wait()
+            two_trying.set()
             async with two.conversation_lock("c1"):
                 order.append("two-in")
 
