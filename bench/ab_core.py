@@ -1,0 +1,91 @@
+"""Core speed of this checkout against another, interleaved (run: python bench/ab_core.py --baseline DIR).
+
+On a shared machine a figure measured at 19:50 and one measured at 20:05 are not comparable: the
+neighbours' load changes the CPU time of the same work by tens of percent. This script alternates the
+two checkouts (baseline, this, baseline, this, ...), each in a fresh process pinned to the same core,
+on the same inputs (this checkout's corpus), and prints every round and the medians:
+
+- realistic single-message decisions per CPU-second, default policy;
+- the same with 500 knowledge articles (static encoder), when ``--knowledge``;
+- the next decision (CPU ms, median of 9) after message 1,001 of a chat of messages that continue, and
+  of a chat of mixed messages whose next decision hands off (with the handoff summary).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+_MEASURE = """
+import json, os, statistics, sys, time
+import handoff_core  # first, from the checkout (PYTHONPATH)
+from handoff_core.engine import DecisionEngine
+from handoff_core.policy import default_policy_path, load_policy
+sys.path.insert(0, {bench!r})
+from bench_core import CORPUS, _singles, knowledge_500, long_conversation, next_decision_ms
+assert handoff_core.__file__.startswith({checkout!r}), handoff_core.__file__
+os.sched_setaffinity(0, {{sorted(os.sched_getaffinity(0))[0]}})
+policy = load_policy(default_policy_path())
+engine = DecisionEngine(policy)
+texts = [json.loads(l)["text"] for l in (CORPUS / "messages.jsonl").read_text(encoding="utf-8").splitlines()]
+singles = _singles(texts)
+
+def rate(e):
+    for c in singles:
+        e.decide(c)
+    start = time.process_time()
+    for c in singles:
+        e.decide(c)
+    return len(singles) / (time.process_time() - start)
+
+out = {{"singles": rate(engine)}}
+if {knowledge}:
+    out["knowledge"] = rate(DecisionEngine(policy, knowledge_500("static")))
+chat = [t for t in texts if len(t) <= 400]
+calm = [t for t, c in zip(chat, _singles(chat)) if engine.decide(c).action.value == "continue"]
+out["next_continue_ms"] = next_decision_ms(engine, 1001, calm, incremental=True, runs=9)
+out["next_handoff_ms"] = next_decision_ms(engine, 1001, chat, incremental=True, runs=9)
+print(json.dumps(out))
+"""
+
+
+def measure(checkout: Path, knowledge: bool) -> dict[str, float]:
+    code = _MEASURE.format(bench=str(ROOT / "bench"), checkout=str(checkout), knowledge=knowledge)
+    env = {**os.environ, "PYTHONPATH": str(checkout), "OPENBLAS_NUM_THREADS": "1"}
+    done = subprocess.run(
+        [sys.executable, "-c", code], check=False, cwd=checkout, env=env, capture_output=True, text=True
+    )
+    if done.returncode:
+        raise SystemExit(f"{checkout}: {done.stderr[-2000:]}")
+    result: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def main() -> None:
+    sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--baseline", type=Path, required=True)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--knowledge", action="store_true", help="also 500 knowledge articles (slower)")
+    args = parser.parse_args()
+    runs: dict[str, list[dict[str, float]]] = {"baseline": [], "this": []}
+    for n in range(args.rounds):
+        for name, checkout in (("baseline", args.baseline.resolve()), ("this", ROOT)):
+            found = measure(checkout, args.knowledge)
+            runs[name].append(found)
+            print(f"round {n + 1} {name:<8} " + "  ".join(f"{k} {v:,.2f}" for k, v in found.items()))
+    print("medians (rates per CPU-second; times in CPU ms):")
+    for name, found in runs.items():
+        keys = found[0].keys()
+        print(f"  {name:<8} " + "  ".join(f"{k} {statistics.median(r[k] for r in found):,.2f}" for k in keys))
+
+
+if __name__ == "__main__":
+    main()
