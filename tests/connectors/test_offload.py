@@ -46,7 +46,13 @@ def test_offload_runs_in_at_most_its_threads_and_passes_arguments() -> None:
 
     async def main() -> list[tuple[int, str]]:
         tasks = [asyncio.ensure_future(pool(call, n, scale=10)) for n in range(5)]
-        await asyncio.sleep(0.2)
+        # Wait for the pool to fill (however slow thread start-up is under load), then give a third
+        # thread, if the bound were broken, a moment to join before releasing them all.
+        for _ in range(1000):
+            if most >= 2:
+                break
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0.1)
         release.set()
         return await asyncio.gather(*tasks)
 
