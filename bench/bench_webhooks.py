@@ -7,15 +7,18 @@ figure for the worker is printed next to the bare endpoint's from the same run, 
 - **Zendesk webhook acknowledgement** (``POST /webhooks/zendesk``): bounded read, signature check,
   parse, durable inbox insert, 202. Every request is a distinct, correctly signed delivery (pre-signed
   just before the run; wrk cycles through them), so nothing is answered from the dedupe table.
-- **Web-chat message** (``POST /v1/webchat/messages``) with a 2 KB customer message (a real CFPB
-  complaint), each request the first message of a new conversation: parse, decide, store the turn,
-  answer with the decision. The worker runs in local mode (no web-chat secret: wrk cannot sign).
+- **Web-chat message** (``POST /v1/webchat/messages``) with a 2 KB customer message (43 real CFPB
+  complaints in turn), each request the first message of a new conversation: parse, decide, store the
+  turn, answer with the decision. The worker runs in local mode (no web-chat secret: wrk cannot sign).
   The bare endpoint reads the body and answers a fixed JSON.
 
 For each: throughput (``wrk -t1 -c32``, closed loop) and latency at a fixed offered rate (wrk paced by a
 small Lua clock: one request every 1/rate seconds, so a slow server is not let off by waiting for it),
-p50/p99 from wrk's histogram. Servers are pinned to one core, wrk to another; the worker's RSS is read
-from /proc after the load. The machine may be shared: repeat with ``--repeat`` and compare medians.
+p50/p99 from wrk's histogram, and the server's CPU milliseconds per request (all its threads, from /proc,
+during the closed-loop run: on a shared machine this is steadier than req/s). Servers are pinned to one
+core, wrk to another; the worker runs as deployed (inbox and outbox processors on) and its RSS is read
+from /proc after the load. The machine may be shared: repeat with ``--repeat`` and compare medians;
+each run starts the servers in the opposite order of the one before, and the load average is printed.
 
     .venv/bin/python bench/bench_webhooks.py [--seconds 10] [--repeat 3]
 
@@ -37,6 +40,7 @@ import sys
 import tempfile
 import time
 import uuid
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -49,7 +53,7 @@ from fakes.signing import zendesk_headers  # noqa: E402
 SECRET = "bench-webhook-secret"
 ZENDESK_BODY = (
     '{{"handoff_guard": 1, "event": "ticket.updated", "ticket": {{"id": "{ticket}", "status": "open",'
-    ' "tags": "vip billing", "updated_at": "2025-01-01T00:00:00Z"}}}}'
+    ' "tags": "vip billing", "updated_at": "{updated_at}"}}}}'
 )
 
 APP = '''
@@ -133,17 +137,22 @@ def _http(path: str, body: bytes, headers: dict[str, str]) -> str:
 
 
 def zendesk_requests(count: int) -> list[str]:
+    # Each delivery is a new update of one of 500 tickets (its own ``updated_at``, as Zendesk sends):
+    # the inbox dedupes on the signed content, so repeating a body would measure the duplicate path.
+    start = datetime.now(UTC)
     out = []
     for n in range(count):
-        body = ZENDESK_BODY.format(ticket=4242 + n % 500).encode()
+        stamp = (start + timedelta(microseconds=n)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        body = ZENDESK_BODY.format(ticket=4242 + n % 500, updated_at=stamp).encode()
         out.append(_http("/webhooks/zendesk", body, zendesk_headers(SECRET, body, invocation_id=uuid.uuid4().hex)))
     return out
 
 
-def webchat_requests(count: int, text: str) -> list[str]:
+def webchat_requests(count: int, texts: list[str]) -> list[str]:
     run = uuid.uuid4().hex[:8]
     out = []
     for n in range(count):
+        text = texts[n % len(texts)]
         body = json.dumps(
             {"conversation_id": f"bench-{run}-{n}", "message_id": "m1", "role": "customer", "text": text}
         ).encode()
@@ -151,13 +160,17 @@ def webchat_requests(count: int, text: str) -> list[str]:
     return out
 
 
-def two_kb_message() -> str:
-    """A real CFPB complaint from the benchmark corpus, cut to about 2 KB."""
+def two_kb_messages() -> list[str]:
+    """Every real message of the benchmark corpus of at least 1,900 characters, cut to 2,000 (43 of them:
+    CFPB complaints). Several texts, not one, so per-word caches are not all warm from the first request."""
+    texts = []
     for line in (ROOT / "bench/corpus/messages.jsonl").read_text(encoding="utf-8").splitlines():
         text = json.loads(line)["text"]
         if len(text) >= 1900:
-            return text[:2000]
-    raise SystemExit("no 2 KB message in bench/corpus/messages.jsonl")
+            texts.append(text[:2000])
+    if not texts:
+        raise SystemExit("no 2 KB message in bench/corpus/messages.jsonl")
+    return texts
 
 
 def _free_port() -> int:
@@ -176,6 +189,8 @@ class Server:
         self.port = _free_port()
         module = tmp / "bench_app.py"
         module.write_text(APP.format(root=str(root), secret=SECRET), encoding="utf-8")
+        # The server's own log goes to a file (as a deployment's would), not the terminal.
+        self.log = (tmp / f"{kind}-server.log").open("ab")
         env = {
             **os.environ,
             "BENCH_KIND": "bare" if kind == "bare" else "worker",
@@ -189,6 +204,8 @@ class Server:
              "--host", "127.0.0.1", "--port", str(self.port), "--log-level", "error", "--no-access-log"],
             env=env,
             cwd=tmp,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
         )  # fmt: skip
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -207,12 +224,18 @@ class Server:
                 return int(line.split()[1]) / 1024
         return float("nan")
 
+    def cpu_seconds(self) -> float:
+        """User + system CPU time the server has used (every thread), from /proc."""
+        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def stop(self) -> None:
         self.proc.terminate()
         try:
             self.proc.wait(10)
         except subprocess.TimeoutExpired:
             self.proc.kill()
+        self.log.close()
 
 
 def wrk(port: int, requests_file: Path, lua: Path, seconds: float, connections: int, rate: float) -> dict[str, float]:
@@ -247,10 +270,13 @@ def run_once(
                 _write_requests(file, requests)
                 wrk(server.port, file, lua, 2, 8, 0)  # warm-up
                 _write_requests(file, requests[::-1])
+                cpu = server.cpu_seconds()
                 top = wrk(server.port, file, lua, seconds, 32, 0)
+                cpu = server.cpu_seconds() - cpu
                 paced = wrk(server.port, file, lua, seconds, 64, rate)
                 results[f"{kind}:{name}"] = {
                     "rps": top["rps"],
+                    "cpu_ms": 1000 * cpu / max(top["requests"], 1),
                     "errors": top["errors"] + paced["errors"],
                     "offered": rate,
                     "served": paced["rps"],
@@ -261,6 +287,10 @@ def run_once(
         finally:
             server.stop()
     return results
+
+
+def _load() -> str:
+    return " ".join(f"{x:.1f}" for x in os.getloadavg())
 
 
 def main() -> None:
@@ -277,33 +307,43 @@ def main() -> None:
     kinds = ["worker", "baseline"] if args.baseline else ["worker"]
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed: apt-get install wrk")
+    print(f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, load average at start: {_load()}")
+    texts = two_kb_messages()
     runs = []
     for n in range(args.repeat):
         with tempfile.TemporaryDirectory() as tmp_name:
             tmp = Path(tmp_name)
             # Enough distinct requests that wrk never repeats one within a run (duplicates are cheaper).
             zendesk = zendesk_requests(int(max(3_000, 4_000 * args.seconds)))
-            webchat = webchat_requests(int(max(2_000, 1_500 * args.seconds)), two_kb_message())
+            webchat = webchat_requests(int(max(2_000, 1_500 * args.seconds)), texts)
             scenarios = {"zendesk": (zendesk, args.zendesk_rate), "webchat_2kb": (webchat, args.webchat_rate)}
             scenarios = {name: scenario for name, scenario in scenarios.items() if name in wanted}
-            # Alternate which worker goes first, so neither always meets a warmer or quieter machine.
-            order = kinds if n % 2 == 0 else kinds[::-1]
-            servers = [("bare", ROOT), *((kind, args.baseline if kind == "baseline" else ROOT) for kind in order)]
+            # Alternate the order of the servers (bare included), so none always meets a warmer or quieter
+            # machine.
+            servers = [("bare", ROOT), *((kind, args.baseline if kind == "baseline" else ROOT) for kind in kinds)]
+            servers = servers if n % 2 == 0 else servers[::-1]
             runs.append(run_once(tmp, args.seconds, scenarios, servers))
-        print(f"run {n + 1}/{args.repeat} done", file=sys.stderr)
+        print(f"run {n + 1}/{args.repeat} done (load average {_load()})", file=sys.stderr)
 
     def med(key: str, field: str) -> float:
         return statistics.median(r[key][field] for r in runs)
 
-    print(f"wrk -t1, server and wrk on separate cores; medians of {args.repeat} runs; the machine may be shared")
-    print(f"{'endpoint':<34}{'req/s (c32)':>12}{'offered':>9}{'served':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}")
+    print(
+        f"wrk -t1, server and wrk on separate cores; medians of {args.repeat} runs (server order alternates);"
+        f" load average at the end: {_load()}"
+    )
+    print(
+        f"{'endpoint':<34}{'req/s (c32)':>12}{'CPU ms/req':>11}{'offered':>9}{'served':>9}{'p50 ms':>9}"
+        f"{'p99 ms':>9}{'errors':>8}"
+    )
     labels = {"zendesk": "Zendesk webhook ack", "webchat_2kb": "web chat, 2 KB message"}
     for name, label in ((name, labels[name]) for name in labels if name in wanted):
         for kind in ("bare", *kinds):
             key = f"{kind}:{name}"
             print(
-                f"{kind + ' ' + label:<34}{med(key, 'rps'):>12,.0f}{med(key, 'offered'):>9.0f}"
-                f"{med(key, 'served'):>9.0f}{med(key, 'p50'):>9.2f}{med(key, 'p99'):>9.2f}{med(key, 'errors'):>8.0f}"
+                f"{kind + ' ' + label:<34}{med(key, 'rps'):>12,.0f}{med(key, 'cpu_ms'):>11.2f}"
+                f"{med(key, 'offered'):>9.0f}{med(key, 'served'):>9.0f}{med(key, 'p50'):>9.2f}"
+                f"{med(key, 'p99'):>9.2f}{med(key, 'errors'):>8.0f}"
             )
         for kind in kinds:
             ratios = [r[f"{kind}:{name}"]["rps"] / r[f"bare:{name}"]["rps"] for r in runs]
