@@ -106,6 +106,7 @@ class Metrics:
             buckets=DECISION_BUCKETS,
             registry=self.registry,
         )
+        self._webhook_children: dict[tuple[str, str], Counter] = {}
         self._webhooks = Counter(
             "handoff_webhook_requests",
             "Inbound webhook requests by source and outcome.",
@@ -152,9 +153,12 @@ class Metrics:
 
     def webhook(self, source: str, outcome: str) -> None:
         """Count one inbound webhook request (zendesk|webchat|slack) by how it was answered."""
-        _check(source, WEBHOOK_SOURCES, "source")
-        _check(outcome, WEBHOOK_OUTCOMES, "outcome")
-        self._webhooks.labels(source=source, outcome=outcome).inc()
+        child = self._webhook_children.get((source, outcome))
+        if child is None:  # checked once per label pair; the per-request path is one dict look-up
+            _check(source, WEBHOOK_SOURCES, "source")
+            _check(outcome, WEBHOOK_OUTCOMES, "outcome")
+            child = self._webhook_children[(source, outcome)] = self._webhooks.labels(source=source, outcome=outcome)
+        child.inc()
 
     def vendor_call(self, vendor: str, operation: str, seconds: float, outcome: str) -> None:
         """Count one call to Zendesk or Slack and its latency (ok|error|rate_limited)."""

@@ -11,6 +11,7 @@ from connectors.store.models import (
     InboxItem,
     InboxStatus,
     NewAction,
+    NewDelivery,
     OutboxItem,
     OutboxStatus,
 )
@@ -74,6 +75,7 @@ __all__ = [
     "InboxStore",
     "LaneStore",
     "NewAction",
+    "NewDelivery",
     "OutboxItem",
     "OutboxStatus",
     "OutboxStore",

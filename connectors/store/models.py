@@ -45,6 +45,16 @@ class InboxItem:
 
 
 @dataclass(frozen=True)
+class NewDelivery:
+    """A webhook delivery to store before it is acknowledged; ``(source, dedupe_key)`` is stored once."""
+
+    source: str
+    dedupe_key: str
+    kind: str
+    payload: dict[str, Any]
+
+
+@dataclass(frozen=True)
 class NewAction:
     """An outbound action to enqueue. ``dedupe_key`` makes enqueueing the same effect twice a no-op."""
 

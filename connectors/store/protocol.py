@@ -37,6 +37,7 @@ from connectors.store.models import (
     InboxItem,
     InboxStatus,
     NewAction,
+    NewDelivery,
     OutboxItem,
     OutboxStatus,
 )
@@ -53,6 +54,11 @@ class StoreLockedError(StoreError):
 class InboxStore(Protocol):
     def inbox_add(self, source: str, dedupe_key: str, kind: str, payload: dict[str, Any]) -> bool:
         """Store a delivery; False when the same (source, dedupe_key) was stored before."""
+        ...
+
+    def inbox_add_many(self, deliveries: Sequence[NewDelivery]) -> list[bool]:
+        """Store several deliveries in one transaction (group commit), all or none; per delivery, False when
+        its (source, dedupe_key) was stored before, earlier in the same list included."""
         ...
 
     def inbox_claim(self, now: float, lease_seconds: float, limit: int) -> list[InboxItem]: ...

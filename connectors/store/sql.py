@@ -29,6 +29,7 @@ from connectors.store.models import (
     InboxItem,
     InboxStatus,
     NewAction,
+    NewDelivery,
     OutboxItem,
     OutboxStatus,
 )
@@ -127,14 +128,22 @@ class SqlStore:
 
     # ------------------------------------------------------------------ inbox
     def inbox_add(self, source: str, dedupe_key: str, kind: str, payload: dict[str, Any]) -> bool:
+        return self.inbox_add_many([NewDelivery(source, dedupe_key, kind, payload)])[0]
+
+    def inbox_add_many(self, deliveries: Sequence[NewDelivery]) -> list[bool]:
+        if not deliveries:
+            return []
         now = time.time()
+        stored: list[bool] = []
         with self._tx() as db:
-            cur = db.execute(
-                "INSERT INTO inbox (source, dedupe_key, kind, payload, received_at, next_attempt_at)"
-                " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (source, dedupe_key) DO NOTHING",
-                (source, dedupe_key, kind, json.dumps(payload), now, now),
-            )
-            return cur.rowcount == 1
+            for d in deliveries:
+                cur = db.execute(
+                    "INSERT INTO inbox (source, dedupe_key, kind, payload, received_at, next_attempt_at)"
+                    " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (source, dedupe_key) DO NOTHING",
+                    (d.source, d.dedupe_key, d.kind, json.dumps(d.payload), now, now),
+                )
+                stored.append(cur.rowcount == 1)
+        return stored
 
     def inbox_claim(self, now: float, lease_seconds: float, limit: int) -> list[InboxItem]:
         with self._tx() as db:

@@ -37,6 +37,7 @@ from connectors.worker.http import (
 )
 from connectors.worker.privacy import install_log_redaction
 from connectors.worker.slack_verify import SlackRequestError, check_slack_body, verify_slack_signature
+from connectors.worker.tuning import apply_process_tuning
 from connectors.worker.webchat_routes import router as webchat_router
 from connectors.worker.wiring import SlackRoute, open_worker
 from handoff_core import Conversation
@@ -56,6 +57,7 @@ def create_app(settings: Settings, *, processors: bool = True) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         install_log_redaction()  # after uvicorn has configured its loggers and every module is imported
+        apply_process_tuning()  # GIL switch interval and malloc arenas, before any decision thread starts
         async with open_worker(settings, processors=processors) as worker:
             if settings.unauthenticated:
                 log.warning(UNAUTHENTICATED_WARNING)
@@ -82,8 +84,9 @@ def create_app(settings: Settings, *, processors: bool = True) -> FastAPI:
         lifespan=lifespan,
     )
     install_error_handlers(app)
+    # The acknowledgement route first: it is the hot path, and routes are matched in order.
+    app.router.routes.append(zendesk_webhook.route)
     app.include_router(webchat_router)
-    app.include_router(zendesk_webhook.router)
     app.include_router(health.router)
 
     @app.post(
@@ -123,7 +126,8 @@ def create_app(settings: Settings, *, processors: bool = True) -> FastAPI:
     def openapi() -> dict[str, Any]:
         if app.openapi_schema:
             return app.openapi_schema
-        schema = get_openapi(title=app.title, version=app.version, summary=app.summary, routes=app.routes)
+        routes = [*app.routes, *zendesk_webhook.openapi_router.routes]  # the ack route is a Starlette route
+        schema = get_openapi(title=app.title, version=app.version, summary=app.summary, routes=routes)
         _, defs = models_json_schema(
             [(WebchatMessageIn, "validation"), (Conversation, "validation")],
             ref_template="#/components/schemas/{model}",

@@ -168,12 +168,15 @@ class Handoffs:
         decision, analysis = await self.decisions.step(
             conversation, self.analyses.get(conversation.id), now=now or self.clock()
         )
-        self.analyses.put(conversation.id, analysis)
         self.metrics.observe_decision(decision, conversation.channel, time.perf_counter() - started)
+        new_state = advance(state, decision)
+        # A conversation with a person is decided without its analysis (the engine answers "already handed
+        # off" first), so keeping it would only hold memory; should the state ever be reset, the next
+        # decision re-reads the transcript, as after any eviction.
+        self.analyses.put(conversation.id, None if new_state.handed_off else analysis)
         ticket_id = conversation.context.ticket_id or (previous.ticket_id if previous else None)
         decision_id = await self.calls(self.audit.record_decision, decision, conversation, ticket_id=ticket_id)
         new_handoff = is_new_handoff(state, decision)
-        new_state = advance(state, decision)
         record = ConversationRecord(
             conversation=conversation.model_copy(update={"state": new_state}),
             state=new_state,

@@ -4,7 +4,9 @@ The engine is pure CPU work. Run on the event loop, one slow decision (a 50 KB p
 seconds) stops every other request, ``/healthz`` included, and Zendesk and Slack then time out and
 retry. So every decision runs in a small thread pool:
 
-- at most ``workers`` decisions run at once; further ones wait for a slot (the loop stays free);
+- at most ``workers`` decisions run at once; further ones wait for a slot (the loop stays free), first
+  come first served: under overload every request waits about as long as the queue ahead of it, rather
+  than some winning every race for a freed slot while others starve into the budget;
 - a decision that is not finished within ``budget`` seconds, waiting included, raises
   :class:`DecisionTimeout`: the web chat answers 503 (nothing stored, the same message can be posted
   again) and the Zendesk inbox retries the delivery later with backoff;
@@ -20,7 +22,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime
@@ -59,10 +60,10 @@ class DecisionPool:
         self.workers = workers
         self.budget = budget
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="decide")
-        # A thread-safe counter of free slots: a slot is given back by the thread when it finishes,
-        # not by the waiting coroutine, so timed-out decisions still count against the bound.
-        self._free = threading.Semaphore(workers)
-        self._released = asyncio.Event()
+        # Free slots, queued in arrival order (asyncio's semaphore wakes its waiters first in, first out).
+        # A slot is given back when the decision really ends, not when its caller stops waiting, so
+        # timed-out decisions still count against the bound. Created on first use, in the running loop.
+        self._slots: asyncio.Semaphore | None = None
 
     async def decide(self, conversation: Conversation, now: datetime | None = None) -> Decision:
         """The engine's decision at ``now`` (business hours), off the event loop and within the budget."""
@@ -76,26 +77,27 @@ class DecisionPool:
 
     async def _run(self, call: Callable[..., T], *args: Any) -> T:
         loop = asyncio.get_running_loop()
+        if self._slots is None:
+            self._slots = asyncio.Semaphore(self.workers)
+        slots = self._slots
         try:
             async with asyncio.timeout(self.budget):
-                while not self._free.acquire(blocking=False):
-                    self._released.clear()
-                    await self._released.wait()
+                await slots.acquire()
                 try:
                     future: Future[T] = self._executor.submit(call, *args)
                 except BaseException:
-                    self._free.release()
+                    slots.release()
                     raise
                 # Runs in the thread when the decision ends, or here if it is cancelled before it starts.
-                future.add_done_callback(lambda _: self._give_back(loop))
+                future.add_done_callback(lambda _: self._give_back(loop, slots))
                 return await asyncio.wrap_future(future)
         except TimeoutError as exc:
             raise DecisionTimeout(self.budget) from exc
 
-    def _give_back(self, loop: asyncio.AbstractEventLoop) -> None:
-        self._free.release()
+    @staticmethod
+    def _give_back(loop: asyncio.AbstractEventLoop, slots: asyncio.Semaphore) -> None:
         with contextlib.suppress(RuntimeError):  # the loop closed while the decision ran
-            loop.call_soon_threadsafe(self._released.set)
+            loop.call_soon_threadsafe(slots.release)
 
     def close(self) -> None:
         """Stop accepting work; running decisions finish in their threads (not awaited)."""

@@ -32,6 +32,7 @@ from connectors.store import OutboxStore, RetentionStore, StoreError, WorkerStor
 from connectors.worker import memory
 from connectors.worker.analyses import AnalysisCache
 from connectors.worker.executors import Executor, build_executors, review_action
+from connectors.worker.group_commit import InboxGroupCommit
 from connectors.worker.handoffs import ActionPlanner, Handoffs
 from connectors.worker.health import Health
 from connectors.worker.local import LocalAlerts, LocalTickets
@@ -305,8 +306,7 @@ async def open_worker(settings: Settings, *, processors: bool = True) -> AsyncIt
                 max_body_bytes=settings.max_body_bytes,
                 secret=settings.zendesk_webhook_secret,
                 signature_max_age=settings.zendesk_signature_max_age,
-                inbox=store,
-                calls=calls,
+                inbox=InboxGroupCommit(store, calls),
                 metrics=metrics,
                 wakeup=inbox_wakeup,
             ),

@@ -67,10 +67,12 @@ class GatedEngine:
         self.gate = threading.Event()
         self.running = 0
         self.most = 0
+        self.order: list[str] = []
         self._lock = threading.Lock()
 
     def decide(self, conversation: Conversation, now: datetime | None = None) -> Decision:
         with self._lock:
+            self.order.append(conversation.id)
             self.running += 1
             self.most = max(self.most, self.running)
         try:
@@ -116,6 +118,25 @@ async def test_pool_runs_off_the_loop_and_times_out_without_growing() -> None:
         engine.gate.set()
         decision = await pool.decide(_conversation(9))
         assert decision.action is Action.CONTINUE
+    finally:
+        engine.gate.set()
+        pool.close()
+
+
+@pytest.mark.anyio
+async def test_pool_serves_waiting_decisions_first_come_first_served() -> None:
+    """With every slot busy, queued decisions start in the order they arrived (none starves into the budget)."""
+    engine = GatedEngine()
+    pool = DecisionPool(engine, workers=1, budget=5.0)
+    try:
+        tasks = []
+        for n in range(6):
+            tasks.append(asyncio.create_task(pool.decide(_conversation(n))))
+            await asyncio.sleep(0.01)  # c0 holds the only slot; c1..c5 queue behind it in this order
+        engine.gate.set()
+        await asyncio.gather(*tasks)
+        assert engine.order == [f"c{n}" for n in range(6)]
+        assert engine.most == 1
     finally:
         engine.gate.set()
         pool.close()

@@ -129,6 +129,39 @@ def test_replayed_zendesk_delivery_with_a_new_invocation_id_is_a_duplicate(fakes
     assert worker.http.post("/webhooks/zendesk", content=changed, headers=changed_headers).status_code == 202
 
 
+def test_concurrent_zendesk_deliveries_are_each_stored_before_their_202(fakes, start_worker):
+    """40 deliveries at once (group commit): every 202 has its own stored inbox row, none is lost or doubled."""
+    worker = start_worker()
+    deliveries = [zendesk_delivery(500 + n, body=trigger_body(500 + n)) for n in range(40)]
+    url = str(worker.http.base_url)
+
+    def post(n: int) -> int:
+        raw, headers = deliveries[n]
+        return httpx.post(f"{url}/webhooks/zendesk", content=raw, headers=headers, timeout=30).status_code
+
+    results: list[int] = [0] * 40
+    threads = [threading.Thread(target=lambda n=n: results.__setitem__(n, post(n))) for n in range(40)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results == [202] * 40
+    store = worker.parts.store
+    keys = {i.dedupe_key for i in store.inbox_list(limit=1000)}
+    assert len(keys) == 40 and all(f"trigger:{500 + n}:" in " ".join(keys) for n in range(40))
+    assert worker.app.state.zendesk.inbox.deliveries == 40
+
+
+def test_zendesk_delivery_is_503_not_500_when_the_store_cannot_be_written(fakes, start_worker):
+    """A store failure while acknowledging answers 503 with Retry-After (nothing acknowledged), never a 500."""
+    worker = start_worker()
+    worker.parts.store.close()
+    raw, headers = zendesk_delivery(78, body=trigger_body(78))
+    response = worker.http.post("/webhooks/zendesk", content=raw, headers=headers)
+    _error(response, 503, "store_unavailable")
+    assert response.headers["retry-after"] == "5"
+
+
 def test_webchat_cannot_touch_a_ticket_it_did_not_create(fakes, start_worker):
     """context.ticket_id of another customer's ticket is refused with 403 and the ticket is untouched."""
     worker = start_worker()

@@ -27,9 +27,11 @@ def test_conversation_turning_angry_creates_ticket_with_transcript(fakes, start_
     customer = {"name": "Bo Jensen", "email": "bo@example.com"}
     first = _say(worker, "chat-1", "m1", "Hi, where is my order 1234?", customer=customer)
     assert first["action"] == "continue" and first["stay_silent"] is False
+    assert worker.parts.handoffs.analyses.messages == 1, "the analysis is kept for the next message"
     _say(worker, "chat-1", "m2", "It is on its way and should arrive tomorrow.", role="assistant", confidence=0.9)
     angry = _say(worker, "chat-1", "m3", ANGRY)
     assert angry["action"] == "handoff" and angry["stay_silent"] is True
+    assert worker.parts.handoffs.analyses.messages == 0, "a handed-off conversation is decided without it: not kept"
     assert angry["customer_message"]
     assert "sentiment" in [r["trigger"] for r in angry["reasons"]]
 

@@ -18,6 +18,7 @@ from connectors.store import (
     ConversationRecord,
     InboxStatus,
     NewAction,
+    NewDelivery,
     OutboxStatus,
     SQLiteStore,
     WorkerStore,
@@ -58,6 +59,19 @@ def test_inbox_dedupes_and_leases(opener):
     assert item.attempts == 1 and item.payload == {"ticket_id": 1}
     assert store.inbox_claim(now + 1, 10, 5) == []
     assert [i.id for i in store.inbox_claim(now + 11, 10, 5)] == [item.id]
+
+
+def test_inbox_group_commit_dedupes_within_and_across_batches(opener):
+    """Deliveries stored in one transaction: each new key once, a repeat in the same batch or an earlier
+    one reported as already stored, and every stored row claimable."""
+    store = opener()
+    assert store.inbox_add("zendesk", "k0", "trigger", {"n": 0})
+    batch = [NewDelivery("zendesk", key, "trigger", {"key": key}) for key in ("k1", "k0", "k2", "k1")]
+    assert store.inbox_add_many(batch) == [True, False, True, False]
+    assert store.inbox_add_many([]) == []
+    claimed = store.inbox_claim(time.time(), 10, 10)
+    assert sorted(i.dedupe_key for i in claimed) == ["k0", "k1", "k2"]
+    assert {i.dedupe_key: i.payload for i in claimed}["k1"] == {"key": "k1"}
 
 
 def test_concurrent_claimers_never_share_a_row(opener):
