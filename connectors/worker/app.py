@@ -37,7 +37,7 @@ from connectors.worker.http import (
 )
 from connectors.worker.privacy import install_log_redaction
 from connectors.worker.slack_verify import SlackRequestError, check_slack_body, verify_slack_signature
-from connectors.worker.tuning import apply_process_tuning
+from connectors.worker.tuning import shorten_switch_interval
 from connectors.worker.webchat_routes import router as webchat_router
 from connectors.worker.wiring import SlackRoute, open_worker
 from handoff_core import Conversation
@@ -57,7 +57,7 @@ def create_app(settings: Settings, *, processors: bool = True) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         install_log_redaction()  # after uvicorn has configured its loggers and every module is imported
-        apply_process_tuning()  # GIL switch interval and malloc arenas, before any decision thread starts
+        shorten_switch_interval()  # the event loop waits at most 0.5 ms for a GIL a decision holds
         async with open_worker(settings, processors=processors) as worker:
             if settings.unauthenticated:
                 log.warning(UNAUTHENTICATED_WARNING)

@@ -80,12 +80,12 @@ def test_sequential_deliveries_commit_one_by_one(tmp_path: Path, batch: int) -> 
 
 
 def test_worker_start_up_shortens_the_gil_switch_interval() -> None:
-    """The worker's process tuning leaves the loop waiting at most 0.5 ms for the GIL held by a decision."""
-    from connectors.worker.tuning import SWITCH_INTERVAL_SECONDS, apply_process_tuning
+    """The worker's start-up leaves the event loop waiting at most 0.5 ms for the GIL held by a decision."""
+    from connectors.worker.tuning import SWITCH_INTERVAL_SECONDS, shorten_switch_interval
 
     before = sys.getswitchinterval()
     try:
-        apply_process_tuning()
+        shorten_switch_interval()
         assert SWITCH_INTERVAL_SECONDS < 0.005  # CPython's default
         assert sys.getswitchinterval() == pytest.approx(SWITCH_INTERVAL_SECONDS)
     finally:
