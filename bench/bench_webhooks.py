@@ -16,9 +16,10 @@ For each: throughput (``wrk -t1 -c32``, closed loop) and latency at a fixed offe
 small Lua clock: one request every 1/rate seconds, so a slow server is not let off by waiting for it),
 p50/p99 from wrk's histogram, and the server's CPU milliseconds per request (all its threads, from /proc,
 during the closed-loop run: on a shared machine this is steadier than req/s). Servers are pinned to one
-core, wrk to another; the worker runs as deployed (inbox and outbox processors on) and its RSS is read
-from /proc after the load. The machine may be shared: repeat with ``--repeat`` and compare medians;
-each run starts the servers in the opposite order of the one before, and the load average is printed.
+core, wrk to another; the worker runs as deployed (inbox and outbox processors on; ``--ack-only``:
+off) and its RSS is read from /proc after the load. The machine may be shared: repeat with
+``--repeat`` and compare medians; each run starts the servers in the opposite order of the one before,
+and the load average is printed.
 
     .venv/bin/python bench/bench_webhooks.py [--seconds 10] [--repeat 3]
 
@@ -80,7 +81,8 @@ def worker():
     from connectors.settings import Settings
     from connectors.worker.app import create_app
     return create_app(Settings(_env_file=None, zendesk_webhook_secret={secret!r},
-                               handoff_database_url="sqlite:///" + os.environ["BENCH_DB"]))
+                               handoff_database_url="sqlite:///" + os.environ["BENCH_DB"]),
+                      processors=os.environ.get("BENCH_PROCESSORS", "1") == "1")
 
 app = bare() if os.environ["BENCH_KIND"] == "bare" else worker()
 '''
@@ -301,8 +303,15 @@ def main() -> None:
     parser.add_argument("--zendesk-rate", type=float, default=500.0)
     parser.add_argument("--webchat-rate", type=float, default=200.0)
     parser.add_argument("--baseline", type=Path, help="a checkout of an earlier commit, measured in the same runs")
+    parser.add_argument(
+        "--ack-only",
+        action="store_true",
+        help="worker without its inbox/outbox processors: the request path alone (default: as deployed)",
+    )
     parser.add_argument("--scenarios", default="zendesk,webchat_2kb", help="comma-separated subset to run")
     args = parser.parse_args()
+    if args.ack_only:
+        os.environ["BENCH_PROCESSORS"] = "0"
     wanted = args.scenarios.split(",")
     kinds = ["worker", "baseline"] if args.baseline else ["worker"]
     if shutil.which("wrk") is None:
