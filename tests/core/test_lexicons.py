@@ -3,10 +3,12 @@ duplicate or conflicting tier is reported with the FILE:LINE it was written at."
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
 
+from handoff_core.engine import DecisionEngine
 from handoff_core.errors import PolicyError
 from handoff_core.policy import default_policy_path, load_policy
 from handoff_core.policy.lexicons import LANGUAGE_ORDER, LEXICON_SUFFIX, Origin, Sourced, duplicate_findings
@@ -190,3 +192,17 @@ def test_lexicon_file_that_is_not_utf8_is_an_error(tmp_path: Path) -> None:
     (tmp_path / "w" / "en" / "u.txt").write_bytes(b"asap\nimm\xe9diatement\n")
     with pytest.raises(PolicyError, match=r"u\.txt:2.*not valid UTF-8"):
         load_policy(policy)
+
+
+def test_policy_diff_lists_the_decisions_a_policy_change_moves(
+    engine: DecisionEngine, default_engine: DecisionEngine
+) -> None:
+    """bench/policy_diff.py finds no difference between a policy and itself, and finds the fixture policy
+    deciding differently from the default on the project's data."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+    import policy_diff
+
+    total, same = policy_diff.diff(engine, engine, limit=40)
+    assert total == 40 and same == []
+    _, moved = policy_diff.diff(default_engine, engine, limit=40)
+    assert moved and all(" -> " in line for line in moved)
