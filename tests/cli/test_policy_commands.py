@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from pathlib import Path
 
@@ -145,6 +146,26 @@ def test_explain_shows_reasons_and_evidence(runner: CliRunner) -> None:
     assert "matched" in result.stdout
     as_json = runner.invoke(cli, ["explain", text, "--json"])
     assert json.loads(as_json.stdout)["action"] == "handoff"
+
+
+def test_readme_first_decision_is_what_explain_prints(runner: CliRunner, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The README's first-decision block is the real output of its explain command (lines shortened with
+    '...' in the README match as prefixes), so the README cannot drift from the product."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    command = re.search(r'handoff explain "([^"]+)"', readme)
+    block = re.search(r"```text\n(handoff .*?)```", readme, re.DOTALL)
+    assert command is not None and block is not None
+    monkeypatch.setenv("COLUMNS", "400")
+    result = runner.invoke(cli, ["explain", command.group(1)])
+    assert result.exit_code == 0, result.output
+    printed = result.stdout.splitlines()
+    shown = block.group(1).splitlines()
+    assert len(printed) == len(shown), result.stdout
+    for got, want in zip(printed, shown, strict=True):
+        if want.endswith("..."):
+            assert got.startswith(want[:-3]), (got, want)
+        else:
+            assert got == want
 
 
 def test_simulate_per_message_emits_one_line_per_turn(runner: CliRunner) -> None:
