@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -15,21 +15,6 @@ from connectors.cli import cli
 from connectors.metrics import Metrics
 from connectors.store import InboxStatus, NewAction, WorkerStore, open_store
 from connectors.store.models import Backlog
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def opener(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callable[[], WorkerStore]]:
-    url = f"sqlite:///{tmp_path}/s.db" if request.param == "sqlite" else request.getfixturevalue("pg_url")
-    opened: list[WorkerStore] = []
-
-    def open_one() -> WorkerStore:
-        store = open_store(url)
-        opened.append(store)
-        return store
-
-    yield open_one
-    for store in opened:
-        store.close()
 
 
 def _action(key: str, target: str) -> NewAction:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -21,26 +20,9 @@ from connectors.store import (
     NewDelivery,
     OutboxStatus,
     SQLiteStore,
-    WorkerStore,
     open_store,
 )
 from handoff_core import Conversation, ConversationState, Message
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def opener(request: pytest.FixtureRequest, tmp_path) -> Iterator[Callable[[], WorkerStore]]:
-    """Opens store objects on one database; several objects stand for several replicas."""
-    url = f"sqlite:///{tmp_path}/s.db" if request.param == "sqlite" else request.getfixturevalue("pg_url")
-    opened: list[WorkerStore] = []
-
-    def open_one() -> WorkerStore:
-        store = open_store(url)
-        opened.append(store)
-        return store
-
-    yield open_one
-    for store in opened:
-        store.close()
 
 
 def _action(key: str, target: str = "zendesk", kind: str = "zendesk.handoff") -> NewAction:
