@@ -64,6 +64,13 @@ _YOU_MODALS = frozenset("can could should may might".split())
 _DETAIL_WORDS = DEVICE_WORDS | TRIED_WORDS | TRACKING_WORDS
 _PROBLEM_KEYS = frozenset(word_key(w) for w in PROBLEM_WORDS)
 _NOT_CONTENT = ALL_STOPWORDS | COURTESY | META | EMOTION
+#: Contractions whose folded form is not in the function-word lists ("I'll" folds to "ill", "I'd" to "id",
+#: "that's" to "thats"): function words, but only when written with the apostrophe ("ID card" is content).
+_CONTRACTIONS = frozenset(
+    """ill id ive youre youve youll youd hes shes hed theyre theyve theyll theyd weve wed hell thats whats
+    wheres whos hows theres heres lets its itll itd thatll whatll wholl wouldve couldve shouldve mustve
+    """.split()
+)
 
 
 #: Bits of a token for sentence-level tests (ORed over the sentence in C).
@@ -171,7 +178,11 @@ def _make_token(raw: str) -> Token:
     bits |= _YOU if norm == "you" else _MODAL if norm in _YOU_MODALS else 0
     if norm in NEGATIONS:
         return Token(norm, "", 0, 0, end, bits | _NEGATED)
-    if norm in _NOT_CONTENT or (len(norm) < 2 and not norm.isdigit()):
+    if (
+        norm in _NOT_CONTENT
+        or (len(norm) < 2 and not norm.isdigit())
+        or (norm in _CONTRACTIONS and ("'" in word or "’" in word))
+    ):
         return Token(norm, "", 0, 0, end, bits)
     key = word_key(word)
     flags = PROBLEM if key in _PROBLEM_KEYS else 0
