@@ -35,19 +35,20 @@ import string
 import sys
 import time
 from pathlib import Path
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
-CORPUS = ROOT / "bench" / "corpus" / "messages.jsonl"
+CONVERSATIONS = ROOT / "bench" / "corpus" / "conversations.jsonl"
 
 
 def rss_mb() -> float:
     return int(Path("/proc/self/status").read_text().split("VmRSS:")[1].split()[0]) / 1024
 
 
-def varied(text: str, rnd: random.Random, n: int) -> str:
+def varied(text: str, rnd: random.Random) -> str:
     """``text`` as a customer types it, with the new words of real traffic (see the module docstring)."""
     words = text.split()
     if rnd.random() < 0.4:
@@ -64,56 +65,81 @@ def varied(text: str, rnd: random.Random, n: int) -> str:
     return " ".join(words)[:50_000]
 
 
-async def run(decisions: int, samples: int, *, direct: bool) -> None:
+def conversations(rnd: random.Random) -> Iterator[list[tuple[str, str]]]:
+    """Endless multi-turn conversations: (role, text) per message, 5 to 15 messages each.
+
+    Each one follows a conversation of the benchmark corpus (``bench/corpus/conversations.jsonl``: real
+    customer messages in five languages, the assistant's replies between them) with 5 or more messages,
+    cut to a random length of 5 to 15, its customer messages varied as customers type them
+    (:func:`varied`), so that no two soak conversations repeat and new words keep coming.
+    """
+    shapes = [
+        [(m["role"], m["text"]) for m in json.loads(line)["messages"]]
+        for line in CONVERSATIONS.read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
+    shapes = [shape for shape in shapes if len(shape) >= 5]
+    while True:
+        shape = rnd.choice(shapes)
+        length = min(len(shape), rnd.randint(5, 15))
+        yield [(role, varied(text, rnd) if role == "customer" else text) for role, text in shape[:length]]
+
+
+async def run(decisions: int, every: int, *, direct: bool, stop_at_handoff: bool) -> None:
     from connectors.settings import Settings
     from connectors.worker.app import create_app
     from connectors.worker.webchat_routes import _message_turn, _turn
 
-    corpus = [json.loads(line)["text"] for line in CORPUS.read_text(encoding="utf-8").splitlines() if line]
     settings = Settings()
     app = create_app(settings)
     rnd = random.Random(15)
-    every = max(1, decisions // samples)
     started = time.perf_counter()
     cpu0 = time.process_time()
+    counts = {"conversations": 0, "handed_off_turns": 0}
+
+    def sample(n: int) -> None:
+        wall = time.perf_counter() - started
+        cpu = time.process_time() - cpu0
+        line = {
+            "decisions": n,
+            "rss_mb": round(rss_mb(), 1),
+            "per_second": round(n / wall, 1) if wall else 0.0,
+            "cpu_ms_per_decision": round(1000 * cpu / n, 2) if n else 0.0,
+            "cpu_s": round(cpu, 1),
+            "wall_s": round(wall, 1),
+            "load": round(os.getloadavg()[0], 1),
+            **counts,
+        }
+        print(json.dumps(line), flush=True)
+
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://worker") as client:
-            print(json.dumps({"decisions": 0, "rss_mb": round(rss_mb(), 1)}), flush=True)
-            conversation, left, turn = 0, 0, 0
-            for n in range(1, decisions + 1):
-                if left == 0:
-                    conversation += 1
-                    left, turn = rnd.randint(1, 6), 0
-                left -= 1
-                turn += 1
-                body = {
-                    "conversation_id": f"soak-{conversation}",
-                    "message_id": f"m{turn}",
-                    "role": "customer",
-                    "text": varied(rnd.choice(corpus), rnd, n),
-                }
-                if direct:
-                    given = _message_turn(json.dumps(body).encode())
-                    await _turn(app.state.webchat, given.seed, given.key, given.message_id, given.build)
-                else:
-                    answer = await client.post("/v1/webchat/messages", json=body)
-                    if answer.status_code != 200:
-                        raise SystemExit(f"decision {n}: {answer.status_code} {answer.text[:300]}")
-                if n % every == 0 or n == decisions:
-                    wall = time.perf_counter() - started
-                    print(
-                        json.dumps(
-                            {
-                                "decisions": n,
-                                "rss_mb": round(rss_mb(), 1),
-                                "per_second": round(n / wall, 1),
-                                "cpu_s": round(time.process_time() - cpu0, 1),
-                                "wall_s": round(wall, 1),
-                            }
-                        ),
-                        flush=True,
-                    )
+            sample(0)
+            n = 0
+            for messages in conversations(rnd):
+                counts["conversations"] += 1
+                conversation_id = f"soak-{counts['conversations']}"
+                for turn, (role, text) in enumerate(messages, start=1):
+                    n += 1
+                    body = {"conversation_id": conversation_id, "message_id": f"m{turn}", "role": role, "text": text}
+                    if direct:
+                        given = _message_turn(json.dumps(body).encode())
+                        reply, _ = await _turn(app.state.webchat, given.seed, given.key, given.message_id, given.build)
+                    else:
+                        answer = await client.post("/v1/webchat/messages", json=body)
+                        if answer.status_code != 200:
+                            raise SystemExit(f"decision {n}: {answer.status_code} {answer.text[:300]}")
+                        reply = answer.json()
+                    counts["handed_off_turns"] += bool(reply["stay_silent"])
+                    if stop_at_handoff and reply["stay_silent"]:
+                        break
+                    if n % every == 0 or n == decisions:
+                        sample(n)
+                    if n == decisions:
+                        break
+                if n == decisions:
+                    break
             caches = cache_sizes(app.state.webchat.handoffs.analyses)
             print(json.dumps({"caches": caches, "rss_mb": round(rss_mb(), 1)}), flush=True)
 
@@ -124,14 +150,11 @@ def cache_sizes(analyses: Any) -> dict[str, object]:
 
     sizes: dict[str, object] = {
         name: fn.cache_info().currsize
-        for name, fn in (
-            ("stem", stem.stem),
-            ("fold", normalize.fold),
-            ("word_key", sentences.word_key),
-            ("summary_token", messages._token),
-        )
+        for name, fn in (("stem", stem.stem), ("fold", normalize.fold), ("word_key", sentences.word_key))
     }
-    sizes["summary_messages_bytes"] = messages.analyze_message.cache.bytes
+    sizes["summary_tokens"] = len(messages._TOKENS)
+    for memo in ("scan_message", "message_details_of", "analyze_message"):
+        sizes[f"{memo}_bytes"] = getattr(messages, memo).cache.bytes
     sizes["analysis_cache_conversations"] = len(analyses)
     sizes["analysis_cache_messages"] = analyses.messages
     sizes["analysis_cache_bytes"] = analyses.bytes
@@ -141,7 +164,13 @@ def cache_sizes(analyses: Any) -> dict[str, object]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--decisions", type=int, default=1_000_000)
-    parser.add_argument("--samples", type=int, default=40, help="RSS samples over the run")
+    parser.add_argument(
+        "--stop-at-handoff",
+        action="store_true",
+        help="end a conversation when the worker hands it off (default: the customer keeps writing, as the corpus"
+        " conversations go on, and every message is still decided and recorded)",
+    )
+    parser.add_argument("--every", type=int, default=100_000, help="print RSS and speed every N decisions")
     parser.add_argument("--database", type=Path, required=True, help="a fresh SQLite file for the worker's store")
     parser.add_argument(
         "--http",
@@ -155,7 +184,7 @@ def main() -> None:
     os.environ["HANDOFF_DATABASE_URL"] = f"sqlite:///{args.database}"
     os.environ.setdefault("LOG_LEVEL", "warning")
     sys.path.insert(0, str(ROOT))
-    asyncio.run(run(args.decisions, args.samples, direct=not args.http))
+    asyncio.run(run(args.decisions, args.every, direct=not args.http, stop_at_handoff=args.stop_at_handoff))
 
 
 if __name__ == "__main__":
