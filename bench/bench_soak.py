@@ -27,6 +27,7 @@ Run: ``OPENBLAS_NUM_THREADS=1 .venv/bin/python bench/bench_soak.py --keep /tmp/v
 from __future__ import annotations
 
 import argparse
+import http.client
 import json
 import os
 import socket
@@ -153,18 +154,27 @@ def readyz(path: Path, env: dict[str, str]) -> tuple[float, float, float, float,
             if time.monotonic() > deadline:
                 raise SystemExit("handoff serve did not start")
             time.sleep(0.5)
+        # A keep-alive connection of the standard library's http.client: the lightest client at hand, so
+        # that the wall time is mostly the worker's (httpx costs ~0.3 ms of client CPU a call).
         times = []
-        with httpx.Client(base_url=url, timeout=10) as client:
+        client = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        try:
             for _ in range(20):
-                client.get("/readyz")
+                client.request("GET", "/readyz")
+                client.getresponse().read()
             cpu_before = cpu_seconds(proc.pid)
             for _ in range(READYZ_CALLS):
                 started = time.perf_counter()
-                answer = client.get("/readyz")
+                client.request("GET", "/readyz")
+                answer = client.getresponse()
+                body = answer.read()
                 times.append((time.perf_counter() - started) * 1000)
-                assert answer.status_code == 200, answer.text
+                assert answer.status == 200, body
             cpu_ms = (cpu_seconds(proc.pid) - cpu_before) * 1000 / READYZ_CALLS
-            metrics = client.get("/metrics").text
+            client.request("GET", "/metrics")
+            metrics = client.getresponse().read().decode()
+        finally:
+            client.close()
         times.sort()
         rss = int(Path(f"/proc/{proc.pid}/status").read_text().split("VmRSS:")[1].split()[0]) / 1024
         return statistics.median(times), times[int(len(times) * 0.99)], cpu_ms, rss, len(metrics)
@@ -206,6 +216,11 @@ def main() -> None:
     )
     parser.add_argument("--keep", type=Path, help="build (or reuse) the store in this folder")
     parser.add_argument("--runs", type=int, default=3, help="runs per command (median)")
+    parser.add_argument(
+        "--steps",
+        default="cli,report,lag,readyz",
+        help="which steps to time, comma-separated (cli, report, lag, readyz); the store is built in any case",
+    )
     args = parser.parse_args()
     env = {**os.environ, "OPENBLAS_NUM_THREADS": "1"}
     now = datetime.now(UTC)
@@ -217,9 +232,10 @@ def main() -> None:
             build(path, now)
         handoff = [str(Path(sys.executable).with_name("handoff"))]
         db = ["--database", str(path)]
+        steps = set(args.steps.split(","))
         rows: list[tuple[str, float, float]] = []
         out_file = folder / "decisions.csv"
-        for label, extra in (
+        cli: tuple[tuple[str, list[str]], ...] = (
             ("--help (start-up: the group, no command module)", ["--help"]),
             ("decisions (last 7 days, newest 200)", []),
             ("decisions --since 90d", ["--since", "90d"]),
@@ -243,27 +259,32 @@ def main() -> None:
                 "decisions --since 1d --format csv --output FILE",
                 ["--since", "1d", "--format", "csv", "--output", str(out_file)],
             ),
-        ):
+        )
+        for label, extra in cli if "cli" in steps else ():
             options = [*extra, str(out_file)] if extra[-1:] == ["--output"] else extra
             command = [*handoff, *options] if options == ["--help"] else [*handoff, "decisions", *db, *options]
             wall, cpu = timed(command, env, args.runs)
             rows.append((f"handoff {label}", wall, cpu))
             print(f"{rows[-1][0]}: {wall:.2f} s wall, {cpu:.2f} s CPU", flush=True)
-        out = folder / "review.html"
-        report = [*handoff, "report", "--since", "7d", "--compare-previous", *db, "--output", str(out)]
-        wall, cpu = timed(report, env, args.runs)
-        rows.append(("handoff report --since 7d --compare-previous", wall, cpu))
-        print(f"{rows[-1][0]}: {wall:.2f} s wall, {cpu:.2f} s CPU", flush=True)
-        lag_env = {**env, "HANDOFF_DATABASE_URL": f"sqlite:///{path}"}
-        wall, cpu = timed([*handoff, "outbox", "lag"], lag_env, args.runs)
-        rows.append(("handoff outbox lag", wall, cpu))
-        print(f"{rows[-1][0]}: {wall:.2f} s wall, {cpu:.2f} s CPU", flush=True)
-        median_ms, p99_ms, cpu_ms, rss, metrics_bytes = readyz(path, env)
-        print(
-            f"/readyz: median {median_ms:.2f} ms, p99 {p99_ms:.2f} ms, {cpu_ms:.2f} ms of worker CPU a call;"
-            f" worker RSS {rss:.0f} MB",
-            flush=True,
-        )
+        if "report" in steps:
+            out = folder / "review.html"
+            report = [*handoff, "report", "--since", "7d", "--compare-previous", *db, "--output", str(out)]
+            wall, cpu = timed(report, env, args.runs)
+            rows.append(("handoff report --since 7d --compare-previous", wall, cpu))
+            print(f"{rows[-1][0]}: {wall:.2f} s wall, {cpu:.2f} s CPU", flush=True)
+        if "lag" in steps:
+            lag_env = {**env, "HANDOFF_DATABASE_URL": f"sqlite:///{path}"}
+            wall, cpu = timed([*handoff, "outbox", "lag"], lag_env, args.runs)
+            rows.append(("handoff outbox lag", wall, cpu))
+            print(f"{rows[-1][0]}: {wall:.2f} s wall, {cpu:.2f} s CPU", flush=True)
+        served = readyz(path, env) if "readyz" in steps else None
+        if served is not None:
+            median_ms, p99_ms, cpu_ms, rss, _ = served
+            print(
+                f"/readyz: median {median_ms:.2f} ms, p99 {p99_ms:.2f} ms, {cpu_ms:.3f} ms of worker CPU a call;"
+                f" worker RSS {rss:.0f} MB; load average {os.getloadavg()[0]:.1f}",
+                flush=True,
+            )
         samples = worker_soak(args.worker_decisions, folder, env) if args.worker_decisions else []
         for sample in samples:
             print(json.dumps(sample), flush=True)
@@ -271,10 +292,13 @@ def main() -> None:
     print("|---|---|---|")
     for label, wall, cpu in rows:
         print(f"| `{label}` | {wall:.2f} s | {cpu:.2f} s |")
-    print(
-        f"| `GET /readyz` ({READYZ_CALLS} calls) | median {median_ms:.2f} ms, p99 {p99_ms:.2f} ms | {cpu_ms:.2f} ms |"
-    )
-    print(f"\nworker RSS after the readyz/metrics run: {rss:.0f} MB (/metrics {metrics_bytes} bytes)")
+    if served is not None:
+        median_ms, p99_ms, cpu_ms, rss, metrics_bytes = served
+        print(
+            f"| `GET /readyz` ({READYZ_CALLS} calls) | median {median_ms:.2f} ms, p99 {p99_ms:.2f} ms"
+            f" | {cpu_ms:.3f} ms |"
+        )
+        print(f"\nworker RSS after the readyz/metrics run: {rss:.0f} MB (/metrics {metrics_bytes} bytes)")
     if samples:
         print(
             "worker soak (decisions: RSS MB): "

@@ -86,8 +86,8 @@ def create_app(settings: Settings, *, processors: bool = True) -> FastAPI:
     install_error_handlers(app)
     # The acknowledgement route first: it is the hot path, and routes are matched in order.
     app.router.routes.append(zendesk_webhook.route)
+    app.router.routes.extend(health.routes)  # plain routes too: a load balancer calls them every few seconds
     app.include_router(webchat_router)
-    app.include_router(health.router)
 
     @app.post(
         "/slack/events",
@@ -126,7 +126,8 @@ def create_app(settings: Settings, *, processors: bool = True) -> FastAPI:
     def openapi() -> dict[str, Any]:
         if app.openapi_schema:
             return app.openapi_schema
-        routes = [*app.routes, *zendesk_webhook.openapi_router.routes]  # the ack route is a Starlette route
+        # the ack and health routes are Starlette routes, described by their own routers
+        routes = [*app.routes, *zendesk_webhook.openapi_router.routes, *health.openapi_router.routes]
         schema = get_openapi(title=app.title, version=app.version, summary=app.summary, routes=routes)
         _, defs = models_json_schema(
             [(WebchatMessageIn, "validation"), (Conversation, "validation")],
