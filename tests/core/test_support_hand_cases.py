@@ -1,0 +1,93 @@
+"""WRITTEN REGRESSION SET (not evidence of accuracy): support-style messages seen by hand in issue 9's review.
+
+The issue's outside evaluation found, by hand, three kinds of wrong verdicts on support text: annoyance read
+as anger (an angry handoff at high priority with a Slack alert), calm messages given a negative-sentiment
+reason for "it has been" / "week", and a lost package tagged as account security. These messages were
+written for this project (the first of each group quotes the issue), so they are regression checks that
+those mistakes stay fixed, not a measure of accuracy; real-data numbers are in docs/models.md.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from handoff_core import Conversation, Decision
+from handoff_core.engine import DecisionEngine
+
+
+@pytest.fixture(scope="module")
+def engine(default_engine: DecisionEngine) -> DecisionEngine:
+    return default_engine
+
+
+def _decide(engine: DecisionEngine, text: str) -> Decision:
+    return engine.decide(Conversation.model_validate({"id": "t", "messages": [{"role": "customer", "text": text}]}))
+
+
+ANNOYED_NOT_ANGRY = [
+    "tracking page has not updated in four days, it is getting really annoying",
+    "The tracking page has not updated in four days, it is getting really annoying.",
+    "hmm the tracking hasn't updated, a bit annoying tbh",
+    "It's a little frustrating that the app logs me out every day",
+    "Kind of annoying that I have to enter my address again every time",
+    "The delivery is late again, that's disappointing. When will it arrive?",
+]
+
+CALM = [
+    "Hi, it has been a week since I ordered, could you check the status?",
+    "It has been a while, can you tell me when my order ships?",
+    "I ordered last week and wanted to ask about delivery times.",
+    "It has been three days since I sent the form, is there an update?",
+    "Can I change my delivery to next week?",
+    "Thanks for your help last week, everything arrived fine.",
+]
+
+NOT_ACCOUNT_SECURITY = [
+    "package was lost in transit",
+    "My package was lost in transit, can you help?",
+    "The package was lost in transit and I need a replacement.",
+    "The courier says my parcel got lost, what now?",
+    "My order was delivered to the wrong address",
+]
+
+ANGRY = [
+    "This is ridiculous, third time I'm asking, I am furious and want my money back NOW!!!",
+    "Worst company ever, absolutely disgusting service!!",
+    pytest.param(
+        "You people are useless. I have been lied to three times and I am sick of it!",
+        marks=pytest.mark.xfail(strict=True, reason="known miss: negative, not angry, with the shipped heads"),
+    ),
+]
+
+
+@pytest.mark.parametrize("text", ANNOYED_NOT_ANGRY)
+def test_annoyed_is_not_angry(engine: DecisionEngine, text: str) -> None:
+    """Annoyance may read as negative, but it is never an angry verdict, a high priority or a Slack alert."""
+    d = _decide(engine, text)
+    assert not d.signals.angry, d.signals
+    assert not d.alert
+    assert d.priority.value not in {"high", "urgent"}
+    assert not [r for r in d.reasons if r.trigger.value == "sentiment" and r.detail.startswith("angry")]
+
+
+@pytest.mark.parametrize("text", CALM)
+def test_calm_messages_get_no_sentiment_reason(engine: DecisionEngine, text: str) -> None:
+    """Calm messages that mention time ("it has been", "week") get no sentiment reason and continue."""
+    d = _decide(engine, text)
+    assert not [r for r in d.reasons if r.trigger.value == "sentiment"], d.reasons
+    assert not d.signals.angry
+    assert d.signals.sentiment > -0.35
+
+
+@pytest.mark.parametrize("text", NOT_ACCOUNT_SECURITY)
+def test_lost_package_is_not_account_security(engine: DecisionEngine, text: str) -> None:
+    """A lost or misdelivered parcel is a delivery problem, not an account-security topic."""
+    d = _decide(engine, text)
+    topics = {r.topic for r in d.reasons if r.trigger.value == "restricted_topic"}
+    assert "account_security" not in topics, d.reasons
+
+
+@pytest.mark.parametrize("text", ANGRY)
+def test_angry_support_messages_stay_angry(engine: DecisionEngine, text: str) -> None:
+    """The other side of the operating point: plainly angry support messages are still angry."""
+    assert _decide(engine, text).signals.angry
