@@ -103,6 +103,13 @@ local requests = dofile(os.getenv("BENCH_REQUESTS"))
 local rate = tonumber(os.getenv("BENCH_RATE") or "0")
 local i = 0
 local next_at = nil
+-- Per status class, counted in each wrk thread (globals, read back by done() through setup's threads).
+ok_count, shed_count = 0, 0
+local threads = {}
+setup = function(thread) table.insert(threads, thread) end
+response = function(status, headers, body)
+  if status < 300 then ok_count = ok_count + 1 elseif status == 503 then shed_count = shed_count + 1 end
+end
 request = function()
   i = i + 1
   return requests[(i - 1) % #requests + 1]
@@ -118,12 +125,17 @@ if rate > 0 then
   end
 end
 done = function(summary, latency, requests_)
+  local ok, shed = 0, 0
+  for _, thread in ipairs(threads) do
+    ok = ok + thread:get("ok_count")
+    shed = shed + thread:get("shed_count")
+  end
   local errors = summary.errors.status + summary.errors.connect + summary.errors.read
     + summary.errors.write + summary.errors.timeout
   io.write(string.format(
-    'BENCH {"requests": %d, "seconds": %f, "p50": %f, "p99": %f, "max": %f, "errors": %d}\n',
+    'BENCH {"requests": %d, "seconds": %f, "p50": %f, "p99": %f, "max": %f, "errors": %d, "ok": %d, "shed": %d}\n',
     summary.requests, summary.duration / 1e6, latency:percentile(50) / 1000,
-    latency:percentile(99) / 1000, latency.max / 1000, errors))
+    latency:percentile(99) / 1000, latency.max / 1000, errors, ok, shed))
 end
 """
 

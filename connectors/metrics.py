@@ -36,7 +36,9 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
 from handoff_core import Decision
 
 WEBHOOK_SOURCES = frozenset({"zendesk", "webchat", "slack"})
-WEBHOOK_OUTCOMES = frozenset({"accepted", "duplicate", "unauthorized", "bad_request", "too_large", "ignored", "error"})
+WEBHOOK_OUTCOMES = frozenset(
+    {"accepted", "duplicate", "unauthorized", "bad_request", "too_large", "ignored", "overloaded", "error"}
+)
 VENDORS = frozenset({"zendesk", "slack"})
 VENDOR_OUTCOMES = frozenset({"ok", "error", "rate_limited"})
 

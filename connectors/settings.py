@@ -115,6 +115,10 @@ class Settings(BaseSettings):
     # Decisions run in a bounded thread pool, each within a time budget (seconds, waiting included).
     decision_workers: int = Field(default=2, ge=1, le=64)
     decision_budget_seconds: float = Field(default=2.0, gt=0)
+    #: Longest expected wait for a decision slot (seconds) a web-chat message is queued for; beyond it the
+    #: message is answered 503 + Retry-After at once (the Zendesk inbox always queues). Bounds a served
+    #: request's wait under overload; docs/performance.md says how the default was chosen.
+    decision_max_wait_seconds: float = Field(default=0.05, ge=0)
 
     # Privacy: raw conversation text (needed to decide the next turn) is kept this many days, then purged
     # (automatically once a day, or with ``handoff purge``). Everything else is stored redacted.

@@ -26,7 +26,7 @@ from pydantic.json_schema import models_json_schema
 
 from connectors.settings import UNAUTHENTICATED_WARNING, Settings
 from connectors.webchat.schemas import WebchatMessageIn
-from connectors.worker import health, zendesk_webhook
+from connectors.worker import health, webchat_routes, zendesk_webhook
 from connectors.worker.http import (
     MAX_JSON_DEPTH,
     ApiError,
@@ -38,7 +38,6 @@ from connectors.worker.http import (
 from connectors.worker.privacy import install_log_redaction
 from connectors.worker.slack_verify import SlackRequestError, check_slack_body, verify_slack_signature
 from connectors.worker.tuning import shorten_switch_interval
-from connectors.worker.webchat_routes import router as webchat_router
 from connectors.worker.wiring import SlackRoute, open_worker
 from handoff_core import Conversation
 
@@ -84,10 +83,11 @@ def create_app(settings: Settings, *, processors: bool = True) -> FastAPI:
         lifespan=lifespan,
     )
     install_error_handlers(app)
-    # The acknowledgement route first: it is the hot path, and routes are matched in order.
+    # The hot paths first (routes are matched in order), as plain Starlette routes; their FastAPI twins
+    # only describe them in OpenAPI (see ``openapi`` below).
     app.router.routes.append(zendesk_webhook.route)
+    app.router.routes.extend(webchat_routes.routes)
     app.router.routes.extend(health.routes)  # plain routes too: a load balancer calls them every few seconds
-    app.include_router(webchat_router)
 
     @app.post(
         "/slack/events",
@@ -126,8 +126,13 @@ def create_app(settings: Settings, *, processors: bool = True) -> FastAPI:
     def openapi() -> dict[str, Any]:
         if app.openapi_schema:
             return app.openapi_schema
-        # the ack and health routes are Starlette routes, described by their own routers
-        routes = [*app.routes, *zendesk_webhook.openapi_router.routes, *health.openapi_router.routes]
+        # the acknowledgement, web-chat and health routes are Starlette routes: their APIRouter twins describe them
+        routes = [
+            *app.routes,
+            *zendesk_webhook.openapi_router.routes,
+            *webchat_routes.router.routes,
+            *health.openapi_router.routes,
+        ]
         schema = get_openapi(title=app.title, version=app.version, summary=app.summary, routes=routes)
         _, defs = models_json_schema(
             [(WebchatMessageIn, "validation"), (Conversation, "validation")],

@@ -151,8 +151,17 @@ class Handoffs:
     #: The current time given to the core (business hours); the clock, unless a test fixes it.
     clock: Callable[[], datetime] = field(default=_now)
 
+    def admit(self) -> None:
+        """Raise :class:`~connectors.worker.pool.DecisionOverload` now if a sheddable decision would be shed."""
+        self.decisions.admit()
+
     async def decide(
-        self, conversation: Conversation, previous: ConversationRecord | None, now: datetime | None = None
+        self,
+        conversation: Conversation,
+        previous: ConversationRecord | None,
+        now: datetime | None = None,
+        *,
+        may_shed: bool = False,
     ) -> Outcome:
         """Run the core, audit the decision, and plan the actions of a new handoff.
 
@@ -160,13 +169,15 @@ class Handoffs:
         the channel shows, the engine decides (``already_handed_off`` included), and
         :func:`~handoff_core.state.advance` gives the state stored once, in the conversation's row. The
         core never reads the clock either: the worker passes ``now`` (its clock by default), so business
-        hours are judged at the moment the message is processed.
+        hours are judged at the moment the message is processed. ``may_shed``: a caller that must answer
+        quickly is turned away (:class:`~connectors.worker.pool.DecisionOverload`) rather than queued
+        behind a full decision queue; nothing is recorded then.
         """
         state = carry(previous.state if previous else None, conversation.state)
         conversation = conversation.model_copy(update={"state": state})
         started = time.perf_counter()
         decision, analysis = await self.decisions.step(
-            conversation, self.analyses.get(conversation.id), now=now or self.clock()
+            conversation, self.analyses.get(conversation.id), now=now or self.clock(), may_shed=may_shed
         )
         self.metrics.observe_decision(decision, conversation.channel, time.perf_counter() - started)
         new_state = advance(state, decision)

@@ -5,6 +5,14 @@ stored answer if this message was seen before, otherwise decide, and store the c
 and the planned actions in one transaction *before* answering. The outbox then sends the actions. The
 same message id twice gives the same answer and one effect.
 
+The endpoints are served by plain Starlette routes (:data:`routes`), as the Zendesk acknowledgement is:
+they read the raw body themselves (the signature covers the bytes), so FastAPI's per-request parameter
+and dependency handling would only cost time; :data:`router` describes them in OpenAPI.
+
+Under overload (the expected wait for a decision slot over ``DECISION_MAX_WAIT_SECONDS``) a message is
+answered 503 ``overloaded`` + ``Retry-After`` before it is parsed, and nothing is stored: posting the
+same message again later is safe.
+
 The routes use one :class:`Webchat` service (``app.state.webchat``, built at start-up with only what a
 turn needs: its access settings, the conversation and turn stores, the decision path, metrics and the
 outbox's wake-up), never the worker's other parts.
@@ -22,6 +30,7 @@ from typing import Any, Protocol, TypeVar
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, SecretStr, ValidationError
+from starlette.routing import Route
 
 from connectors.metrics import Metrics
 from connectors.store import ConversationRecord, ConversationStore, TurnStore
@@ -30,9 +39,10 @@ from connectors.webchat.schemas import WebchatMessageIn, WebchatReply
 from connectors.worker.handoffs import Handoffs
 from connectors.worker.http import ApiError, parse_json, read_body, require_json, validation_message
 from connectors.worker.offload import StoreCalls
-from connectors.worker.pool import DecisionTimeout
+from connectors.worker.pool import DecisionOverload, DecisionTimeout
 from handoff_core import Action, Context, Conversation, Customer, Message
 
+#: Describes the endpoints in OpenAPI only; :data:`routes` serve them (see the end of this module).
 router = APIRouter(prefix="/v1/webchat", tags=["web chat"])
 CHANNEL = "webchat"
 _ERRORS: dict[int | str, dict[str, Any]] = {
@@ -42,7 +52,10 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     413: {"description": "body larger than MAX_BODY_BYTES"},
     415: {"description": "not application/json"},
     422: {"description": "invalid or unknown fields (the message names them)"},
-    503: {"description": "the decision did not finish within DECISION_BUDGET_SECONDS; post it again"},
+    503: {
+        "description": "overloaded (the wait for a decision would exceed DECISION_MAX_WAIT_SECONDS) or the decision"
+        " did not finish within DECISION_BUDGET_SECONDS; nothing was stored, post it again after Retry-After"
+    },
 }
 
 
@@ -144,7 +157,7 @@ async def _turn(
         if build is not None:
             conversation = build(previous)
         _check_ticket(web.access, conversation, previous)
-        outcome = await web.handoffs.decide(conversation, previous)
+        outcome = await web.handoffs.decide(conversation, previous, may_shed=True)
         state = outcome.record.state
         reply = {
             **outcome.decision.model_dump(mode="json"),
@@ -188,9 +201,13 @@ async def _answer(request: Request, prepare: Callable[[bytes], _TurnInput]) -> J
     web = _service(request)
     outcome = "error"
     try:
-        turn = prepare(await _authenticated_body(request, web.access))
-        _check_id(turn.seed.id)
+        body = await _authenticated_body(request, web.access)
         try:
+            # Under overload the request is turned away before it is parsed or reads the store: a refusal
+            # must cost far less than the decision it avoids, or refusing would itself fill the core.
+            web.handoffs.admit()
+            turn = prepare(body)
+            _check_id(turn.seed.id)
             reply, duplicate = await _turn(web, turn.seed, turn.key, turn.message_id, turn.build)
         except DecisionTimeout as exc:
             raise ApiError(
@@ -199,10 +216,19 @@ async def _answer(request: Request, prepare: Callable[[bytes], _TurnInput]) -> J
                 f"{exc}; nothing was stored, post the same message again",
                 headers={"Retry-After": "1"},
             ) from exc
+        except DecisionOverload as exc:
+            outcome = "overloaded"
+            raise ApiError(
+                503,
+                "overloaded",
+                f"too many decisions in progress ({exc}); nothing was stored, post the same message again",
+                headers={"Retry-After": "1"},
+            ) from exc
         outcome = "duplicate" if duplicate else "accepted"
         return JSONResponse(reply)
     except ApiError as exc:
-        outcome = _outcome_for(exc)
+        if outcome != "overloaded":
+            outcome = _outcome_for(exc)
         raise
     finally:
         web.metrics.webhook("webchat", outcome)
@@ -266,3 +292,10 @@ async def post_message(request: Request) -> JSONResponse:
 async def post_conversation(request: Request) -> JSONResponse:
     """Replace the stored transcript with this one and decide. The same body twice gives the same answer."""
     return await _answer(request, _conversation_turn)
+
+
+#: The routes that serve the endpoints (plain Starlette routes; errors still go through the app's handlers).
+routes = [
+    Route("/v1/webchat/messages", post_message, methods=["POST"]),
+    Route("/v1/webchat/conversations", post_conversation, methods=["POST"]),
+]

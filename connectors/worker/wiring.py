@@ -216,7 +216,12 @@ async def open_worker(settings: Settings, *, processors: bool = True) -> AsyncIt
             slack_client = build_client(settings.slack_bot_token.get_secret_value(), settings.slack_api_url)
             alerts = SlackGateway(slack_client)
         stack.push_async_callback(alerts.aclose)
-        decisions = DecisionPool(engine, workers=settings.decision_workers, budget=settings.decision_budget_seconds)
+        decisions = DecisionPool(
+            engine,
+            workers=settings.decision_workers,
+            budget=settings.decision_budget_seconds,
+            max_wait=settings.decision_max_wait_seconds,
+        )
         stack.callback(decisions.close)
 
         problems = config_problems(settings)

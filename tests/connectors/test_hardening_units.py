@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import pytest
@@ -15,7 +16,7 @@ from pydantic import ValidationError
 from connectors.cli import cli
 from connectors.settings import SECRET_FIELDS, Settings
 from connectors.webchat.auth import AuthError, verify_webchat
-from connectors.worker.pool import DecisionPool, DecisionTimeout
+from connectors.worker.pool import DecisionOverload, DecisionPool, DecisionTimeout
 from connectors.worker.privacy import install_log_redaction
 from connectors.zendesk.signature import SignatureError, verify_zendesk_signature
 from handoff_core import Action, Conversation, Decision, Message, PolicyRef, Role
@@ -137,6 +138,62 @@ async def test_pool_serves_waiting_decisions_first_come_first_served() -> None:
         await asyncio.gather(*tasks)
         assert engine.order == [f"c{n}" for n in range(6)]
         assert engine.most == 1
+    finally:
+        engine.gate.set()
+        pool.close()
+
+
+async def _until(condition: Callable[[], bool]) -> None:
+    for _ in range(1_000):  # waits for an event, not for a duration: 10 s at most, on any machine
+        if condition():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("the pool never reached the expected state")
+
+
+@pytest.mark.anyio
+async def test_pool_sheds_only_sheddable_decisions_whose_expected_wait_is_over_the_limit() -> None:
+    """Slot busy, mean 0.1 s, limit 0.15 s: 1st waiter queues, 2nd sheddable one is shed, a background one queues."""
+    engine = GatedEngine()
+    pool = DecisionPool(engine, workers=1, budget=10.0, max_wait=0.15)
+    try:
+        first = asyncio.create_task(pool.step(_conversation(0), None, may_shed=True))
+        await _until(lambda: engine.running == 1)
+        pool.mean_seconds = 0.1  # as if each decision had held its slot 0.1 s
+        assert pool.expected_wait() == pytest.approx(0.1)
+        second = asyncio.create_task(pool.step(_conversation(1), None, may_shed=True))
+        await _until(lambda: pool.waiting == 1)
+        assert pool.expected_wait() == pytest.approx(0.2)
+        with pytest.raises(DecisionOverload):
+            await pool.step(_conversation(2), None, may_shed=True)
+        background = asyncio.create_task(pool.step(_conversation(3), None))  # the Zendesk inbox: never shed
+        await _until(lambda: pool.waiting == 2)
+        engine.gate.set()
+        results = await asyncio.gather(first, second, background)
+        assert [decision.action for decision, _ in results] == [Action.CONTINUE] * 3
+        assert engine.order == ["c0", "c1", "c3"]
+        assert pool.shed == 1
+    finally:
+        engine.gate.set()
+        pool.close()
+
+
+@pytest.mark.anyio
+async def test_pool_with_a_free_slot_never_sheds_and_zero_wait_sheds_once_all_are_busy() -> None:
+    """max_wait=0: a decision is admitted while a slot is free and shed once every slot is busy."""
+    engine = GatedEngine()
+    pool = DecisionPool(engine, workers=2, budget=10.0, max_wait=0)
+    try:
+        running = [asyncio.create_task(pool.step(_conversation(n), None, may_shed=True)) for n in range(2)]
+        await _until(lambda: engine.running == 2)
+        with pytest.raises(DecisionOverload):
+            pool.admit()
+        engine.gate.set()
+        await asyncio.gather(*running)
+        await _until(lambda: pool.expected_wait() == 0.0)
+        pool.admit()  # both slots free again: admitted
+        assert pool.shed == 1
+        assert pool.mean_seconds > 0  # measured from the two decisions that ran
     finally:
         engine.gate.set()
         pool.close()

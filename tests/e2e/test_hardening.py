@@ -113,6 +113,38 @@ def test_healthz_answers_while_a_decision_is_stuck(fakes, start_worker):
     assert again.status_code == 200, again.text
 
 
+def test_webchat_overload_is_503_with_retry_after_and_stores_nothing(fakes, start_worker):
+    """With the only decision slot busy and DECISION_MAX_WAIT_SECONDS=0, a message is 503 overloaded at once."""
+    worker = start_worker(decision_workers=1, decision_max_wait_seconds=0)
+    pool = worker.parts.handoffs.decisions  # the pool the settings built
+    engine = GatedEngine(pool.engine)
+    pool.engine = engine
+
+    def post(conversation_id: str) -> httpx.Response:
+        payload = {"conversation_id": conversation_id, "message_id": "m1", "role": "customer", "text": "hello"}
+        raw = json.dumps(payload).encode()
+        return worker.http.post("/v1/webchat/messages", content=raw, headers=webchat_headers(WEBCHAT_SECRET, raw))
+
+    answers: list[httpx.Response] = []
+    holder = threading.Thread(target=lambda: answers.append(post("holds-the-slot")))
+    holder.start()
+    try:
+        assert engine.entered.wait(10)
+        shed = post("turned-away")
+        _error(shed, 503, "overloaded")
+        assert shed.headers["retry-after"] == "1"
+        assert worker.parts.store.conversation_get("turned-away") is None  # nothing stored: posting again is safe
+        metrics = worker.http.get("/metrics").text
+        assert 'handoff_webhook_requests_total{outcome="overloaded",source="webchat"} 1.0' in metrics
+    finally:
+        engine.gate.set()
+    holder.join(10)
+    assert answers[0].status_code == 200, answers[0].text
+    again = post("turned-away")
+    assert again.status_code == 200, again.text
+    assert again.json()["conversation_id"] == "turned-away"
+
+
 def test_replayed_zendesk_delivery_with_a_new_invocation_id_is_a_duplicate(fakes, start_worker):
     """The same signed body and timestamp with a fresh invocation id is answered 200 duplicate, stored once."""
     worker = start_worker()
