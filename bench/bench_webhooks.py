@@ -11,10 +11,14 @@ figure for the worker is printed next to the bare endpoint's from the same run, 
   complaints in turn), each request the first message of a new conversation: parse, decide, store the
   turn, answer with the decision. The worker runs in local mode (no web-chat secret: wrk cannot sign).
   The bare endpoint reads the body and answers a fixed JSON.
+- **Web-chat corpus mix** (``--scenarios ...,webchat_mix``, no target of its own): the same, cycling through
+  all 1,000 corpus messages (median 56 characters, five languages): most continue, a minority hand off.
 
 For each: throughput (``wrk -t1 -c32``, closed loop) and latency at a fixed offered rate (wrk paced by a
 small Lua clock: one request every 1/rate seconds, so a slow server is not let off by waiting for it),
-p50/p99 from wrk's histogram, and the server's CPU milliseconds per request (all its threads, from /proc,
+p50/p99 from wrk's histogram (every answer: 2xx and 503 alike; the 2xx and 503 rates are printed beside it,
+so a worker that sheds load is not mistaken for one that serves it), a verdict line per target of the
+issue, and the server's CPU milliseconds per request (all its threads, from /proc,
 during the closed-loop run: on a shared machine this is steadier than req/s). Servers are pinned to one
 core, wrk to another; the worker runs as deployed (inbox and outbox processors on; ``--ack-only``:
 off) and its RSS is read from /proc after the load. The machine may be shared: repeat with
@@ -52,6 +56,8 @@ sys.path.insert(0, str(ROOT / "tests"))
 from fakes.signing import zendesk_headers  # noqa: E402
 
 SECRET = "bench-webhook-secret"
+#: The issue's targets per scenario: (throughput as a multiple of bare, p99 in ms at the offered rate).
+TARGETS = {"zendesk": (0.8, 20.0), "webchat_2kb": (0.5, 50.0)}
 ZENDESK_BODY = (
     '{{"handoff_guard": 1, "event": "ticket.updated", "ticket": {{"id": "{ticket}", "status": "open",'
     ' "tags": "vip billing", "updated_at": "{updated_at}"}}}}'
@@ -187,6 +193,13 @@ def two_kb_messages() -> list[str]:
     return texts
 
 
+def corpus_messages() -> list[str]:
+    """Every message of the benchmark corpus in its order (1,000; median 56 characters, five languages):
+    the real length mix, where most messages continue and a minority hand off."""
+    lines = (ROOT / "bench/corpus/messages.jsonl").read_text(encoding="utf-8").splitlines()
+    return [json.loads(line)["text"] for line in lines]
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -294,6 +307,9 @@ def run_once(
                     "errors": top["errors"] + paced["errors"],
                     "offered": rate,
                     "served": paced["rps"],
+                    # answered 2xx / 503 per second at the offered rate (503: shed, or over the budget)
+                    "ok": paced["ok"] / paced["seconds"],
+                    "shed": paced["shed"] / paced["seconds"],
                     "p50": paced["p50"],
                     "p99": paced["p99"],
                 }
@@ -320,7 +336,11 @@ def main() -> None:
         action="store_true",
         help="worker without its inbox/outbox processors: the request path alone (default: as deployed)",
     )
-    parser.add_argument("--scenarios", default="zendesk,webchat_2kb", help="comma-separated subset to run")
+    parser.add_argument(
+        "--scenarios",
+        default="zendesk,webchat_2kb",
+        help="comma-separated subset of zendesk, webchat_2kb and webchat_mix (every corpus message in turn)",
+    )
     args = parser.parse_args()
     if args.ack_only:
         os.environ["BENCH_PROCESSORS"] = "0"
@@ -337,7 +357,12 @@ def main() -> None:
             # Enough distinct requests that wrk never repeats one within a run (duplicates are cheaper).
             zendesk = zendesk_requests(int(max(3_000, 4_000 * args.seconds)))
             webchat = webchat_requests(int(max(2_000, 1_500 * args.seconds)), texts)
-            scenarios = {"zendesk": (zendesk, args.zendesk_rate), "webchat_2kb": (webchat, args.webchat_rate)}
+            mix = webchat_requests(int(max(2_000, 1_500 * args.seconds)), corpus_messages())
+            scenarios = {
+                "zendesk": (zendesk, args.zendesk_rate),
+                "webchat_2kb": (webchat, args.webchat_rate),
+                "webchat_mix": (mix, args.webchat_rate),
+            }
             scenarios = {name: scenario for name, scenario in scenarios.items() if name in wanted}
             # Alternate the order of the servers (bare included), so none always meets a warmer or quieter
             # machine.
@@ -349,27 +374,45 @@ def main() -> None:
     def med(key: str, field: str) -> float:
         return statistics.median(r[key][field] for r in runs)
 
+    def med_ratio(kind: str, name: str) -> float:
+        return statistics.median(r[f"{kind}:{name}"]["rps"] / r[f"bare:{name}"]["rps"] for r in runs)
+
     print(
         f"wrk -t1, server and wrk on separate cores; medians of {args.repeat} runs (server order alternates);"
         f" load average at the end: {_load()}"
     )
     print(
-        f"{'endpoint':<34}{'req/s (c32)':>12}{'CPU ms/req':>11}{'offered':>9}{'served':>9}{'p50 ms':>9}"
-        f"{'p99 ms':>9}{'errors':>8}"
+        f"{'endpoint':<34}{'req/s (c32)':>12}{'CPU ms/req':>11}{'offered':>9}{'served':>9}{'2xx/s':>8}{'503/s':>8}"
+        f"{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}"
     )
-    labels = {"zendesk": "Zendesk webhook ack", "webchat_2kb": "web chat, 2 KB message"}
+    labels = {
+        "zendesk": "Zendesk webhook ack",
+        "webchat_2kb": "web chat, 2 KB message",
+        "webchat_mix": "web chat, corpus mix",
+    }
     for name, label in ((name, labels[name]) for name in labels if name in wanted):
         for kind in ("bare", *kinds):
             key = f"{kind}:{name}"
             print(
                 f"{kind + ' ' + label:<34}{med(key, 'rps'):>12,.0f}{med(key, 'cpu_ms'):>11.2f}"
-                f"{med(key, 'offered'):>9.0f}{med(key, 'served'):>9.0f}{med(key, 'p50'):>9.2f}"
+                f"{med(key, 'offered'):>9.0f}{med(key, 'served'):>9.0f}{med(key, 'ok'):>8.0f}{med(key, 'shed'):>8.0f}"
+                f"{med(key, 'p50'):>9.2f}"
                 f"{med(key, 'p99'):>9.2f}{med(key, 'errors'):>8.0f}"
             )
         for kind in kinds:
             ratios = [r[f"{kind}:{name}"]["rps"] / r[f"bare:{name}"]["rps"] for r in runs]
             each = ", ".join(f"{x:.3f}" for x in ratios)
             print(f"  {kind}/bare throughput, {label}: {statistics.median(ratios):.3f}x (runs: {each})")
+        for kind in kinds if name in TARGETS else ():  # the corpus mix has no target of its own
+            key = f"{kind}:{name}"
+            ratio, p99, limit = med_ratio(kind, name), med(key, "p99"), TARGETS[name]
+            fast, quick = ("met" if ratio >= limit[0] else "NOT met"), ("met" if p99 <= limit[1] else "NOT met")
+            print(
+                f"  target {name}: >= {limit[0]}x bare: {fast} ({ratio:.3f}x);"
+                f" p99 <= {limit[1]:.0f} ms at {med(key, 'offered'):.0f}/s offered: {quick}"
+                f" ({p99:.1f} ms over every answer; {med(key, 'ok'):.0f}/s answered 2xx,"
+                f" {med(key, 'shed'):.0f}/s 503; bare p99 {med(f'bare:{name}', 'p99'):.1f} ms)"
+            )
         if args.baseline:
             change = statistics.median(
                 (r[f"worker:{name}"]["rps"] / r[f"bare:{name}"]["rps"])
