@@ -86,8 +86,8 @@ def create_app(settings: Settings, *, processors: bool = True) -> FastAPI:
     # The hot paths first (routes are matched in order), as plain Starlette routes; their FastAPI twins
     # only describe them in OpenAPI (see ``openapi`` below).
     app.router.routes.append(zendesk_webhook.route)
-    app.router.routes.extend(webchat_routes.routes)
     app.router.routes.extend(health.routes)  # plain routes too: a load balancer calls them every few seconds
+    app.router.routes.extend(webchat_routes.routes)
 
     @app.post(
         "/slack/events",
