@@ -14,14 +14,15 @@ figure for the worker is printed next to the bare endpoint's from the same run, 
 - **Web-chat corpus mix** (``--scenarios ...,webchat_mix``, no target of its own): the same, cycling through
   all 1,000 corpus messages (median 56 characters, five languages): most continue, a minority hand off.
 
-For each: throughput (``wrk -t1 -c32``, closed loop) and latency at a fixed offered rate (wrk paced by a
-small Lua clock: one request every 1/rate seconds, so a slow server is not let off by waiting for it),
-p50/p99 from wrk's histogram (every answer: 2xx and 503 alike; the 2xx and 503 rates are printed beside it,
-so a worker that sheds load is not mistaken for one that serves it), a verdict line per target of the
-issue, and the server's CPU milliseconds per request (all its threads, from /proc,
-during the closed-loop run: on a shared machine this is steadier than req/s). Servers are pinned to one
-core, wrk to another; the worker runs as deployed (inbox and outbox processors on; ``--ack-only``:
-off) and its RSS is read from /proc after the load. The machine may be shared: repeat with
+For each: throughput (``wrk -t1 -c32``, closed loop; a connection answered 503 waits its ``Retry-After``
+before its next request, as a well-behaved client would; only 2xx answers count) and latency at a fixed
+offered rate (wrk paced by a small Lua clock: one request every 1/rate seconds, so a slow server is not
+let off by waiting for it), p50/p99 from wrk's histogram (every answer: 2xx and 503 alike; the 2xx and
+503 rates are printed beside it, so a worker that sheds load is not mistaken for one that serves it), a
+verdict line per target of the issue, and the server's CPU milliseconds per 2xx answer (all its threads,
+from /proc, during the closed-loop run: on a shared machine this is steadier than req/s). Servers are
+pinned to one core, wrk to another; the worker runs as deployed (inbox and outbox processors on;
+``--ack-only``: off) and its RSS is read from /proc after the load. The machine may be shared: repeat with
 ``--repeat`` and compare medians; each run starts the servers in the opposite order of the one before,
 and the load average is printed.
 
@@ -113,8 +114,16 @@ local next_at = nil
 ok_count, shed_count = 0, 0
 local threads = {}
 setup = function(thread) table.insert(threads, thread) end
+-- Closed loop: a connection answered 503 waits its Retry-After before its next request, as a client that
+-- honours it would (wrk asks delay() for the next request of the connection that just got its answer).
+local backoff_ms = 0
 response = function(status, headers, body)
-  if status < 300 then ok_count = ok_count + 1 elseif status == 503 then shed_count = shed_count + 1 end
+  if status < 300 then
+    ok_count = ok_count + 1
+  elseif status == 503 then
+    shed_count = shed_count + 1
+    backoff_ms = 1000 * (tonumber(headers["Retry-After"] or headers["retry-after"] or "1") or 1)
+  end
 end
 request = function()
   i = i + 1
@@ -127,6 +136,12 @@ if rate > 0 then
     next_at = next_at + 1000 / rate
     local wait = next_at - now
     if wait < 0 then return 0 end
+    return wait
+  end
+else
+  delay = function()
+    local wait = backoff_ms
+    backoff_ms = 0
     return wait
   end
 end
