@@ -48,6 +48,25 @@ _TRACKING = re.compile(
     re.IGNORECASE,
 )
 _NEGATED = re.compile(r"(?:\bnot|n['’]t|\bnever|\bno)\s+(?:\w+\s+)?$", re.IGNORECASE)
+#: What stands before a "tried" verb in its sentence when the customer did it: "I", "we", "already",
+#: or nothing but an answer word ("Yes, power-cycled it"). "The kids changed schools" is not something
+#: the customer tried.
+_SENTENCE_START = re.compile(r"[.!?;]\s")
+_BY_CUSTOMER = re.compile(
+    r"\b(?:i|we|i['’]ve|we['’]ve|i['’]d|we['’]d|i['’]m|we['’]re|already|also|just)\b", re.IGNORECASE
+)
+_ONLY_ANSWER = re.compile(r"^[\W_]*(?:(?:yes|yeah|yep|ok|okay|so|well|and|then|sure)\b[\W_]*)*$", re.IGNORECASE)
+#: Filler that trails a "tried" value and says nothing ("checked to be honest", "restarted it again please").
+_TRIED_TAIL = re.compile(r"(?:\s+(?:to be honest|please|thanks|as well|too|tbh|lol))+$", re.IGNORECASE)
+
+
+def _by_customer(text: str, start: int) -> bool:
+    """Whether the verb at ``start`` is the customer's own doing (see :data:`_BY_CUSTOMER`)."""
+    before = text[max(0, start - 60) : start]
+    cut = list(_SENTENCE_START.finditer(before))
+    if cut:
+        before = before[cut[-1].end() :]
+    return bool(_BY_CUSTOMER.search(before) or _ONLY_ANSWER.match(before))
 
 
 #: First words of the device and "tried" patterns: the patterns only run on messages that contain one.
@@ -126,8 +145,9 @@ def message_details(text: str, starts: Sequence[str] = (), dotted: bool | None =
                 found.append((m.start(), "device", m.group(0)))
             elif pattern is _TRACKING:
                 found.append((m.start(), "tracking", m.group("id")))
-            elif not _NEGATED.search(text[max(0, m.start() - 20) : m.start()]):
-                found.append((m.start(), "tried", " ".join((m.group(1) + m.group(2)).split())[:48]))
+            elif not _NEGATED.search(text[max(0, m.start() - 20) : m.start()]) and _by_customer(text, m.start()):
+                value = _TRIED_TAIL.sub("", " ".join((m.group(1) + m.group(2)).split()))
+                found.append((m.start(), "tried", value[:48]))
     found.sort()
     return tuple((kind, value) for _, kind, value in found)
 

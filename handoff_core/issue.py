@@ -132,7 +132,9 @@ LIGHT_KEYS = frozenset(
 #: softeners ("just", "kind of", "a bit") and politeness ("please"). Dropped so more of the problem fits
 #: the Issue's characters; meaning-bearing hedges ("maybe", "I hope", "I feel") are kept.
 _FILLER = re.compile(
-    r"""\b(?:i\s+(?:just\s+)?(?:think|guess|believe|suppose|mean|wonder\s+if|was\s+wondering\s+if)(?:\s+that(?![\w'’]))?
+    r"""\b(?:i\s+(?:just\s+)?(?:think|guess|believe|suppose|mean|wonder\s+if|was\s+(?:just\s+)?wondering\s+if)(?:\s+that(?![\w'’]))?
+    |(?:if\s+)?(?:you|u)\s+(?:can|could)\s+(?:maybe\s+|please\s+)?help\s+(?:me|us)(?:\s+with\s+(?:this|that))?
+    |(?:can|could|would)\s+you\s+(?:maybe\s+|please\s+)?help\s+(?:me|us)(?:\s+with\s+(?:this|that))?
     |i['’]?m\s+afraid(?:\s+that(?![\w'’]))?|you\s+know|to\s+be\s+honest|by\s+the\s+way
     |kind\s+of|sort\s+of|a\s+little\s+bit|a\s+bit|just|actually|really|basically|definitely|quite|very
     |pretty|please)\b,?\s*""",
@@ -150,9 +152,6 @@ def compact(sentence: str) -> str:
         return sentence
     return text[:1].upper() + text[1:] if sentence[:1].isupper() else text
 
-
-#: ``log(count)`` for the counts a conversation usually has, so weighting a key is a lookup.
-_LOG = tuple(math.log(max(n, 1)) for n in range(64))
 
 
 def select_issue(
@@ -275,6 +274,8 @@ WINDOW = 64
 #: many of the bot's most recent replies (with the customer's answer to each) for the Assistant line.
 ISSUE_POOL = 24
 BOT_POOL = 8
+#: Of the :data:`ISSUE_POOL`, how many are the customer messages with the most weight in all (not per word).
+LONG_POOL = 6
 
 
 def window(messages: Sequence[Message]) -> tuple[list[MessageText], Counter[str] | None]:
@@ -286,7 +287,10 @@ def window(messages: Sequence[Message]) -> tuple[list[MessageText], Counter[str]
 
     - every customer message is scanned (tokens and keys, :func:`scan_message`), the key counts are
       taken over all of them, and :data:`ISSUE_POOL` of them are split into sentences: the first two
-      (where the problem is usually stated) and those whose keys weigh most per word;
+      (where the problem is usually stated), those whose keys weigh most per word, and
+      :data:`LONG_POOL` whose keys weigh most in all (a long message that states the problem once, among
+      rambling, scores low per word); keys weigh as in :func:`select_issue`, the bot's first
+      :data:`BOT_POOL` replies giving the echo;
     - of the other messages only the first and last :data:`BOT_POOL` are read (split into sentences),
       with the customer message after each: the early replies are where the bot restates the problem
       (the echo weight), the late ones are what the Assistant line quotes. The replies in between are
@@ -298,10 +302,21 @@ def window(messages: Sequence[Message]) -> tuple[list[MessageText], Counter[str]
         return [analyze_message(m.text) for m in messages], None
     scans = {i: scan_message(messages[i].text) for i in customer}
     counts = Counter(chain.from_iterable(scan.keys for scan in scans.values()))
-    weight = {key: 1.0 + (_LOG[n] if n < 64 else math.log(n)) for key, n in counts.items()}.__getitem__
+    # The bot's early replies are read below anyway; their keys weigh here as in select_issue.
+    echoes = Counter(chain.from_iterable(scan_message(messages[i].text).keys for i in others[:BOT_POOL]))
+    w = DEFAULT_WEIGHTS
+    weight = {
+        key: float(min(w.cap, n + w.echo * echoes.get(key, 0)) ** w.power) * (w.light if key in LIGHT_KEYS else 1.0)
+        for key, n in counts.items()
+    }.__getitem__
     # fsum: the keys are a set, and a float sum must not depend on its (hash-seeded) order.
-    ranked = sorted([(-math.fsum(map(weight, scans[i].keys)) / (scans[i].n_words + 3), i) for i in customer[2:]])
-    full = set(customer[:2]) | {i for _, i in ranked[: ISSUE_POOL - 2]}
+    totals = [(math.fsum(map(weight, scans[i].keys)), i) for i in customer[2:]]
+    by_density = sorted([(-total / (scans[i].n_words + 3), i) for total, i in totals])
+    full = set(customer[:2]) | {i for _, i in by_density[: ISSUE_POOL - 2 - LONG_POOL]}
+    # A short key sentence inside a long, rambling message is diluted per word: the messages that carry
+    # the most weight in all get places of their own.
+    by_total = [i for _, i in sorted([(-total, i) for total, i in totals]) if i not in full]
+    full.update(by_total[:LONG_POOL])
     for i in others[:BOT_POOL] + others[-BOT_POOL:]:
         full.add(i)
         full.add(next((j for j in range(i + 1, len(messages)) if messages[j].role is Role.CUSTOMER), i))

@@ -19,6 +19,7 @@ policy says so, section by section and once more over the whole text.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -206,23 +207,47 @@ _INFO_KEYS = frozenset(
 )
 
 
+#: What a bot suggests that a customer reports having done in the same word ("Have you tried restarting?"
+#: after "I restarted both"): the shared key is the action, not the problem, so it is an answer.
+_ACTIONS = {
+    word_key(form): w
+    for w in """restart reboot reinstall uninstall reset update upgrade downgrade clear unpair re-pair pair
+    unplug replug power-cycle""".split()
+    for form in (w, w + "ed", w + "ing", w + "d", w[:-1] + "ing", w + w[-1] + "ing", w + w[-1] + "ed")
+}
+#: The customer reports doing it ("I restarted", "we've reset", "tried unplugging", "already updated"),
+#: not a symptom ("it keeps restarting").
+_DID = re.compile(r"\b(?:i|we|i['’]ve|we['’]ve|tried|already)\b", re.IGNORECASE)
+
+
 def _said_before(
     keys: tuple[str, ...], before: int, messages: Sequence[Message], texts: Sequence[MessageText]
 ) -> str | None:
     """The customer's latest sentence, before the bot asked, that already gives what it asks for, if any.
 
-    Only questions for a number or a code ("Could you share the order number?", "Which firmware
-    version?") qualify, and only a sentence with a number that shares the word ("order #88123", "on
-    firmware 5.16.2"): a shared word alone is usually the problem itself, not an answer.
+    Two kinds qualify. A question for a number or a code ("Could you share the order number?", "Which
+    firmware version?"), answered by a sentence with a number that shares the word ("order #88123", "on
+    firmware 5.16.2"): a shared word alone is usually the problem itself, not an answer. And a question
+    or suggestion to do something ("Have you tried restarting?", "Try reinstalling the app"), answered by
+    a sentence, not negated, that shares the action ("I restarted both and re-paired").
     """
     wanted = _INFO_KEYS.intersection(keys)
-    if not wanted:
+    actions = {_ACTIONS[k] for k in keys if k in _ACTIONS}
+    if not wanted and not actions:
         return None
     for k in range(before - 1, -1, -1):
         if messages[k].role is not Role.CUSTOMER:
             continue
         for sentence in reversed(texts[k].sentences):
-            if not wanted.isdisjoint(sentence.keys) and any(f & NUMBER for f in sentence.flags):
+            if wanted and not wanted.isdisjoint(sentence.keys) and any(f & NUMBER for f in sentence.flags):
+                return sentence.text
+            if (
+                actions
+                and not sentence.negated
+                and not sentence.question
+                and not actions.isdisjoint([_ACTIONS.get(k) for k in sentence.keys])
+                and _DID.search(sentence.text)
+            ):
                 return sentence.text
     return None
 
@@ -260,7 +285,7 @@ def _assistant_so_far(messages: Sequence[Message], texts: Sequence[MessageText],
         reply = _reply_to(sentence.keys, sentence.question, last_question, texts[j] if j >= 0 else None)
         text = f'{"asked" if sentence.question else "suggested"} "{clip(sentence.text, 90)}"'
         earlier = None
-        if reply is None and sentence.question:
+        if reply is None:
             earlier = _said_before(sentence.keys, i, messages, texts)
         if reply is not None:
             text += f' → customer: "{clip(reply, 70)}"'

@@ -408,6 +408,51 @@ def test_long_conversation_quotes_the_problem_details_and_latest_answer() -> Non
     assert 'restart of the Kindle?" → customer: "restarted it twice, no change."' in section(s, "Assistant so far")
 
 
+def _buried_thread() -> Conversation:
+    """Past the window: the problem told once, in the middle of a long rambling message, among many short ones."""
+    turns: list[tuple[str, str]] = [
+        (C, "hi"),
+        (C, "hello?"),
+        (
+            C,
+            "So this is a bit of a long story, I was away over the weekend visiting my family out in the countryside "
+            "with the kids and the dog and we only got back late on Sunday night after a long drive. When I came "
+            "back I noticed the March invoice charged my card twice for the premium plan. Anyway I have been going "
+            "back and forth with this chat for a while now and the kids are loud in the background.",
+        ),
+        (A, "Sorry the invoice charged your card twice! Let me look at the premium plan billing."),
+    ]
+    for i in range(70):
+        turns.append((C, ["the app shows a spinner", "spinner on the app screen again", "app screen spinner"][i % 3]))
+        turns.append((A, f"Thanks for waiting, step {i}."))
+    return thread(*turns)
+
+
+def test_long_conversation_finds_a_key_sentence_inside_a_long_low_scoring_message() -> None:
+    """Past the window, a problem told once inside a long message (low weight per word) still reaches the Issue."""
+    conv = _buried_thread()
+    texts, counts = window(conv.messages)
+    assert counts is not None and texts[2].sentences  # the long message is split into sentences
+    assert "March invoice charged my card twice for the premium plan" in section(summary_of(conv), "Issue: ")
+
+
+def test_customer_had_said_covers_actions_already_taken() -> None:
+    """"Have you tried restarting?" after "I already restarted it" shows what the customer had said; a symptom or a
+    negated action does not count."""
+    done = summary_of(
+        thread(
+            (C, "My Galaxy S21 keeps dropping wifi every few minutes since Tuesday."),
+            (C, "I've already reset the network settings and restarted the router."),
+            (A, "Sorry to hear that. Could you try resetting the network settings?"),
+            (C, "Can I talk to a person please?"),
+        )
+    )
+    assert 'customer had said: "I\'ve already reset the network settings' in section(done, "Assistant so far")
+    for said in ("My phone keeps restarting by itself.", "I haven't restarted it yet."):
+        s = summary_of(thread((C, said), (A, "Have you tried restarting it?"), (C, "Can I talk to a person please?")))
+        assert "had said" not in section(s, "Assistant so far"), said
+
+
 def test_window_splits_every_message_of_a_short_conversation_and_few_of_a_long_one() -> None:
     """Up to the window every message is split into sentences; beyond it only a bounded pool is."""
     short = _long_thread(20).messages

@@ -46,10 +46,12 @@ def test_issue_quotes_the_problem_not_the_ending(thread: dict[str, Any], summari
 
 @pytest.mark.parametrize("thread", THREADS, ids=[t["name"] for t in THREADS])
 def test_details_list_what_the_customer_gave(thread: dict[str, Any], summaries: dict[str, Summary]) -> None:
-    """Versions, devices, order and tracking numbers, amounts and what was tried are in Details."""
+    """Versions, devices, order and tracking numbers, amounts and what was tried are in Details; nobody else's doing."""
     details = section(summaries[thread["name"]], "Details: ")
     for expected in thread.get("details_has", []):
         assert expected in details, (thread["name"], expected, details)
+    for unwanted in thread.get("details_not", []):
+        assert unwanted not in details, (thread["name"], unwanted, details)
 
 
 @pytest.mark.parametrize(
