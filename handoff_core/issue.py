@@ -39,6 +39,7 @@ from handoff_core.text.messages import (
     NUMBER,
     PROBLEM,
     UNREAD,
+    MessageScan,
     MessageText,
     SentenceText,
     analyze_message,
@@ -278,7 +279,9 @@ BOT_POOL = 8
 LONG_POOL = 6
 
 
-def window(messages: Sequence[Message]) -> tuple[list[MessageText], Counter[str] | None]:
+def window(
+    messages: Sequence[Message], scans: dict[int, MessageScan] | None = None
+) -> tuple[list[MessageText], Counter[str] | None]:
     """Each message's analysis, split into sentences only where a sentence can be quoted; the key counts.
 
     Up to :data:`WINDOW` customer messages and bot replies, every message is split into sentences and the
@@ -295,12 +298,19 @@ def window(messages: Sequence[Message]) -> tuple[list[MessageText], Counter[str]
       with the customer message after each: the early replies are where the bot restates the problem
       (the echo weight), the late ones are what the Assistant line quotes. The replies in between are
       counted but not read.
+
+    ``scans``, when given, receives the scan of every customer message of a long conversation.
     """
     customer = [i for i, m in enumerate(messages) if m.role is Role.CUSTOMER]
     others = [i for i, m in enumerate(messages) if m.role is not Role.CUSTOMER]
     if len(customer) <= WINDOW and len(others) <= WINDOW:
         return [analyze_message(m.text) for m in messages], None
-    scans = {i: scan_message(messages[i].text) for i in customer}
+    found = {i: scan_message(messages[i].text) for i in customer}
+    if scans is not None:
+        # The caller's Details line reads the same scans: a 1,000-message conversation does not fit the
+        # scan cache, so scanning again there would redo half the work.
+        scans.update(found)
+    scans = found
     counts = Counter(chain.from_iterable(scan.keys for scan in scans.values()))
     # The bot's early replies are read below anyway; their keys weigh here as in select_issue.
     echoes = Counter(chain.from_iterable(scan_message(messages[i].text).keys for i in others[:BOT_POOL]))

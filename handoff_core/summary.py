@@ -19,26 +19,29 @@ policy says so, section by section and once more over the whole text.
 
 from __future__ import annotations
 
+import math
 import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import chain
 
 from handoff_core.decision import Action, Reason
 from handoff_core.details import Details
 from handoff_core.facts import Facts
-from handoff_core.issue import select_issue, window
+from handoff_core.issue import LIGHT_KEYS, compact, select_issue, window
 from handoff_core.models import Conversation, Message, Role
 from handoff_core.redact import mask_email, redact
 from handoff_core.sentiment import MessageSentiment
 from handoff_core.text.messages import (
     ANSWER_WORDS,
     NUMBER,
+    MessageScan,
     MessageText,
     SentenceText,
     analyze_message,
-    message_details_of,
-    scan_message,
+    details_of_scan,
 )
 from handoff_core.text.sentences import clip, word_key
 
@@ -54,7 +57,7 @@ _ISSUE_MIN_CHARS = 80
 _ISSUE_SHARE = 0.5
 _SENTENCE_CHARS = 220
 _DETAILS_CHARS = 220
-_ASSISTANT_CHARS = 300
+_ASSISTANT_CHARS = 400
 _WHY_CHARS = 260
 
 
@@ -138,16 +141,21 @@ def _customer_line(data: SummaryInput, redact_pii: bool) -> str:
     return "Customer: " + " · ".join(parts)
 
 
-def _details(data: SummaryInput, limit: int) -> str:
+def _details(data: SummaryInput, limit: int, texts: Sequence[MessageText], scans: dict[int, MessageScan]) -> str:
     conv, facts = data.conversation, data.facts
     ctx = conv.context
     more = Details()
-    for message in conv.messages:
+    for i, message in enumerate(conv.messages):
         if message.role is Role.CUSTOMER:
-            kinds = scan_message(message.text).detail_kinds
-            if kinds and more.wants(kinds):  # a message whose details would all be dropped is not searched
-                for kind, value in message_details_of(message.text):
-                    more.add(kind, value)
+            scan = scans.get(i)
+            if scan is None:  # split into sentences: the analysis holds its details
+                found = texts[i].details
+            elif scan.detail_kinds and more.wants(scan.detail_kinds):
+                found = details_of_scan(scan)  # a message whose details would all be dropped is not searched
+            else:
+                continue
+            for kind, value in found:
+                more.add(kind, value)
     items: list[str] = []
     orders = ([ctx.order_id] if ctx.order_id else []) + [o for o in facts.order_ids if o != ctx.order_id]
     if orders:
@@ -274,6 +282,9 @@ def _assistant_so_far(messages: Sequence[Message], texts: Sequence[MessageText],
             ):
                 seen.add(sentence.keys)
                 items.append((i, sentence, n == last_question))
+    told = _told(replies, texts, seen)
+    if told:
+        items = sorted(items + told, key=lambda item: (item[0], texts[item[0]].sentences.index(item[1])))
     if not items:
         last = clip(texts[replies[-1]].cleaned, 100)
         return clip(f'{head}no questions or suggestions; last: "{last}"', limit)
@@ -283,9 +294,12 @@ def _assistant_so_far(messages: Sequence[Message], texts: Sequence[MessageText],
     for i, sentence, last_question in reversed(items):
         j = next((k for k in range(i + 1, len(messages)) if messages[k].role is Role.CUSTOMER), -1)
         reply = _reply_to(sentence.keys, sentence.question, last_question, texts[j] if j >= 0 else None)
-        text = f'{"asked" if sentence.question else "suggested"} "{clip(sentence.text, 90)}"'
+        verb = "asked" if sentence.question else "suggested" if sentence.suggestion else "told"
+        text = f'{verb} "{clip(compact(sentence.text) if verb == "told" else sentence.text, 90)}"'
         earlier = None
-        if reply is None:
+        if verb == "told":
+            reply = None
+        elif reply is None:
             earlier = _said_before(sentence.keys, i, messages, texts)
         if reply is not None:
             text += f' → customer: "{clip(reply, 70)}"'
@@ -302,6 +316,43 @@ def _assistant_so_far(messages: Sequence[Message], texts: Sequence[MessageText],
     dropped = len(items) - len(kept)
     tail = f" (+{dropped} earlier)" if dropped else ""
     return head + "; ".join(reversed(kept)) + tail
+
+
+#: Bot statements that are courtesy or channel moves, not information ("Sorry to hear your steps aren't
+#: recording", "Thanks for checking", "Let's move to DM so we can look into this").
+_COURTESY_STATEMENT = re.compile(
+    r"\b(?:sorry|apologi[sz]e|apologies|inconvenience|thanks|thank you|dm|direct message|private message"
+    r"|look into|glad|happy to help)\b",
+    re.IGNORECASE,
+)
+#: How many of the bot's statements (not questions or suggestions) the Assistant line quotes.
+TOLD_MAX = 2
+
+
+def _told(
+    replies: Sequence[int], texts: Sequence[MessageText], seen: set[tuple[str, ...]]
+) -> list[tuple[int, SentenceText, bool]]:
+    """The bot's most informative statements ("They are sold out until next week", "Your refund was sent on
+    March 3"): what the customer was already told, so the agent does not contradict or repeat it.
+
+    Scored like the Issue's sentences: keys used often in the conversation weigh more, per word.
+    """
+    counts = Counter(chain.from_iterable(t.keys for t in texts))
+    scored: list[tuple[float, int, int]] = []
+    for i in replies:
+        for n, sentence in enumerate(texts[i].sentences):
+            if (
+                sentence.question
+                or sentence.suggestion
+                or len(sentence.keys) < 2
+                or sentence.keys in seen
+                or _COURTESY_STATEMENT.search(sentence.text)
+            ):
+                continue
+            total = math.fsum(min(4, counts[k]) ** 1.3 * (0.4 if k in LIGHT_KEYS else 1.0) for k in sentence.keys)
+            scored.append((-total / (sentence.n_words + 3), i, n))
+    scored.sort()
+    return [(i, texts[i].sentences[n], False) for _, i, n in scored[:TOLD_MAX]]
 
 
 def _why(data: SummaryInput, limit: int) -> str:
@@ -338,7 +389,8 @@ def summarize(data: SummaryInput, max_chars: int, redact_pii: bool) -> Summary:
 
     # A summary at most half as long as what the customer wrote (one sentence at least), within the
     # section's share of the note: the rule fixed on the DialogSum dev split, see bench/bench_summary.py.
-    texts, counts = window(conv.messages)
+    scans: dict[int, MessageScan] = {}
+    texts, counts = window(conv.messages, scans)
     customer_chars = sum(len(t.cleaned) for m, t in zip(conv.messages, texts, strict=True) if m.role is Role.CUSTOMER)
     issue_cap = max(60, min(int(_ISSUE_CHARS * scale), room // 2) - len("Issue: "))
     issue_budget = min(issue_cap, max(_ISSUE_MIN_CHARS, int(customer_chars * _ISSUE_SHARE)))
@@ -354,7 +406,7 @@ def summarize(data: SummaryInput, max_chars: int, redact_pii: bool) -> Summary:
     issue = clean_text(pick.text) if pick.text else clean_text(_fallback_issue(data))
     issue_line = "Issue: " + issue
     room -= len(issue_line)
-    details = clean_text(_details(data, max(40, min(int(_DETAILS_CHARS * scale), room - 80))))
+    details = clean_text(_details(data, max(40, min(int(_DETAILS_CHARS * scale), room - 80)), texts, scans))
     room -= len(details)
     assistant = clean_text(_assistant_so_far(conv.messages, texts, max(40, min(int(_ASSISTANT_CHARS * scale), room))))
 

@@ -395,7 +395,11 @@ def scan_message(text: str) -> MessageScan:
 @byte_bounded(DETAILS_CACHE_BYTES, _details_cost)
 def message_details_of(text: str) -> tuple[tuple[str, str], ...]:
     """The details of one message (versions, devices, tracking numbers, what was tried)."""
-    scan = scan_message(text)
+    return details_of_scan(scan_message(text))
+
+
+def details_of_scan(scan: MessageScan) -> tuple[tuple[str, str], ...]:
+    """:func:`message_details_of` for a message already scanned (not cached: the caller holds the scan)."""
     if not scan.detail_kinds:
         return ()
     return message_details(scan.cleaned, starts=scan.detail_words, dotted=bool(scan.detail_kinds & MAY_VERSION))

@@ -408,6 +408,22 @@ def test_long_conversation_quotes_the_problem_details_and_latest_answer() -> Non
     assert 'restart of the Kindle?" → customer: "restarted it twice, no change."' in section(s, "Assistant so far")
 
 
+def test_assistant_line_quotes_what_the_bot_told_not_its_courtesy() -> None:
+    """What the bot already told the customer is quoted (so the agent does not contradict it); apologies and
+    channel moves are not."""
+    s = summary_of(
+        thread(
+            (C, "My refund for order 7781 has not arrived yet."),
+            (A, "Sorry for the trouble, Sam! Your refund was sent on 3 May and takes up to 14 days to arrive."),
+            (A, "Sorry to hear the refund has not arrived. Let's move to DM so we can look into this further."),
+            (C, "Can I talk to a person please?"),
+        )
+    )
+    line = section(s, "Assistant so far")
+    assert 'told "Your refund was sent on 3 May and takes up to 14 days to arrive."' in line
+    assert "Sorry" not in line and "DM" not in line
+
+
 def _buried_thread() -> Conversation:
     """Past the window: the problem told once, in the middle of a long rambling message, among many short ones."""
     turns: list[tuple[str, str]] = [
@@ -437,7 +453,7 @@ def test_long_conversation_finds_a_key_sentence_inside_a_long_low_scoring_messag
 
 
 def test_customer_had_said_covers_actions_already_taken() -> None:
-    """"Have you tried restarting?" after "I already restarted it" shows what the customer had said; a symptom or a
+    """ "Have you tried restarting?" after "I already restarted it" shows what the customer had said; a symptom or a
     negated action does not count."""
     done = summary_of(
         thread(
@@ -447,7 +463,7 @@ def test_customer_had_said_covers_actions_already_taken() -> None:
             (C, "Can I talk to a person please?"),
         )
     )
-    assert 'customer had said: "I\'ve already reset the network settings' in section(done, "Assistant so far")
+    assert "customer had said: \"I've already reset the network settings" in section(done, "Assistant so far")
     for said in ("My phone keeps restarting by itself.", "I haven't restarted it yet."):
         s = summary_of(thread((C, said), (A, "Have you tried restarting it?"), (C, "Can I talk to a person please?")))
         assert "had said" not in section(s, "Assistant so far"), said
