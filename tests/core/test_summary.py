@@ -381,10 +381,12 @@ def _in_order(words: list[str], text: list[str]) -> bool:
 
 
 def test_dialogsum_dev_issue_is_denser_than_the_customer_text(dialogsum_dev: tuple[ModuleType, list[Any]]) -> None:
-    """Regression floor on the tuned dev split: the Issue line beats the same-length customer text by 15 %."""
+    """Regression floor on the tuned dev split: the Issue line beats the same-length customer text by 20 %
+    (1.29 at round 3's end), and the summary's quoted content beats it too."""
     bench, items = dialogsum_dev
     quality = bench.measure(items)
-    assert quality.issue / quality.issue_base >= 1.15
+    assert quality.issue / quality.issue_base >= 1.2
+    assert quality.quoted / quality.quoted_base >= 1.1
 
 
 def _long_thread(filler_pairs: int) -> Conversation:
