@@ -14,9 +14,10 @@ Steps (each printed as it finishes; the table at the end is what docs/volume.md 
 4. ``handoff outbox lag``.
 5. ``handoff serve`` on that store: 1,000 ``GET /readyz`` (median and p99 as the client sees them, and
    the worker's CPU time per call) and one ``GET /metrics``; the worker's RSS afterwards.
-6. With ``--worker-decisions N``: :mod:`soak_worker` pushes N decisions of realistic traffic through the
-   worker's own decision path (the app's lifespan, the web-chat turn, the decision pool, the audit log,
-   the store) into a fresh store, and samples the worker's RSS as it goes.
+6. With ``--worker-decisions N``: :mod:`soak_worker` pushes N decisions of realistic traffic (multi-turn
+   conversations, every message decided) through the worker's own decision path (the app's lifespan, the
+   web-chat turn, the decision pool, the audit log, the store) into a fresh store, and samples the
+   worker's RSS every N/10 decisions.
 
 Must hold (issue 15): ``handoff decisions`` any filter ≤ 2 s; ``/readyz`` ≤ 5 ms; worker RSS ≤ 150 MB.
 
@@ -194,6 +195,8 @@ def worker_soak(decisions: int, folder: Path, env: dict[str, str]) -> list[dict[
             str(ROOT / "bench" / "soak_worker.py"),
             "--decisions",
             str(decisions),
+            "--every",
+            str(max(1, decisions // 10)),
             "--database",
             str(database),
         ],

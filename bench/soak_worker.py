@@ -10,17 +10,24 @@ per-conversation lock, the decision pool, the audit record and the stored turn a
 the socket and FastAPI's request plumbing are left out (``--http`` posts through httpx's ASGI transport
 instead: the same path plus ~1.7 ms of CPU per decision, too slow for a million on a shared machine).
 
-Traffic: messages from the benchmark corpus (``bench/corpus/messages.jsonl``: real public support
-messages in five languages), grouped into conversations of 1 to 6 customer messages, with the new
-words real traffic brings (Heaps' law: a support stream keeps producing words never seen before):
-an order number in half of the messages, a typo (two letters swapped) in 40 %, a never-seen name or word
-in 30 %: about 1.2 new tokens per message on top of the corpus vocabulary, more than Heaps' law predicts
-for a million support messages (roughly 0.3 to 3 million distinct words in 30 million tokens).
+Traffic: multi-turn conversations, every message decided as it arrives (:func:`conversations`). Each
+follows one of the benchmark corpus's conversations (``bench/corpus/conversations.jsonl``: real public
+support messages in five languages from ``bench/corpus/messages.jsonl``, with the assistant's replies
+between them), cut to 5 to 15 messages, with the new words real traffic brings (Heaps' law: a support
+stream keeps producing words never seen before): in the customer's messages an order number in half,
+a typo (two letters swapped) in 40 %, a never-seen name or word in 30 %: about 1.2 new tokens per
+message on top of the corpus vocabulary, more than Heaps' law predicts for a million support messages
+(roughly 0.3 to 3 million distinct words in 30 million tokens). A continuing conversation takes the
+worker's incremental path (the analysis of the earlier messages is kept), as in production. By default
+the customer keeps writing after a handoff, as the corpus conversations go on (the worker still decides
+and records every message, and answers ``stay_silent``); ``--stop-at-handoff`` ends the conversation
+there instead (more first messages: ~3.3 instead of ~2.0 ms of CPU a decision).
 
-Output: JSON lines on stdout, one per sample: decisions so far, RSS (MB), decisions per second, and a
-final line with the ``tracemalloc``-free breakdown of the largest caches.
+Output: JSON lines on stdout: every ``--every`` decisions the decisions so far, RSS (MB), decisions per
+second, CPU per decision, load average, conversations and turns already handed off; a final line with
+the sizes of the bounded caches.
 
-Run (about an hour of CPU for a million): ``OPENBLAS_NUM_THREADS=1 .venv/bin/python bench/soak_worker.py
+Run (about 35 minutes of CPU for a million): ``OPENBLAS_NUM_THREADS=1 .venv/bin/python bench/soak_worker.py
 --decisions 1000000 --database /tmp/volume_soak/worker.sqlite3``
 """
 
