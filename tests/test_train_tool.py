@@ -56,3 +56,22 @@ def test_splits_are_fixed_by_content() -> None:
     assert detector_data.hash_split("Where is my refund?") == detector_data.hash_split("  where is my refund? ")
     splits = {detector_data.hash_split(f"message {i}") for i in range(200)}
     assert splits == {"train", "dev", "test"}
+
+
+def test_cfpb_scrubbing_marks_are_removed() -> None:
+    """CFPB's XXXX / XX/XX/XXXX marks (capitals no chat message has) and {$...} braces are dropped."""
+    text = "On XX/XX/2019 XXXX XXXX charged me {$1,300.00} on XX/XX/XXXX. NOT MINE"
+    cleaned = detector_data.clean_cfpb(text)
+    assert "XX" not in cleaned
+    assert "$1,300.00" in cleaned and "{" not in cleaned
+    assert cleaned.endswith("NOT MINE")
+
+
+def test_written_hard_negatives_only_train_the_human_request_head() -> None:
+    """The written hard negatives are training rows, negative for human_request and unused by other heads."""
+    rows = train_detectors.written_negatives()
+    assert len(rows) >= 50
+    assert {r.split for r in rows} == {"train"}
+    assert "are you a bot?" in {r.text for r in rows}
+    for head, label in train_detectors.LABELS.items():
+        assert {label(r) for r in rows} == ({0} if head == "human_request" else {None})

@@ -17,7 +17,8 @@ Heads (positives / negatives; see docs/models.md):
   and the opening of CFPB complaint narratives / the other GoEmotions and XED rows, Bitext requests and
   HWU64 assistant requests (ordinary, calm messages).
 - ``human_request``: Bitext ``contact_human_agent`` / every other Bitext intent (``contact_customer_service``
-  is a hard negative), HWU64 and a sample of GoEmotions.
+  is a hard negative), HWU64, a sample of GoEmotions and hard negatives written for this project
+  (``written_human_request_negatives.txt``: asking about bots, "talk about", people in other senses).
 - ``refund``: Bitext ``get_refund``, ``track_refund``, CFPB ``billing_refund`` (strong) / other Bitext
   intents, other CFPB issues, HWU64.
 - ``account_security``: Bitext ``recover_password``, CFPB ``account_security`` (strong) / as above.
@@ -33,6 +34,7 @@ import sys
 import time
 import zipfile
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -47,8 +49,9 @@ from handoff_core.features import N_BUCKETS, MessageFeatures, bundled_featurizer
 WEIGHTS = Path(handoff_core.__file__).resolve().parent / "data" / "detectors.npz"
 
 SEED = 20261127
-#: Inverse regularisation strength per head (fixed, not tuned on test data).
-C = 4.0
+#: Inverse regularisation strength (fixed, not tuned on test data); per head where chosen on dev.
+C_DEFAULT = 4.0
+C: dict[str, float] = {}
 #: Threshold rule on dev: the threshold that maximises F1, except where a precision floor is stated.
 PRECISION_FLOOR = {"human_request": 0.9, "refund": 0.85, "account_security": 0.85}
 
@@ -97,6 +100,8 @@ def _negative(r: Row) -> int | None:
 
 
 def _human(r: Row) -> int | None:
+    if r.source == "written":
+        return 0
     if r.source == "bitext":
         return int(r.labels[0] == "contact_human_agent")
     if r.source == "hwu64":
@@ -199,76 +204,122 @@ def load_rows(data: Path) -> list[Row]:
     """Every training row (all splits); raises DataError naming the file on bad input."""
     if not data.is_dir():
         raise DataError(f"{data}: not a folder (pass the shared datasets folder with --data)")
-    return [*goemotions(data), *xed(data), *bitext(data), *cfpb(data), *hwu64(data)]
+    return [*goemotions(data), *xed(data), *bitext(data), *cfpb(data), *hwu64(data), *written_negatives()]
+
+
+#: Hard negatives for ``human_request`` written for this project (asking about bots, "talk about", people
+#: and agents in other senses): training rows only, labelled as written in the file and docs/models.md.
+WRITTEN_NEGATIVES = Path(__file__).resolve().parent / "written_human_request_negatives.txt"
+
+
+def written_negatives() -> list[Row]:
+    lines = WRITTEN_NEGATIVES.read_text(encoding="utf-8").splitlines()
+    texts = [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+    return [Row(text, "train", "written", "en", ("human_request_negative",)) for text in texts]
+
+
+@dataclass
+class FittedHead:
+    """One head's shipped parameters and its dev statistics (what :func:`train` writes and the card says)."""
+
+    hashed: NDArray[np.float16]
+    dense: NDArray[np.float32]
+    bias: float
+    threshold: float
+    card: dict[str, object]
+
+
+def head_rows(head: str, rows: Sequence[Row], exclude: Callable[[Row], bool] | None = None) -> dict[str, list[int]]:
+    """Row indices a head trains on (``train``) and picks its threshold on (``dev``); never test rows.
+
+    ``exclude`` drops further rows from both (the cross-fitting of ``bench/eval_topics_cv.py`` holds one
+    fold of CFPB out this way).
+    """
+    label = LABELS[head]
+    threshold_rows = THRESHOLD_ROWS.get(head, _every_row)
+    out: dict[str, list[int]] = {"train": [], "dev": []}
+    for i, r in enumerate(rows):
+        if r.split == "test" or label(r) is None or (exclude is not None and exclude(r)):
+            continue
+        if r.split == "dev" and not threshold_rows(r):
+            continue
+        out[r.split].append(i)
+    return out
+
+
+def fit_head(head: str, rows: Sequence[Row], x: Any, chosen: dict[str, list[int]]) -> FittedHead:
+    """Fit one head on ``chosen["train"]`` and choose its threshold on ``chosen["dev"]`` (rows of ``x``)."""
+    from sklearn.linear_model import LogisticRegression
+
+    label = LABELS[head]
+    ys = {split: np.asarray([label(rows[i]) for i in idx], dtype=np.int64) for split, idx in chosen.items()}
+    counts: dict[str, list[int]] = {}
+    for split, idx in chosen.items():
+        for i, y in zip(idx, ys[split].tolist(), strict=True):
+            counts.setdefault(f"{rows[i].source}/{split}", [0, 0])[y] += 1
+    train_idx = chosen["train"]
+    model = LogisticRegression(C=C.get(head, C_DEFAULT), solver="liblinear", random_state=SEED, max_iter=200)
+    model.fit(x[train_idx], ys["train"], sample_weight=group_weights([rows[i] for i in train_idx], ys["train"]))
+    weights = model.coef_[0]
+    hashed = weights[:N_BUCKETS].astype(np.float16)
+    dense = weights[N_BUCKETS:].astype(np.float32)
+    bias = float(np.float32(model.intercept_[0]))
+    # Score dev with the weights as shipped (float16 n-gram weights), so the threshold fits them.
+    shipped = np.concatenate([hashed.astype(np.float64), dense.astype(np.float64)])
+    logit = np.asarray(x[chosen["dev"]] @ shipped).ravel() + bias
+    p_dev = 1.0 / (1.0 + np.exp(-logit))
+    y_dev = ys["dev"]
+    threshold = pick_threshold(y_dev, p_dev, PRECISION_FLOOR.get(head))
+    threshold = float(np.float32(threshold))
+    pred = p_dev >= threshold
+    tp = int((pred & (y_dev == 1)).sum())
+    precision = tp / max(1, int(pred.sum()))
+    recall = tp / max(1, int(y_dev.sum()))
+    card: dict[str, object] = {
+        "threshold": threshold,
+        "C": C.get(head, C_DEFAULT),
+        "rows": {k: {"negative": v[0], "positive": v[1]} for k, v in sorted(counts.items())},
+        "dev": {"precision": round(precision, 4), "recall": round(recall, 4)},
+    }
+    print(f"{head:<17} dev precision {precision:.3f} recall {recall:.3f} thr {threshold:.3f}", file=sys.stderr)
+    return FittedHead(hashed, dense, bias, threshold, card)
+
+
+def featurize_rows(rows: Sequence[Row]) -> Any:
+    """The design matrix of every row (CSR, one row per input row)."""
+    featurizer = bundled_featurizer()
+    print(f"featurising {len(rows)} rows…", file=sys.stderr)
+    return design(featurizer.featurize_many([r.text for r in rows])).tocsr()  # type: ignore[attr-defined]
 
 
 def train(rows: list[Row], out: Path) -> dict[str, object]:
-    from sklearn.linear_model import LogisticRegression
     from threadpoolctl import threadpool_limits
 
     started = time.monotonic()
-    featurizer = bundled_featurizer()
-    print(f"featurising {len(rows)} rows…", file=sys.stderr)
-    features = featurizer.featurize_many([r.text for r in rows])
-    hashed = np.zeros((len(HEADS), N_BUCKETS), dtype=np.float16)
-    dense_width = len(features[0].embedding) + len(features[0].style)
-    dense = np.zeros((len(HEADS), dense_width), dtype=np.float32)
-    bias = np.zeros(len(HEADS), dtype=np.float32)
-    thresholds = np.zeros(len(HEADS), dtype=np.float32)
+    x = featurize_rows(rows)
     heads: dict[str, object] = {}
-    card: dict[str, object] = {"seed": SEED, "C": C, "buckets": N_BUCKETS, "heads": heads}
+    card: dict[str, object] = {"seed": SEED, "C": C_DEFAULT, "buckets": N_BUCKETS, "heads": heads}
+    fitted: list[FittedHead] = []
     with threadpool_limits(limits=1):
-        for h, head in enumerate(HEADS):
-            label = LABELS[head]
-            split_rows: dict[str, list[int]] = {"train": [], "dev": []}
-            ys: dict[str, list[int]] = {"train": [], "dev": []}
-            counts: dict[str, list[int]] = {}
-            threshold_rows = THRESHOLD_ROWS.get(head, _every_row)
-            for i, r in enumerate(rows):
-                y = label(r)
-                if y is None or r.split == "test" or (r.split == "dev" and not threshold_rows(r)):
-                    continue
-                split_rows[r.split].append(i)
-                ys[r.split].append(y)
-                counts.setdefault(f"{r.source}/{r.split}", [0, 0])[y] += 1
-            x_train = design([features[i] for i in split_rows["train"]])
-            y_train = np.asarray(ys["train"], dtype=np.int64)
-            model = LogisticRegression(C=C, solver="liblinear", random_state=SEED, max_iter=200)
-            model.fit(x_train, y_train, sample_weight=group_weights([rows[i] for i in split_rows["train"]], y_train))
-            weights = model.coef_[0]
-            hashed[h] = weights[:N_BUCKETS].astype(np.float16)
-            dense[h] = weights[N_BUCKETS:].astype(np.float32)
-            bias[h] = np.float32(model.intercept_[0])
-            # Score dev with the weights as shipped (float16 n-gram weights), so the threshold fits them.
-            x_dev = design([features[i] for i in split_rows["dev"]])
-            shipped = np.concatenate([hashed[h].astype(np.float64), dense[h].astype(np.float64)])
-            logit = np.asarray(x_dev @ shipped).ravel() + float(bias[h])
-            p_dev = 1.0 / (1.0 + np.exp(-logit))
-            y_dev = np.asarray(ys["dev"], dtype=np.int64)
-            thresholds[h] = pick_threshold(y_dev, p_dev, PRECISION_FLOOR.get(head))
-            pred = p_dev >= thresholds[h]
-            tp = int((pred & (y_dev == 1)).sum())
-            precision = tp / max(1, int(pred.sum()))
-            recall = tp / max(1, int(y_dev.sum()))
-            heads[head] = {
-                "threshold": float(thresholds[h]),
-                "rows": {k: {"negative": v[0], "positive": v[1]} for k, v in sorted(counts.items())},
-                "dev": {"precision": round(precision, 4), "recall": round(recall, 4)},
-            }
-            print(
-                f"{head:<17} dev precision {precision:.3f} recall {recall:.3f} thr {thresholds[h]:.3f}", file=sys.stderr
-            )
-    arrays = {
-        "names": np.asarray(HEADS),
-        "hashed": hashed,
-        "dense": dense,
-        "bias": bias,
-        "thresholds": thresholds,
-        "card": np.asarray(json.dumps(card, sort_keys=True)),
-    }
-    _write_npz(out, arrays)
+        for head in HEADS:
+            result = fit_head(head, rows, x, head_rows(head, rows))
+            heads[head] = result.card
+            fitted.append(result)
+    _write_npz(out, weights_arrays(fitted, card))
     print(f"wrote {out} in {time.monotonic() - started:.0f} s", file=sys.stderr)
     return card
+
+
+def weights_arrays(fitted: Sequence[FittedHead], card: dict[str, object]) -> dict[str, NDArray[Any]]:
+    """The npz members the engine reads (``handoff_core.detectors.Detectors``), heads in :data:`HEADS` order."""
+    return {
+        "names": np.asarray(HEADS),
+        "hashed": np.stack([f.hashed for f in fitted]),
+        "dense": np.stack([f.dense for f in fitted]),
+        "bias": np.asarray([f.bias for f in fitted], dtype=np.float32),
+        "thresholds": np.asarray([f.threshold for f in fitted], dtype=np.float32),
+        "card": np.asarray(json.dumps(card, sort_keys=True)),
+    }
 
 
 def _write_npz(path: Path, arrays: dict[str, NDArray[Any]]) -> None:
