@@ -37,6 +37,7 @@ from handoff_core.engine import DecisionEngine  # noqa: E402
 from handoff_core.policy import Policy, default_policy_path, load_policy  # noqa: E402
 
 DEFAULT_DATA = Path("/work/shared/datasets")
+ANGER_LABELS = ROOT / "bench" / "data" / "cfpb_anger_labels.tsv"
 LANGUAGES = ("en", "es", "fr", "de", "pt")
 #: The "one regex" baseline for an explicit request for a person.
 HUMAN_REGEX = re.compile(r"\b(human|person|agent|representative|someone real|real person|operator|manager)\b", re.I)
@@ -133,6 +134,7 @@ def anger(engine: DecisionEngine, data: Path) -> list[str]:
                 f"XED test {lang} ({label}), angry", len(y), sum(y), precision=p, recall=r, F1=f, AUROC=auroc(y, scores)
             )
         )
+    out.extend(support_anger(engine, data, vader))
     complaints = [r for r in cfpb(data) if r.split == "test"]
     calm = [r for r in hwu64(data) if r.split == "test" and not r.labels[0].startswith("general_")]
     both = complaints + calm
@@ -154,6 +156,37 @@ def anger(engine: DecisionEngine, data: Path) -> list[str]:
     )
     v = [vader(row.text) for row in both]
     out.append(_line("  baseline VADER (best-threshold F1)", len(y), sum(y), F1=best_f1(y, v), AUROC=auroc(y, v)))
+    return out
+
+
+def cfpb_anger_labels() -> dict[str, tuple[str, int]]:
+    """Hand labels (by this project) of anger in CFPB dev/test narrative openings: id -> (split, angry)."""
+    lines = ANGER_LABELS.read_text(encoding="utf-8").splitlines()[1:]
+    return {cid: (split, int(angry)) for cid, split, angry in (line.split("\t") for line in lines)}
+
+
+def support_anger(engine: DecisionEngine, data: Path, vader: Callable[[str], float]) -> list[str]:
+    """Support-style anger: CFPB complaint openings (real text to companies), angry labelled by us.
+
+    The labels (``bench/data/cfpb_anger_labels.tsv``) were written by one annotator of this project, reading
+    only the text (the first 400 characters, as the engine sees it), before any score on them was read:
+    angry = anger or outrage at the company expressed in the opening (accusations, sarcasm, "outrageous",
+    shouting with an angry message); calm but firm formal letters are not angry. Dev is for checking
+    operating points, test only for reporting. Nothing was trained on them.
+    """
+    labels = cfpb_anger_labels()
+    out = []
+    rows = [r for r in cfpb(data) if r.labels[2] in labels]
+    for split in ("dev", "test"):
+        subset = [r for r in rows if labels[r.labels[2]][0] == split]
+        y = [labels[r.labels[2]][1] for r in subset]
+        decisions = [decide(engine, r.text, "en") for r in subset]
+        scores = [-d.signals.sentiment for d in decisions]
+        p, r, f = prf(y, [d.signals.angry for d in decisions])
+        name = f"CFPB {split} openings, angry (support-style, labels ours)"
+        out.append(_line(name, len(y), sum(y), precision=p, recall=r, F1=f, AUROC=auroc(y, scores)))
+        v = [vader(row.text) for row in subset]
+        out.append(_line("  baseline VADER (best-threshold F1)", len(y), sum(y), F1=best_f1(y, v), AUROC=auroc(y, v)))
     return out
 
 
