@@ -3,8 +3,9 @@
 No licensed real data exists for requests for a person outside English (the shared datasets README lists
 it as a gap), so ``tests/data/written_multilingual_human_request.jsonl`` was written for this project: per
 language ten requests and six hard negatives (asking whether it is a bot, "talk about", "person" in other
-senses). It was first read untuned (recall en 10/10, es 8/10, fr 9/10, de 6/10, pt 7/10), then used to
-extend the policy's request combos, so these floors guard against regressions and say nothing about
+senses). It was first read untuned (recall en 10/10, es 8/10, fr 9/10, de 6/10, pt 7/10; hard negatives
+fired en 1, es 1, fr 1), then used to extend the policy's request combos and English identity-question
+excludes ("is this a real person"), so these floors guard against regressions and say nothing about
 accuracy on real traffic (docs/models.md).
 """
 
