@@ -131,28 +131,35 @@ LIGHT_KEYS = frozenset(
 
 #: Filler inside a quoted sentence that says nothing about the problem: hedges ("I think", "I'm afraid"),
 #: softeners ("just", "kind of", "a bit") and politeness ("please"). Dropped so more of the problem fits
-#: the Issue's characters; meaning-bearing hedges ("maybe", "I hope", "I feel") are kept.
+#: the Issue's characters; meaning-bearing hedges ("maybe", "I hope", "I feel") are kept, and so is a
+#: filler after "a"/"an" ("a very important job" must not become "a important job"), "just in case" and
+#: "you know" unless it stands between commas ("do you know her mother?" keeps it).
 _FILLER = re.compile(
-    r"""\b(?:i\s+(?:just\s+)?(?:think|guess|believe|suppose|mean|wonder\s+if|was\s+(?:just\s+)?wondering\s+if)(?:\s+that(?![\w'’]))?
+    r"""(?<!\ba\s)(?<!\ban\s)\b(?:i\s+(?:just\s+)?(?:think|guess|believe|suppose|mean|wonder\s+if
+    |was\s+(?:just\s+)?wondering\s+if)(?:\s+that(?![\w'’]))?
     |(?:if\s+)?(?:you|u)\s+(?:can|could)\s+(?:maybe\s+|please\s+)?help\s+(?:me|us)(?:\s+with\s+(?:this|that))?
     |(?:can|could|would)\s+you\s+(?:maybe\s+|please\s+)?help\s+(?:me|us)(?:\s+with\s+(?:this|that))?
-    |i['’]?m\s+afraid(?:\s+that(?![\w'’]))?|you\s+know|to\s+be\s+honest|by\s+the\s+way
-    |kind\s+of|sort\s+of|a\s+little\s+bit|a\s+bit|just|actually|really|basically|definitely|quite|very
-    |pretty|please)\b,?\s*""",
+    |i['’]?m\s+afraid(?:\s+that(?![\w'’]))?|to\s+be\s+honest|by\s+the\s+way
+    |kind\s+of|sort\s+of|a\s+little\s+bit|a\s+bit|just(?!\s+in\s+case)|actually|really|basically|definitely
+    |quite|very|please)\b,?\s*""",
     re.IGNORECASE | re.VERBOSE,
 )
 _SPACE_BEFORE_PUNCT = re.compile(r"\s+([,.?!])")
+#: "you know" only between commas or before the end ("it was, you know, broken"; not "do you know her?").
+_YOU_KNOW = re.compile(r",\s+you\s+know\s*(?:,|(?=[.!?]))", re.IGNORECASE)
+#: What removing a trailing filler can leave: "… on the 12th floor, I guess." -> "… on the 12th floor,."
+_COMMA_BEFORE_END = re.compile(r"[,;:]+([.?!])")
 
 
 def compact(sentence: str) -> str:
     """``sentence`` without filler (:data:`_FILLER`); unchanged when fewer than three words would be left."""
-    if _FILLER.search(sentence) is None:
+    if _FILLER.search(sentence) is None and _YOU_KNOW.search(sentence) is None:
         return sentence
-    text = _SPACE_BEFORE_PUNCT.sub(r"\1", _FILLER.sub("", sentence)).lstrip(" ,;:")
+    text = _FILLER.sub("", _YOU_KNOW.sub("", sentence))
+    text = _COMMA_BEFORE_END.sub(r"\1", _SPACE_BEFORE_PUNCT.sub(r"\1", text)).lstrip(" ,;:")
     if len(text.split()) < 3:
         return sentence
     return text[:1].upper() + text[1:] if sentence[:1].isupper() else text
-
 
 
 def select_issue(

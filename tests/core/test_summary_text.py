@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 
+from handoff_core.issue import compact
 from handoff_core.text import messages
 from handoff_core.text.messages import analyze_message, trim
 from handoff_core.text.sentences import clean, clip
@@ -117,3 +118,25 @@ def test_token_cache_stays_bounded() -> None:
     for i in range(messages._TOKEN_CACHE_SIZE + 10):
         messages.trim(f"word{i}x")
         assert len(messages._TOKENS) <= messages._TOKEN_CACHE_SIZE
+
+
+@pytest.mark.parametrize(
+    ("sentence", "expected"),
+    [
+        ("I think my card was kind of charged twice this month.", "My card was charged twice this month."),
+        ("I'm afraid that's too loud for me.", "That's too loud for me."),
+        ("So I was just wondering if you could help me, the app crashes on login.", "So the app crashes on login."),
+        ("It was, you know, broken when it arrived.", "It was broken when it arrived."),
+        ("They were from the company on the 12th floor, I guess.", "They were from the company on the 12th floor."),
+        ("The box was really badly damaged, I guess.", "The box was badly damaged."),
+        # Not filler here: a question, an article's adjective, a phrase, too little left.
+        ("Then do you know her mother?", "Then do you know her mother?"),
+        ("I have a very important job.", "I have a very important job."),
+        ("I'd like to have insurance just in case.", "I'd like to have insurance just in case."),
+        ("I think so.", "I think so."),
+        ("Maybe it is the battery.", "Maybe it is the battery."),
+    ],
+)
+def test_compact_drops_filler_but_keeps_meaning(sentence: str, expected: str) -> None:
+    """Hedges, softeners and 'please' go; hedges that carry meaning, articles' adjectives and questions stay."""
+    assert compact(sentence) == expected
