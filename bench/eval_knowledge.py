@@ -15,8 +15,10 @@ threshold really gives on fold 10. The engine's own threshold is calibrated from
 from __future__ import annotations
 
 import argparse
+import json
 import random
 import sys
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -33,6 +35,8 @@ from handoff_core.embeddings import bundled_embedder  # noqa: E402
 from handoff_core.knowledge import KnowledgeBase, KnowledgeEntry  # noqa: E402
 from handoff_core.policy.schema import KnowledgeCoverageConfig  # noqa: E402
 
+#: (example questions, seconds) of every fitted head's fit, for the report.
+FITS: list[tuple[int, float]] = []
 HOLD_OUT_SHARE = 0.25
 FALSE_RATE = 0.10
 
@@ -95,6 +99,11 @@ def classic_scorer(kb: KnowledgeBase) -> Scorer:
     return lambda texts: np.asarray([(m[0].score if (m := kb.search(t, 1, weight)) else 0.0) for t in texts])
 
 
+def fitted_scorer(kb: KnowledgeBase) -> Scorer:
+    """The ``fitted`` scorer (kernel ridge head fitted to the knowledge's questions at load)."""
+    return lambda texts: np.asarray([(m[0].score if (m := kb.fitted_search(t, 1)[0]) else 0.0) for t in texts])
+
+
 def examples_scorer(kb: KnowledgeBase) -> Scorer:
     """The ``examples`` scorer (nearest example question, embedding + IDF n-grams)."""
     return lambda texts: np.asarray([kb.coverage_score(t) for t in texts])
@@ -107,9 +116,9 @@ def _threshold_for(scores: np.ndarray, false_rate: float) -> float:
 
 def evaluate(
     data: Path, seeds: int = 5, protocol: str = "intents", reference: bool = False
-) -> dict[str, list[tuple[float, float, float, float, float]]]:
+) -> dict[str, list[tuple[float, float, float, float, float, float]]]:
     rows = [r for r in hwu64(data) if not r.labels[0].startswith("general_")]
-    results: dict[str, list[tuple[float, float, float, float, float]]] = {}
+    results: dict[str, list[tuple[float, float, float, float, float, float]]] = {}
     for seed in range(seeds):
         covered, _ = _split(rows, seed, protocol)
         entries = [
@@ -124,10 +133,14 @@ def evaluate(
         tune = [r for r in rows if r.labels[1] == "9"]
         report = [r for r in rows if r.labels[1] == "10"]
         kb = KnowledgeBase(entries, source=f"hwu64 {protocol} seed {seed}", embedder=bundled_embedder())
+        start = time.perf_counter()
+        kb.fitted.threshold(FALSE_RATE)
+        FITS.append((sum(len(e.questions) for e in entries), time.perf_counter() - start))
         methods: dict[str, Scorer] = {
             "char 2-4-gram TF-IDF NN (baseline)": tfidf_baseline(entries),
             "classic scorer (static, default)": classic_scorer(kb),
             "examples scorer": examples_scorer(kb),
+            "fitted scorer": fitted_scorer(kb),
         }
         if reference:
             methods["REFERENCE classifier, not shipped"] = classifier_reference(entries)
@@ -138,14 +151,15 @@ def evaluate(
             scores = scorer([r.text for r in report])
             y_in = np.asarray([r.labels[0] in covered for r in report])
             area = auroc(y_in.astype(int).tolist(), scores.tolist())
+            tune_area = auroc([int(r.labels[0] in covered) for r in tune], tune_scores.tolist())
             caught = float((scores[~y_in] < threshold).mean())
             false = float((scores[y_in] < threshold).mean())
             auto_caught = auto_false = float("nan")
-            if name == "examples scorer":
-                auto = kb.calibrated_min_score
+            if name in {"examples scorer", "fitted scorer"}:
+                auto = kb.calibrated_min_score if name == "examples scorer" else kb.fitted.threshold(FALSE_RATE)
                 auto_caught = float((scores[~y_in] < auto).mean())
                 auto_false = float((scores[y_in] < auto).mean())
-            results.setdefault(name, []).append((area, caught, false, auto_caught, auto_false))
+            results.setdefault(name, []).append((area, caught, false, auto_caught, auto_false, tune_area))
     return results
 
 
@@ -156,21 +170,63 @@ def report(data: Path, seeds: int = 5, reference: bool = False) -> list[str]:
             f"knowledge coverage, HWU64 out-of-scope protocol ({seeds} random hold-outs of 25 % of the {protocol}; "
             "threshold tuned on fold 9, reported on fold 10):"
         )
+        FITS.clear()
         out.extend(_lines(evaluate(data, seeds, protocol, reference)))
+        sizes, times = zip(*FITS, strict=True)
+        out.append(
+            f"  fitted head: {min(sizes)}-{max(sizes)} example questions, fit + cross-fitted threshold "
+            f"{min(times):.1f}-{max(times):.1f} s (wall clock, one BLAS thread)"
+        )
     return out
 
 
-def _lines(results: dict[str, list[tuple[float, float, float, float, float]]]) -> list[str]:
+def _lines(results: dict[str, list[tuple[float, float, float, float, float, float]]]) -> list[str]:
     out = []
     for name, runs in results.items():
         a = np.asarray(runs)
         line = (
-            f"  {name:<40} AUROC {a[:, 0].mean():.3f} (min {a[:, 0].min():.3f}); caught {a[:, 1].mean():.1%} "
+            f"  {name:<40} AUROC {a[:, 0].mean():.3f} (min {a[:, 0].min():.3f}; tuning fold {a[:, 5].mean():.3f}); "
+            f"caught {a[:, 1].mean():.1%} "
             f"at in-scope false {a[:, 2].mean():.1%}"
         )
         if not np.isnan(a[:, 3]).all():
             line += f"; leave-one-out threshold: caught {a[:, 3].mean():.1%} at in-scope false {a[:, 4].mean():.1%}"
         out.append(line)
+    return out
+
+
+def speed(runs: int = 3, seconds: float = 1.0) -> list[str]:
+    """Load time and decisions per CPU-second with bench_core's 500-article knowledge, classic vs fitted.
+
+    Same corpus, knowledge and rate measurement as ``bench/bench_core.py`` (one pinned core, CPU time).
+    """
+    import bench_core
+
+    from handoff_core import Conversation
+    from handoff_core.engine import DecisionEngine
+    from handoff_core.policy import Policy, default_policy_path, load_policy
+
+    bench_core._pin()
+    policy = load_policy(default_policy_path())
+    data = policy.model_dump(mode="json")
+    data["triggers"]["low_confidence"]["knowledge"]["scorer"] = "fitted"
+    fitted_policy = Policy.model_validate(data)
+    lines = (bench_core.CORPUS / "messages.jsonl").read_text(encoding="utf-8").splitlines()
+    conversations: list[Conversation] = bench_core._singles([json.loads(line)["text"] for line in lines])
+    out = []
+    for name, chosen in (("classic (default)", policy), ("fitted", fitted_policy)):
+        start = time.perf_counter()
+        kb = bench_core.knowledge_500("static")
+        loaded = time.perf_counter() - start
+        start = time.perf_counter()
+        engine = DecisionEngine(chosen, kb)
+        built = time.perf_counter() - start
+        rate = bench_core.decisions_per_second(engine, conversations, runs, seconds)
+        out.append(
+            f"500 articles ({len(kb._examples)} example questions), scorer {name}: load {loaded:.1f} s, engine build "
+            f"(fit + threshold) {built:.1f} s; {rate:,.0f} decisions/s ({1e6 / rate:.0f} µs each) "
+            f"on {len(conversations)} realistic single messages"
+        )
     return out
 
 
@@ -181,7 +237,12 @@ def main() -> None:
     parser.add_argument(
         "--reference", action="store_true", help="also a fitted classifier (not shipped; what a fitted head gains)"
     )
+    parser.add_argument("--speed", action="store_true", help="only load time and decision rate, 500 articles")
     args = parser.parse_args()
+    if args.speed:
+        for line in speed():
+            print(line, flush=True)
+        return
     for line in report(args.data, args.seeds, args.reference):
         print(line, flush=True)
 

@@ -189,8 +189,8 @@ class DecisionEngine:
         self.schedules: dict[str, Schedule] = {n: s for n, s in built.items() if s is not None}
         self.schedules.update(schedules or {})
         coverage = policy.triggers.low_confidence.knowledge
-        if knowledge is not None and coverage.enabled and coverage.threshold == "leave_one_out":
-            knowledge.leave_one_out_threshold(coverage.leave_one_out_false_rate)  # calibrate at load, not per call
+        if knowledge is not None and coverage.enabled:
+            knowledge.calibrate(coverage)  # fit and calibrate at load, not on the first question
         vocabulary = vocabulary_of(_policy_phrases(policy))
         t = policy.triggers
         self._analyzer = Analyzer(vocabulary)
@@ -366,7 +366,10 @@ class DecisionEngine:
         if self.knowledge is not None and self.policy.triggers.low_confidence.knowledge.enabled and customer:
             coverage = self._coverage(records[customer[-1]])
             score, status = coverage.score, coverage.status
-            evidence = tuple(f"{m.id} ({m.score:.2f})" for m in coverage.matches)
+            evidence = tuple(f"{m.id} ({m.score:.2f})" for m in coverage.matches) + tuple(
+                f"{entry_id}: nearest question {question!r} ({similarity:.2f})"
+                for entry_id, question, similarity in coverage.nearest
+            )
             matches = coverage.matches if status == "covered" else ()
         return TriggerContext(
             conversation=conversation,

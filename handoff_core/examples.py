@@ -110,6 +110,16 @@ class ExampleMatcher:
     def __len__(self) -> int:
         return len(self.examples)
 
+    @property
+    def owners(self) -> NDArray[np.int64]:
+        """For each example, the position of its label in :attr:`labels`."""
+        return self._owner
+
+    @property
+    def features(self) -> list[MessageFeatures]:
+        """The examples, featurised (in :attr:`examples` order)."""
+        return self._features
+
     def featurize(self, text: str) -> MessageFeatures:
         return self._featurizer.featurize(text)
 

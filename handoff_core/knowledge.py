@@ -33,6 +33,7 @@ from handoff_core.decision import KnowledgeMatch
 from handoff_core.embeddings import Embedder, bundled_embedder
 from handoff_core.errors import KnowledgeError
 from handoff_core.examples import ExampleMatcher
+from handoff_core.features import MessageFeatures
 from handoff_core.policy.schema import KnowledgeCoverageConfig
 from handoff_core.text.cache import ByteBoundedCache
 from handoff_core.text.content import content_words
@@ -42,6 +43,13 @@ from handoff_core.transformer import installed_minilm
 
 #: Memory the per-word stem cache of one knowledge base may use (see :mod:`handoff_core.text.cache`).
 STEM_CACHE_BYTES = 4 * 1024 * 1024
+#: The ``fitted`` scorer's kernel: exp(GAMMA * (similarity - 1)) over the example matcher's similarity, and
+#: its ridge penalty. Chosen on the HWU64 tuning fold (fold 9) of ``bench/eval_knowledge.py``, never on
+#: its report fold.
+FITTED_GAMMA = 5.0
+FITTED_RIDGE = 0.1
+#: At most this many questions are left out (exactly, in closed form) to cross-fit the threshold.
+HELD_OUT_LIMIT = 2000
 
 CoverageStatus = Literal["covered", "no_source", "ambiguous", "not_checked"]
 
@@ -59,6 +67,81 @@ class Coverage:
     score: float
     status: CoverageStatus
     matches: tuple[KnowledgeMatch, ...]
+    #: For the ``fitted`` scorer: each match's nearest example question and its similarity (the evidence).
+    nearest: tuple[tuple[str, str, float], ...] = ()
+
+
+class FittedCoverage:
+    """A kernel ridge head fitted to the knowledge's own example questions, and its cross-fitted threshold.
+
+    Why: the nearest example question alone scores a question about a *neighbouring* subject (a held-out
+    intent of the same domain) almost as high as a covered one, because wording and meaning overlap.
+    A head fitted to all the questions of every entry at once learns which similarities matter for each
+    entry. It is kernel ridge regression onto one-hot entry labels, with the kernel
+    exp(gamma * (s - 1)) of the example matcher's similarity s (embedding plus IDF n-grams); the coverage
+    of a question is its best entry's output, near 1 inside an entry's questions and falling towards 0
+    away from all of them.
+
+    Ridge regression has an exact leave-one-out: each question's output from the head fitted without it
+    is (f_i - h_ii y_i) / (1 - h_ii), with h_ii the diagonal of the hat matrix. The threshold is the
+    ``false_rate`` quantile of those cross-fitted scores, so a knowledge base needs no hand tuning.
+
+    Cost: fitting solves one N x N system (N example questions) in float64 with a single BLAS thread, so
+    it is deterministic; a decision adds one N x entries product to the matcher's similarities.
+    """
+
+    def __init__(self, matcher: ExampleMatcher, gamma: float = FITTED_GAMMA, ridge: float = FITTED_RIDGE) -> None:
+        self.matcher = matcher
+        self.gamma = gamma
+        n, labels = len(matcher), len(matcher.labels)
+        owner = matcher.owners
+        with single_threaded_blas():
+            kernel = np.empty((n, n), dtype=np.float64)
+            for row, features in enumerate(matcher.features):
+                kernel[row] = matcher.similarities(features)
+            kernel += kernel.T
+            kernel *= 0.5  # exactly symmetric (the n-gram side is summed in float32 in either order)
+            kernel -= 1.0
+            kernel *= gamma
+            np.exp(kernel, out=kernel)
+            kernel[np.diag_indices(n)] += ridge
+            # The questions the threshold is cross-fitted on: those whose entry has another question, at most
+            # HELD_OUT_LIMIT of them (every k-th), so large bases solve for a bounded number of extra columns.
+            counts = np.bincount(owner, minlength=labels)
+            usable = np.flatnonzero(counts[owner] >= 2)
+            held_rows = usable[:: max(1, -(-len(usable) // HELD_OUT_LIMIT))]
+            right = np.zeros((n, labels + len(held_rows)), dtype=np.float64)
+            right[np.arange(n), owner] = 1.0
+            right[held_rows, labels + np.arange(len(held_rows))] = 1.0
+            solved = np.linalg.solve(kernel, right)
+            del kernel, right
+        weights = solved[:, :labels]
+        # Leave-one-out: with the hat matrix H = K (K + ridge I)^-1 = I - ridge (K + ridge I)^-1, a question's
+        # outputs from the head fitted without it are (f_i - h_ii y_i) / (1 - h_ii), where its fitted outputs
+        # f_i = (K w)_i = y_i - ridge w_i and only its own entry's y is 1.
+        rows = np.arange(len(held_rows))
+        hat = 1.0 - ridge * solved[held_rows, labels + rows]
+        fitted = -ridge * weights[held_rows]
+        fitted[rows, owner[held_rows]] += 1.0
+        held = fitted / (1.0 - hat)[:, None]
+        held[rows, owner[held_rows]] = (fitted[rows, owner[held_rows]] - hat) / (1.0 - hat)
+        #: Cross-fitted coverage of each held-out question: what the threshold is calibrated on.
+        self.held_out_scores: NDArray[np.float64] = held.max(axis=1)
+        self.weights: NDArray[np.float32] = weights.astype(np.float32)
+
+    def threshold(self, false_rate: float) -> float:
+        """The score under which ``false_rate`` of the knowledge's own questions fall, cross-fitted."""
+        if not len(self.held_out_scores):
+            return 0.5
+        return float(np.quantile(self.held_out_scores, false_rate))
+
+    def scores(self, features: MessageFeatures) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
+        """Each entry's coverage score, and the similarity to every example question (for evidence)."""
+        similarity = self.matcher.similarities(features)
+        with single_threaded_blas():
+            kernel = np.exp(np.float32(self.gamma) * (similarity - np.float32(1.0)))
+            out: NDArray[np.float32] = kernel @ self.weights
+        return out, similarity
 
 
 class KnowledgeBase:
@@ -153,6 +236,28 @@ class KnowledgeBase:
         ranked = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
         return [KnowledgeMatch(id=i, title=self._by_id[i].title, score=round(min(1.0, s), 4)) for i, s in ranked]
 
+    @cached_property
+    def fitted(self) -> FittedCoverage:
+        """The ``fitted`` scorer's head, fitted on first use (the engine fits it when it is built)."""
+        return FittedCoverage(self._examples)
+
+    def fitted_search(self, text: str, limit: int = 3) -> tuple[list[KnowledgeMatch], list[tuple[str, str, float]]]:
+        """The best entries by the fitted head (the ``fitted`` scorer), each with its nearest example question."""
+        head = self.fitted
+        matcher = self._examples
+        scores, similarity = head.scores(matcher.featurize(text))
+        order = sorted(range(len(scores)), key=lambda i: (-float(scores[i]), matcher.labels[i]))[:limit]
+        matches, nearest = [], []
+        owners = matcher.owners
+        for label in order:
+            entry_id = matcher.labels[label]
+            score = round(min(1.0, max(0.0, float(scores[label]))), 4)
+            matches.append(KnowledgeMatch(id=entry_id, title=self._by_id[entry_id].title, score=score))
+            mine = np.flatnonzero(owners == label)
+            best = int(mine[np.argmax(similarity[mine])])
+            nearest.append((entry_id, matcher.examples[best], round(float(similarity[best]), 4)))
+        return matches, nearest
+
     def coverage_score(self, text: str) -> float:
         """The ``examples`` scorer's coverage: similarity of the nearest example question of any entry."""
         best = self.example_search(text, limit=1)
@@ -162,6 +267,13 @@ class KnowledgeBase:
     def calibrated_min_score(self) -> float:
         """The leave-one-out threshold at the default false rate (see :meth:`leave_one_out_threshold`)."""
         return self.leave_one_out_threshold(0.1)
+
+    def calibrate(self, config: KnowledgeCoverageConfig) -> None:
+        """Fit what ``config`` needs from the knowledge now (at load), not on the first question."""
+        if config.scorer == "fitted":
+            self.fitted.threshold(config.leave_one_out_false_rate)
+        elif config.threshold == "leave_one_out":
+            self.leave_one_out_threshold(config.leave_one_out_false_rate)
 
     def leave_one_out_threshold(self, false_rate: float) -> float:
         """The score under which ``false_rate`` of the knowledge's own questions fall when each is scored
@@ -308,6 +420,8 @@ class KnowledgeBase:
         if len(content[0]) < config.min_words:
             return Coverage(1.0, "not_checked", ())
         calibration = config.calibration(self.encoder)
+        if config.scorer == "fitted":
+            return self._fitted_coverage(text, config)
         if config.scorer == "examples":
             matches = self.example_search(text, limit=3)
         else:
@@ -321,6 +435,18 @@ class KnowledgeBase:
             return Coverage(matches[0].score, "ambiguous", tuple(matches[:2]))
         covering = tuple(m for m in matches if m.score >= min_score)
         return Coverage(matches[0].score, "covered", covering)
+
+    def _fitted_coverage(self, text: str, config: KnowledgeCoverageConfig) -> Coverage:
+        """Coverage by the fitted head; its threshold is always the cross-fitted one (no fixed scale)."""
+        matches, nearest = self.fitted_search(text, limit=3)
+        min_score = self.fitted.threshold(config.leave_one_out_false_rate)
+        if not matches or matches[0].score < min_score:
+            score = matches[0].score if matches else 0.0
+            return Coverage(score, "no_source", tuple(matches), tuple(nearest))
+        if len(matches) > 1 and matches[0].score - matches[1].score < config.ambiguity_margin:
+            return Coverage(matches[0].score, "ambiguous", tuple(matches[:2]), tuple(nearest[:2]))
+        kept = [i for i, m in enumerate(matches) if m.score >= min_score]
+        return Coverage(matches[0].score, "covered", tuple(matches[i] for i in kept), tuple(nearest[i] for i in kept))
 
 
 def parse_knowledge_jsonl(text: str, source: str = "<knowledge.jsonl>") -> list[KnowledgeEntry]:

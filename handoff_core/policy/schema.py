@@ -313,7 +313,9 @@ class KnowledgeCoverageConfig(_Strict):
     #: ``classic``: TF-IDF over stemmed words blended with the encoder (calibrated per encoder above).
     #: ``examples``: nearest example question by static embedding plus IDF-weighted word and character
     #: n-grams (handoff_core.examples); beats a character n-gram baseline on the HWU64 protocol.
-    scorer: Literal["classic", "examples"] = "classic"
+    #: ``fitted``: a kernel ridge head fitted to the knowledge's own questions at load over that same
+    #: similarity; its threshold is always cross-fitted (exact leave-one-out at ``leave_one_out_false_rate``).
+    scorer: Literal["classic", "examples", "fitted"] = "classic"
     #: ``fixed``: the encoder's ``min_score``. ``leave_one_out``: derived from the knowledge itself, as the
     #: score under which ``leave_one_out_false_rate`` of its own example questions fall when each is
     #: scored against all the others (no hand tuning per knowledge base).
