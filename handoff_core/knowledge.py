@@ -49,7 +49,7 @@ STEM_CACHE_BYTES = 4 * 1024 * 1024
 FITTED_GAMMA = 5.0
 FITTED_RIDGE = 0.1
 #: At most this many questions are left out (exactly, in closed form) to cross-fit the threshold.
-HELD_OUT_LIMIT = 2000
+HELD_OUT_LIMIT = 500
 
 CoverageStatus = Literal["covered", "no_source", "ambiguous", "not_checked"]
 
@@ -246,7 +246,7 @@ class KnowledgeBase:
         head = self.fitted
         matcher = self._examples
         scores, similarity = head.scores(matcher.featurize(text))
-        order = sorted(range(len(scores)), key=lambda i: (-float(scores[i]), matcher.labels[i]))[:limit]
+        order = np.argsort(-scores, kind="stable")[:limit].tolist()  # ties: the entry listed first
         matches, nearest = [], []
         owners = matcher.owners
         for label in order:

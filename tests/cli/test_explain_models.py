@@ -52,3 +52,20 @@ def test_example_topic_reason_shows_nearest_example_and_score(tmp_path: Path) ->
     out = _explain(tmp_path, "cancel my subscription now please")
     assert "restricted_topic / cancellation" in out
     assert re.search(r"score 0\.\d\d; nearest example 'I want to cancel my subscription'", out), out
+
+
+def test_fitted_knowledge_reason_shows_the_nearest_question(tmp_path: Path) -> None:
+    """With the fitted knowledge scorer, an uncovered question's reason names each best entry's nearest
+    example question and its similarity beside the entry's score."""
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(
+        'version: "fitted-knowledge"\ntriggers:\n  low_confidence:\n    knowledge: {scorer: fitted}\n', encoding="utf-8"
+    )
+    knowledge = Path(__file__).resolve().parents[2] / "config" / "examples" / "knowledge.jsonl"
+    result = CliRunner().invoke(
+        cli,
+        ["explain", "--policy", str(policy), "--knowledge", str(knowledge), "can you write me a short poem about cats"],
+    )
+    assert result.exit_code == 0, result.output
+    assert "low_confidence / no_source" in result.stdout
+    assert re.search(r"kb-[a-z-]+: nearest question '[^']+' \(0\.\d\d\)", result.stdout), result.stdout
