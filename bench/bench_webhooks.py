@@ -16,15 +16,15 @@ figure for the worker is printed next to the bare endpoint's from the same run, 
 
 For each: throughput (``wrk -t1 -c32``, closed loop; a connection answered 503 waits its ``Retry-After``
 before its next request, as a well-behaved client would; only 2xx answers count) and latency at a fixed
-offered rate (wrk paced by a small Lua clock: one request every 1/rate seconds, so a slow server is not
-let off by waiting for it), p50/p99 from wrk's histogram (every answer: 2xx and 503 alike; the 2xx and
-503 rates are printed beside it, so a worker that sheds load is not mistaken for one that serves it), a
-verdict line per target of the issue, and the server's CPU milliseconds per 2xx answer (all its threads,
-from /proc, during the closed-loop run: on a shared machine this is steadier than req/s). Servers are
-pinned to one core, wrk to another; the worker runs as deployed (inbox and outbox processors on;
-``--ack-only``: off) and its RSS is read from /proc after the load. The machine may be shared: repeat with
-``--repeat`` and compare medians; each run starts the servers in the opposite order of the one before,
-and the load average is printed.
+offered rate (wrk paced by a small Lua clock: one request every 1/rate seconds, so a slow server is not let
+off by waiting for it), p50/p99 from wrk's histogram (every answer: 2xx and 503 alike), the p99 of the 2xx
+answers alone (web chat: paired by the conversation id the answer echoes) and the 2xx and 503 rates, so a
+worker that sheds load is not mistaken for one that serves it; a verdict line per target of the issue (judged
+on the 2xx p99), and the server's CPU milliseconds per 2xx answer (all its threads, from /proc, during the
+closed-loop run: on a shared machine this is steadier than req/s). Servers are pinned to one core, wrk to
+another; the worker runs as deployed (inbox and outbox processors on; ``--ack-only``: off) and its RSS is read
+from /proc after the load. The machine may be shared: repeat with ``--repeat`` and compare medians; each run
+starts the servers in the opposite order of the one before, and the load average is printed.
 
     .venv/bin/python bench/bench_webhooks.py [--seconds 10] [--repeat 3]
 
@@ -110,6 +110,12 @@ local requests = dofile(os.getenv("BENCH_REQUESTS"))
 local rate = tonumber(os.getenv("BENCH_RATE") or "0")
 local i = 0
 local next_at = nil
+-- The latency of 2xx answers alone, for requests whose body names a conversation (web chat): the answer
+-- echoes its conversation_id, so send and answer times pair up without knowing the connection.
+local keys = {}
+for n, r in ipairs(requests) do keys[n] = string.match(r, '"conversation_id": "([^"]+)"') end
+local sent = {}
+ok_ms = {}
 -- Per status class, counted in each wrk thread (globals, read back by done() through setup's threads).
 ok_count, shed_count = 0, 0
 local threads = {}
@@ -120,6 +126,11 @@ local backoff_ms = 0
 response = function(status, headers, body)
   if status < 300 then
     ok_count = ok_count + 1
+    local key = string.match(body, '"conversation_id":%s*"([^"]+)"')
+    if key ~= nil and sent[key] ~= nil then
+      ok_ms[#ok_ms + 1] = now_ms() - sent[key]
+      sent[key] = nil
+    end
   elseif status == 503 then
     shed_count = shed_count + 1
     backoff_ms = 1000 * (tonumber(headers["Retry-After"] or headers["retry-after"] or "1") or 1)
@@ -127,7 +138,9 @@ response = function(status, headers, body)
 end
 request = function()
   i = i + 1
-  return requests[(i - 1) % #requests + 1]
+  local n = (i - 1) % #requests + 1
+  if keys[n] ~= nil then sent[keys[n]] = now_ms() end
+  return requests[n]
 end
 if rate > 0 then
   delay = function()
@@ -146,17 +159,22 @@ else
   end
 end
 done = function(summary, latency, requests_)
-  local ok, shed = 0, 0
+  local ok, shed, times = 0, 0, {}
   for _, thread in ipairs(threads) do
     ok = ok + thread:get("ok_count")
     shed = shed + thread:get("shed_count")
+    for _, ms in ipairs(thread:get("ok_ms")) do times[#times + 1] = ms end
   end
+  table.sort(times)
+  local ok_p99 = -1
+  if #times > 0 then ok_p99 = times[math.max(1, math.ceil(#times * 0.99))] end
   local errors = summary.errors.status + summary.errors.connect + summary.errors.read
     + summary.errors.write + summary.errors.timeout
   io.write(string.format(
-    'BENCH {"requests": %d, "seconds": %f, "p50": %f, "p99": %f, "max": %f, "errors": %d, "ok": %d, "shed": %d}\n',
+    'BENCH {"requests": %d, "seconds": %f, "p50": %f, "p99": %f, "max": %f, "errors": %d, "ok": %d, "shed": %d,'
+    .. ' "ok_p99": %f}\n',
     summary.requests, summary.duration / 1e6, latency:percentile(50) / 1000,
-    latency:percentile(99) / 1000, latency.max / 1000, errors, ok, shed))
+    latency:percentile(99) / 1000, latency.max / 1000, errors, ok, shed, ok_p99))
 end
 """
 
@@ -335,6 +353,9 @@ def run_once(
                     "shed": paced["shed"] / paced["seconds"],
                     "p50": paced["p50"],
                     "p99": paced["p99"],
+                    # p99 of the 2xx answers alone where requests can be paired with answers (web chat);
+                    # otherwise every answer's, which is the same thing when nothing was refused
+                    "ok_p99": paced["ok_p99"] if paced["ok_p99"] >= 0 else paced["p99"],
                 }
             results[f"{kind}:rss"] = {"mb": server.rss_mb()}
         finally:
@@ -406,7 +427,7 @@ def main() -> None:
     )
     print(
         f"{'endpoint':<34}{'req/s (c32)':>12}{'CPU ms/req':>11}{'offered':>9}{'served':>9}{'2xx/s':>8}{'503/s':>8}"
-        f"{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}"
+        f"{'p50 ms':>9}{'p99 ms':>9}{'2xx p99':>9}{'errors':>8}"
     )
     labels = {
         "zendesk": "Zendesk webhook ack",
@@ -420,7 +441,7 @@ def main() -> None:
                 f"{kind + ' ' + label:<34}{med(key, 'rps'):>12,.0f}{med(key, 'cpu_ms'):>11.2f}"
                 f"{med(key, 'offered'):>9.0f}{med(key, 'served'):>9.0f}{med(key, 'ok'):>8.0f}{med(key, 'shed'):>8.0f}"
                 f"{med(key, 'p50'):>9.2f}"
-                f"{med(key, 'p99'):>9.2f}{med(key, 'errors'):>8.0f}"
+                f"{med(key, 'p99'):>9.2f}{med(key, 'ok_p99'):>9.2f}{med(key, 'errors'):>8.0f}"
             )
         for kind in kinds:
             ratios = [r[f"{kind}:{name}"]["rps"] / r[f"bare:{name}"]["rps"] for r in runs]
@@ -428,12 +449,12 @@ def main() -> None:
             print(f"  {kind}/bare throughput, {label}: {statistics.median(ratios):.3f}x (runs: {each})")
         for kind in kinds if name in TARGETS else ():  # the corpus mix has no target of its own
             key = f"{kind}:{name}"
-            ratio, p99, limit = med_ratio(kind, name), med(key, "p99"), TARGETS[name]
+            ratio, p99, limit = med_ratio(kind, name), med(key, "ok_p99"), TARGETS[name]
             fast, quick = ("met" if ratio >= limit[0] else "NOT met"), ("met" if p99 <= limit[1] else "NOT met")
             print(
                 f"  target {name}: >= {limit[0]}x bare: {fast} ({ratio:.3f}x);"
                 f" p99 <= {limit[1]:.0f} ms at {med(key, 'offered'):.0f}/s offered: {quick}"
-                f" ({p99:.1f} ms over every answer; {med(key, 'ok'):.0f}/s answered 2xx,"
+                f" ({p99:.1f} ms over the 2xx answers; {med(key, 'ok'):.0f}/s answered 2xx,"
                 f" {med(key, 'shed'):.0f}/s 503; bare p99 {med(f'bare:{name}', 'p99'):.1f} ms)"
             )
         if args.baseline:
