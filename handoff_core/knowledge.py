@@ -50,6 +50,9 @@ FITTED_GAMMA = 5.0
 FITTED_RIDGE = 0.1
 #: At most this many questions are left out (exactly, in closed form) to cross-fit the threshold.
 HELD_OUT_LIMIT = 500
+#: The ``fitted`` scorer holds an N x N kernel and the solver's copy while it fits (16 N^2 bytes): 8,000
+#: example questions need about 1 GB. Larger knowledge bases get a clear error instead of running out.
+FITTED_MAX_QUESTIONS = 8000
 
 CoverageStatus = Literal["covered", "no_source", "ambiguous", "not_checked"]
 
@@ -69,6 +72,16 @@ class Coverage:
     matches: tuple[KnowledgeMatch, ...]
     #: For the ``fitted`` scorer: each match's nearest example question and its similarity (the evidence).
     nearest: tuple[tuple[str, str, float], ...] = ()
+
+
+def check_fitted_size(source: str, questions: int, limit: int = FITTED_MAX_QUESTIONS) -> None:
+    """Refuse, with a clear error, a knowledge base too large for the ``fitted`` scorer's N x N fit."""
+    if questions > limit:
+        raise KnowledgeError(
+            source,
+            f"scorer 'fitted' needs {16 * questions**2 / 1e9:.1f} GB to fit {questions:,} example questions "
+            f"(at most {limit:,}); use scorer 'classic' or 'examples', or fewer questions",
+        )
 
 
 class FittedCoverage:
@@ -239,6 +252,7 @@ class KnowledgeBase:
     @cached_property
     def fitted(self) -> FittedCoverage:
         """The ``fitted`` scorer's head, fitted on first use (the engine fits it when it is built)."""
+        check_fitted_size(self.source, len(self._examples))
         return FittedCoverage(self._examples)
 
     def fitted_search(self, text: str, limit: int = 3) -> tuple[list[KnowledgeMatch], list[tuple[str, str, float]]]:

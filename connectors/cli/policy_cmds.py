@@ -71,10 +71,11 @@ def load_engine(policy_path: Path | None, knowledge_path: Path | None) -> tuple[
             from handoff_core.knowledge import load_knowledge  # numpy and embeddings: only when asked for
 
             knowledge = load_knowledge(knowledge_path, encoder=policy.triggers.low_confidence.knowledge.encoder)
+        engine = DecisionEngine(policy, knowledge)  # fits what the knowledge scorer needs, which can refuse
     except HandoffError as exc:
         click.echo(f"error: {exc}", err=True)
         raise SystemExit(2) from exc
-    return policy, DecisionEngine(policy, knowledge)
+    return policy, engine
 
 
 SNIFF_BYTES = 8192

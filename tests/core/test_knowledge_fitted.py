@@ -8,7 +8,16 @@ import pytest
 
 from handoff_core import Action
 from handoff_core.engine import DecisionEngine
-from handoff_core.knowledge import FITTED_GAMMA, FITTED_RIDGE, FittedCoverage, KnowledgeBase, load_knowledge
+from handoff_core.errors import KnowledgeError
+from handoff_core.knowledge import (
+    FITTED_GAMMA,
+    FITTED_MAX_QUESTIONS,
+    FITTED_RIDGE,
+    FittedCoverage,
+    KnowledgeBase,
+    check_fitted_size,
+    load_knowledge,
+)
 from handoff_core.policy import Policy
 from handoff_core.policy.schema import KnowledgeCoverageConfig
 
@@ -107,3 +116,12 @@ def test_engine_fits_at_load_and_explains_with_the_nearest_question(fitted_polic
     assert covered.signals.knowledge_status == "covered"
     assert covered.action is Action.CONTINUE
     assert covered.knowledge and covered.knowledge[0].id == "kb-shipping-countries"
+
+
+def test_too_many_questions_for_the_fitted_scorer_is_a_clear_error() -> None:
+    """Above the fitted scorer's size limit the knowledge gets a KnowledgeError naming the file, the memory
+    it would need and the alternatives, not an out-of-memory crash; at the limit it fits."""
+    with pytest.raises(KnowledgeError, match=r"^kb\.jsonl: scorer 'fitted' needs 1\.6 GB .*use scorer 'classic'"):
+        check_fitted_size("kb.jsonl", 10_001, limit=10_000)
+    check_fitted_size("kb.jsonl", 10_000, limit=10_000)
+    assert FITTED_MAX_QUESTIONS * FITTED_MAX_QUESTIONS * 16 <= 1.1e9
