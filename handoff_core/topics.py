@@ -174,7 +174,8 @@ class _Sentences:
         for i, (sentence, norm) in enumerate(zip(text.sentences, text.norms, strict=True)):
             if sentence not in self.first:
                 self.first[sentence] = i
-            if sentence not in self.with_digits and any(ch.isdigit() for ch in norm):
+            # Most words are letters only, and a word of letters has no digit: only the others are read.
+            if sentence not in self.with_digits and not norm.isalpha() and any(ch.isdigit() for ch in norm):
                 self.with_digits.add(sentence)
             if norm in _WHERE:
                 self.with_where.add(sentence)
@@ -210,9 +211,9 @@ def _sentence_of(text: AnalyzedText, words: tuple[str, ...]) -> int:
     if words:
         at = text.text.lower().find(words[0].lower())
         if at >= 0:
-            for i in reversed(range(len(text.norms))):
-                if text.span(i)[0] <= at:
-                    return text.sentences[i]
+            i = text.token_at(at)
+            if i >= 0:
+                return text.sentences[i]
     return 0
 
 

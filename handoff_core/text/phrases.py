@@ -19,6 +19,7 @@ words are corrected, because short words are too often another real word ("card"
 from __future__ import annotations
 
 from array import array
+from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Generic, NamedTuple, TypeVar
@@ -109,6 +110,16 @@ class AnalyzedText:
         if not spans and self.norms:
             spans.extend(offset for pair in token_spans(self.text) for offset in pair)
         return spans[2 * index], spans[2 * index + 1]
+
+    def token_at(self, offset: int) -> int:
+        """Index of the last token starting at or before character ``offset`` (-1 when none does).
+
+        Token starts increase, so this is a bisection over the spans, not a walk back over every token.
+        """
+        if not self.norms:
+            return -1
+        self.span(0)  # the spans are computed on first use
+        return bisect_right(self._spans[0::2], offset) - 1
 
     def excerpt(self, first: int, last: int) -> str:
         """The text from token ``first`` to token ``last`` as the customer wrote it."""
