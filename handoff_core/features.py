@@ -146,13 +146,12 @@ class Featurizer:
         return self.featurize_many([text])[0]
 
     def featurize_many(self, texts: Sequence[str]) -> list[MessageFeatures]:
-        out = []
-        for text, encoding in zip(texts, self._embedder.tokenize(texts), strict=True):
-            ids = np.asarray(encoding.ids, dtype=np.int64)
-            out.append(self._from_ids(text, ids, encoding.offsets))
-        return out
+        return [
+            self._from_ids(text, ids, offsets)
+            for text, (ids, offsets) in zip(texts, self._embedder.word_pieces(texts), strict=True)
+        ]
 
-    def _from_ids(self, text: str, ids: IntArray, offsets: Sequence[tuple[int, int]]) -> MessageFeatures:
+    def _from_ids(self, text: str, ids: IntArray, offsets: IntArray) -> MessageFeatures:
         embedding = self._embedder.pool(ids)
         words, word_starts, word_ends = _hash_ngrams(ids)
         chars, char_starts, char_ends = _char_ngrams(text)
@@ -161,7 +160,7 @@ class Featurizer:
             buckets, first, counts = np.unique(raw, return_index=True, return_counts=True)
             values = (1.0 + np.log(counts)).astype(np.float32)
             values /= np.float32(np.sqrt(values @ values))
-            offs = np.asarray(offsets, dtype=np.int64).reshape(-1, 2)
+            offs = offsets
             all_starts = np.concatenate([offs[word_starts, 0] if len(words) else word_starts, char_starts])
             all_ends = np.concatenate([offs[word_ends, 1] if len(words) else word_ends, char_ends])
             span_starts, span_ends = all_starts[first], all_ends[first]

@@ -1,0 +1,134 @@
+"""The bundled word-piece tokenizer's ids and offsets for plain-ASCII texts, without a call into Rust.
+
+Why: the static embedding and the trained detectors read every customer message through the bundled
+BERT word-piece tokenizer (``tokenizers``). Its ``encode`` costs a fixed toll per call (normalising,
+pre-tokenising and offset tracking in several passes, plus building a Python ``Encoding``) that was the
+largest single item of a realistic decision. For a text made only of printable ASCII (most support
+messages), every step of that tokenizer reduces to something short and exact:
+
+- the BERT normaliser (clean text, strip accents, lower-case) is ``str.lower`` (no control character,
+  no accent, no CJK character can occur);
+- the BERT pre-tokeniser splits on whitespace and isolates each ASCII punctuation character, which is
+  the regular expression :data:`_PIECE`;
+- word-piece is greedy longest-match-first over the vocabulary, with ``##`` for continuations and
+  ``[UNK]`` for a word it cannot cover or that is longer than ``max_input_chars_per_word``.
+
+Most words are whole entries of the vocabulary, so a word costs one dictionary look-up; words that split
+into pieces are cached. Any other text (non-ASCII, control characters, the literal special tokens),
+and any tokenizer whose configuration is not exactly that BERT setup, goes to the Rust tokenizer, so the
+ids and offsets are always the ones ``tokenizers`` gives (``tests/core/test_wordpiece.py`` compares both
+on the realistic corpus and on generated texts).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+
+import numpy as np
+from numpy.typing import NDArray
+
+IntArray = NDArray[np.int64]
+
+#: A word (letters and digits) or one ASCII punctuation character: the BERT pre-tokeniser on ASCII.
+_PIECE = re.compile(r"[A-Za-z0-9]+|[!-/:-@\[-`{-~]")
+#: Characters the BERT normaliser removes or that this path does not handle (control characters).
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+#: Most words split into pieces that are remembered (plain dict, emptied when full: about 0.5 MB).
+_SPLIT_CACHE_SIZE = 4_096
+
+
+class AsciiWordPiece:
+    """Greedy longest-match-first word-piece over ASCII text, exactly as the BERT tokenizer does it."""
+
+    def __init__(
+        self, vocab: Mapping[str, int], unk_token: str, prefix: str, max_chars: int, specials: tuple[str, ...]
+    ):
+        self._vocab = dict(vocab)
+        self._unk = self._vocab[unk_token]
+        self._prefix = prefix
+        self._max_chars = max_chars
+        self._specials = specials
+        self._split: dict[str, tuple[int, ...]] = {}
+        #: No vocabulary entry is longer than the word limit, so a whole-word hit never needs the check.
+        self._whole_words_fit = max(map(len, self._vocab), default=0) <= max_chars
+
+    @classmethod
+    def from_json(cls, config: str) -> AsciiWordPiece | None:
+        """The fast path for a tokenizer's JSON, or None when its configuration is not the BERT one."""
+        data = json.loads(config)
+        normalizer = data.get("normalizer") or {}
+        model = data.get("model") or {}
+        bert_normalizer = (
+            normalizer.get("type") == "BertNormalizer"
+            and normalizer.get("clean_text") is True
+            and normalizer.get("lowercase") is True
+            and normalizer.get("strip_accents") in (None, True)
+        )
+        if (
+            not bert_normalizer
+            or (data.get("pre_tokenizer") or {}).get("type") != "BertPreTokenizer"
+            or model.get("type") != "WordPiece"
+            or data.get("post_processor") is not None
+            or model.get("unk_token") not in model.get("vocab", {})
+        ):
+            return None
+        specials = tuple(str(t["content"]) for t in data.get("added_tokens") or ())
+        return cls(
+            model["vocab"],
+            model["unk_token"],
+            model.get("continuing_subword_prefix", "##"),
+            int(model.get("max_input_chars_per_word", 100)),
+            specials,
+        )
+
+    def encode(self, text: str) -> tuple[IntArray, IntArray] | None:
+        """Ids and ``(start, end)`` offsets (an n x 2 array), or None when the text needs the Rust path."""
+        if not text.isascii() or _CONTROL.search(text) or any(s in text for s in self._specials):
+            return None
+        vocab = self._vocab
+        fit = self._whole_words_fit
+        ids: list[int] = []
+        offsets: list[int] = []  # flat: one list append per word is cheaper than a tuple per word
+        for m in _PIECE.finditer(text.lower()):
+            word = m.group()
+            found = vocab.get(word)
+            if found is not None and (fit or len(word) <= self._max_chars):
+                ids.append(found)
+                offsets += m.span()
+                continue
+            start = m.start()
+            split = self._split.get(word)
+            if split is None:
+                split = self._pieces(word)
+            for k in range(0, len(split), 3):
+                ids.append(split[k])
+                offsets += (start + split[k + 1], start + split[k + 2])
+        return np.array(ids, dtype=np.int64), np.array(offsets, dtype=np.int64).reshape(-1, 2)
+
+    def _pieces(self, word: str) -> tuple[int, ...]:
+        """``(id, start, end)`` triples of one lower-cased word, flat; remembered."""
+        vocab, prefix, n = self._vocab, self._prefix, len(word)
+        out: list[int] = []
+        if n > self._max_chars:
+            out = [self._unk, 0, n]
+        else:
+            start = 0
+            while start < n:
+                end = n
+                found = None
+                while start < end:
+                    found = vocab.get(word[start:end] if start == 0 else prefix + word[start:end])
+                    if found is not None:
+                        break
+                    end -= 1
+                if found is None:
+                    out = [self._unk, 0, n]  # a word no pieces cover is one unknown token
+                    break
+                out += (found, start, end)
+                start = end
+        if len(self._split) >= _SPLIT_CACHE_SIZE:
+            self._split.clear()
+        split = self._split[word] = tuple(out)
+        return split
