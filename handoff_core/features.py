@@ -32,6 +32,8 @@ _FIBONACCI = np.uint64(0x9E3779B97F4A7C15)
 _CHAR_TAG = np.uint64(0x5BD1E995)
 _CHAR_PRIME = np.uint64(0x100000001B3)
 _BUCKET_SHIFT = np.uint64(64 - N_BUCKETS.bit_length() + 1)
+#: TAG·P³ modulo 2**64: what turns a character 3-gram's hash into the start of its 4-gram's.
+_CHAR_TAG_P3 = np.uint64((int(_CHAR_TAG) * int(_CHAR_PRIME) ** 3) % (1 << 64))
 
 IntArray = NDArray[np.int64]
 FloatArray = NDArray[np.float32]
@@ -100,22 +102,47 @@ def _char_ngrams(text: str) -> tuple[IntArray, IntArray, IntArray]:
     codes = np.frombuffer(lowered.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
     n = len(codes)
     keys, starts, ends = [], [], []
+    if n < 3:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, empty
     with np.errstate(over="ignore"):
-        for order in (3, 4):
-            if n < order:
-                break
-            h = np.full(n - order + 1, np.uint64(order) * _CHAR_TAG, dtype=np.uint64)
-            for k in range(order):
-                h = h * _CHAR_PRIME + codes[k : n - order + 1 + k]
-            keys.append(h)
-            first = np.arange(n - order + 1, dtype=np.int64)
-            starts.append(first)
-            ends.append(first + order)
-        if not keys:
-            empty = np.zeros(0, dtype=np.int64)
-            return empty, empty, empty
+        # Order 3: ((3·TAG·P + c0)·P + c1)·P + c2, all modulo 2**64.
+        h3 = (np.uint64(3) * _CHAR_TAG * _CHAR_PRIME + codes[: n - 2]) * _CHAR_PRIME + codes[1 : n - 1]
+        h3 = h3 * _CHAR_PRIME + codes[2:]
+        keys.append(h3)
+        first = np.arange(n - 2, dtype=np.int64)
+        starts.append(first)
+        ends.append(first + 3)
+        if n >= 4:
+            # Order 4 extends order 3 by one code: (h3 + TAG·P³)·P + c3 is (((4·TAG·P + c0)·P + c1)·P + c2)·P + c3.
+            keys.append((h3[:-1] + _CHAR_TAG_P3) * _CHAR_PRIME + codes[3:])
+            starts.append(first[:-1])
+            ends.append(first[:-1] + 4)
         buckets = ((np.concatenate(keys) * _FIBONACCI) >> _BUCKET_SHIFT).astype(np.int64)
     return buckets, np.concatenate(starts), np.concatenate(ends)
+
+
+def _unique(raw: IntArray) -> tuple[IntArray, IntArray, IntArray]:
+    """``np.unique(raw, return_index=True, return_counts=True)`` for small non-negative buckets, faster.
+
+    ``np.unique`` finds first occurrences with a stable merge argsort. Packing each bucket with its
+    position into one integer and sorting those in place orders them the same way (by bucket, then
+    position) with the plain sort, and the first of each run is the bucket's first occurrence.
+    """
+    m = len(raw)
+    shift = m.bit_length()
+    if int(raw.max()) >= 1 << (62 - shift):  # cannot pack: never for N_BUCKETS-sized buckets
+        buckets, first, counts = np.unique(raw, return_index=True, return_counts=True)
+        return buckets, first, counts
+    key = (raw << shift) | np.arange(m, dtype=np.int64)
+    key.sort()
+    ordered = key >> shift
+    runs = np.empty(m, dtype=bool)
+    runs[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=runs[1:])
+    starts = np.flatnonzero(runs)
+    counts = np.diff(np.append(starts, m))
+    return ordered[starts], key[starts] & ((1 << shift) - 1), counts
 
 
 def style_features(text: str) -> FloatArray:
@@ -157,7 +184,7 @@ class Featurizer:
         chars, char_starts, char_ends = _char_ngrams(text)
         raw = np.concatenate([words, chars])
         if len(raw):
-            buckets, first, counts = np.unique(raw, return_index=True, return_counts=True)
+            buckets, first, counts = _unique(raw)
             values = (1.0 + np.log(counts)).astype(np.float32)
             values /= np.float32(np.sqrt(values @ values))
             offs = offsets

@@ -14,6 +14,7 @@ import math
 import numpy as np
 import pytest
 
+from handoff_core import features as features_module
 from handoff_core.decision import KnowledgeMatch
 from handoff_core.detectors import DetectorScore, bundled_detectors
 from handoff_core.embeddings import bundled_embedder
@@ -209,3 +210,42 @@ def test_sentence_facts_equal_the_per_hit_reads(engine: DecisionEngine, features
             assert (sentence in facts.with_where) == _asks_where(text, sentence)
             compared += facts.is_question(sentence)
     assert compared > 30  # many sentences really were questions
+
+
+def _char_ngrams_reference(text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Character 3- and 4-gram buckets the plain way: each order hashed from its own tag."""
+    lowered = text.lower()
+    if len(lowered) != len(text):
+        lowered = text
+    codes = np.frombuffer(lowered.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    n = len(codes)
+    keys, starts, ends = [], [], []
+    with np.errstate(over="ignore"):
+        for order in (3, 4):
+            if n < order:
+                break
+            h = np.full(n - order + 1, np.uint64(order) * features_module._CHAR_TAG, dtype=np.uint64)
+            for k in range(order):
+                h = h * features_module._CHAR_PRIME + codes[k : n - order + 1 + k]
+            keys.append(h)
+            first = np.arange(n - order + 1, dtype=np.int64)
+            starts.append(first)
+            ends.append(first + order)
+        if not keys:
+            empty = np.zeros(0, dtype=np.int64)
+            return empty, empty, empty
+        hashed = np.concatenate(keys) * features_module._FIBONACCI
+        buckets = (hashed >> features_module._BUCKET_SHIFT).astype(np.int64)
+    return buckets, np.concatenate(starts), np.concatenate(ends)
+
+
+def test_char_ngrams_and_unique_equal_the_plain_computations() -> None:
+    """4-grams extended from 3-grams, and the packed-sort unique, give np.unique's and the per-order hashes' arrays."""
+    texts = [json.loads(line)["text"] for line in CORPUS.read_text(encoding="utf-8").splitlines()[::2]]
+    texts += ["", "ab", "abc", "abcd", "Rückerstattung", "İstanbul ǅ"]
+    for text in texts:
+        got, want = features_module._char_ngrams(text), _char_ngrams_reference(text)
+        assert all(a.dtype == b.dtype and np.array_equal(a, b) for a, b in zip(got, want, strict=True)), text[:60]
+        raw = np.concatenate([got[0], want[0][:7]]) if len(got[0]) else np.array([5, 5, 1], dtype=np.int64)
+        unique, reference = features_module._unique(raw), np.unique(raw, return_index=True, return_counts=True)
+        assert all(a.dtype == b.dtype and np.array_equal(a, b) for a, b in zip(unique, reference, strict=True))
