@@ -14,7 +14,6 @@ files, one entry each, with optional front matter (``id``, ``title``, ``question
 from __future__ import annotations
 
 import hashlib
-import heapq
 import itertools
 import json
 import math
@@ -349,27 +348,52 @@ class KnowledgeBase:
     ) -> list[KnowledgeMatch]:
         terms = self._terms(*content)
         query = self._vector(terms)
-        best = self._cosines(query)
+        cosines = self._cosine_array(query)
+        owners = self._owner_ids
         words = {t for t in terms if " " not in t}
         total = sum(self._idf.get(t, self._unseen_idf) for t in words) or 1.0
         # Each entry's IDF mass of the question's words, added word by word in the order of ``words`` (the
-        # same additions, in the same order, as summing over each entry's known words).
-        mentioned: dict[str, float] = {}
+        # same additions, in the same order, as summing over each entry's known words): ``np.bincount``
+        # adds its weights in input order, so the sums are the same floats as a per-entry Python loop's.
+        rows, weights = [], []
         for t in words:
-            for entry_id in self._term_entries.get(t, ()):
-                mentioned[entry_id] = mentioned.get(entry_id, 0) + self._idf[t]
-        for entry_id, cosine in best.items():
-            best[entry_id] = math.sqrt(max(0.0, cosine) * (mentioned.get(entry_id, 0) / total))
+            found = self._term_entry_rows.get(t)
+            if found is not None:
+                rows.append(found)
+                weights.append(np.full(len(found), self._idf[t]))
+        mentioned = (
+            np.bincount(np.concatenate(rows), weights=np.concatenate(weights), minlength=len(owners))
+            if rows
+            else np.zeros(len(owners))
+        )
+        hit = np.flatnonzero(cosines > 0.0)  # entries with a document cosine above 0 (as ``_cosines``)
+        lexical = np.sqrt(cosines[hit] * (mentioned[hit] / total))
         if self._embedder is not None and self._doc_vectors is not None and semantic_weight > 0:
             with single_threaded_blas():
                 similarities = self._doc_vectors @ self._embedder.encode([text])[0]
-            best = self._blend(similarities, best, semantic_weight)
-        # The ``limit`` best, as sorted(...)[:limit] would give them, without sorting every entry.
-        ranked = heapq.nsmallest(limit, best.items(), key=lambda kv: (-kv[1], kv[0]))
+            candidates, scores = self._blend(similarities, hit, lexical, semantic_weight)
+        else:
+            candidates, scores = hit, lexical
+        # The ``limit`` best, as sorted(..., key=(-score, id))[:limit] would give them: only the entries
+        # scoring at least the limit-th best score (ties included) are sorted in Python.
+        if len(scores) > limit > 0:
+            floor = np.partition(scores, len(scores) - limit)[len(scores) - limit]
+            keep = scores >= floor
+            candidates, scores = candidates[keep], scores[keep]
+        ranked = sorted(
+            zip([owners[i] for i in candidates.tolist()], scores.tolist(), strict=True), key=lambda kv: (-kv[1], kv[0])
+        )[:limit]
         return [KnowledgeMatch(id=i, title=self._by_id[i].title, score=round(min(1.0, s), 4)) for i, s in ranked]
 
     def _cosines(self, query: dict[str, float]) -> dict[str, float]:
-        """Each entry's best document cosine with the query (entries with none above 0 left out).
+        """Each entry's best document cosine with the query (entries with none above 0 left out)."""
+        per_entry = self._cosine_array(query)
+        hit = np.flatnonzero(per_entry > 0.0)
+        owners = self._owner_ids
+        return dict(zip([owners[i] for i in hit.tolist()], per_entry[hit].tolist(), strict=True))
+
+    def _cosine_array(self, query: dict[str, float]) -> NDArray[np.float64]:
+        """Each entry's best document cosine with the query, in entry order (0 where it has none).
 
         The products of every posting of the query's terms are added per document by ``np.bincount``,
         which adds in input order: term by term, as the per-posting Python loop it replaces did, so the
@@ -383,12 +407,18 @@ class KnowledgeBase:
                 docs.append(found[0])
                 products.append(weight * found[1])
         if not docs or not self._docs:
-            return {}
+            return np.zeros(len(self._owner_ids))
         scores = np.bincount(np.concatenate(docs), weights=np.concatenate(products), minlength=len(self._docs))
-        per_entry = np.maximum.reduceat(scores, self._owner_starts)
-        hit = np.flatnonzero(per_entry > 0.0)
-        owners = self._owner_ids
-        return dict(zip([owners[i] for i in hit.tolist()], per_entry[hit].tolist(), strict=True))
+        per_entry: NDArray[np.float64] = np.maximum.reduceat(scores, self._owner_starts)
+        return per_entry
+
+    @cached_property
+    def _term_entry_rows(self) -> dict[str, NDArray[np.int64]]:
+        """Word -> positions (in :attr:`_owner_ids`) of the entries that mention it, in ``_term_entries`` order."""
+        row = {entry_id: i for i, entry_id in enumerate(self._owner_ids)}
+        return {
+            term: np.array([row[e] for e in entries], dtype=np.int64) for term, entries in self._term_entries.items()
+        }
 
     @cached_property
     def _posting_arrays(self) -> dict[str, tuple[NDArray[np.int64], NDArray[np.float64]]]:
@@ -402,19 +432,25 @@ class KnowledgeBase:
         }
 
     def _blend(
-        self, similarities: NDArray[np.float32], lexical: dict[str, float], semantic_weight: float
-    ) -> dict[str, float]:
-        """Each entry's best document similarity blended with its lexical score, in numpy.
+        self,
+        similarities: NDArray[np.float32],
+        hit: NDArray[np.int64],
+        lexical: NDArray[np.float64],
+        semantic_weight: float,
+    ) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+        """Each entry's best document similarity blended with its lexical score (``lexical`` at ``hit``).
 
         Element-wise float64 arithmetic rounds exactly as the same Python float expression does, and a
         maximum is exact, so this equals the per-document Python loop it replaces (an entry whose
-        documents all score -1 or less is left out, as that loop left it out).
+        documents all score -1 or less is left out, as that loop left it out). Returns the entries kept
+        (positions in :attr:`_owner_ids`) and their scores.
         """
         best_sim = np.maximum.reduceat(similarities.astype(np.float64), self._owner_starts)
-        kept = best_sim > -1.0
-        base = np.array([lexical.get(entry_id, 0.0) for entry_id in self._owner_ids], dtype=np.float64)
+        base = np.zeros(len(best_sim))
+        base[hit] = lexical
         blended = semantic_weight * np.maximum(0.0, best_sim) + (1 - semantic_weight) * base
-        return {e: v for e, v, k in zip(self._owner_ids, blended.tolist(), kept.tolist(), strict=True) if k}
+        kept = np.flatnonzero(best_sim > -1.0)
+        return kept, blended[kept]
 
     @cached_property
     def _owner_ids(self) -> tuple[str, ...]:
