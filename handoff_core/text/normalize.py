@@ -12,6 +12,8 @@ from functools import lru_cache
 
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*", re.UNICODE)
 _SENTENCE_END = re.compile(r"(?<=[.!?¿¡…])\s+|\n+|(?<=[.!?])(?=[A-ZÀ-Ý¿¡])")
+#: The characters some alternative of :data:`_SENTENCE_END` needs: without any, a text is one sentence.
+_ENDS_OR_BREAKS = frozenset(".!?¿¡…\n")
 
 
 #: ~200 B an entry: 4,096 keep it near 1 MB with endless new words (docs/volume.md).
@@ -45,7 +47,11 @@ def tokenize(text: str) -> Tokens:
     A sentence boundary never falls inside a word, so each sentence is cut out first and its words are
     found with ``findall`` (strings only, no match objects).
     """
-    words: list[str] = []
+    if not _ENDS_OR_BREAKS.intersection(text):
+        # No character a sentence boundary needs (every alternative of _SENTENCE_END reads one): one sentence.
+        words = _WORD.findall(text)
+        return Tokens(tuple(words), tuple(map(fold, words)), (0,) * len(words))
+    words = []
     sentences: list[int] = []
     start = 0
     sentence = 0
@@ -61,7 +67,7 @@ def tokenize(text: str) -> Tokens:
     if found:
         words += found
         sentences += [sentence] * len(found)
-    return Tokens(tuple(words), tuple([fold(w) for w in words]), tuple(sentences))
+    return Tokens(tuple(words), tuple(map(fold, words)), tuple(sentences))
 
 
 def token_spans(text: str) -> tuple[tuple[int, int], ...]:
