@@ -45,7 +45,7 @@ class AsciiWordPiece:
     def __init__(
         self, vocab: Mapping[str, int], unk_token: str, prefix: str, max_chars: int, specials: tuple[str, ...]
     ):
-        self._vocab = dict(vocab)
+        self._vocab = vocab if isinstance(vocab, dict) else dict(vocab)  # the parsed dict itself: no copy
         self._unk = self._vocab[unk_token]
         self._prefix = prefix
         self._max_chars = max_chars
