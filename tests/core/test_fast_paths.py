@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 import json
 import math
+import random
 
 import numpy as np
 import pytest
@@ -23,6 +24,7 @@ from handoff_core.examples import ExampleMatch, ExampleMatcher
 from handoff_core.features import MessageFeatures, bundled_featurizer
 from handoff_core.knowledge import KnowledgeBase, KnowledgeEntry
 from handoff_core.policy import Policy
+from handoff_core.text import normalize
 from handoff_core.text.content import content_words
 from handoff_core.text.stem import stem
 from handoff_core.topics import _asks_where, _has_specifics, _is_question, _Sentences
@@ -249,3 +251,33 @@ def test_char_ngrams_and_unique_equal_the_plain_computations() -> None:
         raw = np.concatenate([got[0], want[0][:7]]) if len(got[0]) else np.array([5, 5, 1], dtype=np.int64)
         unique, reference = features_module._unique(raw), np.unique(raw, return_index=True, return_counts=True)
         assert all(a.dtype == b.dtype and np.array_equal(a, b) for a, b in zip(unique, reference, strict=True))
+
+
+def _tokenize_reference(text: str) -> tuple[tuple[str, ...], tuple[str, ...], tuple[int, ...]]:
+    """Tokens as first written: every text cut at sentence boundaries, words found per sentence."""
+    words: list[str] = []
+    sentences: list[int] = []
+    start = sentence = 0
+    for m in normalize._SENTENCE_END.finditer(text):
+        found = normalize._WORD.findall(text, start, m.end())
+        words += found
+        sentences += [sentence] * len(found)
+        sentence += 1
+        start = m.end()
+    found = normalize._WORD.findall(text, start)
+    words += found
+    sentences += [sentence] * len(found)
+    return tuple(words), tuple(normalize.fold(w) for w in words), tuple(sentences)
+
+
+def test_tokenize_without_boundary_characters_equals_the_sentence_cut() -> None:
+    """Texts with no character a sentence boundary needs take one findall and tokenise as the sentence cut does."""
+    texts = [json.loads(line)["text"] for line in CORPUS.read_text(encoding="utf-8").splitlines()]
+    rnd = random.Random(4)
+    texts += ["".join(rnd.choice("ab C.!?¿¡…\n\r\t ’'_É1") for _ in range(rnd.randint(0, 30))) for _ in range(3_000)]
+    single = 0
+    for text in texts:
+        tokens = normalize.tokenize(text)
+        assert (tokens.words, tokens.norms, tokens.sentences) == _tokenize_reference(text), text[:60]
+        single += not normalize._ENDS_OR_BREAKS.intersection(text)
+    assert single > 100  # the shortcut was taken
