@@ -115,7 +115,7 @@ class StaticEmbedder:
 
 @lru_cache(maxsize=1)
 def bundled_embedder() -> StaticEmbedder:
-    """The embedder shipped with the package (loaded once: about 3.8 MB of vectors, 3.5 MB of fast-path vocabulary)."""
+    """The embedder shipped with the package (loaded once, about 3.8 MB in memory)."""
     data = resources.files("handoff_core") / "data"
     with (data / "static_minilm_128.npz").open("rb") as handle, np.load(handle) as arrays:
         vectors = np.ascontiguousarray(arrays["vectors"], dtype=np.int8)
@@ -124,4 +124,4 @@ def bundled_embedder() -> StaticEmbedder:
     tokenizer = Tokenizer.from_str(config)
     tokenizer.no_truncation()
     tokenizer.no_padding()
-    return StaticEmbedder(vectors, scales, tokenizer, AsciiWordPiece.from_json(config))
+    return StaticEmbedder(vectors, scales, tokenizer, AsciiWordPiece.from_json(config, tokenizer.token_to_id))
