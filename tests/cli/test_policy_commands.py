@@ -11,6 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from connectors.cli import cli
+from handoff_core import TriggerName
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "config" / "examples" / "conversations.jsonl"
@@ -35,17 +36,7 @@ def test_simulate_jsonl_follows_the_decision_contract(runner: CliRunner, tmp_pat
         assert "knowledge_coverage" in record["signals"]
         for reason in record["reasons"]:
             assert {"trigger", "topic", "detail", "evidence", "score"} <= set(reason)
-            assert reason["trigger"] in {
-                "human_request",
-                "restricted_topic",
-                "refund_exception",
-                "vip",
-                "sentiment",
-                "low_confidence",
-                "bot_loop",
-                "sales_lead",
-                "already_handed_off",
-            }
+            assert reason["trigger"] in {trigger.value for trigger in TriggerName}
     assert "matches expected" in result.stderr
 
 

@@ -23,18 +23,9 @@ import pytest
 
 from connectors.audit import SQLiteAudit
 from connectors.store.sqlite import SQLiteStore
-from store.workload import run_workload
+from store.workload import BIG_TABLES, run_workload
 
 MILLION = 1_000_000
-BIG_TABLES = (
-    "audit_decisions",
-    "audit_reasons",
-    "audit_deliveries",
-    "audit_events",
-    "outbox",
-    "inbox",
-    "conversations",
-)
 #: Columns with a handful of distinct values; every other indexed column is close to unique.
 LOW_CARDINALITY = {"status", "trigger", "kind", "target", "source", "channel", "action", "simulated"}
 #: Statements that may read a whole table: a rowid walk that stops after LIMIT rows.

@@ -30,21 +30,12 @@ from pg import Cluster
 
 from connectors.audit import open_audit
 from connectors.store import open_store
-from store.workload import run_workload
+from store.workload import BIG_TABLES, run_workload
 
 #: Rows of the grown store: enough that a sequential scan of a big table costs the planner far more
 #: than an index search, small enough to build in seconds on a shared 2-core machine.
 DECISIONS = 60_000
 DAYS = 90
-BIG_TABLES = (
-    "audit_decisions",
-    "audit_reasons",
-    "audit_deliveries",
-    "audit_events",
-    "outbox",
-    "inbox",
-    "conversations",
-)
 #: The two statements that read reasons by trigger on purpose (see ``DecisionFilter.rare_trigger``).
 RARE_TRIGGER_FORM = "d.id IN (SELECT r.decision_id FROM audit_reasons r WHERE r.trigger ="
 RARE_TRIGGER_PROBE = "SELECT COUNT(*) AS n FROM (SELECT 1 FROM audit_reasons WHERE trigger ="

@@ -21,6 +21,17 @@ from connectors.store import InboxStatus, NewAction, OutboxStatus
 from connectors.store.models import ConversationRecord
 from handoff_core import Action, TriggerName
 
+#: The tables that grow with traffic: a plan that scans one of them whole is a finding in both stores.
+BIG_TABLES = (
+    "audit_decisions",
+    "audit_reasons",
+    "audit_deliveries",
+    "audit_events",
+    "outbox",
+    "inbox",
+    "conversations",
+)
+
 #: Every filter ``handoff decisions`` offers (each option of the command), as the command builds them.
 FILTERS: tuple[dict[str, Any], ...] = (
     {},
