@@ -55,10 +55,21 @@ class StaticEmbedder:
         #: The same ids and offsets as ``tokenizer`` for plain-ASCII texts, in Python (see its module).
         self._fast = fast
         self.dim = int(vectors.shape[1])
+        #: The last text's word pieces and the last id array's vectors. A customer message is read twice
+        #: in a row through the same window: featurised for the trained detectors, then encoded as the
+        #: knowledge query; the second read takes the first's arrays (never written to) instead of
+        #: tokenising and gathering again. One slot each, replaced whole (safe across threads).
+        self._last_pieces: tuple[str, tuple[IntArray, IntArray]] | None = None
+        self._last_vectors: tuple[object, Vector] | None = None
 
     def vectors(self, ids: NDArray[np.int64] | Sequence[int]) -> Vector:
         """The float32 vectors of ``ids`` (one row each): the int8 row times its scale."""
+        last = self._last_vectors
+        if last is not None and last[0] is ids:
+            return last[1]
         rows: Vector = self._quantized[ids].astype(np.float32) * self._scales[ids][:, None]
+        if isinstance(ids, np.ndarray):
+            self._last_vectors = (ids, rows)  # holds ``ids``, so its identity cannot be reused meanwhile
         return rows
 
     def tokenize(self, texts: Sequence[str]) -> list[Encoding]:
@@ -79,6 +90,10 @@ class StaticEmbedder:
         fast = self._fast
         out: list[tuple[IntArray, IntArray]] = []
         for text in texts:
+            last = self._last_pieces
+            if last is not None and last[0] == text:
+                out.append(last[1])
+                continue
             found = fast.encode(text) if fast is not None else None
             if found is None:
                 encoding = self._tokenizer.encode(text, add_special_tokens=False)
@@ -86,6 +101,7 @@ class StaticEmbedder:
                     np.array(encoding.ids, dtype=np.int64),
                     np.array(encoding.offsets, dtype=np.int64).reshape(-1, 2),
                 )
+            self._last_pieces = (text, found)
             out.append(found)
         return out
 
@@ -100,12 +116,13 @@ class StaticEmbedder:
 
     def encode(self, texts: Sequence[str]) -> Vector:
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        rows: list[Sequence[int] | IntArray]
         if len(texts) >= 64:
             rows = [e.ids for e in self._tokenizer.encode_batch(list(texts), add_special_tokens=False)]
         else:  # a knowledge query: one text, where the batch call's thread pool costs more than the work
-            rows = [ids.tolist() for ids, _ in self.word_pieces(texts)]
+            rows = [ids for ids, _ in self.word_pieces(texts)]
         for row, ids in enumerate(rows):
-            if ids:
+            if len(ids):
                 out[row] = self.vectors(ids).mean(axis=0)
         norms = np.linalg.norm(out, axis=1, keepdims=True)
         norms[norms == 0] = 1.0

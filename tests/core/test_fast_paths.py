@@ -241,14 +241,69 @@ def _char_ngrams_reference(text: str) -> tuple[np.ndarray, np.ndarray, np.ndarra
     return buckets, np.concatenate(starts), np.concatenate(ends)
 
 
-def test_char_ngrams_and_unique_equal_the_plain_computations() -> None:
-    """4-grams extended from 3-grams, and the packed-sort unique, give np.unique's and the per-order hashes' arrays."""
+def _word_ngrams_reference(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Word-piece uni-, bi- and trigram buckets as first written, with the token positions they span."""
+    n = len(ids)
+    keys, starts, ends = [ids], [np.arange(n)], [np.arange(n)]
+    for order in (2, 3):
+        if n >= order:
+            packed = ids[: n - order + 1].copy()
+            for k in range(1, order):
+                packed = packed * features_module._SHIFT + ids[k : n - order + 1 + k]
+            keys.append(packed + (order - 1) * features_module._ORDER_TAG)
+            starts.append(np.arange(n - order + 1))
+            ends.append(np.arange(order - 1, n))
+    with np.errstate(over="ignore"):
+        hashed = np.concatenate(keys).astype(np.uint64) * features_module._FIBONACCI
+    return (hashed >> features_module._BUCKET_SHIFT).astype(np.int64), np.concatenate(starts), np.concatenate(ends)
+
+
+def _featurize_reference(text: str) -> tuple[np.ndarray, ...]:
+    """Buckets, values, spans and style the plain way: separate arrays per order, ``np.unique``, 1 + log."""
+    ids, offsets = bundled_embedder().word_pieces([text])[0]
+    words, word_starts, word_ends = _word_ngrams_reference(ids)
+    chars, char_starts, char_ends = _char_ngrams_reference(text)
+    raw = np.concatenate([words, chars])
+    if not len(raw):
+        return (raw, np.zeros(0, dtype=np.float32), raw, raw)
+    buckets, first, counts = np.unique(raw, return_index=True, return_counts=True)
+    values = (1.0 + np.log(counts)).astype(np.float32)
+    values /= np.float32(np.sqrt(values @ values))
+    starts = np.concatenate([offsets[word_starts, 0], char_starts])
+    ends = np.concatenate([offsets[word_ends, 1], char_ends])
+    return buckets, values, starts[first], ends[first]
+
+
+def _style_reference(text: str) -> np.ndarray:
+    caps = 0.0
+    if len(text) >= 8 and len(text) == len(text.lower()) == len(text.upper()):
+        capitals = sum(c != c.lower() for c in text)
+        letters = sum(c != c.lower() or c != c.upper() for c in text)
+        caps = capitals / letters if letters >= 8 else 0.0
+    counts = [min(text.count("!"), 5) / 5.0, min(text.count("?"), 5) / 5.0, min(len(text), 1000) / 1000.0]
+    return np.array([caps, *counts], dtype=np.float32)
+
+
+def test_featurizer_equals_the_plain_computations() -> None:
+    """One key array hashed at once, packed-sort unique and lazy spans give the per-order, np.unique arrays."""
     texts = [json.loads(line)["text"] for line in CORPUS.read_text(encoding="utf-8").splitlines()[::2]]
-    texts += ["", "ab", "abc", "abcd", "Rückerstattung", "İstanbul ǅ"]
-    for text in texts:
-        got, want = features_module._char_ngrams(text), _char_ngrams_reference(text)
-        assert all(a.dtype == b.dtype and np.array_equal(a, b) for a, b in zip(got, want, strict=True)), text[:60]
-        raw = np.concatenate([got[0], want[0][:7]]) if len(got[0]) else np.array([5, 5, 1], dtype=np.int64)
+    texts += ["", "a", "ab", "abc", "abcd", "hi", "Rückerstattung", "İstanbul ǅ", "!!", "Ok.", "ÀÉÎ ÕÜ ÇA"]
+    texts += ["\u00e9" * 5, "REFUND NOW!!!", "x" * 300, "a b c d e f g h i j k l m n o p q r s t u v w x y z"]
+    for text, got in zip(texts, bundled_featurizer().featurize_many(texts), strict=True):
+        buckets, values, starts, ends = _featurize_reference(text)
+        assert got.buckets.dtype == buckets.dtype and np.array_equal(got.buckets, buckets), text[:60]
+        assert got.values.dtype == values.dtype and np.array_equal(got.values, values), text[:60]
+        assert np.array_equal(got.span_starts, starts) and np.array_equal(got.span_ends, ends), text[:60]
+        assert got.style.dtype == np.float32 and np.array_equal(got.style, _style_reference(text)), text[:60]
+        assert got.style.tobytes() == features_module.style_features(text).tobytes()
+
+
+def test_unique_equals_numpy_unique() -> None:
+    """The packed-sort unique gives np.unique's buckets, first occurrences and counts."""
+    rng = random.Random(12)
+    for size in (1, 2, 3, 7, 100, 5_000):
+        raw = np.array([rng.randrange(0 if size < 100 else 1 << 17, 1 << 18) for _ in range(size)], dtype=np.int64)
+        raw[size // 2 :: 3] = raw[0]  # repeats
         unique, reference = features_module._unique(raw), np.unique(raw, return_index=True, return_counts=True)
         assert all(a.dtype == b.dtype and np.array_equal(a, b) for a, b in zip(unique, reference, strict=True))
 
