@@ -66,7 +66,20 @@ def _heads_file(shipped: Detectors, fitted: dict[str, training.FittedHead], path
     _ = shipped
 
 
-def run(data: Path, folds: int) -> list[str]:
+def _detail(row: Row, gold: str, decision: object) -> str:
+    """One complaint: gold, issue, each topic reason with how it was found and its score, the opening."""
+    reasons = [x for x in decision.reasons if x.trigger.value == "restricted_topic"]  # type: ignore[attr-defined]
+    found = (
+        "; ".join(
+            f"{x.topic}:{x.detail[:40]}:{x.score:.2f}:{'|'.join(m for e in x.evidence for m in e.matched)[:60]}"
+            for x in reasons
+        )
+        or "-"
+    )
+    return "\t".join([gold, row.labels[1], found, row.text[:160].replace("\t", " ")])
+
+
+def run(data: Path, folds: int, details: Path | None = None) -> list[str]:
     from threadpoolctl import threadpool_limits
 
     rows = [*bitext(data), *cfpb(data), *hwu64(data)]
@@ -95,6 +108,10 @@ def run(data: Path, folds: int) -> list[str]:
             fold_decisions = [decide(engine, r.text, "en") for r in fold_rows]
             fold_found = [_topic_of(d) for d in fold_decisions]
             per_fold.extend(_topic_lines(f"fold {k}", fold_gold, fold_found, fold_decisions))
+            if details is not None:
+                with details.open("a", encoding="utf-8") as handle:
+                    for r, g, d in zip(fold_rows, fold_gold, fold_decisions, strict=True):
+                        handle.write(_detail(r, g, d) + "\n")
             gold += fold_gold
             found += fold_found
             decisions += fold_decisions
@@ -112,8 +129,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--details", type=Path, help="append one line per complaint (gold, issue, topics) here")
     args = parser.parse_args()
-    for line in run(args.data, args.folds):
+    for line in run(args.data, args.folds, args.details):
         print(line, flush=True)
 
 
