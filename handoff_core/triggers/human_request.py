@@ -3,7 +3,9 @@
 Three ways to see the request, any one is enough: the policy's phrases; the trained ``human_request``
 detector (English, learned from real labelled data, see docs/models.md); and the policy's ``examples``
 (multilingual, nearest-example matching). A negation before a phrase ("I don't need a human") cancels the
-phrase and keeps the learned paths quiet for that message too.
+phrase and keeps the learned paths quiet for that message too; so does an ``exclude`` phrase ("are you a
+bot?", "talk to sales"): the example matcher read "I want to talk to sales" as near "I want to talk to a
+human", which the exclude alone could not stop.
 """
 
 from __future__ import annotations
@@ -52,7 +54,9 @@ class HumanRequest:
     def __init__(self, policy: Policy, vocabulary: Vocabulary, examples: ExampleMatcher | None = None) -> None:
         self.config = policy.triggers.human_request
         self._examples = examples
-        self._rules = RuleSet(vocabulary, {"human": self.config})
+        # The excludes also form a rule of their own (same matcher pass): a message that only says "are you a
+        # bot?" or "talk to sales" matched a cue, so the learned paths stay quiet for it, as after a negation.
+        self._rules = RuleSet(vocabulary, {"human": self.config, "exclude": Matchable(phrases=self.config.exclude)})
         self._accept = RuleSet(
             vocabulary,
             {
@@ -131,9 +135,10 @@ class HumanRequest:
 
     def _asks(self, index: int, text: AnalyzedText) -> tuple[tuple[Evidence, bool] | None, bool]:
         """Evidence of asking for a person in one message (and whether a listed phrase, not a combo, said
-        so), and whether any cue matched at all (a negated one included: then no learned model is asked)."""
+        so), and whether any cue matched at all (a negated or excluded one included: then no learned model
+        is asked)."""
         matched = self._rules.match(text)
-        hits = [h for h in matched if not self._negated(text.norms, h)]
+        hits = [h for h in matched if h.rule == "human" and not self._negated(text.norms, h)]
         if not hits:
             return None, bool(matched)
         evidence = phrase_evidence(index, text, [p for h in hits for p in h.hits])

@@ -46,3 +46,27 @@ def test_requests_for_a_person_per_language(default_engine: DecisionEngine, lang
     wrong = [t for t in negatives if _fires(default_engine, t, language)]
     assert len(missed) <= 1, missed
     assert len(wrong) <= 1, wrong
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "fires"),
+    [
+        # The brief's paraphrases, per language (written, not evidence).
+        ("Can you get a human to assist me?", "en", True),
+        ("gimme a proper human", "en", True),
+        ("this bot is useless, connect me to someone", "en", True),
+        ("este bot no sirve, pásame con alguien", "es", True),
+        ("ce bot est inutile, passez-moi quelqu'un", "fr", True),
+        ("dieser Bot ist nutzlos, verbinden Sie mich mit jemandem", "de", True),
+        ("esse robô não serve, me passa para alguém", "pt", True),
+        # Excludes silence the learned paths too: the example matcher read these as near "talk to a human".
+        ("I want to talk to sales", "en", False),
+        ("I would like to talk to someone from your sales team", "en", False),
+        ("you sound like a real human", "en", False),
+        # An exclude in one sentence does not cancel a request in another.
+        ("Are you a bot? I want to talk to a real person.", "en", True),
+    ],
+)
+def test_paraphrases_and_excludes(default_engine: DecisionEngine, text: str, language: str, fires: bool) -> None:
+    """Requests phrased as the issue lists them fire in five languages; sales-team asks and compliments do not."""
+    assert _fires(default_engine, text, language) is fires
