@@ -199,7 +199,8 @@ def human(engine: DecisionEngine, data: Path) -> list[str]:
         p, r, f = prf(y, fired)
         out.append(_line(f"Rasa {split} ({note}): human_handoff vs rest", len(y), sum(y), precision=p, recall=r, F1=f))
         hard = [i for i, row in enumerate(rows) if row.labels[0] in {"chitchat/ask_isbot", "chitchat/ask_ishuman"}]
-        out.append(f"    hard negatives (ask_isbot, ask_ishuman): {sum(fired[i] for i in hard)}/{len(hard)} wrongly fired")
+        wrong = sum(fired[i] for i in hard)
+        out.append(f"    hard negatives (ask_isbot, ask_ishuman): {wrong}/{len(hard)} wrongly fired")
         p, r, f = prf(y, [bool(HUMAN_REGEX.search(row.text)) for row in rows])
         out.append(_line("    baseline one regex", len(y), sum(y), precision=p, recall=r, F1=f))
     bt = [r for r in bitext(data) if r.split == "test"]
