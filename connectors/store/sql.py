@@ -149,7 +149,9 @@ class SqlStore:
         with self._tx() as db:
             rows = db.execute(
                 "UPDATE inbox SET lease_until = ?, attempts = attempts + 1 WHERE id IN ("  # noqa: S608
-                " SELECT id FROM inbox WHERE status = 'pending' AND next_attempt_at <= ? AND lease_until <= ?"
+                # ``+next_attempt_at``: not an index term, so the pending rows are read in id order through
+                # ``inbox_claim_order`` and the walk stops after ``limit`` due ones, instead of sorting them all
+                " SELECT id FROM inbox WHERE status = 'pending' AND +next_attempt_at <= ? AND lease_until <= ?"
                 f" ORDER BY id LIMIT ?{self.dialect.skip_locked}) RETURNING *",
                 (now + lease_seconds, now, now, limit),
             ).fetchall()

@@ -23,6 +23,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, Response
 from fastapi_offline import FastAPIOffline
 from pydantic.json_schema import models_json_schema
+from starlette.types import Receive, Scope, Send
 
 from connectors.settings import UNAUTHENTICATED_WARNING, Settings
 from connectors.webchat.schemas import WebchatMessageIn
@@ -37,8 +38,9 @@ from connectors.worker.http import (
 )
 from connectors.worker.privacy import install_log_redaction
 from connectors.worker.slack_verify import SlackRequestError, check_slack_body, verify_slack_signature
-from connectors.worker.tuning import shorten_switch_interval
+from connectors.worker.tuning import freeze_start_up_heap, shorten_switch_interval, thaw_heap
 from connectors.worker.wiring import SlackRoute, open_worker
+from connectors.worker.zendesk_webhook import PATH as ZENDESK_PATH
 from handoff_core import Conversation
 
 log = logging.getLogger(__name__)
@@ -48,6 +50,24 @@ _BOLT_REFUSALS = {
     401: ("bad_signature", "invalid Slack signature"),
     404: ("unhandled_request", "no handler for this Slack event or action; it was ignored"),
 }
+
+
+class WorkerApp(FastAPI):
+    """The worker's FastAPI app, with the Zendesk acknowledgement served ahead of the middleware stack.
+
+    A delivery (``POST /webhooks/zendesk``) goes straight to :func:`zendesk_webhook.serve`, which answers
+    exactly as the route behind the stack would; every other request, and a delivery that arrives
+    before the lifespan has wired the worker, takes the ordinary way. What is skipped, and why, is
+    measured in ``docs/performance.md`` (FastAPI's telemetry is not applied to this one route).
+    """
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] == ZENDESK_PATH and scope["method"] == "POST":
+            intake = getattr(self.state, "zendesk", None)
+            if intake is not None:
+                await zendesk_webhook.serve(intake, scope, receive, send)
+                return
+        await super().__call__(scope, receive, send)
 
 
 def create_app(settings: Settings, *, processors: bool = True) -> FastAPI:
@@ -65,6 +85,7 @@ def create_app(settings: Settings, *, processors: bool = True) -> FastAPI:
             app.state.health = worker.health
             app.state.slack = worker.slack
             app.state.worker = worker  # for tests and diagnostics only; no route reads it
+            freeze_start_up_heap()  # last: everything loaded so far lives as long as the process
             tasks = [asyncio.create_task(loop(), name=name) for name, loop in worker.loops.items()]
             try:
                 yield
@@ -74,6 +95,7 @@ def create_app(settings: Settings, *, processors: bool = True) -> FastAPI:
                 for task in tasks:
                     with contextlib.suppress(asyncio.CancelledError):
                         await task
+                thaw_heap()  # a process that goes on (tests build many apps) collects this worker's cycles
 
     # Swagger UI and ReDoc from files shipped with fastapi-offline, not a CDN: /docs works offline.
     app = FastAPIOffline(
@@ -82,6 +104,9 @@ def create_app(settings: Settings, *, processors: bool = True) -> FastAPI:
         summary="Decides when the AI assistant must hand a conversation to a person, and makes the handoff.",
         lifespan=lifespan,
     )
+    # fastapi-offline builds a plain FastAPI (it is a function, not a class): give that object the worker's
+    # __call__, which adds nothing but the acknowledgement's way around the middleware stack.
+    app.__class__ = WorkerApp
     install_error_handlers(app)
     # The hot paths first (routes are matched in order), as plain Starlette routes; their FastAPI twins
     # only describe them in OpenAPI (see ``openapi`` below).

@@ -34,6 +34,8 @@ class InboxGroupCommit:
         self.max_batch = max_batch
         self._pending: list[tuple[NewDelivery, asyncio.Future[bool]]] = []
         self._flusher: asyncio.Task[None] | None = None
+        #: Requests waiting for their commit now (the inbox processor gives way while there are any).
+        self.waiting = 0
         #: Transactions committed and the deliveries they held (read by tests and diagnostics).
         self.commits = 0
         self.deliveries = 0
@@ -44,7 +46,11 @@ class InboxGroupCommit:
         self._pending.append((delivery, future))
         if self._flusher is None:
             self._flusher = asyncio.create_task(self._flush(), name="inbox-group-commit")
-        return await future
+        self.waiting += 1
+        try:
+            return await future
+        finally:
+            self.waiting -= 1
 
     async def _flush(self) -> None:
         batch: list[tuple[NewDelivery, asyncio.Future[bool]]] = []

@@ -18,7 +18,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.types import Message
+from starlette.types import Message, Receive, Send
 
 log = logging.getLogger(__name__)
 
@@ -41,15 +41,19 @@ def error_body(code: str, message: str) -> dict[str, Any]:
     return {"error": {"code": code, "message": message}}
 
 
-async def read_body(request: Request, limit: int) -> bytes:
-    """The raw body, reading at most ``limit`` bytes: a larger body gets 413 without being buffered."""
-    declared = request.headers.get("content-length")
+def check_declared_length(declared: str | None, limit: int) -> None:
+    """413 at once when the ``Content-Length`` header already says the body is too large."""
     if declared is not None:
         try:
             if int(declared) > limit:
                 raise ApiError(413, "body_too_large", f"the body is larger than {limit} bytes")
         except ValueError as exc:
             raise ApiError(400, "bad_content_length", "the Content-Length header is not a number") from exc
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The raw body, reading at most ``limit`` bytes: a larger body gets 413 without being buffered."""
+    check_declared_length(request.headers.get("content-length"), limit)
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():
@@ -58,6 +62,37 @@ async def read_body(request: Request, limit: int) -> bytes:
             raise ApiError(413, "body_too_large", f"the body is larger than {limit} bytes")
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+async def receive_body(receive: Receive, limit: int) -> bytes | None:
+    """:func:`read_body` for a raw ASGI route: the body (at most ``limit`` bytes), or None if the client left."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return None
+        chunk: bytes = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise ApiError(413, "body_too_large", f"the body is larger than {limit} bytes")
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+async def send_json(send: Send, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
+    """Answer a raw ASGI request with JSON bytes (the same headers Starlette's ``JSONResponse`` sends)."""
+    raw = [(b"content-length", str(len(body)).encode()), (b"content-type", b"application/json")]
+    if headers:
+        raw.extend((k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items())
+    await send({"type": "http.response.start", "status": status, "headers": raw})
+    await send({"type": "http.response.body", "body": body})
+
+
+def error_json(code: str, message: str) -> bytes:
+    """:func:`error_body` rendered as Starlette's ``JSONResponse`` renders it."""
+    return json.dumps(error_body(code, message), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
 def replay_request(request: Request, body: bytes) -> Request:
@@ -75,8 +110,12 @@ def replay_request(request: Request, body: bytes) -> Request:
 
 
 def require_json(request: Request) -> None:
-    ctype = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
-    if ctype != "application/json":
+    check_json_type(request.headers.get("content-type"))
+
+
+def check_json_type(content_type: str | None) -> None:
+    """415 unless the ``Content-Type`` header says JSON."""
+    if (content_type or "").split(";", 1)[0].strip().lower() != "application/json":
         raise ApiError(415, "unsupported_media_type", "send the body as application/json")
 
 

@@ -250,6 +250,7 @@ async def open_worker(settings: Settings, *, processors: bool = True) -> AsyncIt
             wakeup=outbox_wakeup,
             review=lambda due: build_review(audit, policy, now=due),
         )
+        acks = InboxGroupCommit(store, calls)
         loops: dict[str, Loop] = {}
         if processors:
             for lane in LANES:
@@ -275,6 +276,7 @@ async def open_worker(settings: Settings, *, processors: bool = True) -> AsyncIt
                 wakeup=inbox_wakeup,
                 outbox_wakeup=outbox_wakeup,
                 assistant_user_ids=settings.zendesk_assistant_user_ids,
+                acks=acks,
             )
             loops["inbox"] = inbox.run
             loops["purge"] = lambda: daily_purge(store, settings.raw_retention_days)
@@ -311,7 +313,7 @@ async def open_worker(settings: Settings, *, processors: bool = True) -> AsyncIt
                 max_body_bytes=settings.max_body_bytes,
                 secret=settings.zendesk_webhook_secret,
                 signature_max_age=settings.zendesk_signature_max_age,
-                inbox=InboxGroupCommit(store, calls),
+                inbox=acks,
                 metrics=metrics,
                 wakeup=inbox_wakeup,
             ),

@@ -134,6 +134,7 @@ def test_time_windows_and_health_use_their_indexes(captured: tuple[Path, list[st
         "SELECT (SELECT MIN(received_at) FROM inbox WHERE status = 'pending')": ("inbox_pending_age",),
         "FROM outbox WHERE status IN ('pending', 'dead') GROUP BY target": ("outbox_status_lane",),
         "FROM inbox WHERE status IN ('pending', 'dead') GROUP BY source": ("inbox_status_source",),
+        "SELECT id FROM inbox WHERE status = 'pending' AND +next_attempt_at": ("inbox_claim_order",),
         "conversation_id = 'c1' AND simulated = 0 AND decided_at <=": ("audit_decisions_conversation",),
     }
     found = dict.fromkeys(expected, 0)
@@ -143,6 +144,8 @@ def test_time_windows_and_health_use_their_indexes(captured: tuple[Path, list[st
                 found[marker] += 1
                 assert any(i in line for i in indexes for line in plan), f"{indexes}: {plan}  <-  {sql[:160]}"
     assert all(found.values()), found
+    claim = next(plan for sql, plan in plans(path, statements, stats=stats) if "+next_attempt_at" in sql)
+    assert not any("TEMP B-TREE" in line for line in claim), claim  # pending rows read in order, not sorted
     oldest = next(plan for sql, plan in plans(path, statements, stats=stats) if "MIN(created_at) FROM outbox" in sql)
     assert any("outbox_pending_age" in line for line in oldest)
 

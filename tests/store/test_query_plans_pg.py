@@ -280,11 +280,21 @@ def test_time_windows_and_health_use_their_indexes(captured: list[Captured]) -> 
 
     expected: dict[str, tuple[str, ...]] = {
         "FROM audit_decisions d WHERE d.decided_at >=": ("audit_decisions_time", "audit_decisions_conversation"),
-        "SELECT (SELECT MIN(received_at) FROM inbox WHERE status = 'pending')": ("inbox_pending_age",),
+        # Any (status, ...) index of the inbox: on a small table PostgreSQL may take the claim's (status, id);
+        # the rows read are the pending ones either way.
+        "SELECT (SELECT MIN(received_at) FROM inbox WHERE status = 'pending')": (
+            "inbox_pending_age",
+            "inbox_claim_order",
+        ),
         "MIN(created_at) FROM outbox WHERE status = 'pending'": ("outbox_pending_age",),
+        "SELECT id FROM inbox WHERE status = 'pending' AND +next_attempt_at": ("inbox_claim_order", "inbox_due"),
         # Either (status, ...) index: the rows read are the backlog's, not the table's.
         "FROM outbox WHERE status IN ('pending', 'dead') GROUP BY target": ("outbox_status_lane", "outbox_pending_age"),
-        "FROM inbox WHERE status IN ('pending', 'dead') GROUP BY source": ("inbox_status_source", "inbox_pending_age"),
+        "FROM inbox WHERE status IN ('pending', 'dead') GROUP BY source": (
+            "inbox_status_source",
+            "inbox_pending_age",
+            "inbox_claim_order",
+        ),
     }
     found = dict.fromkeys(expected, 0)
     for c in captured:

@@ -211,7 +211,7 @@ def test_postgres_migrations_run_once_when_replicas_start_together(pg_url):
     assert errors == []
     with psycopg.connect(pg_url) as conn:
         rows = conn.execute("SELECT component, version FROM schema_migrations ORDER BY 1, 2").fetchall()
-    assert rows == [("worker", 1), ("worker_volume", 1), ("worker_volume", 2)]
+    assert rows == [("worker", 1), ("worker_volume", 1), ("worker_volume", 2), ("worker_volume", 3)]
 
 
 def test_sqlite_second_worker_is_refused_postgres_is_not(tmp_path, pg_url):
