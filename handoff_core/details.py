@@ -171,6 +171,14 @@ class Details:
             or (kinds & MAY_VERSION and len(self.versions) < limit)
         )
 
+    def full(self, limit: int = 4) -> bool:
+        """Whether no message can add anything any more (every kind has ``limit`` values)."""
+        return min(len(self.versions), len(self.devices), len(self.tried), len(self.tracking)) >= limit
+
+    def copy(self) -> Details:
+        """An independent copy (a running summary state extends a copy, never the state it came from)."""
+        return Details(list(self.versions), list(self.devices), list(self.tried), list(self.tracking), set(self._seen))
+
     def add(self, kind: str, value: str, limit: int = 4) -> None:
         values = self.versions if kind == "version" else self.devices if kind == "device" else None
         if values is None:

@@ -14,7 +14,7 @@ conversation: no I/O, no clock unless the conversation carries no timestamps. Re
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from dataclasses import field as dataclass_field
 from datetime import UTC, datetime, timedelta
 from operator import attrgetter
@@ -49,6 +49,7 @@ from handoff_core.models import Conversation, Role
 from handoff_core.policy.schema import CollectField, Matchable, Policy
 from handoff_core.sentiment import MessageSentiment, ModelSentiment, SentimentScorer, lexicon_window
 from handoff_core.summary import Summary, SummaryInput, summarize
+from handoff_core.summary_state import SummaryFeatures, SummaryState, summary_features
 from handoff_core.text.languages import add_votes, language_votes, pick_language
 from handoff_core.text.normalize import Tokens, tokenize
 from handoff_core.text.phrases import AnalyzedText, Analyzer, vocabulary_of
@@ -82,6 +83,8 @@ _FEATURES = "model.features"
 _SCORES = "model.scores"
 #: Where a record keeps the facts of its message once a decision needed them.
 _FACTS = "facts"
+#: What the handoff summary reads from a message, computed when it arrives (handoff_core/summary_state.py).
+_SUMMARY = "summary.features"
 #: What must match for a kept record to stand for a message (a record carries the same fields).
 _SAME = attrgetter("role", "text", "confidence", "fallback", "created_at")
 _ROLE = attrgetter("role")
@@ -145,6 +148,8 @@ class _Gathered:
     topic_hits: tuple[TopicHit, ...] = ()
     features: dict[int, MessageFeatures] = dataclass_field(default_factory=dict)
     scores: dict[int, dict[str, DetectorScore]] = dataclass_field(default_factory=dict)
+    #: The summary's running totals over every message (not only the customer's).
+    summary: SummaryState = dataclass_field(default_factory=SummaryState)
 
     def extended(
         self,
@@ -167,7 +172,16 @@ class _Gathered:
             self.topic_hits + tuple(h for r in added for h in r.result(topic_hits)),
             features,
             scores,
+            self.summary,
         )
+
+    def summarised(self, added: Sequence[MessageAnalysis]) -> _Gathered:
+        """A copy whose summary state covers the records ``added`` (of every role) too."""
+        found = [(r.role, r.created_at, r.results.get(_SUMMARY)) for r in added]
+        if not found or any(not isinstance(f, SummaryFeatures) for _, _, f in found):
+            return self  # the policy writes no summary: nothing was computed for it
+        state = self.summary.extended(cast("list[tuple[Role, datetime | None, SummaryFeatures]]", found))
+        return replace(self, summary=state)
 
 
 class DecisionEngine:
@@ -244,6 +258,7 @@ class DecisionEngine:
             role: tuple(d for d in detectors if role in d.roles) for role in Role
         }
         self._ref = PolicyRef(version=policy.version, hash=policy.hash)
+        self._summarise = policy.summary.enabled
 
     def add_schedules(self, schedules: Mapping[str, Schedule]) -> None:
         """Business hours read at start-up (from Zendesk) for schedules the policy only names."""
@@ -271,7 +286,9 @@ class DecisionEngine:
         action = max((r.action for r in reasons), key=lambda a: a.rank, default=Action.CONTINUE)
         if action is Action.OFFER_HANDOFF and conversation.state.handoff_offered:
             action = Action.CONTINUE  # offered once already; the customer did not take it
-        return self._build(conversation, ctx, reasons, action), analysis
+        gathered = analysis.gathered
+        prepared = gathered.summary if isinstance(gathered, _Gathered) else None
+        return self._build(conversation, ctx, reasons, action, prepared), analysis
 
     # -- analysis: once per message --------------------------------------------------------------------
 
@@ -317,6 +334,9 @@ class DecisionEngine:
                 results[self.topic_hits.key] = self._topics.detect(i, analyzed, features.get(i), scores.get(i))
                 results[self.sentiment.key] = self._sentiment.score(i, analyzed, self._model_sentiment(scores.get(i)))
             results.update((d.key, d.analyze(i, analyzed)) for d in self._by_role[role])
+            if self._summarise:
+                # Read once, now: a handoff at message n+1 then folds over kept results (summary_state.py).
+                results[_SUMMARY] = summary_features(text)
             slim = analyzed.slim()
             message = messages[i]
             records.append(
@@ -335,16 +355,17 @@ class DecisionEngine:
             )
         if extends and previous is not None and isinstance(previous.gathered, _Gathered):
             base, customer = previous.gathered, previous.customer_indexes
-            added = [r for r in records[len(previous.records) :] if r.role is Role.CUSTOMER]
+            new = records[len(previous.records) :]
         else:
             base, customer = _Gathered(), ()
-            added = [r for r in records if r.role is Role.CUSTOMER]
+            new = records
+        added = [r for r in new if r.role is Role.CUSTOMER]
         return ConversationAnalysis(
             self,
             language,
             tuple(records),
             customer + tuple(r.index for r in added),
-            base.extended(added, self.topic_hits, self.sentiment),
+            base.extended(added, self.topic_hits, self.sentiment).summarised(new),
         )
 
     # -- preparation: a fold over the records ----------------------------------------------------------
@@ -433,7 +454,12 @@ class DecisionEngine:
     # -- the decision ----------------------------------------------------------------------------------
 
     def _build(
-        self, conversation: Conversation, ctx: TriggerContext, reasons: list[Reason], action: Action
+        self,
+        conversation: Conversation,
+        ctx: TriggerContext,
+        reasons: list[Reason],
+        action: Action,
+        prepared: SummaryState | None = None,
     ) -> Decision:
         policy = self.policy
         sentiments = ctx.sentiments
@@ -502,6 +528,7 @@ class DecisionEngine:
                     want_index=want,
                     vip=any(r.trigger is TriggerName.VIP for r in reasons),
                     now=ctx.now,
+                    prepared=prepared,
                 ),
                 max_chars=policy.summary.max_chars,
                 redact_pii=policy.privacy.redact_summary,

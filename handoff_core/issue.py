@@ -27,8 +27,9 @@ from __future__ import annotations
 import heapq
 import math
 import re
+from bisect import bisect_right
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import chain
 from operator import add
@@ -100,21 +101,31 @@ class IssuePick:
 
 
 def candidate_sentences(
-    messages: Sequence[Message], analyses: Sequence[MessageText] | None = None
+    messages: Sequence[Message], analyses: Sequence[MessageText] | Mapping[int, MessageText] | None = None
 ) -> list[tuple[int, SentenceText]]:
-    """Customer sentences that carry content, in conversation order, with their message index."""
-    texts = analyses if analyses is not None else [analyze_message(m.text) for m in messages]
+    """Customer sentences that carry content, in conversation order, with their message index.
+
+    ``analyses`` may hold only the messages split into sentences, by index in ascending order.
+    """
+    texts = _by_index(messages, analyses)
     return [
-        (index, s)
-        for index, message in enumerate(messages)
-        if message.role is Role.CUSTOMER
-        for s in texts[index].sentences
+        (index, s) for index, text in texts.items() if messages[index].role is Role.CUSTOMER for s in text.sentences
     ]
 
 
-def _echoes(messages: Sequence[Message], texts: Sequence[MessageText]) -> Counter[str]:
+def _by_index(
+    messages: Sequence[Message], analyses: Sequence[MessageText] | Mapping[int, MessageText] | None
+) -> Mapping[int, MessageText]:
+    if analyses is None:
+        return {i: analyze_message(m.text) for i, m in enumerate(messages)}
+    if isinstance(analyses, Mapping):
+        return analyses
+    return dict(enumerate(analyses))
+
+
+def _echoes(messages: Sequence[Message], texts: Mapping[int, MessageText]) -> Counter[str]:
     """How many assistant messages use each key (a bot reply that is not read counts for none)."""
-    return Counter(chain.from_iterable(texts[i].keys for i, m in enumerate(messages) if m.role is not Role.CUSTOMER))
+    return Counter(chain.from_iterable(t.keys for i, t in texts.items() if messages[i].role is not Role.CUSTOMER))
 
 
 #: Words that carry little of what a problem is about ("think", "thing", "sure", "go"): content words to
@@ -171,7 +182,7 @@ def select_issue(
     max_sentences: int = 4,
     sentence_cap: int = 220,
     weights: Weights = DEFAULT_WEIGHTS,
-    analyses: Sequence[MessageText] | None = None,
+    analyses: Sequence[MessageText] | Mapping[int, MessageText] | None = None,
     counts: Mapping[str, int] | None = None,
 ) -> IssuePick:
     """The customer's most informative sentences within ``budget`` characters, in their order.
@@ -180,11 +191,12 @@ def select_issue(
     budget shortens the Issue to one sentence rather than cutting that sentence in the middle. When a
     sentence names a problem word none of the chosen ones covers (a second problem: "… and my card was
     charged again"), it is added as long as the whole Issue stays within ``problem_budget``.
-    ``analyses`` are the messages' :func:`analyze_message` results when the caller has them already;
-    in a long conversation only some are split into sentences (:func:`window`), and ``counts`` then
-    give how many customer messages use each key, over the whole conversation.
+    ``analyses`` are the messages' :func:`analyze_message` results when the caller has them already
+    (a sequence, or a mapping by index of the messages split into sentences); in a long conversation
+    only some are (:func:`pool`), and ``counts`` then give how many customer messages use each key,
+    over the whole conversation.
     """
-    texts = analyses if analyses is not None else [analyze_message(m.text) for m in messages]
+    texts = _by_index(messages, analyses)
     sentences = candidate_sentences(messages, texts)
     if not sentences or budget <= 0:
         return IssuePick((), "")
@@ -192,9 +204,10 @@ def select_issue(
     if counts is None:
         counts = Counter(chain.from_iterable(s.keys for _, s in sentences))
     echo, cap, power, light = weights.echo, weights.cap, weights.power, weights.light
+    # Only the keys of the candidate sentences are ever looked up.
     weight = {
-        key: float(min(cap, count + echo * echoes.get(key, 0)) ** power) * (light if key in LIGHT_KEYS else 1.0)
-        for key, count in counts.items()
+        key: float(min(cap, counts[key] + echo * echoes.get(key, 0)) ** power) * (light if key in LIGHT_KEYS else 1.0)
+        for key in dict.fromkeys(chain.from_iterable(s.keys for _, s in sentences))
     }
     boost_of = [
         (weights.problem if flags & PROBLEM else 0.0)
@@ -286,27 +299,70 @@ BOT_POOL = 8
 LONG_POOL = 6
 
 
+def pool(
+    customer: Sequence[int],
+    others: Sequence[int],
+    counts: Mapping[str, int],
+    scanned: Sequence[tuple[frozenset[str], int]],
+    echo_keys: Iterable[frozenset[str]],
+) -> list[int]:
+    """The messages of a long conversation to split into sentences, in ascending order.
+
+    Past :data:`WINDOW` every customer message is only scanned (its keys and word count, ``scanned``,
+    aligned with ``customer``; ``counts`` are taken over all of them), and :data:`ISSUE_POOL` of them are
+    split into sentences: the first two (where the problem is usually stated), those whose keys weigh
+    most per word, and :data:`LONG_POOL` whose keys weigh most in all (a long message that states the
+    problem once, among rambling, scores low per word); keys weigh as in :func:`select_issue`, the bot's
+    first :data:`BOT_POOL` replies (``echo_keys``) giving the echo. Of the other messages only the first
+    and last :data:`BOT_POOL` are split, with the customer message after each: the early replies are
+    where the bot restates the problem (the echo weight), the late ones are what the Assistant line
+    quotes. The replies in between are counted but not read.
+    """
+    echoes = Counter(chain.from_iterable(echo_keys))
+    w = DEFAULT_WEIGHTS
+    weight = _weights(counts, echoes, w).__getitem__
+    # fsum: the keys are a set, and a float sum must not depend on its (hash-seeded) order.
+    totals = [
+        (math.fsum(map(weight, keys)), n_words, i) for (keys, n_words), i in zip(scanned[2:], customer[2:], strict=True)
+    ]
+    # nsmallest(n, xs) is sorted(xs)[:n]; the indexes make every tuple distinct.
+    by_density = heapq.nsmallest(ISSUE_POOL - 2 - LONG_POOL, [(-total / (n + 3), i) for total, n, i in totals])
+    full = set(customer[:2]) | {i for _, i in by_density}
+    # A short key sentence inside a long, rambling message is diluted per word: the messages that carry
+    # the most weight in all get places of their own.
+    heaviest = heapq.nsmallest(LONG_POOL + len(full), [(-total, i) for total, _, i in totals])
+    full.update([i for _, i in heaviest if i not in full][:LONG_POOL])
+    for i in list(others[:BOT_POOL]) + list(others[-BOT_POOL:]):
+        full.add(i)
+        after = bisect_right(customer, i)
+        full.add(customer[after] if after < len(customer) else i)
+    return sorted(full)
+
+
+def _weights(counts: Mapping[str, int], echoes: Mapping[str, int], w: Weights) -> dict[str, float]:
+    """Every key's weight (see :class:`Weights`): one power per distinct (uses, light) pair, not per key."""
+    cap, echo, power, light = w.cap, w.echo, w.power, w.light
+    values: dict[tuple[float, bool], float] = {}
+    out: dict[str, float] = {}
+    get_echo = echoes.get
+    for key, n in counts.items():
+        found = (min(cap, n + echo * get_echo(key, 0)), key in LIGHT_KEYS)
+        value = values.get(found)
+        if value is None:
+            value = values[found] = float(found[0] ** power) * (light if found[1] else 1.0)
+        out[key] = value
+    return out
+
+
 def window(
     messages: Sequence[Message], scans: dict[int, MessageScan] | None = None
 ) -> tuple[list[MessageText], Counter[str] | None]:
     """Each message's analysis, split into sentences only where a sentence can be quoted; the key counts.
 
-    Up to :data:`WINDOW` customer messages and bot replies, every message is split into sentences and the
-    counts are left to :func:`select_issue` (``None``). A longer conversation is handled in two passes
-    so that its cost stays a few microseconds a message:
-
-    - every customer message is scanned (tokens and keys, :func:`scan_message`), the key counts are
-      taken over all of them, and :data:`ISSUE_POOL` of them are split into sentences: the first two
-      (where the problem is usually stated), those whose keys weigh most per word, and
-      :data:`LONG_POOL` whose keys weigh most in all (a long message that states the problem once, among
-      rambling, scores low per word); keys weigh as in :func:`select_issue`, the bot's first
-      :data:`BOT_POOL` replies giving the echo;
-    - of the other messages only the first and last :data:`BOT_POOL` are read (split into sentences),
-      with the customer message after each: the early replies are where the bot restates the problem
-      (the echo weight), the late ones are what the Assistant line quotes. The replies in between are
-      counted but not read.
-
-    ``scans``, when given, receives the scan of every customer message of a long conversation.
+    Up to :data:`WINDOW` customer messages and bot replies every message is split into sentences and the
+    counts are ``None``; past it see :func:`pool` (a message not split is its scan without sentences, a
+    bot reply not read is empty). The summary reads the sparse form of the same view
+    (:mod:`handoff_core.summary_state`); this dense list is for inspection and tests.
     """
     customer = [i for i, m in enumerate(messages) if m.role is Role.CUSTOMER]
     others = [i for i, m in enumerate(messages) if m.role is not Role.CUSTOMER]
@@ -314,30 +370,18 @@ def window(
         return [analyze_message(m.text) for m in messages], None
     found = {i: scan_message(messages[i].text) for i in customer}
     if scans is not None:
-        # The caller's Details line reads the same scans: a 1,000-message conversation does not fit the
-        # scan cache, so scanning again there would redo half the work.
         scans.update(found)
-    scans = found
-    counts = Counter(chain.from_iterable(scan.keys for scan in scans.values()))
-    # The bot's early replies are read below anyway; their keys weigh here as in select_issue.
-    echoes = Counter(chain.from_iterable(scan_message(messages[i].text).keys for i in others[:BOT_POOL]))
-    w = DEFAULT_WEIGHTS
-    weight = {
-        key: float(min(w.cap, n + w.echo * echoes.get(key, 0)) ** w.power) * (w.light if key in LIGHT_KEYS else 1.0)
-        for key, n in counts.items()
-    }.__getitem__
-    # fsum: the keys are a set, and a float sum must not depend on its (hash-seeded) order.
-    totals = [(math.fsum(map(weight, scans[i].keys)), i) for i in customer[2:]]
-    by_density = sorted([(-total / (scans[i].n_words + 3), i) for total, i in totals])
-    full = set(customer[:2]) | {i for _, i in by_density[: ISSUE_POOL - 2 - LONG_POOL]}
-    # A short key sentence inside a long, rambling message is diluted per word: the messages that carry
-    # the most weight in all get places of their own.
-    by_total = [i for _, i in sorted([(-total, i) for total, i in totals]) if i not in full]
-    full.update(by_total[:LONG_POOL])
-    for i in others[:BOT_POOL] + others[-BOT_POOL:]:
-        full.add(i)
-        full.add(next((j for j in range(i + 1, len(messages)) if messages[j].role is Role.CUSTOMER), i))
+    counts = Counter(chain.from_iterable(scan.keys for scan in found.values()))
+    full = set(
+        pool(
+            customer,
+            others,
+            counts,
+            [(found[i].keys, found[i].n_words) for i in customer],
+            [scan_message(messages[i].text).keys for i in others[:BOT_POOL]],
+        )
+    )
     return [
-        analyze_message(m.text) if i in full else light_message(scans[i]) if i in scans else UNREAD
+        analyze_message(m.text) if i in full else light_message(found[i]) if i in found else UNREAD
         for i, m in enumerate(messages)
     ], counts

@@ -21,27 +21,26 @@ from __future__ import annotations
 
 import math
 import re
-from collections import Counter
-from collections.abc import Sequence
+from bisect import bisect_left, bisect_right
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from itertools import chain
 
 from handoff_core.decision import Action, Reason
 from handoff_core.details import Details
 from handoff_core.facts import Facts
-from handoff_core.issue import LIGHT_KEYS, compact, select_issue, window
-from handoff_core.models import Conversation, Message, Role
+from handoff_core.issue import LIGHT_KEYS, compact, select_issue
+from handoff_core.models import Conversation
 from handoff_core.redact import mask_email, redact
 from handoff_core.sentiment import MessageSentiment
+from handoff_core.summary_state import SummaryState, SummaryView, view_of_messages, view_of_state
 from handoff_core.text.messages import (
     ANSWER_WORDS,
     NUMBER,
-    MessageScan,
+    UNREAD,
     MessageText,
     SentenceText,
     analyze_message,
-    details_of_scan,
 )
 from handoff_core.text.sentences import clip, word_key
 
@@ -77,6 +76,9 @@ class SummaryInput:
     vip: bool
     #: The decision time, for the waiting time; the latest message time when not given.
     now: datetime | None = None
+    #: The conversation's running summary state (the engine extends it as messages arrive), so the summary
+    #: folds over per-message results; None to read the transcript (the same summary, byte for byte).
+    prepared: SummaryState | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,17 +119,20 @@ def _duration(seconds: float) -> str:
     return f"{days} d {hours} h"
 
 
-def _waiting(conv: Conversation, now: datetime | None) -> str | None:
-    first = next((m.created_at for m in conv.messages if m.role is Role.CUSTOMER and m.created_at), None)
-    stamps = [m.created_at for m in conv.messages if m.created_at is not None]
-    end = now or (max(stamps) if stamps else None)
+def _waiting(conv: Conversation, now: datetime | None, first: datetime | None) -> str | None:
+    if first is None:
+        return None
+    end = now
+    if end is None:
+        stamps = [m.created_at for m in conv.messages if m.created_at is not None]
+        end = max(stamps) if stamps else None
     if first is None or end is None or (first.tzinfo is None) != (end.tzinfo is None):
         return None
     seconds = (end - first).total_seconds()
     return f"waiting {_duration(seconds)} since first message" if seconds >= 60 else None
 
 
-def _customer_line(data: SummaryInput, redact_pii: bool) -> str:
+def _customer_line(data: SummaryInput, redact_pii: bool, first_customer_at: datetime | None) -> str:
     customer = data.conversation.customer
     who = customer.name or customer.id or "unknown customer"
     if customer.email:
@@ -135,27 +140,15 @@ def _customer_line(data: SummaryInput, redact_pii: bool) -> str:
     parts = [who, "VIP" if data.vip else "not VIP"]
     parts += [p for p in (customer.plan and f"plan {customer.plan}", customer.organization) if p]
     parts += [f"lang {data.language}", _mood(data.sentiments)]
-    waiting = _waiting(data.conversation, data.now)
+    waiting = _waiting(data.conversation, data.now, first_customer_at)
     if waiting:
         parts.append(waiting)
     return "Customer: " + " · ".join(parts)
 
 
-def _details(data: SummaryInput, limit: int, texts: Sequence[MessageText], scans: dict[int, MessageScan]) -> str:
+def _details(data: SummaryInput, limit: int, more: Details) -> str:
     conv, facts = data.conversation, data.facts
     ctx = conv.context
-    more = Details()
-    for i, message in enumerate(conv.messages):
-        if message.role is Role.CUSTOMER:
-            scan = scans.get(i)
-            if scan is None:  # split into sentences: the analysis holds its details
-                found = texts[i].details
-            elif scan.detail_kinds and more.wants(scan.detail_kinds):
-                found = details_of_scan(scan)  # a message whose details would all be dropped is not searched
-            else:
-                continue
-            for kind, value in found:
-                more.add(kind, value)
     items: list[str] = []
     orders = ([ctx.order_id] if ctx.order_id else []) + [o for o in facts.order_ids if o != ctx.order_id]
     if orders:
@@ -229,7 +222,7 @@ _DID = re.compile(r"\b(?:i|we|i['’]ve|we['’]ve|tried|already)\b", re.IGNOREC
 
 
 def _said_before(
-    keys: tuple[str, ...], before: int, messages: Sequence[Message], texts: Sequence[MessageText]
+    keys: tuple[str, ...], before: int, customer: Sequence[int], texts: Mapping[int, MessageText]
 ) -> str | None:
     """The customer's latest sentence, before the bot asked, that already gives what it asks for, if any.
 
@@ -243,10 +236,12 @@ def _said_before(
     actions = {_ACTIONS[k] for k in keys if k in _ACTIONS}
     if not wanted and not actions:
         return None
-    for k in range(before - 1, -1, -1):
-        if messages[k].role is not Role.CUSTOMER:
+    # Customer messages not split into sentences have none to quote.
+    for k in reversed(customer[: bisect_left(customer, before)]):
+        text = texts.get(k)
+        if text is None:
             continue
-        for sentence in reversed(texts[k].sentences):
+        for sentence in reversed(text.sentences):
             if wanted and not wanted.isdisjoint(sentence.keys) and any(f & NUMBER for f in sentence.flags):
                 return sentence.text
             if (
@@ -260,15 +255,17 @@ def _said_before(
     return None
 
 
-def _assistant_so_far(messages: Sequence[Message], texts: Sequence[MessageText], limit: int) -> str:
+def _assistant_so_far(view: SummaryView, limit: int) -> str:
     """The bot's questions and suggestions, each with the customer's reply if any, most recent kept first."""
-    replies = [i for i, m in enumerate(messages) if m.role is Role.ASSISTANT]
+    replies, texts, customer = view.replies, view.texts, view.customer
     if not replies:
         return "Assistant so far: nothing yet"
     head = f"Assistant so far ({len(replies)} {'reply' if len(replies) == 1 else 'replies'}): "
     items: list[tuple[int, SentenceText, bool]] = []
     seen: set[tuple[str, ...]] = set()
     for i in replies:
+        if i not in texts:
+            continue  # a reply not read (in the middle of a long conversation) has no sentence to show
         said = texts[i].sentences
         last_question = -1
         for n, sentence in enumerate(said):
@@ -282,25 +279,31 @@ def _assistant_so_far(messages: Sequence[Message], texts: Sequence[MessageText],
             ):
                 seen.add(sentence.keys)
                 items.append((i, sentence, n == last_question))
-    told = _told(replies, texts, seen)
+    told = _told(replies, texts, seen, view.told_counts)
     if told:
         items = sorted(items + told, key=lambda item: (item[0], texts[item[0]].sentences.index(item[1])))
     if not items:
-        last = clip(texts[replies[-1]].cleaned, 100)
+        last = clip(texts.get(replies[-1], UNREAD).cleaned, 100)
         return clip(f'{head}no questions or suggestions; last: "{last}"', limit)
     # Only the items that fit are rendered (most recent first), so the cost does not grow with the budget.
     kept: list[str] = []
     used = len(head)
     for i, sentence, last_question in reversed(items):
-        j = next((k for k in range(i + 1, len(messages)) if messages[k].role is Role.CUSTOMER), -1)
-        reply = _reply_to(sentence.keys, sentence.question, last_question, texts[j] if j >= 0 else None)
+        after = bisect_right(customer, i)
+        # A customer message not split into sentences has none that answers (and no opening word).
+        reply = _reply_to(
+            sentence.keys,
+            sentence.question,
+            last_question,
+            texts.get(customer[after], UNREAD) if after < len(customer) else None,
+        )
         verb = "asked" if sentence.question else "suggested" if sentence.suggestion else "told"
         text = f'{verb} "{clip(compact(sentence.text) if verb == "told" else sentence.text, 90)}"'
         earlier = None
         if verb == "told":
             reply = None
         elif reply is None:
-            earlier = _said_before(sentence.keys, i, messages, texts)
+            earlier = _said_before(sentence.keys, i, customer, texts)
         if reply is not None:
             text += f' → customer: "{clip(reply, 70)}"'
         elif earlier is not None:
@@ -330,16 +333,17 @@ TOLD_MAX = 2
 
 
 def _told(
-    replies: Sequence[int], texts: Sequence[MessageText], seen: set[tuple[str, ...]]
+    replies: Sequence[int], texts: Mapping[int, MessageText], seen: set[tuple[str, ...]], counts: Mapping[str, int]
 ) -> list[tuple[int, SentenceText, bool]]:
     """The bot's most informative statements ("They are sold out until next week", "Your refund was sent on
     March 3"): what the customer was already told, so the agent does not contradict or repeat it.
 
     Scored like the Issue's sentences: keys used often in the conversation weigh more, per word.
     """
-    counts = Counter(chain.from_iterable(t.keys for t in texts))
     scored: list[tuple[float, int, int]] = []
     for i in replies:
+        if i not in texts:
+            continue
         for n, sentence in enumerate(texts[i].sentences):
             if (
                 sentence.question
@@ -349,7 +353,9 @@ def _told(
                 or _COURTESY_STATEMENT.search(sentence.text)
             ):
                 continue
-            total = math.fsum(min(4, counts[k]) ** 1.3 * (0.4 if k in LIGHT_KEYS else 1.0) for k in sentence.keys)
+            total = math.fsum(
+                min(4, counts.get(k, 0)) ** 1.3 * (0.4 if k in LIGHT_KEYS else 1.0) for k in sentence.keys
+            )
             scored.append((-total / (sentence.n_words + 3), i, n))
     scored.sort()
     return [(i, texts[i].sentences[n], False) for _, i, n in scored[:TOLD_MAX]]
@@ -381,7 +387,13 @@ def summarize(data: SummaryInput, max_chars: int, redact_pii: bool) -> Summary:
     scale = max_chars / 1200
     clean_text = redact if redact_pii else (lambda s: s)
     conv = data.conversation
-    customer = clean_text(_customer_line(data, redact_pii))
+    # Per-message results kept with the conversation when the engine has them; else read from the text.
+    prepared = data.prepared
+    if prepared is not None and len(prepared.features) == len(conv.messages):
+        view = view_of_state(prepared)
+    else:
+        view = view_of_messages(conv.messages)
+    customer = clean_text(_customer_line(data, redact_pii, view.first_customer_at))
     why = clean_text(_why(data, max(60, int(_WHY_CHARS * scale))))
     missing = clean_text(_missing(data))
     fixed = len(customer) + len(why) + len(missing) + 6  # newlines between up to six lines
@@ -389,26 +401,23 @@ def summarize(data: SummaryInput, max_chars: int, redact_pii: bool) -> Summary:
 
     # A summary at most half as long as what the customer wrote (one sentence at least), within the
     # section's share of the note: the rule fixed on the DialogSum dev split, see bench/bench_summary.py.
-    scans: dict[int, MessageScan] = {}
-    texts, counts = window(conv.messages, scans)
-    customer_chars = sum(len(t.cleaned) for m, t in zip(conv.messages, texts, strict=True) if m.role is Role.CUSTOMER)
     issue_cap = max(60, min(int(_ISSUE_CHARS * scale), room // 2) - len("Issue: "))
-    issue_budget = min(issue_cap, max(_ISSUE_MIN_CHARS, int(customer_chars * _ISSUE_SHARE)))
+    issue_budget = min(issue_cap, max(_ISSUE_MIN_CHARS, int(view.customer_chars * _ISSUE_SHARE)))
     sentence_room = min(issue_cap, _SENTENCE_CHARS)
     pick = select_issue(
         conv.messages,
         issue_budget,
         first_budget=sentence_room,
         problem_budget=sentence_room,
-        analyses=texts,
-        counts=counts,
+        analyses=view.texts,
+        counts=view.counts,
     )
     issue = clean_text(pick.text) if pick.text else clean_text(_fallback_issue(data))
     issue_line = "Issue: " + issue
     room -= len(issue_line)
-    details = clean_text(_details(data, max(40, min(int(_DETAILS_CHARS * scale), room - 80)), texts, scans))
+    details = clean_text(_details(data, max(40, min(int(_DETAILS_CHARS * scale), room - 80)), view.details))
     room -= len(details)
-    assistant = clean_text(_assistant_so_far(conv.messages, texts, max(40, min(int(_ASSISTANT_CHARS * scale), room))))
+    assistant = clean_text(_assistant_so_far(view, max(40, min(int(_ASSISTANT_CHARS * scale), room))))
 
     lines = [issue_line, details, assistant, customer, why, missing]
     text = "\n".join(line for line in lines if line)

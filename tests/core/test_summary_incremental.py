@@ -1,0 +1,118 @@
+"""The summary folded over per-message results kept with the conversation equals the summary read from the text."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from handoff_core import Conversation
+from handoff_core.decision import Action, Reason, TriggerName
+from handoff_core.facts import extract_facts
+from handoff_core.models import Message, Role
+from handoff_core.summary import SummaryInput, summarize
+from handoff_core.summary_state import SummaryState, state_of, summary_features
+
+from .conftest import ROOT, conversation
+from .test_summary_threads import THREADS, _conversation
+
+EXAMPLES = ROOT / "config" / "examples" / "conversations.jsonl"
+_WORDS = "order package refund charge card watch phone iphone steps health sync update version router wifi".split()
+
+
+def _examples() -> list[Conversation]:
+    out = []
+    for line in EXAMPLES.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            data = json.loads(line)
+            data.pop("expected", None)
+            out.append(Conversation.model_validate(data))
+    return out
+
+
+def _long(n: int, every: int = 2) -> Conversation:
+    """``n`` messages, one in ``every`` the bot's, with times, versions, devices and repeats: past the window."""
+    start = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+    turns: list[dict[str, Any]] = []
+    for i in range(n):
+        words = [_WORDS[(i * 7 + k * 3) % len(_WORDS)] for k in range(3 + i % 9)]
+        text = f"My {' '.join(words)} stopped working since update 4.{i % 5}.1, order #{88000 + i % 13}."
+        if i % 11 == 0:
+            text = "I restarted the iPhone 13 and re-paired the Apple Watch, still nothing. Any update?"
+        role = "assistant" if i % every == 1 else "customer"
+        if role == "assistant":
+            text = ["Could you share the order number?", "Have you tried restarting the phone?", "Thanks."][i % 3]
+        turns.append({"role": role, "text": text, "created_at": (start + timedelta(minutes=i)).isoformat()})
+    return conversation(*turns, id=f"long-{n}-{every}")
+
+
+def _grown(conv: Conversation) -> SummaryState:
+    """The state as the engine builds it: extended by one message at a time."""
+    state = SummaryState()
+    for m in conv.messages:
+        state = state.extended([(m.role, m.created_at, summary_features(m.text))])
+    return state
+
+
+def _data(conv: Conversation) -> SummaryInput:
+    customer = [m.text for m in conv.messages if m.role is Role.CUSTOMER]
+    reason = Reason(trigger=TriggerName.HUMAN_REQUEST, action=Action.HANDOFF, detail="asked for a person", score=1.0)
+    return SummaryInput(
+        conversation=conv,
+        action=Action.HANDOFF,
+        reasons=(reason,),
+        sentiments=(),
+        facts=extract_facts(customer),
+        collected={},
+        missing=(),
+        language="en",
+        want_index=None,
+        vip=False,
+    )
+
+
+CASES = (
+    [("example", c) for c in _examples()]
+    + [("written", _conversation(t)) for t in THREADS]
+    + [("long", _long(n, every)) for n, every in ((63, 2), (130, 2), (131, 3), (400, 2), (1001, 2), (300, 5))]
+)
+
+
+@pytest.mark.parametrize(("kind", "conv"), CASES, ids=[f"{k}-{c.id}" for k, c in CASES])
+def test_folded_summary_equals_the_summary_read_from_the_text(kind: str, conv: Conversation) -> None:
+    """Grown one message at a time or built at once, the kept state gives the summary byte for byte."""
+    data = _data(conv)
+    read = summarize(data, max_chars=1200, redact_pii=True)
+    grown = summarize(replace(data, prepared=_grown(conv)), max_chars=1200, redact_pii=True)
+    whole = summarize(replace(data, prepared=state_of(conv.messages)), max_chars=1200, redact_pii=True)
+    assert grown == read and whole == read
+    assert read.text.startswith("Issue: ")
+
+
+def test_a_state_that_does_not_match_the_transcript_is_not_used() -> None:
+    """A state of fewer messages than the transcript is ignored (the summary is read from the text)."""
+    conv = _long(130)
+    data = _data(conv)
+    short = state_of(conv.messages[:-1])
+    assert summarize(replace(data, prepared=short), 1200, True) == summarize(data, 1200, True)
+
+
+def test_extending_a_state_leaves_the_state_it_came_from_unchanged() -> None:
+    """Copy-on-extend: two branches from one state (a re-decided last message) do not see each other."""
+    conv = _long(200)
+    base = state_of(conv.messages[:150])
+    counts, details = dict(base.counts), base.details.copy()
+    a = base.extended([(Role.CUSTOMER, None, summary_features("My Pixel 7 on Android 14.1.2 crashed, order 99123."))])
+    b = base.extended([(Role.CUSTOMER, None, summary_features("The Kindle never arrived."))])
+    assert dict(base.counts) == counts and base.details == details
+    assert a.counts != b.counts and len(a.features) == len(b.features) == 151
+
+
+def test_a_message_list_of_other_roles_only_still_summarises() -> None:
+    """No customer message at all: both ways give the fallback Issue."""
+    conv = Conversation(id="bot-only", messages=(Message(role=Role.ASSISTANT, text="Hello! How can I help?"),))
+    data = _data(conv)
+    assert summarize(replace(data, prepared=_grown(conv)), 1200, True) == summarize(data, 1200, True)
