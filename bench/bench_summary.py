@@ -3,6 +3,7 @@
 Usage:
     python bench/bench_summary.py [--split tune|check] [--subset service|all] [--speed-only] [--examples N]
     python bench/bench_summary.py --split test --final     # the report split: once per round, at its end
+    python bench/bench_summary.py --split cfpb-report --final   # round 4's fresh protocol (never tuned on)
 
 Quality (issue 10): content-word recall of the human reference summaries of DialogSum
 (../shared/datasets/dialogsum, CC BY-NC-SA 4.0: development and evaluation only, nothing derived from it
@@ -169,6 +170,91 @@ def examples(split: str, subset: str, root: Path) -> Iterator[Example]:
             customer_text=" ".join(t for who, t in ts if who == customer),
             dialogue_text=" ".join(t for _, t in ts),
             references=refs,
+        )
+
+
+# -- a fresh protocol: real consumer complaints (round 4) -----------------------------------------------
+
+#: Round 4 fixed this protocol in code before any of its scores was read. Every DialogSum split had been
+#: read by then (``test`` four times), so none was a clean hold-out. The CFPB complaint narratives
+#: (../shared/datasets/cfpb_complaints_sample: real, public domain) had never been used for the summary.
+#: Each is a customer's own account of one problem, labelled by that customer with the problem's
+#: ``Issue`` and ``Sub-issue`` from the CFPB form: the reference is those two labels.
+#:
+#: - ``cfpb-dev``: SHA-256 of the Complaint ID even. Used to check that the conversion works (examples
+#:   printed), never to choose a weight or a rule; its scores are printed only with ``--final`` too.
+#: - ``cfpb-report``: SHA-256 odd. Read once, at the end of round 4, for the summary before and after
+#:   the round's salience changes in the same run.
+#:
+#: A narrative becomes a support thread: its paragraphs (or, in one paragraph, every two sentences) are
+#: customer messages, with a fixed, content-free bot reply between them, and the thread ends with a
+#: meta-request picked by the hash ("Can I talk to a person about this, please?", "@support please read
+#: the above", "Any update?", "Thanks"), as real threads do. Scored as DialogSum: content stems of the
+#: reference found in the Issue line, against the customer's text cut to the same length.
+CFPB_SPLITS = ("cfpb-dev", "cfpb-report")
+_CFPB_REPLIES = (
+    "Thanks for reaching out. Could you tell me more?",
+    "I'm sorry to hear that. Go on, please.",
+    "Thank you, I'm reading along.",
+)
+_CFPB_ENDINGS = (
+    "Can I talk to a person about this, please?",
+    "@support please read the above",
+    "Any update?",
+    "Thanks",
+)
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+
+
+def cfpb_dir() -> Path | None:
+    """``../shared/datasets/cfpb_complaints_sample`` beside the clone (or one up), or under ``$HANDOFF_DATASETS``."""
+    candidates = []
+    if os.environ.get("HANDOFF_DATASETS"):
+        candidates.append(Path(os.environ["HANDOFF_DATASETS"]) / "cfpb_complaints_sample")
+    candidates += [
+        ROOT.parent / "shared/datasets/cfpb_complaints_sample",
+        ROOT.parent.parent / "shared/datasets/cfpb_complaints_sample",
+    ]
+    return next((c for c in candidates if (c / "cfpb_complaints_with_narrative.csv").exists()), None)
+
+
+def cfpb_partition(complaint_id: str) -> str:
+    return "cfpb-dev" if int(hashlib.sha256(complaint_id.encode()).hexdigest(), 16) % 2 == 0 else "cfpb-report"
+
+
+def _chunks(narrative: str) -> list[str]:
+    paragraphs = [" ".join(p.split()) for p in re.split(r"\n\s*\n", narrative) if p.strip()]
+    if len(paragraphs) >= 2:
+        return paragraphs
+    sentences = [x for x in _SENTENCE_END.split(" ".join(narrative.split())) if x]
+    return [" ".join(sentences[i : i + 2]) for i in range(0, len(sentences), 2)]
+
+
+def cfpb_examples(split: str, root: Path) -> Iterator[Example]:
+    """The complaints of ``split`` as support threads (see the protocol above)."""
+    with (root / "cfpb_complaints_with_narrative.csv").open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    for row in rows:
+        cid = row["Complaint ID"]
+        if cfpb_partition(cid) != split:
+            continue
+        pick = int(hashlib.sha256(cid.encode()).hexdigest(), 16)
+        messages: list[Message] = []
+        for n, chunk in enumerate(_chunks(row["Consumer complaint narrative"])):
+            if n:
+                messages.append(Message(role=Role.ASSISTANT, text=_CFPB_REPLIES[(pick + n) % len(_CFPB_REPLIES)]))
+            messages.append(Message(role=Role.CUSTOMER, text=chunk))
+        if not messages:
+            continue
+        messages.append(Message(role=Role.ASSISTANT, text=_CFPB_REPLIES[pick % len(_CFPB_REPLIES)]))
+        messages.append(Message(role=Role.CUSTOMER, text=_CFPB_ENDINGS[pick % len(_CFPB_ENDINGS)]))
+        customer = " ".join(m.text for m in messages if m.role is Role.CUSTOMER)
+        yield Example(
+            fname=cid,
+            conversation=Conversation(id=f"cfpb-{cid}", messages=tuple(messages)),
+            customer_text=customer,
+            dialogue_text=" ".join(m.text for m in messages),
+            references=(" ".join(x for x in (row["Issue"], row["Sub-issue"]) if x),),
         )
 
 
@@ -395,7 +481,7 @@ def speed() -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--split", choices=("tune", "check", "test"), default="tune")
+    parser.add_argument("--split", choices=("tune", "check", "test", *CFPB_SPLITS), default="tune")
     parser.add_argument("--subset", choices=("service", "all"), default="service")
     parser.add_argument("--final", action="store_true", help="allow the report split (test): once, at the end")
     parser.add_argument("--speed-only", action="store_true")
@@ -403,6 +489,21 @@ def main() -> None:
     args = parser.parse_args()
     if args.split == "test" and not args.final:
         parser.error("test is the report split: read it once at the end of a round with --final (tune on 'tune')")
+    if args.split in CFPB_SPLITS and not args.speed_only:
+        root = cfpb_dir()
+        if root is None:
+            print("CFPB sample not found (set HANDOFF_DATASETS or put ../shared/datasets beside the clone)")
+        else:
+            items = list(cfpb_examples(args.split, root))
+            if args.final:
+                print(measure(items, args.examples).report(f"CFPB complaints as threads, {args.split}"))
+            else:
+                # Without --final only the conversion is shown: this protocol is not tuned on.
+                for ex in items[: args.examples]:
+                    s = summary_of(ex.conversation)
+                    print(f"--- {ex.fname}\nREF: {ex.references[0]}\n{s.text}\n")
+                print(f"{len(items)} threads in {args.split}; scores only with --final")
+        args.speed_only = True
     if not args.speed_only:
         root = dialogsum_dir()
         if root is None:
