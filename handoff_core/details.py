@@ -39,7 +39,8 @@ _TRIED = re.compile(
     r"|factory reset|re-?paired|unpaired|updated|upgraded|downgraded|cleared|logged out|signed out"
     r"|logged back in|turned (?:it|them)? ?off|switched (?:it|them)? ?off|power[- ]cycled|unplugged"
     r"|checked|contacted|called|emailed|changed|disabled|enabled|removed|re-?added|force[- ](?:closed|quit)"
-    r"|reinstalled)\b((?:\s+(?!and\b|but\b|then\b|so\b|because\b|which\b|still\b|again\b|already\b|as\b)"
+    r"|reinstalled|filled (?:in|out)|filled|submitted|re-?submitted|re-?seated)"
+    r"\b((?:\s+(?!and\b|but\b|then\b|so\b|because\b|which\b|still\b|again\b|already\b|as\b)"
     r"[\w'’-]+){0,4})",
     re.IGNORECASE,
 )
@@ -57,6 +58,8 @@ _BY_CUSTOMER = re.compile(
 )
 _ONLY_ANSWER = re.compile(r"^[\W_]*(?:(?:yes|yeah|yep|ok|okay|so|well|and|then|sure)\b[\W_]*)*$", re.IGNORECASE)
 #: Filler that trails a "tried" value and says nothing ("checked to be honest", "restarted it again please").
+#: Between two items of one list of what the customer tried ("cleared cache, reinstalled, same loop").
+_LIST_GAP = re.compile(r"[\s,;]*(?:(?:and|then|also|&)\s+)?$")
 _TRIED_TAIL = re.compile(r"(?:\s+(?:to be honest|please|thanks|as well|too|tbh|lol))+$", re.IGNORECASE)
 
 
@@ -79,7 +82,7 @@ TRIED_WORDS = frozenset(
     """tried restarted rebooted re-started reinstalled re-installed uninstalled deleted reset factory repaired
     re-paired unpaired updated upgraded downgraded cleared logged signed turned switched power unplugged
     checked contacted called emailed changed disabled enabled removed readded re-added force power-cycled
-    force-closed force-quit""".split()
+    force-closed force-quit filled submitted resubmitted re-submitted reseated re-seated""".split()
 )
 TRACKING_WORDS = frozenset({"tracking"})
 #: Which kinds of detail a message may hold (bits), known from its words before any pattern runs.
@@ -125,6 +128,7 @@ def message_details(text: str, starts: Sequence[str] = (), dotted: bool | None =
     ``dotted`` says whether the message may hold a version or postal number, when the caller knows.
     """
     found: list[tuple[int, str, str]] = []
+    listed = -1  # where the customer's last "tried" item ends: the next one in the list is theirs too
     if has_dotted_number(text) if dotted is None else dotted:
         if _DOTTED_NUMBER.search(text):
             for v in _VERSION_LIST.finditer(text):
@@ -134,20 +138,24 @@ def message_details(text: str, starts: Sequence[str] = (), dotted: bool | None =
             )
         found.extend((m.start(), "tracking", m.group(0)) for m in _S10.finditer(text))
     low = text.lower() if starts else text
-    for word in starts:
+    hits = sorted(
+        (start, word) for word in starts for start in _starts_of(text, low, word)
+    )  # in text order: a "tried" item after another one of the customer's list is theirs too
+    for start, word in hits:
         pattern = _DEVICE if word in DEVICE_WORDS else _TRACKING if word in TRACKING_WORDS else _TRIED
-        for start in _starts_of(text, low, word):
-            hit = pattern.match(text, start)
-            if hit is None:
-                continue
-            m = hit
-            if pattern is _DEVICE:
-                found.append((m.start(), "device", m.group(0)))
-            elif pattern is _TRACKING:
-                found.append((m.start(), "tracking", m.group("id")))
-            elif not _NEGATED.search(text[max(0, m.start() - 20) : m.start()]) and _by_customer(text, m.start()):
-                value = _TRIED_TAIL.sub("", " ".join((m.group(1) + m.group(2)).split()))
-                found.append((m.start(), "tried", value[:48]))
+        m = pattern.match(text, start)
+        if m is None:
+            continue
+        if pattern is _DEVICE:
+            found.append((m.start(), "device", m.group(0)))
+        elif pattern is _TRACKING:
+            found.append((m.start(), "tracking", m.group("id")))
+        elif not _NEGATED.search(text[max(0, m.start() - 20) : m.start()]) and (
+            _by_customer(text, m.start()) or (listed >= 0 and _LIST_GAP.match(text, listed, m.start()) is not None)
+        ):
+            value = _TRIED_TAIL.sub("", " ".join((m.group(1) + m.group(2)).split()))
+            found.append((m.start(), "tried", value[:48]))
+            listed = m.end()
     found.sort()
     return tuple((kind, value) for _, kind, value in found)
 

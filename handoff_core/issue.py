@@ -109,8 +109,20 @@ def candidate_sentences(
     """
     texts = _by_index(messages, analyses)
     return [
-        (index, s) for index, text in texts.items() if messages[index].role is Role.CUSTOMER for s in text.sentences
+        (index, s)
+        for index, text in texts.items()
+        if messages[index].role is Role.CUSTOMER
+        for s in text.sentences
+        if not _META_ONLY.issuperset(s.keys) and s.keys not in _OPENERS
     ]
+
+
+#: Keys that make a sentence a channel move or an opener when they are all it has ("DM'd you", "quick one",
+#: "quick question"): the shared meta list (text/sentences.py) does not know these spellings.
+_META_ONLY = frozenset(word_key(w) for w in "dmd dmed inboxed".split())
+_OPENERS = frozenset(
+    {(word_key("quick"),), (word_key("quick"), word_key("one")), (word_key("quick"), word_key("question"))}
+)
 
 
 def _by_index(
@@ -256,7 +268,7 @@ def select_issue(
         if heap and current < -heap[0][0]:
             heapq.heappush(heap, (-current, i))
             continue
-        text = clip(compact(sentences[i][1].text), sentence_cap)
+        text = clip(compact(_with_no(texts[sentences[i][0]].cleaned, sentences[i][1])), sentence_cap)
         cost = len(text) + (3 if chosen else 0)
         if used + cost > budget:
             if chosen:
@@ -274,7 +286,8 @@ def select_issue(
             if i not in taken and new > best_new and used + 3 + min(len(s.text), sentence_cap) <= problem_budget:
                 best, best_new = i, new
         if best >= 0:
-            chosen.append((best, clip(compact(sentences[best][1].text), sentence_cap)))
+            text = _with_no(texts[sentences[best][0]].cleaned, sentences[best][1])
+            chosen.append((best, clip(compact(text), sentence_cap)))
     chosen.sort()
     parts: list[str] = []
     previous: tuple[int, int] | None = None
@@ -287,6 +300,28 @@ def select_issue(
         previous = (index, i)
     picked = tuple(Sentence(sentences[i][0], i, text) for i, text in chosen)
     return IssuePick(picked, "".join(parts))
+
+
+#: A "no" that opens a sentence as part of it ("no internet since 6am"), not as an answer ("No, it's …"):
+#: the sentence split trims it as a filler word, which turns the problem into its opposite.
+_NO_BEFORE = re.compile(r"(?:^|[.!?:;]\s+|\s)(no|No|NO)\s+$")
+
+
+def _with_no(cleaned: str, s: SentenceText) -> str:
+    """The sentence with the "no" that opened it in the message, when the split trimmed it off.
+
+    Only before a content word ("no internet", "no refund"), not before an answer ("No I don't", "No
+    problem, …" keeps its comma and is an answer anyway).
+    """
+    sentence = s.text
+    first = sentence.split(None, 1)[0] if sentence else ""
+    if not s.keys or word_key(first.strip(".,;:!?")) != s.keys[0] or first[:1].isupper():
+        return sentence
+    at = cleaned.find(sentence)
+    if at <= 0:
+        return sentence
+    found = _NO_BEFORE.search(cleaned, max(0, at - 8), at)
+    return f"{found.group(1)} {sentence}" if found is not None else sentence
 
 
 #: Conversations with at most this many customer messages (and bot replies) have every sentence weighed.

@@ -195,9 +195,18 @@ def _reply_to(keys: tuple[str, ...], question: bool, last_question: bool, reply:
         # The customer's next message after the bot's last question is, most of the time, the answer.
         if reply.sentences:
             return reply.sentences[0].text
-        if reply.opening in ANSWER_WORDS:
+        if reply.opening in ANSWER_WORDS or _DONE.match(reply.cleaned):
             return clip(" ".join(reply.cleaned.split()), 40)
     return None
+
+
+#: A reply that says the customer did what the bot asked, without content words ("DM sent", "done",
+#: "DM'd you", "sent it"): the answer to a "Can you DM us …?", shown so the agent looks in the DMs.
+_DONE = re.compile(r"\W*(?:dm(?:['’]?d|ed)?|done|sent|inboxed|messaged|emailed)\b[^.?!]{0,20}$", re.IGNORECASE)
+#: What is left of a thanks once the sentence split trimmed "Thanks" ("for trying that."): not a suggestion.
+_THANKS_REST = re.compile(
+    r"(?:for|to)\s+(?:trying|checking|waiting|reaching|letting|getting|your|that|the)\b", re.IGNORECASE
+)
 
 
 #: What a bot asks for that a customer gives as a number or code ("order", "version", "tracking").
@@ -276,6 +285,7 @@ def _assistant_so_far(view: SummaryView, limit: int) -> str:
                 (sentence.question or sentence.suggestion)
                 and sentence.keys not in seen
                 and not _GENERIC_ASK.issuperset(sentence.keys)
+                and not _THANKS_REST.match(sentence.text)
             ):
                 seen.add(sentence.keys)
                 items.append((i, sentence, n == last_question))
