@@ -354,18 +354,24 @@ def pool(
     quotes. The replies in between are counted but not read.
     """
     echoes = Counter(chain.from_iterable(echo_keys))
-    w = DEFAULT_WEIGHTS
-    weight = _weights(counts, echoes, w).__getitem__
+    weight = _weights(counts, echoes, DEFAULT_WEIGHTS).__getitem__
     # fsum: the keys are a set, and a float sum must not depend on its (hash-seeded) order.
-    totals = [
-        (math.fsum(map(weight, keys)), n_words, i) for (keys, n_words), i in zip(scanned[2:], customer[2:], strict=True)
-    ]
+    totals = {i: math.fsum(map(weight, keys)) for (keys, _), i in zip(scanned[2:], customer[2:], strict=True)}
+    return pool_of_totals(customer, others, totals, [n for _, n in scanned])
+
+
+def pool_of_totals(
+    customer: Sequence[int], others: Sequence[int], totals: Mapping[int, float], n_words: Sequence[int]
+) -> list[int]:
+    """:func:`pool` from each customer message's total key weight (``totals``) and word count (``n_words``,
+    aligned with ``customer``): what a running summary state keeps up to date message by message."""
+    weighed = [(totals[i], n, i) for i, n in zip(customer[2:], n_words[2:], strict=True)]
     # nsmallest(n, xs) is sorted(xs)[:n]; the indexes make every tuple distinct.
-    by_density = heapq.nsmallest(ISSUE_POOL - 2 - LONG_POOL, [(-total / (n + 3), i) for total, n, i in totals])
+    by_density = heapq.nsmallest(ISSUE_POOL - 2 - LONG_POOL, [(-total / (n + 3), i) for total, n, i in weighed])
     full = set(customer[:2]) | {i for _, i in by_density}
     # A short key sentence inside a long, rambling message is diluted per word: the messages that carry
     # the most weight in all get places of their own.
-    heaviest = heapq.nsmallest(LONG_POOL + len(full), [(-total, i) for total, _, i in totals])
+    heaviest = heapq.nsmallest(LONG_POOL + len(full), [(-total, i) for total, _, i in weighed])
     full.update([i for _, i in heaviest if i not in full][:LONG_POOL])
     for i in list(others[:BOT_POOL]) + list(others[-BOT_POOL:]):
         full.add(i)

@@ -24,6 +24,8 @@ conversations both ways.
 
 from __future__ import annotations
 
+import math
+import threading
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -31,7 +33,7 @@ from datetime import datetime
 from itertools import chain
 
 from handoff_core.details import Details
-from handoff_core.issue import BOT_POOL, WINDOW, pool
+from handoff_core.issue import BOT_POOL, DEFAULT_WEIGHTS, LIGHT_KEYS, WINDOW, pool, pool_of_totals
 from handoff_core.models import Message, Role
 from handoff_core.text.messages import (
     MessageScan,
@@ -59,55 +61,229 @@ def summary_features(text: str) -> SummaryFeatures:
     return SummaryFeatures(scan.keys, scan.n_words, analyze_message(text))
 
 
+#: How many of the latest messages a log can take back: a caller that decides again from an analysis up
+#: to this many messages old (the same next message decided twice, a benchmark repeating a decision)
+#: extends the shared log instead of rebuilding one.
+JOURNAL = 8
+
+
+@dataclass(slots=True)
+class _Undo:
+    """What one message changed in a :class:`_Log`: the values before it (None: there was none)."""
+
+    customer_chars: int
+    first_customer_at: datetime | None
+    echoed: bool = False
+    details: Details | None = None
+    weights: dict[str, float | None] = field(default_factory=dict)
+    totals: dict[int, float | None] = field(default_factory=dict)
+    holders: dict[str, list[int] | None] = field(default_factory=dict)
+
+
+class _Log:
+    """The running totals of one conversation, extended in place while every state that reads it is its latest.
+
+    Copying the totals on every message (the key counts alone hold thousands of keys) would cost more than
+    the message's own analysis, so they are kept once, mutably, and a :class:`SummaryState` is a view of
+    the first ``size`` messages. A state that is not the latest any more (a caller decides again from an
+    older analysis) rebuilds its own log from the features, which are kept whole: correct, and rare.
+
+    Beyond the counts, the log keeps what the pool of a long conversation weighs
+    (:func:`handoff_core.issue.pool`): every key's weight and every customer message's total weight. A
+    key's weight only changes while its uses (customer messages, plus the bot's first replies) are below
+    the cap; until then the log remembers which messages hold it, and only those are summed again.
+    """
+
+    __slots__ = (
+        "counts",
+        "customer",
+        "customer_chars",
+        "details",
+        "echoes",
+        "features",
+        "first_customer_at",
+        "holders",
+        "journal",
+        "lock",
+        "others",
+        "replies",
+        "roles",
+        "stamps",
+        "totals",
+        "weights",
+    )
+
+    def __init__(self) -> None:
+        self.features: list[SummaryFeatures] = []
+        self.roles: list[Role] = []
+        self.customer: list[int] = []
+        self.others: list[int] = []
+        self.replies: list[int] = []
+        #: How many customer messages use each content key.
+        self.counts: Counter[str] = Counter()
+        self.customer_chars = 0
+        self.details = Details()
+        self.first_customer_at: datetime | None = None
+        self.stamps: list[datetime | None] = []
+        #: How many of the first :data:`BOT_POOL` other messages use each key (their scanned keys).
+        self.echoes: Counter[str] = Counter()
+        self.weights: dict[str, float] = {}
+        #: Each customer message's total key weight (``math.fsum``: exact, whatever the set's order).
+        self.totals: dict[int, float] = {}
+        #: The customer messages that hold a key whose weight may still change.
+        self.holders: dict[str, list[int]] = {}
+        #: How to take back each of the last :data:`JOURNAL` messages (see :meth:`undo_to`).
+        self.journal: list[_Undo] = []
+        self.lock = threading.Lock()
+
+    def add(self, role: Role, created_at: datetime | None, features: SummaryFeatures) -> None:
+        index = len(self.features)
+        undo = _Undo(self.customer_chars, self.first_customer_at)
+        self.features.append(features)
+        self.roles.append(role)
+        self.stamps.append(created_at)
+        self.journal.append(undo)
+        if len(self.journal) > JOURNAL:
+            del self.journal[0]
+        if role is not Role.CUSTOMER:
+            self.others.append(index)
+            if role is Role.ASSISTANT:
+                self.replies.append(index)
+            if len(self.others) <= BOT_POOL:
+                undo.echoed = True
+                self.echoes.update(features.keys)
+                self._reweigh([k for k in features.keys if k in self.counts], undo)
+            return
+        self.customer.append(index)
+        self.customer_chars += len(features.text.cleaned)
+        if self.first_customer_at is None:
+            self.first_customer_at = created_at
+        if features.text.details and not self.details.full():
+            undo.details = self.details.copy()
+            for kind, value in features.text.details:
+                self.details.add(kind, value)
+        self.counts.update(features.keys)
+        changed = [k for k in features.keys if k in self.holders or k not in self.weights]
+        holders = self.holders
+        for key in changed:
+            held = holders.get(key)
+            undo.holders.setdefault(key, None if held is None else list(held))
+            if held is not None:
+                held.append(index)
+            else:
+                holders[key] = [index]
+        self._reweigh(changed, undo, index)
+
+    def _reweigh(self, keys: Sequence[str], undo: _Undo, new: int | None = None) -> None:
+        """Weigh ``keys`` again and sum again every message that holds one (and ``new``)."""
+        w = DEFAULT_WEIGHTS
+        cap, echo, power, light = w.cap, w.echo, w.power, w.light
+        dirty: set[int] = set() if new is None else {new}
+        weights, holders = self.weights, self.holders
+        for key in keys:
+            uses = min(cap, self.counts[key] + echo * self.echoes.get(key, 0))
+            value = float(uses**power) * (light if key in LIGHT_KEYS else 1.0)
+            held = holders.get(key)
+            old = weights.get(key)
+            if old != value:
+                undo.weights.setdefault(key, old)
+                weights[key] = value
+                dirty.update(held or ())
+            if uses >= cap and held is not None:
+                undo.holders.setdefault(key, list(held))
+                del holders[key]  # counts and echoes only grow: this weight is final
+        weight = weights.__getitem__
+        totals = self.totals
+        for i in dirty:
+            undo.totals.setdefault(i, totals.get(i))
+            totals[i] = math.fsum(map(weight, self.features[i].keys))
+
+    def can_undo(self, size: int) -> bool:
+        """Whether the log can go back to its first ``size`` messages (the journal reaches that far)."""
+        return len(self.features) - len(self.journal) <= size <= len(self.features)
+
+    def undo_to(self, size: int) -> None:
+        """Back to the totals of the first ``size`` messages (the states past them rebuild if used again)."""
+        while len(self.features) > size:
+            undo = self.journal.pop()
+            index = len(self.features) - 1
+            features = self.features.pop()
+            role = self.roles.pop()
+            self.stamps.pop()
+            if role is Role.CUSTOMER:
+                self.customer.pop()
+                self.counts.subtract(features.keys)
+                for key in features.keys:
+                    if self.counts[key] <= 0:
+                        del self.counts[key]
+            else:
+                self.others.pop()
+                if role is Role.ASSISTANT:
+                    self.replies.pop()
+                if undo.echoed:
+                    self.echoes.subtract(features.keys)
+                    for key in features.keys:
+                        if self.echoes[key] <= 0:
+                            del self.echoes[key]
+            self.customer_chars, self.first_customer_at = undo.customer_chars, undo.first_customer_at
+            if undo.details is not None:
+                self.details = undo.details
+            for key, weight in undo.weights.items():
+                if weight is None:
+                    del self.weights[key]
+                else:
+                    self.weights[key] = weight
+            for i, total in undo.totals.items():
+                if total is None:
+                    del self.totals[i]
+                else:
+                    self.totals[i] = total
+            for key, held in undo.holders.items():
+                if held is None:
+                    self.holders.pop(key, None)
+                else:
+                    self.holders[key] = held
+            assert index == len(self.features)
+
+    @staticmethod
+    def of(features: Sequence[SummaryFeatures], roles: Sequence[Role], stamps: Sequence[datetime | None]) -> _Log:
+        log = _Log()
+        for role, created_at, f in zip(roles, stamps, features, strict=True):
+            log.add(role, created_at, f)
+        return log
+
+
 @dataclass(frozen=True, slots=True)
 class SummaryState:
-    """The running totals over a conversation's messages, index-aligned with its transcript."""
+    """The summary's running totals over the first ``size`` messages of a conversation (see :class:`_Log`)."""
 
-    features: tuple[SummaryFeatures, ...] = ()
-    customer: tuple[int, ...] = ()
-    #: Indexes of the other messages (the assistant's), and of the assistant's replies among them.
-    others: tuple[int, ...] = ()
-    replies: tuple[int, ...] = ()
-    #: How many customer messages use each content key.
-    counts: Counter[str] = field(default_factory=Counter)
-    customer_chars: int = 0
-    details: Details = field(default_factory=Details)
-    first_customer_at: datetime | None = None
+    log: _Log = field(default_factory=_Log)
+    size: int = 0
+
+    @property
+    def features(self) -> Sequence[SummaryFeatures]:
+        return self.log.features[: self.size] if self.size != len(self.log.features) else self.log.features
 
     def extended(self, added: Sequence[tuple[Role, datetime | None, SummaryFeatures]]) -> SummaryState:
-        """A copy with the messages ``added`` after the last one (their role, time and features)."""
+        """The state with the messages ``added`` after the last one (their role, time and features)."""
         if not added:
             return self
-        counts = self.counts.copy()
-        details = self.details if self.details.full() else self.details.copy()
-        customer, others, replies = list(self.customer), list(self.others), list(self.replies)
-        chars, first = self.customer_chars, self.first_customer_at
-        index = len(self.features)
-        for role, created_at, features in added:
-            if role is Role.CUSTOMER:
-                customer.append(index)
-                counts.update(features.keys)
-                chars += len(features.text.cleaned)
-                if first is None:
-                    first = created_at
-                if features.text.details and not details.full():
-                    for kind, value in features.text.details:
-                        details.add(kind, value)
-            else:
-                others.append(index)
-                if role is Role.ASSISTANT:
-                    replies.append(index)
-            index += 1
-        return SummaryState(
-            self.features + tuple(f for _, _, f in added),
-            tuple(customer),
-            tuple(others),
-            tuple(replies),
-            counts,
-            chars,
-            details,
-            first,
-        )
+        with self.log.lock:
+            log = self.log
+            if self.size != len(log.features):
+                # An older state: the log has moved on past it. Take the newer messages back when the
+                # journal reaches (the newer states rebuild their own if used again), else start a new log.
+                if log.can_undo(self.size):
+                    log.undo_to(self.size)
+                else:
+                    log = self._own_log()
+            for role, created_at, features in added:
+                log.add(role, created_at, features)
+        return SummaryState(log, self.size + len(added))
+
+    def _own_log(self) -> _Log:
+        n = self.size
+        return _Log.of(self.log.features[:n], self.log.roles[:n], self.log.stamps[:n])
 
 
 def state_of(messages: Sequence[Message]) -> SummaryState:
@@ -145,40 +321,48 @@ def _told_counts(
         return every
     # Past the window a customer message not split counts its scanned keys: all customer keys, less the
     # scanned keys of those that were split (they count their sentences' keys, in ``every``, instead).
-    told = Counter(counts)
-    told.subtract(chain.from_iterable(scanned.values()))
-    told.update(every)
-    return told
+    # Only the keys of the messages split are ever read (the bot's statements are among them).
+    split = Counter(chain.from_iterable(scanned.values()))
+    return {k: counts.get(k, 0) - split[k] + n for k, n in every.items()}
 
 
 def view_of_state(state: SummaryState) -> SummaryView:
     """The view of a conversation from its running state: a fold over per-message results, no text read."""
-    features, customer, others = state.features, state.customer, state.others
-    scanned: dict[int, frozenset[str]] = {}
+    log = state.log
+    with log.lock:
+        if state.size == len(log.features):
+            return _view_of_log(log)
+    return _view_of_log(state._own_log())
+
+
+def _view_of_log(log: _Log) -> SummaryView:
+    features, customer, others = log.features, log.customer, log.others
     if len(customer) <= WINDOW and len(others) <= WINDOW:
         texts = {i: f.text for i, f in enumerate(features)}
-        counts: Mapping[str, int] | None = None
-    else:
-        counts = state.counts
-        full = pool(
-            customer,
-            others,
-            counts,
-            [(features[i].keys, features[i].n_words) for i in customer],
-            [features[i].keys for i in others[:BOT_POOL]],
+        return SummaryView(
+            texts,
+            None,
+            _told_counts(texts, None, {}),
+            tuple(customer),
+            tuple(log.replies),
+            log.customer_chars,
+            log.details.copy(),
+            log.first_customer_at,
         )
-        texts = {i: features[i].text for i in full}
-        is_customer = set(customer)
-        scanned = {i: features[i].keys for i in full if i in is_customer}
+    full = pool_of_totals(customer, others, log.totals, [features[i].n_words for i in customer])
+    texts = {i: features[i].text for i in full}
+    scanned = {i: features[i].keys for i in full if log.roles[i] is Role.CUSTOMER}
+    # The counts go on growing in the log: the view keeps only what it reads of them.
+    counts = {k: log.counts[k] for t in texts.values() for k in t.keys}
     return SummaryView(
         texts,
         counts,
-        _told_counts(texts, counts, scanned),
-        customer,
-        state.replies,
-        state.customer_chars,
-        state.details,
-        state.first_customer_at,
+        _told_counts(texts, log.counts, scanned),
+        tuple(customer),
+        tuple(log.replies),
+        log.customer_chars,
+        log.details.copy(),
+        log.first_customer_at,
     )
 
 

@@ -49,10 +49,10 @@ def _long(n: int, every: int = 2) -> Conversation:
     return conversation(*turns, id=f"long-{n}-{every}")
 
 
-def _grown(conv: Conversation) -> SummaryState:
+def _grown(messages: Conversation | tuple[Message, ...]) -> SummaryState:
     """The state as the engine builds it: extended by one message at a time."""
     state = SummaryState()
-    for m in conv.messages:
+    for m in messages.messages if isinstance(messages, Conversation) else messages:
         state = state.extended([(m.role, m.created_at, summary_features(m.text))])
     return state
 
@@ -100,15 +100,27 @@ def test_a_state_that_does_not_match_the_transcript_is_not_used() -> None:
     assert summarize(replace(data, prepared=short), 1200, True) == summarize(data, 1200, True)
 
 
-def test_extending_a_state_leaves_the_state_it_came_from_unchanged() -> None:
-    """Copy-on-extend: two branches from one state (a re-decided last message) do not see each other."""
+def test_branches_from_one_state_do_not_see_each_other() -> None:
+    """Two messages decided after the same state (a re-decided last message), and the state itself, each
+    summarise as their own transcript read from the text: the shared running totals never leak."""
     conv = _long(200)
-    base = state_of(conv.messages[:150])
-    counts, details = dict(base.counts), base.details.copy()
-    a = base.extended([(Role.CUSTOMER, None, summary_features("My Pixel 7 on Android 14.1.2 crashed, order 99123."))])
-    b = base.extended([(Role.CUSTOMER, None, summary_features("The Kindle never arrived."))])
-    assert dict(base.counts) == counts and base.details == details
-    assert a.counts != b.counts and len(a.features) == len(b.features) == 151
+    base = _grown(conv.messages[:150])
+    ends = [
+        Message(role=Role.CUSTOMER, text="My Pixel 7 on Android 14.1.2 crashed, order 99123, router reset."),
+        Message(role=Role.CUSTOMER, text="The Kindle never arrived and the invoice charged twice."),
+    ]
+    branches = [(base.extended([(m.role, m.created_at, summary_features(m.text))]), m) for m in ends]
+    for state, end in [*branches, *reversed(branches)]:
+        messages = (*conv.messages[:150], end)
+        branch = Conversation(id="branch", messages=messages)
+        assert summarize(replace(_data(branch), prepared=state), 1200, True) == summarize(_data(branch), 1200, True)
+        grown = state.extended([(Role.ASSISTANT, None, summary_features("Could you share the order number?"))])
+        longer = Conversation(
+            id="branch", messages=(*messages, Message(role=Role.ASSISTANT, text="Could you share the order number?"))
+        )
+        assert summarize(replace(_data(longer), prepared=grown), 1200, True) == summarize(_data(longer), 1200, True)
+    trunk = Conversation(id="trunk", messages=conv.messages[:150])
+    assert summarize(replace(_data(trunk), prepared=base), 1200, True) == summarize(_data(trunk), 1200, True)
 
 
 def test_a_message_list_of_other_roles_only_still_summarises() -> None:
