@@ -43,7 +43,9 @@ from the dialogue text alone by :func:`customer_speaker` (service phrases such a
 
 Speed: a synthetic 1,000-message conversation (seeded) is summarised repeatedly; the median CPU time of
 this process (``time.process_time``, so other jobs on a shared machine do not count) is reported with
-cold caches and warm, and the cost per message for 125 to 2,000 messages shows it is linear.
+cold caches and warm, and the cost per message for 125 to 2,000 messages shows it is linear. Round 4
+adds the engine's path: each message's summary features read when it arrives and kept, so the summary
+after message 1,001 extends the kept state by one message and folds (handoff_core/summary_state.py).
 """
 
 from __future__ import annotations
@@ -58,7 +60,7 @@ import re
 import statistics
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import snowballstemmer
@@ -67,6 +69,7 @@ from handoff_core.decision import Action, Reason, TriggerName
 from handoff_core.facts import extract_facts
 from handoff_core.models import Conversation, Message, Role
 from handoff_core.summary import Summary, SummaryInput, summarize
+from handoff_core.summary_state import SummaryState, summary_features
 from handoff_core.text.content import ALL_STOPWORDS
 from handoff_core.text.messages import analyze_message, clear_token_cache, message_details_of, scan_message
 from handoff_core.text.normalize import fold, tokenize
@@ -448,6 +451,29 @@ def _time(conversation: Conversation, repeats: int, cold: bool, words_too: bool 
     return statistics.median(samples)
 
 
+def _time_folded(conversation: Conversation, repeats: int) -> tuple[float, float]:
+    """CPU time of the engine's path: the last message's features, the state extended, the summary folded.
+
+    Also the mean time to read one message's features when it arrives (cold per-text caches), which every
+    decision pays once per message.
+    """
+    data = summary_input(conversation)
+    *earlier, last = conversation.messages
+    _clear_caches(words_too=False)
+    start = time.process_time()
+    state = SummaryState()
+    for m in earlier:
+        state = state.extended([(m.role, m.created_at, summary_features(m.text))])
+    arrival = (time.process_time() - start) / len(earlier)
+    samples = []
+    for _ in range(repeats):
+        start = time.process_time()
+        grown = state.extended([(last.role, last.created_at, summary_features(last.text))])
+        summarize(replace(data, prepared=grown), max_chars=1200, redact_pii=True)
+        samples.append(time.process_time() - start)
+    return statistics.median(samples), arrival
+
+
 def _machine_speed() -> float:
     """CPU seconds for an empty Python loop of 10^6 steps: about 0.02 s on a modern core."""
     start = time.process_time()
@@ -466,12 +492,15 @@ def speed() -> None:
     _time(conv, 1, cold=False)
     one_more = _time(grown, 1, cold=False)
     warm = _time(conv, 15, cold=False)
+    folded, arrival = _time_folded(synthetic_conversation(1001), 15)
     print(
         f"speed, CPU time of this process (an empty 10^6-step loop takes {loop * 1000:.0f} ms here):\n"
         f"  1,000-message conversation, all messages new (caches cleared): {cold * 1000:.1f} ms (median)\n"
         f"  the same, messages new but per-word caches warm (a running worker): {new_messages * 1000:.1f} ms\n"
         f"  the same conversation grown by one message (earlier messages cached): {one_more * 1000:.1f} ms\n"
-        f"  the same conversation again (all cached): {warm * 1000:.1f} ms"
+        f"  the same conversation again (all cached): {warm * 1000:.1f} ms\n"
+        f"  the engine's path, message 1,001 arrives: its features read, the kept state extended, the summary "
+        f"folded: {folded * 1000:.2f} ms (each message's features when it arrives: {arrival * 1e6:.0f} µs)"
     )
     for n in (125, 250, 500, 1000, 2000):
         c = synthetic_conversation(n)

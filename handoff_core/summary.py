@@ -399,7 +399,7 @@ def summarize(data: SummaryInput, max_chars: int, redact_pii: bool) -> Summary:
     conv = data.conversation
     # Per-message results kept with the conversation when the engine has them; else read from the text.
     prepared = data.prepared
-    if prepared is not None and len(prepared.features) == len(conv.messages):
+    if prepared is not None and prepared.size == len(conv.messages):
         view = view_of_state(prepared)
     else:
         view = view_of_messages(conv.messages)

@@ -58,40 +58,40 @@ class SummaryFeatures:
 def summary_features(text: str) -> SummaryFeatures:
     """:class:`SummaryFeatures` of one message (the engine keeps them in the message's record)."""
     scan = scan_message(text)
-    return SummaryFeatures(scan.keys, scan.n_words, analyze_message(text))
+    analysed = analyze_message(text)
+    # Most messages' sentences hold every content key: one set then serves both (memory kept per message).
+    keys = analysed.keys if analysed.keys == scan.keys else scan.keys
+    return SummaryFeatures(keys, scan.n_words, analysed)
 
 
-#: How many of the latest messages a log can take back: a caller that decides again from an analysis up
-#: to this many messages old (the same next message decided twice, a benchmark repeating a decision)
-#: extends the shared log instead of rebuilding one.
+#: How many of the latest messages a long conversation's log can take back: a caller that decides again
+#: from an analysis up to this many messages old (the same next message decided twice, a benchmark
+#: repeating a decision) extends the shared log instead of rebuilding one.
 JOURNAL = 8
+#: One lock for every log: each holds it for microseconds (a message added, a view taken).
+_LOCK = threading.Lock()
 
 
 @dataclass(slots=True)
 class _Undo:
-    """What one message changed in a :class:`_Log`: the values before it (None: there was none)."""
+    """What one message changed in a :class:`_Long`: the values before it (None: there was none)."""
 
     customer_chars: int
     first_customer_at: datetime | None
-    echoed: bool = False
     details: Details | None = None
-    weights: dict[str, float | None] = field(default_factory=dict)
-    totals: dict[int, float | None] = field(default_factory=dict)
-    holders: dict[str, list[int] | None] = field(default_factory=dict)
+    echoed: bool = False
+    weights: dict[str, float | None] | None = None
+    totals: dict[int, float | None] | None = None
+    holders: dict[str, list[int] | None] | None = None
 
 
-class _Log:
-    """The running totals of one conversation, extended in place while every state that reads it is its latest.
+class _Long:
+    """The running totals of a conversation past the window (:data:`~handoff_core.issue.WINDOW`).
 
-    Copying the totals on every message (the key counts alone hold thousands of keys) would cost more than
-    the message's own analysis, so they are kept once, mutably, and a :class:`SummaryState` is a view of
-    the first ``size`` messages. A state that is not the latest any more (a caller decides again from an
-    older analysis) rebuilds its own log from the features, which are kept whole: correct, and rare.
-
-    Beyond the counts, the log keeps what the pool of a long conversation weighs
-    (:func:`handoff_core.issue.pool`): every key's weight and every customer message's total weight. A
-    key's weight only changes while its uses (customer messages, plus the bot's first replies) are below
-    the cap; until then the log remembers which messages hold it, and only those are summed again.
+    Beyond the counts it keeps what the pool of a long conversation weighs (:func:`~handoff_core.issue.pool`):
+    every key's weight and every customer message's total weight. A key's weight only changes while its
+    uses (customer messages, plus the bot's first replies) are below the cap; until then the log
+    remembers which messages hold it, and only those are summed again.
     """
 
     __slots__ = (
@@ -100,22 +100,16 @@ class _Log:
         "customer_chars",
         "details",
         "echoes",
-        "features",
         "first_customer_at",
         "holders",
         "journal",
-        "lock",
         "others",
         "replies",
-        "roles",
-        "stamps",
         "totals",
         "weights",
     )
 
     def __init__(self) -> None:
-        self.features: list[SummaryFeatures] = []
-        self.roles: list[Role] = []
         self.customer: list[int] = []
         self.others: list[int] = []
         self.replies: list[int] = []
@@ -124,7 +118,6 @@ class _Log:
         self.customer_chars = 0
         self.details = Details()
         self.first_customer_at: datetime | None = None
-        self.stamps: list[datetime | None] = []
         #: How many of the first :data:`BOT_POOL` other messages use each key (their scanned keys).
         self.echoes: Counter[str] = Counter()
         self.weights: dict[str, float] = {}
@@ -134,14 +127,9 @@ class _Log:
         self.holders: dict[str, list[int]] = {}
         #: How to take back each of the last :data:`JOURNAL` messages (see :meth:`undo_to`).
         self.journal: list[_Undo] = []
-        self.lock = threading.Lock()
 
-    def add(self, role: Role, created_at: datetime | None, features: SummaryFeatures) -> None:
-        index = len(self.features)
+    def add(self, index: int, role: Role, created_at: datetime | None, f: SummaryFeatures, log: _Log) -> None:
         undo = _Undo(self.customer_chars, self.first_customer_at)
-        self.features.append(features)
-        self.roles.append(role)
-        self.stamps.append(created_at)
         self.journal.append(undo)
         if len(self.journal) > JOURNAL:
             del self.journal[0]
@@ -151,99 +139,150 @@ class _Log:
                 self.replies.append(index)
             if len(self.others) <= BOT_POOL:
                 undo.echoed = True
-                self.echoes.update(features.keys)
-                self._reweigh([k for k in features.keys if k in self.counts], undo)
+                self.echoes.update(f.keys)
+                self._reweigh([k for k in f.keys if k in self.counts], undo, log)
             return
         self.customer.append(index)
-        self.customer_chars += len(features.text.cleaned)
+        self.customer_chars += len(f.text.cleaned)
         if self.first_customer_at is None:
             self.first_customer_at = created_at
-        if features.text.details and not self.details.full():
+        if f.text.details and not self.details.full():
             undo.details = self.details.copy()
-            for kind, value in features.text.details:
+            for kind, value in f.text.details:
                 self.details.add(kind, value)
-        self.counts.update(features.keys)
-        changed = [k for k in features.keys if k in self.holders or k not in self.weights]
+        self.counts.update(f.keys)
+        changed = [k for k in f.keys if k in self.holders or k not in self.weights]
         holders = self.holders
+        saved = undo.holders = {}
         for key in changed:
             held = holders.get(key)
-            undo.holders.setdefault(key, None if held is None else list(held))
+            saved.setdefault(key, None if held is None else list(held))
             if held is not None:
                 held.append(index)
             else:
                 holders[key] = [index]
-        self._reweigh(changed, undo, index)
+        self._reweigh(changed, undo, log, index)
 
-    def _reweigh(self, keys: Sequence[str], undo: _Undo, new: int | None = None) -> None:
+    def _reweigh(self, keys: Sequence[str], undo: _Undo, log: _Log, new: int | None = None) -> None:
         """Weigh ``keys`` again and sum again every message that holds one (and ``new``)."""
         w = DEFAULT_WEIGHTS
         cap, echo, power, light = w.cap, w.echo, w.power, w.light
         dirty: set[int] = set() if new is None else {new}
         weights, holders = self.weights, self.holders
+        old_weights = undo.weights = {}
+        old_holders = undo.holders if undo.holders is not None else {}
+        undo.holders = old_holders
         for key in keys:
             uses = min(cap, self.counts[key] + echo * self.echoes.get(key, 0))
             value = float(uses**power) * (light if key in LIGHT_KEYS else 1.0)
             held = holders.get(key)
             old = weights.get(key)
             if old != value:
-                undo.weights.setdefault(key, old)
+                old_weights.setdefault(key, old)
                 weights[key] = value
                 dirty.update(held or ())
             if uses >= cap and held is not None:
-                undo.holders.setdefault(key, list(held))
+                old_holders.setdefault(key, list(held))
                 del holders[key]  # counts and echoes only grow: this weight is final
         weight = weights.__getitem__
         totals = self.totals
+        old_totals = undo.totals = {}
+        features = log.features
         for i in dirty:
-            undo.totals.setdefault(i, totals.get(i))
-            totals[i] = math.fsum(map(weight, self.features[i].keys))
+            old_totals.setdefault(i, totals.get(i))
+            totals[i] = math.fsum(map(weight, features[i].keys))
+
+    def undo_last(self, role: Role, f: SummaryFeatures) -> None:
+        """Take back the latest message (``role``, ``f``); the caller checked the journal has it."""
+        undo = self.journal.pop()
+        if role is Role.CUSTOMER:
+            self.customer.pop()
+            self.counts.subtract(f.keys)
+            for key in f.keys:
+                if self.counts[key] <= 0:
+                    del self.counts[key]
+        else:
+            self.others.pop()
+            if role is Role.ASSISTANT:
+                self.replies.pop()
+            if undo.echoed:
+                self.echoes.subtract(f.keys)
+                for key in f.keys:
+                    if self.echoes[key] <= 0:
+                        del self.echoes[key]
+        self.customer_chars, self.first_customer_at = undo.customer_chars, undo.first_customer_at
+        if undo.details is not None:
+            self.details = undo.details
+        for key, weight in (undo.weights or {}).items():
+            if weight is None:
+                del self.weights[key]
+            else:
+                self.weights[key] = weight
+        for i, total in (undo.totals or {}).items():
+            if total is None:
+                del self.totals[i]
+            else:
+                self.totals[i] = total
+        for key, held in (undo.holders or {}).items():
+            if held is None:
+                self.holders.pop(key, None)
+            else:
+                self.holders[key] = held
+
+
+class _Log:
+    """A conversation's per-message features, and its running totals once it is past the window.
+
+    Copying the totals on every message (the key counts alone hold thousands of keys) would cost more than
+    the message's own analysis, so they are kept once, mutably, and a :class:`SummaryState` is a view of
+    the first ``size`` messages. A state that is not the latest any more (a caller decides again from an
+    older analysis) takes the newer messages back through a short journal, or rebuilds a log of its own
+    from the features, which are kept whole: correct either way. Up to the window nothing but the
+    features is kept (a short conversation's totals cost less to add up than to keep).
+    """
+
+    __slots__ = ("features", "long", "n_customer", "roles", "stamps")
+
+    def __init__(self) -> None:
+        self.features: list[SummaryFeatures] = []
+        self.roles: list[Role] = []
+        self.stamps: list[datetime | None] = []
+        self.n_customer = 0
+        self.long: _Long | None = None
+
+    def add(self, role: Role, created_at: datetime | None, f: SummaryFeatures) -> None:
+        index = len(self.features)
+        self.features.append(f)
+        self.roles.append(role)
+        self.stamps.append(created_at)
+        self.n_customer += role is Role.CUSTOMER
+        if self.long is not None:
+            self.long.add(index, role, created_at, f, self)
+        elif _past_window(self.n_customer, len(self.features)):
+            long = self.long = _Long()
+            for i, (r, t, g) in enumerate(zip(self.roles, self.stamps, self.features, strict=True)):
+                long.add(i, r, t, g, self)
 
     def can_undo(self, size: int) -> bool:
-        """Whether the log can go back to its first ``size`` messages (the journal reaches that far)."""
-        return len(self.features) - len(self.journal) <= size <= len(self.features)
+        """Whether the log can go back to its first ``size`` messages."""
+        if self.long is None or not _past_window(self._customers_in(size), size):
+            return size <= len(self.features)
+        return len(self.features) - len(self.long.journal) <= size <= len(self.features)
+
+    def _customers_in(self, size: int) -> int:
+        return self.n_customer - sum(1 for r in self.roles[size:] if r is Role.CUSTOMER)
 
     def undo_to(self, size: int) -> None:
-        """Back to the totals of the first ``size`` messages (the states past them rebuild if used again)."""
+        """Back to the first ``size`` messages (the states past them rebuild if used again)."""
+        n_customer = self._customers_in(size)
+        if self.long is not None and not _past_window(n_customer, size):
+            self.long = None
         while len(self.features) > size:
-            undo = self.journal.pop()
-            index = len(self.features) - 1
-            features = self.features.pop()
-            role = self.roles.pop()
+            f, role = self.features.pop(), self.roles.pop()
             self.stamps.pop()
-            if role is Role.CUSTOMER:
-                self.customer.pop()
-                self.counts.subtract(features.keys)
-                for key in features.keys:
-                    if self.counts[key] <= 0:
-                        del self.counts[key]
-            else:
-                self.others.pop()
-                if role is Role.ASSISTANT:
-                    self.replies.pop()
-                if undo.echoed:
-                    self.echoes.subtract(features.keys)
-                    for key in features.keys:
-                        if self.echoes[key] <= 0:
-                            del self.echoes[key]
-            self.customer_chars, self.first_customer_at = undo.customer_chars, undo.first_customer_at
-            if undo.details is not None:
-                self.details = undo.details
-            for key, weight in undo.weights.items():
-                if weight is None:
-                    del self.weights[key]
-                else:
-                    self.weights[key] = weight
-            for i, total in undo.totals.items():
-                if total is None:
-                    del self.totals[i]
-                else:
-                    self.totals[i] = total
-            for key, held in undo.holders.items():
-                if held is None:
-                    self.holders.pop(key, None)
-                else:
-                    self.holders[key] = held
-            assert index == len(self.features)
+            if self.long is not None:
+                self.long.undo_last(role, f)
+        self.n_customer = n_customer
 
     @staticmethod
     def of(features: Sequence[SummaryFeatures], roles: Sequence[Role], stamps: Sequence[datetime | None]) -> _Log:
@@ -253,6 +292,10 @@ class _Log:
         return log
 
 
+def _past_window(n_customer: int, n_messages: int) -> bool:
+    return n_customer > WINDOW or n_messages - n_customer > WINDOW
+
+
 @dataclass(frozen=True, slots=True)
 class SummaryState:
     """The summary's running totals over the first ``size`` messages of a conversation (see :class:`_Log`)."""
@@ -260,15 +303,11 @@ class SummaryState:
     log: _Log = field(default_factory=_Log)
     size: int = 0
 
-    @property
-    def features(self) -> Sequence[SummaryFeatures]:
-        return self.log.features[: self.size] if self.size != len(self.log.features) else self.log.features
-
     def extended(self, added: Sequence[tuple[Role, datetime | None, SummaryFeatures]]) -> SummaryState:
         """The state with the messages ``added`` after the last one (their role, time and features)."""
         if not added:
             return self
-        with self.log.lock:
+        with _LOCK:
             log = self.log
             if self.size != len(log.features):
                 # An older state: the log has moved on past it. Take the newer messages back when the
@@ -329,41 +368,48 @@ def _told_counts(
 def view_of_state(state: SummaryState) -> SummaryView:
     """The view of a conversation from its running state: a fold over per-message results, no text read."""
     log = state.log
-    with log.lock:
+    with _LOCK:
         if state.size == len(log.features):
             return _view_of_log(log)
     return _view_of_log(state._own_log())
 
 
 def _view_of_log(log: _Log) -> SummaryView:
-    features, customer, others = log.features, log.customer, log.others
-    if len(customer) <= WINDOW and len(others) <= WINDOW:
-        texts = {i: f.text for i, f in enumerate(features)}
-        return SummaryView(
-            texts,
-            None,
-            _told_counts(texts, None, {}),
-            tuple(customer),
-            tuple(log.replies),
-            log.customer_chars,
-            log.details.copy(),
-            log.first_customer_at,
-        )
-    full = pool_of_totals(customer, others, log.totals, [features[i].n_words for i in customer])
+    features = log.features
+    long = log.long
+    if long is None:
+        return _short_view({i: f.text for i, f in enumerate(features)}, log.roles, log.stamps)
+    customer = long.customer
+    full = pool_of_totals(customer, long.others, long.totals, [features[i].n_words for i in customer])
     texts = {i: features[i].text for i in full}
     scanned = {i: features[i].keys for i in full if log.roles[i] is Role.CUSTOMER}
     # The counts go on growing in the log: the view keeps only what it reads of them.
-    counts = {k: log.counts[k] for t in texts.values() for k in t.keys}
+    count = long.counts.get  # not Counter's __missing__: a Python call per absent key
+    counts = {k: count(k, 0) for t in texts.values() for k in t.keys}
     return SummaryView(
         texts,
         counts,
-        _told_counts(texts, log.counts, scanned),
+        _told_counts(texts, long.counts, scanned),
         tuple(customer),
-        tuple(log.replies),
-        log.customer_chars,
-        log.details.copy(),
-        log.first_customer_at,
+        tuple(long.replies),
+        long.customer_chars,
+        long.details.copy(),
+        long.first_customer_at,
     )
+
+
+def _short_view(texts: dict[int, MessageText], roles: Sequence[Role], stamps: Sequence[datetime | None]) -> SummaryView:
+    """The view of a conversation up to the window: every message split into sentences."""
+    customer = [i for i, role in enumerate(roles) if role is Role.CUSTOMER]
+    replies = [i for i, role in enumerate(roles) if role is Role.ASSISTANT]
+    details = Details()
+    for i in customer:
+        if texts[i].details and not details.full():
+            for kind, value in texts[i].details:
+                details.add(kind, value)
+    chars = sum(len(texts[i].cleaned) for i in customer)
+    first = next((stamps[i] for i in customer if stamps[i]), None)
+    return SummaryView(texts, None, _told_counts(texts, None, {}), customer, replies, chars, details, first)
 
 
 def view_of_messages(messages: Sequence[Message]) -> SummaryView:
@@ -372,15 +418,10 @@ def view_of_messages(messages: Sequence[Message]) -> SummaryView:
     others = [i for i, m in enumerate(messages) if m.role is not Role.CUSTOMER]
     replies = [i for i in others if messages[i].role is Role.ASSISTANT]
     first = next((messages[i].created_at for i in customer if messages[i].created_at), None)
-    details = Details()
     if len(customer) <= WINDOW and len(others) <= WINDOW:
         texts = {i: analyze_message(m.text) for i, m in enumerate(messages)}
-        for i in customer:
-            if texts[i].details and not details.full():
-                for kind, value in texts[i].details:
-                    details.add(kind, value)
-        chars = sum(len(texts[i].cleaned) for i in customer)
-        return SummaryView(texts, None, _told_counts(texts, None, {}), customer, replies, chars, details, first)
+        return _short_view(texts, [m.role for m in messages], [m.created_at for m in messages])
+    details = Details()
     scans: dict[int, MessageScan] = {i: scan_message(messages[i].text) for i in customer}
     counts = Counter(chain.from_iterable(scan.keys for scan in scans.values()))
     full = pool(

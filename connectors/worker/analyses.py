@@ -8,7 +8,9 @@ estimated bytes, least recently used conversations first out, so memory stays fl
 are open and however long their messages are.
 
 Why a byte bound: a record keeps the message's text, its folded words and the detectors' results, about
-5 KB plus 60 bytes per character of text (measured with ``tracemalloc``; 33 KB for a 2 KB message). A
+5 KB plus 60 bytes per character of text (measured with ``tracemalloc``; 33 KB for a 2 KB message), and
+since round 4 the summary's features of the message (its sentences, keys and details: about 1 KB plus
+11 bytes per character, handoff_core/summary_state.py). A
 count of 2,000 messages therefore meant anything from 10 to 70 MB, and it was the largest single holder
 of a soaked worker's memory (33 MB after 8,000 decisions of realistic traffic). The estimate is charged
 per record from its text length (O(1); walking the objects costs ~0.7 ms a record) and errs on the high
@@ -23,8 +25,8 @@ from collections import OrderedDict
 from handoff_core.analysis import ConversationAnalysis
 
 #: Estimated bytes of one kept record: a fixed part and a part per character of the message's text.
-RECORD_BASE_BYTES = 6_000
-RECORD_BYTES_PER_CHAR = 64
+RECORD_BASE_BYTES = 7_000
+RECORD_BYTES_PER_CHAR = 72
 
 
 def record_bytes(analysis: ConversationAnalysis) -> int:

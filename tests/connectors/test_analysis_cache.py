@@ -11,6 +11,7 @@ from connectors.worker.analyses import AnalysisCache, record_bytes
 from handoff_core import Conversation
 from handoff_core.engine import DecisionEngine
 from handoff_core.policy import load_policy
+from handoff_core.text.messages import analyze_message, message_details_of, scan_message
 
 ROOT = Path(__file__).resolve().parents[2]
 CORPUS = ROOT / "bench" / "corpus" / "messages.jsonl"
@@ -65,10 +66,14 @@ def test_byte_estimate_covers_what_records_really_hold() -> None:
     ]
     for conv in conversations:  # warm the per-word caches so that only the kept records are measured
         engine.analyze(conv)
+    for per_text in (analyze_message, scan_message, message_details_of):
+        per_text.cache_clear()  # the summary features a record keeps must be its own, not a cache's
     gc.collect()
     tracemalloc.start()
     try:
         kept = [engine.analyze(conv) for conv in conversations]
+        for per_text in (analyze_message, scan_message, message_details_of):
+            per_text.cache_clear()
         gc.collect()
         real = tracemalloc.get_traced_memory()[0]
     finally:
