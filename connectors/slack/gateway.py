@@ -1,4 +1,11 @@
-"""The only place that calls the Slack Web API: ``slack_sdk``'s ``AsyncWebClient``, errors mapped.
+"""The only place that calls the Slack Web API: ``slack_sdk``'s ``WebClient`` in worker threads, errors mapped.
+
+Why the synchronous client: ``slack_sdk``'s ``AsyncWebClient`` needs ``aiohttp``, and with it (and
+slack-bolt's ``AsyncApp``) a live worker carried about 11 MB more resident memory than with the
+standard-library ``urllib`` client, for a handful of calls a minute (docs/volume.md, "Worker memory").
+Each call runs in a thread (``anyio.to_thread``), never on the event loop; the client keeps no
+connection between calls, so there is nothing to close and nothing shared between threads but its
+settings.
 
 The client retries 429s (waiting ``Retry-After``) and 5xx/connection errors a couple of times itself
 (``retry_handlers``); what is left is mapped into the connector tree with ``raise ... from exc``:
@@ -12,20 +19,20 @@ The client retries 429s (waiting ``Retry-After``) and 5xx/connection errors a co
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+import http.client
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from functools import partial
 from typing import Any
 
-import aiohttp
+import anyio.to_thread
 from slack_sdk.errors import SlackApiError, SlackClientError
-from slack_sdk.http_retry.builtin_async_handlers import (
-    AsyncConnectionErrorRetryHandler as _AsyncConnectionErrorRetryHandler,
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+    ServerErrorRetryHandler,
 )
-from slack_sdk.http_retry.builtin_async_handlers import (
-    AsyncRateLimitErrorRetryHandler,
-    AsyncServerErrorRetryHandler,
-)
-from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.web import SlackResponse, WebClient
 
 from connectors.errors import PermanentError, TransientError
 
@@ -44,16 +51,16 @@ TRANSIENT_SLACK_ERRORS = frozenset(
 )
 
 
-def build_client(token: str, base_url: str, *, timeout: int = 10, retries: int = 2) -> AsyncWebClient:
-    """An ``AsyncWebClient`` that honours Retry-After on 429 and retries server errors, bounded."""
-    return AsyncWebClient(
+def build_client(token: str, base_url: str, *, timeout: int = 10, retries: int = 2) -> WebClient:
+    """A ``WebClient`` that honours Retry-After on 429 and retries server and connection errors, bounded."""
+    return WebClient(
         token=token,
         base_url=base_url,
         timeout=timeout,
         retry_handlers=[
-            AsyncRateLimitErrorRetryHandler(max_retry_count=retries),
-            AsyncServerErrorRetryHandler(max_retry_count=retries),
-            _AsyncConnectionErrorRetryHandler(max_retry_count=retries),
+            RateLimitErrorRetryHandler(max_retry_count=retries),
+            ServerErrorRetryHandler(max_retry_count=retries),
+            ConnectionErrorRetryHandler(max_retry_count=retries),
         ],
     )
 
@@ -64,24 +71,30 @@ class SlackGateway:
     #: The outbox lane this gateway's actions travel in (the worker's ``AlertSink`` port).
     lane = "slack"
 
-    def __init__(self, client: AsyncWebClient) -> None:
+    def __init__(self, client: WebClient) -> None:
         self.client = client
 
     async def aclose(self) -> None:
-        """Close the client's HTTP session (aiohttp), if it opened one."""
-        session = getattr(self.client, "session", None)
-        if session is not None and not session.closed:
-            await session.close()
+        """Nothing to close: the ``urllib`` client opens a connection per call (kept for the port)."""
+
+    async def _call(self, method: Callable[..., SlackResponse], **kwargs: Any) -> SlackResponse:
+        """``method(**kwargs)`` of the client in a worker thread (it blocks, retries and sleeps), errors mapped."""
+        with _mapped():
+            return await anyio.to_thread.run_sync(partial(method, **kwargs))
 
     async def post(
         self, channel: str, text: str, blocks: Sequence[dict[str, Any]], *, key: str | None = None
     ) -> dict[str, str]:
         """Post a message; ``key`` goes into the message metadata so :meth:`find` can see it was posted."""
         metadata = {"event_type": METADATA_EVENT, "event_payload": {"key": key}} if key is not None else None
-        async with _mapped():
-            response = await self.client.chat_postMessage(
-                channel=channel, text=text, blocks=list(blocks), unfurl_links=False, metadata=metadata
-            )
+        response = await self._call(
+            self.client.chat_postMessage,
+            channel=channel,
+            text=text,
+            blocks=list(blocks),
+            unfurl_links=False,
+            metadata=metadata,
+        )
         return {"channel": str(response["channel"]), "ts": str(response["ts"])}
 
     async def find(self, channel: str, key: str, *, oldest: float, pages: int = 5) -> dict[str, str] | None:
@@ -92,14 +105,14 @@ class SlackGateway:
         """
         cursor: str | None = None
         for _ in range(pages):
-            async with _mapped():
-                response = await self.client.conversations_history(
-                    channel=channel,
-                    oldest=f"{max(oldest, 0.0):.6f}",
-                    include_all_metadata=True,
-                    limit=200,
-                    cursor=cursor,
-                )
+            response = await self._call(
+                self.client.conversations_history,
+                channel=channel,
+                oldest=f"{max(oldest, 0.0):.6f}",
+                include_all_metadata=True,
+                limit=200,
+                cursor=cursor,
+            )
             for message in response.get("messages") or []:
                 meta = message.get("metadata") or {}
                 if meta.get("event_type") == METADATA_EVENT and (meta.get("event_payload") or {}).get("key") == key:
@@ -110,20 +123,18 @@ class SlackGateway:
         return None
 
     async def update(self, channel: str, ts: str, text: str, blocks: Sequence[dict[str, Any]]) -> None:
-        async with _mapped():
-            await self.client.chat_update(channel=channel, ts=ts, text=text, blocks=list(blocks))
+        await self._call(self.client.chat_update, channel=channel, ts=ts, text=text, blocks=list(blocks))
 
     async def user_email(self, user_id: str) -> str:
-        async with _mapped():
-            response = await self.client.users_info(user=user_id)
+        response = await self._call(self.client.users_info, user=user_id)
         email = ((response.get("user") or {}).get("profile") or {}).get("email")
         if not email:
             raise PermanentError("the Slack user has no visible email (scope users:read.email?)", vendor="slack")
         return str(email)
 
 
-@asynccontextmanager
-async def _mapped() -> AsyncIterator[None]:
+@contextmanager
+def _mapped() -> Iterator[None]:
     try:
         yield
     except SlackApiError as exc:
@@ -145,7 +156,7 @@ async def _mapped() -> AsyncIterator[None]:
         if status >= 500 or error in TRANSIENT_SLACK_ERRORS:
             raise TransientError(f"Slack failed ({status} {error})".strip(), vendor="slack") from exc
         raise PermanentError(f"Slack refused the call: {error or status}", vendor="slack") from exc
-    except (aiohttp.ClientError, TimeoutError) as exc:
+    except (OSError, http.client.HTTPException) as exc:  # URLError, timeouts, resets: what urllib raises
         raise TransientError(f"Slack unreachable: {type(exc).__name__}", vendor="slack") from exc
     except SlackClientError as exc:
         raise TransientError(f"Slack client error: {type(exc).__name__}", vendor="slack") from exc

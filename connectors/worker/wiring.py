@@ -48,8 +48,7 @@ from handoff_core.knowledge import load_knowledge
 from handoff_core.policy import Policy, load_policy
 
 if TYPE_CHECKING:
-    from slack_bolt.adapter.fastapi.async_handler import AsyncSlackRequestHandler
-
+    from connectors.worker.slack_events import BoltHandler
     from connectors.zendesk.gateway import ZendeskConfig
 
 log = logging.getLogger(__name__)
@@ -153,7 +152,7 @@ async def review_schedule(
 class SlackRoute:
     """What ``POST /slack/events`` uses: bolt's handler (None in local mode) and the checks before it."""
 
-    handler: AsyncSlackRequestHandler | None
+    handler: BoltHandler | None
     signing_secret: str
     max_body_bytes: int
     metrics: Metrics
@@ -199,8 +198,8 @@ async def open_worker(settings: Settings, *, processors: bool = True) -> AsyncIt
         stack.callback(audit.close)
         calls = store_calls(remote=store.remote, workers=STORE_THREADS)
         stack.callback(calls.close)
-        # The vendor clients (zenpy; slack_sdk with aiohttp; slack_bolt) are imported only when configured:
-        # about 20 MB of a worker's memory that local mode never uses (docs/volume.md).
+        # The vendor clients (zenpy with requests; slack_sdk's urllib client; slack_bolt) are imported only when
+        # configured: about 12 MB of a worker's memory that local mode never uses (docs/volume.md).
         zconfig = zendesk_config(settings)
         tickets: TicketSink = LocalTickets()
         if zconfig is not None:
