@@ -23,12 +23,28 @@ the customer keeps writing after a handoff, as the corpus conversations go on (t
 and records every message, and answers ``stay_silent``); ``--stop-at-handoff`` ends the conversation
 there instead (more first messages: ~3.3 instead of ~2.0 ms of CPU a decision).
 
-Output: JSON lines on stdout: every ``--every`` decisions the decisions so far, RSS (MB), decisions per
-second, CPU per decision, load average, conversations and turns already handed off; a final line with
-the sizes of the bounded caches.
+How much of the traffic lands on conversations already handed off matters: the worker keeps no
+analysis of those (their turns cost less CPU and hold no cache). With the corpus's complaint-rich
+conversations, letting every customer keep writing after the handoff made 73 % of the decisions such
+turns. ``--after-handoff P`` lets a customer keep writing after the handoff with probability ``P``
+(1 = the corpus conversation goes on, 0 = ``--stop-at-handoff``); the share of decisions made on a
+conversation already handed off is printed with every sample (``handed_off_share``), so the mix that was
+measured is stated beside its figures (docs/volume.md).
+
+``--live``: the worker runs as a real deployment with Zendesk and Slack configured, so its memory
+includes their clients (zenpy with requests, slack_sdk and slack_bolt) and the outbox lanes that use
+them: the fake Zendesk and Slack of ``tests/fakes`` serve on 127.0.0.1 in a child process (so their
+memory and CPU are not the worker's), zenpy is pointed at the fake as in the end-to-end tests, and every
+handoff creates its Zendesk ticket (and a Slack alert when the policy asks) through the worker's outbox.
+
+Output: JSON lines on stdout: every ``--every`` decisions the decisions so far, RSS and peak RSS
+(``VmHWM``, MB), decisions per second, CPU per decision, load average, conversations and turns already
+handed off, and (``--live``) the outbox rows still pending; a final line with the sizes of the bounded
+caches.
 
 Run (about 35 minutes of CPU for a million): ``OPENBLAS_NUM_THREADS=1 .venv/bin/python bench/soak_worker.py
---decisions 1000000 --database /tmp/volume_soak/worker.sqlite3``
+--decisions 1000000 --database /tmp/volume_soak/worker.sqlite3`` (add ``--live --after-handoff 0.25`` for
+the figures docs/volume.md quotes).
 """
 
 from __future__ import annotations
@@ -36,8 +52,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import multiprocessing
 import os
 import random
+import socket
 import string
 import sys
 import time
@@ -49,10 +67,81 @@ import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
 CONVERSATIONS = ROOT / "bench" / "corpus" / "conversations.jsonl"
+#: Secrets and tokens the fakes accept (tests/fakes), as the end-to-end tests use them.
+ZENDESK_SECRET = "zd-webhook-secret"
+SLACK_SIGNING_SECRET = "slack-signing-secret"
+WEBCHAT_SECRET = "webchat-secret-for-tests"
+
+
+def status_mb(field: str) -> float:
+    """A memory field of ``/proc/self/status`` (``VmRSS``, ``VmHWM``) in MB."""
+    return int(Path("/proc/self/status").read_text().split(f"{field}:")[1].split()[0]) / 1024
 
 
 def rss_mb() -> float:
-    return int(Path("/proc/self/status").read_text().split("VmRSS:")[1].split()[0]) / 1024
+    return status_mb("VmRSS")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def serve_fakes(zendesk_port: int, slack_port: int) -> None:
+    """The fake Zendesk and Slack (tests/fakes) on 127.0.0.1, in their own process."""
+    import threading
+
+    import uvicorn
+
+    sys.path.insert(0, str(ROOT / "tests"))
+    from fakes.slack import FakeSlack
+    from fakes.zendesk import FakeZendesk
+
+    zendesk = FakeZendesk(base_url=f"http://127.0.0.1:{zendesk_port}")
+    for name in ("Support", "Billing", "Escalations", "Trust & Safety", "VIP Support", "Sales"):  # the policy's routes
+        zendesk.add_group(name)
+
+    def run(app: Any, port: int) -> None:
+        uvicorn.run(app, host="127.0.0.1", port=port, log_level="error", access_log=False, lifespan="on")
+
+    threading.Thread(target=run, args=(zendesk, zendesk_port), daemon=True).start()
+    run(FakeSlack(), slack_port)
+
+
+def start_fakes() -> multiprocessing.process.BaseProcess:
+    """Start the fakes and point the worker's settings (environment) at them, as a live deployment's."""
+    zendesk_port, slack_port = free_port(), free_port()
+    fakes = multiprocessing.get_context("spawn").Process(
+        target=serve_fakes, args=(zendesk_port, slack_port), daemon=True
+    )
+    fakes.start()
+    for port in (zendesk_port, slack_port):
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise SystemExit("the fakes did not start") from None
+                time.sleep(0.2)
+    os.environ.update(
+        {
+            "ZENPY_FORCE_SCHEME": "http",
+            "ZENPY_FORCE_NETLOC": f"127.0.0.1:{zendesk_port}",
+            "ZENDESK_SUBDOMAIN": "acme",
+            "ZENDESK_EMAIL": "bot@example.com",
+            "ZENDESK_API_TOKEN": "zd-api-token-for-tests",
+            "ZENDESK_WEBHOOK_SECRET": ZENDESK_SECRET,
+            "SLACK_BOT_TOKEN": "xoxb-test-token-for-tests",
+            "SLACK_SIGNING_SECRET": SLACK_SIGNING_SECRET,
+            "SLACK_ALERT_CHANNEL": "C0ALERTS",
+            "SLACK_API_URL": f"http://127.0.0.1:{slack_port}/api/",
+            "WEBCHAT_SECRET": WEBCHAT_SECRET,
+        }
+    )
+    return fakes
 
 
 def varied(text: str, rnd: random.Random) -> str:
@@ -92,7 +181,7 @@ def conversations(rnd: random.Random) -> Iterator[list[tuple[str, str]]]:
         yield [(role, varied(text, rnd) if role == "customer" else text) for role, text in shape[:length]]
 
 
-async def run(decisions: int, every: int, *, direct: bool, stop_at_handoff: bool) -> None:
+async def run(decisions: int, every: int, *, direct: bool, after_handoff: float, live: bool) -> None:
     from connectors.settings import Settings
     from connectors.worker.app import create_app
     from connectors.worker.webchat_routes import _message_turn, _turn
@@ -100,9 +189,18 @@ async def run(decisions: int, every: int, *, direct: bool, stop_at_handoff: bool
     settings = Settings()
     app = create_app(settings)
     rnd = random.Random(15)
+    stays = random.Random(16)  # its own stream: the conversations are the same whatever --after-handoff says
     started = time.perf_counter()
     cpu0 = time.process_time()
     counts = {"conversations": 0, "handed_off_turns": 0}
+
+    def pending() -> dict[str, int]:
+        if not live:
+            return {}
+        backlog = app.state.worker.store.backlog()
+        return {f"{b.queue}_{b.lane}_pending": b.pending for b in backlog if b.pending or b.dead} | {
+            f"{b.queue}_{b.lane}_dead": b.dead for b in backlog if b.dead
+        }
 
     def sample(n: int) -> None:
         wall = time.perf_counter() - started
@@ -110,12 +208,16 @@ async def run(decisions: int, every: int, *, direct: bool, stop_at_handoff: bool
         line = {
             "decisions": n,
             "rss_mb": round(rss_mb(), 1),
+            "peak_rss_mb": round(status_mb("VmHWM"), 1),
+            "anon_mb": round(status_mb("RssAnon"), 1),
             "per_second": round(n / wall, 1) if wall else 0.0,
             "cpu_ms_per_decision": round(1000 * cpu / n, 2) if n else 0.0,
             "cpu_s": round(cpu, 1),
             "wall_s": round(wall, 1),
             "load": round(os.getloadavg()[0], 1),
             **counts,
+            "handed_off_share": round(counts["handed_off_turns"] / n, 3) if n else 0.0,
+            **pending(),
         }
         print(json.dumps(line), flush=True)
 
@@ -126,10 +228,20 @@ async def run(decisions: int, every: int, *, direct: bool, stop_at_handoff: bool
             n = 0
             for messages in conversations(rnd):
                 counts["conversations"] += 1
-                conversation_id = f"soak-{counts['conversations']}"
+                number = counts["conversations"]
+                conversation_id = f"soak-{number}"
+                # A live widget knows the signed-in customer (Zendesk needs a requester for the ticket); 5 % VIPs.
+                customer = {"email": f"customer{number}@example.com", "tags": ["vip"] if number % 20 == 0 else []}
                 for turn, (role, text) in enumerate(messages, start=1):
                     n += 1
-                    body = {"conversation_id": conversation_id, "message_id": f"m{turn}", "role": role, "text": text}
+                    body: dict[str, Any] = {
+                        "conversation_id": conversation_id,
+                        "message_id": f"m{turn}",
+                        "role": role,
+                        "text": text,
+                    }
+                    if live:
+                        body["customer"] = customer
                     if direct:
                         given = _message_turn(json.dumps(body).encode())
                         reply, _ = await _turn(app.state.webchat, given.seed, given.key, given.message_id, given.build)
@@ -139,16 +251,21 @@ async def run(decisions: int, every: int, *, direct: bool, stop_at_handoff: bool
                             raise SystemExit(f"decision {n}: {answer.status_code} {answer.text[:300]}")
                         reply = answer.json()
                     counts["handed_off_turns"] += bool(reply["stay_silent"])
-                    if stop_at_handoff and reply["stay_silent"]:
-                        break
                     if n % every == 0 or n == decisions:
                         sample(n)
                     if n == decisions:
                         break
+                    if reply["stay_silent"] and stays.random() >= after_handoff:
+                        break  # the customer stops writing to the assistant after the handoff
                 if n == decisions:
                     break
             caches = cache_sizes(app.state.webchat.handoffs.analyses)
-            print(json.dumps({"caches": caches, "rss_mb": round(rss_mb(), 1)}), flush=True)
+            print(
+                json.dumps(
+                    {"caches": caches, "rss_mb": round(rss_mb(), 1), "peak_rss_mb": round(status_mb("VmHWM"), 1)}
+                ),
+                flush=True,
+            )
 
 
 def cache_sizes(analyses: Any) -> dict[str, object]:
@@ -174,8 +291,20 @@ def main() -> None:
     parser.add_argument(
         "--stop-at-handoff",
         action="store_true",
-        help="end a conversation when the worker hands it off (default: the customer keeps writing, as the corpus"
-        " conversations go on, and every message is still decided and recorded)",
+        help="end a conversation when the worker hands it off (the same as --after-handoff 0)",
+    )
+    parser.add_argument(
+        "--after-handoff",
+        type=float,
+        default=1.0,
+        help="probability that the customer keeps writing after the handoff, as the corpus conversation goes on"
+        " (default 1: every message of the cut conversation is decided and recorded)",
+    )
+    parser.add_argument(
+        "--live",
+        action="store_true",
+        help="Zendesk and Slack configured, pointed at the fakes of tests/fakes on 127.0.0.1 (a child process):"
+        " the memory of a real deployment, with its vendor clients and outbox lanes",
     )
     parser.add_argument("--every", type=int, default=100_000, help="print RSS and speed every N decisions")
     parser.add_argument("--database", type=Path, required=True, help="a fresh SQLite file for the worker's store")
@@ -191,7 +320,14 @@ def main() -> None:
     os.environ["HANDOFF_DATABASE_URL"] = f"sqlite:///{args.database}"
     os.environ.setdefault("LOG_LEVEL", "warning")
     sys.path.insert(0, str(ROOT))
-    asyncio.run(run(args.decisions, args.every, direct=not args.http, stop_at_handoff=args.stop_at_handoff))
+    fakes = start_fakes() if args.live else None
+    after_handoff = 0.0 if args.stop_at_handoff else args.after_handoff
+    try:
+        asyncio.run(run(args.decisions, args.every, direct=not args.http, after_handoff=after_handoff, live=args.live))
+    finally:
+        if fakes is not None:
+            fakes.terminate()
+            fakes.join(10)
 
 
 if __name__ == "__main__":
