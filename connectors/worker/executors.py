@@ -18,12 +18,10 @@ import asyncio
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from connectors.audit import AuditWriter
 from connectors.errors import TransientError
-from connectors.report.data import Review
-from connectors.report.schedule import review_blocks
 from connectors.slack.alerts import AlertContent, alert_blocks, fallback_text, resolved_blocks
 from connectors.store import ConversationStore, NewAction, OutboxItem, OutboxStore
 from connectors.worker.handoffs import (
@@ -39,9 +37,12 @@ from connectors.worker.offload import StoreCalls
 from connectors.worker.ports import AlertSink, TicketSink
 from connectors.zendesk.models import HandoffUpdate, NewTicket
 
+if TYPE_CHECKING:
+    from connectors.report.data import Review
+
 Executor = Callable[[OutboxItem], Awaitable[dict[str, Any]]]
 #: The weekly review due at a time (reads the audit log; run in a thread).
-ReviewBuilder = Callable[[datetime], Review]
+ReviewBuilder = Callable[[datetime], "Review"]
 
 
 @dataclass(frozen=True)
@@ -161,6 +162,10 @@ class SlackReview:
     async def __call__(self, item: OutboxItem) -> dict[str, Any]:
         due = datetime.fromisoformat(str(item.payload["due"]))
         review = await asyncio.to_thread(self.review, due)
+        # The review's modules (numpy grouping, figures, cron) are loaded when a review is first due, not
+        # at start-up: ~2.7 MB that a worker with no weekly review never needs (docs/volume.md).
+        from connectors.report.schedule import review_blocks
+
         text, blocks = review_blocks(review)
         channel = str(item.payload["channel"])
         if item.claims > 1:

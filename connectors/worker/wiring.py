@@ -26,7 +26,6 @@ from typing import TYPE_CHECKING, Any
 from connectors.audit import AuditLog, open_audit
 from connectors.errors import ConnectorError
 from connectors.metrics import Metrics
-from connectors.report.schedule import build_review, next_run
 from connectors.settings import Settings
 from connectors.store import OutboxStore, RetentionStore, StoreError, WorkerStore, open_store
 from connectors.worker import memory
@@ -48,6 +47,7 @@ from handoff_core.knowledge import load_knowledge
 from handoff_core.policy import Policy, load_policy
 
 if TYPE_CHECKING:
+    from connectors.report.data import Review
     from connectors.worker.slack_events import BoltHandler
     from connectors.zendesk.gateway import ZendeskConfig
 
@@ -140,12 +140,21 @@ async def review_schedule(
     outbox: OutboxStore, calls: StoreCalls, wakeup: asyncio.Event, cron: str, channel: str
 ) -> None:
     """Enqueue the weekly review when it is due; the Slack lane posts it (once, whatever the replicas)."""
+    from connectors.report.schedule import next_run
+
     while True:
         now = datetime.now(UTC)
         due = next_run(cron, now)
         await asyncio.sleep(max((due - now).total_seconds(), 0.0))
         await calls(outbox.outbox_enqueue, [review_action(due, channel)])
         wakeup.set()
+
+
+def weekly_review(audit: AuditLog, policy: Policy, due: datetime) -> Review:
+    """The week's review, importing the review's modules only when one is due (see ``SlackReview``)."""
+    from connectors.report.schedule import build_review
+
+    return build_review(audit, policy, now=due)
 
 
 @dataclass(frozen=True)
@@ -247,7 +256,7 @@ async def open_worker(settings: Settings, *, processors: bool = True) -> AsyncIt
             audit=audit,
             calls=calls,
             wakeup=outbox_wakeup,
-            review=lambda due: build_review(audit, policy, now=due),
+            review=lambda due: weekly_review(audit, policy, due),
         )
         acks = InboxGroupCommit(store, calls)
         loops: dict[str, Loop] = {}

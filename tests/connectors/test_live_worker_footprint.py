@@ -31,7 +31,7 @@ asyncio.run(main())
 
 
 def test_live_worker_loads_no_aiohttp_and_no_async_slack_client(tmp_path: Path) -> None:
-    """With Zendesk and Slack on, zenpy and slack-bolt are loaded, but not aiohttp nor the async Slack stack."""
+    """Zendesk and Slack on: zenpy and slack-bolt loaded; aiohttp, the async Slack stack and the review not."""
     env = {
         "PATH": "",
         "HOME": str(tmp_path),
@@ -54,6 +54,7 @@ def test_live_worker_loads_no_aiohttp_and_no_async_slack_client(tmp_path: Path) 
     assert result["lanes"] == ["slack", "BoltHandler"], result["lanes"]
     assert {"zenpy", "slack_sdk.web.client", "slack_bolt"} <= modules  # really a live worker
     assert "aiohttp" not in modules
+    assert not {m for m in modules if m.startswith("connectors.report.")}  # loaded when a weekly review is due
     assert not {
         m for m in modules if m.startswith(("slack_sdk.web.async", "slack_bolt.async", "slack_bolt.adapter.fastapi"))
     }
