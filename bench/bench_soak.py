@@ -236,6 +236,13 @@ def main() -> None:
         help="also run bench/soak_worker.py for this many decisions (1000000 for the issue's soak; ~1 h of CPU)",
     )
     parser.add_argument("--keep", type=Path, help="build (or reuse) the store in this folder")
+    parser.add_argument(
+        "--store",
+        type=Path,
+        help="time an existing store instead (e.g. the one bench/soak_worker.py filled through the worker): nothing"
+        " is built; the exports of the last hour and day are left out, since a soak writes its million in about"
+        " an hour and they would time the writing of the whole store, not a filter",
+    )
     parser.add_argument("--runs", type=int, default=3, help="runs per command (median)")
     parser.add_argument(
         "--steps",
@@ -257,8 +264,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = args.keep or Path(tmp)
         folder.mkdir(parents=True, exist_ok=True)
-        path = folder / "soak.sqlite3"
+        path = args.store or folder / "soak.sqlite3"
         if not path.exists():
+            if args.store:
+                raise SystemExit(f"{args.store} does not exist")
             build(path, now)
         handoff = [str(Path(sys.executable).with_name("handoff"))]
         db = ["--database", str(path)]
@@ -290,6 +299,8 @@ def main() -> None:
                 ["--since", "1d", "--format", "csv", "--output", str(out_file)],
             ),
         )
+        if args.store:
+            cli = tuple((label, extra) for label, extra in cli if "--format" not in extra)
         for label, extra in cli if "cli" in steps else ():
             options = [*extra, str(out_file)] if extra[-1:] == ["--output"] else extra
             command = [*handoff, *options] if options == ["--help"] else [*handoff, "decisions", *db, *options]

@@ -58,6 +58,7 @@ import random
 import socket
 import string
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -210,6 +211,7 @@ async def run(decisions: int, every: int, *, direct: bool, after_handoff: float,
             "rss_mb": round(rss_mb(), 1),
             "peak_rss_mb": round(status_mb("VmHWM"), 1),
             "anon_mb": round(status_mb("RssAnon"), 1),
+            "threads": threading.active_count(),
             "per_second": round(n / wall, 1) if wall else 0.0,
             "cpu_ms_per_decision": round(1000 * cpu / n, 2) if n else 0.0,
             "cpu_s": round(cpu, 1),
