@@ -14,12 +14,11 @@ checklist status of the running policy. The full page is ``handoff report``.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from croniter import croniter
-
 from connectors.audit.port import AuditReader
+from connectors.report.cron import next_run
 from connectors.report.data import Checklist, ChecklistEntry, Review
 from connectors.report.figures import fmt_rate, headline
 from connectors.report.period import Period
@@ -28,18 +27,11 @@ from handoff_core.checklist import run_checklist
 from handoff_core.policy import Policy
 from handoff_core.redact import redact as redact_text
 
+__all__ = ["build_review", "next_run", "review_blocks"]
+
 REVIEW_WINDOW = timedelta(days=7)
 TOP_TRIGGERS = 5
 TOP_GROUPS = 3
-
-
-def next_run(cron: str, after: datetime) -> datetime:
-    """The first time strictly after ``after`` that matches ``cron`` (UTC; naive ``after`` is UTC)."""
-    if not croniter.is_valid(cron):
-        raise ValueError(f"not a valid cron expression: {cron!r} (example: '0 9 * * MON')")
-    start = after.replace(tzinfo=UTC) if after.tzinfo is None else after.astimezone(UTC)
-    result: datetime = croniter(cron, start).get_next(datetime)
-    return result.astimezone(UTC)
 
 
 def build_review(audit: AuditReader, policy: Policy, *, now: datetime) -> Review:

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from connectors.audit import AuditLog, open_audit
 from connectors.errors import ConnectorError
 from connectors.metrics import Metrics
+from connectors.report.cron import next_run
 from connectors.settings import Settings
 from connectors.store import OutboxStore, RetentionStore, StoreError, WorkerStore, open_store
 from connectors.worker import memory
@@ -140,8 +141,6 @@ async def review_schedule(
     outbox: OutboxStore, calls: StoreCalls, wakeup: asyncio.Event, cron: str, channel: str
 ) -> None:
     """Enqueue the weekly review when it is due; the Slack lane posts it (once, whatever the replicas)."""
-    from connectors.report.schedule import next_run
-
     while True:
         now = datetime.now(UTC)
         due = next_run(cron, now)

@@ -23,7 +23,8 @@ async def main():
     app = create_app(Settings(_env_file=None), processors=False)
     async with app.router.lifespan_context(app):
         worker = app.state.worker
-        lanes = [worker.alerts.lane, type(app.state.slack.handler).__name__]
+        await asyncio.sleep(0.2)  # the background loops (the weekly review's schedule among them) have started
+        lanes = [worker.alerts.lane, type(app.state.slack.handler).__name__, "review" in worker.loops]
     print(json.dumps({"lanes": lanes, "modules": sorted(sys.modules)}))
 
 asyncio.run(main())
@@ -51,10 +52,10 @@ def test_live_worker_loads_no_aiohttp_and_no_async_slack_client(tmp_path: Path) 
     done = subprocess.run([sys.executable, "-c", SCRIPT], env=env, capture_output=True, text=True, check=True)
     result = json.loads(done.stdout.strip().splitlines()[-1])
     modules = set(result["modules"])
-    assert result["lanes"] == ["slack", "BoltHandler"], result["lanes"]
+    assert result["lanes"] == ["slack", "BoltHandler", True], result["lanes"]
     assert {"zenpy", "slack_sdk.web.client", "slack_bolt"} <= modules  # really a live worker
     assert "aiohttp" not in modules
-    assert not {m for m in modules if m.startswith("connectors.report.")}  # loaded when a weekly review is due
+    assert {m for m in modules if m.startswith("connectors.report.")} == {"connectors.report.cron"}  # the rest: when due
     assert not {
         m for m in modules if m.startswith(("slack_sdk.web.async", "slack_bolt.async", "slack_bolt.adapter.fastapi"))
     }
