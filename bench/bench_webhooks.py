@@ -68,7 +68,7 @@ ZENDESK_BODY = (
     ' "tags": "vip billing", "updated_at": "{updated_at}"}}}}'
 )
 
-APP = '''
+APP = """
 import os, sys
 sys.path.insert(0, {root!r})
 from fastapi import FastAPI, Request
@@ -96,7 +96,7 @@ def worker():
                       processors=os.environ.get("BENCH_PROCESSORS", "1") == "1")
 
 app = bare() if os.environ["BENCH_KIND"] == "bare" else worker()
-'''
+"""
 
 #: wrk script: cycles through pre-built requests; with a rate, paces one request per 1/rate seconds.
 LUA = r"""
@@ -189,7 +189,6 @@ def _lua_string(data: str) -> str:
     with 400, so every request would have measured the error path."""
     escaped = data.replace("\\", "\\\\").replace('"', '\\"').replace("\r", "\\r").replace("\n", "\\n")
     return f'"{escaped}"'
-
 
 
 def _http(path: str, body: bytes, headers: dict[str, str]) -> str:

@@ -64,9 +64,7 @@ def main() -> None:
         for label, text in rows:
             if not text.strip():
                 continue
-            conversation = Conversation.model_validate(
-                {"id": "x", "messages": [{"role": "customer", "text": text}]}
-            )
+            conversation = Conversation.model_validate({"id": "x", "messages": [{"role": "customer", "text": text}]})
             decision = engine.decide(conversation, now=NOW)
             group = "billing" if name == "bitext" and label in BILLING else "other"
             total[group] += 1
