@@ -75,3 +75,40 @@ def test_written_hard_negatives_only_train_the_human_request_head() -> None:
     assert "are you a bot?" in {r.text for r in rows}
     for head, label in train_detectors.LABELS.items():
         assert {label(r) for r in rows} == ({0} if head == "human_request" else {None})
+
+
+def test_cfpb_anger_labels_follow_the_fixed_splits() -> None:
+    """Every train label is on a train-split complaint, and the bench file's dev/test labels match the hash split."""
+    train = train_detectors.CFPB_ANGER_TRAIN.read_text(encoding="utf-8").splitlines()[1:]
+    assert len(train) == 1232
+    assert {detector_data.hash_split(line.split("\t")[0]) for line in train} == {"train"}
+    bench = train_detectors.CFPB_ANGER_DEV.read_text(encoding="utf-8").splitlines()[1:]
+    for line in bench:
+        cid, split, _ = line.split("\t")
+        assert detector_data.hash_split(cid) == split
+
+
+def test_cfpb_anger_never_attaches_test_labels(tmp_path: Path) -> None:
+    """Labels reach train and dev rows only; a test-split label in the file is never read into training."""
+    (tmp_path / "train.tsv").write_text("complaint_id\tangry\n1\t1\n", encoding="utf-8")
+    (tmp_path / "dev.tsv").write_text("complaint_id\tsplit\tangry\n2\tdev\t0\n3\ttest\t1\n", encoding="utf-8")
+    rows = [
+        detector_data.Row("a", "train", "cfpb", "en", ("none", "x", "1")),
+        detector_data.Row("b", "dev", "cfpb", "en", ("none", "x", "2")),
+        detector_data.Row("c", "test", "cfpb", "en", ("none", "x", "3")),
+    ]
+    out = train_detectors.with_cfpb_anger(rows, tmp_path / "train.tsv", tmp_path / "dev.tsv")
+    assert [train_detectors.LABELS["angry"](r) for r in out] == [1, 0, None]
+
+
+def test_bad_label_file_names_the_file(tmp_path: Path) -> None:
+    """A label file with the wrong header is an error naming the file."""
+    (tmp_path / "train.tsv").write_text("id\tlabel\n1\t1\n", encoding="utf-8")
+    with pytest.raises(detector_data.DataError, match=r"train\.tsv"):
+        train_detectors.with_cfpb_anger([], tmp_path / "train.tsv", tmp_path / "dev.tsv")
+
+
+def test_rasa_halves_are_fixed_by_content() -> None:
+    """The Rasa dev/test halves depend only on the text, and both halves occur."""
+    assert detector_data.rasa_split("Talk to a human") == detector_data.rasa_split(" talk to a human ")
+    assert {detector_data.rasa_split(f"message {i}") for i in range(50)} == {"dev", "test"}

@@ -53,10 +53,8 @@ NOT_ACCOUNT_SECURITY = [
 ANGRY = [
     "This is ridiculous, third time I'm asking, I am furious and want my money back NOW!!!",
     "Worst company ever, absolutely disgusting service!!",
-    pytest.param(
-        "You people are useless. I have been lied to three times and I am sick of it!",
-        marks=pytest.mark.xfail(strict=True, reason="known miss: negative, not angry, with the shipped heads"),
-    ),
+    # Was a strict xfail (negative, not angry) until the angry head learned from labelled CFPB openings.
+    "You people are useless. I have been lied to three times and I am sick of it!",
 ]
 
 
