@@ -128,27 +128,44 @@ class Detectors:
         Quoting the top n-grams costs a sort per head, so it is done only where the probability is at
         least :data:`EVIDENCE_FROM` (a policy may lower a threshold, but not below that and keep evidence).
         """
-        logits = self.logits(features)
+        logits, rows, dense = self._logits(features)
         probabilities = 1.0 / (1.0 + np.exp(-np.clip(logits, -30.0, 30.0)))
         out = {}
         for i, name in enumerate(self.names):
             probability = float(probabilities[i])
             if evidence and probability >= EVIDENCE_FROM:
-                out[name] = self._score(features, i, evidence)
+                out[name] = self._score(features, i, evidence, rows[:, i], dense)
             else:
                 out[name] = DetectorScore(name, round(probability, 4), self.thresholds[name], ())
         return out
 
     def logits(self, features: MessageFeatures) -> NDArray[np.float32]:
         """Raw scores of every head (for evaluation in bulk)."""
+        return self._logits(features)[0]
+
+    def _logits(
+        self, features: MessageFeatures
+    ) -> tuple[NDArray[np.float32], NDArray[np.float32], NDArray[np.float32]]:
+        """Every head's logit, with the message's weight rows and dense features (a head's score reuses them)."""
         dense = np.concatenate([features.embedding, features.style])
         rows = self._hashed[features.buckets].astype(np.float32, copy=False)
         out: NDArray[np.float32] = features.values @ rows + self._dense @ dense + self._bias
-        return out
+        return out, rows, dense
 
-    def _score(self, features: MessageFeatures, i: int, evidence: int) -> DetectorScore:
-        contributions = self._hashed[features.buckets, i].astype(np.float32, copy=False) * features.values
-        dense = np.concatenate([features.embedding, features.style])
+    def _score(
+        self,
+        features: MessageFeatures,
+        i: int,
+        evidence: int,
+        column: NDArray[np.float32] | None = None,
+        dense: NDArray[np.float32] | None = None,
+    ) -> DetectorScore:
+        """Head ``i`` alone; ``column`` (its weights of the message's buckets) and ``dense`` when known."""
+        if column is None:
+            column = self._hashed[features.buckets, i].astype(np.float32, copy=False)
+        contributions = column * features.values
+        if dense is None:
+            dense = np.concatenate([features.embedding, features.style])
         logit = float(contributions.sum() + self._dense[i] @ dense + self._bias[i])
         probability = 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, logit))))
         name = self.names[i]

@@ -16,12 +16,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from vaderSentiment.vaderSentiment import BOOSTER_DICT, SentimentIntensityAnalyzer, SentiText
+from vaderSentiment.vaderSentiment import (
+    BOOSTER_DICT,
+    C_INCR,
+    N_SCALAR,
+    NEGATE,
+    SentimentIntensityAnalyzer,
+    SentiText,
+    scalar_inc_dec,
+)
 
 #: Words before the scored word that VADER's negation and idiom checks read.
 _BEFORE = 3
 #: Words after it that the idiom check reads.
 _AFTER = 2
+#: VADER's negation words, as a set (``negated`` builds a list of them for every word it checks).
+_NEGATE = frozenset(NEGATE)
+_SO_THIS = ("so", "this")
 
 
 class LinearVader(SentimentIntensityAnalyzer):  # type: ignore[misc]
@@ -42,19 +53,54 @@ class LinearVader(SentimentIntensityAnalyzer):  # type: ignore[misc]
         boosters = BOOSTER_DICT
         lexicon = self.lexicon
         last = len(words) - 1
-        for i, item in enumerate(words):
-            low = lowered[i]
+        for i, low in enumerate(lowered):
             if low not in lexicon or low in boosters or (i < last and low == "kind" and lowered[i + 1] == "of"):
                 sentiments.append(0)  # what sentiment_valence gives a word outside the lexicon
                 continue
-            sentiments = self.sentiment_valence(0, sentitext, item, i, sentiments)
-        sentiments = self._but_check(words, sentiments)
+            sentiments.append(self._valence(words, lowered, i, sentitext.is_cap_diff))
+        sentiments = self._but_check(lowered, sentiments)
         return dict(self.score_valence(sentiments, text))
 
-    @staticmethod
-    def _negation_check(valence: float, words: list[str], start_i: int, i: int) -> float:
-        low = max(0, i - _BEFORE)
-        return float(SentimentIntensityAnalyzer._negation_check(valence, words[low : i + 1], start_i, i - low))
+    def _valence(self, words: list[str], lowered: list[str], i: int, is_cap_diff: bool) -> float:
+        """``sentiment_valence`` of the lexicon word at ``i``, reading the words lower-cased once.
+
+        VADER's steps in VADER's order (negating "no", capitals, the three preceding boosters with the
+        negation and idiom checks, "least"); its own helpers lower-case the window again for every check.
+        """
+        lexicon = self.lexicon
+        item, low = words[i], lowered[i]
+        valence = lexicon[low]
+        if low == "no" and i != len(words) - 1 and lowered[i + 1] in lexicon:
+            valence = 0.0
+        if (
+            (i > 0 and lowered[i - 1] == "no")
+            or (i > 1 and lowered[i - 2] == "no")
+            or (i > 2 and lowered[i - 3] == "no" and lowered[i - 1] in ["or", "nor"])
+        ):
+            valence = lexicon[low] * N_SCALAR
+        if item.isupper() and is_cap_diff:
+            if valence > 0:
+                valence += C_INCR
+            else:
+                valence -= C_INCR
+        for start_i in range(0, 3):
+            if i > start_i and lowered[i - (start_i + 1)] not in lexicon:
+                s = scalar_inc_dec(words[i - (start_i + 1)], valence, is_cap_diff)
+                if start_i == 1 and s != 0:
+                    s = s * 0.95
+                if start_i == 2 and s != 0:
+                    s = s * 0.9
+                valence = valence + s
+                valence = _negation(valence, lowered, start_i, i)
+                if start_i == 2:
+                    valence = self._special_idioms_check(valence, words, i)
+        # VADER's _least_check.
+        if i > 1 and lowered[i - 1] not in lexicon and lowered[i - 1] == "least":
+            if lowered[i - 2] != "at" and lowered[i - 2] != "very":
+                valence = valence * N_SCALAR
+        elif i > 0 and lowered[i - 1] not in lexicon and lowered[i - 1] == "least":
+            valence = valence * N_SCALAR
+        return float(valence)
 
     @staticmethod
     def _special_idioms_check(valence: float, words: list[str], i: int) -> float:
@@ -63,14 +109,13 @@ class LinearVader(SentimentIntensityAnalyzer):  # type: ignore[misc]
         return float(SentimentIntensityAnalyzer._special_idioms_check(valence, window, i - low))
 
     @staticmethod
-    def _but_check(words: list[str], sentiments: list[Any]) -> list[Any]:
+    def _but_check(lowered: list[str], sentiments: list[Any]) -> list[Any]:
         """VADER's rule: scores before the first "but" count half, after it one and a half times.
 
         VADER walks the scores and finds each one's position with ``list.index`` (the first equal
         value), so equal scores can be scaled at another position than their own. Zero scores stay zero
         either way, so only non-zero positions are searched: the same result, without the square.
         """
-        lowered = [w.lower() for w in words]
         if "but" not in lowered:
             return sentiments
         bi = lowered.index("but")
@@ -85,3 +130,30 @@ class LinearVader(SentimentIntensityAnalyzer):  # type: ignore[misc]
             elif si > bi:
                 sentiments[si] = value * 1.5
         return sentiments
+
+
+def _negated(word: str) -> bool:
+    """VADER's ``negated([word])``: a negation word, or any word with "n't"."""
+    lowered = word.lower()
+    return lowered in _NEGATE or "n't" in lowered
+
+
+def _negation(valence: float, lowered: list[str], start_i: int, i: int) -> float:
+    """VADER's ``_negation_check`` on the words lower-cased once (the same branches, in its order)."""
+    if start_i == 0 and _negated(lowered[i - 1]):
+        valence = valence * N_SCALAR
+    if start_i == 1:
+        if lowered[i - 2] == "never" and (lowered[i - 1] == "so" or lowered[i - 1] == "this"):
+            valence = valence * 1.25
+        elif lowered[i - 2] == "without" and lowered[i - 1] == "doubt":
+            pass
+        elif _negated(lowered[i - 2]):
+            valence = valence * N_SCALAR
+    if start_i == 2:
+        if (lowered[i - 3] == "never" and lowered[i - 2] in _SO_THIS) or lowered[i - 1] in _SO_THIS:
+            valence = valence * 1.25
+        elif lowered[i - 3] == "without" and (lowered[i - 2] == "doubt" or lowered[i - 1] == "doubt"):
+            pass
+        elif _negated(lowered[i - 3]):
+            valence = valence * N_SCALAR
+    return valence

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 
 import pytest
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
@@ -46,3 +47,21 @@ def test_same_scores_on_vader_rules(both: tuple[SentimentIntensityAnalyzer, Line
     """ "but", negation, idioms, capitals, emoji and punctuation rules give VADER's numbers."""
     reference, linear = both
     assert linear.polarity_scores(text) == reference.polarity_scores(text)
+
+
+#: Words every rule of VADER's reads: negations (with and without "n't"), boosters and dampeners,
+#: "no", "least", "never so/this", "without doubt", idioms, "but", "kind of", and lexicon words.
+_RULE_WORDS = (
+    "not isn't never no nor or least at very so this without doubt kind of sort but the shit bomb bad ass "
+    "yeah right kiss death to die for extremely barely totally slightly good bad great terrible happy "
+    "love hate refund late ok GOOD BAD VERY NOT TERRIBLE LOVE okay! great!! bad?"
+).split()
+
+
+def test_same_scores_on_generated_rule_sequences(both: tuple[SentimentIntensityAnalyzer, LinearVader]) -> None:
+    """3,000 generated word sequences dense in VADER's rule words give VADER's numbers (every branch)."""
+    reference, linear = both
+    rnd = random.Random(12)
+    for _ in range(3_000):
+        text = " ".join(rnd.choice(_RULE_WORDS) for _ in range(rnd.randint(1, 14)))
+        assert linear.polarity_scores(text) == reference.polarity_scores(text), text
