@@ -53,20 +53,28 @@ _BOLT_REFUSALS = {
 
 
 class WorkerApp(FastAPI):
-    """The worker's FastAPI app, with the Zendesk acknowledgement served ahead of the middleware stack.
+    """The worker's FastAPI app, with its hot endpoints served ahead of the middleware stack.
 
-    A delivery (``POST /webhooks/zendesk``) goes straight to :func:`zendesk_webhook.serve`, which answers
-    exactly as the route behind the stack would; every other request, and a delivery that arrives
-    before the lifespan has wired the worker, takes the ordinary way. What is skipped, and why, is
-    measured in ``docs/performance.md`` (FastAPI's telemetry is not applied to this one route).
+    A Zendesk delivery (``POST /webhooks/zendesk``) goes straight to :func:`zendesk_webhook.serve` and a
+    web-chat post to its handler in :data:`webchat_routes.fast_routes`, which answer exactly as the
+    routes behind the stack would; every other request, and one that arrives before the lifespan has
+    wired the worker, takes the ordinary way. What is skipped, and why, is
+    measured in ``docs/performance.md`` (FastAPI's telemetry is not applied to these routes).
     """
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"] == ZENDESK_PATH and scope["method"] == "POST":
-            intake = getattr(self.state, "zendesk", None)
-            if intake is not None:
-                await zendesk_webhook.serve(intake, scope, receive, send)
-                return
+        if scope["type"] == "http" and scope["method"] == "POST":
+            path = scope["path"]
+            if path == ZENDESK_PATH:
+                intake = getattr(self.state, "zendesk", None)
+                if intake is not None:
+                    await zendesk_webhook.serve(intake, scope, receive, send)
+                    return
+            elif (chat := webchat_routes.fast_routes.get(path)) is not None:
+                web = getattr(self.state, "webchat", None)
+                if web is not None:
+                    await chat(web, scope, receive, send)
+                    return
         await super().__call__(scope, receive, send)
 
 

@@ -18,7 +18,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.types import Message, Receive, Send
+from starlette.types import Message, Receive, Scope, Send
 
 log = logging.getLogger(__name__)
 
@@ -90,9 +90,19 @@ async def send_json(send: Send, status: int, body: bytes, headers: dict[str, str
     await send({"type": "http.response.body", "body": body})
 
 
+def render_json(content: Any) -> bytes:
+    """JSON bytes exactly as Starlette's ``JSONResponse`` renders them."""
+    return json.dumps(content, ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":")).encode("utf-8")
+
+
 def error_json(code: str, message: str) -> bytes:
     """:func:`error_body` rendered as Starlette's ``JSONResponse`` renders it."""
-    return json.dumps(error_body(code, message), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return render_json(error_body(code, message))
+
+
+def asgi_headers(scope: Scope) -> dict[str, str]:
+    """A raw ASGI request's headers by lower-case name; of a repeated header the first, as Starlette's."""
+    return {k.decode("latin-1"): v.decode("latin-1") for k, v in reversed(scope["headers"])}
 
 
 def replay_request(request: Request, body: bytes) -> Request:

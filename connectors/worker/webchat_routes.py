@@ -5,12 +5,13 @@ stored answer if this message was seen before, otherwise decide, and store the c
 and the planned actions in one transaction *before* answering. The outbox then sends the actions. The
 same message id twice gives the same answer and one effect.
 
-The endpoints are served by plain Starlette routes (:data:`routes`), as the Zendesk acknowledgement is:
-they read the raw body themselves (the signature covers the bytes), so FastAPI's per-request parameter
-and dependency handling would only cost time; :data:`router` describes them in OpenAPI.
+The endpoints are served as the Zendesk acknowledgement is: as bare ASGI handlers the app calls ahead of
+its middleware stack (:data:`fast_routes`), with plain Starlette routes (:data:`routes`) behind the stack
+for any other way in; both read the raw body themselves (the signature covers the bytes) and answer
+the same. :data:`router` describes them in OpenAPI.
 
 Under overload (the expected wait for a decision slot over ``DECISION_MAX_WAIT_SECONDS``) a message is
-answered 503 ``overloaded`` + ``Retry-After`` before it is parsed, and nothing is stored: posting the
+answered 503 ``overloaded`` + ``Retry-After`` before its body is read, and nothing is stored: posting the
 same message again later is safe.
 
 The routes use one :class:`Webchat` service (``app.state.webchat``, built at start-up with only what a
@@ -22,26 +23,41 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel, SecretStr, ValidationError
+from starlette.responses import Response
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
 from connectors.metrics import Metrics
 from connectors.store import ConversationRecord, ConversationStore, TurnStore
 from connectors.webchat.auth import AuthError, verify_webchat
 from connectors.webchat.schemas import WebchatMessageIn, WebchatReply
 from connectors.worker.handoffs import Handoffs
-from connectors.worker.http import ApiError, parse_json, read_body, require_json, validation_message
+from connectors.worker.http import (
+    ApiError,
+    asgi_headers,
+    check_declared_length,
+    check_json_type,
+    error_json,
+    parse_json,
+    read_body,
+    receive_body,
+    render_json,
+    send_json,
+    validation_message,
+)
 from connectors.worker.offload import StoreCalls
 from connectors.worker.pool import DecisionOverload, DecisionTimeout
 from handoff_core import Action, Context, Conversation, ConversationState, Customer, Message
 
+log = logging.getLogger(__name__)
 #: Describes the endpoints in OpenAPI only; :data:`routes` serve them (see the end of this module).
 router = APIRouter(prefix="/v1/webchat", tags=["web chat"])
 CHANNEL = "webchat"
@@ -101,19 +117,17 @@ def _body_schema(name: str) -> dict[str, Any]:
     }
 
 
-async def _authenticated_body(request: Request, access: WebchatAccess) -> bytes:
-    body = await read_body(request, access.max_body_bytes)
+def _authenticate(access: WebchatAccess, headers: Mapping[str, str], body: bytes) -> None:
     secret = access.secret
     if secret is None:
         if not access.local_mode:
             raise ApiError(401, "not_configured", "WEBCHAT_SECRET is not set; web-chat calls are refused")
     else:
         try:
-            verify_webchat(secret.get_secret_value(), request.headers, body, now=time.time())
+            verify_webchat(secret.get_secret_value(), headers, body, now=time.time())
         except AuthError as exc:
             raise ApiError(401, exc.code, str(exc)) from exc
-    require_json(request)
-    return body
+    check_json_type(headers.get("content-type"))
 
 
 def _check_id(conversation_id: str) -> None:
@@ -196,17 +210,24 @@ class _TurnInput:
     build: Callable[[ConversationRecord | None], Conversation] | None = None
 
 
-async def _answer(request: Request, prepare: Callable[[bytes], _TurnInput]) -> JSONResponse:
-    """The part both endpoints share: authenticate, prepare, decide once, count the outcome."""
-    web = _service(request)
+async def _answer(
+    web: Webchat,
+    headers: Mapping[str, str],
+    body: Callable[[], Awaitable[bytes]],
+    prepare: Callable[[bytes], _TurnInput],
+) -> bytes:
+    """The part both endpoints and both ways in share: shed or read, authenticate, prepare, decide once, count
+    the outcome. The answer's JSON, or :class:`ApiError`."""
     outcome = "error"
     try:
-        body = await _authenticated_body(request, web.access)
         try:
-            # Under overload the request is turned away before it is parsed or reads the store: a refusal
-            # must cost far less than the decision it avoids, or refusing would itself fill the core.
+            # Under overload the request is turned away before its body is even read: a refusal must cost
+            # far less than the decision it avoids, or refusing would itself fill the core. (Nothing about
+            # the caller is revealed by a 503; an unauthenticated one gets its 401 once there is room.)
             web.handoffs.admit()
-            turn = prepare(body)
+            raw = await body()
+            _authenticate(web.access, headers, raw)
+            turn = prepare(raw)
             _check_id(turn.seed.id)
             reply, duplicate = await _turn(web, turn.seed, turn.key, turn.message_id, turn.build)
         except DecisionTimeout as exc:
@@ -225,13 +246,48 @@ async def _answer(request: Request, prepare: Callable[[bytes], _TurnInput]) -> J
                 headers={"Retry-After": "1"},
             ) from exc
         outcome = "duplicate" if duplicate else "accepted"
-        return JSONResponse(reply)
+        return render_json(reply)
     except ApiError as exc:
         if outcome != "overloaded":
             outcome = _outcome_for(exc)
         raise
     finally:
         web.metrics.webhook("webchat", outcome)
+
+
+async def _route(request: Request, prepare: Callable[[bytes], _TurnInput]) -> Response:
+    """An endpoint as a Starlette route: reached only when :func:`serve` is not (e.g. under a root path)."""
+    web = _service(request)
+    answer = await _answer(web, request.headers, lambda: read_body(request, web.access.max_body_bytes), prepare)
+    return Response(answer, media_type="application/json")
+
+
+def serve(prepare: Callable[[bytes], _TurnInput]) -> Callable[[Webchat, Scope, Receive, Send], Awaitable[None]]:
+    """An endpoint as a bare ASGI handler, called by the app before its middleware stack (as the Zendesk
+    acknowledgement is, and for the same reason: ``docs/performance.md``). Same answers as :func:`_route`."""
+
+    async def handle(web: Webchat, scope: Scope, receive: Receive, send: Send) -> None:
+        headers = asgi_headers(scope)
+
+        async def body() -> bytes:
+            check_declared_length(headers.get("content-length"), web.access.max_body_bytes)
+            raw = await receive_body(receive, web.access.max_body_bytes)
+            if raw is None:
+                raise ApiError(400, "client_disconnected", "the client closed the connection before the body")
+            return raw
+
+        try:
+            answer = await _answer(web, headers, body, prepare)
+        except ApiError as exc:
+            await send_json(send, exc.status, error_json(exc.code, exc.message), exc.headers)
+            return
+        except Exception as exc:
+            log.error("unhandled %s while serving a request", type(exc).__name__)
+            await send_json(send, 500, error_json("internal_error", "internal error; nothing was accepted"))
+            return
+        await send_json(send, 200, answer)
+
+    return handle
 
 
 #: The defaults of a conversation's fields, built once: ``model_construct`` calls a field's default factory
@@ -294,9 +350,9 @@ def _conversation_turn(body: bytes) -> _TurnInput:
     responses=_ERRORS,
     openapi_extra=_body_schema("WebchatMessageIn"),
 )
-async def post_message(request: Request) -> JSONResponse:
+async def post_message(request: Request) -> Response:
     """Store the message, decide on the whole conversation so far, and answer with the decision."""
-    return await _answer(request, _message_turn)
+    return await _route(request, _message_turn)
 
 
 @router.post(
@@ -306,13 +362,17 @@ async def post_message(request: Request) -> JSONResponse:
     responses=_ERRORS,
     openapi_extra=_body_schema("Conversation"),
 )
-async def post_conversation(request: Request) -> JSONResponse:
+async def post_conversation(request: Request) -> Response:
     """Replace the stored transcript with this one and decide. The same body twice gives the same answer."""
-    return await _answer(request, _conversation_turn)
+    return await _route(request, _conversation_turn)
 
 
-#: The routes that serve the endpoints (plain Starlette routes; errors still go through the app's handlers).
+MESSAGES = "/v1/webchat/messages"
+CONVERSATIONS = "/v1/webchat/conversations"
+#: The routes behind the middleware stack (plain Starlette routes; errors go through the app's handlers).
 routes = [
-    Route("/v1/webchat/messages", post_message, methods=["POST"]),
-    Route("/v1/webchat/conversations", post_conversation, methods=["POST"]),
+    Route(MESSAGES, post_message, methods=["POST"]),
+    Route(CONVERSATIONS, post_conversation, methods=["POST"]),
 ]
+#: The same endpoints as bare ASGI handlers, which the app calls first (:class:`connectors.worker.app.WorkerApp`).
+fast_routes = {MESSAGES: serve(_message_turn), CONVERSATIONS: serve(_conversation_turn)}

@@ -31,6 +31,7 @@ from connectors.store import NewDelivery, StoreError
 from connectors.worker.group_commit import InboxGroupCommit
 from connectors.worker.http import (
     ApiError,
+    asgi_headers,
     check_declared_length,
     check_json_type,
     error_json,
@@ -150,7 +151,7 @@ async def serve(intake: ZendeskIntake, scope: Scope, receive: Receive, send: Sen
     object (``docs/performance.md``). The answers are the same bytes and statuses as through the app's
     error handlers; an unexpected bug is a 500 with the same shape and no traceback, logged.
     """
-    headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in reversed(scope["headers"])}
+    headers = asgi_headers(scope)
     try:
         try:
             check_declared_length(headers.get("content-length"), intake.max_body_bytes)

@@ -1,7 +1,8 @@
-"""The Zendesk acknowledgement served ahead of the middleware stack answers exactly as the route behind it.
+"""The hot endpoints served ahead of the middleware stack answer exactly as the routes behind it.
 
 The worker app sends ``POST /webhooks/zendesk`` straight to :func:`connectors.worker.zendesk_webhook.serve`
-(``docs/performance.md``); the ordinary Starlette route stays for any other way in. Both are driven here as
+and a web-chat post to its handler (``docs/performance.md``); the ordinary Starlette routes stay for any
+other way in. Both are driven here as
 raw ASGI calls on one app, inside its real lifespan, with the same table of requests: every status, error
 code, ``Retry-After`` and body must match. Also here: the inbox gives way to acknowledgements waiting for
 their commit, and the local-mode "cannot decide" warning is throttled.
@@ -37,15 +38,15 @@ def _body(ticket: int, updated_at: str) -> bytes:
     ).encode()
 
 
-async def _call(asgi: Asgi, body: bytes, headers: dict[str, str]) -> Answer:
+async def _call(asgi: Asgi, body: bytes, headers: dict[str, str], path: str = "/webhooks/zendesk") -> Answer:
     scope = {
         "type": "http",
         "asgi": {"version": "3.0"},
         "http_version": "1.1",
         "method": "POST",
         "scheme": "http",
-        "path": "/webhooks/zendesk",
-        "raw_path": b"/webhooks/zendesk",
+        "path": path,
+        "raw_path": path.encode(),
         "root_path": "",
         "query_string": b"",
         "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()],
@@ -164,3 +165,65 @@ def test_local_mode_warning_is_throttled_with_a_count(caplog: pytest.LogCaptureF
     assert len(lines) == 2
     assert "latest_comment" in lines[0] and "more since" not in lines[0]
     assert "(4 more since the last report)" in lines[1]
+
+
+def _chat(conversation: str, **fields: Any) -> bytes:
+    message = {"conversation_id": conversation, "message_id": "m1", "role": "customer", "text": "Where is my order?"}
+    return json.dumps({**message, **fields}).encode()
+
+
+def _chat_requests(conversation: str) -> list[tuple[str, bytes, dict[str, str]]]:
+    plain = {"content-type": "application/json"}
+    return [
+        ("decided", _chat(conversation), plain),
+        ("replayed", _chat(conversation), plain),
+        ("angry handoff", _chat(conversation + "-b", text="This is useless, I want a human now!"), plain),
+        ("unknown field", _chat(conversation, colour="red"), plain),
+        ("zendesk id", _chat("zendesk:1"), plain),
+        ("malformed", b"{not json", plain),
+        ("media type", _chat(conversation), {"content-type": "text/plain"}),
+        ("too large", b"x" * 5000, {**plain, "content-length": "5000"}),
+    ]
+
+
+def test_webchat_fast_path_answers_as_the_route_does(tmp_path: Path) -> None:
+    """Every web-chat answer (decision, replay, handoff, each 4xx) is the same through both ways in."""
+    settings = Settings(_env_file=None, handoff_database_url=f"sqlite:///{tmp_path / 'w.sqlite3'}", max_body_bytes=4096)
+    app = create_app(settings, processors=False)
+    path = "/v1/webchat/messages"
+
+    async def run() -> tuple[list[Answer], list[Answer]]:
+        async with app.router.lifespan_context(app):
+            fast = [await _call(app, body, h, path) for _, body, h in _chat_requests("fast")]
+
+            async def stack(scope: dict[str, Any], receive: Any, send: Any) -> None:
+                await FastAPI.__call__(app, scope, receive, send)
+
+            slow = [await _call(stack, body, h, path) for _, body, h in _chat_requests("slow")]
+        return fast, slow
+
+    def same(answer: Answer, conversation: str) -> Answer:
+        status, headers, body = answer
+        text = json.dumps(body).replace(conversation, "C")
+        normal = json.loads(text)
+        if isinstance(normal, dict) and "decision_id" in normal:
+            normal["decision_id"] = "D"
+        return status, headers, normal
+
+    fast, slow = asyncio.run(run())
+    names = [name for name, _, _ in _chat_requests("x")]
+    statuses = dict(zip(names, (a[0] for a in fast), strict=True))
+    assert statuses == {
+        "decided": 200,
+        "replayed": 200,
+        "angry handoff": 200,
+        "unknown field": 422,
+        "zendesk id": 422,
+        "malformed": 400,
+        "media type": 415,
+        "too large": 413,
+    }
+    assert fast[0] == fast[1]  # the same message id again: the stored answer
+    assert fast[2][2]["action"] == "handoff"
+    for name, one, other in zip(names, fast, slow, strict=True):
+        assert same(one, "fast") == same(other, "slow"), name
