@@ -14,13 +14,15 @@ from collections.abc import Iterable
 from handoff_core import Conversation
 from handoff_core.redact import redact
 
+# Both start with the digit they need and look behind it afterwards (``\d(?<!\w\d)`` is ``\b\d``), so the
+# regex engine skips to digits instead of trying every position (see handoff_core.redact).
 _STREET = re.compile(
-    r"\b\d{1,5}[A-Za-z]?\s+(?:[A-Z][\w'.-]*\s+){1,4}"
+    r"\d(?<!\w\d)\d{0,4}[A-Za-z]?\s+(?:[A-Z][\w'.-]*\s+){1,4}"
     r"(?:Street|St|Avenue|Ave|Road|Rd|Lane|Ln|Boulevard|Blvd|Drive|Dr|Way|Court|Ct|Place|Pl|Square|Sq"
     r"|Terrace|Close|Crescent|Parkway|Pkwy|Highway|Hwy)\b\.?",
 )
 #: Dates and times ("2026-11-30 14:00") look like phone numbers to the shape rules; they are not personal.
-_DATETIME = re.compile(r"\b\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2})?)?\b")
+_DATETIME = re.compile(r"\d(?<!\w\d)\d{3}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2})?)?\b")
 _CUT_TAIL = re.compile(r"[+(]?\d[\d\s().-]*…$")
 
 

@@ -9,11 +9,15 @@ from __future__ import annotations
 import re
 
 _EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-# 13 to 19 digits, optionally grouped by spaces or dashes.
-_CARD = re.compile(r"(?<![\w])(?:\d[ -]?){12,18}\d(?![\w])")
+# 13 to 19 digits, optionally grouped by spaces or dashes, not inside a word. Patterns here and in the
+# redaction edge start with the character they need and check what precedes it by a lookbehind *after*
+# it (``\d(?<!\w\d)`` is ``(?<!\w)\d``): a pattern that starts with a lookbehind or ``\b`` is tried at
+# every position of the text, one that starts with a character class lets the regex engine skip to the
+# candidates; ~3x faster on a 4 KB note, the same matches (tests/connectors/test_redaction_fast_path.py).
+_CARD = re.compile(r"\d(?<!\w\d)(?:[ -]?\d){12,18}(?!\w)")
 _PHONE = re.compile(r"(?<![\w+(])(?:\+|00|\()?\d[\d\s().-]{7,18}\d(?![\w])")
 _DATE = re.compile(r"^\d{4}[-/.]\d{1,2}[-/.]\d{1,2}$|^\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}$")
-_IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?:\s?[A-Z0-9]{4}){3,7}(?:\s?[A-Z0-9]{1,3})?\b")
+_IBAN = re.compile(r"[A-Z](?<!\w[A-Z])[A-Z]\d{2}(?:\s?[A-Z0-9]{4}){3,7}(?:\s?[A-Z0-9]{1,3})?\b")
 
 
 def luhn_valid(digits: str) -> bool:
