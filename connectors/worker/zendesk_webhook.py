@@ -173,8 +173,7 @@ async def serve(intake: ZendeskIntake, scope: Scope, receive: Receive, send: Sen
     await send_json(send, status, answer)
 
 
-#: The route that serves deliveries: a plain Starlette route, not a FastAPI one. The endpoint reads the raw
-#: body itself (the signature covers the bytes), so FastAPI's per-request parameter and dependency handling
-#: has nothing to do, yet it measured about 150 of the 400 us an acknowledgement cost in-process
-#: (``docs/performance.md``). Errors still go through the app's handlers (one JSON error shape).
+#: The route behind the middleware stack, for deliveries :func:`serve` does not take (the app hands it every
+#: ``POST /webhooks/zendesk`` once wired): a plain Starlette route, not a FastAPI one, since the endpoint
+#: reads the raw body itself (the signature covers the bytes). Errors go through the app's handlers.
 route = Route(PATH, zendesk_webhook, methods=["POST"])
