@@ -445,8 +445,13 @@ class DecisionEngine:
         assert self.knowledge is not None
         found = record.results.get(_COVERAGE)
         if found is None:
+            # The trained detectors featurised the same window with the same (bundled) featuriser: the
+            # example-based scorers reuse it instead of featurising the message a second time.
+            features = record.results.get(_FEATURES)
             found = self.knowledge.coverage(
-                lexicon_window(record.text, KNOWLEDGE_WINDOW), self.policy.triggers.low_confidence.knowledge
+                lexicon_window(record.text, KNOWLEDGE_WINDOW),
+                self.policy.triggers.low_confidence.knowledge,
+                features if isinstance(features, MessageFeatures) else None,
             )
             record.results[_COVERAGE] = found
         return cast("Coverage", found)

@@ -120,6 +120,10 @@ class ExampleMatcher:
         """The examples, featurised (in :attr:`examples` order)."""
         return self._features
 
+    @property
+    def featurizer(self) -> Featurizer:
+        return self._featurizer
+
     def featurize(self, text: str) -> MessageFeatures:
         return self._featurizer.featurize(text)
 

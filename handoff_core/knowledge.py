@@ -49,9 +49,15 @@ FITTED_GAMMA = 5.0
 FITTED_RIDGE = 0.1
 #: At most this many questions are left out (exactly, in closed form) to cross-fit the threshold.
 HELD_OUT_LIMIT = 500
-#: The ``fitted`` scorer holds an N x N kernel and the solver's copy while it fits (16 N^2 bytes): 8,000
-#: example questions need about 1 GB. Larger knowledge bases get a clear error instead of running out.
-FITTED_MAX_QUESTIONS = 8000
+#: Up to this many example questions the ``fitted`` head is exact kernel ridge over all of them (an N x N
+#: solve). Above it, the head is fitted over this many *anchor* questions, spread evenly over the entries
+#: (a Nystrom subset of regressors): fitting is then linear in the number of questions, and a decision
+#: compares the message with the anchors only.
+FITTED_ANCHORS = 2000
+#: While it fits, the ``fitted`` scorer holds the N x m kernel of the questions against the anchors (m = the
+#: questions themselves up to FITTED_ANCHORS) and an m x m system: 8 N m + 16 m^2 bytes, about 0.9 GB at
+#: 50,000 example questions. Larger knowledge bases get a clear error instead of running out of memory.
+FITTED_MAX_QUESTIONS = 50_000
 
 CoverageStatus = Literal["covered", "no_source", "ambiguous", "not_checked"]
 
@@ -74,13 +80,40 @@ class Coverage:
 
 
 def check_fitted_size(source: str, questions: int, limit: int = FITTED_MAX_QUESTIONS) -> None:
-    """Refuse, with a clear error, a knowledge base too large for the ``fitted`` scorer's N x N fit."""
+    """Refuse, with a clear error, a knowledge base too large for the ``fitted`` scorer's fit."""
     if questions > limit:
         raise KnowledgeError(
             source,
-            f"scorer 'fitted' needs {16 * questions**2 / 1e9:.1f} GB to fit {questions:,} example questions "
+            f"scorer 'fitted' needs {fitted_fit_bytes(questions) / 1e9:.1f} GB to fit {questions:,} example questions "
             f"(at most {limit:,}); use scorer 'classic' or 'examples', or fewer questions",
         )
+
+
+def fitted_fit_bytes(questions: int, anchors: int = FITTED_ANCHORS) -> int:
+    """Memory the ``fitted`` fit holds at its peak for ``questions`` example questions (kernel and system)."""
+    m = min(questions, anchors)
+    return 8 * questions * m + 16 * m * m
+
+
+def spread_anchors(owners: NDArray[np.int64], labels: int, count: int) -> NDArray[np.int64]:
+    """``count`` example positions spread over the labels (each label's questions are one run of
+    ``owners``): every label gets the same share where it has enough questions (the first labels one more
+    when the shares do not divide evenly), taken at even steps through its own questions."""
+    sizes = np.bincount(owners, minlength=labels)
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    quota = np.zeros(labels, dtype=np.int64)
+    left = min(count, int(sizes.sum()))
+    while left > 0:
+        open_ = np.flatnonzero(quota < sizes)
+        share = max(1, left // len(open_))
+        for label in open_.tolist():
+            add = min(share, int(sizes[label] - quota[label]), left)
+            quota[label] += add
+            left -= add
+            if not left:
+                break
+    chosen = [starts[label] + (np.arange(q) * sizes[label]) // q for label, q in enumerate(quota.tolist()) if q]
+    return np.concatenate(chosen).astype(np.int64) if chosen else np.zeros(0, dtype=np.int64)
 
 
 class FittedCoverage:
@@ -100,12 +133,30 @@ class FittedCoverage:
 
     Cost: fitting solves one N x N system (N example questions) in float64 with a single BLAS thread, so
     it is deterministic; a decision adds one N x entries product to the matcher's similarities.
+
+    Above ``anchors`` questions the N x N solve (cubic time, 16 N^2 bytes) is replaced by a fit over
+    ``anchors`` of the questions, spread evenly over the entries: the outputs are a kernel expansion over
+    the anchors only, fitted to every question (min ||K_na w - Y||^2 + ridge w' K_aa w, an m x m solve
+    after one N x m product), so fitting is linear in N and a decision compares the message with the
+    anchors only. Its leave-one-out is exact for that fixed set of anchors, by the same hat-matrix formula,
+    and is taken over questions that are not anchors (so the left-out question has no kernel of its own).
+    :attr:`matcher` is then a matcher over the anchors (the evidence is the nearest anchor question).
     """
 
-    def __init__(self, matcher: ExampleMatcher, gamma: float = FITTED_GAMMA, ridge: float = FITTED_RIDGE) -> None:
+    def __init__(
+        self,
+        matcher: ExampleMatcher,
+        gamma: float = FITTED_GAMMA,
+        ridge: float = FITTED_RIDGE,
+        anchors: int = FITTED_ANCHORS,
+    ) -> None:
         self.matcher = matcher
         self.gamma = gamma
+        self._thresholds: dict[float, float] = {}
         n, labels = len(matcher), len(matcher.labels)
+        if n > max(anchors, labels):
+            self._fit_anchored(matcher, spread_anchors(matcher.owners, labels, max(anchors, labels)), ridge)
+            return
         owner = matcher.owners
         with single_threaded_blas():
             kernel = np.empty((n, n), dtype=np.float64)
@@ -141,11 +192,56 @@ class FittedCoverage:
         self.held_out_scores: NDArray[np.float64] = held.max(axis=1)
         self.weights: NDArray[np.float32] = weights.astype(np.float32)
 
+    def _fit_anchored(self, matcher: ExampleMatcher, anchors: NDArray[np.int64], ridge: float) -> None:
+        """Kernel ridge over ``anchors`` (positions in ``matcher``), fitted to all its questions."""
+        n, labels, owner = len(matcher), len(matcher.labels), matcher.owners
+        basis = ExampleMatcher(
+            {
+                label: [matcher.examples[row] for row in anchors[owner[anchors] == number]]
+                for number, label in enumerate(matcher.labels)
+            },
+            matcher.featurizer,
+        )
+        m = len(basis)
+        with single_threaded_blas():
+            phi = np.empty((n, m), dtype=np.float64)
+            for row, features in enumerate(matcher.features):
+                phi[row] = basis.similarities(features)
+            phi -= 1.0
+            phi *= self.gamma
+            np.exp(phi, out=phi)
+            among = phi[anchors]  # the anchors' kernel among themselves (anchors are in label order, as basis)
+            system = phi.T @ phi
+            system += (0.5 * ridge) * (among + among.T)
+            system[np.diag_indices(m)] += 1e-9 * float(np.trace(system)) / m  # numerically definite
+            # The threshold is cross-fitted on questions that are not anchors: leaving out an anchor's row
+            # keeps its own kernel function in the head, which scores it too well.
+            usable = np.setdiff1d(np.arange(n), anchors)
+            held_rows = usable[:: max(1, -(-len(usable) // HELD_OUT_LIMIT))]
+            targets = np.zeros((n, labels), dtype=np.float64)
+            targets[np.arange(n), owner] = 1.0
+            solved = np.linalg.solve(system, np.hstack([phi.T @ targets, phi[held_rows].T]))
+            weights = solved[:, :labels]
+            # Hat matrix H = Phi (Phi'Phi + ridge K_aa)^-1 Phi': its diagonal at the held-out questions.
+            hat = np.einsum("ij,ji->i", phi[held_rows], solved[:, labels:])
+            fitted = phi[held_rows] @ weights
+        rows = np.arange(len(held_rows))
+        held = fitted / (1.0 - hat)[:, None]
+        held[rows, owner[held_rows]] = (fitted[rows, owner[held_rows]] - hat) / (1.0 - hat)
+        self.matcher = basis
+        self.held_out_scores = held.max(axis=1)
+        self.weights = weights.astype(np.float32)
+
     def threshold(self, false_rate: float) -> float:
-        """The score under which ``false_rate`` of the knowledge's own questions fall, cross-fitted."""
-        if not len(self.held_out_scores):
-            return 0.5
-        return float(np.quantile(self.held_out_scores, false_rate))
+        """The score under which ``false_rate`` of the knowledge's own questions fall, cross-fitted.
+
+        Read on every decision, so each rate's quantile is computed once and kept.
+        """
+        found = self._thresholds.get(false_rate)
+        if found is None:
+            found = float(np.quantile(self.held_out_scores, false_rate)) if len(self.held_out_scores) else 0.5
+            self._thresholds[false_rate] = found
+        return found
 
     def scores(self, features: MessageFeatures) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
         """Each entry's coverage score, and the similarity to every example question (for evidence)."""
@@ -241,10 +337,16 @@ class KnowledgeBase:
             {e.id: [e.title, *(e.questions or ((e.body[:300],) if e.body else ()))] for e in self.entries}
         )
 
-    def example_search(self, text: str, limit: int = 3) -> list[KnowledgeMatch]:
-        """The best entries by nearest example question (the ``examples`` scorer)."""
+    def example_search(
+        self, text: str, limit: int = 3, features: MessageFeatures | None = None
+    ) -> list[KnowledgeMatch]:
+        """The best entries by nearest example question (the ``examples`` scorer).
+
+        ``features``: the text already featurised by the bundled featuriser (the engine's trained detectors
+        did it for the same message window), so it is not featurised twice; the scores are the same.
+        """
         matcher = self._examples
-        scores = matcher.scores(matcher.featurize(text))
+        scores = matcher.scores(features if features is not None else matcher.featurize(text))
         ranked = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
         return [KnowledgeMatch(id=i, title=self._by_id[i].title, score=round(min(1.0, s), 4)) for i, s in ranked]
 
@@ -254,20 +356,32 @@ class KnowledgeBase:
         check_fitted_size(self.source, len(self._examples))
         return FittedCoverage(self._examples)
 
-    def fitted_search(self, text: str, limit: int = 3) -> tuple[list[KnowledgeMatch], list[tuple[str, str, float]]]:
-        """The best entries by the fitted head (the ``fitted`` scorer), each with its nearest example question."""
+    def fitted_search(
+        self, text: str, limit: int = 3, features: MessageFeatures | None = None
+    ) -> tuple[list[KnowledgeMatch], list[tuple[str, str, float]]]:
+        """The best entries by the fitted head (the ``fitted`` scorer), each with its nearest example question.
+
+        ``features`` as in :meth:`example_search`.
+        """
         head = self.fitted
-        matcher = self._examples
-        scores, similarity = head.scores(matcher.featurize(text))
-        order = np.argsort(-scores, kind="stable")[:limit].tolist()  # ties: the entry listed first
+        matcher = head.matcher  # the anchors, for a large knowledge base
+        scores, similarity = head.scores(features if features is not None else matcher.featurize(text))
+        # The ``limit`` best, ties to the entry listed first (as a stable argsort of every score would give
+        # them): only the entries at or above the limit-th best score are sorted.
+        candidates = np.arange(len(scores))
+        if len(scores) > limit > 0:
+            floor = np.partition(scores, len(scores) - limit)[len(scores) - limit]
+            candidates = np.flatnonzero(scores >= floor)
+        order = candidates[np.argsort(-scores[candidates], kind="stable")][:limit].tolist()
         matches, nearest = [], []
+        # An entry's questions are one run of the matcher's examples (owners never decrease).
         owners = matcher.owners
         for label in order:
             entry_id = matcher.labels[label]
             score = round(min(1.0, max(0.0, float(scores[label]))), 4)
             matches.append(KnowledgeMatch(id=entry_id, title=self._by_id[entry_id].title, score=score))
-            mine = np.flatnonzero(owners == label)
-            best = int(mine[np.argmax(similarity[mine])])
+            start, stop = np.searchsorted(owners, [label, label + 1])
+            best = int(start + np.argmax(similarity[start:stop]))
             nearest.append((entry_id, matcher.examples[best], round(float(similarity[best]), 4)))
         return matches, nearest
 
@@ -465,15 +579,21 @@ class KnowledgeBase:
         assert len(starts) == len(self._owner_ids), "documents of an entry must be contiguous"
         return np.asarray(starts, dtype=np.int64)
 
-    def coverage(self, text: str, config: KnowledgeCoverageConfig) -> Coverage:
+    def coverage(self, text: str, config: KnowledgeCoverageConfig, features: MessageFeatures | None = None) -> Coverage:
+        """How well the knowledge covers ``text``.
+
+        ``features``: ``text`` featurised by :func:`handoff_core.features.bundled_featurizer` (the engine
+        passes what its trained detectors computed for the same window); the ``examples`` and ``fitted``
+        scorers then skip featurising it again. Without it they featurise ``text`` themselves, same scores.
+        """
         content = content_words(text)
         if len(content[0]) < config.min_words:
             return Coverage(1.0, "not_checked", ())
         calibration = config.calibration(self.encoder)
         if config.scorer == "fitted":
-            return self._fitted_coverage(text, config)
+            return self._fitted_coverage(text, config, features)
         if config.scorer == "examples":
-            matches = self.example_search(text, limit=3)
+            matches = self.example_search(text, limit=3, features=features)
         else:
             matches = self._search(text, content, limit=3, semantic_weight=calibration.semantic_weight)
         min_score = calibration.min_score
@@ -486,9 +606,11 @@ class KnowledgeBase:
         covering = tuple(m for m in matches if m.score >= min_score)
         return Coverage(matches[0].score, "covered", covering)
 
-    def _fitted_coverage(self, text: str, config: KnowledgeCoverageConfig) -> Coverage:
+    def _fitted_coverage(
+        self, text: str, config: KnowledgeCoverageConfig, features: MessageFeatures | None = None
+    ) -> Coverage:
         """Coverage by the fitted head; its threshold is always the cross-fitted one (no fixed scale)."""
-        matches, nearest = self.fitted_search(text, limit=3)
+        matches, nearest = self.fitted_search(text, limit=3, features=features)
         min_score = self.fitted.threshold(config.leave_one_out_false_rate)
         if not matches or matches[0].score < min_score:
             score = matches[0].score if matches else 0.0

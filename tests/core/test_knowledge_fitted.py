@@ -10,13 +10,16 @@ from handoff_core import Action
 from handoff_core.engine import DecisionEngine
 from handoff_core.errors import KnowledgeError
 from handoff_core.knowledge import (
+    FITTED_ANCHORS,
     FITTED_GAMMA,
     FITTED_MAX_QUESTIONS,
     FITTED_RIDGE,
     FittedCoverage,
     KnowledgeBase,
     check_fitted_size,
+    fitted_fit_bytes,
     load_knowledge,
+    spread_anchors,
 )
 from handoff_core.policy import Policy
 from handoff_core.policy.schema import KnowledgeCoverageConfig
@@ -121,7 +124,72 @@ def test_engine_fits_at_load_and_explains_with_the_nearest_question(fitted_polic
 def test_too_many_questions_for_the_fitted_scorer_is_a_clear_error() -> None:
     """Above the fitted scorer's size limit the knowledge gets a KnowledgeError naming the file, the memory
     it would need and the alternatives, not an out-of-memory crash; at the limit it fits."""
-    with pytest.raises(KnowledgeError, match=r"^kb\.jsonl: scorer 'fitted' needs 1\.6 GB .*use scorer 'classic'"):
-        check_fitted_size("kb.jsonl", 10_001, limit=10_000)
-    check_fitted_size("kb.jsonl", 10_000, limit=10_000)
-    assert FITTED_MAX_QUESTIONS * FITTED_MAX_QUESTIONS * 16 <= 1.1e9
+    with pytest.raises(KnowledgeError, match=r"^kb\.jsonl: scorer 'fitted' needs 1\.0 GB .*use scorer 'classic'"):
+        check_fitted_size("kb.jsonl", 60_001, limit=60_000)
+    check_fitted_size("kb.jsonl", 60_000, limit=60_000)
+    assert fitted_fit_bytes(FITTED_MAX_QUESTIONS) <= 1.0e9
+    assert fitted_fit_bytes(FITTED_ANCHORS) == 24 * FITTED_ANCHORS**2  # exact up to the anchor count
+
+
+def test_anchors_are_spread_evenly_over_the_entries() -> None:
+    """Every entry gets the same share of anchors (its own questions when it has fewer), taken at even steps
+    through its own run of questions, and the choice depends only on the sizes (deterministic)."""
+    owners = np.repeat(np.arange(4), [10, 2, 7, 1])
+    anchors = spread_anchors(owners, 4, 9)
+    assert len(anchors) == 9
+    assert np.bincount(owners[anchors], minlength=4).tolist() == [3, 2, 3, 1]
+    assert anchors.tolist() == [0, 3, 6, 10, 11, 12, 14, 16, 19]
+    assert np.array_equal(spread_anchors(owners, 4, 100), np.arange(20))
+
+
+@pytest.fixture(scope="module")
+def anchored(kb: KnowledgeBase) -> FittedCoverage:
+    return FittedCoverage(kb._examples, anchors=len(kb.entries) * 3)
+
+
+def test_anchored_leave_one_out_equals_refitting_without_the_question(
+    kb: KnowledgeBase, anchored: FittedCoverage
+) -> None:
+    """Above the anchor limit, each closed-form held-out score equals the best output of the anchored head
+    refitted (same anchors) without that question; the held-out questions are the ones that are not anchors."""
+    full = kb._examples
+    basis = anchored.matcher
+    n, m = len(full), len(basis)
+    assert m == len(kb.entries) * 3 < n
+    assert basis.labels == full.labels
+    phi = np.exp(FITTED_GAMMA * (np.stack([basis.similarities(f) for f in full.features]).astype(np.float64) - 1.0))
+    anchors = spread_anchors(full.owners, len(full.labels), m)
+    among = phi[anchors]
+    targets = np.zeros((n, len(full.labels)))
+    targets[np.arange(n), full.owners] = 1.0
+    others = np.setdiff1d(np.arange(n), anchors)
+    assert len(others) == len(anchored.held_out_scores)
+    for position in (0, 5, len(others) - 1):
+        i = others[position]
+        keep = np.arange(n) != i
+        system = phi[keep].T @ phi[keep] + FITTED_RIDGE * (among + among.T) / 2
+        system[np.diag_indices(m)] += 1e-9 * float(np.trace(phi.T @ phi + FITTED_RIDGE * (among + among.T) / 2)) / m
+        weights = np.linalg.solve(system, phi[keep].T @ targets[keep])
+        assert anchored.held_out_scores[position] == pytest.approx(float((phi[i] @ weights).max()), abs=1e-5)
+
+
+def test_anchored_head_covers_paraphrases_and_names_an_anchor_as_evidence(
+    kb: KnowledgeBase, anchored: FittedCoverage
+) -> None:
+    """The anchored head still ranks an entry's paraphrase first and scores an unrelated question lower; its
+    evidence is the nearest anchor question of the entry."""
+    features = kb._examples.featurize("Which countries outside Europe do you deliver parcels to?")
+    scores, similarity = anchored.scores(features)
+    assert len(similarity) == len(anchored.matcher)
+    assert anchored.matcher.labels[int(np.argmax(scores))] == "kb-shipping-countries"
+    unrelated, _ = anchored.scores(kb._examples.featurize("can you write me a short poem about cats"))
+    assert float(unrelated.max()) < anchored.threshold(0.1) < float(scores.max())
+
+
+def test_coverage_with_the_engines_features_equals_coverage_without(kb: KnowledgeBase) -> None:
+    """Passing the message's features (as the engine does) gives the same coverage as featurising again."""
+    for scorer in ("fitted", "examples"):
+        config = KnowledgeCoverageConfig(scorer=scorer)
+        for text in ("how long does it take for my refund to arrive?", "can you write me a short poem about cats"):
+            features = kb._examples.featurize(text)
+            assert kb.coverage(text, config, features) == kb.coverage(text, config)
