@@ -55,9 +55,9 @@ HELD_OUT_LIMIT = 500
 #: compares the message with the anchors only.
 FITTED_ANCHORS = 2000
 #: While it fits, the ``fitted`` scorer holds the N x m kernel of the questions against the anchors (m = the
-#: questions themselves up to FITTED_ANCHORS) and an m x m system: 8 N m + 16 m^2 bytes, about 0.9 GB at
-#: 50,000 example questions. Larger knowledge bases get a clear error instead of running out of memory.
-FITTED_MAX_QUESTIONS = 50_000
+#: questions themselves up to the anchor count) and an m x m system: 8 N m + 16 m^2 bytes, about 0.9 GB for
+#: 50,000 example questions and 2,000 anchors. Larger fits get a clear error instead of running out of memory.
+FITTED_MAX_BYTES = 1_000_000_000
 
 CoverageStatus = Literal["covered", "no_source", "ambiguous", "not_checked"]
 
@@ -79,13 +79,17 @@ class Coverage:
     nearest: tuple[tuple[str, str, float], ...] = ()
 
 
-def check_fitted_size(source: str, questions: int, limit: int = FITTED_MAX_QUESTIONS) -> None:
+def check_fitted_size(
+    source: str, questions: int, anchors: int = FITTED_ANCHORS, limit: int = FITTED_MAX_BYTES
+) -> None:
     """Refuse, with a clear error, a knowledge base too large for the ``fitted`` scorer's fit."""
-    if questions > limit:
+    need = fitted_fit_bytes(questions, anchors)
+    if need > limit:
         raise KnowledgeError(
             source,
-            f"scorer 'fitted' needs {fitted_fit_bytes(questions) / 1e9:.1f} GB to fit {questions:,} example questions "
-            f"(at most {limit:,}); use scorer 'classic' or 'examples', or fewer questions",
+            f"scorer 'fitted' needs {need / 1e9:.1f} GB to fit {questions:,} example questions over "
+            f"{min(questions, anchors):,} anchors (at most {limit / 1e9:.1f} GB); use scorer 'classic' or "
+            "'examples', fewer fitted_anchors, or fewer questions",
         )
 
 
@@ -272,6 +276,8 @@ class KnowledgeBase:
             raise KnowledgeError(source, f"duplicate entry ids: {', '.join(duplicates)}")
         self.entries = tuple(entries)
         self.source = source
+        #: Anchor count of the ``fitted`` head (the policy's ``fitted_anchors``, set by :meth:`calibrate`).
+        self._fitted_anchors = FITTED_ANCHORS
         self._thresholds: dict[float, float] = {}
         self._by_id = {e.id: e for e in entries}
         words: set[str] = set()
@@ -352,9 +358,10 @@ class KnowledgeBase:
 
     @cached_property
     def fitted(self) -> FittedCoverage:
-        """The ``fitted`` scorer's head, fitted on first use (the engine fits it when it is built)."""
-        check_fitted_size(self.source, len(self._examples))
-        return FittedCoverage(self._examples)
+        """The ``fitted`` scorer's head, fitted on first use (the engine fits it when it is built, with the
+        policy's ``fitted_anchors``: see :meth:`calibrate`)."""
+        check_fitted_size(self.source, len(self._examples), self._fitted_anchors)
+        return FittedCoverage(self._examples, anchors=self._fitted_anchors)
 
     def fitted_search(
         self, text: str, limit: int = 3, features: MessageFeatures | None = None
@@ -398,6 +405,8 @@ class KnowledgeBase:
     def calibrate(self, config: KnowledgeCoverageConfig) -> None:
         """Fit what ``config`` needs from the knowledge now (at load), not on the first question."""
         if config.scorer == "fitted":
+            if "fitted" not in self.__dict__:
+                self._fitted_anchors = config.fitted_anchors
             self.fitted.threshold(config.leave_one_out_false_rate)
         elif config.threshold == "leave_one_out":
             self.leave_one_out_threshold(config.leave_one_out_false_rate)

@@ -33,6 +33,8 @@ def is_valid_cron(expression: str) -> bool:
     from croniter import croniter
 
     return len(expression.split()) == 5 and bool(croniter.is_valid(expression))
+
+
 #: Customer messages that define a label by example (nearest-example matching, see handoff_core.examples).
 Examples = tuple[Annotated[str, Field(min_length=1, max_length=1000)], ...]
 Probability = Annotated[float, Field(gt=0.0, lt=1.0)]
@@ -149,9 +151,7 @@ class TopicConfig(TriggerConfig, Matchable, ExampleUse):
 
 class RestrictedTopicConfig(_Strict):
     enabled: Flag = True
-    topics: dict[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")], TopicConfig] = Field(
-        default_factory=dict
-    )
+    topics: dict[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")], TopicConfig] = Field(default_factory=dict)
     #: Words that frame a sentence as a question about rules ("policy", "in general", "do you offer").
     policy_question_cues: Phrases = ()
     #: Words that make it about the customer's own case ("my order", "I want", "me").
@@ -316,6 +316,10 @@ class KnowledgeCoverageConfig(_Strict):
     #: ``fitted``: a kernel ridge head fitted to the knowledge's own questions at load over that same
     #: similarity; its threshold is always cross-fitted (exact leave-one-out at ``leave_one_out_false_rate``).
     scorer: Literal["classic", "examples", "fitted"] = "classic"
+    #: ``fitted`` only: up to this many example questions the head is exact kernel ridge over all of them
+    #: (time grows with the cube of their number); above it, it is fitted over this many anchor questions
+    #: spread over the entries (time linear in the questions, a little less accurate: docs/models.md).
+    fitted_anchors: Annotated[int, Field(ge=100, le=10_000)] = 2000
     #: ``fixed``: the encoder's ``min_score``. ``leave_one_out``: derived from the knowledge itself, as the
     #: score under which ``leave_one_out_false_rate`` of its own example questions fall when each is
     #: scored against all the others (no hand tuning per knowledge base).

@@ -12,7 +12,7 @@ from handoff_core.errors import KnowledgeError
 from handoff_core.knowledge import (
     FITTED_ANCHORS,
     FITTED_GAMMA,
-    FITTED_MAX_QUESTIONS,
+    FITTED_MAX_BYTES,
     FITTED_RIDGE,
     FittedCoverage,
     KnowledgeBase,
@@ -124,11 +124,15 @@ def test_engine_fits_at_load_and_explains_with_the_nearest_question(fitted_polic
 def test_too_many_questions_for_the_fitted_scorer_is_a_clear_error() -> None:
     """Above the fitted scorer's size limit the knowledge gets a KnowledgeError naming the file, the memory
     it would need and the alternatives, not an out-of-memory crash; at the limit it fits."""
-    with pytest.raises(KnowledgeError, match=r"^kb\.jsonl: scorer 'fitted' needs 1\.0 GB .*use scorer 'classic'"):
-        check_fitted_size("kb.jsonl", 60_001, limit=60_000)
-    check_fitted_size("kb.jsonl", 60_000, limit=60_000)
-    assert fitted_fit_bytes(FITTED_MAX_QUESTIONS) <= 1.0e9
+    with pytest.raises(
+        KnowledgeError, match=r"^kb\.jsonl: scorer 'fitted' needs 1\.0 GB .* over 2,000 anchors .*use scorer 'classic'"
+    ):
+        check_fitted_size("kb.jsonl", 60_000, 2000)
+    check_fitted_size("kb.jsonl", 50_000, 2000)
+    with pytest.raises(KnowledgeError, match=r"needs 3\.5 GB to fit 12,000 example questions over 12,000 anchors"):
+        check_fitted_size("kb.jsonl", 12_000, 20_000)
     assert fitted_fit_bytes(FITTED_ANCHORS) == 24 * FITTED_ANCHORS**2  # exact up to the anchor count
+    assert fitted_fit_bytes(50_000) <= FITTED_MAX_BYTES
 
 
 def test_anchors_are_spread_evenly_over_the_entries() -> None:
@@ -193,3 +197,12 @@ def test_coverage_with_the_engines_features_equals_coverage_without(kb: Knowledg
         for text in ("how long does it take for my refund to arrive?", "can you write me a short poem about cats"):
             features = kb._examples.featurize(text)
             assert kb.coverage(text, config, features) == kb.coverage(text, config)
+
+
+def test_policy_fitted_anchors_reach_the_head(policy: Policy) -> None:
+    """``fitted_anchors`` in the policy sets the anchor count the engine fits with (100 of 162 questions)."""
+    data = policy.model_dump()
+    data["triggers"]["low_confidence"]["knowledge"].update(scorer="fitted", fitted_anchors=100)
+    fresh = load_knowledge(ROOT / "config" / "examples" / "knowledge.jsonl", encoder="static")
+    DecisionEngine(Policy.model_validate(data), fresh)
+    assert len(fresh.fitted.matcher) == 100 < len(fresh._examples)
