@@ -299,8 +299,9 @@ class Server:
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def inbox_pending(self) -> int:
-        """Deliveries acknowledged but not yet processed (0 for the bare app, which stores nothing)."""
-        if not self.db.exists():
+        """Deliveries acknowledged but not yet processed (0 for the bare app, which stores nothing, and under
+        ``--ack-only``, where no processor runs to take them)."""
+        if not self.db.exists() or os.environ.get("BENCH_PROCESSORS", "1") != "1":
             return 0
         with sqlite3.connect(f"file:{self.db}?mode=ro", uri=True, timeout=10) as db:
             try:
