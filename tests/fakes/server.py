@@ -37,7 +37,9 @@ class ServerThread:
 
     def start(self) -> ServerThread:
         self._thread.start()
-        deadline = time.monotonic() + 10
+        # Generous on purpose: the worker app builds its engine in its lifespan, which can take
+        # well over 10 s on a 2-core machine at load ~18; this is a hang guard, not a timing check.
+        deadline = time.monotonic() + 60
         while not self._server.started:
             if not self._thread.is_alive() or time.monotonic() > deadline:
                 raise RuntimeError("test server did not start")
