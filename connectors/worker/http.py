@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -64,8 +65,9 @@ async def read_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-async def receive_body(receive: Receive, limit: int) -> bytes | None:
+async def receive_body(receive: Receive, headers: Mapping[str, str], limit: int) -> bytes | None:
     """:func:`read_body` for a raw ASGI route: the body (at most ``limit`` bytes), or None if the client left."""
+    check_declared_length(headers.get("content-length"), limit)
     chunks: list[bytes] = []
     size = 0
     while True:
@@ -88,6 +90,26 @@ async def send_json(send: Send, status: int, body: bytes, headers: dict[str, str
         raw.extend((k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items())
     await send({"type": "http.response.start", "status": status, "headers": raw})
     await send({"type": "http.response.body", "body": body})
+
+
+async def serve_raw(send: Send, answer: Callable[[], Awaitable[tuple[int, bytes] | None]]) -> None:
+    """Send what a bare ASGI endpoint's ``answer`` gives (status, JSON body; None: nothing to send).
+
+    A refusal (:class:`ApiError`) is answered as the app's error handlers answer it, and an unexpected bug
+    as a 500 of the same shape with no traceback (logged): the fast paths skip those handlers, not their
+    promise that a caller never sees a stack trace.
+    """
+    try:
+        result = await answer()
+    except ApiError as exc:
+        await send_json(send, exc.status, error_json(exc.code, exc.message), exc.headers)
+        return
+    except Exception as exc:
+        log.error("unhandled %s while serving a request", type(exc).__name__)
+        await send_json(send, 500, error_json("internal_error", "internal error; nothing was accepted"))
+        return
+    if result is not None:
+        await send_json(send, *result)
 
 
 def render_json(content: Any) -> bytes:

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -43,21 +42,18 @@ from connectors.worker.handoffs import Handoffs
 from connectors.worker.http import (
     ApiError,
     asgi_headers,
-    check_declared_length,
     check_json_type,
-    error_json,
     parse_json,
     read_body,
     receive_body,
     render_json,
-    send_json,
+    serve_raw,
     validation_message,
 )
 from connectors.worker.offload import StoreCalls
 from connectors.worker.pool import DecisionOverload, DecisionTimeout
 from handoff_core import Action, Context, Conversation, ConversationState, Customer, Message
 
-log = logging.getLogger(__name__)
 #: Describes the endpoints in OpenAPI only; :data:`routes` serve them (see the end of this module).
 router = APIRouter(prefix="/v1/webchat", tags=["web chat"])
 CHANNEL = "webchat"
@@ -270,22 +266,15 @@ def serve(prepare: Callable[[bytes], _TurnInput]) -> Callable[[Webchat, Scope, R
         headers = asgi_headers(scope)
 
         async def body() -> bytes:
-            check_declared_length(headers.get("content-length"), web.access.max_body_bytes)
-            raw = await receive_body(receive, web.access.max_body_bytes)
+            raw = await receive_body(receive, headers, web.access.max_body_bytes)
             if raw is None:
                 raise ApiError(400, "client_disconnected", "the client closed the connection before the body")
             return raw
 
-        try:
-            answer = await _answer(web, headers, body, prepare)
-        except ApiError as exc:
-            await send_json(send, exc.status, error_json(exc.code, exc.message), exc.headers)
-            return
-        except Exception as exc:
-            log.error("unhandled %s while serving a request", type(exc).__name__)
-            await send_json(send, 500, error_json("internal_error", "internal error; nothing was accepted"))
-            return
-        await send_json(send, 200, answer)
+        async def answer() -> tuple[int, bytes]:
+            return 200, await _answer(web, headers, body, prepare)
+
+        await serve_raw(send, answer)
 
     return handle
 

@@ -15,7 +15,6 @@ The route uses one :class:`ZendeskIntake` (``app.state.zendesk``): the webhook's
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -32,18 +31,15 @@ from connectors.worker.group_commit import InboxGroupCommit
 from connectors.worker.http import (
     ApiError,
     asgi_headers,
-    check_declared_length,
     check_json_type,
-    error_json,
     parse_json,
     read_body,
     receive_body,
-    send_json,
+    serve_raw,
 )
 from connectors.zendesk.signature import INVOCATION_HEADER, TIMESTAMP_HEADER, SignatureError, verify_zendesk_signature
 from connectors.zendesk.webhooks import PayloadError, parse_notification
 
-log = logging.getLogger(__name__)
 PATH = "/webhooks/zendesk"
 #: Describes the endpoint in OpenAPI only; :data:`route` serves it (see the end of this module).
 openapi_router = APIRouter()
@@ -152,25 +148,19 @@ async def serve(intake: ZendeskIntake, scope: Scope, receive: Receive, send: Sen
     error handlers; an unexpected bug is a 500 with the same shape and no traceback, logged.
     """
     headers = asgi_headers(scope)
-    try:
+
+    async def answer() -> tuple[int, bytes] | None:
         try:
-            check_declared_length(headers.get("content-length"), intake.max_body_bytes)
-            body = await receive_body(receive, intake.max_body_bytes)
+            body = await receive_body(receive, headers, intake.max_body_bytes)
         except ApiError as exc:  # refused before acknowledge() could count it
             intake.metrics.webhook("zendesk", _OUTCOMES.get(exc.status, "bad_request"))
             raise
         if body is None:  # the client went away before sending the body: nothing to store or answer
             intake.metrics.webhook("zendesk", "bad_request")
-            return
-        status, answer = await acknowledge(intake, headers, body)
-    except ApiError as exc:
-        await send_json(send, exc.status, error_json(exc.code, exc.message), exc.headers)
-        return
-    except Exception as exc:
-        log.error("unhandled %s while serving a request", type(exc).__name__)
-        await send_json(send, 500, error_json("internal_error", "internal error; nothing was accepted"))
-        return
-    await send_json(send, status, answer)
+            return None
+        return await acknowledge(intake, headers, body)
+
+    await serve_raw(send, answer)
 
 
 #: The route behind the middleware stack, for deliveries :func:`serve` does not take (the app hands it every
