@@ -33,7 +33,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Generic, Protocol, TypeVar
 
 from connectors.audit import AuditWriter
-from connectors.errors import ConnectorError, NotConfigured, PermanentError, TransientError
+from connectors.errors import ConnectorError, PermanentError, TransientError
 from connectors.metrics import Metrics
 from connectors.settings import Settings
 from connectors.store import ConversationStore, InboxItem, InboxStatus, InboxStore, LaneStore, OutboxItem, OutboxStore
@@ -435,14 +435,10 @@ class InboxProcessor(_Processor[InboxItem]):
         ticket = str(note.ticket_id)
         if WRONG_TAG in note.tags:
             await self._wrong(ticket)
-        if self.tickets.lane == "local":  # no credentials: reading the ticket can only fail (NotConfigured)
+        if self.tickets.lane == "local":  # no credentials: reading the ticket could only raise NotConfigured
             await self._process_local(item, note)
             return
-        try:
-            snapshot = await with_quick_retries(self.tuning, lambda: self.tickets.read_ticket(note.ticket_id))
-        except NotConfigured:  # local mode: decide on the text the payload carried, if any
-            await self._process_local(item, note)
-            return
+        snapshot = await with_quick_retries(self.tuning, lambda: self.tickets.read_ticket(note.ticket_id))
         if WRONG_TAG in snapshot.ticket.tags and WRONG_TAG not in note.tags:
             await self._wrong(ticket)
         if latest_is_own(snapshot):

@@ -1,7 +1,5 @@
-"""Interpreter settings the worker makes once, at start-up: the GIL switch interval and a frozen start-up heap.
-
-(malloc arenas: :mod:`connectors.worker.memory`.)
-
+"""Interpreter settings the worker makes once, at start-up: the GIL switch interval and a frozen start-up heap
+(malloc arenas: :mod:`connectors.worker.memory`).
 
 Why: decisions run in threads of the worker process (:mod:`connectors.worker.pool`), next to the event
 loop that acknowledges webhooks and answers web chat. A decision is milliseconds of pure Python holding
