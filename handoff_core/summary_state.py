@@ -12,7 +12,9 @@ gathered again. So, like the decision's own analysis (:mod:`handoff_core.analysi
   message's record;
 - the conversation's running totals (:class:`SummaryState`: key counts over the customer messages, the
   customer's characters, the details given so far, the first customer time) are extended by the new
-  messages only, copy-on-extend, so an older state stays valid for a caller who branches from it.
+  messages only, in place in one log per conversation (:class:`_Log`): a state is a view of its first
+  ``size`` messages, and an older state a caller branches from takes the newer messages back through a
+  short journal or rebuilds its own log, so it stays valid.
 
 A summary then folds over these results (:func:`view_of_state`) and never reads the transcript's text
 again. Without a state (a caller outside the engine), :func:`view_of_messages` computes the same view
