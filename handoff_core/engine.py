@@ -54,7 +54,7 @@ from handoff_core.text.languages import add_votes, language_votes, pick_language
 from handoff_core.text.normalize import Tokens, tokenize
 from handoff_core.text.phrases import AnalyzedText, Analyzer, vocabulary_of
 from handoff_core.text.rules import RuleSet
-from handoff_core.topics import TopicDetector, TopicHit
+from handoff_core.topics import TOPIC_HITS, TopicDetector, TopicHit
 from handoff_core.triggers.base import Trigger, TriggerContext
 from handoff_core.triggers.bot_loop import BotLoop
 from handoff_core.triggers.human_request import HumanRequest
@@ -81,8 +81,10 @@ _COVERAGE = "knowledge.coverage"
 #: Where a customer record keeps its trained-detector features and scores.
 _FEATURES = "model.features"
 _SCORES = "model.scores"
-#: Where a record keeps the facts of its message once a decision needed them.
+#: Where a customer record keeps the facts of its message (extracted when it arrives), and where every
+#: record keeps the facts of the customer messages up to it (a running fold: a handoff reads them at once).
 _FACTS = "facts"
+_FACTS_SO_FAR = "facts.so_far"
 #: What the handoff summary reads from a message, computed when it arrives (handoff_core/summary_state.py).
 _SUMMARY = "summary.features"
 #: What must match for a kept record to stand for a message (a record carries the same fields).
@@ -244,7 +246,7 @@ class DecisionEngine:
             BotLoop(policy, vocabulary),
             self._sales,
         )
-        self.topic_hits = FunctionDetector("topics", CUSTOMER, self._topics.detect)
+        self.topic_hits = FunctionDetector(TOPIC_HITS, CUSTOMER, self._topics.detect)
         self.sentiment = FunctionDetector("sentiment", CUSTOMER, self._sentiment.score)
         self.urgent = FunctionDetector("urgency", CUSTOMER, lambda _i, text: bool(self._urgency.match(text)))
         # Topics and sentiment also read the trained detectors' scores: analyze() runs them with those.
@@ -334,6 +336,9 @@ class DecisionEngine:
                 results[self.topic_hits.key] = self._topics.detect(i, analyzed, features.get(i), scores.get(i))
                 results[self.sentiment.key] = self._sentiment.score(i, analyzed, self._model_sentiment(scores.get(i)))
             results.update((d.key, d.analyze(i, analyzed)) for d in self._by_role[role])
+            if role is Role.CUSTOMER:
+                # Once, now: a handoff at message n+1 folds over kept facts instead of reading n texts.
+                results[_FACTS] = _facts_of(text)
             if self._summarise:
                 # Read once, now: a handoff at message n+1 then folds over kept results (summary_state.py).
                 results[_SUMMARY] = summary_features(text)
@@ -429,16 +434,12 @@ class DecisionEngine:
         return ModelSentiment(angry=scores["angry"], negative=scores["negative"])
 
     def _facts(self, ctx: TriggerContext) -> Facts:
-        """Facts of the customer messages; each message's are extracted once and kept in its record."""
-        parts = []
-        for i in ctx.customer_indexes:
-            record = ctx.records[i]
-            found = record.results.get(_FACTS)
-            if not isinstance(found, Facts):
-                found = extract_facts([record.text])
-                record.results[_FACTS] = found
-            parts.append(found)
-        return merge_facts(parts)
+        """Facts of the customer messages: a running fold over each message's facts, extracted on arrival.
+
+        Every decision advances the fold (one record, usually nothing to add), so the decision that hands
+        a long conversation over reads the facts of every earlier message from the previous record.
+        """
+        return running(ctx.records, _FACTS_SO_FAR, _NO_FACTS, _with_facts)
 
     def _coverage(self, record: MessageAnalysis) -> Coverage:
         """Knowledge coverage of the latest question, computed once and kept in its record."""
@@ -498,8 +499,11 @@ class DecisionEngine:
             tags = [HANDOFF_TAG, *(f"handoff_{r.trigger.value}" for r in acting), *policy.defaults.route.tags]
             tags += [t for r in acting for t in r.tags]
             tags = list(dict.fromkeys(tags))  # the one list of tags a handoff adds, each once
-        # Facts only matter to a reason that acts (fields to collect, the summary): read them lazily.
-        facts = self._facts(ctx) if acting else Facts()
+        # Facts only matter to a reason that acts (fields to collect, the summary); the fold runs every
+        # decision so that it stays one record behind.
+        facts = self._facts(ctx)
+        if not acting:
+            facts = Facts()
         collected, missing = self._fields(conversation, acting, facts, lead)
         language = ctx.language
         hours = self._hours(ctx, action, acting, urgent, schedule_name)
@@ -721,6 +725,30 @@ def _latest_stamp(latest: datetime | None, record: MessageAnalysis) -> datetime 
     """The latest message time so far (as ``max`` picks it: the first of equal times)."""
     stamp = record.created_at
     return stamp if stamp is not None and (latest is None or stamp > latest) else latest
+
+
+#: The facts of no message (never mutated: the fold's states are shared by the records that keep them).
+_NO_FACTS = Facts()
+
+
+def _with_facts(so_far: Facts, record: MessageAnalysis) -> Facts:
+    """The facts up to ``record``: ``so_far`` itself when it adds nothing (most messages hold none)."""
+    found = record.results.get(_FACTS)
+    if not isinstance(found, Facts):
+        if record.role is not Role.CUSTOMER:
+            return so_far
+        found = record.results[_FACTS] = _facts_of(record.text)  # a record made before facts were kept
+    if found is _NO_FACTS:
+        return so_far
+    return merge_facts((so_far, found))
+
+
+def _facts_of(text: str) -> Facts:
+    """The facts of one message; the shared empty :data:`_NO_FACTS` when it has none (most messages)."""
+    found = extract_facts([text])
+    if found.order_ids or found.amounts or found.dates or found.emails or found.phones:
+        return found
+    return _NO_FACTS
 
 
 def _or_zero(value: float | None) -> float:

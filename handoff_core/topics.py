@@ -28,6 +28,8 @@ from handoff_core.text.rules import RuleSet
 
 #: "Where is the refund?" asks about a case in progress, not about the rules.
 _WHERE = frozenset({"where", "wheres", "wo", "donde", "ou", "onde", "dove", "waar", "whens", "still"})
+#: Where a customer message's record keeps its topic hits (the engine's topic detector's key).
+TOPIC_HITS = "topics"
 _CONDITIONAL = ("if", "si", "wenn", "falls", "se", "caso", "als", "in case", "en caso", "au cas")
 
 

@@ -9,7 +9,9 @@ not an exception.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from decimal import Decimal
+from typing import cast
 
 from handoff_core.analysis import CUSTOMER, FunctionDetector, MessageAnalysis, MessageDetector, running
 from handoff_core.decision import Evidence, Reason, TriggerName
@@ -17,10 +19,27 @@ from handoff_core.models import Role
 from handoff_core.policy.schema import Policy
 from handoff_core.text.phrases import AnalyzedText, Vocabulary
 from handoff_core.text.rules import RuleSet
+from handoff_core.topics import TOPIC_HITS, TopicHit
 from handoff_core.triggers.base import TriggerContext, make_reason, phrase_evidence
 
 #: Where each record keeps the latest ask for an exception up to it.
 _LATEST_ASK = "refund_exception.latest_ask"
+#: Where each record keeps its refund mentions so far (a running fold, :class:`_Refunds`).
+_REFUNDS = "refund_exception.refunds"
+
+
+@dataclass(frozen=True, slots=True)
+class _Refunds:
+    """The refund-topic hits of the customer messages so far, as the trigger reads them."""
+
+    #: Any hit, a question about the rules included.
+    mentioned: bool = False
+    #: How many messages ask for a refund (a hit that is not a question about the rules), and the latest.
+    asking: int = 0
+    latest: int = -1
+
+
+_NO_REFUNDS = _Refunds()
 
 
 class RefundException:
@@ -36,11 +55,10 @@ class RefundException:
         cfg = self.config
         if not cfg.enabled:
             return ()
-        refund_hits = [h for h in ctx.topic_hits if h.topic == cfg.refund_topic]
-        requests = [h for h in refund_hits if not h.policy_question]
+        refunds = self._refunds_so_far(ctx)
         context = ctx.conversation.context
-        if not requests and context.refund_amount is None:
-            asks_only = self._exception_asks(ctx) if refund_hits else []
+        if not refunds.asking and context.refund_amount is None:
+            asks_only = self._exception_asks(ctx) if refunds.mentioned else []
             return self._reasons(ctx, [], asks_only)
         findings: list[tuple[str, float, Evidence]] = []
         amount = context.refund_amount if context.refund_amount is not None else context.order_total
@@ -78,13 +96,12 @@ class RefundException:
                     Evidence(field="context.previous_refunds", matched=(str(context.previous_refunds),)),
                 )
             )
-        asking_messages = sorted({h.message_index for h in requests})
-        if cfg.repeat_requests is not None and len(asking_messages) >= cfg.repeat_requests:
+        if cfg.repeat_requests is not None and refunds.asking >= cfg.repeat_requests:
             findings.append(
                 (
-                    f"asked for a refund in {len(asking_messages)} messages",
+                    f"asked for a refund in {refunds.asking} messages",
                     0.75,
-                    Evidence(message_index=asking_messages[-1]),
+                    Evidence(message_index=refunds.latest),
                 )
             )
         return self._reasons(ctx, findings, self._exception_asks(ctx))
@@ -95,6 +112,23 @@ class RefundException:
         if evidence is not None:
             return [("the customer asks for an exception to the refund rules", 0.85, evidence)]
         return []
+
+    def _refunds_so_far(self, ctx: TriggerContext) -> _Refunds:
+        """The refund mentions of every customer message: a fold over the records, so a decision reads
+        the new message's topic hits only."""
+        return running(ctx.records, _REFUNDS, _NO_REFUNDS, self._refunds)
+
+    def _refunds(self, so_far: _Refunds, record: MessageAnalysis) -> _Refunds:
+        """The refund mentions up to ``record``: ``so_far`` itself when its message has none."""
+        hits = record.results.get(TOPIC_HITS) if record.role is Role.CUSTOMER else None
+        if not hits:
+            return so_far
+        refund = [h for h in cast("list[TopicHit]", hits) if h.topic == self.config.refund_topic]
+        if not refund:
+            return so_far
+        if all(h.policy_question for h in refund):
+            return so_far if so_far.mentioned else _Refunds(True, so_far.asking, so_far.latest)
+        return _Refunds(True, so_far.asking + 1, record.index)
 
     def _latest_ask(self, latest: Evidence | None, record: MessageAnalysis) -> Evidence | None:
         ask = record.result(self.asks) if record.role is Role.CUSTOMER else None

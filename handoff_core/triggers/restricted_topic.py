@@ -7,12 +7,53 @@ sentence that only asks about the rules follows the topic's ``policy_questions``
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import cast
 
-from handoff_core.analysis import MessageDetector
+from handoff_core.analysis import MessageAnalysis, MessageDetector, running
 from handoff_core.decision import Evidence, Reason, TriggerName
+from handoff_core.models import Role
 from handoff_core.policy.schema import Policy
-from handoff_core.topics import TopicHit
+from handoff_core.topics import TOPIC_HITS, TopicHit
 from handoff_core.triggers.base import TriggerContext, make_reason, phrase_evidence
+
+#: Where each record keeps the counted hits so far, by topic (a running fold, :func:`running`).
+_SO_FAR = "restricted_topic.so_far"
+
+
+@dataclass(frozen=True, slots=True)
+class _Topic:
+    """What the reason of one topic reads from its counted hits so far (those of every customer message)."""
+
+    #: The evidence of the last three hits (a reason quotes only those), made when each hit was counted.
+    last: tuple[Evidence, ...]
+    #: Every hit came from a co-occurrence (weaker evidence).
+    combo_only: bool
+    #: The best score of a learned hit, and how the learned hits were found ("model", "examples").
+    learned: float | None
+    how: frozenset[str]
+    #: Some hit was a listed phrase.
+    phrased: bool
+    #: Every hit only asks about the rules.
+    rules_only: bool
+
+    def with_hit(self, hit: TopicHit, evidence: Evidence) -> _Topic:
+        learned, how = self.learned, self.how
+        if hit.score is not None:
+            learned = hit.score if learned is None else max(learned, hit.score)
+            how = how | {hit.via}
+        return _Topic(
+            (*self.last[-2:], evidence),
+            self.combo_only and hit.via == "combo",
+            learned,
+            how,
+            self.phrased or hit.via == "phrase",
+            self.rules_only and hit.policy_question,
+        )
+
+
+_NO_TOPIC = _Topic((), True, None, frozenset(), False, True)
+_NONE: dict[str, _Topic] = {}
 
 
 class RestrictedTopic:
@@ -26,34 +67,23 @@ class RestrictedTopic:
     def __call__(self, ctx: TriggerContext) -> Sequence[Reason]:
         if not self.config.enabled:
             return ()
-        by_topic: dict[str, list[TopicHit]] = {}
-        for hit in ctx.topic_hits:
-            topic = self.config.topics[hit.topic]
-            if hit.policy_question and topic.policy_questions == "continue":
-                continue
-            by_topic.setdefault(hit.topic, []).append(hit)
+        # A fold over the records (each keeps the state up to itself): a decision reads the new message's
+        # hits only, however many earlier messages raised a topic.
+        by_topic = running(ctx.records, _SO_FAR, _NONE, self._step)
         reasons = []
-        for name, hits in by_topic.items():
+        for name, seen in by_topic.items():
             topic = self.config.topics[name]
             label = topic.label or name.replace("_", " ")
-            # Only the last three are reported: quote only those (a long chat may mention a topic often).
-            evidence = [
-                phrase_evidence(h.message_index, ctx.analyzed[h.message_index], list(h.hits))
-                if h.hits
-                else Evidence(message_index=h.message_index, matched=h.matched, score=h.score, example=h.nearest)
-                for h in hits[-3:]
-            ]
-            combo_only = all(h.via == "combo" for h in hits)
-            learned = [h.score for h in hits if h.score is not None]
-            phrased = any(h.via == "phrase" for h in hits)
+            phrased = seen.phrased
+            learned = seen.learned
             detail = f"restricted topic: {label}"
-            if learned and not phrased:
-                how = {h.via for h in hits if h.score is not None}
+            if learned is not None and not phrased:
+                how = seen.how
                 detail += " (" + " and ".join(
                     sorted("trained detector" if v == "model" else "nearest example" for v in how)
                 )
-                detail += f", score {max(learned):.2f})"
-            if all(h.policy_question for h in hits):
+                detail += f", score {learned:.2f})"
+            if seen.rules_only:
                 detail += " (a question about the rules; this topic always goes to a person)"
             reasons.append(
                 make_reason(
@@ -61,8 +91,31 @@ class RestrictedTopic:
                     topic,
                     topic=name,
                     detail=detail,
-                    score=0.9 if phrased else max(learned) if learned else 0.75 if combo_only else 0.9,
-                    evidence=evidence[-3:],
+                    score=0.9 if phrased else learned if learned is not None else 0.75 if seen.combo_only else 0.9,
+                    evidence=seen.last,
                 )
             )
         return reasons
+
+    def _step(self, so_far: dict[str, _Topic], record: MessageAnalysis) -> dict[str, _Topic]:
+        """The counted hits up to ``record``: ``so_far`` itself when its message raises no topic."""
+        hits = record.results.get(TOPIC_HITS) if record.role is Role.CUSTOMER else None
+        if not hits:
+            return so_far
+        topics = self.config.topics
+        state = so_far
+        for hit in cast("list[TopicHit]", hits):
+            if hit.policy_question and topics[hit.topic].policy_questions == "continue":
+                continue
+            if state is so_far:
+                state = dict(so_far)  # the earlier records keep theirs
+            # Evidence of a hit reads its own message only: made once, when the hit is counted.
+            evidence = (
+                phrase_evidence(hit.message_index, record.analyzed, list(hit.hits))
+                if hit.hits
+                else Evidence(
+                    message_index=hit.message_index, matched=hit.matched, score=hit.score, example=hit.nearest
+                )
+            )
+            state[hit.topic] = state.get(hit.topic, _NO_TOPIC).with_hit(hit, evidence)
+        return state
