@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from array import array
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -73,6 +75,23 @@ def tokenize(text: str) -> Tokens:
 def token_spans(text: str) -> tuple[tuple[int, int], ...]:
     """``(start, end)`` of every token :func:`tokenize` finds, in the same order."""
     return tuple([m.span() for m in _WORD.finditer(text)])
+
+
+def word_spans(text: str, words: Sequence[str]) -> array[int]:
+    """:func:`token_spans` flat (start, end, start, end, ...) from the words :func:`tokenize` found.
+
+    Each word is looked for from the end of the one before: between two tokens there is no character a
+    token can start with, so the first occurrence is the token itself. One ``str.find`` a word instead of
+    the token pattern's second scan of the text (half the time on a 2 KB message).
+    """
+    spans = array("i")
+    append, find, end = spans.append, text.find, 0
+    for word in words:
+        start = find(word, end)
+        end = start + len(word)
+        append(start)
+        append(end)
+    return spans
 
 
 def quote(text: str, start: int, end: int, width: int = 60) -> str:

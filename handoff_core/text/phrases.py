@@ -27,7 +27,7 @@ from typing import Generic, NamedTuple, TypeVar
 from handoff_core.text.cache import ByteBoundedCache
 from handoff_core.text.content import ALL_STOPWORDS
 from handoff_core.text.languages import detect_language
-from handoff_core.text.normalize import Tokens, fold, token_spans, tokenize
+from handoff_core.text.normalize import Tokens, fold, token_spans, tokenize, word_spans
 from handoff_core.text.stem import all_stems, stem_key
 
 T = TypeVar("T")
@@ -108,7 +108,10 @@ class AnalyzedText:
         """``(start, end)`` of token ``index`` in :attr:`text`."""
         spans = self._spans
         if not spans and self.norms:
-            spans.extend(offset for pair in token_spans(self.text) for offset in pair)
+            if self.words:  # the words as written are kept until the record is slimmed
+                spans.extend(word_spans(self.text, self.words))
+            else:
+                spans.extend(offset for pair in token_spans(self.text) for offset in pair)
         return spans[2 * index], spans[2 * index + 1]
 
     def token_at(self, offset: int) -> int:

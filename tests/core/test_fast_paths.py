@@ -336,3 +336,47 @@ def test_tokenize_without_boundary_characters_equals_the_sentence_cut() -> None:
         assert (tokens.words, tokens.norms, tokens.sentences) == _tokenize_reference(text), text[:60]
         single += not normalize._ENDS_OR_BREAKS.intersection(text)
     assert single > 100  # the shortcut was taken
+
+
+def _fact_texts() -> list[str]:
+    """Every corpus message, and 20,000 generated strings dense in what the fact patterns read."""
+    texts = [json.loads(line)["text"] for line in CORPUS.read_text(encoding="utf-8").splitlines()]
+    pieces = (
+        "order Order ORDER orders pedido commande Bestellung encomenda ordine bestelling ticket case CASE invoice "
+        "factura facture rechnung fatura no. nr n° nº number num id # : - 12 123 1234 12345 A7781 INV-2231 "
+        "12/03/2024 3.4.24 2024-03-02 $ € £ ¥ eur euros usd dollars gbp pounds chf brl reais mxn 1,234.56 "
+        "0,99 49.99 mar March May may sept Sep dec 3rd 21st of jan feb apr jun jul aug oct nov x é ſ İ K ١٢ "
+        "kelvin _ ' ’ @ + 00 the a my was"
+    ).split()
+    separators = ["", " ", " ", ",", ".", "\n", "  ", "/", "-"]
+    rng = random.Random(12)
+    for _ in range(20_000):
+        words = [rng.choice(pieces) for _ in range(rng.randint(1, 14))]
+        texts.append("".join(w + rng.choice(separators) for w in words))
+    return texts
+
+
+def test_fact_patterns_anchored_equal_their_scans() -> None:
+    """Order, amount and date matches found from their possible starts equal the patterns' own finditer."""
+    from handoff_core import facts
+
+    found = 0
+    for text in _fact_texts():
+        lowered = text.lower() if text.isascii() else None
+        for fast, pattern in (
+            (facts.order_matches(text, lowered), facts._ORDER),
+            (facts.amount_matches(text), facts._AMOUNT),
+            (facts.date_matches(text, lowered), facts._DATE),
+        ):
+            expected = [(m.span(), m.groupdict()) for m in pattern.finditer(text)]
+            assert [(m.span(), m.groupdict()) for m in fast] == expected, (pattern.pattern[:30], text)
+            found += len(expected)
+    assert found > 10_000  # the strings really hold orders, amounts and dates
+
+
+def test_word_spans_equal_the_token_pattern() -> None:
+    """Spans found from the tokenised words equal the token pattern's spans, on every fact test string."""
+    for text in _fact_texts()[:6_000]:
+        words = normalize.tokenize(text).words
+        flat = [offset for pair in normalize.token_spans(text) for offset in pair]
+        assert list(normalize.word_spans(text, words)) == flat, text
