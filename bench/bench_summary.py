@@ -3,7 +3,9 @@
 Usage:
     python bench/bench_summary.py [--split tune|check] [--subset service|all] [--speed-only] [--examples N]
     python bench/bench_summary.py --split test --final     # the report split: once per round, at its end
-    python bench/bench_summary.py --split cfpb-report --final   # round 4's fresh protocol (never tuned on)
+    python bench/bench_summary.py --split cfpb-tune             # round 5: real complaints to tune on
+    python bench/bench_summary.py --split cfpb-holdout --final  # round 5's report split: once, at its end
+    python bench/bench_summary.py --split cfpb-report --final   # round 4's report split (read at its end)
 
 Quality (issue 10): content-word recall of the human reference summaries of DialogSum
 (../shared/datasets/dialogsum, CC BY-NC-SA 4.0: development and evaluation only, nothing derived from it
@@ -30,6 +32,10 @@ Splits (round 2, fixed in code by :func:`partition` before any score of the roun
   dialogues it was not chosen on; never used to choose between variants.
 - ``test``: the DialogSum test file (500 dialogues, 131 service-like), the report split. It is read once,
   at the end of the round, with ``--final``; the bench refuses it otherwise.
+
+Round 5 (fixed in code before any of its scores was read, see :func:`cfpb_round5_partition`): the
+never-scored half of the CFPB complaints is cut into ``cfpb-tune`` (tuned on) and ``cfpb-holdout`` (the
+report split, read once at the end of round 5 with ``--final``).
 
 Honest history: round 4 did not read the DialogSum test split; it fixed a fresh protocol on real
 complaints (``cfpb-report``, below) and read that once, at its end. In round 3 the test split was read a
@@ -185,8 +191,9 @@ def examples(split: str, subset: str, root: Path) -> Iterator[Example]:
 #: Each is a customer's own account of one problem, labelled by that customer with the problem's
 #: ``Issue`` and ``Sub-issue`` from the CFPB form: the reference is those two labels.
 #:
-#: - ``cfpb-dev``: SHA-256 of the Complaint ID even. Used to check that the conversion works (examples
-#:   printed), never to choose a weight or a rule; its scores are printed only with ``--final`` too.
+#: - ``cfpb-dev``: SHA-256 of the Complaint ID even. Used in round 4 to check that the conversion works
+#:   (examples printed), never to choose a weight or a rule; round 5 cuts it into ``cfpb-tune`` and
+#:   ``cfpb-holdout`` (below).
 #: - ``cfpb-report``: SHA-256 odd. Read once, at the end of round 4, for the summary before and after
 #:   the round's salience changes in the same run.
 #:
@@ -195,7 +202,7 @@ def examples(split: str, subset: str, root: Path) -> Iterator[Example]:
 #: meta-request picked by the hash ("Can I talk to a person about this, please?", "@support please read
 #: the above", "Any update?", "Thanks"), as real threads do. Scored as DialogSum: content stems of the
 #: reference found in the Issue line, against the customer's text cut to the same length.
-CFPB_SPLITS = ("cfpb-dev", "cfpb-report")
+CFPB_SPLITS = ("cfpb-dev", "cfpb-report", "cfpb-tune", "cfpb-holdout")
 _CFPB_REPLIES = (
     "Thanks for reaching out. Could you tell me more?",
     "I'm sorry to hear that. Go on, please.",
@@ -223,7 +230,42 @@ def cfpb_dir() -> Path | None:
 
 
 def cfpb_partition(complaint_id: str) -> str:
+    """Round 4's split: ``cfpb-dev`` (SHA-256 of the Complaint ID even) or ``cfpb-report`` (odd)."""
     return "cfpb-dev" if int(hashlib.sha256(complaint_id.encode()).hexdigest(), 16) % 2 == 0 else "cfpb-report"
+
+
+#: Round 5's protocol, fixed in code (and pinned by tests/core/test_summary.py) before any of its scores
+#: was read. By then ``cfpb-report`` had been read once (round 4's end) and every DialogSum split more
+#: often; ``cfpb-dev`` had never been scored (only a few of its threads printed, to check the conversion).
+#: So ``cfpb-dev`` (775 threads) is cut in two by SHA-256 of ``"summary-round5:" + Complaint ID`` (a
+#: salt, so the cut is independent of round 4's):
+#:
+#: - ``cfpb-tune`` (odd, 390 threads): the only CFPB threads round 5 chooses rules and weights on; scores
+#:   are printed without ``--final``.
+#: - ``cfpb-holdout`` (even, 385 threads): the new report split, never looked at (not even as printed
+#:   examples) and read once, at the end of round 5, with ``--final``.
+#:
+#: ``cfpb-report`` stays as it was; reading it again at round 5's end is its second reading.
+CFPB_ROUND5_SALT = "summary-round5:"
+
+
+def cfpb_round5_partition(complaint_id: str) -> str:
+    """``cfpb-tune`` or ``cfpb-holdout`` for a complaint of ``cfpb-dev``; ``cfpb-report`` for the rest."""
+    if cfpb_partition(complaint_id) == "cfpb-report":
+        return "cfpb-report"
+    digest = hashlib.sha256((CFPB_ROUND5_SALT + complaint_id).encode()).hexdigest()
+    return "cfpb-holdout" if int(digest, 16) % 2 == 0 else "cfpb-tune"
+
+
+def in_cfpb_split(complaint_id: str, split: str) -> bool:
+    """Whether a complaint belongs to ``split`` (``cfpb-dev`` is ``cfpb-tune`` and ``cfpb-holdout`` together)."""
+    if split in ("cfpb-dev", "cfpb-report"):
+        return cfpb_partition(complaint_id) == split
+    return cfpb_round5_partition(complaint_id) == split
+
+
+#: Splits whose scores (and examples) are read only with ``--final``, once, at the end of a round.
+REPORT_SPLITS = frozenset({"test", "cfpb-report", "cfpb-holdout", "cfpb-dev"})
 
 
 def _chunks(narrative: str) -> list[str]:
@@ -240,7 +282,7 @@ def cfpb_examples(split: str, root: Path) -> Iterator[Example]:
         rows = list(csv.DictReader(fh))
     for row in rows:
         cid = row["Complaint ID"]
-        if cfpb_partition(cid) != split:
+        if not in_cfpb_split(cid, split):
             continue
         pick = int(hashlib.sha256(cid.encode()).hexdigest(), 16)
         messages: list[Message] = []
@@ -515,26 +557,22 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--split", choices=("tune", "check", "test", *CFPB_SPLITS), default="tune")
     parser.add_argument("--subset", choices=("service", "all"), default="service")
-    parser.add_argument("--final", action="store_true", help="allow the report split (test): once, at the end")
+    parser.add_argument("--final", action="store_true", help="allow a report split (test, cfpb-holdout, cfpb-report): once, at the end")
     parser.add_argument("--speed-only", action="store_true")
     parser.add_argument("--examples", type=int, default=0, help="print the first N summaries")
     args = parser.parse_args()
-    if args.split == "test" and not args.final:
-        parser.error("test is the report split: read it once at the end of a round with --final (tune on 'tune')")
+    if args.split in REPORT_SPLITS and not args.final and not args.speed_only:
+        parser.error(
+            f"{args.split} is a report split: read it once at the end of a round with --final "
+            "(tune on 'tune' or 'cfpb-tune')"
+        )
     if args.split in CFPB_SPLITS and not args.speed_only:
         root = cfpb_dir()
         if root is None:
             print("CFPB sample not found (set HANDOFF_DATASETS or put ../shared/datasets beside the clone)")
         else:
             items = list(cfpb_examples(args.split, root))
-            if args.final:
-                print(measure(items, args.examples).report(f"CFPB complaints as threads, {args.split}"))
-            else:
-                # Without --final only the conversion is shown: this protocol is not tuned on.
-                for ex in items[: args.examples]:
-                    s = summary_of(ex.conversation)
-                    print(f"--- {ex.fname}\nREF: {ex.references[0]}\n{s.text}\n")
-                print(f"{len(items)} threads in {args.split}; scores only with --final")
+            print(measure(items, args.examples).report(f"CFPB complaints as threads, {args.split}"))
         args.speed_only = True
     if not args.speed_only:
         root = dialogsum_dir()

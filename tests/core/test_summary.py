@@ -389,6 +389,32 @@ def test_dialogsum_dev_issue_is_denser_than_the_customer_text(dialogsum_dev: tup
     assert quality.quoted / quality.quoted_base >= 1.1
 
 
+def test_cfpb_round5_split_is_pinned() -> None:
+    """Round 5's CFPB split is a fixed hash of the Complaint ID: these complaints stay where they are, the
+    three parts are disjoint, the report splits need --final, and (when the sample is beside the clone)
+    the sizes are 390 / 385 / 757."""
+    bench = _bench()
+    pinned = {
+        "3384392": "cfpb-tune",
+        "3433198": "cfpb-holdout",
+        "3558212": "cfpb-tune",
+        "3446975": "cfpb-holdout",
+    }
+    for cid, split in pinned.items():
+        assert bench.cfpb_round5_partition(cid) == split
+        assert bench.in_cfpb_split(cid, split) and bench.in_cfpb_split(cid, "cfpb-dev")
+        assert not bench.in_cfpb_split(cid, "cfpb-report")
+    assert {"cfpb-holdout", "cfpb-report", "test"} <= bench.REPORT_SPLITS
+    assert "cfpb-tune" not in bench.REPORT_SPLITS
+    root = bench.cfpb_dir()
+    if root is None:
+        pytest.skip("the CFPB sample is not beside the clone (../shared/datasets/cfpb_complaints_sample)")
+    ids = {split: {ex.fname for ex in bench.cfpb_examples(split, root)} for split in bench.CFPB_SPLITS}
+    assert [len(ids[s]) for s in ("cfpb-tune", "cfpb-holdout", "cfpb-report")] == [390, 385, 757]
+    assert ids["cfpb-tune"] | ids["cfpb-holdout"] == ids["cfpb-dev"]
+    assert not ids["cfpb-tune"] & ids["cfpb-holdout"] and not ids["cfpb-dev"] & ids["cfpb-report"]
+
+
 def _long_thread(filler_pairs: int) -> Conversation:
     """A problem stated first, a version given in the middle, a bot question answered at the end."""
     turns: list[tuple[str, str]] = [
