@@ -557,7 +557,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--split", choices=("tune", "check", "test", *CFPB_SPLITS), default="tune")
     parser.add_argument("--subset", choices=("service", "all"), default="service")
-    parser.add_argument("--final", action="store_true", help="allow a report split (test, cfpb-holdout, cfpb-report): once, at the end")
+    parser.add_argument(
+        "--final", action="store_true", help="allow a report split (test, cfpb-holdout, cfpb-report): once, at the end"
+    )
     parser.add_argument("--speed-only", action="store_true")
     parser.add_argument("--examples", type=int, default=0, help="print the first N summaries")
     args = parser.parse_args()
