@@ -77,6 +77,9 @@ class Weights:
     lead: float = 2.0
     #: How strongly long sentences are penalised (0: not at all, 1: per word).
     length_power: float = 1.0
+    #: Words added to a sentence's length before dividing by it, so a two-word fragment does not win on
+    #: one lucky key.
+    smoothing: float = 3.0
     lead_sentences: int = 2
 
 
@@ -174,8 +177,40 @@ _YOU_KNOW = re.compile(r",\s+you\s+know\s*(?:,|(?=[.!?]))", re.IGNORECASE)
 _COMMA_BEFORE_END = re.compile(r"[,;:]+([.?!])")
 
 
+#: Narrative preamble at the start of a sentence that says when or in what order, not what is wrong: a
+#: connective ("However,", "In addition,", "Secondly,") or a dated opener ("On 03/12/2019,", "In XX/XX/XXXX,",
+#: "On Tuesday, March 3,"). The date itself stays in the Details line.
+_PREAMBLE = re.compile(
+    r"""^(?:(?:however|additionally|furthermore|moreover|in\s+addition|also|again|therefore|as\s+such|thus
+    |unfortunately|secondly|thirdly|firstly|finally|lastly|accordingly|to\s+whom\s+it\s+may\s+concern
+    |(?:on|in|as\s+of|around|in\s+or\s+around|back\s+in|sometime\s+in)\s+
+     (?:(?:mon|tues|wednes|thurs|fri|satur|sun)day,?\s+)?(?:(?:early|mid|late|or|of|about|around)\s+)*
+     {date}(?:,?\s+(?:of\s+)?{date})*)
+    ,\s+)+""".replace(
+        "{date}",
+        r"(?:[\w/.-]*(?:\d|XX)[\w/.-]*|(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
+        r"|sep(?:t|tember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\b)",
+    ),
+    re.IGNORECASE | re.VERBOSE,
+)
+#: A run of masked values ("XXXX XXXX XXXX", "XX/XX/XXXX XXXX") says no more than one placeholder.
+_MASKED_RUN = re.compile(r"(?<!\S)([X*]{2,}\S*)(?:\s+[X*]{2,}\S*)+")
+#: An aside pointing at an attachment ("( Please see page attached. )", "(see attached)"): nothing to read here.
+_SEE_ATTACHED = re.compile(r"\s*\(\s*(?:please\s+)?(?:see|refer\s+to|attached)\b[^()]{0,80}\)", re.IGNORECASE)
+
+
 def compact(sentence: str) -> str:
-    """``sentence`` without filler (:data:`_FILLER`); unchanged when fewer than three words would be left."""
+    """``sentence`` without filler (:data:`_FILLER`), narrative preamble (:data:`_PREAMBLE`), runs of masked
+    values and asides about attachments; unchanged when fewer than three words would be left."""
+    text = sentence
+    if "(" in text:
+        text = _SEE_ATTACHED.sub("", text)
+    if "XX" in text or "**" in text:
+        text = _MASKED_RUN.sub(r"\1", text)
+    if "," in text:
+        text = _PREAMBLE.sub("", text)
+    if text is not sentence and len(text.split()) >= 3 and text != sentence:
+        sentence = text[:1].upper() + text[1:] if sentence[:1].isupper() else text
     if _FILLER.search(sentence) is None and _YOU_KNOW.search(sentence) is None:
         return sentence
     text = _FILLER.sub("", _YOU_KNOW.sub("", sentence))
@@ -230,7 +265,7 @@ def select_issue(
     first_message = sentences[0][0]
     lead = {n for n, (index, _) in enumerate(sentences[: weights.lead_sentences]) if index == first_message}
     get_weight, get_boost = weight.__getitem__, boost_of.__getitem__
-    lead_factor, length_power = weights.lead, weights.length_power
+    lead_factor, length_power, smoothing = weights.lead, weights.length_power, weights.smoothing
 
     def extras(i: int) -> float:
         s = sentences[i][1]
@@ -245,13 +280,14 @@ def select_issue(
         total = sum([weight[k] + boost_of[f] for k, f in zip(s.keys, s.flags, strict=True) if k not in covered])
         if total == 0.0:
             return 0.0
-        return (total + extras(i)) * (lead_factor if i in lead else 1.0) / float((s.n_words + 3) ** length_power)
+        lead_or_not = lead_factor if i in lead else 1.0
+        return (total + extras(i)) * lead_or_not / float((s.n_words + smoothing) ** length_power)
 
     heap = [
         (
             -(sum(map(add, map(get_weight, s.keys), map(get_boost, s.flags))) + extras(i))
             * (lead_factor if i in lead else 1.0)
-            / float((s.n_words + 3) ** length_power),
+            / float((s.n_words + smoothing) ** length_power),
             i,
         )
         for i, (_, s) in enumerate(sentences)

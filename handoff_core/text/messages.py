@@ -16,6 +16,7 @@ bench/bench_summary.py measures it.
 
 from __future__ import annotations
 
+import re
 from functools import reduce
 from itertools import compress
 from operator import itemgetter, or_
@@ -71,6 +72,12 @@ _CONTRACTIONS = frozenset(
     wheres whos hows theres heres lets its itll itd thatll whatll wholl wouldve couldve shouldve mustve
     """.split()
 )
+
+
+#: A value masked before the text reached us ("XXXX", "XX/XX/2019", "****1234"): a placeholder says nothing
+#: about the problem, so it is no content word (nor, being upper case, a product name).
+_AROUND_MASK = "\"'“”‘’«»()[]{}<>.,;:!?…"
+_MASKED = re.compile(r"[X*]{2,}(?:[-/.,:]?(?:[X*]{2,}|\d{1,4}))*")
 
 
 #: Bits of a token for sentence-level tests (ORed over the sentence in C).
@@ -181,6 +188,7 @@ def _make_token(raw: str) -> Token:
     if (
         norm in _NOT_CONTENT
         or (len(norm) < 2 and not norm.isdigit())
+        or _MASKED.fullmatch(raw.strip(_AROUND_MASK)) is not None
         or (norm in _CONTRACTIONS and ("'" in word or "’" in word))
     ):
         return Token(norm, "", 0, 0, end, bits)

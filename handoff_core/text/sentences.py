@@ -84,7 +84,10 @@ PROBLEM_WORDS = frozenset(
     replacement exchange cant unable working work works recording record sync syncing connect connection
     login log password reset payment paid pay bill billed invoice fee fees stolen fraud scam unauthorized
     expired expire suspended closed banned mistake mistakes spill spilled dirty noisy noise leaks rude cold
-    stain stained smell smells torn ripped scratched scratch dent dented shortage overdraft""".split()
+    stain stained smell smells torn ripped scratched scratch dent dented shortage overdraft debt debts owe
+    owed owing collect collection collections dispute disputed disputes incorrect inaccurate fraudulent
+    identity theft inquiry inquiries harass harassment harassing threaten threatened threatening
+    misleading deceptive foreclosure withheld withhold hold held interest penalty""".split()
 )
 
 _SUFFIXES = ("'s", "’s", "ing", "ies", "ied", "ed", "es", "s", "ly")

@@ -129,6 +129,20 @@ def test_token_cache_stays_bounded() -> None:
         ("It was, you know, broken when it arrived.", "It was broken when it arrived."),
         ("They were from the company on the 12th floor, I guess.", "They were from the company on the 12th floor."),
         ("The box was really badly damaged, I guess.", "The box was badly damaged."),
+        # Round 5: narrative preamble, runs of masked values and asides about attachments.
+        ("However, they still reported the late payment.", "They still reported the late payment."),
+        ("On XX/XX/2019, I called the bank about the fee.", "I called the bank about the fee."),
+        ("On Tuesday, March 3, 2020, the order arrived broken.", "The order arrived broken."),
+        ("In addition, they charged a fee.", "They charged a fee."),
+        ("XXXX XXXX XXXX refused to remove the inquiry.", "XXXX refused to remove the inquiry."),
+        (
+            "I disputed it twice ( Please see page attached from my report. ) with no answer.",
+            "I disputed it twice with no answer.",
+        ),
+        # Not preamble: a phrase that says where, a month-like word, a date that is the point.
+        ("In my letter, I asked them to close it.", "In my letter, I asked them to close it."),
+        ("In marketing, we see this happen.", "In marketing, we see this happen."),
+        ("Since March 3, my card is declined.", "Since March 3, my card is declined."),
         # Not filler here: a question, an article's adjective, a phrase, too little left.
         ("Then do you know her mother?", "Then do you know her mother?"),
         ("I have a very important job.", "I have a very important job."),
@@ -140,3 +154,13 @@ def test_token_cache_stays_bounded() -> None:
 def test_compact_drops_filler_but_keeps_meaning(sentence: str, expected: str) -> None:
     """Hedges, softeners and 'please' go; hedges that carry meaning, articles' adjectives and questions stay."""
     assert compact(sentence) == expected
+
+
+@pytest.mark.parametrize(
+    ("word", "content"),
+    [("XXXX", False), ("XX/XX/2019", False), ("****1234", False), ("Xbox", True), ("XL", True), ("2019", True)],
+)
+def test_masked_values_are_not_content_words(word: str, content: bool) -> None:
+    """A value masked before it reached us ("XXXX", "XX/XX/2019") is no content word and no product name."""
+    keys = analyze_message(f"The {word} was wrong.").sentences[0].keys
+    assert (len(keys) == 2) == content, keys
