@@ -79,8 +79,8 @@ from handoff_core.models import Conversation, Message, Role
 from handoff_core.summary import Summary, SummaryInput, summarize
 from handoff_core.text.content import ALL_STOPWORDS
 from handoff_core.text.messages import analyze_message, clear_token_cache, message_details_of, scan_message
-from handoff_core.text.normalize import fold, tokenize
-from handoff_core.text.sentences import word_key
+from handoff_core.text.normalize import fold_cache, tokenize
+from handoff_core.text.sentences import word_key_cache
 
 ROOT = Path(__file__).resolve().parents[1]
 _STEM = snowballstemmer.stemmer("english")
@@ -478,8 +478,8 @@ def _clear_caches(words_too: bool = True) -> None:
         cached.cache_clear()
     if words_too:
         clear_token_cache()
-        word_key.cache_clear()
-        fold.cache_clear()
+        word_key_cache.cache_clear()
+        fold_cache.cache_clear()
 
 
 def _time(conversation: Conversation, repeats: int, cold: bool, words_too: bool = True) -> float:

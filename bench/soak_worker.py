@@ -290,7 +290,11 @@ def cache_sizes(analyses: Any) -> dict[str, object]:
 
     sizes: dict[str, object] = {
         name: fn.cache_info().currsize
-        for name, fn in (("stem", stem.stem), ("fold", normalize.fold), ("word_key", sentences.word_key))
+        for name, fn in (
+            ("stem", stem.stem_cache),
+            ("fold", normalize.fold_cache),
+            ("word_key", sentences.word_key_cache),
+        )
     }
     sizes["summary_tokens"] = len(messages._TOKENS)
     for memo in ("scan_message", "message_details_of", "analyze_message"):

@@ -21,6 +21,22 @@ from typing import Generic, TypeVar
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 
+#: Longest word (characters) the per-word caches (``fold``, ``word_key``, ``stem``, the summary's tokens,
+#: the word-piece splits) keep. Support words are short; a longer "word" is a pasted key, hash or block of
+#: base64, worked out each time instead of kept, so that no entry of those caches can be large.
+CACHED_WORD_CHARS = 64
+
+#: Most bytes one entry of a per-word cache can hold: a key and a value of :data:`CACHED_WORD_CHARS`
+#: characters at 4 bytes each (CPython stores a string at 1, 2 or 4 bytes a character; 332 bytes each),
+#: plus the cache's own link, the dictionary slot and a tuple key (``stem`` takes a language too). So a
+#: per-word cache of ``n`` entries holds at most ``n * WORD_ENTRY_BYTES`` bytes, whatever customers write
+#: (``tests/core/test_cache.py`` fills each with the worst words and measures it with ``tracemalloc``).
+WORD_ENTRY_BYTES = 1_024
+
+#: Entries of each per-word cache: 4 MiB at most each (:data:`WORD_ENTRY_BYTES`), about 1 MB of
+#: ordinary words.
+WORD_CACHE_ENTRIES = 4_096
+
 #: What an entry costs on top of its key and value objects: the dictionary slot (hash, pointers, index,
 #: spare capacity: about 64 bytes on CPython 3.11) and the (value, cost) pair this cache keeps (84).
 SLOT_BYTES = 148

@@ -33,7 +33,7 @@ from handoff_core.details import (
     has_dotted_number,
     message_details,
 )
-from handoff_core.text.cache import byte_bounded
+from handoff_core.text.cache import CACHED_WORD_CHARS, byte_bounded
 from handoff_core.text.content import ALL_STOPWORDS
 from handoff_core.text.normalize import fold
 from handoff_core.text.sentences import (
@@ -159,9 +159,11 @@ def _token(raw: str) -> Token:
     """One token, from the cache or worked out and remembered."""
     token = _TOKENS.get(raw)
     if token is None:
-        if len(_TOKENS) >= _TOKEN_CACHE_SIZE:
-            _TOKENS.clear()
-        token = _TOKENS[raw] = _make_token(raw)
+        token = _make_token(raw)
+        if len(raw) <= CACHED_WORD_CHARS:  # a bound in bytes too: see handoff_core/text/cache.py
+            if len(_TOKENS) >= _TOKEN_CACHE_SIZE:
+                _TOKENS.clear()
+            _TOKENS[raw] = token
     return token
 
 

@@ -12,22 +12,41 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
+from handoff_core.text.cache import CACHED_WORD_CHARS, WORD_CACHE_ENTRIES
+
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*", re.UNICODE)
 _SENTENCE_END = re.compile(r"(?<=[.!?¿¡…])\s+|\n+|(?<=[.!?])(?=[A-ZÀ-Ý¿¡])")
 #: The characters some alternative of :data:`_SENTENCE_END` needs: without any, a text is one sentence.
 _ENDS_OR_BREAKS = frozenset(".!?¿¡…\n")
 
 
-#: ~200 B an entry: 4,096 keep it near 1 MB with endless new words (docs/volume.md).
-@lru_cache(maxsize=4_096)
 def fold(word: str) -> str:
-    """Lower-case, strip accents and apostrophes: ``Rückerstattung`` -> ``ruckerstattung``."""
+    """Lower-case, strip accents and apostrophes: ``Rückerstattung`` -> ``ruckerstattung``.
+
+    Cached for words up to :data:`CACHED_WORD_CHARS` characters (:data:`fold_cache`): a bound in bytes,
+    see :mod:`handoff_core.text.cache`.
+    """
+    return fold_cache(word) if len(word) <= CACHED_WORD_CHARS else _fold(word)
+
+
+def _fold(word: str) -> str:
     lowered = word.casefold()
     if lowered.isascii():
         return lowered.replace("'", "")
     decomposed = unicodedata.normalize("NFKD", lowered)
     stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return stripped.replace("'", "").replace("’", "").replace("ß", "ss")
+
+
+#: ~200 B an entry with ordinary words (at most :data:`WORD_ENTRY_BYTES`): about 1 MB, 4 MiB at worst.
+fold_cache = lru_cache(maxsize=WORD_CACHE_ENTRIES)(_fold)
+
+
+def _fold_all(words: list[str]) -> tuple[str, ...]:
+    """``fold`` of every word; straight through the cache when none is too long to keep (the usual case)."""
+    if max(map(len, words), default=0) <= CACHED_WORD_CHARS:
+        return tuple(map(fold_cache, words))
+    return tuple(map(fold, words))
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +71,7 @@ def tokenize(text: str) -> Tokens:
     if not _ENDS_OR_BREAKS.intersection(text):
         # No character a sentence boundary needs (every alternative of _SENTENCE_END reads one): one sentence.
         words = _WORD.findall(text)
-        return Tokens(tuple(words), tuple(map(fold, words)), (0,) * len(words))
+        return Tokens(tuple(words), _fold_all(words), (0,) * len(words))
     words = []
     sentences: list[int] = []
     start = 0
@@ -69,7 +88,7 @@ def tokenize(text: str) -> Tokens:
     if found:
         words += found
         sentences += [sentence] * len(found)
-    return Tokens(tuple(words), tuple(map(fold, words)), tuple(sentences))
+    return Tokens(tuple(words), _fold_all(words), tuple(sentences))
 
 
 def token_spans(text: str) -> tuple[tuple[int, int], ...]:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from handoff_core.text.cache import CACHED_WORD_CHARS, WORD_CACHE_ENTRIES
 from handoff_core.text.normalize import fold
 
 _URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
@@ -93,10 +94,15 @@ PROBLEM_WORDS = frozenset(
 _SUFFIXES = ("'s", "’s", "ing", "ies", "ied", "ed", "es", "s", "ly")
 
 
-#: ~200 B an entry: 4,096 keep it near 1 MB with endless new words (docs/volume.md).
-@lru_cache(maxsize=4_096)
 def word_key(word: str) -> str:
-    """A folded word with a common suffix stripped: ``Restarted`` -> ``restart``, ``orders`` -> ``order``."""
+    """A folded word with a common suffix stripped: ``Restarted`` -> ``restart``, ``orders`` -> ``order``.
+
+    Cached for words up to :data:`CACHED_WORD_CHARS` characters (:data:`word_key_cache`).
+    """
+    return word_key_cache(word) if len(word) <= CACHED_WORD_CHARS else _word_key(word)
+
+
+def _word_key(word: str) -> str:
     w = fold(word).replace("-", "")
     for suffix in _SUFFIXES:
         if w.endswith(suffix) and len(w) - len(suffix) >= 3:
@@ -106,6 +112,10 @@ def word_key(word: str) -> str:
                 return w
             return w[: -len(suffix)]
     return w
+
+
+#: ~200 B an entry with ordinary words (at most :data:`WORD_ENTRY_BYTES`): about 1 MB, 4 MiB at worst.
+word_key_cache = lru_cache(maxsize=WORD_CACHE_ENTRIES)(_word_key)
 
 
 def clean(text: str) -> str:

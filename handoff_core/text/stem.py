@@ -17,6 +17,7 @@ from functools import lru_cache
 
 import snowballstemmer
 
+from handoff_core.text.cache import CACHED_WORD_CHARS, WORD_CACHE_ENTRIES
 from handoff_core.text.languages import STEMMER_NAMES
 
 _STEMMERS = {lang: snowballstemmer.stemmer(name) for lang, name in STEMMER_NAMES.items()}
@@ -25,13 +26,21 @@ for _stemmer in _STEMMERS.values():
         _stemmer.maxCacheSize = 0
 
 
-#: Entries, not bytes, but small ones (~250 B): 4,096 keep the cache near 1 MB whatever customers write
-#: (a worker gets 150 MB; see handoff_core/text/cache.py and docs/volume.md).
-@lru_cache(maxsize=4_096)
 def stem(word: str, lang: str) -> str:
-    """Stem a folded word in ``lang``; unknown languages are stemmed as English."""
+    """Stem a folded word in ``lang``; unknown languages are stemmed as English.
+
+    Cached for words up to :data:`CACHED_WORD_CHARS` characters (:data:`stem_cache`: ~250 B an entry,
+    about 1 MB, at most :data:`WORD_ENTRY_BYTES` each whatever customers write; docs/volume.md).
+    """
+    return stem_cache(word, lang) if len(word) <= CACHED_WORD_CHARS else _stem(word, lang)
+
+
+def _stem(word: str, lang: str) -> str:
     stemmer = _STEMMERS.get(lang) or _STEMMERS["en"]
     return str(stemmer.stemWord(word))
+
+
+stem_cache = lru_cache(maxsize=WORD_CACHE_ENTRIES)(_stem)
 
 
 def stem_key(word: str, lang: str) -> str:

@@ -37,6 +37,11 @@ _PIECE = re.compile(r"[A-Za-z0-9]+|[!-/:-@\[-`{-~]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 #: Most words split into pieces that are remembered (plain dict, emptied when full: about 0.5 MB).
 _SPLIT_CACHE_SIZE = 4_096
+#: Longest word whose split is remembered, and what one remembered split can hold at most: the word
+#: (ASCII) and up to one piece a character, three ints each (the piece id, and offsets under 257, which
+#: CPython shares): 2 KiB, so the cache holds at most 8 MiB whatever customers write (tests/core/test_cache.py).
+SPLIT_CACHED_CHARS = 32
+SPLIT_ENTRY_BYTES = 2_048
 
 
 class AsciiWordPiece:
@@ -140,7 +145,9 @@ class AsciiWordPiece:
                     break
                 out += (found, start, end)
                 start = end
-        if len(self._split) >= _SPLIT_CACHE_SIZE:
-            self._split.clear()
-        split = self._split[word] = tuple(out)
+        split = tuple(out)
+        if len(word) <= SPLIT_CACHED_CHARS:
+            if len(self._split) >= _SPLIT_CACHE_SIZE:
+                self._split.clear()
+            self._split[word] = split
         return split

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 import threading
 import tracemalloc
 from pathlib import Path
@@ -10,9 +11,12 @@ from typing import Any
 
 import pytest
 
-from handoff_core.text import messages
+import handoff_core
+from handoff_core.text import cache as cache_module
+from handoff_core.text import messages, normalize, sentences, stem, wordpiece
 from handoff_core.text.cache import ByteBoundedCache, ByteBoundedMemo
 from handoff_core.text.phrases import Analyzer, Vocabulary
+from handoff_core.text.wordpiece import AsciiWordPiece
 
 CORPUS = Path(__file__).resolve().parents[2] / "bench" / "corpus" / "messages.jsonl"
 
@@ -131,3 +135,79 @@ def test_cache_stays_consistent_under_threads() -> None:
         thread.join()
     assert cache.bytes == sum(cost for _, cost in cache._items.values())
     assert cache.bytes <= cache.max_bytes
+
+
+def _worst_word(n: int, length: int) -> str:
+    """A never-seen word of ``length`` 4-byte characters (Deseret capitals: each also folds to 4 bytes)."""
+    head = "".join(chr(0x10400 + (n // 40**k) % 40) for k in range(4))
+    return head + "\U00010400" * (length - 4)
+
+
+def _clear_word_caches() -> None:
+    normalize.fold_cache.cache_clear()
+    sentences.word_key_cache.cache_clear()
+    stem.stem_cache.cache_clear()
+    messages.clear_token_cache()
+
+
+def test_word_caches_hold_at_most_their_bound_in_bytes_whatever_words_come() -> None:
+    """Filled with never-seen words of the longest kept length in 4-byte characters (the largest entries
+    they can hold), the per-word caches (``fold``, ``word_key``, ``stem``, the summary's tokens) hold at
+    most entries x WORD_ENTRY_BYTES each, measured with tracemalloc; longer words are not kept at all."""
+    _clear_word_caches()
+    caches = [normalize.fold_cache, sentences.word_key_cache, stem.stem_cache]
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for n in range(cache_module.WORD_CACHE_ENTRIES + 1_000):  # past full: eviction runs too
+            word = _worst_word(n, cache_module.CACHED_WORD_CHARS)
+            messages._token(word)  # the summary's token, through fold and word_key
+            stem.stem(word, "en")
+        full = tracemalloc.get_traced_memory()[0] - before
+        assert [c.cache_info().currsize for c in caches] == [cache_module.WORD_CACHE_ENTRIES] * 3
+        assert len(messages._TOKENS) > 0
+        bound = (3 * cache_module.WORD_CACHE_ENTRIES + messages._TOKEN_CACHE_SIZE) * cache_module.WORD_ENTRY_BYTES
+        assert full <= bound
+        # A word one character too long, and a pasted 20,000-character block, are worked out but not kept.
+        for n in range(2_000):
+            word = _worst_word(n + 10**6, cache_module.CACHED_WORD_CHARS + 1 + (20_000 if n % 100 == 0 else 0))
+            messages._token(word)
+            stem.stem(word, "de")
+        assert tracemalloc.get_traced_memory()[0] - before <= full + 64 * 1024
+    finally:
+        tracemalloc.stop()
+        _clear_word_caches()
+    # The cached and uncached paths answer the same.
+    long_word = "Überweisungen" * 6
+    assert normalize.fold(long_word) == normalize.fold_cache(long_word)
+    assert sentences.word_key(long_word) == sentences.word_key_cache(long_word)
+    assert stem.stem("refunding", "en") == stem.stem_cache("refunding", "en") == "refund"
+
+
+def test_word_piece_splits_hold_at_most_their_bound_in_bytes() -> None:
+    """The static embedder's remembered word-piece splits: never-seen ASCII words of the longest kept length
+    (many pieces each) fill it to at most entries x SPLIT_ENTRY_BYTES, measured with tracemalloc; longer
+    words are split every time and not kept."""
+    fast = AsciiWordPiece.from_json(
+        (Path(handoff_core.__file__).parent / "data" / "static_minilm_tokenizer.json").read_text(encoding="utf-8")
+    )
+    assert fast is not None
+    rnd = random.Random(5)
+    letters = "qxzjvkwfy"  # rare letters: many short pieces per word
+
+    def word(length: int) -> str:
+        return "".join(rnd.choice(letters) for _ in range(length))
+
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for _ in range(wordpiece._SPLIT_CACHE_SIZE - 1):  # full, not yet emptied
+            fast.encode(word(wordpiece.SPLIT_CACHED_CHARS))
+        full = tracemalloc.get_traced_memory()[0] - before
+        assert len(fast._split) == wordpiece._SPLIT_CACHE_SIZE - 1
+        assert full <= wordpiece._SPLIT_CACHE_SIZE * wordpiece.SPLIT_ENTRY_BYTES
+        for _ in range(500):
+            fast.encode(word(wordpiece.SPLIT_CACHED_CHARS + 1))
+        assert len(fast._split) == wordpiece._SPLIT_CACHE_SIZE - 1
+    finally:
+        tracemalloc.stop()
