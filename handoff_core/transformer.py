@@ -13,6 +13,7 @@ question costs about a millisecond or two on one core.
 from __future__ import annotations
 
 import json
+import sys
 from collections import OrderedDict
 from collections.abc import Sequence
 from functools import lru_cache
@@ -27,7 +28,13 @@ from handoff_core.blas import single_threaded_blas
 
 Array = NDArray[np.float32]
 MAX_TOKENS = 256
-CACHE_SIZE = 8192  # about 12 MB of 384-wide float32 vectors
+#: Bytes the encoder's cache of recent texts may hold: a bound in bytes, not texts, because the keys are
+#: whole texts (a knowledge entry, a pasted message) of any length. 8,192 short texts fit (1.5 KB each:
+#: the 384-wide float32 vector and the text).
+CACHE_BYTES = 12 * 1024 * 1024
+#: What an entry costs besides its text and its vector's data: the array object, the ordered dict's slot
+#: and link.
+ENTRY_OVERHEAD_BYTES = 300
 
 
 def _layer_norm(x: Array, weight: Array, bias: Array, eps: float) -> Array:
@@ -66,12 +73,28 @@ class MiniLMEncoder:
         #: Pooled vectors of recent texts: knowledge entries are encoded again whenever a knowledge base is
         #: (re)loaded, and customers repeat the same questions; a forward pass costs milliseconds of CPU.
         self._cache: OrderedDict[str, Array] = OrderedDict()
+        self._cache_bytes = 0
+
+    @staticmethod
+    def _cost(text: str, vector: Array) -> int:
+        return sys.getsizeof(text) + vector.nbytes + ENTRY_OVERHEAD_BYTES
 
     def _remember(self, text: str, vector: Array) -> None:
+        old = self._cache.pop(text, None)
+        if old is not None:
+            self._cache_bytes -= self._cost(text, old)
+        cost = self._cost(text, vector)
+        if cost > CACHE_BYTES:
+            return
         self._cache[text] = vector
-        self._cache.move_to_end(text)
-        while len(self._cache) > CACHE_SIZE:
-            self._cache.popitem(last=False)
+        self._cache_bytes += cost
+        while self._cache_bytes > CACHE_BYTES:
+            oldest, gone = self._cache.popitem(last=False)
+            self._cache_bytes -= self._cost(oldest, gone)
+
+    def clear_cache(self) -> None:
+        self._cache.clear()
+        self._cache_bytes = 0
 
     @classmethod
     def from_directory(cls, path: Path) -> MiniLMEncoder:

@@ -44,8 +44,32 @@ def test_batch_larger_than_the_cache(monkeypatch: pytest.MonkeyPatch) -> None:
     assert encoder is not None
     texts = ["reset my password", "where is my parcel", "set an alarm for six", "play some jazz", "refund me"]
     expected = encoder.encode(texts)
-    encoder._cache.clear()
-    monkeypatch.setattr(transformer, "CACHE_SIZE", 2)
+    encoder.clear_cache()
+    monkeypatch.setattr(transformer, "CACHE_BYTES", 4_000)  # two entries
     got = encoder.encode(texts)
     assert float(np.abs(got - expected).max()) < 1e-6
-    encoder._cache.clear()
+    assert len(encoder._cache) == 2
+    encoder.clear_cache()
+
+
+def test_cache_is_bounded_in_bytes_however_long_the_texts(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Long texts (pasted messages) fill the encoder's cache only up to its byte budget, as tracemalloc sees it."""
+    import tracemalloc
+
+    from handoff_core import transformer
+
+    encoder = installed_minilm()
+    assert encoder is not None
+    encoder.clear_cache()
+    monkeypatch.setattr(transformer, "CACHE_BYTES", 200_000)
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for n in range(30):
+            encoder.encode([f"message {n}: " + "my parcel never arrived and nobody answers " * 500])
+            assert encoder._cache_bytes <= 200_000
+        held = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+        encoder.clear_cache()
+    assert 0 < held <= 200_000
