@@ -116,13 +116,21 @@ def candidate_sentences(
         for index, text in texts.items()
         if messages[index].role is Role.CUSTOMER
         for s in text.sentences
-        if not _META_ONLY.issuperset(s.keys) and s.keys not in _OPENERS
+        if not _META_ONLY.issuperset(s.keys) and s.keys not in _OPENERS and not _ASIDE_ONLY.issuperset(s.keys)
     ]
 
 
 #: Keys that make a sentence a channel move or an opener when they are all it has ("DM'd you", "quick one",
 #: "quick question"): the shared meta list (text/sentences.py) does not know these spellings.
 _META_ONLY = frozenset(word_key(w) for w in "dmd dmed inboxed".split())
+#: Keys of a sentence that only points at attachments or pages ("Proof attached.", "There are no additional
+#: pages.", "See the screenshots below."): the agent opens the attachment; the Issue says what is wrong.
+_ASIDE_ONLY = frozenset(
+    word_key(w)
+    for w in """attach attached attachment attachments enclose enclosed proof page pages additional copy copies
+    document documents documentation screenshot screenshots picture pictures photo photos pdf evidence
+    included include includes see refer below above following find""".split()
+)
 _OPENERS = frozenset(
     {(word_key("quick"),), (word_key("quick"), word_key("one")), (word_key("quick"), word_key("question"))}
 )
@@ -195,8 +203,22 @@ _PREAMBLE = re.compile(
 )
 #: A run of masked values ("XXXX XXXX XXXX", "XX/XX/XXXX XXXX") says no more than one placeholder.
 _MASKED_RUN = re.compile(r"(?<!\S)([X*]{2,}\S*)(?:\s+[X*]{2,}\S*)+")
-#: An aside pointing at an attachment ("( Please see page attached. )", "(see attached)"): nothing to read here.
-_SEE_ATTACHED = re.compile(r"\s*\(\s*(?:please\s+)?(?:see|refer\s+to|attached)\b[^()]{0,80}\)", re.IGNORECASE)
+#: An aside pointing at an attachment ("( Please see page attached. )", "(details attached)"): nothing to read here.
+_SEE_ATTACHED = re.compile(
+    r"\s*\(\s*(?:(?:please\s+)?(?:see|refer\s+to)\b[^()]{0,80}|[^()]{0,40}\b(?:attached|enclosed)\b[^()]{0,40})\)",
+    re.IGNORECASE,
+)
+#: A letter's heading up to its salutation ("Re: card 1234 Dear Sir or Madam:", "To whom it may concern,") and
+#: a self-introduction ("My name is Jane Doe,"): who writes to whom, not what is wrong (the name is in the
+#: Customer line).
+_LETTERHEAD = re.compile(
+    r"""^(?:.{0,80}?\b(?i:dear\s+[^,:;.]{1,30}?|to\s+whom(?:ever)?\s+(?:it|this)\s+may\s+concern)\s*[:,]\s*
+    |(?i:my\s+name\s+is)\s+(?:[A-Z][\w'’-]*|[X*]{2,})(?:\s+(?:[A-Z][\w'’-]*|[X*]{2,})){0,2}\s*[,.;:]?\s+(?=[A-Z]))""",
+    re.VERBOSE,
+)
+#: Masked values and bare punctuation before the sentence proper ("XXXX -- I am not aware", "XX/XX/2019 I
+#: received a letter").
+_MASKED_LEAD = re.compile(r"^(?:(?:[X*]{2,}\S*|[-–—/#:.|]+)\s+)+(?=[A-Z])")
 
 
 def compact(sentence: str) -> str:
@@ -207,6 +229,10 @@ def compact(sentence: str) -> str:
         text = _SEE_ATTACHED.sub("", text)
     if "XX" in text or "**" in text:
         text = _MASKED_RUN.sub(r"\1", text)
+    for _ in range(2):  # "To whom it may concern: My name is Jane Doe. …"
+        text = _LETTERHEAD.sub("", text, count=1)
+    if "XX" in text or "**" in text or "-" in text:
+        text = _MASKED_LEAD.sub("", text, count=1)
     if "," in text:
         text = _PREAMBLE.sub("", text)
     if text is not sentence and len(text.split()) >= 3 and text != sentence:

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from handoff_core.issue import compact
+from handoff_core.issue import candidate_sentences, compact
+from handoff_core.models import Conversation, Message, Role
 from handoff_core.text import messages
 from handoff_core.text.messages import analyze_message, trim
 from handoff_core.text.sentences import clean, clip
@@ -139,6 +140,10 @@ def test_token_cache_stays_bounded() -> None:
             "I disputed it twice ( Please see page attached from my report. ) with no answer.",
             "I disputed it twice with no answer.",
         ),
+        ("To whom it may concern: My name is Jane Doe. The card was charged twice.", "The card was charged twice."),
+        ("Re: card XXXX Dear Sir or Madam: In early XX/XX/2019, I disputed the fee.", "I disputed the fee."),
+        ("XXXX -- -- I am not aware of this debt.", "I am not aware of this debt."),
+        ("I sent the statement ( details attached ) to the bank.", "I sent the statement to the bank."),
         # Not preamble: a phrase that says where, a month-like word, a date that is the point.
         ("In my letter, I asked them to close it.", "In my letter, I asked them to close it."),
         ("In marketing, we see this happen.", "In marketing, we see this happen."),
@@ -154,6 +159,18 @@ def test_token_cache_stays_bounded() -> None:
 def test_compact_drops_filler_but_keeps_meaning(sentence: str, expected: str) -> None:
     """Hedges, softeners and 'please' go; hedges that carry meaning, articles' adjectives and questions stay."""
     assert compact(sentence) == expected
+
+
+def test_sentences_that_only_point_at_attachments_are_not_issue_candidates() -> None:
+    """'Proof attached.' and 'There are no additional pages.' say nothing the agent needs in the Issue line."""
+    conv = Conversation(
+        id="c",
+        messages=(
+            Message(role=Role.CUSTOMER, text="Proof attached. There are no additional pages."),
+            Message(role=Role.CUSTOMER, text="The bank charged a late fee twice on my card."),
+        ),
+    )
+    assert [s.text for _, s in candidate_sentences(conv.messages)] == ["The bank charged a late fee twice on my card."]
 
 
 @pytest.mark.parametrize(
