@@ -42,7 +42,7 @@ class DetectorScore:
     it is read: a pure function of the features and the head.
     """
 
-    __slots__ = ("_contributors", "_evidence", "head", "probability", "threshold")
+    __slots__ = ("_contributors", "_evidence", "_logit", "head", "probability", "threshold")
 
     def __init__(
         self,
@@ -51,12 +51,22 @@ class DetectorScore:
         threshold: float,
         contributors: tuple[str, ...] = (),
         evidence: Callable[[], tuple[str, ...]] | None = None,
+        logit: float | None = None,
     ) -> None:
         self.head = head
         self.probability = probability
         self.threshold = threshold
         self._contributors = contributors
         self._evidence = evidence
+        self._logit = logit
+
+    @property
+    def logit(self) -> float:
+        """The unrounded log-odds (what rule features are added to); from the probability if not given."""
+        if self._logit is not None:
+            return self._logit
+        p = min(max(self.probability, 1e-9), 1.0 - 1e-9)
+        return math.log(p / (1.0 - p))
 
     @property
     def contributors(self) -> tuple[str, ...]:
@@ -117,6 +127,14 @@ class Detectors:
         }
         self.card: dict[str, object] = json.loads(str(arrays["card"]))
         self._index = {name: i for i, name in enumerate(self.names)}
+        #: Per head, the learned weights of the sentiment rules' numbers (``RULE_FEATURES`` of
+        #: :mod:`handoff_core.sentiment`) in its logit; empty for heads trained on n-grams only, and for
+        #: weights files written before rule features existed (no ``rules`` member).
+        rules = arrays.get("rules")
+        self.rule_weights: dict[str, tuple[float, ...]] = {
+            n: tuple(float(w) for w in row) if rules is not None and np.any(row) else ()
+            for n, row in zip(self.names, rules if rules is not None else [()] * len(self.names), strict=True)
+        }
 
     def score(self, features: MessageFeatures, head: str, evidence: int = 3) -> DetectorScore:
         i = self._index[head]
@@ -136,7 +154,8 @@ class Detectors:
             if evidence and probability >= EVIDENCE_FROM:
                 out[name] = self._score(features, i, evidence, rows[:, i], dense)
             else:
-                out[name] = DetectorScore(name, round(probability, 4), self.thresholds[name], ())
+                threshold = self.thresholds[name]
+                out[name] = DetectorScore(name, round(probability, 4), threshold, (), logit=float(logits[i]))
         return out
 
     def logits(self, features: MessageFeatures) -> NDArray[np.float32]:
@@ -170,12 +189,12 @@ class Detectors:
         probability = 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, logit))))
         name = self.names[i]
         if not evidence or not len(contributions):
-            return DetectorScore(name, round(probability, 4), self.thresholds[name], ())
+            return DetectorScore(name, round(probability, 4), self.thresholds[name], (), logit=logit)
 
         def quoted() -> tuple[str, ...]:
             return _contributors(features, contributions, evidence)
 
-        return DetectorScore(name, round(probability, 4), self.thresholds[name], evidence=quoted)
+        return DetectorScore(name, round(probability, 4), self.thresholds[name], evidence=quoted, logit=logit)
 
 
 def _contributors(features: MessageFeatures, contributions: NDArray[np.float32], evidence: int) -> tuple[str, ...]:

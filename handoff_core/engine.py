@@ -431,7 +431,17 @@ class DecisionEngine:
     def _model_sentiment(self, scores: dict[str, DetectorScore] | None) -> ModelSentiment | None:
         if not self._sentiment_model or not scores:
             return None
-        return ModelSentiment(angry=scores["angry"], negative=scores["negative"])
+        rules = self._detectors.rule_weights if self._detectors is not None else {}
+        return ModelSentiment(
+            angry=scores["angry"],
+            negative=scores["negative"],
+            angry_rules=rules.get("angry", ()),
+            negative_rules=rules.get("negative", ()),
+        )
+
+    def sentiment_features(self, text: str, language: str) -> tuple[float, ...]:
+        """The rule numbers the trained sentiment heads weigh for ``text`` (for ``handoff train``)."""
+        return self._sentiment.read(0, self._analyzer.analyze(text, language)).features
 
     def _facts(self, ctx: TriggerContext) -> Facts:
         """Facts of the customer messages: a running fold over each message's facts, extracted on arrival.

@@ -30,6 +30,7 @@ cues count only ``cue_share`` of themselves, so they can make a message negative
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 
@@ -92,12 +93,46 @@ class MessageSentiment:
     negative_probability: float | None = None
 
 
+#: What the rules read of a message, as numbers a trained head weighs beside its n-grams (in this order;
+#: ``handoff train`` fits the weights, the npz stores them as ``rules``): the policy's cue negativity (cue
+#: lists, capitals, ``!!``, emoji, sarcasm; hedges scale it), VADER's negative and positive compound
+#: (English only, else 0), and whether the message hedges ("a bit", "a little": annoyed, not angry).
+RULE_FEATURES = ("cue_negativity", "vader_negative", "vader_positive", "hedged")
+
+
+@dataclass(frozen=True, slots=True)
+class RuleReading:
+    """The rule side of one message: its score and cues, and the numbers in :data:`RULE_FEATURES` order."""
+
+    sentiment: MessageSentiment
+    hedged: bool
+    features: tuple[float, float, float, float]
+
+
 @dataclass(frozen=True, slots=True)
 class ModelSentiment:
-    """The trained detectors' view of one message, as handed to :meth:`SentimentScorer.score`."""
+    """The trained detectors' view of one message, as handed to :meth:`SentimentScorer.score`.
+
+    ``angry_rules``/``negative_rules`` are each head's learned weights of the :data:`RULE_FEATURES`
+    (empty: the head reads n-grams only): a head's probability is its n-gram logit plus their dot
+    product with the message's rule reading, which the scorer computes anyway, so they cost nothing.
+    """
 
     angry: DetectorScore
     negative: DetectorScore
+    angry_rules: tuple[float, ...] = ()
+    negative_rules: tuple[float, ...] = ()
+
+
+def with_rules(score: DetectorScore, weights: tuple[float, ...], features: tuple[float, ...]) -> DetectorScore:
+    """``score`` with the rule features added to its logit (the same score when the head has no rule weights)."""
+    if not weights:
+        return score
+    logit = score.logit + sum(w * f for w, f in zip(weights, features, strict=True))
+    probability = 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, logit))))
+    return DetectorScore(
+        score.head, round(probability, 4), score.threshold, evidence=lambda: score.contributors, logit=logit
+    )
 
 
 def _band(probability: float, threshold: float, low: float, high: float) -> float:
@@ -130,9 +165,14 @@ class SentimentScorer:
         return self._cues.size
 
     def score(self, index: int, text: AnalyzedText, model: ModelSentiment | None = None) -> MessageSentiment:
-        rules, hedged = self._rules(index, text)
+        reading = self.read(index, text)
+        rules, hedged = reading.sentiment, reading.hedged
         if model is None:
             return rules
+        model = ModelSentiment(
+            with_rules(model.angry, model.angry_rules, reading.features),
+            with_rules(model.negative, model.negative_rules, reading.features),
+        )
         cfg = self.config
         angry_at = cfg.model.angry_threshold or model.angry.threshold
         negative_at = cfg.model.negative_threshold or model.negative.threshold
@@ -191,10 +231,14 @@ class SentimentScorer:
         )
 
     def _rule_score(self, index: int, text: AnalyzedText) -> MessageSentiment:
-        return self._rules(index, text)[0]
+        return self.read(index, text).sentiment
 
-    def _rules(self, index: int, text: AnalyzedText) -> tuple[MessageSentiment, bool]:
-        """The cue-based score, and whether the message hedges ("a bit", "a little")."""
+    def read(self, index: int, text: AnalyzedText) -> RuleReading:
+        """The cue-based score, whether the message hedges ("a bit", "a little"), and the rule features.
+
+        ``handoff train`` calls this too (through the engine with the default policy), so the trained heads
+        learn their rule weights from exactly the numbers they meet at decision time.
+        """
         weights: list[float] = []
         cues: list[str] = []
         seen: set[tuple[int, str]] = set()
@@ -224,21 +268,25 @@ class SentimentScorer:
         for w in weights:
             negativity *= 1.0 - w
         negativity = 1.0 - negativity
+        hedged = "hedge" in kinds
+        cue_negativity = negativity * self.config.hedge_factor if hedged else negativity
         positivity = 0.0
+        compound = 0.0
         if self._vader is not None and text.language == "en":
             compound = float(self._vader.polarity_scores(lexicon_window(text.text))["compound"])
             if compound < 0:
                 negativity = 1.0 - (1.0 - negativity) * (1.0 + VADER_WEIGHT * compound)
             else:
                 positivity = compound
-        if "hedge" in kinds:
+        if hedged:
             negativity *= self.config.hedge_factor
         if not cues and "calm" in kinds:
             positivity = max(positivity, 0.3)
         # With anger cues present, positive words are likely sarcasm ("great, just great").
         score = -negativity + 0.15 * positivity if negativity >= 0.15 else positivity - negativity
         rules = MessageSentiment(index, round(max(-1.0, min(1.0, score)), 4), tuple(dict.fromkeys(cues)))
-        return rules, "hedge" in kinds
+        features = (cue_negativity, max(0.0, -compound), max(0.0, compound), float(hedged))
+        return RuleReading(rules, hedged, features)
 
     def _negated(self, text: AnalyzedText, first: int) -> bool:
         sentences, norms = text.sentences, text.norms

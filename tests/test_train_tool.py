@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from connectors.training import data as detector_data
@@ -112,3 +113,33 @@ def test_rasa_halves_are_fixed_by_content() -> None:
     """The Rasa dev/test halves depend only on the text, and both halves occur."""
     assert detector_data.rasa_split("Talk to a human") == detector_data.rasa_split(" talk to a human ")
     assert {detector_data.rasa_split(f"message {i}") for i in range(50)} == {"dev", "test"}
+
+
+def test_rule_readings_are_the_engines_and_ship_per_head() -> None:
+    """Training reads each row's rule features exactly as the engine does, and writes them in head order."""
+    from handoff_core.engine import DecisionEngine
+    from handoff_core.policy import default_policy_path, load_policy
+    from handoff_core.sentiment import RULE_FEATURES
+
+    rows = [
+        detector_data.Row("This is RIDICULOUS!! worst service ever", "train", "goemotions", "en", ("anger",)),
+        detector_data.Row("it is a bit annoying", "train", "goemotions", "en", ("annoyance",)),
+        detector_data.Row("¡Esto es una vergüenza, estoy harto!", "train", "xed", "es", ("anger",)),
+    ]
+    readings = train_detectors.rule_rows(rows)
+    engine = DecisionEngine(load_policy(default_policy_path()))
+    assert readings.shape == (3, len(RULE_FEATURES))
+    assert [tuple(r) for r in readings] == [engine.sentiment_features(r.text, r.language) for r in rows]
+    assert readings[0][0] > 0 and readings[0][1] > 0  # cues and VADER
+    assert readings[1][3] == 1.0  # hedged
+    assert readings[2][1] == 0.0 and readings[2][2] == 0.0  # VADER reads English only
+    heads = [
+        train_detectors.FittedHead(np.zeros(4, np.float16), np.zeros(2, np.float32), 0.0, 0.5, {})
+        for _ in train_detectors.HEADS
+    ]
+    heads[0].rules = np.arange(len(RULE_FEATURES), dtype=np.float32) + 1
+    arrays = train_detectors.weights_arrays(heads, {})
+    assert arrays["rules"].shape == (len(train_detectors.HEADS), len(RULE_FEATURES))
+    assert arrays["rules"][0].tolist() == [1.0, 2.0, 3.0, 4.0] and not arrays["rules"][1:].any()
+    heads[0].rules = np.zeros(len(RULE_FEATURES), dtype=np.float32)
+    assert "rules" not in train_detectors.weights_arrays(heads, {})  # n-gram-only heads: the file as before

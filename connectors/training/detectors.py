@@ -36,7 +36,7 @@ import sys
 import time
 import zipfile
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +46,7 @@ from numpy.typing import NDArray
 import handoff_core
 from connectors.training.data import DataError, Row, bitext, cfpb, goemotions, hwu64, xed
 from handoff_core.features import N_BUCKETS, MessageFeatures, bundled_featurizer
+from handoff_core.sentiment import RULE_FEATURES
 
 #: Where the engine reads the weights from (package data of the installed core).
 WEIGHTS = Path(handoff_core.__file__).resolve().parent / "data" / "detectors.npz"
@@ -89,6 +90,14 @@ SOURCE_WEIGHT: dict[str, dict[str, float]] = {"angry": {"cfpb": 1.0}}
 ANGER_GO = {"anger"}
 NEGATIVE_GO = {"anger", "annoyance", "disgust", "disapproval", "disappointment"}
 HEADS = ("angry", "negative", "human_request", "refund", "account_security")
+#: Heads that also weigh the sentiment rules' numbers (``handoff_core.sentiment.RULE_FEATURES``: cue
+#: negativity, VADER negative/positive, hedge) beside their n-grams, fitted jointly with them. None ships
+#: (round 5, docs/models.md): with the ``angry`` head here its dev AUROC rose (CFPB 0.798 -> 0.837, GoEmotions
+#: 0.904 -> 0.909, XED en 0.816 -> 0.819) and the engine's CFPB dev F1 0.43 -> 0.48, but on the held-out test
+#: splits the engine's angry verdict got worse (CFPB F1 0.41 -> 0.37, AUROC 0.74 -> 0.71; GoEmotions F1
+#: 0.38 -> 0.36): the sentiment rules already add cues and VADER to the angry head's verdict, so they counted
+#: twice. Empty, the training command writes the previous file byte for byte (no ``rules`` member).
+RULE_HEADS: frozenset[str] = frozenset()
 
 Label = Callable[[Row], int | None]  # 1 positive, 0 negative, None: not used for this head
 
@@ -299,6 +308,8 @@ class FittedHead:
     bias: float
     threshold: float
     card: dict[str, object]
+    #: Weights of the rule features (zeros for a head that reads n-grams only).
+    rules: NDArray[np.float32] = field(default_factory=lambda: np.zeros(len(RULE_FEATURES), dtype=np.float32))
 
 
 def head_rows(head: str, rows: Sequence[Row], exclude: Callable[[Row], bool] | None = None) -> dict[str, list[int]]:
@@ -319,8 +330,13 @@ def head_rows(head: str, rows: Sequence[Row], exclude: Callable[[Row], bool] | N
     return out
 
 
-def fit_head(head: str, rows: Sequence[Row], x: Any, chosen: dict[str, list[int]]) -> FittedHead:
-    """Fit one head on ``chosen["train"]`` and choose its threshold on ``chosen["dev"]`` (rows of ``x``)."""
+def fit_head(
+    head: str, rows: Sequence[Row], x: Any, chosen: dict[str, list[int]], rule_features: Any = None
+) -> FittedHead:
+    """Fit one head on ``chosen["train"]`` and choose its threshold on ``chosen["dev"]`` (rows of ``x``).
+
+    With ``rule_features`` (one row of :data:`RULE_FEATURES` per row of ``x``) the head weighs them too.
+    """
     from sklearn.linear_model import LogisticRegression
 
     label = LABELS[head]
@@ -330,6 +346,10 @@ def fit_head(head: str, rows: Sequence[Row], x: Any, chosen: dict[str, list[int]
         for i, y in zip(idx, ys[split].tolist(), strict=True):
             counts.setdefault(f"{rows[i].source}/{split}", [0, 0])[y] += 1
     train_idx = chosen["train"]
+    if rule_features is not None:
+        from scipy import sparse
+
+        x = sparse.hstack([x, sparse.csr_matrix(rule_features)], format="csr")
     model = LogisticRegression(C=C.get(head, C_DEFAULT), solver="liblinear", random_state=SEED, max_iter=200)
     sample_weight = group_weights([rows[i] for i in train_idx], ys["train"])
     extra = SOURCE_WEIGHT.get(head, {})
@@ -337,11 +357,16 @@ def fit_head(head: str, rows: Sequence[Row], x: Any, chosen: dict[str, list[int]
         sample_weight = sample_weight * np.asarray([extra.get(rows[i].source, 1.0) for i in train_idx])
     model.fit(x[train_idx], ys["train"], sample_weight=sample_weight)
     weights = model.coef_[0]
+    n_rules = len(RULE_FEATURES) if rule_features is not None else 0
     hashed = weights[:N_BUCKETS].astype(np.float16)
-    dense = weights[N_BUCKETS:].astype(np.float32)
+    dense = weights[N_BUCKETS : len(weights) - n_rules].astype(np.float32)
+    rules = np.zeros(len(RULE_FEATURES), dtype=np.float32)
+    if n_rules:
+        rules = weights[len(weights) - n_rules :].astype(np.float32)
     bias = float(np.float32(model.intercept_[0]))
     # Score dev with the weights as shipped (float16 n-gram weights), so the threshold fits them.
-    shipped = np.concatenate([hashed.astype(np.float64), dense.astype(np.float64)])
+    parts = [hashed.astype(np.float64), dense.astype(np.float64)]
+    shipped = np.concatenate([*parts, rules.astype(np.float64)] if n_rules else parts)
     logit = np.asarray(x[chosen["dev"]] @ shipped).ravel() + bias
     p_dev = 1.0 / (1.0 + np.exp(-logit))
     y_dev = ys["dev"]
@@ -362,8 +387,10 @@ def fit_head(head: str, rows: Sequence[Row], x: Any, chosen: dict[str, list[int]
         "rows": {k: {"negative": v[0], "positive": v[1]} for k, v in sorted(counts.items())},
         "dev": {"precision": round(precision, 4), "recall": round(recall, 4)},
     }
+    if n_rules:
+        card["rule_weights"] = {name: round(float(w), 4) for name, w in zip(RULE_FEATURES, rules, strict=True)}
     print(f"{head:<17} dev precision {precision:.3f} recall {recall:.3f} thr {threshold:.3f}", file=sys.stderr)
-    return FittedHead(hashed, dense, bias, threshold, card)
+    return FittedHead(hashed, dense, bias, threshold, card, rules)
 
 
 def featurize_rows(rows: Sequence[Row]) -> Any:
@@ -373,17 +400,30 @@ def featurize_rows(rows: Sequence[Row]) -> Any:
     return design(featurizer.featurize_many([r.text for r in rows])).tocsr()  # type: ignore[attr-defined]
 
 
+def rule_rows(rows: Sequence[Row]) -> NDArray[np.float64]:
+    """The sentiment rules' numbers (:data:`RULE_FEATURES`) of every row, as the default policy reads them."""
+    from handoff_core.engine import DecisionEngine
+    from handoff_core.policy import default_policy_path, load_policy
+
+    engine = DecisionEngine(load_policy(default_policy_path()))
+    print(f"reading the sentiment rules of {len(rows)} rows…", file=sys.stderr)
+    return np.asarray([engine.sentiment_features(r.text, r.language) for r in rows], dtype=np.float64)
+
+
 def train(rows: list[Row], out: Path) -> dict[str, object]:
     from threadpoolctl import threadpool_limits
 
     started = time.monotonic()
     x = featurize_rows(rows)
+    readings = rule_rows(rows) if RULE_HEADS else None
     heads: dict[str, object] = {}
     card: dict[str, object] = {"seed": SEED, "C": C_DEFAULT, "buckets": N_BUCKETS, "heads": heads}
+    if RULE_HEADS:
+        card["rule_features"] = list(RULE_FEATURES)
     fitted: list[FittedHead] = []
     with threadpool_limits(limits=1):
         for head in HEADS:
-            result = fit_head(head, rows, x, head_rows(head, rows))
+            result = fit_head(head, rows, x, head_rows(head, rows), readings if head in RULE_HEADS else None)
             heads[head] = result.card
             fitted.append(result)
     _write_npz(out, weights_arrays(fitted, card))
@@ -393,7 +433,7 @@ def train(rows: list[Row], out: Path) -> dict[str, object]:
 
 def weights_arrays(fitted: Sequence[FittedHead], card: dict[str, object]) -> dict[str, NDArray[Any]]:
     """The npz members the engine reads (``handoff_core.detectors.Detectors``), heads in :data:`HEADS` order."""
-    return {
+    arrays: dict[str, NDArray[Any]] = {
         "names": np.asarray(HEADS),
         "hashed": np.stack([f.hashed for f in fitted]),
         "dense": np.stack([f.dense for f in fitted]),
@@ -401,6 +441,10 @@ def weights_arrays(fitted: Sequence[FittedHead], card: dict[str, object]) -> dic
         "thresholds": np.asarray([f.threshold for f in fitted], dtype=np.float32),
         "card": np.asarray(json.dumps(card, sort_keys=True)),
     }
+    rules = np.stack([f.rules for f in fitted]).astype(np.float32)
+    if rules.any():  # only files with rule-weighing heads carry the member (older readers ignore it)
+        arrays["rules"] = rules
+    return arrays
 
 
 def _write_npz(path: Path, arrays: dict[str, NDArray[Any]]) -> None:

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import math
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from handoff_core import Conversation, Decision
-from handoff_core.detectors import bundled_detectors
+from handoff_core.detectors import Detectors, DetectorScore, bundled_detectors
 from handoff_core.engine import DecisionEngine
 from handoff_core.features import bundled_featurizer
 from handoff_core.policy import Policy
+from handoff_core.sentiment import ModelSentiment, with_rules
 
 
 # This module checks what the shipped default policy decides (its phrases, languages and detectors), so it
@@ -127,3 +131,51 @@ def test_angry_signal_and_sentiment_evidence_from_the_model() -> None:
     assert reason.evidence[0].score is not None
     calm = _decide(engine, "the tracking page has not updated in four days")
     assert not calm.signals.angry
+
+
+def test_rule_weights_move_the_angry_probability_the_scorer_reports(engine: DecisionEngine) -> None:
+    """With rule weights, the sentiment scorer's angry probability is the n-gram logit plus weights . reading."""
+    detectors = bundled_detectors()
+    # The shipped heads read n-grams only (docs/models.md: rule features measured, not shipped).
+    assert all(w == () for w in detectors.rule_weights.values())
+    text = "This is ridiculous!! I have asked three times and I am furious"
+    reading = engine.sentiment_features(text, "en")
+    assert reading[0] > 0 and reading[1] > 0  # cues and VADER both read it as negative
+    scores = detectors.score_all(bundled_featurizer().featurize_many([text])[0])
+    weights = (1.0, 0.5, -1.0, -0.5)
+    scorer = engine._sentiment
+    analyzed = engine._analyzer.analyze(text, "en")
+    plain = scorer.score(0, analyzed, ModelSentiment(scores["angry"], scores["negative"]))
+    ruled = scorer.score(0, analyzed, ModelSentiment(scores["angry"], scores["negative"], angry_rules=weights))
+    logit = scores["angry"].logit + sum(w * f for w, f in zip(weights, reading, strict=True))
+    assert plain.angry_probability == scores["angry"].probability
+    assert ruled.angry_probability == round(1.0 / (1.0 + math.exp(-logit)), 4) != plain.angry_probability
+    assert ruled.negative_probability == plain.negative_probability  # no rule weights for that head
+
+
+@pytest.mark.parametrize(
+    ("weights", "features", "shift"),
+    [
+        ((), (1.0, 1.0, 0.0, 0.0), 0.0),
+        ((2.0, 0.0, 0.0, 0.0), (0.5, 1.0, 0.0, 0.0), 1.0),
+        ((0.0, 0.0, -1.5, 0.0), (0.0, 0.0, 1.0, 0.0), -1.5),
+    ],
+)
+def test_with_rules_shifts_the_logit_by_the_dot_product(
+    weights: tuple[float, ...], features: tuple[float, ...], shift: float
+) -> None:
+    """No rule weights leave a score as it is; otherwise the logit moves by exactly weights . features."""
+    score = DetectorScore("angry", 0.5, 0.4, ("x",), logit=0.0)
+    out = with_rules(score, weights, features)
+    assert out.logit == pytest.approx(shift)
+    assert out.probability == round(1.0 / (1.0 + math.exp(-shift)), 4)
+    assert out.threshold == 0.4 and out.contributors == ("x",)
+
+
+def test_weights_without_rule_member_read_no_rule_weights(tmp_path: Path) -> None:
+    """A weights file written before rule features existed loads, and its heads read n-grams only."""
+    with resources.files("handoff_core").joinpath("data", "detectors.npz").open("rb") as handle:
+        arrays = {k: v for k, v in np.load(handle).items() if k != "rules"}
+    path = tmp_path / "old.npz"
+    np.savez(path, **arrays)
+    assert all(w == () for w in Detectors(path).rule_weights.values())
