@@ -303,4 +303,30 @@ def example_warnings(
         where = f"{places[0]}: " if places else ""
         also = f" (also {', '.join(places[1:])})" if len(places) > 1 else ""
         out.append(f"{where}{' / '.join(fields[label] for label in issue.labels)}: {issue.detail}{also}")
+    out.extend(_head_warnings(policy, loaded, {name: examples[name] for name in fields if name != "human_request"}))
+    return out
+
+
+def _head_warnings(policy: Policy, loaded: LoadedPolicy | None, topics: dict[str, tuple[str, ...]]) -> list[str]:
+    """Topics the example head cannot tell from ordinary questions at the false rate it aims for.
+
+    The head (handoff_core.example_head) keeps at least half of a topic's own cross-fitted examples; when
+    that needs a threshold that also names more than twice its target share of ordinary questions, the
+    examples look like ordinary questions, and more specific examples are the fix.
+    """
+    from handoff_core.example_head import FALSE_RATE, ExampleHead
+
+    if policy.triggers.restricted_topic.examples_scorer != "head" or not topics:
+        return []
+    head = ExampleHead(topics)
+    out = []
+    for name, calibration in head.calibration.items():
+        if calibration.false_rate > 2 * FALSE_RATE:
+            field = f"triggers.restricted_topic.topics.{name}.examples"
+            spot = loaded.where(field, topics[name][0]) if loaded is not None else None
+            out.append(
+                f"{str(spot) + ': ' if spot is not None else ''}{field}: the examples look like ordinary questions: "
+                f"to find half of them (cross-fitted) the head also names {calibration.false_rate:.0%} of "
+                f"ordinary questions as {name!r}; add examples that say what is specific to the topic"
+            )
     return out

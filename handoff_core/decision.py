@@ -78,6 +78,8 @@ class Evidence(_Frozen):
     score: float | None = None
     #: For an example-defined label: the nearest example (from the policy, not from the customer).
     example: str | None = None
+    #: Its similarity to the message, in [0, 1], when ``score`` is a fitted head's output rather than that.
+    similarity: Annotated[float, Field(ge=0.0, le=1.0)] | None = None
 
 
 class Reason(_Frozen):

@@ -41,6 +41,8 @@ class ExampleMatch:
     nearest: str
     #: Best score among the other labels (0 when there is none): a small margin means an unsure call.
     runner_up: float
+    #: Similarity of the nearest example, when ``score`` is something else (a fitted head's output).
+    similarity: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

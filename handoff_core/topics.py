@@ -8,7 +8,8 @@ customer's own case ("my order", "I was charged", an order number or an amount).
 asks where something is ("where is the refund?") is about a case in progress, not about the rules.
 
 Besides phrases, a topic can be recognised by a trained detector (``model``, see
-:mod:`handoff_core.detectors`) or by example messages (``examples``, see :mod:`handoff_core.examples`).
+:mod:`handoff_core.detectors`) or by example messages (``examples``: a head fitted to them,
+:mod:`handoff_core.example_head`, or the nearest example, :mod:`handoff_core.examples`).
 Those learned hits go through the same framing rules, so "what is your refund policy?" still continues
 however the topic was recognised, and the topic's ``exclude`` phrases still cancel them.
 """
@@ -20,6 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from handoff_core.detectors import DetectorScore
+from handoff_core.example_head import ExampleHead
 from handoff_core.examples import ExampleMatcher
 from handoff_core.features import MessageFeatures
 from handoff_core.policy.schema import Matchable, RestrictedTopicConfig
@@ -48,6 +50,8 @@ class TopicHit:
     score: float | None = None
     matched: tuple[str, ...] = ()
     nearest: str | None = None
+    #: The nearest example's similarity, when ``score`` is the example head's output.
+    similarity: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,11 +62,15 @@ class _Learned:
     score: float
     matched: tuple[str, ...]
     nearest: str | None
+    similarity: float | None = None
 
 
 class TopicDetector:
     def __init__(
-        self, config: RestrictedTopicConfig, vocabulary: Vocabulary, examples: ExampleMatcher | None = None
+        self,
+        config: RestrictedTopicConfig,
+        vocabulary: Vocabulary,
+        examples: ExampleMatcher | ExampleHead | None = None,
     ) -> None:
         self.config = config
         live = {name: topic for name, topic in config.topics.items() if topic.enabled}
@@ -102,7 +110,14 @@ class TopicDetector:
                 found[name] = _Learned(
                     name, _sentence_of(text, score.contributors), "model", score.probability, score.contributors, None
                 )
-        if self._examples is not None and features is not None:
+        if isinstance(self._examples, ExampleHead) and features is not None:
+            # The head applies each topic's cross-fitted threshold itself.
+            named = self._examples.best(features)
+            if named is not None and named.label not in found:
+                found[named.label] = _Learned(
+                    named.label, 0, "examples", named.score, (), named.nearest, named.similarity
+                )
+        elif self._examples is not None and features is not None:
             best = self._examples.best(features)
             if best is not None and best.label not in found and best.score >= self._example_thresholds[best.label]:
                 found[best.label] = _Learned(best.label, 0, "examples", best.score, (), best.nearest)
@@ -154,7 +169,11 @@ class TopicDetector:
             # A learned hit has no single matched phrase: it is a question about the rules only when every
             # sentence of the message is.
             about_rules = all(policy_question(s) for s in sentences.numbers)
-            out.append(TopicHit(h.topic, index, h.sentence, (), h.via, about_rules, h.score, h.matched, h.nearest))
+            out.append(
+                TopicHit(
+                    h.topic, index, h.sentence, (), h.via, about_rules, h.score, h.matched, h.nearest, h.similarity
+                )
+            )
         return out
 
 

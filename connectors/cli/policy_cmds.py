@@ -369,7 +369,8 @@ def explain_command(
             if e.score is not None:
                 bits.append(f"score {e.score:.2f}")
             if e.example:
-                bits.append(f"nearest example {e.example!r}")
+                near = f" (similarity {e.similarity:.2f})" if e.similarity is not None else ""
+                bits.append(f"nearest example {e.example!r}{near}")
             if e.quote:
                 bits.append(f'in "{e.quote}"')
             if bits:

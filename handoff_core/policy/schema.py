@@ -158,6 +158,11 @@ class RestrictedTopicConfig(_Strict):
     personal_cues: Phrases = ()
     #: Stronger framing that keeps a question general even in the first person ("just curious, can I …").
     general_question_cues: Phrases = ()
+    #: How topics' ``examples`` are read. ``head``: a head fitted at load to every topic's examples against
+    #: bundled ordinary questions ("none of the above"), each topic's threshold cross-fitted from its own
+    #: examples, so a topic's ``threshold`` is not used (handoff_core.example_head). ``nearest``: the
+    #: nearest example's similarity against the topic's ``threshold`` (handoff_core.examples).
+    examples_scorer: Literal["head", "nearest"] = "head"
 
 
 class RefundExceptionConfig(TriggerConfig, Matchable):

@@ -29,7 +29,8 @@ class _Topic:
     last: tuple[Evidence, ...]
     #: Every hit came from a co-occurrence (weaker evidence).
     combo_only: bool
-    #: The best score of a learned hit, and how the learned hits were found ("model", "examples").
+    #: The best score of a learned hit, and how the learned hits were found ("model", "examples",
+    #: "examples_head").
     learned: float | None
     how: frozenset[str]
     #: Some hit was a listed phrase.
@@ -41,7 +42,8 @@ class _Topic:
         learned, how = self.learned, self.how
         if hit.score is not None:
             learned = hit.score if learned is None else max(learned, hit.score)
-            how = how | {hit.via}
+            # The example head's hits carry the nearest example's similarity beside its own score.
+            how = how | {"examples_head" if hit.similarity is not None else hit.via}
         return _Topic(
             (*self.last[-2:], evidence),
             self.combo_only and hit.via == "combo",
@@ -51,6 +53,9 @@ class _Topic:
             self.rules_only and hit.policy_question,
         )
 
+
+#: How a learned hit was found, as the reason's detail says it.
+_HOW = {"model": "trained detector", "examples_head": "examples head", "examples": "nearest example"}
 
 _NO_TOPIC = _Topic((), True, None, frozenset(), False, True)
 _NONE: dict[str, _Topic] = {}
@@ -79,9 +84,7 @@ class RestrictedTopic:
             detail = f"restricted topic: {label}"
             if learned is not None and not phrased:
                 how = seen.how
-                detail += " (" + " and ".join(
-                    sorted("trained detector" if v == "model" else "nearest example" for v in how)
-                )
+                detail += " (" + " and ".join(sorted(_HOW.get(v, "nearest example") for v in how))
                 detail += f", score {learned:.2f})"
             if seen.rules_only:
                 detail += " (a question about the rules; this topic always goes to a person)"
@@ -114,7 +117,11 @@ class RestrictedTopic:
                 phrase_evidence(hit.message_index, record.analyzed, list(hit.hits))
                 if hit.hits
                 else Evidence(
-                    message_index=hit.message_index, matched=hit.matched, score=hit.score, example=hit.nearest
+                    message_index=hit.message_index,
+                    matched=hit.matched,
+                    score=hit.score,
+                    example=hit.nearest,
+                    similarity=hit.similarity,
                 )
             )
             state[hit.topic] = state.get(hit.topic, _NO_TOPIC).with_hit(hit, evidence)

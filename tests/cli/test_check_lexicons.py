@@ -106,3 +106,46 @@ def test_show_effective_names_the_lexicons_and_prints_resolved_lists(runner: Cli
     again = tmp_path / "effective.yaml"
     again.write_text(body, encoding="utf-8")
     assert runner.invoke(cli, ["check", "--policy", str(again)]).exit_code == 0
+
+
+MIXED = [
+    "what's the weather like tomorrow",
+    "set an alarm for six",
+    "play some jazz",
+    "where is my order",
+    "how do I change my address",
+    "turn the lights off",
+    "what time is it in Tokyo",
+    "send an email to my boss",
+    "add milk to my shopping list",
+    "how much is shipping",
+    "tell me a joke",
+    "when does the store open",
+    "book a taxi to the airport",
+    "what's on my calendar today",
+    "how do I reset the speaker",
+    "order a pizza",
+    "is it going to rain",
+    "how do I update my payment method",
+    "remind me to call mom",
+    "what's the news today",
+]
+
+
+def test_check_warns_about_a_topic_whose_examples_are_ordinary_questions(runner: CliRunner, tmp_path: Path) -> None:
+    """Twenty examples of unrelated everyday requests make a topic the example head cannot tell from ordinary
+    questions: check says so with the FILE:LINE of the examples; a specific topic gets no such warning."""
+    body = "\n".join(f"          - {text}" for text in MIXED)
+    specific = "\n".join(f"          - my parcel number {n} has not arrived yet" for n in range(20))
+    policy = _write(
+        tmp_path,
+        {
+            "policy.yaml": "extends: default\nversion: u\ntriggers:\n  restricted_topic:\n    topics:\n"
+            f"      mixed:\n        examples:\n{body}\n      delivery:\n        examples:\n{specific}\n",
+        },
+    )
+    result = runner.invoke(cli, ["check", "--policy", str(policy)])
+    assert result.exit_code == 0, result.output
+    ordinary = [w for w in _warnings(result.output) if "look like ordinary questions" in w]
+    assert len(ordinary) == 1, result.output
+    assert ordinary[0].startswith(f"{policy}:8: triggers.restricted_topic.topics.mixed.examples")

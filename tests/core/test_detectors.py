@@ -99,7 +99,8 @@ def test_topic_from_model_keeps_policy_questions_answerable() -> None:
 
 
 def test_topic_from_examples_with_nearest_example_as_evidence() -> None:
-    """A topic defined only by examples fires on a paraphrase and quotes its nearest example."""
+    """A topic defined only by examples fires on a paraphrase through the example head (the default since
+    round 5) and quotes its nearest example with that example's similarity."""
     examples = [
         "I want to cancel my subscription",
         "please stop my membership",
@@ -118,7 +119,8 @@ def test_topic_from_examples_with_nearest_example_as_evidence() -> None:
     reason = next(r for r in d.reasons if r.trigger.value == "restricted_topic")
     assert reason.topic == "cancellation"
     assert reason.evidence[0].example in examples
-    assert "nearest example" in reason.detail
+    assert reason.evidence[0].similarity is not None
+    assert "examples head" in reason.detail
     assert _decide(engine, "what colours does the jacket come in").action.value == "continue"
 
 
