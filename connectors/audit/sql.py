@@ -109,8 +109,8 @@ INSERT_DECISION = (
     "INSERT INTO audit_decisions (id, core_id, decided_at, conversation_id, ticket_id, channel,"
     " action, priority, alert, urgent, language, policy_version, policy_hash, knowledge_version,"
     " route_group, route_tags, signals_json, question, simulated, redacted,"
-    " lead_value, lead_qualified, agents_available, expected_reply_by)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " lead_value, lead_qualified, agents_available, expected_reply_by, trigger_list)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 INSERT_REASON = (
     "INSERT INTO audit_reasons (decision_id, position, trigger, topic, action, score, priority,"
@@ -476,6 +476,7 @@ def _decision_row(
         int(decision.lead.qualified) if decision.lead else None,
         None if decision.agents_available is None else int(decision.agents_available),
         format_time(decision.expected_reply_by) if decision.expected_reply_by else None,
+        queries.trigger_list(decision.triggers),
     )
 
 

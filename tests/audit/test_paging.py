@@ -52,3 +52,24 @@ def test_limit_returns_the_newest_oldest_first(log: AuditLog) -> None:
     assert [r.id for r in newest] == stored_order(log)[-4:]
     assert all(r.reasons for r in newest)
     assert fetch_decisions(log, DecisionFilter(), limit=0) == []
+
+
+@pytest.mark.parametrize("rare", [None, True, False])
+def test_reason_filter_finds_the_same_decisions_whichever_way_and_on_old_rows(log: AuditLog, rare: bool | None) -> None:
+    """``--reason`` gives exactly the decisions whose reasons carry the trigger, whether it reads the stored
+    trigger list, the reasons (rare triggers) or, for rows recorded before the list existed, probes them."""
+    log.connection.execute("UPDATE audit_decisions SET trigger_list = NULL WHERE seq % 3 = 0")  # older rows
+    for trigger in ("low_confidence", "sentiment", "vip"):
+        expected = stored_order(log, trigger)
+        flt = DecisionFilter(since=START, trigger=trigger, rare_trigger=rare)
+        assert [r.id for r in fetch_decisions(log, flt, limit=100)] == expected
+        assert [r.id for r in fetch_decisions(log, flt, limit=2)] == expected[-2:]
+        assert [r.id for r in iter_decisions(log, flt)] == expected
+
+
+def test_trigger_list_matches_whole_trigger_names() -> None:
+    """The stored list and its pattern match one trigger whole: ``_`` is literal, a prefix is no match."""
+    stored = queries.trigger_list(["low_confidence", "vip", "vip"])
+    assert stored == " low_confidence vip "
+    assert queries.trigger_list([]) == " "
+    assert queries.trigger_pattern("low_confidence") == "% low!_confidence %"

@@ -128,7 +128,7 @@ def test_reason_lookups_search_by_decision(captured: tuple[Path, list[str]], sta
 def test_time_windows_and_health_use_their_indexes(captured: tuple[Path, list[str]], stats: bool) -> None:
     """Windows of decisions go through the time index; readyz and lag read the (status, arrival) indexes."""
     path, statements = captured
-    time_or_conversation = ("audit_decisions_time", "audit_decisions_conversation")
+    time_or_conversation = ("audit_decisions_listing", "audit_decisions_conversation")
     expected: dict[str, tuple[str, ...]] = {
         "audit_decisions d WHERE d.decided_at >=": time_or_conversation,  # a conversation's own index is finer
         "SELECT (SELECT MIN(received_at) FROM inbox WHERE status = 'pending')": ("inbox_pending_age",),
@@ -166,3 +166,58 @@ def test_rare_trigger_listing_starts_from_its_reasons(captured: tuple[Path, list
             checked += 1
             assert any("COVERING INDEX audit_reasons_trigger (trigger=?)" in line for line in plan), plan
     assert checked >= 3
+
+
+@pytest.mark.parametrize("stats", [False, True], ids=["no-statistics", "million-row-statistics"])
+def test_listings_stop_at_their_limit_and_filter_on_index_entries(
+    captured: tuple[Path, list[str]], stats: bool
+) -> None:
+    """Every filter of ``handoff decisions`` (table and export) walks the listing index in time order with no
+    sort, so "the newest 200 matching" stops after 200 matches, and tests its columns (simulated, channel,
+    action, trigger list) on the index entries: a filter nothing passes reads index entries, not rows."""
+    listings = 0
+    path, statements = captured
+    for sql, plan in plans(path, statements, stats=stats):
+        if "FROM audit_decisions d WHERE" not in sql or "ORDER BY d.decided_at" not in sql:
+            continue
+        if RARE_TRIGGER_FORM in sql or "d.conversation_id =" in sql:
+            continue  # a rare trigger's few decisions are sorted; a conversation has its own index
+        listings += 1
+        assert plan[0].startswith("SEARCH d USING INDEX audit_decisions_listing (decided_at>"), f"{plan}  <-  {sql}"
+        assert not any("TEMP B-TREE" in line for line in plan), f"{plan}  <-  {sql}"
+    assert listings >= 14  # each filter of the workload, as a table and as an export page
+
+
+def test_listing_filters_read_a_row_only_when_it_matches(captured: tuple[Path, list[str]]) -> None:
+    """In the bytecode of every filtered listing the decision's row is fetched lazily (``DeferredSeek``):
+    the filter's comparisons run on the index entry first, so rejected decisions cost no row read."""
+    path, statements = captured
+    conn = sqlite3.connect(path)
+    checked = 0
+    try:
+        for sql in statements:
+            listing = "FROM audit_decisions d WHERE" in sql and "ORDER BY d.decided_at" in sql
+            filtered = any(f"d.{column}" in sql for column in ("channel", "action", "trigger_list", "simulated"))
+            if not listing or not filtered or RARE_TRIGGER_FORM in sql or "d.conversation_id =" in sql:
+                continue
+            ops = [row[1] for row in conn.execute("EXPLAIN " + sql)]
+            assert "DeferredSeek" in ops, f"{ops}  <-  {sql}"
+            assert "SeekRowid" not in ops and "NotExists" not in ops, f"{ops}  <-  {sql}"
+            checked += 1
+    finally:
+        conn.close()
+    assert checked >= 12
+
+
+def test_listing_index_carries_every_filtered_column(captured: tuple[Path, list[str]]) -> None:
+    """The listing index holds every column a ``handoff decisions`` filter tests besides the conversation,
+    in time order, so no filter needs the decision's row to reject it (columns read from the store)."""
+    path, _ = captured
+    conn = sqlite3.connect(path)
+    try:
+        columns = [row[2] for row in conn.execute("PRAGMA index_info(audit_decisions_listing)")]
+        plain_time = conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'audit_decisions_time'").fetchone()
+    finally:
+        conn.close()
+    assert columns == ["decided_at", "seq", "simulated", "channel", "action", "trigger_list"]
+    assert plain_time is None  # superseded: a plan that preferred it would read rows to filter

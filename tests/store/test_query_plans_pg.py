@@ -279,7 +279,7 @@ def test_time_windows_and_health_use_their_indexes(captured: list[Captured]) -> 
         return {node["Index Name"] for node in nodes(c.plan) if "Index Name" in node}
 
     expected: dict[str, tuple[str, ...]] = {
-        "FROM audit_decisions d WHERE d.decided_at >=": ("audit_decisions_time", "audit_decisions_conversation"),
+        "FROM audit_decisions d WHERE d.decided_at >=": ("audit_decisions_listing", "audit_decisions_conversation"),
         # Any (status, ...) index of the inbox: on a small table PostgreSQL may take the claim's (status, id);
         # the rows read are the pending ones either way.
         "SELECT (SELECT MIN(received_at) FROM inbox WHERE status = 'pending')": (

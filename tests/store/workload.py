@@ -43,6 +43,7 @@ FILTERS: tuple[dict[str, Any], ...] = (
     {"simulated": None},
     {"simulated": True},
     {"conversation_id": "c1"},
+    {"channel": "email", "action": "offer_handoff", "trigger": "low_confidence", "rare_trigger": False},
 )
 
 
@@ -70,6 +71,7 @@ def run_workload(log: AuditLog, store: Any) -> None:
                 store.outbox_done(out.id, {"ok": True})
             else:
                 store.outbox_failed(out.id, "down", time.time() + 5, dead=True)
+    store.outbox_enqueue([NewAction("slack.review", "slack", "r-1", {}, None, None)])
     store.outbox_get(1)
     store.outbox_by_key("a-1")
     store.outbox_next_due()
