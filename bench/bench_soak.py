@@ -187,6 +187,11 @@ def readyz(path: Path, env: dict[str, str]) -> tuple[float, float, float, float,
             client.close()
         times.sort()
         rss = int(Path(f"/proc/{proc.pid}/status").read_text().split("VmRSS:")[1].split()[0]) / 1024
+        lag = [line for line in metrics.splitlines() if line.startswith("handoff_queue_") and "{" in line]
+        for line in lag:  # the lag of each queue and lane, as a scrape sees it on this store
+            print(f"/metrics: {line}", flush=True)
+        if not any(line.startswith("handoff_queue_oldest_pending_seconds") for line in lag):
+            raise SystemExit("/metrics has no handoff_queue_oldest_pending_seconds")
         return statistics.median(times), times[int(len(times) * 0.99)], cpu_ms, rss, len(metrics)
     finally:
         proc.terminate()
@@ -288,7 +293,7 @@ def main() -> None:
             ("--help (start-up: the group, no command module)", ["--help"]),
             ("decisions (last 7 days, newest 200)", []),
             ("decisions --since 90d", ["--since", "90d"]),
-            ("decisions --reason low_confidence (15 % of decisions)", ["--reason", "low_confidence"]),
+            ("decisions --reason low_confidence (19 % of decisions)", ["--reason", "low_confidence"]),
             ("decisions --reason vip (2 %)", ["--reason", "vip"]),
             ("decisions --since 90d --reason human_request (4 %)", ["--since", "90d", "--reason", "human_request"]),
             ("decisions --since 90d --reason sales_lead (0.7 %)", ["--since", "90d", "--reason", "sales_lead"]),

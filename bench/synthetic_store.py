@@ -22,7 +22,8 @@ or dear (the newest 200 matches of a filter that 0.2 % of decisions pass lie 100
 
 - channels: web chat 60 %, Zendesk 39.8 %, email 0.2 % (the worker itself writes only ``webchat`` and
   ``zendesk``; email comes from replayed imports), SMS never;
-- actions: continue 55 %, offer_handoff 12 %, handoff 33 % (the live soak handed off 30 %);
+- actions: continue 55 %, offer_handoff 12 %, handoff 33 % (the live soak handed off 30 %); low_confidence
+  on 19 % of decisions (every offer, a fifth of handoffs);
 - triggers of a handoff: restricted_topic 35 %, sentiment 28 %, human_request 12 %, already_handed_off
   12 %, vip 6 % (VIP customers are a few per cent of conversations), refund_exception 4 %, sales_lead
   2 %, bot_loop 1 %; a fifth of handoffs carry low_confidence too;

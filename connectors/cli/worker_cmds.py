@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
-from connectors.metrics import INBOX_LAG_ALERT_SECONDS, OUTBOX_LAG_ALERT_SECONDS
+from connectors.metrics import INBOX_LAG_ALERT_SECONDS, KNOWN_LANES, OUTBOX_LAG_ALERT_SECONDS
 from connectors.settings import UNAUTHENTICATED_WARNING, Settings
 from connectors.store import OutboxItem, OutboxStatus, StoreError, WorkerStore, open_store
 from connectors.store.models import Backlog
@@ -186,7 +186,9 @@ def outbox_list(show_all: bool, status: tuple[str, ...], limit: int, as_json: bo
 
 
 @outbox.command("lag")
-@click.option("--json", "as_json", is_flag=True, help="One JSON object per queue and lane.")
+@click.option(
+    "--json", "as_json", is_flag=True, help="One JSON object per queue and lane (idle known lanes at 0, as /metrics)."
+)
 @env_option
 def outbox_lag(as_json: bool, env_file: Path | None) -> None:
     """How far each lane of the inbox and outbox is behind (pending rows, oldest pending age, dead rows).
@@ -201,7 +203,11 @@ def outbox_lag(as_json: bool, env_file: Path | None) -> None:
         store.close()
     now = time.time()
     if as_json:
-        for b in backlog:
+        # Every lane /metrics exports, at 0 when idle, so a script sees the same lanes on a fresh store.
+        lanes = {(b.queue, b.lane): b for b in backlog}
+        for queue, lane in KNOWN_LANES:
+            lanes.setdefault((queue, lane), Backlog(queue, lane, 0, 0, None))
+        for b in lanes.values():
             row = {"queue": b.queue, "lane": b.lane, "pending": b.pending, "dead": b.dead}
             click.echo(json.dumps({**row, "oldest_pending_seconds": round(b.oldest_pending_age(now), 3)}))
     else:

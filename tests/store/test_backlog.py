@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from prometheus_client.parser import text_string_to_metric_families
 
 from connectors.cli import cli
-from connectors.metrics import Metrics
+from connectors.metrics import KNOWN_LANES, Metrics
 from connectors.store import InboxStatus, NewAction, WorkerStore, open_store
 from connectors.store.models import Backlog
 
@@ -76,8 +76,10 @@ def test_outbox_lag_command_reports_and_exits_3_when_behind(tmp_path: Path, monk
     runner = CliRunner()
     fresh = runner.invoke(cli, ["outbox", "lag", "--json"])
     assert fresh.exit_code == 0, fresh.output
-    [line] = [json.loads(x) for x in fresh.output.splitlines()]
-    assert (line["queue"], line["lane"], line["pending"]) == ("outbox", "zendesk", 1)
+    lines = {(x["queue"], x["lane"]): x for x in map(json.loads, fresh.output.splitlines())}
+    assert set(lines) == set(KNOWN_LANES)  # the lanes /metrics exports, idle ones at 0
+    assert (lines[("outbox", "zendesk")]["pending"], lines[("inbox", "slack")]["pending"]) == (1, 0)
+    assert lines[("outbox", "zendesk")]["oldest_pending_seconds"] >= 0
     conn_store = open_store(url)
     conn_store._conn.execute("UPDATE outbox SET created_at = created_at - 3600")  # type: ignore[attr-defined]
     conn_store.close()
