@@ -2,18 +2,21 @@
 
 Steps (each printed as it finishes; the table at the end is what docs/volume.md quotes):
 
-1. Build a store with 1,000,000 decisions over 90 days (:mod:`synthetic_store`) and the worker tables
+1. Build a store with 1,000,000 decisions over 90 days (:mod:`synthetic_store`, its ``live`` mix: rows of
+   the size the worker writes, a deployment's shares of channels, actions and triggers) and the worker tables
    grown alongside: 1,000,000 outbox rows and 1,000,000 inbox rows already done, a small backlog still
    pending (as during a burst), 300,000 remembered conversations. No ``ANALYZE`` is run, as in a real
    deployment.
-2. ``handoff decisions`` with every option of the command (each filter, the formats, ``--limit``,
-   ``--output``; the default table is the newest matches of the last 7 days), and ``handoff --help``
-   for the start-up alone, each as its own process, median of ``--runs`` (wall time, and CPU time:
-   other jobs share the cores).
+2. ``handoff decisions`` with every option of the command (each filter, from the commonest to one that
+   matches nothing, some combinations, the formats, ``--limit``, ``--output``; the default table is the
+   newest matches of the last 7 days), and ``handoff --help`` for the start-up alone, each as its own
+   process, ``--runs`` times: median and slowest wall time, median CPU time (user + system: other jobs
+   share the cores) and the load average.
 3. ``handoff report --since 7d --compare-previous`` (about 78,000 decisions and as many before).
 4. ``handoff outbox lag``.
 5. ``handoff serve`` on that store: 1,000 ``GET /readyz`` (median and p99 as the client sees them, and
-   the worker's CPU time per call) and one ``GET /metrics``; the worker's RSS afterwards.
+   the worker's CPU time per call) and one ``GET /metrics``, whose lag series (pending, oldest pending
+   age, dead; per queue and lane) are printed and required; the worker's RSS afterwards.
 6. With ``--worker-decisions N``: :mod:`soak_worker` pushes N decisions of realistic traffic (multi-turn
    conversations, every message decided) through the worker's own decision path (the app's lifespan, the
    web-chat turn, the decision pool, the audit log, the store) into a fresh store, and samples the
@@ -21,8 +24,9 @@ Steps (each printed as it finishes; the table at the end is what docs/volume.md 
 
 Must hold (issue 15): ``handoff decisions`` any filter ≤ 2 s; ``/readyz`` ≤ 5 ms; worker RSS ≤ 150 MB.
 
-Run: ``OPENBLAS_NUM_THREADS=1 .venv/bin/python bench/bench_soak.py --keep /tmp/volume_soak [--runs 3]
-[--worker-decisions 1000000]`` (the store is built once, about 10 minutes, and reused).
+Run: ``OPENBLAS_NUM_THREADS=1 .venv/bin/python bench/bench_soak.py --keep DIR [--runs 3] [--scheduling
+priority] [--worker-decisions 1000000]`` (the store, 1.7 GB, is built once in DIR, 13 minutes at load 6-15,
+and reused; docs/volume.md quotes ``--keep /work/h/store-data --runs 3 --scheduling priority``).
 """
 
 from __future__ import annotations

@@ -248,6 +248,10 @@ def test_no_query_scans_a_large_table(captured: list[Captured]) -> None:
     bad = [
         f"Seq Scan on {node['Relation Name']}  <-  {c.sql[:200]}"
         for c in captured
+        # The rare-trigger probe stops at its LIMIT of matching reasons: PostgreSQL reads the table in order
+        # when its statistics say the trigger is common (the limit comes soon), never when they say it is
+        # rare (checked in test_rare_trigger_probe_of_an_uncommon_trigger_searches_its_index).
+        if RARE_TRIGGER_PROBE not in c.sql
         for node in nodes(c.plan)
         if node["Node Type"] == "Seq Scan" and node.get("Relation Name") in BIG_TABLES
     ]
@@ -262,6 +266,11 @@ def test_reason_lookups_search_by_decision(captured: list[Captured]) -> None:
     for c in captured:
         if RARE_TRIGGER_FORM in c.sql or RARE_TRIGGER_PROBE in c.sql:
             continue  # a trigger with few reasons is found through its reasons: by trigger, on purpose
+        if "'sales_lead'" in c.sql:
+            # No reason carries it and the statistics say so: PostgreSQL searches the trigger index (none
+            # found, whatever the decision) rather than seeking each decision's reasons; its estimate, and
+            # the reasons it reads, grow together.
+            continue
         for node in nodes(c.plan):
             if "Scan" not in node["Node Type"] or node["Node Type"] == "Bitmap Heap Scan":
                 continue  # a Bitmap Heap Scan's Bitmap Index Scan child carries the condition
@@ -299,7 +308,7 @@ def test_time_windows_and_health_use_their_indexes(captured: list[Captured]) -> 
     found = dict.fromkeys(expected, 0)
     for c in captured:
         for marker, wanted in expected.items():
-            if marker in c.sql:
+            if marker in c.sql and RARE_TRIGGER_FORM not in c.sql:  # a rare trigger: from its reasons
                 found[marker] += 1
                 assert indexes(c) & set(wanted), f"{wanted}: {indexes(c)}  <-  {c.sql[:200]}"
     assert all(found.values()), found
@@ -307,10 +316,25 @@ def test_time_windows_and_health_use_their_indexes(captured: list[Captured]) -> 
 
 def test_rare_trigger_listing_starts_from_its_reasons(captured: list[Captured]) -> None:
     """``--reason`` with a trigger few decisions carry is found through the trigger index (bounded by those
-    few reasons), and the probe that decides so reads that index only."""
-    rare = [c for c in captured if RARE_TRIGGER_FORM in c.sql or RARE_TRIGGER_PROBE in c.sql]
-    assert len(rare) >= 2
+    few reasons); the probe that decides so is checked below (it may read a common trigger's rows in order:
+    they reach its limit at once)."""
+    rare = [
+        c
+        for c in captured
+        if RARE_TRIGGER_FORM in c.sql or (RARE_TRIGGER_PROBE in c.sql and "'low_confidence'" not in c.sql)
+    ]
+    assert len(rare) >= 3
     for c in rare:
         used = {node.get("Index Name") for node in nodes(c.plan) if node.get("Relation Name") == "audit_reasons"}
         used |= {node.get("Index Name") for node in nodes(c.plan) if node["Node Type"] == "Bitmap Index Scan"}
         assert any(name and name.startswith("audit_reasons") for name in used), f"{used}  <-  {c.sql[:200]}"
+
+
+def test_rare_trigger_probe_of_an_uncommon_trigger_searches_its_index(captured: list[Captured]) -> None:
+    """Counting the reasons of a trigger the statistics show rare (none carry ``sales_lead``) reads the
+    trigger index, not the table: a sequential scan would read every reason before giving up."""
+    [probe] = [c for c in captured if RARE_TRIGGER_PROBE in c.sql and "'sales_lead'" in c.sql]
+    scans = {node["Node Type"] for node in nodes(probe.plan) if node.get("Relation Name") == "audit_reasons"}
+    scans |= {node["Node Type"] for node in nodes(probe.plan) if node.get("Index Name") == "audit_reasons_trigger"}
+    assert "Seq Scan" not in scans, f"{scans}  <-  {probe.sql}"
+    assert scans & {"Index Only Scan", "Index Scan", "Bitmap Index Scan"}, f"{scans}  <-  {probe.sql}"

@@ -36,6 +36,7 @@ BIG_TABLES = (
 FILTERS: tuple[dict[str, Any], ...] = (
     {},
     {"trigger": "low_confidence"},  # on a small log every trigger is rare: listed from its reasons
+    {"trigger": "sales_lead"},  # a trigger no decision carries: the probe that decides so must not scan
     {"trigger": "vip", "rare_trigger": False},  # a common trigger: each decision's reasons probed
     {"trigger": "vip", "rare_trigger": True},
     {"action": "handoff"},
