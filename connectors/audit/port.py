@@ -72,7 +72,7 @@ class AuditReader(Protocol):
     ) -> Iterator[DecisionRecord]:
         """Matching decisions oldest first, with reasons, deliveries and events, read a page at a time.
 
-        ``limit``: only the newest ``limit`` matches (still oldest first), read backwards by the time index.
+        ``limit``: only the newest ``limit`` matches (still oldest first), read backwards by the listing index.
         """
         ...
 

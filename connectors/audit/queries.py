@@ -229,7 +229,7 @@ def fetch_decisions(
     """Decisions matching ``flt`` in time order, with their reasons, deliveries and events.
 
     ``limit``: only the newest ``limit`` matches (still returned oldest first), read backwards through
-    the time index, so a listing costs the same on a month of decisions as on a day.
+    the listing index (time order), so a listing costs the same on a month of decisions as on a day.
     """
     return list(log.decisions(flt, limit=limit))
 

@@ -303,7 +303,7 @@ class SqlAuditLog:
 
         Read a page at a time by keyset on ``(decided_at, seq)`` (each page an index seek, not a rescan),
         so an export of a month holds one page in memory and a connection is held for one page. With
-        ``limit``: only the newest ``limit`` matches, read backwards through the time index.
+        ``limit``: only the newest ``limit`` matches, read backwards through the listing index (time order).
         """
         flt = flt or DecisionFilter()
         size = page or queries.PAGE
