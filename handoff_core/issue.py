@@ -235,7 +235,7 @@ def compact(sentence: str) -> str:
         text = _MASKED_LEAD.sub("", text, count=1)
     if "," in text:
         text = _PREAMBLE.sub("", text)
-    if text is not sentence and len(text.split()) >= 3 and text != sentence:
+    if text != sentence and len(text.split()) >= 3:
         sentence = text[:1].upper() + text[1:] if sentence[:1].isupper() else text
     if _FILLER.search(sentence) is None and _YOU_KNOW.search(sentence) is None:
         return sentence

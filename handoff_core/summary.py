@@ -444,8 +444,28 @@ def _short(issue: str, data: SummaryInput, redact_pii: bool) -> str:
     if redact_pii:
         why = redact(why)
     issue_room = SHORT_MAX_CHARS - len(why) - len("Issue: \n")
-    text = f"Issue: {clip(issue, issue_room)}\n{why}"
+    text = f"Issue: {_whole_sentences(issue, issue_room)}\n{why}"
     return text if len(text) <= SHORT_MAX_CHARS else text[: SHORT_MAX_CHARS - 1] + "…"
+
+
+#: Where the Issue may be cut for the phone: after a sentence, or at a " … " between passages.
+_SENTENCE_GAP = re.compile(r"(?<=[.!?])\s+| … ")
+
+
+def _whole_sentences(issue: str, limit: int) -> str:
+    """``issue`` within ``limit`` characters, cut after its last whole sentence that fits (marked " …").
+
+    A phone shows the first sentences whole rather than the whole Issue cut in the middle of a word; when
+    the whole sentences that fit would fill less than half the room, it is clipped as before.
+    """
+    if len(issue) <= limit:
+        return issue
+    end = 0
+    for gap in _SENTENCE_GAP.finditer(issue):
+        if gap.start() + 2 > limit:
+            break
+        end = gap.start()
+    return issue[:end] + " …" if end >= limit // 2 else clip(issue, limit)
 
 
 def build_summary(data: SummaryInput, max_chars: int, redact_pii: bool) -> str:

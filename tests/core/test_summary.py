@@ -285,6 +285,27 @@ def test_short_form_is_issue_and_why() -> None:
     assert len(s.short) <= SHORT_MAX_CHARS
 
 
+def test_short_form_cuts_a_long_issue_after_a_whole_sentence() -> None:
+    """A long Issue is cut for the phone after its last whole sentence that fits (marked " …"), not mid-word;
+    a first sentence too long for the room is still clipped."""
+    long_problem = (
+        "The bank charged a late fee on my credit card although the payment left my account on time. "
+        "I disputed the fee twice by phone and the second agent promised a refund within five days. "
+        "The refund never came and the fee now shows on my statement with interest added to it as well. "
+        "My credit score dropped after the bank reported the payment as late to the credit bureaus. "
+        "The mortgage lender now wants a letter that explains the late payment before the loan closes. "
+        "The bank closed my dispute without a reason and the fee was charged a second time in May."
+    )
+    s = summary_of(thread((C, long_problem), (A, "Sorry to hear that."), (C, "Can I talk to a person?")))
+    issue_line = s.short.split("\n")[0]
+    assert len(s.issue) > len(issue_line) - len("Issue: ")
+    assert issue_line.endswith(". …") and len(s.short) <= SHORT_MAX_CHARS
+    assert issue_line.removeprefix("Issue: ").removesuffix(" …") in s.issue
+    one_long = "My card " + "was charged again and again " * 14 + "this month."
+    s = summary_of(thread((C, one_long), (A, "Sorry to hear that."), (C, "Can I talk to a person?")))
+    assert s.short.split("\n")[0].endswith("…") and len(s.short) <= SHORT_MAX_CHARS
+
+
 _DETERMINISM = """
 import sys
 sys.path.insert(0, {tests!r})
