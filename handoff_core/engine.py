@@ -90,6 +90,8 @@ _FACTS_SO_FAR = "facts.so_far"
 _SUMMARY = "summary.features"
 #: What must match for a kept record to stand for a message (a record carries the same fields).
 _SAME = attrgetter("role", "text", "confidence", "fallback", "created_at")
+#: The same fields of a record, kept in it (:attr:`MessageAnalysis.key`).
+_KEY = attrgetter("key")
 _ROLE = attrgetter("role")
 _TEXT = attrgetter("text")
 #: Where each record keeps running folds up to it: the lowest customer sentiment, the latest confidence.
@@ -305,11 +307,11 @@ class DecisionEngine:
         kept: list[MessageAnalysis] = []
         messages = conversation.messages
         n = min(len(old), len(messages))
-        if n and list(map(_SAME, old[:n])) == list(map(_SAME, messages[:n])):
+        if n and list(map(_KEY, old[:n])) == list(map(_SAME, messages[:n])):
             kept = list(old[:n])  # the usual case, compared in C: only messages were added
         else:
             for record, message in zip(old, messages, strict=False):
-                if _SAME(record) != _SAME(message):
+                if record.key != _SAME(message):
                     break  # the transcript changed from here on: nothing after this can be reused
                 kept.append(record)
         votes: Mapping[str, int] = kept[-1].votes if kept else {}
@@ -359,6 +361,7 @@ class DecisionEngine:
                     message.confidence,
                     message.fallback,
                     message.created_at,
+                    _SAME(message),
                 )
             )
         if extends and previous is not None and isinstance(previous.gathered, _Gathered):
