@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -88,7 +89,12 @@ class ZendeskGateway:
     def __init__(self, config: ZendeskConfig) -> None:
         self.config = config
         self._local = _ThreadState()
-        self._sessions: list[requests.Session] = []
+        #: Every live thread's session, so that :meth:`close` closes them. Weak: anyio's worker threads end
+        #: after 10 s idle and new ones start, and a list kept the session of every thread that ever ran
+        #: a call (with its open keep-alive connection): a live soak's worker held 200 of them after an hour,
+        #: one more every ~20 s, and its memory crept with them (docs/volume.md). A thread's session now goes
+        #: with the thread (its thread-local state is the only strong reference).
+        self._sessions: weakref.WeakSet[requests.Session] = weakref.WeakSet()
         self._sessions_lock = threading.Lock()
         self._groups: dict[str, int] = {}
         self._groups_lock = threading.Lock()
@@ -96,7 +102,7 @@ class ZendeskGateway:
 
     def close(self) -> None:
         with self._sessions_lock:
-            for session in self._sessions:
+            for session in list(self._sessions):
                 session.close()
             self._sessions.clear()
 
@@ -144,7 +150,7 @@ class ZendeskGateway:
             session.hooks["response"].append(self._remember_retry_after)
             self._local.session = session
             with self._sessions_lock:
-                self._sessions.append(session)
+                self._sessions.add(session)
         return self._local.session
 
     def _remember_retry_after(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:

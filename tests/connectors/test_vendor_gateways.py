@@ -153,3 +153,26 @@ async def test_slack_gateway_posts_and_maps_errors(fake_slack):
     with pytest.raises(TransientError) as err:
         await SlackGateway(build_client(fake.token, f"{server.url}/api/", retries=0)).post("C0ALERTS", "t", [])
     assert err.value.rate_limited and err.value.retry_after == 2
+
+
+def test_sessions_of_finished_threads_are_not_kept(fake_zendesk):
+    """A call's thread keeps its own requests session; once the thread ends the gateway holds nothing of it
+    (anyio's worker threads come and go: a list of every thread's session grew a live worker's memory)."""
+    import gc
+    import threading
+    from functools import partial
+
+    fake, _ = fake_zendesk
+    tid, _, _ = _seed(fake)
+    gateway = _gateway(fake)
+    read = gateway._mapped(partial(gateway._read_ticket, tid))
+    for _ in range(20):
+        thread = threading.Thread(target=read)
+        thread.start()
+        thread.join()
+    gc.collect()
+    assert len(gateway._sessions) == 0
+    assert read().ticket.id == tid  # this thread's session stays while the thread lives, and close() closes it
+    assert len(gateway._sessions) == 1
+    gateway.close()
+    assert len(gateway._sessions) == 0
