@@ -113,15 +113,7 @@ class ExampleHead:
         owner = self.matcher.owners
         n, k = len(self.matcher), len(labels)
         with single_threaded_blas():
-            kernel = np.empty((n, n), dtype=np.float64)
-            for row, features in enumerate(self.matcher.features):
-                kernel[row] = self.matcher.similarities(features)
-            kernel += kernel.T
-            kernel *= 0.5
-            kernel -= 1.0
-            kernel *= gamma
-            np.exp(kernel, out=kernel)
-            kernel[np.diag_indices(n)] += ridge
+            kernel = self.matcher.gram(gamma, ridge)
             inverse = np.linalg.inv(kernel)
             del kernel
         targets = np.zeros((n, k), dtype=np.float64)
@@ -162,11 +154,7 @@ class ExampleHead:
 
     def scores(self, features: MessageFeatures) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
         """Every label's output (topics then "none", in the matcher's order) and the similarities."""
-        similarity = self.matcher.similarities(features)
-        with single_threaded_blas():
-            kernel = np.exp(np.float32(self.gamma) * (similarity - np.float32(1.0)))
-            out: NDArray[np.float32] = kernel @ self.weights
-        return out, similarity
+        return self.matcher.kernel_outputs(features, self.gamma, self.weights)
 
     def best(self, features: MessageFeatures) -> ExampleMatch | None:
         """The topic the head names, when it beats "none" and its own threshold, with the nearest example."""

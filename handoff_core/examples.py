@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from handoff_core.blas import single_threaded_blas
 from handoff_core.features import Featurizer, MessageFeatures, bundled_featurizer
 
 #: Share of the similarity that comes from the sentence embedding (the rest from shared n-grams).
@@ -138,6 +139,34 @@ class ExampleMatcher:
         w = self.embedding_weight
         sims: NDArray[np.float32] = np.clip(w * semantic + (1.0 - w) * lexical, 0.0, 1.0).astype(np.float32)
         return sims
+
+    def gram(self, gamma: float, ridge: float) -> NDArray[np.float64]:
+        """The kernel exp(gamma (s - 1)) between every pair of examples, plus ``ridge`` on the diagonal.
+
+        Both fitted heads (the ``fitted`` knowledge scorer and the example-topic head) solve kernel ridge
+        regression over this one matrix; call it under :func:`~handoff_core.blas.single_threaded_blas`.
+        """
+        n = len(self)
+        kernel = np.empty((n, n), dtype=np.float64)
+        for row, features in enumerate(self._features):
+            kernel[row] = self.similarities(features)
+        kernel += kernel.T
+        kernel *= 0.5  # exactly symmetric (the n-gram side is summed in float32 in either order)
+        kernel -= 1.0
+        kernel *= gamma
+        np.exp(kernel, out=kernel)
+        kernel[np.diag_indices(n)] += ridge
+        return kernel
+
+    def kernel_outputs(
+        self, features: MessageFeatures, gamma: float, weights: NDArray[np.float32]
+    ) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
+        """A fitted head's outputs for the message (kernel row times ``weights``) and its similarities."""
+        similarity = self.similarities(features)
+        with single_threaded_blas():
+            kernel = np.exp(np.float32(gamma) * (similarity - np.float32(1.0)))
+            out: NDArray[np.float32] = kernel @ weights
+        return out, similarity
 
     def _lexical(self, features: MessageFeatures) -> NDArray[np.float32]:
         """Cosine of IDF-weighted n-gram vectors against every example, through the postings."""

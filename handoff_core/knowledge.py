@@ -164,15 +164,7 @@ class FittedCoverage:
             return
         owner = matcher.owners
         with single_threaded_blas():
-            kernel = np.empty((n, n), dtype=np.float64)
-            for row, features in enumerate(matcher.features):
-                kernel[row] = matcher.similarities(features)
-            kernel += kernel.T
-            kernel *= 0.5  # exactly symmetric (the n-gram side is summed in float32 in either order)
-            kernel -= 1.0
-            kernel *= gamma
-            np.exp(kernel, out=kernel)
-            kernel[np.diag_indices(n)] += ridge
+            kernel = matcher.gram(gamma, ridge)
             # The questions the threshold is cross-fitted on: those whose entry has another question, at most
             # HELD_OUT_LIMIT of them (every k-th), so large bases solve for a bounded number of extra columns.
             counts = np.bincount(owner, minlength=labels)
@@ -250,11 +242,7 @@ class FittedCoverage:
 
     def scores(self, features: MessageFeatures) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
         """Each entry's coverage score, and the similarity to every example question (for evidence)."""
-        similarity = self.matcher.similarities(features)
-        with single_threaded_blas():
-            kernel = np.exp(np.float32(self.gamma) * (similarity - np.float32(1.0)))
-            out: NDArray[np.float32] = kernel @ self.weights
-        return out, similarity
+        return self.matcher.kernel_outputs(features, self.gamma, self.weights)
 
 
 class EncodedFeaturizer(Featurizer):
