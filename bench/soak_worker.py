@@ -186,7 +186,16 @@ def conversations(rnd: random.Random) -> Iterator[list[tuple[str, str]]]:
         yield [(role, varied(text, rnd) if role == "customer" else text) for role, text in shape[:length]]
 
 
-async def run(decisions: int, every: int, *, direct: bool, after_handoff: float, live: bool) -> None:
+async def run(
+    decisions: int,
+    every: int,
+    *,
+    direct: bool,
+    after_handoff: float,
+    live: bool,
+    concurrency: int = 1,
+    trace: Any = None,
+) -> None:
     from connectors.settings import Settings
     from connectors.worker.app import create_app
     from connectors.worker.pool import DecisionOverload, DecisionTimeout
@@ -216,6 +225,7 @@ async def run(decisions: int, every: int, *, direct: bool, after_handoff: float,
             "rss_mb": round(rss_mb(), 1),
             "peak_rss_mb": round(status_mb("VmHWM"), 1),
             "anon_mb": round(status_mb("RssAnon"), 1),
+            "file_mb": round(status_mb("RssFile"), 1),
             "threads": threading.active_count(),
             "per_second": round(n / wall, 1) if wall else 0.0,
             "cpu_ms_per_decision": round(1000 * cpu / n, 2) if n else 0.0,
@@ -232,49 +242,63 @@ async def run(decisions: int, every: int, *, direct: bool, after_handoff: float,
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://worker") as client:
             sample(0)
-            n = 0
-            for messages in conversations(rnd):
-                counts["conversations"] += 1
-                number = counts["conversations"]
-                conversation_id = f"soak-{number}"
-                # A live widget knows the signed-in customer (Zendesk needs a requester for the ticket); 5 % VIPs.
-                customer = {"email": f"customer{number}@example.com", "tags": ["vip"] if number % 20 == 0 else []}
-                for turn, (role, text) in enumerate(messages, start=1):
-                    n += 1
-                    body: dict[str, Any] = {
-                        "conversation_id": conversation_id,
-                        "message_id": f"m{turn}",
-                        "role": role,
-                        "text": text,
-                    }
-                    if live:
-                        body["customer"] = customer
-                    if direct:
-                        given = _message_turn(json.dumps(body).encode())
-                        try:
-                            reply, _ = await _turn(
-                                app.state.webchat, given.seed, given.key, given.message_id, given.build
-                            )
-                        except (DecisionTimeout, DecisionOverload):
-                            # What the route answers with a 503 (the machine starved the decision of CPU
-                            # past its budget): counted, and the conversation ends there, as a client's would.
+            stream = conversations(rnd)
+            done = 0  # decisions made (a refused one is not counted)
+
+            async def decide(body: dict[str, Any]) -> dict[str, Any] | None:
+                """One message through the worker: its reply, or None when the worker refused it (503)."""
+                if not direct:
+                    answer = await client.post("/v1/webchat/messages", json=body)
+                    if answer.status_code != 200:
+                        raise SystemExit(f"decision {done + 1}: {answer.status_code} {answer.text[:300]}")
+                    reply: dict[str, Any] = answer.json()
+                    return reply
+                given = _message_turn(json.dumps(body).encode())
+                try:
+                    reply, _ = await _turn(app.state.webchat, given.seed, given.key, given.message_id, given.build)
+                except (DecisionTimeout, DecisionOverload):
+                    # What the route answers with a 503 (the machine starved the decision of CPU past its
+                    # budget): counted, and the conversation ends there, as a client's would.
+                    return None
+                return reply
+
+            async def stream_of_conversations() -> None:
+                """One customer after another, each writing and waiting for the answer before the next message."""
+                nonlocal done
+                while done < decisions:
+                    messages = next(stream)
+                    counts["conversations"] += 1
+                    number = counts["conversations"]
+                    conversation_id = f"soak-{number}"
+                    # A live widget knows the signed-in customer (Zendesk needs a requester); 5 % VIPs.
+                    customer = {"email": f"customer{number}@example.com", "tags": ["vip"] if number % 20 == 0 else []}
+                    for turn, (role, text) in enumerate(messages, start=1):
+                        if done >= decisions:
+                            return
+                        body: dict[str, Any] = {
+                            "conversation_id": conversation_id,
+                            "message_id": f"m{turn}",
+                            "role": role,
+                            "text": text,
+                        }
+                        if live:
+                            body["customer"] = customer
+                        reply = await decide(body)
+                        if reply is None:
                             counts["refused"] += 1
-                            n -= 1
                             break
-                    else:
-                        answer = await client.post("/v1/webchat/messages", json=body)
-                        if answer.status_code != 200:
-                            raise SystemExit(f"decision {n}: {answer.status_code} {answer.text[:300]}")
-                        reply = answer.json()
-                    counts["handed_off_turns"] += bool(reply["stay_silent"])
-                    if n % every == 0 or n == decisions:
-                        sample(n)
-                    if n == decisions:
-                        break
-                    if reply["stay_silent"] and stays.random() >= after_handoff:
-                        break  # the customer stops writing to the assistant after the handoff
-                if n == decisions:
-                    break
+                        if done >= decisions:
+                            return  # another stream made the last decision while this one waited
+                        done += 1
+                        counts["handed_off_turns"] += bool(reply["stay_silent"])
+                        if done % every == 0 or done == decisions:
+                            sample(done)
+                            if trace is not None:
+                                trace(done)
+                        if reply["stay_silent"] and stays.random() >= after_handoff:
+                            break  # the customer stops writing to the assistant after the handoff
+
+            await asyncio.gather(*(stream_of_conversations() for _ in range(concurrency)))
             caches = cache_sizes(app.state.webchat.handoffs.analyses)
             print(
                 json.dumps(
@@ -305,6 +329,22 @@ def cache_sizes(analyses: Any) -> dict[str, object]:
     return sizes
 
 
+def tracer(folder: Path) -> Any:
+    """Start tracemalloc now (before the worker's imports) and return what dumps a snapshot at a sample."""
+    import gc
+    import tracemalloc
+
+    folder.mkdir(parents=True, exist_ok=True)
+    tracemalloc.start(8)
+
+    def dump(n: int) -> None:
+        gc.collect()
+        tracemalloc.take_snapshot().dump(str(folder / f"{n}.tracemalloc"))
+
+    dump(0)
+    return dump
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--decisions", type=int, default=1_000_000)
@@ -326,6 +366,20 @@ def main() -> None:
         help="Zendesk and Slack configured, pointed at the fakes of tests/fakes on 127.0.0.1 (a child process):"
         " the memory of a real deployment, with its vendor clients and outbox lanes",
     )
+    parser.add_argument(
+        "--concurrency",
+        type=int,
+        default=1,
+        help="conversation streams interleaved on the event loop (default 1: one customer at a time); with more,"
+        " the decision pool and the store work while another conversation waits on them, as in production",
+    )
+    parser.add_argument(
+        "--tracemalloc",
+        type=Path,
+        metavar="DIR",
+        help="trace Python allocations (slow: ~2x the CPU) and dump a snapshot at every sample to DIR/N.tracemalloc"
+        " (compare two with bench/tracemalloc_diff.py): where the memory a long run adds was allocated",
+    )
     parser.add_argument("--every", type=int, default=100_000, help="print RSS and speed every N decisions")
     parser.add_argument("--database", type=Path, required=True, help="a fresh SQLite file for the worker's store")
     parser.add_argument(
@@ -342,8 +396,23 @@ def main() -> None:
     sys.path.insert(0, str(ROOT))
     fakes = start_fakes() if args.live else None
     after_handoff = 0.0 if args.stop_at_handoff else args.after_handoff
+    if args.concurrency < 1:
+        raise SystemExit("--concurrency must be 1 or more")
+    trace = None
+    if args.tracemalloc is not None:
+        trace = tracer(args.tracemalloc)
     try:
-        asyncio.run(run(args.decisions, args.every, direct=not args.http, after_handoff=after_handoff, live=args.live))
+        asyncio.run(
+            run(
+                args.decisions,
+                args.every,
+                direct=not args.http,
+                after_handoff=after_handoff,
+                live=args.live,
+                concurrency=args.concurrency,
+                trace=trace,
+            )
+        )
     finally:
         if fakes is not None:
             fakes.terminate()
