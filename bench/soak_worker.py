@@ -51,6 +51,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import multiprocessing
 import os
@@ -63,8 +64,6 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-
-import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
 CONVERSATIONS = ROOT / "bench" / "corpus" / "conversations.jsonl"
@@ -238,74 +237,79 @@ async def run(
         }
         print(json.dumps(line), flush=True)
 
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://worker") as client:
-            sample(0)
-            stream = conversations(rnd)
-            done = 0  # decisions made (a refused one is not counted)
+    async with app.router.lifespan_context(app), contextlib.AsyncExitStack() as stack:
+        client: Any = None
+        if not direct:
+            # Imported only here: httpx (with the rich, click and pygments its own command line loads when
+            # they are installed, ~18 MB of RSS) is the harness's, not the worker's, and a worker never
+            # imports it; measured in-process, it would be charged to the worker's memory.
+            import httpx
 
-            async def decide(body: dict[str, Any]) -> dict[str, Any] | None:
-                """One message through the worker: its reply, or None when the worker refused it (503)."""
-                if not direct:
-                    answer = await client.post("/v1/webchat/messages", json=body)
-                    if answer.status_code != 200:
-                        raise SystemExit(f"decision {done + 1}: {answer.status_code} {answer.text[:300]}")
-                    reply: dict[str, Any] = answer.json()
-                    return reply
-                given = _message_turn(json.dumps(body).encode())
-                try:
-                    reply, _ = await _turn(app.state.webchat, given.seed, given.key, given.message_id, given.build)
-                except (DecisionTimeout, DecisionOverload):
-                    # What the route answers with a 503 (the machine starved the decision of CPU past its
-                    # budget): counted, and the conversation ends there, as a client's would.
-                    return None
+            transport = httpx.ASGITransport(app=app)
+            client = await stack.enter_async_context(httpx.AsyncClient(transport=transport, base_url="http://worker"))
+        sample(0)
+        stream = conversations(rnd)
+        done = 0  # decisions made (a refused one is not counted)
+
+        async def decide(body: dict[str, Any]) -> dict[str, Any] | None:
+            """One message through the worker: its reply, or None when the worker refused it (503)."""
+            if not direct:
+                answer = await client.post("/v1/webchat/messages", json=body)
+                if answer.status_code != 200:
+                    raise SystemExit(f"decision {done + 1}: {answer.status_code} {answer.text[:300]}")
+                reply: dict[str, Any] = answer.json()
                 return reply
+            given = _message_turn(json.dumps(body).encode())
+            try:
+                reply, _ = await _turn(app.state.webchat, given.seed, given.key, given.message_id, given.build)
+            except (DecisionTimeout, DecisionOverload):
+                # What the route answers with a 503 (the machine starved the decision of CPU past its
+                # budget): counted, and the conversation ends there, as a client's would.
+                return None
+            return reply
 
-            async def stream_of_conversations() -> None:
-                """One customer after another, each writing and waiting for the answer before the next message."""
-                nonlocal done
-                while done < decisions:
-                    messages = next(stream)
-                    counts["conversations"] += 1
-                    number = counts["conversations"]
-                    conversation_id = f"soak-{number}"
-                    # A live widget knows the signed-in customer (Zendesk needs a requester); 5 % VIPs.
-                    customer = {"email": f"customer{number}@example.com", "tags": ["vip"] if number % 20 == 0 else []}
-                    for turn, (role, text) in enumerate(messages, start=1):
-                        if done >= decisions:
-                            return
-                        body: dict[str, Any] = {
-                            "conversation_id": conversation_id,
-                            "message_id": f"m{turn}",
-                            "role": role,
-                            "text": text,
-                        }
-                        if live:
-                            body["customer"] = customer
-                        reply = await decide(body)
-                        if reply is None:
-                            counts["refused"] += 1
-                            break
-                        if done >= decisions:
-                            return  # another stream made the last decision while this one waited
-                        done += 1
-                        counts["handed_off_turns"] += bool(reply["stay_silent"])
-                        if done % every == 0 or done == decisions:
-                            sample(done)
-                            if trace is not None:
-                                trace(done)
-                        if reply["stay_silent"] and stays.random() >= after_handoff:
-                            break  # the customer stops writing to the assistant after the handoff
+        async def stream_of_conversations() -> None:
+            """One customer after another, each writing and waiting for the answer before the next message."""
+            nonlocal done
+            while done < decisions:
+                messages = next(stream)
+                counts["conversations"] += 1
+                number = counts["conversations"]
+                conversation_id = f"soak-{number}"
+                # A live widget knows the signed-in customer (Zendesk needs a requester); 5 % VIPs.
+                customer = {"email": f"customer{number}@example.com", "tags": ["vip"] if number % 20 == 0 else []}
+                for turn, (role, text) in enumerate(messages, start=1):
+                    if done >= decisions:
+                        return
+                    body: dict[str, Any] = {
+                        "conversation_id": conversation_id,
+                        "message_id": f"m{turn}",
+                        "role": role,
+                        "text": text,
+                    }
+                    if live:
+                        body["customer"] = customer
+                    reply = await decide(body)
+                    if reply is None:
+                        counts["refused"] += 1
+                        break
+                    if done >= decisions:
+                        return  # another stream made the last decision while this one waited
+                    done += 1
+                    counts["handed_off_turns"] += bool(reply["stay_silent"])
+                    if done % every == 0 or done == decisions:
+                        sample(done)
+                        if trace is not None:
+                            trace(done)
+                    if reply["stay_silent"] and stays.random() >= after_handoff:
+                        break  # the customer stops writing to the assistant after the handoff
 
-            await asyncio.gather(*(stream_of_conversations() for _ in range(concurrency)))
-            caches = cache_sizes(app.state.webchat.handoffs.analyses)
-            print(
-                json.dumps(
-                    {"caches": caches, "rss_mb": round(rss_mb(), 1), "peak_rss_mb": round(status_mb("VmHWM"), 1)}
-                ),
-                flush=True,
-            )
+        await asyncio.gather(*(stream_of_conversations() for _ in range(concurrency)))
+        caches = cache_sizes(app.state.webchat.handoffs.analyses)
+        print(
+            json.dumps({"caches": caches, "rss_mb": round(rss_mb(), 1), "peak_rss_mb": round(status_mb("VmHWM"), 1)}),
+            flush=True,
+        )
 
 
 def cache_sizes(analyses: Any) -> dict[str, object]:
