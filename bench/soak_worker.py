@@ -56,6 +56,7 @@ import json
 import multiprocessing
 import os
 import random
+import signal
 import socket
 import string
 import sys
@@ -398,10 +399,13 @@ def main() -> None:
     os.environ["HANDOFF_DATABASE_URL"] = f"sqlite:///{args.database}"
     os.environ.setdefault("LOG_LEVEL", "warning")
     sys.path.insert(0, str(ROOT))
-    fakes = start_fakes() if args.live else None
-    after_handoff = 0.0 if args.stop_at_handoff else args.after_handoff
     if args.concurrency < 1:
         raise SystemExit("--concurrency must be 1 or more")
+    # ``kill PID`` (SIGTERM) ends the soak through ``finally`` below, so the fakes' process ends with it
+    # instead of living on without its parent.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    fakes = start_fakes() if args.live else None
+    after_handoff = 0.0 if args.stop_at_handoff else args.after_handoff
     trace = None
     if args.tracemalloc is not None:
         trace = tracer(args.tracemalloc)
