@@ -29,7 +29,7 @@ from datetime import datetime
 from handoff_core.decision import Action, Reason
 from handoff_core.details import Details
 from handoff_core.facts import Facts
-from handoff_core.issue import LIGHT_KEYS, compact, select_issue
+from handoff_core.issue import LIGHT_KEYS, compact, condense, select_issue
 from handoff_core.models import Conversation
 from handoff_core.redact import mask_email, redact
 from handoff_core.sentiment import MessageSentiment
@@ -308,7 +308,7 @@ def _assistant_so_far(view: SummaryView, limit: int) -> str:
             texts.get(customer[after], UNREAD) if after < len(customer) else None,
         )
         verb = "asked" if sentence.question else "suggested" if sentence.suggestion else "told"
-        text = f'{verb} "{clip(compact(sentence.text) if verb == "told" else sentence.text, 90)}"'
+        text = f'{verb} "{clip(condense(compact(sentence.text)) if verb == "told" else sentence.text, 90)}"'
         earlier = None
         if verb == "told":
             reply = None

@@ -44,7 +44,7 @@ def test_zendesk_note_leads_with_the_full_summary(decision: Decision) -> None:
     """The private note shows the issue-first summary, then the evidence for each reason."""
     note = handoff_note(decision, "d-1")
     assert decision.summary is not None and decision.summary in note
-    assert note.index("Issue: My Kindle stopped syncing my library") < note.index("Evidence:")
+    assert note.index("Issue: Kindle stopped syncing library") < note.index("Evidence:")
     assert "Details: " in note and "5.16.2" in note and "4111" not in note
 
 
@@ -54,7 +54,7 @@ def test_slack_alert_shows_issue_and_why_within_phone_size(decision: Decision) -
     blocks = alert_blocks(content, ticket_url=None)
     text = blocks[1]["text"]
     assert text["type"] == "plain_text"
-    assert text["text"].startswith("Issue: My Kindle stopped syncing my library")
+    assert text["text"].startswith("Issue: Kindle stopped syncing library")
     assert "\nWhy handoff: " in text["text"]
     assert len(text["text"]) <= SHORT_MAX_CHARS
     rendered = str(blocks)

@@ -193,7 +193,7 @@ def test_a_second_problem_in_a_short_thread_is_kept() -> None:
         (C, "Can I talk to a real person please?"),
     )
     issue = section(summary_of(conv), "Issue: ")
-    assert "stopped syncing my library" in issue and "charged again" in issue and "real person" not in issue
+    assert "stopped syncing library" in issue and "charged again" in issue and "real person" not in issue
 
 
 def test_signature_and_greeting_are_not_the_issue() -> None:
@@ -226,7 +226,7 @@ def test_personal_data_is_redacted_in_both_forms() -> None:
     s = summary_of(conv)
     for form in (s.text, s.short):
         assert "4111" not in form and "jane.doe@example.com" not in form and "7946" not in form
-    assert "charged my card [card] twice" in s.text and "$49.99" in s.text
+    assert "charged card [card] twice" in s.text and "$49.99" in s.text
 
 
 def test_redaction_can_be_switched_off() -> None:
@@ -281,7 +281,7 @@ def test_short_form_is_issue_and_why() -> None:
     """The Slack form is the Issue line and the reason, in at most 300 characters."""
     s = summary_of(HEALTH_STEPS)
     issue_line, why = s.short.split("\n")
-    assert issue_line.startswith("Issue: My Apple Watch") and why == "Why handoff: customer asked for a person"
+    assert issue_line.startswith("Issue: Apple Watch") and why == "Why handoff: customer asked for a person"
     assert len(s.short) <= SHORT_MAX_CHARS
 
 
@@ -289,12 +289,12 @@ def test_short_form_cuts_a_long_issue_after_a_whole_sentence() -> None:
     """A long Issue is cut for the phone after its last whole sentence that fits (marked " …"), not mid-word;
     a first sentence too long for the room is still clipped."""
     long_problem = (
-        "The bank charged a late fee on my credit card although the payment left my account on time. "
-        "I disputed the fee twice by phone and the second agent promised a refund within five days. "
-        "The refund never came and the fee now shows on my statement with interest added to it as well. "
-        "My credit score dropped after the bank reported the payment as late to the credit bureaus. "
-        "The mortgage lender now wants a letter that explains the late payment before the loan closes. "
-        "The bank closed my dispute without a reason and the fee was charged a second time in May."
+        "The bank charged a late fee of $35 on my Visa card on 3 May although the payment left my account on 1 May. "
+        "I disputed the $35 late fee twice by phone and the second agent promised a refund of the fee within five days. "
+        "The refund of the late fee never came and the $35 fee now shows on my Visa statement with interest added to it. "
+        "My credit score dropped 40 points after the bank reported the Visa payment as late to the credit bureaus. "
+        "The mortgage lender now wants a letter that explains the late Visa payment before the loan closes on 20 June. "
+        "The bank closed my dispute without a reason and the late fee was charged a second time on 3 June."
     )
     s = summary_of(thread((C, long_problem), (A, "Sorry to hear that."), (C, "Can I talk to a person?")))
     issue_line = s.short.split("\n")[0]
@@ -348,7 +348,7 @@ def test_engine_puts_both_forms_on_the_decision(engine: DecisionEngine) -> None:
         )
     )
     assert d.action is Action.HANDOFF and d.summary is not None and d.summary_short is not None
-    assert d.summary.startswith("Issue: The espresso machine I bought leaks water")
+    assert d.summary.startswith("Issue: Espresso machine I bought leaks water")
     assert "VIP" in d.summary and "sentiment" in d.summary and "Why handoff:" in d.summary
     assert d.summary_short.startswith("Issue: ") and len(d.summary_short) <= SHORT_MAX_CHARS
 
@@ -452,7 +452,7 @@ def _long_thread(filler_pairs: int) -> Conversation:
 def test_long_conversation_quotes_the_problem_details_and_latest_answer() -> None:
     """Past the window (only some messages split into sentences) the Issue, Details and last answer still hold."""
     s = summary_of(_long_thread(400))
-    assert "stopped syncing my library" in section(s, "Issue: ")
+    assert "stopped syncing library" in section(s, "Issue: ")
     assert "5.16.2" in section(s, "Details: ")
     assert 'restart of the Kindle?" → customer: "restarted it twice, no change."' in section(s, "Assistant so far")
 
@@ -469,7 +469,7 @@ def test_assistant_line_quotes_what_the_bot_told_not_its_courtesy() -> None:
         )
     )
     line = section(s, "Assistant so far")
-    assert 'told "Your refund was sent on 3 May and takes up to 14 days to arrive."' in line
+    assert 'told "Your refund sent on 3 May and takes up to 14 days to arrive."' in line
     assert "Sorry" not in line and "DM" not in line
 
 
@@ -498,7 +498,7 @@ def test_long_conversation_finds_a_key_sentence_inside_a_long_low_scoring_messag
     conv = _buried_thread()
     texts, counts = window(conv.messages)
     assert counts is not None and texts[2].sentences  # the long message is split into sentences
-    assert "March invoice charged my card twice for the premium plan" in section(summary_of(conv), "Issue: ")
+    assert "March invoice charged card twice for premium plan" in section(summary_of(conv), "Issue: ")
 
 
 def test_customer_had_said_covers_actions_already_taken() -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from handoff_core.issue import candidate_sentences, compact
+from handoff_core.issue import candidate_sentences, compact, condense
 from handoff_core.models import Conversation, Message, Role
 from handoff_core.text import messages
 from handoff_core.text.messages import analyze_message, trim
@@ -154,11 +154,52 @@ def test_token_cache_stays_bounded() -> None:
         ("I'd like to have insurance just in case.", "I'd like to have insurance just in case."),
         ("I think so.", "I think so."),
         ("Maybe it is the battery.", "Maybe it is the battery."),
+        # Round 6: an opening request for a person goes when the sentence says more; "a bit of" is no softener.
+        (
+            "can I speak to a human please, I have an order arriving tomorrow I need to change",
+            "I have an order arriving tomorrow I need to change",
+        ),
+        ("I want to talk to a manager, my card was stolen.", "My card was stolen."),
+        ("Can I talk to someone about my refund?", "Can I talk to someone about my refund?"),
+        ("This is a bit of a long story.", "This is a bit of a long story."),
     ],
 )
 def test_compact_drops_filler_but_keeps_meaning(sentence: str, expected: str) -> None:
     """Hedges, softeners and 'please' go; hedges that carry meaning, articles' adjectives and questions stay."""
     assert compact(sentence) == expected
+
+
+@pytest.mark.parametrize(
+    ("sentence", "expected"),
+    [
+        # Articles and the customer's own possessives go; the customer's words stay in their order.
+        (
+            "My Apple Watch and iPhone stopped recording steps in the Health app.",
+            "Apple Watch and iPhone stopped recording steps in Health app.",
+        ),
+        # A subject "I" with its auxiliaries opening a clause.
+        ("I was charged twice for my Premium plan.", "Charged twice for Premium plan."),
+        ("I have been waiting for a refund since May.", "Waiting for refund since May."),
+        ("I'm unable to log in, and I have reset the password.", "Unable to log in, and reset password."),
+        # A passive auxiliary after a noun goes; after a pronoun it stays ("it bought out" would mislead).
+        ("My account was closed without notice.", "Account closed without notice."),
+        ("It was bought out by another bank last year.", "It was bought out by another bank last year."),
+        ("The refund is not showing in my account.", "Refund not showing in account."),
+        # "that" after a verb of saying.
+        ("They told me that the parcel was lost.", "They told me parcel lost."),
+        # Kept: negations, other people's pronouns, "a" in a rate, words that only look like participles.
+        ("I have not been successful with the bank.", "Not been successful with bank."),
+        ("He charged me twice a month for his service.", "He charged me twice a month for his service."),
+        ("My son has been sixteen since May.", "Son has been sixteen since May."),
+        ("I've been smoking since I was sixteen.", "Smoking since I was sixteen."),
+        # Too little left: unchanged.
+        ("My card expired.", "My card expired."),
+    ],
+)
+def test_condense_writes_headline_style_without_changing_meaning(sentence: str, expected: str) -> None:
+    """Headline style drops only words a reader restores (articles, own possessives, "I have been", a passive
+    auxiliary after a noun, "said that"); negations, pronouns of others, numbers and content words stay."""
+    assert condense(sentence) == expected
 
 
 def test_sentences_that_only_point_at_attachments_are_not_issue_candidates() -> None:
