@@ -79,8 +79,12 @@ def build_bolt_app(client: WebClient, signing_secret: str, buttons: SlackButtons
 
     ``token_verification_enabled=False``: bolt checks the token with ``auth.test`` on the first click
     instead of while the worker starts (as ``AsyncApp`` did), so a slow Slack never delays start-up.
+    ``name``: without it bolt names the app after its caller's file with ``inspect.stack()``, which reads
+    the source of every file on the stack into ``linecache`` for the life of the process (0.5 MB in a
+    worker: asyncio, contextlib, bolt's app module, the lifespan's modules).
     """
     app = App(
+        name="handoff-guard",
         client=client,
         signing_secret=signing_secret,
         raise_error_for_unhandled_request=False,
