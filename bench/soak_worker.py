@@ -72,6 +72,8 @@ CONVERSATIONS = ROOT / "bench" / "corpus" / "conversations.jsonl"
 ZENDESK_SECRET = "zd-webhook-secret"
 SLACK_SIGNING_SECRET = "slack-signing-secret"
 WEBCHAT_SECRET = "webchat-secret-for-tests"
+#: Seconds a stream waits before posting a refused message again (a client honouring ``Retry-After``).
+RETRY_PAUSE = 0.2
 
 
 def status_mb(field: str) -> float:
@@ -256,6 +258,8 @@ async def run(
             """One message through the worker: its reply, or None when the worker refused it (503)."""
             if not direct:
                 answer = await client.post("/v1/webchat/messages", json=body)
+                if answer.status_code == 503:
+                    return None
                 if answer.status_code != 200:
                     raise SystemExit(f"decision {done + 1}: {answer.status_code} {answer.text[:300]}")
                 reply: dict[str, Any] = answer.json()
@@ -264,8 +268,8 @@ async def run(
             try:
                 reply, _ = await _turn(app.state.webchat, given.seed, given.key, given.message_id, given.build)
             except (DecisionTimeout, DecisionOverload):
-                # What the route answers with a 503 (the machine starved the decision of CPU past its
-                # budget): counted, and the conversation ends there, as a client's would.
+                # What the route answers with a 503 (overloaded, or the machine starved the decision of CPU
+                # past its budget).
                 return None
             return reply
 
@@ -291,9 +295,13 @@ async def run(
                     if live:
                         body["customer"] = customer
                     reply = await decide(body)
-                    if reply is None:
+                    while reply is None:
+                        # Refused (503 overloaded: the decision pool's expected wait passed
+                        # DECISION_MAX_WAIT_SECONDS, as it does when several streams share a busy machine):
+                        # counted, and posted again after a pause, as a client honouring Retry-After does.
                         counts["refused"] += 1
-                        break
+                        await asyncio.sleep(RETRY_PAUSE)
+                        reply = await decide(body)
                     if done >= decisions:
                         return  # another stream made the last decision while this one waited
                     done += 1
