@@ -14,8 +14,6 @@ from pathlib import Path
 
 import click
 from pydantic import ValidationError
-from rich.console import Console
-from rich.table import Table
 
 from connectors.metrics import INBOX_LAG_ALERT_SECONDS, KNOWN_LANES, OUTBOX_LAG_ALERT_SECONDS
 from connectors.settings import UNAUTHENTICATED_WARNING, Settings
@@ -104,21 +102,27 @@ def serve(host: str | None, port: int | None, env_file: Path | None) -> None:
             ProcessLock(settings.database_path).acquire().release()
     except (StoreError, ValueError) as exc:
         raise click.ClickException(str(exc)) from exc
-    console = Console(stderr=True)
+    # click's styles, not rich: the worker process runs for weeks, and rich (2.4 MB of RSS) would be loaded
+    # for these few lines only (docs/volume.md, round 6).
     live = [name for name, on in (("Zendesk", settings.zendesk_live), ("Slack", settings.slack_live)) if on]
     mode = (
         f"live ({', '.join(live)})" if live else "local (no Zendesk/Slack credentials: actions are recorded, not sent)"
     )
-    console.print(f"handoff-guard worker: [bold]{mode}[/]; store {path}; policy {settings.handoff_policy}")
+    say = click.echo
+    say(
+        f"handoff-guard worker: {click.style(mode, bold=True)}; store {path}; policy {settings.handoff_policy}",
+        err=True,
+    )
     for problem in config_problems(settings):
-        console.print(f"[yellow]not ready:[/] {problem}")
+        say(f"{click.style('not ready:', fg='yellow')} {problem}", err=True)
     if settings.unauthenticated:
-        console.print(f"[bold red]warning:[/] {UNAUTHENTICATED_WARNING}")
+        say(f"{click.style('warning:', fg='red', bold=True)} {UNAUTHENTICATED_WARNING}", err=True)
     if not live:
         example = '{"conversation_id":"c1","message_id":"m1","role":"customer","text":"I want a person"}'
-        console.print(
+        say(
             f"try: curl -s localhost:{port or settings.port}/v1/webchat/messages "
-            f"-H 'content-type: application/json' -d '{example}'  then: handoff outbox list"
+            f"-H 'content-type: application/json' -d '{example}'  then: handoff outbox list",
+            err=True,
         )
     uvicorn.run(
         create_app(settings),
@@ -164,6 +168,9 @@ def outbox_list(show_all: bool, status: tuple[str, ...], limit: int, as_json: bo
         for item in items:
             click.echo(json.dumps(_as_dict(item), ensure_ascii=False))
         return
+    from rich.console import Console
+    from rich.table import Table
+
     table = Table(title=f"outbox ({len(items)} shown)")
     for col in ("id", "kind", "target", "status", "tries", "next try / updated", "conversation", "detail"):
         table.add_column(col, overflow="fold")
