@@ -37,10 +37,16 @@ them: the fake Zendesk and Slack of ``tests/fakes`` serve on 127.0.0.1 in a chil
 memory and CPU are not the worker's), zenpy is pointed at the fake as in the end-to-end tests, and every
 handoff creates its Zendesk ticket (and a Slack alert when the policy asks) through the worker's outbox.
 
+``--concurrency N``: N customers at once, each posting, waiting for the answer and posting again,
+interleaved on the event loop (default 1). A message the worker refuses (503: overloaded or over its
+budget) is counted in ``refused`` and posted again after :data:`RETRY_PAUSE`, as a client honouring
+``Retry-After`` does. The soak is bound by the worker's CPU (one interpreter), so more streams bring it
+closer to production's mix of conversations in flight but do not make it faster (docs/volume.md).
+
 Output: JSON lines on stdout: every ``--every`` decisions the decisions so far, RSS and peak RSS
-(``VmHWM``, MB), decisions per second, CPU per decision, load average, conversations and turns already
-handed off, and (``--live``) the outbox rows still pending; a final line with the sizes of the bounded
-caches.
+(``VmHWM``, MB), its anonymous and file-backed parts, decisions per second, CPU per decision, load
+average, conversations and turns already handed off, refused messages, and (``--live``) the outbox rows
+still pending; a final line with the sizes of the bounded caches.
 
 Run (about 35 minutes of CPU for a million): ``OPENBLAS_NUM_THREADS=1 .venv/bin/python bench/soak_worker.py
 --decisions 1000000 --database /tmp/volume_soak/worker.sqlite3`` (add ``--live --after-handoff 0.25`` for
