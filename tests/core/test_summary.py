@@ -290,8 +290,10 @@ def test_short_form_cuts_a_long_issue_after_a_whole_sentence() -> None:
     a first sentence too long for the room is still clipped."""
     long_problem = (
         "The bank charged a late fee of $35 on my Visa card on 3 May although the payment left my account on 1 May. "
-        "I disputed the $35 late fee twice by phone and the second agent promised a refund of the fee within five days. "
-        "The refund of the late fee never came and the $35 fee now shows on my Visa statement with interest added to it. "
+        "I disputed the $35 late fee twice by phone and the second agent promised a refund of the fee "
+        "within five days. "
+        "The refund of the late fee never came and the $35 fee now shows on my Visa statement "
+        "with interest added to it. "
         "My credit score dropped 40 points after the bank reported the Visa payment as late to the credit bureaus. "
         "The mortgage lender now wants a letter that explains the late Visa payment before the loan closes on 20 June. "
         "The bank closed my dispute without a reason and the late fee was charged a second time on 3 June."
