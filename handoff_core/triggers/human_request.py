@@ -138,7 +138,7 @@ class HumanRequest:
         so), and whether any cue matched at all (a negated or excluded one included: then no learned model
         is asked)."""
         matched = self._rules.match(text)
-        hits = [h for h in matched if h.rule == "human" and not self._negated(text.norms, h)]
+        hits = [h for h in matched if h.rule == "human" and not self._negated(text, h)]
         if not hits:
             return None, bool(matched)
         evidence = phrase_evidence(index, text, [p for h in hits for p in h.hits])
@@ -152,15 +152,30 @@ class HumanRequest:
             return phrase_evidence(index, text, list(accepted[0].hits))
         return None
 
-    def _negated(self, norms: Sequence[str], hit: RuleHit[str]) -> bool:
+    def _negated(self, text: AnalyzedText, hit: RuleHit[str]) -> bool:
         """A negation word in the three words before the match, or a negation phrase ending there or on
-        the match's first word ("no need for a person": the combo's match starts at "need")."""
+        the match's first word ("no need for a person": the combo's match starts at "need"), in the same
+        clause: "you're not helping, I want a person" asks for one (a comma, semicolon or colon between the
+        negation and the match ends its reach, see :func:`_clause_break`)."""
+        norms = text.norms
         first = hit.hits[0].first
-        if any(norms[i] in self._negation_words for i in range(max(0, first - 3), first)):
-            return True
-        for end in range(max(0, first - 3), min(first + 1, len(norms))):
+        start = max(0, first - 3)
+        for i in range(start, first):
+            if norms[i] in self._negation_words and not _clause_break(text, i, first):
+                return True
+        for end in range(start, min(first + 1, len(norms))):
             for phrase in self._negation_phrases:
-                start = end + 1 - len(phrase)
-                if start >= 0 and tuple(norms[start : end + 1]) == phrase:
+                begin = end + 1 - len(phrase)
+                if begin >= 0 and tuple(norms[begin : end + 1]) == phrase and not _clause_break(text, end, first):
                     return True
         return False
+
+
+def _clause_break(text: AnalyzedText, negation: int, match: int) -> bool:
+    """Whether a comma, semicolon or colon stands between token ``negation`` and token ``match``, with the
+    negation inside its clause: one that opens the sentence ("not now, talk to a person later") still
+    reaches over the comma."""
+    if match <= negation or negation == 0 or text.sentences[negation - 1] != text.sentences[negation]:
+        return False
+    between = text.text[text.span(negation)[1] : text.span(match)[0]]
+    return any(mark in between for mark in ",;:")
