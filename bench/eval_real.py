@@ -218,6 +218,10 @@ def human(engine: DecisionEngine, data: Path) -> list[str]:
 WRITTEN_HUMAN = ROOT / "tests" / "data" / "written_multilingual_human_request.jsonl"
 
 
+def _asks_person(engine: DecisionEngine, text: str, language: str | None) -> bool:
+    return any(x.trigger.value == "human_request" for x in decide(engine, text, language).reasons)
+
+
 def human_per_language(engine: DecisionEngine, data: Path) -> list[str]:
     """Requests for a person per language: no real labelled requests exist outside English, so precision is
     read on real text that asks for no one (XED *test* subtitle lines, every one a negative here; Rasa's
@@ -225,20 +229,21 @@ def human_per_language(engine: DecisionEngine, data: Path) -> list[str]:
     out = ["human request per language (no real non-English requests exist; see docs/models.md):"]
     xed_test = [r for r in xed(data) if r.split == "test"]
     foreign = [r for r in rasa(data) if r.labels[0] == "out_of_scope/non_english"]
-    fired = sum(any(x.trigger.value == "human_request" for x in decide(engine, r.text).reasons) for r in foreign)
-    out.append(f"  Rasa out_of_scope/non_english (real de/es/fr lines, language detected): {fired}/{len(foreign)} fired")
+    fired = sum(_asks_person(engine, r.text, None) for r in foreign)
+    out.append(f"  Rasa out_of_scope/non_english (real de/es/fr lines, language detected): {fired}/{len(foreign)}")
     written = [json.loads(line) for line in WRITTEN_HUMAN.read_text(encoding="utf-8").splitlines() if line.strip()]
     for lang in LANGUAGES:
         lines = [r for r in xed_test if r.language == lang]
-        false = sum(any(x.trigger.value == "human_request" for x in decide(engine, r.text, lang).reasons) for r in lines)
+        false = sum(_asks_person(engine, r.text, lang) for r in lines)
         rows = [r for r in written if r["language"] == lang]
-        found = [any(x.trigger.value == "human_request" for x in decide(engine, r["text"], lang).reasons) for r in rows]
+        found = [_asks_person(engine, r["text"], lang) for r in rows]
         asks = sum(f for r, f in zip(rows, found, strict=True) if r["human_request"])
         wrong = sum(f for r, f in zip(rows, found, strict=True) if not r["human_request"])
         n_asks = sum(bool(r["human_request"]) for r in rows)
+        rate = false / max(1, len(lines))
         out.append(
-            f"  {lang}: XED test lines fired (real, all negatives) {false}/{len(lines)} = {false / max(1, len(lines)):.4f};"
-            f" WRITTEN set (regression only): requests {asks}/{n_asks}, hard negatives fired {wrong}/{len(rows) - n_asks}"
+            f"  {lang}: XED test lines fired (real, all negatives) {false}/{len(lines)} = {rate:.4f}; WRITTEN set"
+            f" (regression only): requests {asks}/{n_asks}, hard negatives fired {wrong}/{len(rows) - n_asks}"
         )
     return out
 
