@@ -167,7 +167,8 @@ class Detectors:
     ) -> tuple[NDArray[np.float32], NDArray[np.float32], NDArray[np.float32]]:
         """Every head's logit, with the message's weight rows and dense features (a head's score reuses them)."""
         dense = np.concatenate([features.embedding, features.style])
-        rows = self._hashed[features.buckets].astype(np.float32, copy=False)
+        # ``take`` gathers the same rows as indexing with the array, in about two thirds of the time.
+        rows = self._hashed.take(features.buckets, axis=0).astype(np.float32, copy=False)
         out: NDArray[np.float32] = features.values @ rows + self._dense @ dense + self._bias
         return out, rows, dense
 

@@ -67,7 +67,8 @@ class StaticEmbedder:
         last = self._last_vectors
         if last is not None and last[0] is ids:
             return last[1]
-        rows: Vector = self._quantized[ids].astype(np.float32) * self._scales[ids][:, None]
+        # ``take`` gathers the same rows as indexing with the ids, in about half the time.
+        rows: Vector = self._quantized.take(ids, axis=0).astype(np.float32) * self._scales.take(ids)[:, None]
         if isinstance(ids, np.ndarray):
             self._last_vectors = (ids, rows)  # holds ``ids``, so its identity cannot be reused meanwhile
         return rows

@@ -511,11 +511,12 @@ class KnowledgeBase:
         # same additions, in the same order, as summing over each entry's known words): ``np.bincount``
         # adds its weights in input order, so the sums are the same floats as a per-entry Python loop's.
         rows, weights = [], []
+        entry_rows = self._term_entry_rows
         for t in words:
-            found = self._term_entry_rows.get(t)
+            found = entry_rows.get(t)
             if found is not None:
-                rows.append(found)
-                weights.append(np.full(len(found), self._idf[t]))
+                rows.append(found[0])
+                weights.append(found[1])
         mentioned = (
             np.bincount(np.concatenate(rows), weights=np.concatenate(weights), minlength=len(owners))
             if rows
@@ -568,11 +569,14 @@ class KnowledgeBase:
         return per_entry
 
     @cached_property
-    def _term_entry_rows(self) -> dict[str, NDArray[np.int64]]:
-        """Word -> positions (in :attr:`_owner_ids`) of the entries that mention it, in ``_term_entries`` order."""
+    def _term_entry_rows(self) -> dict[str, tuple[NDArray[np.int64], NDArray[np.float64]]]:
+        """Word -> positions (in :attr:`_owner_ids`) of the entries that mention it, in ``_term_entries``
+        order, and the word's IDF once per position (the weights its postings add; made at load, not per
+        question)."""
         row = {entry_id: i for i, entry_id in enumerate(self._owner_ids)}
         return {
-            term: np.array([row[e] for e in entries], dtype=np.int64) for term, entries in self._term_entries.items()
+            term: (np.array([row[e] for e in entries], dtype=np.int64), np.full(len(entries), self._idf[term]))
+            for term, entries in self._term_entries.items()
         }
 
     @cached_property

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from handoff_core.detectors import DetectorScore
@@ -48,6 +49,9 @@ _ACRONYMS = frozenset(
 #: damaged", "I lost my receipt") as negative, which is not the same as an upset customer.
 VADER_WEIGHT = 0.6
 _EXCITED = re.compile(r"[!?]{2,}|!\s*!|\?\s*!")
+#: Three capitals in a row: a plain-ASCII text without them has no shouted word (one of three or more
+#: letters, all capitals), so its capitals weigh nothing, without reading its words one by one.
+_THREE_CAPITALS = re.compile(r"[A-Z]{3}")
 #: Most characters VADER reads of one message (half from the start, half from the end).
 VADER_WINDOW = 1_000
 #: Strong cues make a message angry only when the ``angry`` head gives it at least this share of its own
@@ -295,14 +299,19 @@ class SentimentScorer:
 
     def _caps_weight(self, text: AnalyzedText) -> float:
         weight = self.config.caps_weight
-        if not weight:
+        if not weight or (text.text.isascii() and not _THREE_CAPITALS.search(text.text)):
             return 0.0
-        words = [w for w in text.words if len(w) >= 2 and w.isalpha()]
-        if not words:
-            return 0.0
-        shouted = [w for w in words if w.isupper() and len(w) >= 3 and w not in _ACRONYMS]
-        if len(shouted) >= 3 and len(shouted) >= 0.5 * len(words):
-            return weight
-        if len(shouted) >= 2 or (len(shouted) == 1 and len(words) > 3):
-            return weight / 2
+        return caps_weight_of(text.words, weight)
+
+
+def caps_weight_of(words_as_written: Sequence[str], weight: float) -> float:
+    """The capitals cue read word by word: all of ``weight`` when most words are SHOUTED, half for a few."""
+    words = [w for w in words_as_written if len(w) >= 2 and w.isalpha()]
+    if not words:
         return 0.0
+    shouted = [w for w in words if w.isupper() and len(w) >= 3 and w not in _ACRONYMS]
+    if len(shouted) >= 3 and len(shouted) >= 0.5 * len(words):
+        return weight
+    if len(shouted) >= 2 or (len(shouted) == 1 and len(words) > 3):
+        return weight / 2
+    return 0.0

@@ -62,12 +62,28 @@ class Tokens:
     sentences: tuple[int, ...]  # sentence number of each token
 
 
+#: The last text tokenised and its tokens, one slot replaced whole (safe across threads; a
+#: :class:`Tokens` is immutable). The engine tokenises a customer message when it arrives, and the
+#: knowledge search reads the same text again a moment later (``content_words``): the second call
+#: takes the first's tokens.
+_LAST: list[tuple[str, Tokens]] = []
+
+
 def tokenize(text: str) -> Tokens:
     """Split into word tokens with their sentence number; punctuation is dropped.
 
     A sentence boundary never falls inside a word, so each sentence is cut out first and its words are
     found with ``findall`` (strings only, no match objects).
     """
+    last = _LAST[0] if _LAST else None
+    if last is not None and last[0] == text:
+        return last[1]
+    found = _tokenize(text)
+    _LAST[:] = ((text, found),)
+    return found
+
+
+def _tokenize(text: str) -> Tokens:
     if not _ENDS_OR_BREAKS.intersection(text):
         # No character a sentence boundary needs (every alternative of _SENTENCE_END reads one): one sentence.
         words = _WORD.findall(text)

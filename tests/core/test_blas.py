@@ -91,3 +91,15 @@ def test_transformer_encodes_with_one_blas_thread() -> None:
         vectors = encoder.encode(["hello there", "a refund please"])
     assert vectors.shape == (2, HIDDEN)
     assert tokenizer.seen == [[1] * len(_blas_threads())]
+
+
+def test_single_threaded_blas_when_already_one_thread() -> None:
+    """With every BLAS already at one thread the body runs on one thread and the limit stays one after it."""
+    with threadpool_limits(limits=1, user_api="blas"):
+        with single_threaded_blas():
+            assert set(_blas_threads()) == {1}
+        assert set(_blas_threads()) == {1}
+    with threadpool_limits(limits=2, user_api="blas"):  # and the full limit still applies after that path
+        with single_threaded_blas():
+            assert set(_blas_threads()) == {1}
+        assert set(_blas_threads()) == {2}

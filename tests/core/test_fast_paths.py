@@ -380,3 +380,53 @@ def test_word_spans_equal_the_token_pattern() -> None:
         words = normalize.tokenize(text).words
         flat = [offset for pair in normalize.token_spans(text) for offset in pair]
         assert list(normalize.word_spans(text, words)) == flat, text
+
+
+def test_capitals_shortcut_equals_the_word_by_word_read(default_engine: DecisionEngine) -> None:
+    """A plain-ASCII text without three capitals in a row weighs 0 for capitals, as reading its words gives."""
+    from handoff_core.sentiment import caps_weight_of
+
+    engine = default_engine
+    scorer = engine._sentiment
+    weight = scorer.config.caps_weight
+    assert weight  # the shipped policy weighs capitals, so the shortcut is on the decision path
+    texts = [json.loads(line)["text"] for line in CORPUS.read_text(encoding="utf-8").splitlines()]
+    rng = random.Random(6)
+    pieces = "I OK NO HELP WTF Why THIS is ABSOLUTELY not ok É ÉTÉ AB ABC Abc aBC a1B2C3 DON'T Ünd 中中中 USA".split()
+    texts += [" ".join(rng.choice(pieces) for _ in range(rng.randint(0, 9))) for _ in range(3_000)]
+    shortcut = 0
+    for text in texts:
+        analyzed = engine._analyzer.analyze(text, "en")
+        assert scorer._caps_weight(analyzed) == caps_weight_of(analyzed.words, weight), text
+        shortcut += text.isascii() and not any(w.isupper() and len(w) >= 3 for w in analyzed.words)
+    assert shortcut > 1_000  # most texts take it
+
+
+def test_tokenize_memo_never_returns_another_texts_tokens() -> None:
+    """The one-slot memo of the last text gives each text its own tokens, however calls alternate."""
+    texts = ["Where is my order?", "I want a refund. Now!", "Where is my order?", "", "Where is my order?"]
+    for text in texts * 3:
+        tokens = normalize.tokenize(text)
+        assert (tokens.words, tokens.norms, tokens.sentences) == _tokenize_reference(text)
+    again = normalize.tokenize("I want a refund. Now!")
+    assert normalize.tokenize("I want a refund. Now!") is again  # the second read takes the first's tokens
+
+
+def test_embedding_rows_by_take_equal_indexed_rows() -> None:
+    """Word-piece vectors gathered with ``take`` are bit for bit the rows indexing gave (the same scaling)."""
+    embedder = bundled_embedder()
+    rng = np.random.default_rng(3)
+    for size in (1, 2, 17, 300):
+        ids = rng.integers(0, embedder._quantized.shape[0], size=size).astype(np.int64)
+        plain = embedder._quantized[ids].astype(np.float32) * embedder._scales[ids][:, None]
+        assert embedder.vectors(ids).tobytes() == plain.tobytes()
+
+
+def test_detector_rows_by_take_equal_indexed_rows(features: list[MessageFeatures]) -> None:
+    """Every head's logits from rows gathered with ``take`` are bit for bit those of indexed rows."""
+    detectors = bundled_detectors()
+    for f in features:
+        rows = detectors._hashed[f.buckets].astype(np.float32, copy=False)
+        dense = np.concatenate([f.embedding, f.style])
+        plain = f.values @ rows + detectors._dense @ dense + detectors._bias
+        assert detectors.logits(f).tobytes() == plain.tobytes()
