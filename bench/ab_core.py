@@ -10,7 +10,8 @@ on the same inputs (this checkout's corpus), and prints every round and the medi
   CPU time, through caches and frequency, so the fastest pass is the steadiest figure);
 - the same with 500 knowledge articles (static encoder), when ``--knowledge``;
 - the next decision (CPU ms, median of 9) after message 1,001 of a chat of messages that continue, and
-  of a chat of mixed messages whose next decision hands off (with the handoff summary).
+  of a chat of mixed messages whose next decision hands off (with the handoff summary);
+- ``rss_mb``: the process's resident memory (MB) with the default engine loaded and warm.
 """
 
 from __future__ import annotations
@@ -51,6 +52,8 @@ def rate(e):
     return best
 
 out = {{"singles": rate(engine)}}
+# Resident memory of the process with the default engine loaded and warm (before any knowledge engine).
+out["rss_mb"] = next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmRSS:")) / 1024
 if {knowledge}:
     out["knowledge"] = rate(DecisionEngine(policy, knowledge_500("static")))
 chat = [t for t in texts if len(t) <= 400]
