@@ -180,16 +180,12 @@ class _Gathered:
             self.summary,
         )
 
-    def summarised(self, records: Sequence[MessageAnalysis]) -> _Gathered:
-        """A copy whose summary state covers every one of ``records`` (of every role).
-
-        The state covers a prefix of the records already (``summary.size`` of them); the features of the
-        others are read now, each once (kept in its record).
-        """
-        added = records[self.summary.size :]
-        if not added:
-            return self
-        state = self.summary.extended([(r.role, r.created_at, _summary_of(r)) for r in added])
+    def summarised(self, added: Sequence[MessageAnalysis]) -> _Gathered:
+        """A copy whose summary state covers the records ``added`` (of every role) too."""
+        found = [(r.role, r.created_at, r.results.get(_SUMMARY)) for r in added]
+        if not found or any(not isinstance(f, SummaryFeatures) for _, _, f in found):
+            return self  # the policy writes no summary: nothing was computed for it
+        state = self.summary.extended(cast("list[tuple[Role, datetime | None, SummaryFeatures]]", found))
         return replace(self, summary=state)
 
 
@@ -298,11 +294,7 @@ class DecisionEngine:
         if action is Action.OFFER_HANDOFF and conversation.state.handoff_offered:
             action = Action.CONTINUE  # offered once already; the customer did not take it
         gathered = analysis.gathered
-        prepared = None
-        if action is not Action.CONTINUE and self._summarise and isinstance(gathered, _Gathered):
-            gathered = gathered.summarised(analysis.records)  # the newest message too: this one writes a summary
-            prepared = gathered.summary
-            analysis = replace(analysis, gathered=gathered)
+        prepared = gathered.summary if isinstance(gathered, _Gathered) else None
         return self._build(conversation, ctx, reasons, action, prepared), analysis
 
     # -- analysis: once per message --------------------------------------------------------------------
@@ -352,6 +344,9 @@ class DecisionEngine:
             if role is Role.CUSTOMER:
                 # Once, now: a handoff at message n+1 folds over kept facts instead of reading n texts.
                 results[_FACTS] = _facts_of(text)
+            if self._summarise:
+                # Read once, now: a handoff at message n+1 then folds over kept results (summary_state.py).
+                results[_SUMMARY] = summary_features(text)
             slim = analyzed.slim()
             message = messages[i]
             records.append(
@@ -376,15 +371,13 @@ class DecisionEngine:
             base, customer = _Gathered(), ()
             new = records
         added = [r for r in new if r.role is Role.CUSTOMER]
-        gathered = base.extended(added, self.topic_hits, self.sentiment)
-        if self._summarise:
-            # What the handoff summary reads from a message is read one decision late: the state kept covers
-            # every message but the newest, whose features are read only if this decision writes a summary
-            # (step). A conversation whose last message continues never pays for its features; any other
-            # message pays once, at the next decision, so a handoff at message n+1 still folds over kept
-            # results (summary_state.py) and reads at most two messages.
-            gathered = gathered.summarised(records[:-1])
-        return ConversationAnalysis(self, language, tuple(records), customer + tuple(r.index for r in added), gathered)
+        return ConversationAnalysis(
+            self,
+            language,
+            tuple(records),
+            customer + tuple(r.index for r in added),
+            base.extended(added, self.topic_hits, self.sentiment).summarised(new),
+        )
 
     # -- preparation: a fold over the records ----------------------------------------------------------
 
@@ -742,14 +735,6 @@ class DecisionEngine:
             policy=self._ref,
             knowledge_version=self.knowledge.version if self.knowledge is not None else None,
         )
-
-
-def _summary_of(record: MessageAnalysis) -> SummaryFeatures:
-    """What the handoff summary reads from the record's message, read the first time it is needed and kept."""
-    found = record.results.get(_SUMMARY)
-    if not isinstance(found, SummaryFeatures):
-        found = record.results[_SUMMARY] = summary_features(record.text)
-    return found
 
 
 def _latest_stamp(latest: datetime | None, record: MessageAnalysis) -> datetime | None:

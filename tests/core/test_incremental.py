@@ -80,23 +80,6 @@ def test_step_reuses_records_of_unchanged_messages(engine: DecisionEngine) -> No
     assert decision == engine.decide(second)
 
 
-def test_summary_features_are_read_one_decision_late(engine: DecisionEngine) -> None:
-    """A message that continues leaves its summary features unread until the next decision; a handoff reads them."""
-    from handoff_core.engine import _SUMMARY
-
-    calm = conversation("where is my parcel?")
-    decision, kept = engine.step(calm)
-    assert kept is not None and decision.action.value == "continue"
-    assert _SUMMARY not in kept.records[0].results  # no summary was written: nothing read for it
-    angry = calm.model_copy(
-        update={"messages": (*calm.messages, *conversation("I want a refund for order 5521 NOW").messages)}
-    )
-    decision, again = engine.step(angry, kept)
-    assert again is not None and decision.action.value == "handoff"
-    assert all(_SUMMARY in r.results for r in again.records)  # the summary read both messages
-    assert decision == engine.decide(angry) and decision.summary
-
-
 def test_an_edited_transcript_is_analysed_again(engine: DecisionEngine) -> None:
     """A record is reused only while its message is unchanged; an edited message is analysed afresh."""
     calm = conversation("where is my parcel?")
