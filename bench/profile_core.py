@@ -1,0 +1,160 @@
+"""Where a realistic single-message decision's time goes, stage by stage (run: python bench/profile_core.py).
+
+A sampling profiler (py-spy) tells shares; this script tells microseconds. It wraps the engine's stages
+(tokenising, featurising for the trained heads, the heads, phrase matching, topics, sentiment and VADER,
+facts, the summary's per-message read, each trigger, building the decision, the handoff summary; with
+``--knowledge`` the knowledge search and its parts) with a timer of the process's CPU time, decides
+every corpus message (``bench/corpus/messages.jsonl``) with the default policy, and prints each stage's
+inclusive CPU time per decision, the fastest of ``--passes`` passes (on a shared machine neighbours only
+ever add time). The wrappers add about a microsecond per call, so the stages add up to a little more
+than a plain run; compare stages with each other and with the same stage of another checkout.
+
+``--baseline DIR`` runs the same in DIR's checkout and in this one, alternating ``--rounds`` times, each in
+a fresh process pinned to one core, and prints the medians side by side (a same-run A/B per stage).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+_MEASURE = r"""
+import collections, json, os, sys, time
+import handoff_core  # first, from the checkout (PYTHONPATH)
+assert handoff_core.__file__.startswith({checkout!r}), handoff_core.__file__
+sys.path.insert(0, {bench!r})
+from bench_core import CORPUS, _singles, knowledge_500
+import handoff_core.engine as E
+import handoff_core.analysis as A
+import handoff_core.detectors as D
+import handoff_core.embeddings as EM
+import handoff_core.features as F
+import handoff_core.sentiment as S
+import handoff_core.text.phrases as P
+import handoff_core.text.vader as V
+import handoff_core.topics as TP
+from handoff_core.policy import default_policy_path, load_policy
+from handoff_core.triggers import bot_loop, human_request, low_confidence, refund_exception, restricted_topic
+from handoff_core.triggers import sales_lead, sentiment as trigger_sentiment, vip
+
+os.sched_setaffinity(0, {{sorted(os.sched_getaffinity(0))[0]}})
+spent = collections.Counter()
+clock = time.process_time
+
+def wrap(owner, name, label):
+    function = getattr(owner, name)
+    def timed(*args, **kwargs):
+        start = clock()
+        try:
+            return function(*args, **kwargs)
+        finally:
+            spent[label] += clock() - start
+    setattr(owner, name, timed)
+
+wrap(E.DecisionEngine, "step", "0 decision (total)")
+wrap(E.DecisionEngine, "analyze", "1 analysis of the message")
+wrap(E, "tokenize", "1.1 tokenise")
+wrap(E, "language_votes", "1.2 language votes")
+wrap(F.Featurizer, "featurize_many", "1.3 featurise for the trained heads")
+wrap(EM.StaticEmbedder, "word_pieces", "1.3.1 word pieces")
+wrap(EM.StaticEmbedder, "pool", "1.3.2 sentence embedding (mean of piece vectors)")
+wrap(F, "_ngram_buckets", "1.3.3 n-gram keys and hashes")
+wrap(F, "_unique_packed", "1.3.4 unique buckets and counts")
+wrap(F, "style_features", "1.3.5 style features")
+wrap(D.Detectors, "score_all", "1.4 trained heads (one product for all)")
+wrap(P.Analyzer, "analyze", "1.5 phrase analysis (word ids, trie)")
+wrap(P.Vocabulary, "match", "1.5.1 trie walk")
+wrap(TP.TopicDetector, "detect", "1.6 topics")
+wrap(S.SentimentScorer, "score", "1.7 sentiment")
+wrap(V.LinearVader, "polarity_scores", "1.7.1 VADER")
+wrap(A.FunctionDetector, "analyze", "1.8 other per-message detectors")
+wrap(E, "_facts_of", "1.9 facts")
+wrap(E, "summary_features", "1.10 summary's read of the message (summary issue)")
+wrap(P.AnalyzedText, "slim", "1.11 slim record")
+wrap(E.DecisionEngine, "_prepare", "2 context (+ knowledge)")
+if {knowledge}:
+    import handoff_core.knowledge as K
+    wrap(K.KnowledgeBase, "coverage", "2.1 knowledge coverage")
+    wrap(K, "content_words", "2.1.1 content words")
+    wrap(K.KnowledgeBase, "_search", "2.1.2 search")
+    wrap(K.KnowledgeBase, "_terms", "2.1.2.1 terms (stems)")
+    wrap(K.KnowledgeBase, "_vector", "2.1.2.2 TF-IDF query")
+    wrap(K.KnowledgeBase, "_cosine_array", "2.1.2.3 TF-IDF cosines (postings)")
+    wrap(EM.StaticEmbedder, "encode", "2.1.2.4 query vector")
+    wrap(K.KnowledgeBase, "_blend", "2.1.2.5 blend with the semantic scores")
+for module, name in (
+    (human_request, "HumanRequest"), (restricted_topic, "RestrictedTopic"), (refund_exception, "RefundException"),
+    (vip, "Vip"), (trigger_sentiment, "Sentiment"), (low_confidence, "LowConfidence"), (bot_loop, "BotLoop"),
+    (sales_lead, "SalesLead"),
+):
+    wrap(getattr(module, name), "__call__", f"3 trigger {{name}}")
+wrap(E.DecisionEngine, "_build", "4 build the decision")
+wrap(E, "summarize", "4.1 handoff summary (summary issue)")
+wrap(E, "Decision", "4.2 Decision model (pydantic)")
+
+policy = load_policy(default_policy_path())
+engine = E.DecisionEngine(policy, knowledge_500("static")) if {knowledge} else E.DecisionEngine(policy)
+texts = [json.loads(l)["text"] for l in (CORPUS / "messages.jsonl").read_text(encoding="utf-8").splitlines()]
+singles = _singles(texts)
+for c in singles:
+    engine.decide(c)
+best = None
+for _ in range({passes}):
+    spent.clear()
+    for c in singles:
+        engine.decide(c)
+    if best is None or spent["0 decision (total)"] < best["0 decision (total)"]:
+        best = dict(spent)
+print(json.dumps({{k: v / len(singles) * 1e6 for k, v in best.items()}}))
+"""
+
+
+def _order(label: str) -> list[int]:
+    return [int(part) for part in label.split(maxsplit=1)[0].split(".")]
+
+
+def measure(checkout: Path, knowledge: bool, passes: int) -> dict[str, float]:
+    code = _MEASURE.format(checkout=str(checkout), bench=str(ROOT / "bench"), knowledge=knowledge, passes=passes)
+    env = {**os.environ, "PYTHONPATH": str(checkout), "OPENBLAS_NUM_THREADS": "1"}
+    done = subprocess.run(
+        [sys.executable, "-c", code], check=False, cwd=checkout, env=env, capture_output=True, text=True
+    )
+    if done.returncode:
+        raise SystemExit(f"{checkout}: {done.stderr[-2000:]}")
+    result: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def main() -> None:
+    sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--knowledge", action="store_true", help="with 500 knowledge articles (static encoder)")
+    parser.add_argument("--passes", type=int, default=3, help="timed passes per process; the fastest counts")
+    parser.add_argument("--baseline", type=Path, help="another checkout, measured alternately with this one")
+    parser.add_argument("--rounds", type=int, default=3, help="alternations with --baseline")
+    args = parser.parse_args()
+    sides = [("this", ROOT)] if args.baseline is None else [("baseline", args.baseline.resolve()), ("this", ROOT)]
+    rounds = 1 if args.baseline is None else args.rounds
+    runs: dict[str, list[dict[str, float]]] = {name: [] for name, _ in sides}
+    for n in range(rounds):
+        for name, checkout in sides:
+            found = measure(checkout, args.knowledge, args.passes)
+            runs[name].append(found)
+            print(f"round {n + 1} {name}: {found['0 decision (total)']:,.0f} us a decision")
+    labels = sorted({k for found in runs.values() for r in found for k in r}, key=_order)
+    print("CPU us per decision (inclusive; medians of the rounds):")
+    print(f"  {'stage':<56}" + "".join(f"{name:>10}" for name in runs))
+    for label in labels:
+        cells = "".join(f"{statistics.median(r.get(label, 0.0) for r in found):>10,.0f}" for found in runs.values())
+        print(f"  {label:<56}{cells}")
+
+
+if __name__ == "__main__":
+    main()
