@@ -36,7 +36,8 @@ def main() -> None:
     total_after = sum(s.size for s in after.statistics("filename"))
     grown = (total_after - total_before) / 2**20
     print(f"traced: {total_before / 2**20:.1f} MB -> {total_after / 2**20:.1f} MB ({grown:+.2f} MB)")
-    for stat in after.compare_to(before, key)[: args.top]:
+    grew = sorted(after.compare_to(before, key), key=lambda stat: stat.size_diff, reverse=True)
+    for stat in grew[: args.top]:
         print(f"{stat.size_diff / 2**10:+10.1f} KB {stat.count_diff:+8d} blocks  now {stat.size / 2**10:9.1f} KB")
         for line in stat.traceback.format()[-(8 if args.traceback else 2) :]:
             print("      " + line)
