@@ -277,10 +277,17 @@ def topics(engine: DecisionEngine, data: Path) -> list[str]:
         f"any handoff/offer {false_handoff:.3f}"
     )
     bt = [r for r in bitext(data) if r.split == "test"]
-    intents = {"get_refund": "refund", "track_refund": "refund", "recover_password": "account_security"}
+    # Round 6: password recovery is a routine request (the banking topics are lost/stolen and
+    # compromised cards, payments the customer did not make, refunds), so it counts as ordinary here; the
+    # line after says how many are still named account security. Before round 6 it was account security.
+    intents = {"get_refund": "refund", "track_refund": "refund"}
     gold = [intents.get(r.labels[0], "none") for r in bt]
     decisions = [decide(engine, r.text, "en") for r in bt]
-    out.extend(_topic_lines("Bitext test (partly generated)", gold, [_topic_of(d) for d in decisions], decisions))
+    found = [_topic_of(d) for d in decisions]
+    out.extend(_topic_lines("Bitext test (partly generated)", gold, found, decisions))
+    password = [i for i, r in enumerate(bt) if r.labels[0] == "recover_password"]
+    named = sum(found[i] == "account_security" for i in password)
+    out.append(f"  Bitext recover_password (routine; ordinary above) named account security: {named}/{len(password)}")
     policy_q = [i for i, r in enumerate(bt) if r.labels[0] == "check_refund_policy"]
     continued = sum(decisions[i].action.value == "continue" for i in policy_q)
     out.append(f"  Bitext check_refund_policy (policy questions) that continue: {continued}/{len(policy_q)}")
@@ -293,10 +300,12 @@ def _topic_lines(name: str, gold: list[str], found: list[str], decisions: list[D
     recall = sum(found[i] != "none" for i in topical) / max(1, len(topical))
     right = sum(found[i] == gold[i] for i in topical) / max(1, len(topical))
     false_topic = sum(found[i] != "none" for i in calm) / max(1, len(calm))
+    false_restricted = sum(found[i] in {"refund", "account_security"} for i in calm) / max(1, len(calm))
     false_handoff = sum(decisions[i].action.value == "handoff" for i in calm) / max(1, len(calm))
     return [
         f"  {name}: topical n={len(topical)} recall {recall:.3f}, right topic {right:.3f}; "
-        f"ordinary n={len(calm)} false topic {false_topic:.3f}, false handoff {false_handoff:.3f}"
+        f"ordinary n={len(calm)} false topic {false_topic:.3f} (refund/security {false_restricted:.3f}), "
+        f"false handoff {false_handoff:.3f}"
     ]
 
 

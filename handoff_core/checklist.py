@@ -314,19 +314,20 @@ def _head_warnings(policy: Policy, loaded: LoadedPolicy | None, topics: dict[str
     that needs a threshold that also names more than twice its target share of ordinary questions, the
     examples look like ordinary questions, and more specific examples are the fix.
     """
-    from handoff_core.example_head import FALSE_RATE, ExampleHead
+    from handoff_core.example_head import FALSE_RATE, bundled_negatives, fitted_head
 
-    if policy.triggers.restricted_topic.examples_scorer != "head" or not topics:
+    restricted = policy.triggers.restricted_topic
+    if restricted.examples_scorer != "head" or not topics:
         return []
-    head = ExampleHead(topics)
+    head = fitted_head(topics, [*bundled_negatives(), *restricted.ordinary_examples])
     out = []
     for name, calibration in head.calibration.items():
-        if calibration.false_rate > 2 * FALSE_RATE:
+        if calibration.ordinary_rate > 2 * FALSE_RATE:
             field = f"triggers.restricted_topic.topics.{name}.examples"
             spot = loaded.where(field, topics[name][0]) if loaded is not None else None
             out.append(
                 f"{str(spot) + ': ' if spot is not None else ''}{field}: the examples look like ordinary questions: "
-                f"to find half of them (cross-fitted) the head also names {calibration.false_rate:.0%} of "
+                f"to find half of them (cross-fitted) the head also names {calibration.ordinary_rate:.0%} of "
                 f"ordinary questions as {name!r}; add examples that say what is specific to the topic"
             )
     return out

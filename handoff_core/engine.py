@@ -41,7 +41,7 @@ from handoff_core.decision import (
     TriggerName,
 )
 from handoff_core.detectors import Detectors, DetectorScore, bundled_detectors
-from handoff_core.example_head import ExampleHead
+from handoff_core.example_head import ExampleHead, bundled_negatives, fitted_head
 from handoff_core.examples import ExampleMatcher
 from handoff_core.facts import Facts, extract_facts, merge_facts
 from handoff_core.features import Featurizer, MessageFeatures, bundled_featurizer
@@ -235,7 +235,12 @@ class DecisionEngine:
         examples: ExampleMatcher | ExampleHead | None = None
         if topic_examples:
             head = t.restricted_topic.examples_scorer == "head"
-            examples = ExampleHead(topic_examples) if head else ExampleMatcher(topic_examples)
+            ordinary = t.restricted_topic.ordinary_examples
+            examples = (
+                fitted_head(topic_examples, [*bundled_negatives(), *ordinary])
+                if head
+                else ExampleMatcher(topic_examples)
+            )
         self._topics = TopicDetector(t.restricted_topic, vocabulary, examples)
         self._sentiment = SentimentScorer(policy.triggers.sentiment, vocabulary)
         self._sentiment_model = t.sentiment.enabled and t.sentiment.model.enabled

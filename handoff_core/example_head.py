@@ -64,6 +64,21 @@ def bundled_negatives() -> tuple[str, ...]:
     return tuple(line for line in (raw.strip() for raw in text.splitlines()) if line and not line.startswith("#"))
 
 
+def fitted_head(examples: Mapping[str, Sequence[str]], negatives: Sequence[str]) -> ExampleHead:
+    """The head for these examples and pool, fitted once per process (engines built from one policy share it).
+
+    A fit is about half a second of CPU for the default policy's ~850 rows; tests, policy reloads and
+    replicas build many engines from the same examples, and the head is read-only once fitted.
+    """
+    key = tuple((label, tuple(texts)) for label, texts in examples.items())
+    return _fitted_head(key, tuple(negatives))
+
+
+@lru_cache(maxsize=4)
+def _fitted_head(examples: tuple[tuple[str, tuple[str, ...]], ...], negatives: tuple[str, ...]) -> ExampleHead:
+    return ExampleHead(dict(examples), negatives)
+
+
 @dataclass(frozen=True, slots=True)
 class HeadCalibration:
     """What the cross-fitting said about one topic (``handoff check`` and the model card report it)."""
@@ -76,6 +91,9 @@ class HeadCalibration:
     false_rate: float
     #: Pool questions dropped as negatives because they are close to this topic's examples.
     dropped: int
+    #: Share of the ordinary questions alone (the pool, not the other topics' examples) at or above the
+    #: threshold, cross-fitted: what ``handoff check`` warns about (overlapping topics have their own warning).
+    ordinary_rate: float = 0.0
 
 
 class ExampleHead:
@@ -107,7 +125,10 @@ class ExampleHead:
             near[row] = best >= OWN_SIMILARITY
         keep = ~near.any(axis=1)
         kept = [pool[row] for row in np.flatnonzero(keep).tolist()]
-        self.matcher = ExampleMatcher({**topics, NONE: kept} if kept else topics, featurizer)
+        kept_features = [pool_features[row] for row in np.flatnonzero(keep).tolist()]
+        self.matcher = ExampleMatcher(
+            {**topics, NONE: kept} if kept else topics, featurizer, features=[*own.features, *kept_features]
+        )
         self._n_topic_rows = len(own)
         labels = self.matcher.labels
         owner = self.matcher.owners
@@ -128,6 +149,7 @@ class ExampleHead:
         self.held_out: NDArray[np.float64] = held
         self.calibration: dict[str, HeadCalibration] = {}
         self._thresholds = np.ones(len(self.topics), dtype=np.float32)
+        ordinary = owner == labels.index(NONE) if NONE in labels else np.zeros(n, dtype=bool)
         for number, topic in enumerate(self.topics):
             column = labels.index(topic)
             mine = owner == column
@@ -143,11 +165,17 @@ class ExampleHead:
                 round(float((positives >= threshold).mean()) if len(positives) else 0.0, 3),
                 round(float((negatives_ >= threshold).mean()) if len(negatives_) else 0.0, 4),
                 int(near[:, number].sum()) if pool else 0,
+                round(float((values[ordinary] >= threshold).mean()) if ordinary.any() else 0.0, 4),
             )
         self._columns = np.array([labels.index(t) for t in self.topics], dtype=np.int64)
 
     def __len__(self) -> int:
         return len(self.matcher)
+
+    @property
+    def thresholds(self) -> NDArray[np.float32]:
+        """Each topic's cross-fitted threshold on its margin over "none", in :attr:`topics` order."""
+        return self._thresholds
 
     def threshold(self, topic: str) -> float:
         return float(self._thresholds[self.topics.index(topic)])
@@ -156,16 +184,22 @@ class ExampleHead:
         """Every label's output (topics then "none", in the matcher's order) and the similarities."""
         return self.matcher.kernel_outputs(features, self.gamma, self.weights)
 
+    def read(self, features: MessageFeatures) -> HeadReading:
+        """Every topic's margin over "none" and its threshold, for one message (see :class:`HeadReading`)."""
+        out, similarity = self.scores(features)
+        none = float(out[len(self.topics)]) if len(out) > len(self.topics) else 0.0
+        margins = out[self._columns] - np.float32(none)
+        return HeadReading(self, out, similarity, margins)
+
     def best(self, features: MessageFeatures) -> ExampleMatch | None:
         """The topic the head names, when it beats "none" and its own threshold, with the nearest example."""
         if not self.topics:
             return None
-        out, similarity = self.scores(features)
-        none = float(out[len(self.topics)]) if len(out) > len(self.topics) else 0.0
-        margins = out[self._columns] - np.float32(none)
-        number = int(np.argmax(margins))
-        if float(margins[number]) < self._thresholds[number]:
-            return None
+        return self.read(features).best()
+
+    def match_at(self, reading: HeadReading, number: int) -> ExampleMatch:
+        """Topic ``number`` as an :class:`ExampleMatch`: its output, nearest example and the runner-up."""
+        out, similarity = reading.outputs, reading.similarity
         column = self._columns[number]
         mine = np.flatnonzero(self.matcher.owners == column)
         nearest = int(mine[np.argmax(similarity[mine])])
@@ -178,3 +212,49 @@ class ExampleHead:
             max(0.0, runner_up),
             round(float(similarity[nearest]), 4),
         )
+
+
+class HeadReading:
+    """What the head says about one message: each topic's margin over "none" against its threshold.
+
+    The topic detector combines this with the phrases and the trained heads (handoff_core.topics): a
+    margin at the threshold names the topic by itself; a margin far below it (the message is much more
+    like an ordinary question than like the topic's examples) vetoes a trained head's hit.
+    """
+
+    __slots__ = ("_head", "margins", "outputs", "similarity", "thresholds")
+
+    def __init__(
+        self,
+        head: ExampleHead,
+        outputs: NDArray[np.float32],
+        similarity: NDArray[np.float32],
+        margins: NDArray[np.float32],
+    ) -> None:
+        self._head = head
+        self.thresholds = head.thresholds
+        self.outputs = outputs
+        self.similarity = similarity
+        self.margins = margins
+
+    def gap(self, topic: str) -> float | None:
+        """The topic's margin minus its threshold (>= 0: the head names it), None for a topic without examples."""
+        if topic not in self._head.topics:
+            return None
+        number = self._head.topics.index(topic)
+        return float(self.margins[number]) - float(self.thresholds[number])
+
+    def best(self) -> ExampleMatch | None:
+        """The topic with the largest margin, when that margin reaches its threshold."""
+        if not len(self.margins):
+            return None
+        number = int(np.argmax(self.margins))
+        if float(self.margins[number]) < self.thresholds[number]:
+            return None
+        return self._head.match_at(self, number)
+
+    def match(self, topic: str) -> ExampleMatch | None:
+        """The topic as a match (score, nearest example), whatever its margin."""
+        if topic not in self._head.topics:
+            return None
+        return self._head.match_at(self, self._head.topics.index(topic))

@@ -65,7 +65,9 @@ class ExampleMatcher:
         examples: Mapping[str, Sequence[str]],
         featurizer: Featurizer | None = None,
         embedding_weight: float = EMBEDDING_WEIGHT,
+        features: Sequence[MessageFeatures] | None = None,
     ) -> None:
+        """``features``: the examples already featurised by ``featurizer``, in order (saves featurising twice)."""
         self._featurizer = featurizer or bundled_featurizer()
         self.embedding_weight = embedding_weight
         self.labels: tuple[str, ...] = tuple(label for label, texts in examples.items() if texts)
@@ -77,7 +79,9 @@ class ExampleMatcher:
                 owners.append(number)
         self.examples: tuple[str, ...] = tuple(texts)
         self._owner = np.asarray(owners, dtype=np.int64)
-        features = self._featurizer.featurize_many(texts) if texts else []
+        if features is not None and len(features) != len(texts):
+            raise ValueError(f"{len(features)} precomputed features for {len(texts)} examples")
+        features = list(features) if features is not None else self._featurizer.featurize_many(texts) if texts else []
         dim = self._featurizer.dim
         self._embeddings = (
             np.stack([f.embedding for f in features]) if features else np.zeros((0, dim), dtype=np.float32)

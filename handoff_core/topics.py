@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from handoff_core.detectors import DetectorScore
-from handoff_core.example_head import ExampleHead
+from handoff_core.example_head import ExampleHead, HeadReading
 from handoff_core.examples import ExampleMatcher
 from handoff_core.features import MessageFeatures
 from handoff_core.policy.schema import Matchable, RestrictedTopicConfig
@@ -30,9 +30,22 @@ from handoff_core.text.rules import RuleSet
 
 #: "Where is the refund?" asks about a case in progress, not about the rules.
 _WHERE = frozenset({"where", "wheres", "wo", "donde", "ou", "onde", "dove", "waar", "whens", "still"})
+#: A trained head's hit is dropped when the topic's example head puts the message this far below its own
+#: threshold (margin over "none of the above"): the examples and the ordinary requests outvote the head.
+VETO_GAP = 0.5
+#: The language whose messages the veto applies to (that of the default examples and the static embedding).
+VETO_LANGUAGE = "en"
 #: Where a customer message's record keeps its topic hits (the engine's topic detector's key).
 TOPIC_HITS = "topics"
 _CONDITIONAL = ("if", "si", "wenn", "falls", "se", "caso", "als", "in case", "en caso", "au cas")
+#: The customer's own things in that "if" clause ("if *my* card was stolen", not "if the item was damaged").
+_OWN = frozenset("i my me ive im id mine".split())
+#: Past-tense words after an English "if" tell of something that happened: "what do I do if my card was
+#: stolen?", "what if I lost my card" ask about the customer's own case; "if my card is ever stolen" does not.
+_PAST_AFTER_IF = frozenset(
+    """was were got lost stole been had ive did didnt made used took happened hacked charged withdrew
+    spent""".split()
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,19 +113,35 @@ class TopicDetector:
         """Whether any topic reads the trained detectors or examples (so features must be computed)."""
         return bool(self._models or self._example_thresholds)
 
+    def _read(self, features: MessageFeatures | None) -> HeadReading | None:
+        """The example head's reading of the message, when topics have examples and it is featurised."""
+        if isinstance(self._examples, ExampleHead) and features is not None and self._examples.topics:
+            return self._examples.read(features)
+        return None
+
     def _learned(
-        self, text: AnalyzedText, features: MessageFeatures | None, scores: Mapping[str, DetectorScore]
+        self,
+        text: AnalyzedText,
+        features: MessageFeatures | None,
+        scores: Mapping[str, DetectorScore],
+        reading: HeadReading | None,
+        vetoes: bool,
     ) -> list[_Learned]:
         found: dict[str, _Learned] = {}
         for name, model in self._models.items():
             score = scores.get(model.head)
-            if score is not None and score.probability >= (model.threshold or score.threshold):
-                found[name] = _Learned(
-                    name, _sentence_of(text, score.contributors), "model", score.probability, score.contributors, None
-                )
-        if isinstance(self._examples, ExampleHead) and features is not None:
+            if score is None or score.probability < (model.threshold or score.threshold):
+                continue
+            if vetoes and reading is not None and _vetoed(reading, name):
+                # The topic's own examples against ordinary requests say "ordinary" by a wide margin
+                # ("I forgot my passcode" for the account-security head): the trained hit alone does not count.
+                continue
+            found[name] = _Learned(
+                name, _sentence_of(text, score.contributors), "model", score.probability, score.contributors, None
+            )
+        if reading is not None:
             # The head applies each topic's cross-fitted threshold itself.
-            named = self._examples.best(features)
+            named = reading.best()
             if named is not None and named.label not in found:
                 found[named.label] = _Learned(
                     named.label, 0, "examples", named.score, (), named.nearest, named.similarity
@@ -136,8 +165,17 @@ class TopicDetector:
         if not self.config.enabled:
             return []
         rule_hits = self._topics.match(text)
+        reading = self._read(features) if (rule_hits or self.learns) else None
+        # The default examples and ordinary requests are English, and the static embedding is English-centred:
+        # in other languages every message is far from them, so there the head does not veto.
+        vetoes = reading is not None and text.language == VETO_LANGUAGE
+        if vetoes and reading is not None and rule_hits:
+            # A co-occurrence of words is weaker evidence than a listed phrase: the topic's examples against
+            # ordinary requests veto it as they veto a trained head ("the balance didn't update after my
+            # transfer" is not account security).
+            rule_hits = [hit for hit in rule_hits if hit.via != "combo" or not _vetoed(reading, hit.rule)]
         phrased = {hit.rule for hit in rule_hits}
-        learned = [h for h in self._learned(text, features, scores or {}) if h.topic not in phrased]
+        learned = [h for h in self._learned(text, features, scores or {}, reading, vetoes) if h.topic not in phrased]
         if not rule_hits and not learned:
             return []
         framing: dict[int, set[str]] = {}
@@ -156,7 +194,12 @@ class TopicDetector:
             cues = framing.get(sentence, set())
             specifics = sentence in sentences.with_digits
             personal = "personal" in cues or specifics or (story and "policy" not in cues)
-            hypothetical = "conditional" in cues and sentences.is_question(sentence) and not specifics
+            hypothetical = (
+                "conditional" in cues
+                and sentences.is_question(sentence)
+                and not specifics
+                and sentence not in sentences.past_if
+            )
             general = sentences.is_question(sentence) and sentence not in sentences.with_where
             framed = "general" in cues and not specifics
             return hypothetical or framed or (not personal and ("policy" in cues or general))
@@ -177,6 +220,12 @@ class TopicDetector:
         return out
 
 
+def _vetoed(reading: HeadReading, topic: str) -> bool:
+    """Whether the example head reads the message as ordinary by more than :data:`VETO_GAP`."""
+    gap = reading.gap(topic)
+    return gap is not None and gap < -VETO_GAP
+
+
 class _Sentences:
     """What the framing rules ask of each sentence of one message, read in one pass over its tokens.
 
@@ -192,7 +241,17 @@ class _Sentences:
         self.first: dict[int, int] = {}
         self.with_digits: set[int] = set()
         self.with_where: set[int] = set()
+        #: Sentences where an English "if" is followed by a past-tense word and the customer's own things.
+        self.past_if: set[int] = set()
+        after_if: int | None = None
+        told: set[str] = set()
         for i, (sentence, norm) in enumerate(zip(text.sentences, text.norms, strict=True)):
+            if norm == "if":
+                after_if, told = sentence, set()
+            elif after_if == sentence and (norm in _PAST_AFTER_IF or norm in _OWN):
+                told.add("past" if norm in _PAST_AFTER_IF else "own")
+                if len(told) == 2:
+                    self.past_if.add(sentence)
             if sentence not in self.first:
                 self.first[sentence] = i
             # Most words are letters only, and a word of letters has no digit: only the others are read.

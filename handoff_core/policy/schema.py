@@ -163,6 +163,10 @@ class RestrictedTopicConfig(_Strict):
     #: examples, so a topic's ``threshold`` is not used (handoff_core.example_head). ``nearest``: the
     #: nearest example's similarity against the topic's ``threshold`` (handoff_core.examples).
     examples_scorer: Literal["head", "nearest"] = "head"
+    #: Everyday requests that are none of the topics ("my card hasn't arrived", "I forgot my passcode"):
+    #: the example head reads them as "none of the above" beside its bundled pool, so a topic stays apart
+    #: from routine questions that share its words. Only the ``head`` scorer reads them.
+    ordinary_examples: Examples = ()
 
 
 class RefundExceptionConfig(TriggerConfig, Matchable):

@@ -140,3 +140,35 @@ def test_nearest_scorer_is_still_available() -> None:
     assert "nearest example" in reason.detail
     assert reason.evidence[0].similarity is None
     assert reason.evidence[0].example == "my card was stolen"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["my card has been stolen, help", "cancel my subscription", "what are your opening hours", "my parcel is late"],
+)
+def test_reading_agrees_with_best(head: ExampleHead, text: str) -> None:
+    """A reading's gap (margin minus threshold) is >= 0 exactly for the topic best() names, and gaps rank topics."""
+    features = bundled_featurizer().featurize(text)
+    reading = head.read(features)
+    found = head.best(features)
+    gaps = {topic: reading.gap(topic) for topic in head.topics}
+    assert reading.gap("no_such_topic") is None
+    if found is None:
+        assert all(g is not None and g < 0 for g in gaps.values())
+    else:
+        assert gaps[found.label] is not None and gaps[found.label] >= 0
+        assert reading.match(found.label) == found
+
+
+def test_ordinary_examples_join_the_none_pool() -> None:
+    """Extra ordinary examples are "none of the above": a message like them stops being named the topic."""
+    text = "lost my card on the way, can I get the delivery tracked"
+    plain = ExampleHead({"lost_card": LOST_CARD})
+    extra = ExampleHead(
+        {"lost_card": LOST_CARD},
+        [*bundled_negatives(), *(f"my new card was lost in the post, can I track delivery {n}" for n in range(8))],
+    )
+    features = bundled_featurizer().featurize(text)
+    plain_gap, extra_gap = plain.read(features).gap("lost_card"), extra.read(features).gap("lost_card")
+    assert plain_gap is not None and extra_gap is not None
+    assert extra_gap < plain_gap
