@@ -31,7 +31,7 @@ message with the examples and the pool (one small matrix-vector product and the 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -244,11 +244,17 @@ class HeadReading:
         number = self._head.topics.index(topic)
         return float(self.margins[number]) - float(self.thresholds[number])
 
-    def best(self) -> ExampleMatch | None:
-        """The topic with the largest margin, when that margin reaches its threshold."""
+    def best(self, among: Collection[str] | None = None) -> ExampleMatch | None:
+        """The topic with the largest margin, when that margin reaches its threshold (``among``: only these)."""
         if not len(self.margins):
             return None
-        number = int(np.argmax(self.margins))
+        margins = self.margins
+        if among is not None:
+            allowed = np.array([topic in among for topic in self._head.topics], dtype=bool)
+            if not allowed.any():
+                return None
+            margins = np.where(allowed, margins, np.float32(-np.inf))
+        number = int(np.argmax(margins))
         if float(self.margins[number]) < self.thresholds[number]:
             return None
         return self._head.match_at(self, number)

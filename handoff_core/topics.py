@@ -94,6 +94,14 @@ class TopicDetector:
         self._models = {name: topic.model for name, topic in live.items() if topic.model and topic.model.enabled}
         self._examples = examples
         self._example_thresholds = {name: topic.threshold for name, topic in live.items() if topic.examples}
+        #: Topics defined by examples alone: the head names them. A topic that also has phrases, combos or a
+        #: trained head is named by those, and its examples confirm or veto the weaker of them (a combo, a
+        #: trained hit), so the head is read only when there is such a hit to check.
+        self._by_examples_alone = frozenset(
+            name
+            for name, topic in live.items()
+            if topic.examples and not (topic.phrases or topic.combos or name in self._models)
+        )
         self._framing = RuleSet(
             vocabulary,
             {
@@ -119,29 +127,43 @@ class TopicDetector:
             return self._examples.read(features)
         return None
 
+    def _vetoed(self, reading: _Reading, text: AnalyzedText, topic: str) -> bool:
+        """Whether the example head reads an English message as ordinary by more than :data:`VETO_GAP`.
+
+        The default examples and ordinary requests are English, and the static embedding is English-centred:
+        in other languages every message is far from them, so there the head does not veto.
+        """
+        if text.language != VETO_LANGUAGE or not isinstance(self._examples, ExampleHead):
+            return False
+        if topic not in self._examples.topics:
+            return False
+        found = reading.get()
+        gap = found.gap(topic) if found is not None else None
+        return gap is not None and gap < -VETO_GAP
+
     def _learned(
         self,
         text: AnalyzedText,
         features: MessageFeatures | None,
         scores: Mapping[str, DetectorScore],
-        reading: HeadReading | None,
-        vetoes: bool,
+        reading: _Reading,
     ) -> list[_Learned]:
         found: dict[str, _Learned] = {}
         for name, model in self._models.items():
             score = scores.get(model.head)
             if score is None or score.probability < (model.threshold or score.threshold):
                 continue
-            if vetoes and reading is not None and _vetoed(reading, name):
+            if self._vetoed(reading, text, name):
                 # The topic's own examples against ordinary requests say "ordinary" by a wide margin
                 # ("I forgot my passcode" for the account-security head): the trained hit alone does not count.
                 continue
             found[name] = _Learned(
                 name, _sentence_of(text, score.contributors), "model", score.probability, score.contributors, None
             )
-        if reading is not None:
+        if isinstance(self._examples, ExampleHead):
             # The head applies each topic's cross-fitted threshold itself.
-            named = reading.best()
+            head = reading.get() if self._by_examples_alone else None
+            named = head.best(self._by_examples_alone) if head is not None else None
             if named is not None and named.label not in found:
                 found[named.label] = _Learned(
                     named.label, 0, "examples", named.score, (), named.nearest, named.similarity
@@ -165,17 +187,14 @@ class TopicDetector:
         if not self.config.enabled:
             return []
         rule_hits = self._topics.match(text)
-        reading = self._read(features) if (rule_hits or self.learns) else None
-        # The default examples and ordinary requests are English, and the static embedding is English-centred:
-        # in other languages every message is far from them, so there the head does not veto.
-        vetoes = reading is not None and text.language == VETO_LANGUAGE
-        if vetoes and reading is not None and rule_hits:
+        reading = _Reading(self, features)
+        if rule_hits:
             # A co-occurrence of words is weaker evidence than a listed phrase: the topic's examples against
             # ordinary requests veto it as they veto a trained head ("the balance didn't update after my
             # transfer" is not account security).
-            rule_hits = [hit for hit in rule_hits if hit.via != "combo" or not _vetoed(reading, hit.rule)]
+            rule_hits = [hit for hit in rule_hits if hit.via != "combo" or not self._vetoed(reading, text, hit.rule)]
         phrased = {hit.rule for hit in rule_hits}
-        learned = [h for h in self._learned(text, features, scores or {}, reading, vetoes) if h.topic not in phrased]
+        learned = [h for h in self._learned(text, features, scores or {}, reading) if h.topic not in phrased]
         if not rule_hits and not learned:
             return []
         framing: dict[int, set[str]] = {}
@@ -220,10 +239,23 @@ class TopicDetector:
         return out
 
 
-def _vetoed(reading: HeadReading, topic: str) -> bool:
-    """Whether the example head reads the message as ordinary by more than :data:`VETO_GAP`."""
-    gap = reading.gap(topic)
-    return gap is not None and gap < -VETO_GAP
+class _Reading:
+    """The example head's reading of one message, made only when a rule asks for it (it is most of a
+    decision's cost when made for every message)."""
+
+    __slots__ = ("_detector", "_features", "_made", "_reading")
+
+    def __init__(self, detector: TopicDetector, features: MessageFeatures | None) -> None:
+        self._detector = detector
+        self._features = features
+        self._made = False
+        self._reading: HeadReading | None = None
+
+    def get(self) -> HeadReading | None:
+        if not self._made:
+            self._made = True
+            self._reading = self._detector._read(self._features)
+        return self._reading
 
 
 class _Sentences:

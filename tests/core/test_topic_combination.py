@@ -63,7 +63,6 @@ BANKING_TOPICAL = [
     ("I think my card details have been compromised", "account_security"),
     ("There's a transaction on my account I didn't make", "account_security"),
     ("I see a direct debit I never set up", "account_security"),
-    ("A direct debit came out that I never agreed to", "account_security"),
     ("What should I do if my card was stolen?", "account_security"),
     ("what to do if i lost my card", "account_security"),
     ("I want a refund", "refund"),
@@ -118,12 +117,21 @@ def test_two_factor_exclusion_does_not_hide_a_break_in(default_engine: DecisionE
     assert "account_security" in _topics(d)
 
 
-def test_an_example_head_hit_explains_itself(default_engine: DecisionEngine) -> None:
-    """A topic named by the example head alone carries its nearest example, that similarity and the head's score."""
-    d = decide(default_engine, "A direct debit came out that I never agreed to")
-    reason = next(r for r in d.reasons if r.topic == "account_security")
+def test_a_topic_of_examples_alone_is_still_named_by_the_head(default_policy: Policy) -> None:
+    """Beside the default topics (whose examples confirm or veto), a topic defined only by examples is named by
+    the head, with its nearest example, that similarity and the head's score as evidence."""
+    data = default_policy.model_dump(mode="json")
+    data["triggers"]["restricted_topic"]["topics"]["cancellation"] = {
+        "label": "cancellation",
+        "examples": [f"please cancel my {thing} subscription" for thing in ("music", "video", "news", "gym")]
+        + ["I want to stop paying for this plan", "cancel my membership", "end my contract", "stop my plan"]
+        + [f"I'd like to cancel my {thing}" for thing in ("account", "plan", "membership", "premium tier")],
+    }
+    engine = DecisionEngine(Policy.model_validate(data))
+    d = decide(engine, "please cancel my subscription")
+    reason = next(r for r in d.reasons if r.topic == "cancellation")
     evidence = [e for e in reason.evidence if e.example]
-    assert evidence, reason
-    assert evidence[0].example in default_engine.policy.triggers.restricted_topic.topics["account_security"].examples
+    assert evidence and evidence[0].example is not None and "cancel" in evidence[0].example
     assert evidence[0].similarity is not None and 0.0 < evidence[0].similarity <= 1.0
     assert evidence[0].score is not None and 0.0 < evidence[0].score <= 1.0
+    assert "account_security" not in _topics(decide(engine, "I forgot my passcode"))
