@@ -76,7 +76,9 @@ def test_no_calm_policy_question_is_handed_off(scores: dict[str, eval_detectors.
         ("v4", "sentiment", 0.86),
         ("v4", "topics", 0.95),
         ("holdout", "sentiment", 0.79),
-        ("holdout", "topics", 0.84),
+        # 0.84 until round 6 (191/225); the example sets' veto of trained and combo hits costs three held-out
+        # written messages (188/225) and takes Bitext test false topic 4.6 % -> 1.0 % (docs/models.md).
+        ("holdout", "topics", 0.83),
     ],
 )
 def test_second_and_holdout_floors(which: str, name: str, floor: float) -> None:
