@@ -239,11 +239,23 @@ _ASK_FOR_PERSON = re.compile(
 )
 
 
+#: What a chat or social post adds that says nothing in a note (round 6): emoji and pictographs, internet
+#: interjections ("smh", "lol", "ugh"), repeated "!!!"/"???" and a trailing "..." (kept: one "!" or "?").
+_EMOJI = re.compile(r"\s*[\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF\uFE0F\u200D\u20E3]+")
+_INTERJECTION = re.compile(r"\s*\b(?:smh|tbh|lol|lmao|lmfao|rofl|omg|omfg|ugh|ffs|fml|wtf|wth)\b[.!?]*", re.IGNORECASE)
+_REPEATED_MARK = re.compile(r"([!?])[!?]+|\s*\.{3,}$")
+
+
 def compact(sentence: str) -> str:
     """``sentence`` without filler (:data:`_FILLER`), narrative preamble (:data:`_PREAMBLE`), runs of masked
     values, asides about attachments and an opening request for a person (:data:`_ASK_FOR_PERSON`);
     unchanged when fewer than three words would be left."""
     text = _ASK_FOR_PERSON.sub("", sentence, count=1)
+    if not text.isascii():
+        text = _EMOJI.sub("", text)
+    if "!!" in text or "?!" in text or "!?" in text or "??" in text or text.endswith("..."):
+        text = _REPEATED_MARK.sub(r"\1", text)
+    text = _INTERJECTION.sub("", text).strip()
     if "(" in text:
         text = _SEE_ATTACHED.sub("", text)
     if "XX" in text or "**" in text:

@@ -65,7 +65,8 @@ EMOTION = frozenset(
     """annoying annoyed frustrating frustrated frustration ridiculous unacceptable terrible horrible awful
     worst joke useless pathetic disappointed disappointing disappointment angry furious upset sad mad crazy
     insane seriously honestly literally pity shame unbelievable disgusting disgraceful outrageous hate
-    love glad happy pleased nice lovely wonderful amazing fantastic excellent""".split()
+    love glad happy pleased nice lovely wonderful amazing fantastic excellent
+    smh tbh lol lmao lmfao rofl omg omfg ugh ffs fml wtf wth""".split()
 )
 
 NEGATIONS = frozenset(

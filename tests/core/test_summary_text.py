@@ -162,6 +162,10 @@ def test_token_cache_stays_bounded() -> None:
         ("I want to talk to a manager, my card was stolen.", "My card was stolen."),
         ("Can I talk to someone about my refund?", "Can I talk to someone about my refund?"),
         ("This is a bit of a long story.", "This is a bit of a long story."),
+        # Round 6: what a social post adds that says nothing in a note.
+        ("my band stopped syncing since the update 😤😤 smh", "my band stopped syncing since the update"),
+        ("still nothing!!! 🙄 the data is gone", "still nothing! the data is gone"),
+        ("lol the app crashed again...", "the app crashed again"),
     ],
 )
 def test_compact_drops_filler_but_keeps_meaning(sentence: str, expected: str) -> None:
