@@ -242,7 +242,8 @@ _ASK_FOR_PERSON = re.compile(
 #: What a chat or social post adds that says nothing in a note (round 6): emoji and pictographs, internet
 #: interjections ("smh", "lol", "ugh"), repeated "!!!"/"???" and a trailing "..." (kept: one "!" or "?").
 _EMOJI = re.compile(r"\s*[\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF\uFE0F\u200D\u20E3]+")
-_INTERJECTION = re.compile(r"\s*\b(?:smh|tbh|lol|lmao|lmfao|rofl|omg|omfg|ugh|ffs|fml|wtf|wth)\b[.!?]*", re.IGNORECASE)
+_INTERJECTION = re.compile(r"\b(?:smh|tbh|lol|lmao|lmfao|rofl|omg|omfg|ugh|ffs|fml|wtf|wth)\b[.!?]*\s*", re.IGNORECASE)
+_INTERJECTION_START = ("smh", "tbh", "lol", "lmao", "lmfao", "rofl", "omg", "omfg", "ugh", "ffs", "fml", "wtf", "wth")
 _REPEATED_MARK = re.compile(r"([!?])[!?]+|\s*\.{3,}$")
 
 
@@ -255,7 +256,9 @@ def compact(sentence: str) -> str:
         text = _EMOJI.sub("", text)
     if "!!" in text or "?!" in text or "!?" in text or "??" in text or text.endswith("..."):
         text = _REPEATED_MARK.sub(r"\1", text)
-    text = _INTERJECTION.sub("", text).strip()
+    lowered = text.lower()
+    if any(word in lowered for word in _INTERJECTION_START):
+        text = " ".join(_INTERJECTION.sub("", text).split())
     if "(" in text:
         text = _SEE_ATTACHED.sub("", text)
     if "XX" in text or "**" in text:
@@ -286,12 +289,12 @@ def compact(sentence: str) -> str:
 #: prepositions, other people's pronouns ("they", "his"), numbers and every content word are kept, in the
 #: customer's order.
 _ARTICLES = re.compile(
-    r"(?<![\w'’-])(?:the|a|an|my|our)\s+(?=[\w$£€#(\"“])"
+    r"\b(?<!['’-])(?:the|a|an|my|our)\s+(?=[\w$£€#(\"“])"
     r"(?<![aA]\s(?=(?:day|week|month|year|hour|minute|time|few|couple|lot|little|bit|while|look|total)\b))",
     re.IGNORECASE,
 )
 _I_AUX = re.compile(
-    r"""(?:(?<=^)|(?<=[,;:.!?]\s)|(?<=\band\s)|(?<=\bbut\s)|(?<=\bso\s))
+    r"""\b(?=i[\s'’])(?:(?<=^)|(?<=[,;:.!?]\s)|(?<=\band\s)|(?<=\bbut\s)|(?<=\bso\s))
     i(?:\s+(?:have|had|am|was)|['’](?:ve|m))?(?:\s+(?:also|still|now|then|recently|already|again|even))?
     (?:\s+(?:been|be))?\s+(?=[a-z])""",
     re.IGNORECASE | re.VERBOSE,
@@ -303,6 +306,7 @@ _PARTICIPLE = (
     r"|drawn|thrown|hung|stuck|torn|worn|shut|run|won|got|gotten|forgotten)\b"
 )
 _AUX = re.compile(
+    r"\b(?=(?:is|are|was|were|has|have|had|been|being)\s)"
     r"(?<!\b(?:it|he|we|us|me|is|so|or|as)\s)(?<!\b(?:she|you|who|and|but|not)\s)"
     r"(?<!\b(?:this|that|they|them|what|when|then|here)\s)(?<!\b(?:which|these|those|there|where)\s)"
     r"(?<!\bi\s)(?<!['’](?:ve|re|ll)\s)(?<!['’][ms]\s)(?<![.!?,;:]\s)(?<!^)"
@@ -321,7 +325,9 @@ def condense(sentence: str) -> str:
     """``sentence`` in headline style (:data:`_ARTICLES`, :data:`_I_AUX`, :data:`_AUX`, :data:`_SAID_THAT`):
     the same words in the same order, without the ones a reader restores; unchanged when fewer than three
     words would be left."""
-    text = _SAID_THAT.sub(r"\1", _AUX.sub("", _I_AUX.sub("", _ARTICLES.sub("", sentence))))
+    text = _AUX.sub("", _I_AUX.sub("", _ARTICLES.sub("", sentence)))
+    if "that " in text.lower():
+        text = _SAID_THAT.sub(r"\1", text)
     if text == sentence or len(text.split()) < 3:
         return sentence
     return text[:1].upper() + text[1:] if sentence[:1].isupper() else text
