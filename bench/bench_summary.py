@@ -37,6 +37,10 @@ Round 5 (fixed in code before any of its scores was read, see :func:`cfpb_round5
 never-scored half of the CFPB complaints is cut into ``cfpb-tune`` (tuned on) and ``cfpb-holdout`` (the
 report split, read once at the end of round 5 with ``--final``).
 
+Round 6 read ``cfpb-holdout`` once more (its second reading) and ``cfpb-report`` (its third), for the
+summary before and after the round's headline-style Issue, in one sitting; nothing was chosen on either
+(docs/summary.md).
+
 Honest history: round 4 did not read the DialogSum test split; it fixed a fresh protocol on real
 complaints (``cfpb-report``, below) and read that once, at its end. In round 3 the test split was read a
 fourth time (once, at the end, with ``--final``).
