@@ -63,6 +63,7 @@ BANKING_TOPICAL = [
     ("I think my card details have been compromised", "account_security"),
     ("There's a transaction on my account I didn't make", "account_security"),
     ("I see a direct debit I never set up", "account_security"),
+    ("A direct debit came out that I never agreed to", "account_security"),
     ("What should I do if my card was stolen?", "account_security"),
     ("what to do if i lost my card", "account_security"),
     ("I want a refund", "refund"),
