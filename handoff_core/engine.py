@@ -490,8 +490,9 @@ class DecisionEngine:
     ) -> Decision:
         policy = self.policy
         sentiments = ctx.sentiments
+        lowest = running(ctx.records, _LOWEST, None, self._lowest_sentiment)
         signals = Signals(
-            sentiment=_or_zero(running(ctx.records, _LOWEST, None, self._lowest_sentiment)),
+            sentiment=_or_zero(lowest),
             last_sentiment=sentiments[-1].score if sentiments else 0.0,
             sentiment_trend=round(sentiments[-1].score - sentiments[-policy.triggers.sentiment.trend_window].score, 4)
             if len(sentiments) >= 2 and len(sentiments) >= policy.triggers.sentiment.trend_window
@@ -559,6 +560,7 @@ class DecisionEngine:
                     vip=any(r.trigger is TriggerName.VIP for r in reasons),
                     now=ctx.now,
                     prepared=prepared,
+                    worst_sentiment=lowest,
                 ),
                 max_chars=policy.summary.max_chars,
                 redact_pii=policy.privacy.redact_summary,

@@ -523,15 +523,32 @@ def pool_of_totals(
     customer: Sequence[int], others: Sequence[int], totals: Mapping[int, float], n_words: Sequence[int]
 ) -> list[int]:
     """:func:`pool` from each customer message's total key weight (``totals``) and word count (``n_words``,
-    aligned with ``customer``): what a running summary state keeps up to date message by message."""
+    aligned with ``customer``)."""
     weighed = [(totals[i], n, i) for i, n in zip(customer[2:], n_words[2:], strict=True)]
     # nsmallest(n, xs) is sorted(xs)[:n]; the indexes make every tuple distinct.
-    by_density = heapq.nsmallest(ISSUE_POOL - 2 - LONG_POOL, [(-total / (n + 3), i) for total, n, i in weighed])
-    full = set(customer[:2]) | {i for _, i in by_density}
+    by_density = heapq.nsmallest(DENSE_POOL, [(-total / (n + 3), i) for total, n, i in weighed])
+    heaviest = heapq.nsmallest(HEAVY_RANKS, [(-total, i) for total, _, i in weighed])
+    return pool_of_ranks(customer, others, [i for _, i in by_density], [i for _, i in heaviest])
+
+
+#: Of the :data:`ISSUE_POOL`, how many are the customer messages whose keys weigh most per word.
+DENSE_POOL = ISSUE_POOL - 2 - LONG_POOL
+#: How many of the heaviest customer messages (in all) the pool may have to look through: the first
+#: :data:`LONG_POOL` of them not already in the pool are among the first ``LONG_POOL + 2 + DENSE_POOL``.
+HEAVY_RANKS = LONG_POOL + 2 + DENSE_POOL
+
+
+def pool_of_ranks(
+    customer: Sequence[int], others: Sequence[int], dense: Sequence[int], heavy: Sequence[int]
+) -> list[int]:
+    """:func:`pool` from the customer messages (past the first two) ranked by key weight per word
+    (``dense``: the first :data:`DENSE_POOL`) and in all (``heavy``: the first :data:`HEAVY_RANKS`), best
+    first: what a running summary state keeps up to date message by message."""
+    full = set(customer[:2])
+    full.update(dense[:DENSE_POOL])
     # A short key sentence inside a long, rambling message is diluted per word: the messages that carry
     # the most weight in all get places of their own.
-    heaviest = heapq.nsmallest(LONG_POOL + len(full), [(-total, i) for total, _, i in weighed])
-    full.update([i for _, i in heaviest if i not in full][:LONG_POOL])
+    full.update([i for i in heavy if i not in full][:LONG_POOL])
     for i in list(others[:BOT_POOL]) + list(others[-BOT_POOL:]):
         full.add(i)
         after = bisect_right(customer, i)

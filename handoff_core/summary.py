@@ -79,6 +79,9 @@ class SummaryInput:
     #: The conversation's running summary state (the engine extends it as messages arrive), so the summary
     #: folds over per-message results; None to read the transcript (the same summary, byte for byte).
     prepared: SummaryState | None = None
+    #: The lowest score of ``sentiments`` when the caller keeps it as a running fold (the engine does), so
+    #: the summary does not read every customer message's sentiment again; None to take the minimum here.
+    worst_sentiment: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,10 +93,11 @@ class Summary:
     issue: str
 
 
-def _mood(sentiments: Sequence[MessageSentiment]) -> str:
+def _mood(sentiments: Sequence[MessageSentiment], worst: float | None = None) -> str:
     if not sentiments:
         return "sentiment unknown"
-    worst = min(s.score for s in sentiments)
+    if worst is None:
+        worst = min(s.score for s in sentiments)
     last = sentiments[-1].score
     label = "angry" if worst <= -0.6 else "negative" if worst <= -0.3 else "neutral" if worst < 0.3 else "positive"
     trend = ""
@@ -139,7 +143,7 @@ def _customer_line(data: SummaryInput, redact_pii: bool, first_customer_at: date
         who += f" <{mask_email(customer.email) if redact_pii else customer.email}>"
     parts = [who, "VIP" if data.vip else "not VIP"]
     parts += [p for p in (customer.plan and f"plan {customer.plan}", customer.organization) if p]
-    parts += [f"lang {data.language}", _mood(data.sentiments)]
+    parts += [f"lang {data.language}", _mood(data.sentiments, data.worst_sentiment)]
     waiting = _waiting(data.conversation, data.now, first_customer_at)
     if waiting:
         parts.append(waiting)

@@ -26,6 +26,7 @@ conversations both ways.
 
 from __future__ import annotations
 
+import heapq
 import math
 import threading
 from collections import Counter
@@ -35,7 +36,16 @@ from datetime import datetime
 from itertools import chain
 
 from handoff_core.details import Details
-from handoff_core.issue import BOT_POOL, DEFAULT_WEIGHTS, LIGHT_KEYS, WINDOW, pool, pool_of_totals
+from handoff_core.issue import (
+    BOT_POOL,
+    DEFAULT_WEIGHTS,
+    DENSE_POOL,
+    HEAVY_RANKS,
+    LIGHT_KEYS,
+    WINDOW,
+    pool,
+    pool_of_ranks,
+)
 from handoff_core.models import Message, Role
 from handoff_core.text.messages import (
     MessageScan,
@@ -85,6 +95,8 @@ class _Undo:
     weights: dict[str, float | None] | None = None
     totals: dict[int, float | None] | None = None
     holders: dict[str, list[int] | None] | None = None
+    #: The ranks before the message (:attr:`_Long.dense`, :attr:`_Long.heavy`), when it changed them.
+    ranks: tuple[list[tuple[float, int]], list[tuple[float, int]]] | None = None
 
 
 class _Long:
@@ -93,16 +105,21 @@ class _Long:
     Beyond the counts it keeps what the pool of a long conversation weighs (:func:`~handoff_core.issue.pool`):
     every key's weight and every customer message's total weight. A key's weight only changes while its
     uses (customer messages, plus the bot's first replies) are below the cap; until then the log
-    remembers which messages hold it, and only those are summed again.
+    remembers which messages hold it, and only those are summed again. It also keeps the pool's two
+    rankings of the customer messages (:func:`~handoff_core.issue.pool_of_ranks`), so a summary does not
+    rank every customer message again: a message's total only grows as messages arrive (counts and echoes
+    only grow), so the best ``k`` so far and the messages whose totals changed give the best ``k`` now.
     """
 
     __slots__ = (
         "counts",
         "customer",
         "customer_chars",
+        "dense",
         "details",
         "echoes",
         "first_customer_at",
+        "heavy",
         "holders",
         "journal",
         "others",
@@ -129,6 +146,11 @@ class _Long:
         self.holders: dict[str, list[int]] = {}
         #: How to take back each of the last :data:`JOURNAL` messages (see :meth:`undo_to`).
         self.journal: list[_Undo] = []
+        #: The customer messages past the first two, best first, as :func:`~handoff_core.issue.pool_of_totals`
+        #: ranks them: the first :data:`DENSE_POOL` by ``(-total / (words + 3), index)`` and the first
+        #: :data:`HEAVY_RANKS` by ``(-total, index)``. Replaced, never changed in place (the journal keeps them).
+        self.dense: list[tuple[float, int]] = []
+        self.heavy: list[tuple[float, int]] = []
 
     def add(self, index: int, role: Role, created_at: datetime | None, f: SummaryFeatures, log: _Log) -> None:
         undo = _Undo(self.customer_chars, self.first_customer_at)
@@ -193,6 +215,27 @@ class _Long:
         for i in dirty:
             old_totals.setdefault(i, totals.get(i))
             totals[i] = math.fsum(map(weight, features[i].keys))
+        self._rank(dirty, undo, log)
+
+    def _rank(self, dirty: set[int], undo: _Undo, log: _Log) -> None:
+        """Bring the two rankings up to date with the new totals of the messages ``dirty``."""
+        first = self.customer[:2]
+        changed = [i for i in dirty if i not in first]
+        if not changed:
+            return
+        undo.ranks = (self.dense, self.heavy)
+        totals, features = self.totals, log.features
+        dense = [(-totals[i] / (features[i].n_words + 3), i) for i in changed]
+        heavy = [(-totals[i], i) for i in changed]
+        self.dense = _best(self.dense, dense, DENSE_POOL) or self._ranked(log, dense=True)
+        self.heavy = _best(self.heavy, heavy, HEAVY_RANKS) or self._ranked(log, dense=False)
+
+    def _ranked(self, log: _Log, *, dense: bool) -> list[tuple[float, int]]:
+        """One ranking from every customer message's total (when a total fell: never in a growing log)."""
+        totals, features = self.totals, log.features
+        if dense:
+            return heapq.nsmallest(DENSE_POOL, [(-totals[i] / (features[i].n_words + 3), i) for i in self.customer[2:]])
+        return heapq.nsmallest(HEAVY_RANKS, [(-totals[i], i) for i in self.customer[2:]])
 
     def undo_last(self, role: Role, f: SummaryFeatures) -> None:
         """Take back the latest message (``role``, ``f``); the caller checked the journal has it."""
@@ -230,6 +273,8 @@ class _Long:
                 self.holders.pop(key, None)
             else:
                 self.holders[key] = held
+        if undo.ranks is not None:
+            self.dense, self.heavy = undo.ranks
 
 
 class _Log:
@@ -292,6 +337,25 @@ class _Log:
         for role, created_at, f in zip(roles, stamps, features, strict=True):
             log.add(role, created_at, f)
         return log
+
+
+def _best(top: list[tuple[float, int]], entries: list[tuple[float, int]], k: int) -> list[tuple[float, int]] | None:
+    """The ``k`` smallest after the messages of ``entries`` took their new values, from the ``k`` smallest
+    before (``top``); None when an entry of ``top`` grew (then the ``k`` smallest may be outside both).
+
+    Values only fall as messages arrive, and the others are unchanged: the new ``k`` smallest are then
+    among the old ones and the changed ones.
+    """
+    ids = {i: value for value, i in entries}
+    kept = []
+    for value, i in top:
+        new = ids.get(i)
+        if new is None:
+            kept.append((value, i))
+        elif new > value:
+            return None
+    kept.extend(entries)
+    return heapq.nsmallest(k, kept)
 
 
 def _past_window(n_customer: int, n_messages: int) -> bool:
@@ -382,7 +446,7 @@ def _view_of_log(log: _Log) -> SummaryView:
     if long is None:
         return _short_view({i: f.text for i, f in enumerate(features)}, log.roles, log.stamps)
     customer = long.customer
-    full = pool_of_totals(customer, long.others, long.totals, [features[i].n_words for i in customer])
+    full = pool_of_ranks(customer, long.others, [i for _, i in long.dense], [i for _, i in long.heavy])
     texts = {i: features[i].text for i in full}
     scanned = {i: features[i].keys for i in full if log.roles[i] is Role.CUSTOMER}
     # The counts go on growing in the log: the view keeps only what it reads of them.

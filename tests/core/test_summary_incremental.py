@@ -12,9 +12,11 @@ import pytest
 from handoff_core import Conversation
 from handoff_core.decision import Action, Reason, TriggerName
 from handoff_core.facts import extract_facts
+from handoff_core.issue import pool_of_ranks, pool_of_totals
 from handoff_core.models import Message, Role
+from handoff_core.sentiment import MessageSentiment
 from handoff_core.summary import SummaryInput, summarize
-from handoff_core.summary_state import SummaryState, state_of, summary_features
+from handoff_core.summary_state import JOURNAL, SummaryState, state_of, summary_features
 
 from .conftest import ROOT, conversation
 from .test_summary_threads import THREADS, _conversation
@@ -128,3 +130,49 @@ def test_a_message_list_of_other_roles_only_still_summarises() -> None:
     conv = Conversation(id="bot-only", messages=(Message(role=Role.ASSISTANT, text="Hello! How can I help?"),))
     data = _data(conv)
     assert summarize(replace(data, prepared=_grown(conv)), 1200, True) == summarize(data, 1200, True)
+
+
+def _fresh_pool(state: SummaryState) -> list[int]:
+    """The pool of a long state ranked from scratch: every customer message's total, sorted again."""
+    log = state.log
+    assert log.long is not None
+    customer = log.long.customer
+    n_words = [log.features[i].n_words for i in customer]
+    return pool_of_totals(customer, log.long.others, log.long.totals, n_words)
+
+
+def _running_pool(state: SummaryState) -> list[int]:
+    long = state.log.long
+    assert long is not None
+    return pool_of_ranks(long.customer, long.others, [i for _, i in long.dense], [i for _, i in long.heavy])
+
+
+@pytest.mark.parametrize(("n", "every"), [(260, 2), (300, 5), (200, 7)])
+def test_running_ranks_equal_a_fresh_ranking_at_every_prefix(n: int, every: int) -> None:
+    """The pool's rankings kept message by message are the rankings of all totals sorted again, at every
+    prefix past the window, and after a branch takes the newest messages back through the journal."""
+    conv = _long(n, every)
+    state, states = SummaryState(), []
+    for m in conv.messages:
+        state = state.extended([(m.role, m.created_at, summary_features(m.text))])
+        states.append(state)
+        if state.log.long is not None:
+            assert _running_pool(state) == _fresh_pool(state)
+    assert state.log.long is not None
+    branch = Message(role=Role.CUSTOMER, text="Refund the duplicate charge on order 99123 for the broken router.")
+    for back in (1, 3, JOURNAL):
+        older = states[-1 - back].extended([(branch.role, None, summary_features(branch.text))])
+        assert older.log.long is not None
+        assert _running_pool(older) == _fresh_pool(older)
+
+
+def test_the_kept_lowest_sentiment_gives_the_same_summary() -> None:
+    """A caller that passes the lowest sentiment it keeps (the engine's fold) gets the same bytes as one
+    that lets the summary take the minimum."""
+    conv = _long(130)
+    scores = (-0.2, 0.4, -0.71, 0.05, -0.3)
+    sentiments = tuple(MessageSentiment(message_index=2 * n, score=s, cues=()) for n, s in enumerate(scores))
+    data = replace(_data(conv), sentiments=sentiments, prepared=_grown(conv))
+    plain = summarize(data, 1200, True)
+    assert "worst -0.71" in plain.text
+    assert summarize(replace(data, worst_sentiment=-0.71), 1200, True) == plain
