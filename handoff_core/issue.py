@@ -93,6 +93,38 @@ class Weights:
 DEFAULT_WEIGHTS = Weights()
 
 
+class Powers(dict[float, float]):
+    """``float(min(cap, uses) ** power)`` by ``uses``, each worked out once.
+
+    Why: a key's weight is a power of its capped uses, and Python's ``int ** float`` costs about a
+    microsecond (the int is converted on every call); a summary weighs a few hundred keys and the
+    running state reweighs keys on every message. Looking the value up gives the same float.
+    """
+
+    __slots__ = ("cap", "power")
+
+    def __init__(self, cap: float, power: float) -> None:
+        super().__init__()
+        self.cap, self.power = cap, power
+
+    def __missing__(self, uses: float) -> float:
+        if len(self) >= 4_096:  # uses past the cap are all distinct keys: keep the table small
+            self.clear()
+        value = self[uses] = float(min(self.cap, uses) ** self.power)
+        return value
+
+
+_POWERS: dict[tuple[float, float], Powers] = {}
+
+
+def powers(cap: float, power: float) -> Powers:
+    """The shared :class:`Powers` table of ``cap`` and ``power``."""
+    found = _POWERS.get((cap, power))
+    if found is None:
+        found = _POWERS[(cap, power)] = Powers(cap, power)
+    return found
+
+
 @dataclass(frozen=True, slots=True)
 class Sentence:
     """A chosen customer sentence and where it stands in the conversation."""
@@ -365,8 +397,9 @@ def select_issue(
         counts = Counter(chain.from_iterable(s.keys for _, s in sentences))
     echo, cap, power, light = weights.echo, weights.cap, weights.power, weights.light
     # Only the keys of the candidate sentences are ever looked up.
+    uses_weight = powers(cap, power)
     weight = {
-        key: float(min(cap, counts[key] + echo * echoes.get(key, 0)) ** power) * (light if key in LIGHT_KEYS else 1.0)
+        key: uses_weight[counts[key] + echo * echoes.get(key, 0)] * (light if key in LIGHT_KEYS else 1.0)
         for key in dict.fromkeys(chain.from_iterable(s.keys for _, s in sentences))
     }
     boost_of = [

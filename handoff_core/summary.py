@@ -29,7 +29,7 @@ from datetime import datetime
 from handoff_core.decision import Action, Reason
 from handoff_core.details import Details
 from handoff_core.facts import Facts
-from handoff_core.issue import LIGHT_KEYS, compact, condense, select_issue
+from handoff_core.issue import LIGHT_KEYS, compact, condense, powers, select_issue
 from handoff_core.models import Conversation
 from handoff_core.redact import mask_email, redact
 from handoff_core.sentiment import MessageSentiment
@@ -355,6 +355,7 @@ def _told(
     Scored like the Issue's sentences: keys used often in the conversation weigh more, per word.
     """
     scored: list[tuple[float, int, int]] = []
+    uses_weight = powers(4, 1.3)
     for i in replies:
         if i not in texts:
             continue
@@ -367,9 +368,7 @@ def _told(
                 or _COURTESY_STATEMENT.search(sentence.text)
             ):
                 continue
-            total = math.fsum(
-                min(4, counts.get(k, 0)) ** 1.3 * (0.4 if k in LIGHT_KEYS else 1.0) for k in sentence.keys
-            )
+            total = math.fsum(uses_weight[counts.get(k, 0)] * (0.4 if k in LIGHT_KEYS else 1.0) for k in sentence.keys)
             scored.append((-total / (sentence.n_words + 3), i, n))
     scored.sort()
     return [(i, texts[i].sentences[n], False) for _, i, n in scored[:TOLD_MAX]]

@@ -45,6 +45,7 @@ from handoff_core.issue import (
     WINDOW,
     pool,
     pool_of_ranks,
+    powers,
 )
 from handoff_core.models import Message, Role
 from handoff_core.text.messages import (
@@ -190,7 +191,8 @@ class _Long:
     def _reweigh(self, keys: Sequence[str], undo: _Undo, log: _Log, new: int | None = None) -> None:
         """Weigh ``keys`` again and sum again every message that holds one (and ``new``)."""
         w = DEFAULT_WEIGHTS
-        cap, echo, power, light = w.cap, w.echo, w.power, w.light
+        cap, echo, light = w.cap, w.echo, w.light
+        uses_weight = powers(cap, w.power)
         dirty: set[int] = set() if new is None else {new}
         weights, holders = self.weights, self.holders
         old_weights = undo.weights = {}
@@ -198,7 +200,7 @@ class _Long:
         undo.holders = old_holders
         for key in keys:
             uses = min(cap, self.counts[key] + echo * self.echoes.get(key, 0))
-            value = float(uses**power) * (light if key in LIGHT_KEYS else 1.0)
+            value = uses_weight[uses] * (light if key in LIGHT_KEYS else 1.0)
             held = holders.get(key)
             old = weights.get(key)
             if old != value:
