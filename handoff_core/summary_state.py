@@ -406,10 +406,12 @@ class SummaryView:
     #: a bounded pool beyond it. A message not here has no sentence to quote.
     texts: dict[int, MessageText]
     #: How many customer messages use each key, in a conversation past the window; None up to it (the
-    #: Issue then counts the keys of the sentences themselves).
+    #: Issue then counts the keys of the sentences themselves). Only the keys of the customer messages
+    #: split into sentences are here: the Issue's candidates read no other.
     counts: Mapping[str, int] | None
     #: How often each key is used over every message as read here (customer messages not split count
     #: their scanned keys, other messages not split count none): the weights of the bot's statements.
+    #: Only the keys of the bot's replies split into sentences are here: no other is read.
     told_counts: Mapping[str, int]
     customer: Sequence[int]
     replies: Sequence[int]
@@ -422,15 +424,17 @@ def _told_counts(
     texts: Mapping[int, MessageText],
     counts: Mapping[str, int] | None,
     scanned: Mapping[int, frozenset[str]],
+    replies: Sequence[int],
 ) -> Mapping[str, int]:
     every = Counter(chain.from_iterable(t.keys for t in texts.values()))
+    # Only the keys of the bot's replies split into sentences are ever read (its statements' keys).
+    wanted = frozenset().union(*[texts[i].keys for i in replies if i in texts])
     if counts is None:
-        return every
+        return {k: every[k] for k in wanted}
     # Past the window a customer message not split counts its scanned keys: all customer keys, less the
     # scanned keys of those that were split (they count their sentences' keys, in ``every``, instead).
-    # Only the keys of the messages split are ever read (the bot's statements are among them).
     split = Counter(chain.from_iterable(scanned.values()))
-    return {k: counts.get(k, 0) - split[k] + n for k, n in every.items()}
+    return {k: counts.get(k, 0) - split[k] + every[k] for k in wanted}
 
 
 def view_of_state(state: SummaryState) -> SummaryView:
@@ -450,14 +454,16 @@ def _view_of_log(log: _Log) -> SummaryView:
     customer = long.customer
     full = pool_of_ranks(customer, long.others, [i for _, i in long.dense], [i for _, i in long.heavy])
     texts = {i: features[i].text for i in full}
-    scanned = {i: features[i].keys for i in full if log.roles[i] is Role.CUSTOMER}
-    # The counts go on growing in the log: the view keeps only what it reads of them.
+    roles = log.roles
+    scanned = {i: features[i].keys for i in full if roles[i] is Role.CUSTOMER}
+    # The counts go on growing in the log: the view keeps only what it reads of them (the keys of the
+    # customer messages split; each message's sentence keys are among its scanned keys or none).
     count = long.counts.get  # not Counter's __missing__: a Python call per absent key
-    counts = {k: count(k, 0) for t in texts.values() for k in t.keys}
+    counts = {k: count(k, 0) for k in frozenset().union(*[texts[i].keys for i in scanned])}
     return SummaryView(
         texts,
         counts,
-        _told_counts(texts, long.counts, scanned),
+        _told_counts(texts, long.counts, scanned, long.replies),
         tuple(customer),
         tuple(long.replies),
         long.customer_chars,
@@ -477,7 +483,7 @@ def _short_view(texts: dict[int, MessageText], roles: Sequence[Role], stamps: Se
                 details.add(kind, value)
     chars = sum(len(texts[i].cleaned) for i in customer)
     first = next((stamps[i] for i in customer if stamps[i]), None)
-    return SummaryView(texts, None, _told_counts(texts, None, {}), customer, replies, chars, details, first)
+    return SummaryView(texts, None, _told_counts(texts, None, {}, replies), customer, replies, chars, details, first)
 
 
 def view_of_messages(messages: Sequence[Message]) -> SummaryView:
@@ -508,4 +514,5 @@ def view_of_messages(messages: Sequence[Message]) -> SummaryView:
                 details.add(kind, value)
     chars = sum(len(scan.cleaned) for scan in scans.values())
     scanned = {i: scans[i].keys for i in full if i in scans}
-    return SummaryView(texts, counts, _told_counts(texts, counts, scanned), customer, replies, chars, details, first)
+    told = _told_counts(texts, counts, scanned, replies)
+    return SummaryView(texts, counts, told, customer, replies, chars, details, first)
