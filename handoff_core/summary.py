@@ -276,7 +276,7 @@ def _assistant_so_far(view: SummaryView, limit: int) -> str:
     head = f"Assistant so far ({len(replies)} {'reply' if len(replies) == 1 else 'replies'}): "
     items: list[tuple[int, SentenceText, bool]] = []
     seen: set[tuple[str, ...]] = set()
-    for i in replies:
+    for i in view.read_replies:  # not every reply: a long conversation's view reads a bounded few
         if i not in texts:
             continue  # a reply not read (in the middle of a long conversation) has no sentence to show
         said = texts[i].sentences
@@ -293,7 +293,7 @@ def _assistant_so_far(view: SummaryView, limit: int) -> str:
             ):
                 seen.add(sentence.keys)
                 items.append((i, sentence, n == last_question))
-    told = _told(replies, texts, seen, view.told_counts)
+    told = _told(view.read_replies, texts, seen, view.told_counts)
     if told:
         items = sorted(items + told, key=lambda item: (item[0], texts[item[0]].sentences.index(item[1])))
     if not items:
@@ -317,7 +317,7 @@ def _assistant_so_far(view: SummaryView, limit: int) -> str:
         if verb == "told":
             reply = None
         elif reply is None:
-            earlier = _said_before(sentence.keys, i, customer, texts)
+            earlier = _said_before(sentence.keys, i, view.read_customer, texts)
         if reply is not None:
             text += f' → customer: "{clip(reply, 70)}"'
         elif earlier is not None:

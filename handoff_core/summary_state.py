@@ -418,6 +418,10 @@ class SummaryView:
     customer_chars: int
     details: Details
     first_customer_at: datetime | None
+    #: The customer messages and the bot's replies that are in ``texts``, in ascending order: what the
+    #: Assistant line reads, without walking every message of a long conversation.
+    read_customer: Sequence[int] = ()
+    read_replies: Sequence[int] = ()
 
 
 def _told_counts(
@@ -469,6 +473,8 @@ def _view_of_log(log: _Log) -> SummaryView:
         long.customer_chars,
         long.details.copy(),
         long.first_customer_at,
+        [i for i in full if roles[i] is Role.CUSTOMER],
+        [i for i in full if roles[i] is Role.ASSISTANT],
     )
 
 
@@ -483,7 +489,8 @@ def _short_view(texts: dict[int, MessageText], roles: Sequence[Role], stamps: Se
                 details.add(kind, value)
     chars = sum(len(texts[i].cleaned) for i in customer)
     first = next((stamps[i] for i in customer if stamps[i]), None)
-    return SummaryView(texts, None, _told_counts(texts, None, {}, replies), customer, replies, chars, details, first)
+    told = _told_counts(texts, None, {}, replies)
+    return SummaryView(texts, None, told, customer, replies, chars, details, first, customer, replies)
 
 
 def view_of_messages(messages: Sequence[Message]) -> SummaryView:
@@ -515,4 +522,8 @@ def view_of_messages(messages: Sequence[Message]) -> SummaryView:
     chars = sum(len(scan.cleaned) for scan in scans.values())
     scanned = {i: scans[i].keys for i in full if i in scans}
     told = _told_counts(texts, counts, scanned, replies)
-    return SummaryView(texts, counts, told, customer, replies, chars, details, first)
+    read = (
+        [i for i in full if messages[i].role is Role.CUSTOMER],
+        [i for i in full if messages[i].role is Role.ASSISTANT],
+    )
+    return SummaryView(texts, counts, told, customer, replies, chars, details, first, *read)
