@@ -34,6 +34,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import chain
+from typing import NamedTuple
 
 from handoff_core.details import Details
 from handoff_core.issue import (
@@ -97,7 +98,7 @@ class _Undo:
     totals: dict[int, float | None] | None = None
     holders: dict[str, list[int] | None] | None = None
     #: The ranks before the message (:attr:`_Long.dense`, :attr:`_Long.heavy`), when it changed them.
-    ranks: tuple[list[tuple[float, int]], list[tuple[float, int]]] | None = None
+    ranks: tuple[_Ranking, _Ranking] | None = None
 
 
 class _Long:
@@ -150,8 +151,8 @@ class _Long:
         #: The customer messages past the first two, best first, as :func:`~handoff_core.issue.pool_of_totals`
         #: ranks them: the first :data:`DENSE_POOL` by ``(-total / (words + 3), index)`` and the first
         #: :data:`HEAVY_RANKS` by ``(-total, index)``. Replaced, never changed in place (the journal keeps them).
-        self.dense: list[tuple[float, int]] = []
-        self.heavy: list[tuple[float, int]] = []
+        self.dense = _NO_RANKING
+        self.heavy = _NO_RANKING
 
     def add(self, index: int, role: Role, created_at: datetime | None, f: SummaryFeatures, log: _Log) -> None:
         undo = _Undo(self.customer_chars, self.first_customer_at)
@@ -225,19 +226,22 @@ class _Long:
         changed = [i for i in dirty if i not in first]
         if not changed:
             return
-        undo.ranks = (self.dense, self.heavy)
         totals, features = self.totals, log.features
-        dense = [(-totals[i] / (features[i].n_words + 3), i) for i in changed]
-        heavy = [(-totals[i], i) for i in changed]
-        self.dense = _best(self.dense, dense, DENSE_POOL) or self._ranked(log, dense=True)
-        self.heavy = _best(self.heavy, heavy, HEAVY_RANKS) or self._ranked(log, dense=False)
+        dense = _best(self.dense, [(-totals[i] / (features[i].n_words + 3), i) for i in changed], DENSE_POOL)
+        heavy = _best(self.heavy, [(-totals[i], i) for i in changed], HEAVY_RANKS)
+        if dense is not self.dense or heavy is not self.heavy:
+            undo.ranks = (self.dense, self.heavy)
+            self.dense = dense or self._ranked(log, dense=True)
+            self.heavy = heavy or self._ranked(log, dense=False)
 
-    def _ranked(self, log: _Log, *, dense: bool) -> list[tuple[float, int]]:
+    def _ranked(self, log: _Log, *, dense: bool) -> _Ranking:
         """One ranking from every customer message's total (when a total fell: never in a growing log)."""
         totals, features = self.totals, log.features
         if dense:
-            return heapq.nsmallest(DENSE_POOL, [(-totals[i] / (features[i].n_words + 3), i) for i in self.customer[2:]])
-        return heapq.nsmallest(HEAVY_RANKS, [(-totals[i], i) for i in self.customer[2:]])
+            best = heapq.nsmallest(DENSE_POOL, [(-totals[i] / (features[i].n_words + 3), i) for i in self.customer[2:]])
+        else:
+            best = heapq.nsmallest(HEAVY_RANKS, [(-totals[i], i) for i in self.customer[2:]])
+        return _Ranking(tuple(best), frozenset(i for _, i in best))
 
     def undo_last(self, role: Role, f: SummaryFeatures) -> None:
         """Take back the latest message (``role``, ``f``); the caller checked the journal has it."""
@@ -341,23 +345,42 @@ class _Log:
         return log
 
 
-def _best(top: list[tuple[float, int]], entries: list[tuple[float, int]], k: int) -> list[tuple[float, int]] | None:
+class _Ranking(NamedTuple):
+    """The ``k`` smallest ``(value, index)`` pairs so far, in order, and their indexes."""
+
+    items: tuple[tuple[float, int], ...]
+    ids: frozenset[int]
+
+
+_NO_RANKING = _Ranking((), frozenset())
+
+
+def _best(top: _Ranking, entries: list[tuple[float, int]], k: int) -> _Ranking | None:
     """The ``k`` smallest after the messages of ``entries`` took their new values, from the ``k`` smallest
-    before (``top``); None when an entry of ``top`` grew (then the ``k`` smallest may be outside both).
+    before (``top``, returned itself when nothing enters it); None when a value in ``top`` grew (then the
+    ``k`` smallest may be outside both).
 
     Values only fall as messages arrive, and the others are unchanged: the new ``k`` smallest are then
-    among the old ones and the changed ones.
+    among the old ones and the changed ones, and a changed one not among the old ones enters only if it
+    is below the old ``k``-th (most messages: one comparison).
     """
-    ids = {i: value for value, i in entries}
+    items, ids = top
+    worst = items[-1] if len(items) >= k else None
+    enter = [e for e in entries if e[1] in ids or worst is None or e < worst]
+    if not enter:
+        return top
+    new = {i: value for value, i in enter}
     kept = []
-    for value, i in top:
-        new = ids.get(i)
-        if new is None:
+    for value, i in items:
+        now = new.get(i)
+        if now is None:
             kept.append((value, i))
-        elif new > value:
+        elif now > value:
             return None
-    kept.extend(entries)
-    return heapq.nsmallest(k, kept)
+    kept.extend(enter)
+    kept.sort()
+    del kept[k:]
+    return _Ranking(tuple(kept), frozenset(i for _, i in kept))
 
 
 def _past_window(n_customer: int, n_messages: int) -> bool:
@@ -456,7 +479,7 @@ def _view_of_log(log: _Log) -> SummaryView:
     if long is None:
         return _short_view({i: f.text for i, f in enumerate(features)}, log.roles, log.stamps)
     customer = long.customer
-    full = pool_of_ranks(customer, long.others, [i for _, i in long.dense], [i for _, i in long.heavy])
+    full = pool_of_ranks(customer, long.others, [i for _, i in long.dense.items], [i for _, i in long.heavy.items])
     texts = {i: features[i].text for i in full}
     roles = log.roles
     scanned = {i: features[i].keys for i in full if roles[i] is Role.CUSTOMER}

@@ -144,7 +144,7 @@ def _fresh_pool(state: SummaryState) -> list[int]:
 def _running_pool(state: SummaryState) -> list[int]:
     long = state.log.long
     assert long is not None
-    return pool_of_ranks(long.customer, long.others, [i for _, i in long.dense], [i for _, i in long.heavy])
+    return pool_of_ranks(long.customer, long.others, [i for _, i in long.dense.items], [i for _, i in long.heavy.items])
 
 
 @pytest.mark.parametrize(("n", "every"), [(260, 2), (300, 5), (200, 7)])
