@@ -143,3 +143,35 @@ def test_rule_readings_are_the_engines_and_ship_per_head() -> None:
     assert arrays["rules"][0].tolist() == [1.0, 2.0, 3.0, 4.0] and not arrays["rules"][1:].any()
     heads[0].rules = np.zeros(len(RULE_FEATURES), dtype=np.float32)
     assert "rules" not in train_detectors.weights_arrays(heads, {})  # n-gram-only heads: the file as before
+
+
+def test_written_multilingual_rows_only_train_the_human_request_head() -> None:
+    """The written en/es/fr/de/pt rows are training rows with both labels, read by the human_request head only."""
+    rows = train_detectors.written_rows()
+    assert {r.split for r in rows} == {"train"}
+    assert {r.language for r in rows} == {"en", "es", "fr", "de", "pt"}
+    human = train_detectors.LABELS["human_request"]
+    for language in ("es", "fr", "de", "pt"):
+        labels = [human(r) for r in rows if r.language == language]
+        assert labels.count(1) >= 20 and labels.count(0) >= 10
+    for head, label in train_detectors.LABELS.items():
+        if head != "human_request":
+            assert {label(r) for r in rows} == {None}
+
+
+def test_bad_written_row_names_the_file_and_line(tmp_path: Path) -> None:
+    """A written row without a 0/1 label is an error naming the file and the line."""
+    path = tmp_path / "rows.tsv"
+    path.write_text("language\thuman_request\ttext\nen\t1\tget me a human\nen\tyes\tagent\n", encoding="utf-8")
+    with pytest.raises(detector_data.DataError, match=r"rows\.tsv:3"):
+        train_detectors.written_rows(path)
+
+
+def test_xed_is_a_human_request_negative_in_every_language() -> None:
+    """A fixed fifth of XED (every language) is a human_request negative; the rest is unused by that head."""
+    label = train_detectors.LABELS["human_request"]
+    rows = [detector_data.Row(f"line {i}", "train", "xed", "fr", ("joy",)) for i in range(200)]
+    labels = [label(r) for r in rows]
+    assert set(labels) == {0, None}
+    assert 20 < labels.count(0) < 60
+    assert labels == [label(r) for r in rows]

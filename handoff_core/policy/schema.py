@@ -123,7 +123,8 @@ class HumanRequestConfig(TriggerConfig, Matchable, ExampleUse):
     severity: Annotated[int, Field(ge=0, le=1000)] = 80
     #: Words that, just before a match, negate it ("I don't need a human").
     negations: Phrases = ()
-    #: The trained ``human_request`` detector (English; other languages through ``examples``).
+    #: The trained ``human_request`` detector (Bitext, HWU64, GoEmotions and XED rows and written en/es/fr/de/pt
+    #: requests; docs/models.md); ``examples`` add nearest-example matching beside it.
     model: ModelUse = Field(default_factory=ModelUse)
 
 

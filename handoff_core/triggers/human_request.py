@@ -1,7 +1,7 @@
 """``human_request``: the customer asks for a person, or says yes when a person was offered.
 
 Three ways to see the request, any one is enough: the policy's phrases; the trained ``human_request``
-detector (English, learned from real labelled data, see docs/models.md); and the policy's ``examples``
+detector (learned from labelled data in five languages, see docs/models.md); and the policy's ``examples``
 (multilingual, nearest-example matching). A negation before a phrase ("I don't need a human") cancels the
 phrase and keeps the learned paths quiet for that message too; so does an ``exclude`` phrase ("are you a
 bot?", "talk to sales"): the example matcher read "I want to talk to sales" as near "I want to talk to a
