@@ -17,12 +17,11 @@ on the same inputs (this checkout's corpus), and prints every round and the medi
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import statistics
-import subprocess
 import sys
 from pathlib import Path
+
+from checkouts import measure_in
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -65,15 +64,9 @@ print(json.dumps(out))
 
 
 def measure(checkout: Path, knowledge: bool, passes: int = 1) -> dict[str, float]:
-    code = _MEASURE.format(bench=str(ROOT / "bench"), checkout=str(checkout), knowledge=knowledge, passes=passes)
-    env = {**os.environ, "PYTHONPATH": str(checkout), "OPENBLAS_NUM_THREADS": "1"}
-    done = subprocess.run(
-        [sys.executable, "-c", code], check=False, cwd=checkout, env=env, capture_output=True, text=True
+    return measure_in(
+        checkout, _MEASURE.format(bench=str(ROOT / "bench"), checkout=str(checkout), knowledge=knowledge, passes=passes)
     )
-    if done.returncode:
-        raise SystemExit(f"{checkout}: {done.stderr[-2000:]}")
-    result: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
-    return result
 
 
 def main() -> None:

@@ -16,12 +16,11 @@ a fresh process pinned to one core, and prints the medians side by side (a same-
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import statistics
-import subprocess
 import sys
 from pathlib import Path
+
+from checkouts import measure_in
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -121,15 +120,9 @@ def _order(label: str) -> list[int]:
 
 
 def measure(checkout: Path, knowledge: bool, passes: int) -> dict[str, float]:
-    code = _MEASURE.format(checkout=str(checkout), bench=str(ROOT / "bench"), knowledge=knowledge, passes=passes)
-    env = {**os.environ, "PYTHONPATH": str(checkout), "OPENBLAS_NUM_THREADS": "1"}
-    done = subprocess.run(
-        [sys.executable, "-c", code], check=False, cwd=checkout, env=env, capture_output=True, text=True
+    return measure_in(
+        checkout, _MEASURE.format(checkout=str(checkout), bench=str(ROOT / "bench"), knowledge=knowledge, passes=passes)
     )
-    if done.returncode:
-        raise SystemExit(f"{checkout}: {done.stderr[-2000:]}")
-    result: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
-    return result
 
 
 def main() -> None:
