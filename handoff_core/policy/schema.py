@@ -119,13 +119,25 @@ class ExampleUse(_Strict):
     threshold: Annotated[float, Field(gt=0.0, le=1.0)] = 0.8
 
 
+class HumanRequestModel(ModelUse):
+    """The trained ``human_request`` detector, and how it backs the policy's combos."""
+
+    #: A combo hit (a request word and a person word somewhere in one sentence, not a listed phrase) counts
+    #: in ``confirm_languages`` only when the detector gives the message at least this probability:
+    #: "I contacted you but got no response" and "need to understand dialogue management" are combos too.
+    #: None: every combo hit counts (as before round 7).
+    confirm_combos: Probability | None = None
+    #: Where the detector is strong enough to veto a combo (it learned other languages from ~30 written rows).
+    confirm_languages: tuple[Annotated[str, Field(min_length=2, max_length=8)], ...] = ("en",)
+
+
 class HumanRequestConfig(TriggerConfig, Matchable, ExampleUse):
     severity: Annotated[int, Field(ge=0, le=1000)] = 80
     #: Words that, just before a match, negate it ("I don't need a human").
     negations: Phrases = ()
     #: The trained ``human_request`` detector (Bitext, HWU64, GoEmotions and XED rows and written en/es/fr/de/pt
     #: requests; docs/models.md); ``examples`` add nearest-example matching beside it.
-    model: ModelUse = Field(default_factory=ModelUse)
+    model: HumanRequestModel = Field(default_factory=HumanRequestModel)
 
 
 class TopicModel(ModelUse):

@@ -6,11 +6,18 @@ detector (learned from labelled data in five languages, see docs/models.md); and
 phrase and keeps the learned paths quiet for that message too; so does an ``exclude`` phrase ("are you a
 bot?", "talk to sales"): the example matcher read "I want to talk to sales" as near "I want to talk to a
 human", which the exclude alone could not stop.
+
+Round 7, from the errors on real text (Rasa dev half, XED and GoEmotions dev): a *combo* (a request word
+and a person word anywhere in a sentence) is loose on its own ("I contacted you but got no response",
+"need to understand dialogue management", "I want to change the person on the order"), so in English it
+counts only when the trained detector backs it (``model.confirm_combos``); a listed phrase still counts on
+its own. And a request word in the past tense reports a contact, it does not ask for one ("I talked to
+someone yesterday and they said…"), except the polite past of wanting ("I wanted to speak to a person").
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from handoff_core.analysis import CUSTOMER, FunctionDetector, MessageAnalysis, MessageDetector, running
@@ -18,12 +25,26 @@ from handoff_core.decision import Action, Evidence, Reason, TriggerName
 from handoff_core.examples import ExampleMatcher
 from handoff_core.models import Role
 from handoff_core.policy.schema import Matchable, Policy
-from handoff_core.text.phrases import AnalyzedText, Vocabulary, phrase_words
+from handoff_core.text.phrases import AnalyzedText, PhraseHit, Vocabulary, phrase_words
 from handoff_core.text.rules import RuleHit, RuleSet
 from handoff_core.triggers.base import TriggerContext, make_reason, phrase_evidence
 
 #: Where each record keeps the running fold of the requests for a person up to it.
 _ASKED = "human_request.asked"
+
+#: English past tenses that still ask, politely ("I wanted to speak to a person", "I needed a human").
+POLITE_PAST = frozenset({"wanted", "needed", "liked", "wished", "hoped", "wondered"})
+
+
+@dataclass(frozen=True, slots=True)
+class _Cue:
+    """A request for a person seen by the policy's phrases or combos in one message."""
+
+    evidence: Evidence
+    #: A listed phrase said so (not only a combo).
+    via_phrase: bool
+    #: Only a combo said so, in a language where the trained detector must back it.
+    needs_model: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,9 +101,13 @@ class HumanRequest:
         def step(state: _Asked, record: MessageAnalysis) -> _Asked:
             if record.role is not Role.CUSTOMER:
                 return state
-            asked, matched = record.result(self.asks)
-            if asked is not None:
-                return state.add(asked[0], via_phrase=asked[1])
+            cue, matched = record.result(self.asks)
+            if cue is not None:
+                if not cue.needs_model:
+                    return state.add(cue.evidence, via_phrase=cue.via_phrase)
+                backed = self._backing(ctx, record.index)
+                # A combo the detector does not back asks for no one (and the learned paths stay quiet).
+                return state if backed is None else state.add(backed(cue.evidence))
             if not matched:
                 found = self._learned(ctx, record.index)
                 if found is not None:
@@ -120,6 +145,17 @@ class HumanRequest:
                 )
         return ()
 
+    def _backing(self, ctx: TriggerContext, index: int) -> Callable[[Evidence], Evidence] | None:
+        """How a combo's evidence reads when the trained detector backs it (its score added), or None when
+        it does not. Without a score (no detector loaded) the combo stands as before round 7."""
+        model = self.config.model
+        score = ctx.model_scores.get(index, {}).get("human_request")
+        if score is None or model.confirm_combos is None:
+            return lambda evidence: evidence
+        if score.probability < model.confirm_combos:
+            return None
+        return lambda evidence: evidence.model_copy(update={"score": score.probability})
+
     def _learned(self, ctx: TriggerContext, index: int) -> Evidence | None:
         """The trained detector's or the nearest examples' verdict on one message without a cue."""
         model = self.config.model
@@ -133,16 +169,23 @@ class HumanRequest:
                 return Evidence(message_index=index, score=best.score, example=best.nearest)
         return None
 
-    def _asks(self, index: int, text: AnalyzedText) -> tuple[tuple[Evidence, bool] | None, bool]:
-        """Evidence of asking for a person in one message (and whether a listed phrase, not a combo, said
-        so), and whether any cue matched at all (a negated or excluded one included: then no learned model
-        is asked)."""
-        matched = self._rules.match(text)
+    def _asks(self, index: int, text: AnalyzedText) -> tuple[_Cue | None, bool]:
+        """Evidence of asking for a person in one message, and whether any cue matched at all (a negated or
+        excluded one included: then no learned model is asked; a past-tense report is no cue)."""
+        matched = [h for h in self._rules.match(text) if h.rule == "exclude" or not _reported(text, h)]
         hits = [h for h in matched if h.rule == "human" and not self._negated(text, h)]
         if not hits:
             return None, bool(matched)
         evidence = phrase_evidence(index, text, [p for h in hits for p in h.hits])
-        return (evidence, any(h.via == "phrase" for h in hits)), True
+        via_phrase = any(h.via == "phrase" for h in hits)
+        model = self.config.model
+        needs_model = (
+            not via_phrase
+            and model.enabled
+            and model.confirm_combos is not None
+            and text.language in model.confirm_languages
+        )
+        return _Cue(evidence, via_phrase, needs_model), True
 
     def _accepts(self, index: int, text: AnalyzedText) -> Evidence | None:
         """Evidence that the message says yes (and not no) to an offer of a person."""
@@ -169,6 +212,20 @@ class HumanRequest:
                 if begin >= 0 and tuple(norms[begin : end + 1]) == phrase and not _clause_break(text, end, first):
                     return True
         return False
+
+
+def _reported(text: AnalyzedText, hit: RuleHit[str]) -> bool:
+    """Whether an English match reads a past contact, not a request: a matched word in the past tense that
+    the phrase does not have ("I talked to someone yesterday", "I contacted a person"), unless it is the
+    polite past of wanting (:data:`POLITE_PAST`)."""
+    if text.language != "en":
+        return False
+    return any(_past(text, h) for h in hit.hits)
+
+
+def _past(text: AnalyzedText, hit: PhraseHit[object]) -> bool:
+    word = text.norms[hit.first]
+    return word.endswith("ed") and word not in POLITE_PAST and word not in phrase_words(hit.phrase)
 
 
 def _clause_break(text: AnalyzedText, negation: int, match: int) -> bool:
