@@ -22,16 +22,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import bench_core
 
-from handoff_core.engine import KNOWLEDGE_WINDOW
 from handoff_core.policy.schema import KnowledgeCoverageConfig
-from handoff_core.sentiment import lexicon_window
+from handoff_core.text.window import analysis_window
 
 
 def main(rounds: int = 5) -> None:
     os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
     kb = bench_core.knowledge_500("static")
     lines = (bench_core.CORPUS / "messages.jsonl").read_text(encoding="utf-8").splitlines()
-    texts = [lexicon_window(json.loads(line)["text"], KNOWLEDGE_WINDOW) for line in lines]
+    texts = [analysis_window(json.loads(line)["text"]) for line in lines]
     matcher = kb._examples
     kb.fitted.threshold(0.1)  # fitted before timing, as the engine fits it when it is built
     configs = {

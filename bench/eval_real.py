@@ -16,6 +16,12 @@ are fixed in ``connectors/training/data.py``. What each block measures:
 - topics: CFPB test narratives with a strong detector mapping (refund/billing and account security vs
   ``none``), and HWU64 test requests as ordinary questions that must not be read as a topic.
 - knowledge: the HWU64 out-of-scope protocol (see ``bench/eval_knowledge.py``).
+- long (``--only long``): the only long real messages here, CFPB narratives at full length (every other
+  set is shorter than the analysis window, so the window cannot change its numbers). Topics as above,
+  the share read negative and angry, and the decisions' actions, for narratives longer than the window
+  (``handoff_core/text/window.py``). ``--window HEAD:TAIL`` reads them through another window, ``--window
+  none`` whole (up to ``engine.MESSAGE_WINDOW``): the before/after of the window. The window was chosen
+  on the ``dev`` narratives (``--long-split dev``); ``test`` is the report.
 """
 
 from __future__ import annotations
@@ -309,11 +315,66 @@ def _topic_lines(name: str, gold: list[str], found: list[str], decisions: list[D
     ]
 
 
-def run(data: Path, only: set[str], policy: Policy | None = None) -> list[str]:
+def long_messages(engine: DecisionEngine, data: Path, split: str = "test") -> list[str]:
+    """Full-length CFPB narratives longer than the analysis window: what the window changes on real text."""
+    from handoff_core.text import window
+
+    limit = window.HEAD_CHARS + window.TAIL_CHARS
+    shown = f"{window.HEAD_CHARS}+{window.TAIL_CHARS}" if limit < 10**9 else "none (whole message)"
+    rows = [r for r in cfpb(data, chars=None) if r.split == split and len(r.text) > LONG_FROM]
+    out = [
+        f"long messages: CFPB {split} narratives at full length, longer than {LONG_FROM} characters "
+        f"(n={len(rows)}, median {int(np.median([len(r.text) for r in rows])):,} chars); window {shown}:"
+    ]
+    mapping = {"billing_refund": "refund", "account_security": "account_security", "none": "none"}
+    decisions = [decide(engine, r.text, "en") for r in rows]
+    mapped = [i for i, r in enumerate(rows) if r.labels[0] in mapping]
+    gold = [mapping[rows[i].labels[0]] for i in mapped]
+    out.extend(
+        _topic_lines(
+            "topics (strong mapping only)",
+            gold,
+            [_topic_of(decisions[i]) for i in mapped],
+            [decisions[i] for i in mapped],
+        )
+    )
+    negative_line = -engine.policy.triggers.sentiment.negative_below
+    negative = sum(-d.signals.sentiment >= negative_line for d in decisions) / len(decisions)
+    angry = sum(bool(d.signals.angry) for d in decisions) / len(decisions)
+    actions = {a: sum(d.action.value == a for d in decisions) for a in ("handoff", "offer_handoff", "continue")}
+    out.append(
+        f"  all: read negative {negative:.3f}, angry {angry:.3f}; actions "
+        + ", ".join(f"{a} {n}" for a, n in actions.items())
+    )
+    labels = cfpb_anger_labels()
+    labelled = [i for i, r in enumerate(rows) if r.labels[2] in labels]
+    if labelled:
+        y = [labels[rows[i].labels[2]][1] for i in labelled]
+        p, rc, f = prf(y, [bool(decisions[i].signals.angry) for i in labelled])
+        scores = [-decisions[i].signals.sentiment for i in labelled]
+        out.append(
+            _line("angry vs our labels of the opening (indicative)", len(y), sum(y), precision=p, recall=rc, F1=f)
+            + f"  AUROC {auroc(y, scores):.3f}"
+        )
+    human = sum(any(x.trigger.value == "human_request" for x in d.reasons) for d in decisions)
+    out.append(f"  human request fired on {human}/{len(rows)}")
+    return out
+
+
+#: Narratives longer than this are "long" for the block above: longer than every window it compares.
+LONG_FROM = 750
+
+
+def run(data: Path, only: set[str], policy: Policy | None = None, long_split: str = "test") -> list[str]:
     policy = policy or load_policy(default_policy_path())
     engine = DecisionEngine(policy)
     out = [f"REAL development data ({data}); test splits fixed in connectors/training/data.py"]
-    blocks: dict[str, Callable[[DecisionEngine, Path], list[str]]] = {"anger": anger, "human": human, "topics": topics}
+    blocks: dict[str, Callable[[DecisionEngine, Path], list[str]]] = {
+        "anger": anger,
+        "human": human,
+        "topics": topics,
+        "long": lambda e, d: long_messages(e, d, long_split),
+    }
     for name, block in blocks.items():
         if name in only:
             out.extend(block(engine, data))
@@ -342,12 +403,19 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--only", default="anger,human,topics,knowledge")
     parser.add_argument("--rules-only", action="store_true", help="switch the trained detectors off (comparison)")
+    parser.add_argument("--window", help="HEAD:TAIL characters of the analysis window, or none (long block)")
+    parser.add_argument("--long-split", default="test", choices=("dev", "test"), help="split of the long block")
     args = parser.parse_args()
+    if args.window:
+        from handoff_core.text import window
+
+        head, tail = (10**9, 0) if args.window == "none" else map(int, args.window.split(":"))
+        window.HEAD_CHARS, window.TAIL_CHARS = head, tail
     policy = load_policy(default_policy_path())
     if args.rules_only:
         policy = rules_only(policy)
         print("RULES ONLY: trained detectors and example sets switched off")
-    for line in run(args.data, set(args.only.split(",")), policy):
+    for line in run(args.data, set(args.only.split(",")), policy, args.long_split):
         print(line, flush=True)
 
 

@@ -101,11 +101,19 @@ wrap(E, "Decision", "4.2 Decision model (pydantic)")
 policy = load_policy(default_policy_path())
 engine = E.DecisionEngine(policy, knowledge_500("static")) if {knowledge} else E.DecisionEngine(policy)
 texts = [json.loads(l)["text"] for l in (CORPUS / "messages.jsonl").read_text(encoding="utf-8").splitlines()]
+if {length}:
+    # The corpus's longest messages (CFPB narratives of 1,900+ characters), each cut to the same length at a
+    # word boundary: one set of texts, so the stages' cost per length bucket differs by length alone.
+    texts = [t[: t.rfind(" ", 0, {length}) if len(t) > {length} else len(t)] for t in texts if len(t) >= 1_900]
 singles = _singles(texts)
 for c in singles:
     engine.decide(c)
 best = None
+import handoff_core.text.messages as M
 for _ in range({passes}):
+    if {length}:  # 43 texts fit the per-message memos: start each pass cold, as new traffic would
+        for memo in (M.scan_message, M.message_details_of, M.analyze_message):
+            memo.cache_clear()
     spent.clear()
     for c in singles:
         engine.decide(c)
@@ -119,10 +127,11 @@ def _order(label: str) -> list[int]:
     return [int(part) for part in label.split(maxsplit=1)[0].split(".")]
 
 
-def measure(checkout: Path, knowledge: bool, passes: int) -> dict[str, float]:
-    return measure_in(
-        checkout, _MEASURE.format(checkout=str(checkout), bench=str(ROOT / "bench"), knowledge=knowledge, passes=passes)
+def measure(checkout: Path, knowledge: bool, passes: int, length: int = 0) -> dict[str, float]:
+    code = _MEASURE.format(
+        checkout=str(checkout), bench=str(ROOT / "bench"), knowledge=knowledge, passes=passes, length=length
     )
+    return measure_in(checkout, code)
 
 
 def main() -> None:
@@ -132,13 +141,26 @@ def main() -> None:
     parser.add_argument("--passes", type=int, default=3, help="timed passes per process; the fastest counts")
     parser.add_argument("--baseline", type=Path, help="another checkout, measured alternately with this one")
     parser.add_argument("--rounds", type=int, default=3, help="alternations with --baseline")
+    parser.add_argument(
+        "--lengths",
+        type=lambda v: [int(x) for x in v.split(",")],
+        default=[0],
+        help="e.g. 50,200,500,1000,2000: the corpus's 43 longest messages cut to each length (0: the whole corpus)",
+    )
     args = parser.parse_args()
+    for length in args.lengths:
+        if length:
+            print(f"== messages cut to {length:,} characters")
+        _compare(args, length)
+
+
+def _compare(args: argparse.Namespace, length: int) -> None:
     sides = [("this", ROOT)] if args.baseline is None else [("baseline", args.baseline.resolve()), ("this", ROOT)]
     rounds = 1 if args.baseline is None else args.rounds
     runs: dict[str, list[dict[str, float]]] = {name: [] for name, _ in sides}
     for n in range(rounds):
         for name, checkout in sides:
-            found = measure(checkout, args.knowledge, args.passes)
+            found = measure(checkout, args.knowledge, args.passes, length)
             runs[name].append(found)
             print(f"round {n + 1} {name}: {found['0 decision (total)']:,.0f} us a decision")
     labels = sorted({k for found in runs.values() for r in found for k in r}, key=_order)

@@ -55,6 +55,7 @@ from handoff_core.text.languages import add_votes, language_votes, pick_language
 from handoff_core.text.normalize import Tokens, tokenize
 from handoff_core.text.phrases import AnalyzedText, Analyzer, vocabulary_of
 from handoff_core.text.rules import RuleSet
+from handoff_core.text.window import analysis_window
 from handoff_core.topics import TOPIC_HITS, TopicDetector, TopicHit
 from handoff_core.triggers.base import Trigger, TriggerContext
 from handoff_core.triggers.bot_loop import BotLoop
@@ -74,9 +75,6 @@ HANDOFF_TAG = "ai_handoff"
 #: or worse in the length, and a pasted 50 KB log must decide as fast as a question (the start and the end
 #: of a message are where people say what they want and how they feel).
 MESSAGE_WINDOW = 6_000
-#: Most characters of the last customer message the knowledge search embeds (start and end): the
-#: transformer reads 256 word pieces at most anyway, and a pasted log must not cost more than a question.
-KNOWLEDGE_WINDOW = 2_000
 #: Where a record keeps the knowledge coverage of its message once computed.
 _COVERAGE = "knowledge.coverage"
 #: Where a customer record keeps its trained-detector features and scores.
@@ -323,21 +321,21 @@ class DecisionEngine:
         fresh: list[tuple[int, Role, str, Tokens, Mapping[str, int]]] = []
         for i in range(len(kept), len(messages)):
             message = messages[i]
-            tokens = tokenize(message.text)
+            tokens = tokenize(analysis_window(message.text))
             if message.role is Role.CUSTOMER:
                 votes = add_votes(votes, language_votes(tokens.norms))
             fresh.append((i, message.role, message.text, tokens, votes))
         language = conversation.language or pick_language(votes, default=self.policy.defaults.language)
         if kept and previous is not None and previous.language != language:
             # Rare: the new message changed the conversation's language; redo the records in it.
-            fresh = [(r.index, r.role, r.text, tokenize(r.text), r.votes) for r in kept] + fresh
+            fresh = [(r.index, r.role, r.text, tokenize(analysis_window(r.text)), r.votes) for r in kept] + fresh
             kept = []
         # Only messages were added since ``previous``: extend what it gathered instead of gathering again.
         extends = previous is not None and bool(kept) and len(kept) == len(previous.records)
         records = kept
         features, scores = self.score_messages([(i, text) for i, role, text, _, _ in fresh if role is Role.CUSTOMER])
         for i, role, text, tokens, message_votes in fresh:
-            analyzed = self._analyzer.analyze(text, language, tokens)
+            analyzed = self._analyzer.analyze(analysis_window(text), language, tokens)
             results: dict[str, object] = {}
             if role is Role.CUSTOMER:
                 # Trained detectors and the detectors that read their scores (topics, sentiment).
@@ -432,8 +430,8 @@ class DecisionEngine:
         """Per-message features and trained-detector scores (message → scores with evidence), once each."""
         if self._featurizer is None or not messages:
             return {}, {}
-        # Long pastes are read through the same window as the knowledge check, so the cost stays bounded.
-        featurized = self._featurizer.featurize_many([lexicon_window(text, KNOWLEDGE_WINDOW) for _, text in messages])
+        # Long messages are read through the analysis window (the knowledge check reuses these features).
+        featurized = self._featurizer.featurize_many([analysis_window(text) for _, text in messages])
         features = {i: f for (i, _), f in zip(messages, featurized, strict=True)}
         detectors = self._detectors
         scores = {i: detectors.score_all(f) for i, f in features.items()} if detectors is not None else {}
@@ -452,7 +450,7 @@ class DecisionEngine:
 
     def sentiment_features(self, text: str, language: str) -> tuple[float, ...]:
         """The rule numbers the trained sentiment heads weigh for ``text`` (for ``handoff train``)."""
-        return self._sentiment.read(0, self._analyzer.analyze(text, language)).features
+        return self._sentiment.read(0, self._analyzer.analyze(analysis_window(text), language)).features
 
     def _facts(self, ctx: TriggerContext) -> Facts:
         """Facts of the customer messages: a running fold over each message's facts, extracted on arrival.
@@ -471,7 +469,7 @@ class DecisionEngine:
             # example-based scorers reuse it instead of featurising the message a second time.
             features = record.results.get(_FEATURES)
             found = self.knowledge.coverage(
-                lexicon_window(record.text, KNOWLEDGE_WINDOW),
+                analysis_window(record.text),
                 self.policy.triggers.low_confidence.knowledge,
                 features if isinstance(features, MessageFeatures) else None,
             )

@@ -15,10 +15,11 @@ When anger cues fire, positive words are read as sarcasm and do not offset them.
 negation ("not a problem") are ignored.
 
 VADER's negation and idiom checks re-read the whole message for every word, so its cost grows with the
-square of the length (a 50 KB paste took seconds and froze the worker). VADER therefore sees a window
-of at most :data:`VADER_WINDOW` characters: the opening and the end of the message, where people say
-how they feel; its compound score saturates long before that length anyway. The cue lists, capitals and
-punctuation, which are linear, still read the whole message.
+square of the length (a 50 KB paste took seconds and froze the worker). The engine hands every scorer
+the message's analysis window (:func:`handoff_core.text.window.analysis_window`: its opening and its
+close, 750 characters at most), so VADER, the cue lists, capitals and punctuation all read a bounded
+text; VADER additionally cuts what it reads to :data:`VADER_WINDOW` characters for callers that pass a
+whole text.
 
 On real customer text those cues were close to a naive baseline (a calm "it has been a week" read as
 negative, "annoying" as angry), so when the trained detectors are on (``model.enabled``, the default) they

@@ -113,7 +113,7 @@ def bitext(root: Path) -> list[Row]:
         ]
 
 
-def cfpb(root: Path) -> list[Row]:
+def cfpb(root: Path, chars: int | None = CFPB_CHARS) -> list[Row]:
     """CFPB narratives labelled with the folder's issue-to-detector map (``strong`` mappings only).
 
     Labels: (detector or ``weak``, CFPB issue, complaint id); the id joins the hand labels of
@@ -131,7 +131,7 @@ def cfpb(root: Path) -> list[Row]:
         _columns(path, list(reader.fieldnames or []), wanted)
         rows = []
         for r in reader:
-            text = clean_cfpb(r["Consumer complaint narrative"])[:CFPB_CHARS]
+            text = clean_cfpb(r["Consumer complaint narrative"])[:chars]
             detector = mapping.get((r["Issue"], r["Sub-issue"]), "weak")
             labels = (detector, r["Issue"], r["Complaint ID"])
             rows.append(Row(text, hash_split(r["Complaint ID"]), "cfpb", "en", labels))

@@ -49,6 +49,7 @@ import handoff_core
 from connectors.training.data import DataError, Row, bitext, cfpb, goemotions, hwu64, xed
 from handoff_core.features import N_BUCKETS, MessageFeatures, bundled_featurizer
 from handoff_core.sentiment import RULE_FEATURES
+from handoff_core.text.window import analysis_window
 
 #: Where the engine reads the weights from (package data of the installed core).
 WEIGHTS = Path(handoff_core.__file__).resolve().parent / "data" / "detectors.npz"
@@ -416,11 +417,19 @@ def fit_head(
     return FittedHead(hashed, dense, bias, threshold, card, rules)
 
 
+def training_features(rows: Sequence[Row]) -> list[MessageFeatures]:
+    """Every row featurised as the engine featurises a message at decision time.
+
+    Each text is read through :func:`~handoff_core.text.window.analysis_window`, as the engine reads a
+    message (a no-op for today's training texts, which are all shorter than the window).
+    """
+    return bundled_featurizer().featurize_many([analysis_window(r.text) for r in rows])
+
+
 def featurize_rows(rows: Sequence[Row]) -> Any:
     """The design matrix of every row (CSR, one row per input row)."""
-    featurizer = bundled_featurizer()
     print(f"featurising {len(rows)} rows…", file=sys.stderr)
-    return design(featurizer.featurize_many([r.text for r in rows])).tocsr()  # type: ignore[attr-defined]
+    return design(training_features(rows)).tocsr()  # type: ignore[attr-defined]
 
 
 def rule_rows(rows: Sequence[Row]) -> NDArray[np.float64]:
