@@ -358,6 +358,8 @@ def quoted_content(summary: str) -> str:
     for line in summary.split("\n"):
         if line.startswith("Issue: "):
             kept.append(unredacted_issue(line.removeprefix("Issue: ")))
+        elif line.startswith("Also said: "):
+            kept.append(line.removeprefix("Also said: "))
         elif line.startswith("Details: "):
             kept.append(_DETAIL_LABELS.sub(" ", line.removeprefix("Details: ")))
         elif line.startswith("Assistant so far"):

@@ -489,6 +489,39 @@ def select_issue(
     return IssuePick(picked, "".join(parts))
 
 
+def rest_of_issue(
+    messages: Sequence[Message],
+    pick: IssuePick,
+    budget: int,
+    analyses: Sequence[MessageText] | Mapping[int, MessageText] | None = None,
+) -> str:
+    """The customer's other content sentences, in their order, that add a word the Issue does not have.
+
+    For a short conversation (the customer wrote less than the Issue's room): the Issue keeps the most
+    informative sentences, and this keeps the rest of what the customer said in the note, in the same
+    headline style, so the agent does not need the transcript (round 7). Empty when nothing adds a word.
+    """
+    texts = _by_index(messages, analyses)
+    sentences = candidate_sentences(messages, texts)
+    taken = {s.order for s in pick.sentences}
+    covered = set(chain.from_iterable(sentences[i][1].keys for i in taken if i < len(sentences)))
+    parts: list[str] = []
+    used = 0
+    previous: tuple[int, int] | None = None
+    for i, (index, s) in enumerate(sentences):
+        if i in taken or covered.issuperset(s.keys):
+            continue
+        text = _squeeze(_with_no(texts[index].cleaned, s))
+        gap = "" if previous is None else " " if previous == (index, i - 1) else " … "
+        if used + len(gap) + len(text) > budget:
+            break
+        covered.update(s.keys)
+        parts.append(gap + (text[:1].upper() + text[1:] if not text[1:2].isupper() else text))
+        used += len(gap) + len(text)
+        previous = (index, i)
+    return "".join(parts)
+
+
 def _squeeze(sentence: str) -> str:
     """A chosen sentence as the Issue quotes it: without filler and preamble, in headline style."""
     return condense(compact(sentence))

@@ -29,11 +29,12 @@ from datetime import datetime
 from handoff_core.decision import Action, Reason
 from handoff_core.details import Details
 from handoff_core.facts import Facts
-from handoff_core.issue import LIGHT_KEYS, compact, condense, powers, select_issue
+from handoff_core.issue import LIGHT_KEYS, compact, condense, powers, rest_of_issue, select_issue
 from handoff_core.models import Conversation
 from handoff_core.redact import mask_email, redact
 from handoff_core.sentiment import MessageSentiment
 from handoff_core.summary_state import SummaryState, SummaryView, view_of_messages, view_of_state
+from handoff_core.text.content import ALL_STOPWORDS
 from handoff_core.text.messages import (
     ANSWER_WORDS,
     NUMBER,
@@ -45,10 +46,17 @@ from handoff_core.text.messages import (
 from handoff_core.text.sentences import clip, word_key
 
 SHORT_MAX_CHARS = 300
+#: What a bot says to show it is listening ("Go on.", "I'm reading along.", "Noted."): no information.
+_ACKNOWLEDGE = frozenset(
+    word_key(w) for w in "go on along read reading listen listening noted note see understand understood here".split()
+)
 #: Bot questions that ask nothing about the problem ("Anything else?", "Could you rephrase?").
 _GENERIC_ASK = frozenset(
-    word_key(w) for w in "anything else something everything rephrase understand understood clarify mean".split()
+    word_key(w)
+    for w in """anything else something everything rephrase understand understood clarify mean more tell explain
+    elaborate detail details describe share give bit little go""".split()
 )
+_NO_NEWS = _ACKNOWLEDGE | _GENERIC_ASK
 #: Section sizes at the default 1,200 characters; scaled with the policy's ``max_chars``.
 _ISSUE_CHARS = 420
 _ISSUE_MIN_CHARS = 80
@@ -57,6 +65,8 @@ _ISSUE_SHARE = 0.5
 _SENTENCE_CHARS = 220
 _DETAILS_CHARS = 220
 _ASSISTANT_CHARS = 400
+#: Room kept for the Details and Assistant lines after "Also said".
+_AFTER_ALSO = 200
 _WHY_CHARS = 260
 
 
@@ -138,49 +148,100 @@ def _waiting(conv: Conversation, now: datetime | None, first: datetime | None) -
 
 def _customer_line(data: SummaryInput, redact_pii: bool, first_customer_at: datetime | None) -> str:
     customer = data.conversation.customer
-    who = customer.name or customer.id or "unknown customer"
+    # A field the agent learns nothing from is left out ("unknown customer", "sentiment unknown"): every
+    # character of the note the agent reads should say something (round 7).
+    who = customer.name or customer.id or ""
     if customer.email:
-        who += f" <{mask_email(customer.email) if redact_pii else customer.email}>"
-    parts = [who, "VIP" if data.vip else "not VIP"]
+        who = f"{who} <{mask_email(customer.email) if redact_pii else customer.email}>".lstrip()
+    parts = [p for p in (who, "VIP" if data.vip else "not VIP") if p]
     parts += [p for p in (customer.plan and f"plan {customer.plan}", customer.organization) if p]
-    parts += [f"lang {data.language}", _mood(data.sentiments, data.worst_sentiment)]
+    parts.append(f"lang {data.language}")
+    if data.sentiments:
+        parts.append(_mood(data.sentiments, data.worst_sentiment))
     waiting = _waiting(data.conversation, data.now, first_customer_at)
     if waiting:
         parts.append(waiting)
     return "Customer: " + " · ".join(parts)
 
 
-def _details(data: SummaryInput, limit: int, more: Details) -> str:
+def _details(data: SummaryInput, limit: int, more: Details, issue: str = "") -> str:
+    """The Details line; a value the Issue already quotes is not repeated (round 7), nor a masked one."""
     conv, facts = data.conversation, data.facts
     ctx = conv.context
+    said = issue.casefold()
+    said_keys = _keys(said)
+
+    def new(values: Sequence[str], most: int) -> list[str]:
+        # A masked value ("XX/XX/2019", "XXXX") was removed before the text reached us: it says nothing.
+        # A value whose words the Issue already has ("called the bank" after "… called bank twice") is
+        # not repeated either.
+        fresh = [
+            v
+            for v in values
+            if v.casefold() not in said and not _MASKED.fullmatch(v) and not (said_keys.issuperset(_keys(v) or "?"))
+        ]
+        return fresh[:most]
+
     items: list[str] = []
-    orders = ([ctx.order_id] if ctx.order_id else []) + [o for o in facts.order_ids if o != ctx.order_id]
+    orders = new(([ctx.order_id] if ctx.order_id else []) + [o for o in facts.order_ids if o != ctx.order_id], 3)
     if orders:
-        items.append("order " + ", ".join(orders[:3]))
-    if more.tracking:
-        items.append("tracking " + ", ".join(more.tracking[:2]))
+        items.append("order " + ", ".join(orders))
+    tracking = new(more.tracking, 2)
+    if tracking:
+        items.append("tracking " + ", ".join(tracking))
     if ctx.product:
         items.append(f"product {ctx.product}")
-    if more.devices:
-        items.append("devices " + ", ".join(more.devices))
-    if more.versions:
-        items.append("versions " + ", ".join(more.versions))
+    devices = new(more.devices, 4)
+    if devices:
+        items.append("devices " + ", ".join(devices))
+    versions = new(more.versions, 4)
+    if versions:
+        items.append("versions " + ", ".join(versions))
     currency = f" {ctx.currency}" if ctx.currency else ""
     if ctx.order_total is not None:
         items.append(f"order total {ctx.order_total}{currency}")
     if ctx.refund_amount is not None:
         items.append(f"refund asked {ctx.refund_amount}{currency}")
-    if facts.amounts:
-        items.append("amounts " + ", ".join(facts.amounts[:3]))
+    amounts = new(facts.amounts, 3)
+    if amounts:
+        items.append("amounts " + ", ".join(amounts))
     if ctx.purchase_date is not None:
         items.append(f"purchased {ctx.purchase_date.date().isoformat()}")
-    if facts.dates:
-        items.append("dates " + ", ".join(facts.dates[:3]))
-    if more.tried:
-        items.append("tried: " + ", ".join(more.tried))
+    dates = new(facts.dates, 3)
+    if dates:
+        items.append("dates " + ", ".join(dates))
+    tried = new(more.tried, 4)
+    if tried:
+        items.append("tried: " + ", ".join(tried))
     if not items:
         return ""
     return clip("Details: " + "; ".join(items), limit)
+
+
+_WORD = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*")
+
+
+def _keys(text: str) -> frozenset[str]:
+    """The content keys of ``text`` (function words and masks left out)."""
+    return frozenset(
+        word_key(w) for w in _WORD.findall(text.casefold()) if w not in ALL_STOPWORDS and not w.startswith("xx")
+    )
+
+
+def _quoted(sentence: str, above: frozenset[str]) -> bool:
+    """Whether ``sentence`` is longer than a short answer and every content word of it is in ``above``."""
+    if len(sentence) <= _SHORT_ANSWER:
+        return False  # "Android 14", "Yes it is.": cheaper to quote than to look up
+    keys = _keys(sentence) - LIGHT_KEYS  # "I already restarted …" is quoted by "Restarted …"
+    return bool(keys) and above.issuperset(keys)
+
+
+#: An answer this short is quoted even when the lines above hold its words.
+_SHORT_ANSWER = 40
+
+
+#: A value made only of masks, digits and separators with at least one mask ("XX/XX/2019", "XXXX").
+_MASKED = re.compile(r"(?=.*[X*]{2})[X*\d/.\-\s]+")
 
 
 def _reply_to(keys: tuple[str, ...], question: bool, last_question: bool, reply: MessageText | None) -> str | None:
@@ -268,8 +329,12 @@ def _said_before(
     return None
 
 
-def _assistant_so_far(view: SummaryView, limit: int) -> str:
-    """The bot's questions and suggestions, each with the customer's reply if any, most recent kept first."""
+def _assistant_so_far(view: SummaryView, limit: int, above: frozenset[str] = frozenset()) -> str:
+    """The bot's questions and suggestions, each with the customer's reply if any, most recent kept first.
+
+    A reply whose words the Issue or "Also said" lines already quote (``above``: their keys) is shown as
+    ``→ answered above``, not quoted a second time (round 7).
+    """
     replies, texts, customer = view.replies, view.texts, view.customer
     if not replies:
         return "Assistant so far: nothing yet"
@@ -297,8 +362,17 @@ def _assistant_so_far(view: SummaryView, limit: int) -> str:
     if told:
         items = sorted(items + told, key=lambda item: (item[0], texts[item[0]].sentences.index(item[1])))
     if not items:
-        last = clip(texts.get(replies[-1], UNREAD).cleaned, 100)
-        return clip(f'{head}no questions or suggestions; last: "{last}"', limit)
+        # The bot's last words, unless they are only courtesy or listening ("Go on, please.", "I'm reading
+        # along."): quoting those tells the agent nothing (round 7).
+        last_text = texts.get(replies[-1], UNREAD)
+        if not any(
+            not _NO_NEWS.issuperset(s.keys)
+            and not _COURTESY_STATEMENT.search(s.text)
+            and not _THANKS_REST.match(s.text)
+            for s in last_text.sentences
+        ):
+            return clip(f"{head}nothing asked", limit)
+        return clip(f'{head}nothing asked; last: "{clip(last_text.cleaned, 100)}"', limit)
     # Only the items that fit are rendered (most recent first), so the cost does not grow with the budget.
     kept: list[str] = []
     used = len(head)
@@ -319,9 +393,9 @@ def _assistant_so_far(view: SummaryView, limit: int) -> str:
         elif reply is None:
             earlier = _said_before(sentence.keys, i, view.read_customer, texts)
         if reply is not None:
-            text += f' → customer: "{clip(reply, 70)}"'
+            text += " → answered above" if _quoted(reply, above) else f' → customer: "{clip(reply, 70)}"'
         elif earlier is not None:
-            text += f' → customer had said: "{clip(earlier, 70)}"'
+            text += " → answered above" if _quoted(earlier, above) else f' → customer had said: "{clip(earlier, 70)}"'
         elif sentence.question:
             text += " → not answered"
         if used + len(text) + 2 > limit - 14:  # room for " (+N earlier)"
@@ -428,11 +502,21 @@ def summarize(data: SummaryInput, max_chars: int, redact_pii: bool) -> Summary:
     issue = clean_text(pick.text) if pick.text else clean_text(_fallback_issue(data))
     issue_line = "Issue: " + issue
     room -= len(issue_line)
-    details = clean_text(_details(data, max(40, min(int(_DETAILS_CHARS * scale), room - 80)), view.details))
+    # When everything the customer wrote fits the Issue's room, the note keeps all of it: the Issue the
+    # most informative sentences, "Also said" the rest that adds a word (round 7). A short thread's
+    # agent then reads the customer's whole account without opening the transcript.
+    also = ""
+    if pick.text and view.customer_chars <= issue_cap:
+        rest = rest_of_issue(conv.messages, pick, min(issue_cap, room - _AFTER_ALSO), view.texts)
+        if rest:
+            also = clean_text("Also said: " + rest)
+            room -= len(also) + 1
+    above = f"{issue}\n{also}"
+    details = clean_text(_details(data, max(40, min(int(_DETAILS_CHARS * scale), room - 80)), view.details, above))
     room -= len(details)
-    assistant = clean_text(_assistant_so_far(view, max(40, min(int(_ASSISTANT_CHARS * scale), room))))
+    assistant = clean_text(_assistant_so_far(view, max(40, min(int(_ASSISTANT_CHARS * scale), room)), _keys(above)))
 
-    lines = [issue_line, details, assistant, customer, why, missing]
+    lines = [issue_line, also, details, assistant, customer, why, missing]
     text = "\n".join(line for line in lines if line)
     if redact_pii:
         text = redact(text)

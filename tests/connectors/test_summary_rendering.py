@@ -45,7 +45,8 @@ def test_zendesk_note_leads_with_the_full_summary(decision: Decision) -> None:
     note = handoff_note(decision, "d-1")
     assert decision.summary is not None and decision.summary in note
     assert note.index("Issue: Kindle stopped syncing library") < note.index("Evidence:")
-    assert "Details: " in note and "5.16.2" in note and "4111" not in note
+    # The version and the restart are in the Issue line, so Details does not repeat them (round 7).
+    assert "5.16.2" in note and "Restarted twice" in note and "4111" not in note
 
 
 def test_slack_alert_shows_issue_and_why_within_phone_size(decision: Decision) -> None:

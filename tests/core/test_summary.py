@@ -22,7 +22,7 @@ from handoff_core import Conversation
 from handoff_core.decision import Action, Reason, TriggerName
 from handoff_core.engine import DecisionEngine
 from handoff_core.facts import extract_facts
-from handoff_core.issue import BOT_POOL, ISSUE_POOL, window
+from handoff_core.issue import BOT_POOL, ISSUE_POOL, LIGHT_KEYS, window
 from handoff_core.models import Role
 from handoff_core.summary import SHORT_MAX_CHARS, Summary, SummaryInput, summarize
 from handoff_core.text.messages import analyze_message
@@ -60,6 +60,33 @@ def summary_of(conv: Conversation, *, max_chars: int = 1200, redact: bool = True
 
 def section(summary: Summary, label: str) -> str:
     return next((line for line in summary.text.split("\n") if line.startswith(label)), "")
+
+
+def above(summary: Summary) -> str:
+    """The customer's words the note quotes first: the Issue and "Also said" lines."""
+    return section(summary, "Issue: ") + "\n" + section(summary, "Also said: ")
+
+
+def words_of(text: str) -> set[str]:
+    """The word keys of ``text`` but light ones ("already"): headline style drops "the", "my", so compare words."""
+    return (
+        {word_key(w) for w in re.findall(r"[^\W_]+(?:['’.-][^\W_]+)*", text)}
+        - {"the", "a", "an", "my", "i"}
+        - LIGHT_KEYS
+    )
+
+
+def quoted_above(summary: Summary, value: str) -> bool:
+    """Every word of ``value`` is in the Issue or "Also said" line."""
+    return words_of(value) <= words_of(above(summary))
+
+
+def given_once(summary: Summary, value: str) -> bool:
+    """``value`` is in the Details line, or in the Issue lines and then not again in Details (round 7)."""
+    details = section(summary, "Details: ")
+    if quoted_above(summary, value):
+        return value not in details
+    return value in details
 
 
 HEALTH_STEPS = thread(
@@ -113,10 +140,30 @@ def test_issue_quotes_the_problem_not_the_last_meta_request() -> None:
 
 
 def test_details_keep_versions_devices_and_what_was_tried() -> None:
-    """Versions, devices and the steps the customer already took are listed for the agent."""
-    details = section(summary_of(HEALTH_STEPS), "Details: ")
+    """Versions, devices and the steps the customer already took are in the note once: in Details when the
+    Issue lines do not quote them."""
+    s = summary_of(HEALTH_STEPS)
     for expected in ("11.1.2", "4.1", "Apple Watch", "iPhone", "restarted", "re-paired"):
-        assert expected in details
+        assert given_once(s, expected), (expected, s.text)
+
+
+def test_details_list_what_the_issue_does_not_quote() -> None:
+    """A version, device or step the Issue lines leave out is listed in Details; one they quote is not repeated."""
+    long_story = (
+        "My Apple Watch stopped recording steps in the Health app yesterday and the whole week of workouts "
+        "is gone from the summary page, which matters because my doctor asked me to track my walking after "
+        "the knee operation and I have an appointment with her on Friday where she wants to see the numbers."
+    )
+    conv = thread(
+        (C, long_story),
+        (A, "Which versions are you on?"),
+        (C, "iOS 11.1.2 and watchOS 4.1, and I restarted the iPhone already, nothing changed at all."),
+        (C, "Can I talk to a person about this, please?"),
+    )
+    s = summary_of(conv)
+    details = section(s, "Details: ")
+    assert "Apple Watch" in section(s, "Issue: ") and "Apple Watch" not in details
+    assert "versions 11.1.2, 4.1" in details and "restarted the iPhone" in details
 
 
 def test_assistant_section_shows_questions_already_answered() -> None:
@@ -124,18 +171,30 @@ def test_assistant_section_shows_questions_already_answered() -> None:
     assistant = section(summary_of(HEALTH_STEPS), "Assistant so far")
     assert "(3 replies)" in assistant
     assert 'asked "Which versions of iOS and watchOS are you on?" → customer: "iOS 11.1.2 and watchOS 4.1"' in assistant
-    assert 're-pairing the watch?" → customer: "I restarted both' in assistant
+    # A longer answer the "Also said" line already quotes is not quoted again (round 7).
+    assert 're-pairing the watch?" → answered above' in assistant
+    assert "Restarted both and re-paired" in above(summary_of(HEALTH_STEPS))
 
 
 def test_question_answered_before_it_was_asked_says_so() -> None:
     """A bot question about something the customer already wrote is shown with what they wrote."""
     conv = thread(
-        (C, "My refund for order #88123 never came through, it was 49.99."),
+        (C, "My refund never came through and the shop stopped answering my emails about it."),
+        (C, "It was order #88123."),
         (A, "Sorry! Could you share the order number?"),
         (C, "I want a human."),
     )
     assistant = section(summary_of(conv), "Assistant")
-    assert 'order number?" → customer had said: "My refund for order #88123 never came through' in assistant
+    assert 'order number?" → customer had said: "It was order #88123."' in assistant
+    # A longer sentence the Issue already quotes is pointed at, not quoted twice (round 7).
+    conv = thread(
+        (C, "My refund for order #88123 never came through, it was 49.99."),
+        (A, "Sorry! Could you share the order number?"),
+        (C, "I want a human."),
+    )
+    s = summary_of(conv)
+    assert 'order number?" → answered above' in section(s, "Assistant")
+    assert "order #88123 never came through" in section(s, "Issue: ")
 
 
 def test_generic_bot_questions_are_not_listed() -> None:
@@ -178,10 +237,10 @@ def test_meta_only_messages_are_left_out_and_order_is_kept() -> None:
 
 
 def test_order_and_tracking_numbers_are_details() -> None:
-    """Order and tracking numbers and dates the customer gave are in Details."""
-    details = section(summary_of(LOST_PACKAGE), "Details: ")
-    for expected in ("order 88123", "tracking 1Z999AA10123456784", "3 November", "checked with the neighbours"):
-        assert expected in details
+    """Order and tracking numbers and dates the customer gave are in the note once (Details or the Issue)."""
+    s = summary_of(LOST_PACKAGE)
+    for expected in ("88123", "1Z999AA10123456784", "3 November", "checked with the neighbours"):
+        assert given_once(s, expected), (expected, s.text)
 
 
 def test_a_second_problem_in_a_short_thread_is_kept() -> None:
@@ -455,7 +514,7 @@ def test_long_conversation_quotes_the_problem_details_and_latest_answer() -> Non
     """Past the window (only some messages split into sentences) the Issue, Details and last answer still hold."""
     s = summary_of(_long_thread(400))
     assert "stopped syncing library" in section(s, "Issue: ")
-    assert "5.16.2" in section(s, "Details: ")
+    assert given_once(s, "5.16.2")
     assert 'restart of the Kindle?" → customer: "restarted it twice, no change."' in section(s, "Assistant so far")
 
 
@@ -509,12 +568,23 @@ def test_customer_had_said_covers_actions_already_taken() -> None:
     done = summary_of(
         thread(
             (C, "My Galaxy S21 keeps dropping wifi every few minutes since Tuesday."),
+            (C, "I've already reset the network settings."),
+            (A, "Sorry to hear that. Could you try resetting the network settings?"),
+            (C, "Can I talk to a person please?"),
+        )
+    )
+    assert 'customer had said: "I\'ve already reset the network settings."' in section(done, "Assistant so far")
+    # A longer sentence the Issue lines quote already is pointed at, not quoted twice (round 7).
+    longer = summary_of(
+        thread(
+            (C, "My Galaxy S21 keeps dropping wifi every few minutes since Tuesday."),
             (C, "I've already reset the network settings and restarted the router."),
             (A, "Sorry to hear that. Could you try resetting the network settings?"),
             (C, "Can I talk to a person please?"),
         )
     )
-    assert "customer had said: \"I've already reset the network settings" in section(done, "Assistant so far")
+    assert 'network settings?" → answered above' in section(longer, "Assistant so far")
+    assert quoted_above(longer, "reset the network settings and restarted the router")
     for said in ("My phone keeps restarting by itself.", "I haven't restarted it yet."):
         s = summary_of(thread((C, said), (A, "Have you tried restarting it?"), (C, "Can I talk to a person please?")))
         assert "had said" not in section(s, "Assistant so far"), said
