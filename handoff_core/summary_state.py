@@ -526,7 +526,14 @@ def view_of_messages(messages: Sequence[Message]) -> SummaryView:
         texts = {i: analyze_message(m.text) for i, m in enumerate(messages)}
         return _short_view(texts, [m.role for m in messages], [m.created_at for m in messages])
     details = Details()
-    scans: dict[int, MessageScan] = {i: scan_message(messages[i].text) for i in customer}
+    # Every customer message is scanned, but only the pool's are read again (split into sentences): only
+    # their scans go into the byte-bounded cache. Storing all of them cost more than a tenth of this
+    # path, and past about 300 messages (the cache's 2 MB) they only evicted each other (round 7).
+    cached, scan_text = scan_message.cache.get, scan_message.__wrapped__
+    scans: dict[int, MessageScan] = {}
+    for i in customer:
+        text = messages[i].text
+        scans[i] = cached(text) or scan_text(text)
     counts = Counter(chain.from_iterable(scan.keys for scan in scans.values()))
     full = pool(
         customer,
@@ -535,6 +542,9 @@ def view_of_messages(messages: Sequence[Message]) -> SummaryView:
         [(scans[i].keys, scans[i].n_words) for i in customer],
         [scan_message(messages[i].text).keys for i in others[:BOT_POOL]],
     )
+    for i in full:
+        if i in scans and cached(messages[i].text) is None:
+            scan_message.cache.put(messages[i].text, scans[i])
     texts = {i: analyze_message(messages[i].text) for i in full}
     for i in customer:
         scan = scans[i]

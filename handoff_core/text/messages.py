@@ -77,6 +77,7 @@ _CONTRACTIONS = frozenset(
 #: A value masked before the text reached us ("XXXX", "XX/XX/2019", "****1234"): a placeholder says nothing
 #: about the problem, so it is no content word (nor, being upper case, a product name).
 _AROUND_MASK = "\"'“”‘’«»()[]{}<>.,;:!?…"
+_DIGIT = re.compile(r"\d")
 _MASKED = re.compile(r"[X*]{2,}(?:[-/.,:]?(?:[X*]{2,}|\d{1,4}))*")
 
 
@@ -190,13 +191,13 @@ def _make_token(raw: str) -> Token:
     if (
         norm in _NOT_CONTENT
         or (len(norm) < 2 and not norm.isdigit())
-        or _MASKED.fullmatch(raw.strip(_AROUND_MASK)) is not None
+        or (("X" in raw or "*" in raw) and _MASKED.fullmatch(raw.strip(_AROUND_MASK)) is not None)
         or (norm in _CONTRACTIONS and ("'" in word or "’" in word))
     ):
         return Token(norm, "", 0, 0, end, bits)
     key = word_key(word)
     flags = PROBLEM if key in _PROBLEM_KEYS else 0
-    if not word.isalpha() and any(ch.isdigit() for ch in word):
+    if not word.isalpha() and _DIGIT.search(word) is not None:
         flags |= NUMBER
     elif not word.islower():
         if word.isupper():
@@ -396,7 +397,9 @@ def scan_message(text: str) -> MessageScan:
         infos = [info for _, line_infos in lines for info in line_infos]
         n_words = len(infos)
     keys = frozenset(filter(None, map(_KEY, infos)))
-    bits = reduce(or_, map(_BITS, infos), 0)
+    bits = 0
+    for token_bits in set(map(_BITS, infos)):  # a few distinct values: cheaper than or-ing every token's
+        bits |= token_bits
     kinds = MAY_VERSION | MAY_TRACKING if bits & _DOTTED else 0
     found: tuple[str, ...] = ()
     if bits & _DETAIL_BITS:
