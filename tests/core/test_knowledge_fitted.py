@@ -3,19 +3,24 @@ and the nearest example question it gives as evidence."""
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
 from handoff_core import Action
+from handoff_core.embeddings import bundled_embedder
 from handoff_core.engine import DecisionEngine
 from handoff_core.errors import KnowledgeError
 from handoff_core.knowledge import (
+    AUTO_FITTED_QUESTIONS,
     FITTED_ANCHORS,
     FITTED_GAMMA,
     FITTED_MAX_BYTES,
     FITTED_RIDGE,
     FittedCoverage,
     KnowledgeBase,
+    KnowledgeEntry,
     check_fitted_size,
     fitted_fit_bytes,
     load_knowledge,
@@ -206,3 +211,36 @@ def test_policy_fitted_anchors_reach_the_head(policy: Policy) -> None:
     fresh = load_knowledge(ROOT / "config" / "examples" / "knowledge.jsonl", encoder="static")
     DecisionEngine(Policy.model_validate(data), fresh)
     assert len(fresh.fitted.matcher) == 100 < len(fresh._examples)
+
+
+def test_auto_scorer_fits_only_knowledge_with_enough_example_questions(kb: KnowledgeBase) -> None:
+    """``auto`` is ``classic`` for a FAQ of a few questions per entry (the shipped example: about 5) and
+    ``fitted`` from AUTO_FITTED_QUESTIONS per entry on average; explicit scorers are taken as they are, and an
+    ``auto`` coverage is the resolved scorer's coverage."""
+    auto = KnowledgeCoverageConfig(scorer="auto")
+    assert sum(len(e.questions) for e in kb.entries) < AUTO_FITTED_QUESTIONS * len(kb.entries)
+    assert kb.scorer(auto) == "classic"
+    text = "how long does it take for my refund to arrive?"
+    assert kb.coverage(text, auto) == kb.coverage(text, KnowledgeCoverageConfig(scorer="classic"))
+    for name in ("classic", "examples", "fitted"):
+        assert kb.scorer(KnowledgeCoverageConfig(scorer=name)) == name  # type: ignore[arg-type]
+    rich = KnowledgeBase(
+        [
+            KnowledgeEntry(
+                e.id, e.title, e.body, tuple(itertools.islice(itertools.cycle(e.questions), AUTO_FITTED_QUESTIONS))
+            )
+            for e in kb.entries
+            if e.questions
+        ],
+        embedder=bundled_embedder(),
+    )
+    assert rich.scorer(auto) == "fitted"
+    assert rich.coverage(text, auto) == rich.coverage(text, FITTED)
+    one_short = KnowledgeBase(
+        [
+            KnowledgeEntry(e.id, e.title, e.body, e.questions[:-1] if i == 0 else e.questions)
+            for i, e in enumerate(rich.entries)
+        ],
+        embedder=bundled_embedder(),
+    )
+    assert one_short.scorer(auto) == "classic"
