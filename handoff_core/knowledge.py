@@ -299,6 +299,7 @@ class KnowledgeBase:
             raise KnowledgeError(source, f"duplicate entry ids: {', '.join(duplicates)}")
         self.entries = tuple(entries)
         self.source = source
+        self._question_count = sum(len(e.questions) for e in entries)
         #: Anchor count of the ``fitted`` head (the policy's ``fitted_anchors``, set by :meth:`calibrate`).
         self._fitted_anchors = FITTED_ANCHORS
         self._thresholds: dict[float, float] = {}
@@ -364,7 +365,7 @@ class KnowledgeBase:
         :data:`AUTO_FITTED_QUESTIONS`); ``auto`` also keeps ``classic`` where the fit would be refused for size."""
         if config.scorer != "auto":
             return config.scorer
-        questions = sum(len(e.questions) for e in self.entries)
+        questions = self._question_count
         if questions < AUTO_FITTED_QUESTIONS * len(self.entries):
             return "classic"
         if fitted_fit_bytes(questions, config.fitted_anchors) > FITTED_MAX_BYTES:
