@@ -146,15 +146,27 @@ def _waiting(conv: Conversation, now: datetime | None, first: datetime | None) -
     return f"waiting {_duration(seconds)} since first message" if seconds >= 60 else None
 
 
+#: What a help desk or CRM puts in a field it has no value for: shown, it only takes the agent's time.
+_NO_VALUE = frozenset({"", "-", "--", "?", "n/a", "na", "n.a.", "none", "null", "nil", "unknown", "not set", "tbd"})
+
+
+def _given(value: str | None) -> str:
+    """``value`` stripped, or "" when it is missing or a placeholder ("n/a", "none", "unknown", "-")."""
+    value = (value or "").strip()
+    return "" if value.casefold() in _NO_VALUE else value
+
+
 def _customer_line(data: SummaryInput, redact_pii: bool, first_customer_at: datetime | None) -> str:
     customer = data.conversation.customer
     # A field the agent learns nothing from is left out ("unknown customer", "sentiment unknown"): every
     # character of the note the agent reads should say something (round 7).
-    who = customer.name or customer.id or ""
-    if customer.email:
-        who = f"{who} <{mask_email(customer.email) if redact_pii else customer.email}>".lstrip()
+    who = _given(customer.name) or _given(customer.id)
+    email = _given(customer.email)
+    if email:
+        who = f"{who} <{mask_email(email) if redact_pii else email}>".lstrip()
     parts = [p for p in (who, "VIP" if data.vip else "not VIP") if p]
-    parts += [p for p in (customer.plan and f"plan {customer.plan}", customer.organization) if p]
+    plan = _given(customer.plan)
+    parts += [p for p in (plan and f"plan {plan}", _given(customer.organization)) if p]
     parts.append(f"lang {data.language}")
     if data.sentiments:
         parts.append(_mood(data.sentiments, data.worst_sentiment))
@@ -165,32 +177,28 @@ def _customer_line(data: SummaryInput, redact_pii: bool, first_customer_at: date
 
 
 def _details(data: SummaryInput, limit: int, more: Details, issue: str = "") -> str:
-    """The Details line; a value the Issue already quotes is not repeated (round 7), nor a masked one."""
+    """The Details line; a value the Issue lines (``issue``) already quote is not repeated (round 7)."""
     conv, facts = data.conversation, data.facts
     ctx = conv.context
     said = issue.casefold()
     said_keys = _keys(said)
 
     def new(values: Sequence[str], most: int) -> list[str]:
-        # A masked value ("XX/XX/2019", "XXXX") was removed before the text reached us: it says nothing.
-        # A value whose words the Issue already has ("called the bank" after "… called bank twice") is
-        # not repeated either.
-        fresh = [
-            v
-            for v in values
-            if v.casefold() not in said and not _MASKED.fullmatch(v) and not (said_keys.issuperset(_keys(v) or "?"))
-        ]
+        # A value the Issue lines quote ("order #88123"), or whose words they have ("called the bank" after
+        # "… called bank twice"), is not repeated.
+        fresh = [v for v in values if v.casefold() not in said and not said_keys.issuperset(_keys(v) or "?")]
         return fresh[:most]
 
     items: list[str] = []
-    orders = new(([ctx.order_id] if ctx.order_id else []) + [o for o in facts.order_ids if o != ctx.order_id], 3)
+    order_id, product = _given(ctx.order_id), _given(ctx.product)
+    orders = new(([order_id] if order_id else []) + [o for o in facts.order_ids if o != order_id], 3)
     if orders:
         items.append("order " + ", ".join(orders))
     tracking = new(more.tracking, 2)
     if tracking:
         items.append("tracking " + ", ".join(tracking))
-    if ctx.product:
-        items.append(f"product {ctx.product}")
+    if product and product.casefold() not in said:
+        items.append(f"product {product}")
     devices = new(more.devices, 4)
     if devices:
         items.append("devices " + ", ".join(devices))
@@ -238,10 +246,6 @@ def _quoted(sentence: str, above: frozenset[str]) -> bool:
 
 #: An answer this short is quoted even when the lines above hold its words.
 _SHORT_ANSWER = 40
-
-
-#: A value made only of masks, digits and separators with at least one mask ("XX/XX/2019", "XXXX").
-_MASKED = re.compile(r"(?=.*[X*]{2})[X*\d/.\-\s]+")
 
 
 def _reply_to(keys: tuple[str, ...], question: bool, last_question: bool, reply: MessageText | None) -> str | None:

@@ -600,3 +600,47 @@ def test_window_splits_every_message_of_a_short_conversation_and_few_of_a_long_o
     assert counts is not None and counts[word_key("kindle")] >= 1
     split = sum(1 for t in texts if t.sentences)
     assert split <= ISSUE_POOL + 4 * BOT_POOL < len(long) // 4  # pools, plus the answer after each bot reply
+
+
+def test_fields_without_a_value_are_left_out() -> None:
+    """Round 7: placeholders a help desk puts in empty fields ("N/A", "none", "-"), an unknown customer and an
+    unknown sentiment take no room in the note; a real value is still shown."""
+    conv = thread(
+        (C, "My Kindle stopped syncing my library after the update, half my books are gone."),
+        (A, "Did you restart it?"),
+        (C, "Yes, twice. I want to talk to a human please."),
+        customer={"id": "u1", "name": "N/A", "plan": "none", "organization": "-"},
+        context={"order_id": "n/a", "product": "Kindle Paperwhite"},
+    )
+    s = summary_of(conv)
+    customer, details = section(s, "Customer: "), section(s, "Details: ")
+    assert customer == "Customer: u1 · not VIP · lang en", customer
+    assert details == "Details: product Kindle Paperwhite", details
+    nobody = summary_of(thread((C, "My Kindle stopped syncing my library after the update."), (A, "Sorry!")))
+    assert section(nobody, "Customer: ") == "Customer: not VIP · lang en"
+    assert "unknown" not in nobody.text and "n/a" not in s.text.casefold()
+
+
+def test_details_do_not_repeat_what_the_issue_quotes() -> None:
+    """Round 7: an order number or amount the Issue line already quotes is not listed again in Details; a date
+    and a step tried that it does not quote still are."""
+    conv = thread(
+        (
+            C,
+            "I was charged $49.99 twice for order #88123 and the second charge never came back, even though the "
+            "store agreed to reverse it last week when I phoned them about it.",
+        ),
+        (A, "Could you share the order number?"),
+        (
+            C,
+            "It is in my first message. The shop manager, who was very friendly on the phone on 03/04/2019, told "
+            "me it would be sorted within three to five working days, and I kept the confirmation e-mail they "
+            "sent afterwards, and I have checked my statement every morning since then.",
+        ),
+        (C, "Can I talk to a person about this, please?"),
+    )
+    s = summary_of(conv)
+    issue, details = section(s, "Issue: "), section(s, "Details: ")
+    assert "#88123" in issue and "$49.99" in issue, issue
+    assert "88123" not in details and "49.99" not in details, details
+    assert "dates 03/04/2019" in details and "tried: checked my statement" in details, details
