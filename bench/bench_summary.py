@@ -41,6 +41,11 @@ Round 6 read ``cfpb-holdout`` once more (its second reading) and ``cfpb-report``
 summary before and after the round's headline-style Issue, in one sitting; nothing was chosen on either
 (docs/summary.md).
 
+Round 7 read ``cfpb-holdout`` a third time (every CFPB row is in one of the three splits, so no fresh split
+could be defined) and DialogSum ``check``, for the summary before and after the round's whole-note changes
+(Also said, Details not repeating the Issue, empty fields left out), in one sitting; nothing was chosen on
+either. The quoted content now includes the "Also said" line.
+
 Honest history: round 4 did not read the DialogSum test split; it fixed a fresh protocol on real
 complaints (``cfpb-report``, below) and read that once, at its end. In round 3 the test split was read a
 fourth time (once, at the end, with ``--final``).

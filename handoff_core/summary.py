@@ -176,12 +176,14 @@ def _customer_line(data: SummaryInput, redact_pii: bool, first_customer_at: date
     return "Customer: " + " · ".join(parts)
 
 
-def _details(data: SummaryInput, limit: int, more: Details, issue: str = "") -> str:
+def _details(
+    data: SummaryInput, limit: int, more: Details, issue: str = "", issue_keys: frozenset[str] | None = None
+) -> str:
     """The Details line; a value the Issue lines (``issue``) already quote is not repeated (round 7)."""
     conv, facts = data.conversation, data.facts
     ctx = conv.context
     said = issue.casefold()
-    said_keys = _keys(said)
+    said_keys = _keys(said) if issue_keys is None else issue_keys
 
     def new(values: Sequence[str], most: int) -> list[str]:
         # A value the Issue lines quote ("order #88123"), or whose words they have ("called the bank" after
@@ -231,9 +233,8 @@ _WORD = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*")
 
 def _keys(text: str) -> frozenset[str]:
     """The content keys of ``text`` (function words and masks left out)."""
-    return frozenset(
-        word_key(w) for w in _WORD.findall(text.casefold()) if w not in ALL_STOPWORDS and not w.startswith("xx")
-    )
+    words = set(_WORD.findall(text.casefold())).difference(ALL_STOPWORDS)
+    return frozenset([word_key(w) for w in words if not w.startswith("xx")])
 
 
 def _quoted(sentence: str, above: frozenset[str]) -> bool:
@@ -516,9 +517,12 @@ def summarize(data: SummaryInput, max_chars: int, redact_pii: bool) -> Summary:
             also = clean_text("Also said: " + rest)
             room -= len(also) + 1
     above = f"{issue}\n{also}"
-    details = clean_text(_details(data, max(40, min(int(_DETAILS_CHARS * scale), room - 80)), view.details, above))
+    above_keys = _keys(above)
+    details = clean_text(
+        _details(data, max(40, min(int(_DETAILS_CHARS * scale), room - 80)), view.details, above, above_keys)
+    )
     room -= len(details)
-    assistant = clean_text(_assistant_so_far(view, max(40, min(int(_ASSISTANT_CHARS * scale), room)), _keys(above)))
+    assistant = clean_text(_assistant_so_far(view, max(40, min(int(_ASSISTANT_CHARS * scale), room)), above_keys))
 
     lines = [issue_line, also, details, assistant, customer, why, missing]
     text = "\n".join(line for line in lines if line)
