@@ -286,6 +286,21 @@ def test_personal_data_is_redacted_in_both_forms() -> None:
     for form in (s.text, s.short):
         assert "4111" not in form and "jane.doe@example.com" not in form and "7946" not in form
     assert "charged card [card] twice" in s.text and "$49.99" in s.text
+    # Round 7: the customer's other sentences in "Also said" pass the same redaction.
+    also = summary_of(
+        thread(
+            (
+                C,
+                "My Kindle stopped syncing my library after the update, half my books are missing and the sync "
+                "icon keeps spinning.",
+            ),
+            (A, "Sorry! How can we reach you?"),
+            (C, "Email jane.doe@example.com or phone +44 20 7946 0958. Card on file 4111 1111 1111 1111."),
+        )
+    )
+    line = section(also, "Also said: ")
+    assert "[email]" in line and "[phone]" in line and "[card]" in line, also.text
+    assert "jane.doe@example.com" not in also.text and "7946" not in also.text and "4111" not in also.text
 
 
 def test_redaction_can_be_switched_off() -> None:
@@ -446,7 +461,8 @@ def test_dialogsum_summaries_are_extractive_and_bounded(dialogsum_dev: tuple[Mod
             continue
         stated += 1
         customer = [w.casefold() for m in ex.conversation.customer_messages for w in m.text.split()]
-        for piece in re.split(r" … |(?<=[.!?]) ", s.issue):
+        also = section(s, "Also said: ").removeprefix("Also said: ")  # round 7: the same rule holds there
+        for piece in re.split(r" … |(?<=[.!?]) ", s.issue) + (re.split(r" … |(?<=[.!?]) ", also) if also else []):
             # Fillers may be trimmed ("Yes, …", "…, please.", "I think", "just"); the words kept are the
             # customer's, in the customer's order.
             quoted = piece.removesuffix("…").rstrip(".!?")
@@ -469,6 +485,16 @@ def test_dialogsum_dev_issue_is_denser_than_the_customer_text(dialogsum_dev: tup
     quality = bench.measure(items)
     assert quality.issue / quality.issue_base >= 1.2
     assert quality.quoted / quality.quoted_base >= 1.1
+
+
+def test_dialogsum_dev_whole_note_is_denser_than_the_customer_text(
+    dialogsum_dev: tuple[ModuleType, list[Any]],
+) -> None:
+    """Regression floor for round 7 on the dev split it was tuned on: the whole note (what the agent reads)
+    beats the customer's own text cut to its length by 25 % (1.32 at round 7's end, about 1.18 before it)."""
+    bench, items = dialogsum_dev
+    quality = bench.measure(items)
+    assert quality.full / quality.full_base >= 1.25
 
 
 def test_cfpb_round5_split_is_pinned() -> None:
