@@ -179,3 +179,52 @@ def test_a_changed_message_field_is_not_reused(engine: DecisionEngine, change: d
     assert again is not None and kept is not None
     assert again.records[2] is kept.records[2] and again.records[3] is not kept.records[3]
     assert decision == engine.decide(after)
+
+
+def _with_long_pastes_and_a_person(length: int) -> Conversation:
+    """Short turns with two pastes longer than the message window (one early, one late, a request for a
+    person at the end of the second) and, near the end, an agent who joins."""
+    from handoff_core.engine import MESSAGE_WINDOW
+
+    paste = "error: timeout while syncing the calendar\n" * (MESSAGE_WINDOW // 30)
+    messages: list[dict[str, object]] = []
+    for i in range(length):
+        if i % 2:
+            messages.append({"role": "assistant", "text": "Let me check that for you."})
+        elif i == 4:
+            messages.append({"role": "customer", "text": "here is the log:\n" + paste})
+        elif i == length - 6:
+            messages.append({"role": "customer", "text": paste + " this is useless, I want to talk to a person"})
+        else:
+            messages.append({"role": "customer", "text": f"my calendar still does not sync, try {i}"})
+    messages[length - 3] = {"role": "agent", "text": "Hi, I am Sam from support, I can take it from here."}
+    return conversation(*messages)
+
+
+@pytest.mark.parametrize("which", ["engine", "default_engine"])
+def test_long_pastes_and_a_person_joining_step_as_a_fresh_read(request: pytest.FixtureRequest, which: str) -> None:
+    """Messages longer than the window and an agent who joins, found by step() through running folds over
+    the kept records and a look at the new messages only, decide every prefix as a fresh read; a kept
+    analysis made by analyze() from the unwindowed transcript is not reused for the long message."""
+    from handoff_core.engine import MESSAGE_WINDOW
+
+    engine: DecisionEngine = request.getfixturevalue(which)
+    conv = _with_long_pastes_and_a_person(24)
+    kept = None
+    actions = []
+    for n in range(1, len(conv.messages) + 1):
+        prefix = conv.model_copy(update={"messages": conv.messages[:n]})
+        decision, kept = engine.step(prefix, kept)
+        assert decision.model_dump_json() == engine.decide(prefix).model_dump_json(), n
+        actions.append((decision.action.value, decision.reasons[0].trigger.value if decision.reasons else None))
+        assert kept is None or all(len(r.text) <= MESSAGE_WINDOW for r in kept.records)
+    assert actions[-1] == ("handoff", "already_handed_off")  # the agent joined
+    assert ("handoff", "human_request") in actions[: len(conv.messages) - 3]  # the request after the paste
+    # analyze() keeps what it is given: here the unwindowed paste, which step() must not reuse as is.
+    before = conv.model_copy(update={"messages": conv.messages[:10]})
+    raw = engine.analyze(before)
+    assert max(len(r.text) for r in raw.records) > MESSAGE_WINDOW
+    after = conv.model_copy(update={"messages": conv.messages[:11]})
+    decision, again = engine.step(after, raw)
+    assert again is not None and again.records[4] is not raw.records[4] and again.records[3] is raw.records[3]
+    assert decision.model_dump_json() == engine.decide(after).model_dump_json()
