@@ -469,8 +469,10 @@ def select_issue(
         taken = {i for i, _ in chosen}
         best, best_new = -1, 0
         for i, (_, s) in enumerate(sentences):
+            if i in taken or used + 3 + min(len(s.text), sentence_cap) > problem_budget:
+                continue  # cheap tests first: most sentences do not fit what is left
             new = sum(1 for k, f in zip(s.keys, s.flags, strict=True) if f & PROBLEM and k not in covered)
-            if i not in taken and new > best_new and used + 3 + min(len(s.text), sentence_cap) <= problem_budget:
+            if new > best_new:
                 best, best_new = i, new
         if best >= 0:
             text = _with_no(texts[sentences[best][0]].cleaned, sentences[best][1])

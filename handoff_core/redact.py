@@ -15,7 +15,12 @@ _EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 # every position of the text, one that starts with a character class lets the regex engine skip to the
 # candidates; ~3x faster on a 4 KB note, the same matches (tests/connectors/test_redaction_fast_path.py).
 _CARD = re.compile(r"\d(?<!\w\d)(?:[ -]?\d){12,18}(?!\w)")
-_PHONE = re.compile(r"(?<![\w+(])(?:\+|00|\()?\d[\d\s().-]{7,18}\d(?![\w])")
+# The phone pattern as written, ``(?<![\w+(])(?:\+|00|\()?\d[\d\s().-]{7,18}\d(?![\w])``, starts with an
+# optional group, so the regex engine tried it at every position of a text; this one starts with the
+# character every match starts with ("+", "(" or a digit), looks behind that character afterwards, and
+# goes on as the optional group would have: after "+" or "(" a digit; after "0", "00" and a digit first,
+# else the "0" as the digit; after another digit, the rest. The same matches, in the same order.
+_PHONE = re.compile(r"[+(\d](?<![\w+(][+(\d])(?:(?<=[+(])\d|(?<=0)0\d|(?<=\d))[\d\s().-]{7,18}\d(?![\w])")
 _DATE = re.compile(r"^\d{4}[-/.]\d{1,2}[-/.]\d{1,2}$|^\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}$")
 _DIGIT = re.compile(r"\d")
 _IBAN = re.compile(r"[A-Z](?<!\w[A-Z])[A-Z]\d{2}(?:\s?[A-Z0-9]{4}){3,7}(?:\s?[A-Z0-9]{1,3})?\b")

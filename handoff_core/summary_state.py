@@ -451,11 +451,13 @@ def _told_counts(
     texts: Mapping[int, MessageText],
     counts: Mapping[str, int] | None,
     scanned: Mapping[int, frozenset[str]],
-    replies: Sequence[int],
+    read_replies: Sequence[int],
 ) -> Mapping[str, int]:
+    """``read_replies``: the bot's replies split into sentences (in ``texts``), not every reply: a long
+    conversation's view reads a bounded few, and walking all of them cost more than the rest."""
     every = Counter(chain.from_iterable(t.keys for t in texts.values()))
     # Only the keys of the bot's replies split into sentences are ever read (its statements' keys).
-    wanted = frozenset().union(*[texts[i].keys for i in replies if i in texts])
+    wanted = frozenset().union(*[texts[i].keys for i in read_replies])
     if counts is None:
         return {k: every[k] for k in wanted}
     # Past the window a customer message not split counts its scanned keys: all customer keys, less the
@@ -487,17 +489,18 @@ def _view_of_log(log: _Log) -> SummaryView:
     # customer messages split; each message's sentence keys are among its scanned keys or none).
     count = long.counts.get  # not Counter's __missing__: a Python call per absent key
     counts = {k: count(k, 0) for k in frozenset().union(*[texts[i].keys for i in scanned])}
+    read_replies = [i for i in full if roles[i] is Role.ASSISTANT]
     return SummaryView(
         texts,
         counts,
-        _told_counts(texts, long.counts, scanned, long.replies),
+        _told_counts(texts, long.counts, scanned, read_replies),
         tuple(customer),
         tuple(long.replies),
         long.customer_chars,
         long.details.copy(),
         long.first_customer_at,
-        [i for i in full if roles[i] is Role.CUSTOMER],
-        [i for i in full if roles[i] is Role.ASSISTANT],
+        list(scanned),
+        read_replies,
     )
 
 
@@ -554,9 +557,9 @@ def view_of_messages(messages: Sequence[Message]) -> SummaryView:
                 details.add(kind, value)
     chars = sum(len(scan.cleaned) for scan in scans.values())
     scanned = {i: scans[i].keys for i in full if i in scans}
-    told = _told_counts(texts, counts, scanned, replies)
     read = (
         [i for i in full if messages[i].role is Role.CUSTOMER],
         [i for i in full if messages[i].role is Role.ASSISTANT],
     )
+    told = _told_counts(texts, counts, scanned, read[1])
     return SummaryView(texts, counts, told, customer, replies, chars, details, first, *read)

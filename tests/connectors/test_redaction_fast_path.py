@@ -60,6 +60,7 @@ def test_scrub_equals_the_full_rule_set_on_real_messages_and_their_pieces() -> N
 _WRITTEN = {
     "card": r"(?<![\w])(?:\d[ -]?){12,18}\d(?![\w])",
     "iban": r"\b[A-Z]{2}\d{2}(?:\s?[A-Z0-9]{4}){3,7}(?:\s?[A-Z0-9]{1,3})?\b",
+    "phone": r"(?<![\w+(])(?:\+|00|\()?\d[\d\s().-]{7,18}\d(?![\w])",
     "datetime": r"\b\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2})?)?\b",
     "street": r"\b\d{1,5}[A-Za-z]?\s+(?:[A-Z][\w'.-]*\s+){1,4}"
     r"(?:Street|St|Avenue|Ave|Road|Rd|Lane|Ln|Boulevard|Blvd|Drive|Dr|Way|Court|Ct|Place|Pl|Square|Sq"
@@ -69,16 +70,18 @@ _WRITTEN = {
 
 def test_shape_patterns_that_start_with_their_character_match_as_written() -> None:
     """Each rewritten shape pattern finds exactly the spans of the pattern as first written: every corpus
-    message and 20,000 generated strings dense in digits, separators, capitals and non-ASCII digits."""
+    message and 20,000 generated strings dense in digits, separators, phone prefixes ("+", "00", "("),
+    capitals and non-ASCII digits."""
     import random
 
     from handoff_core import redact as core
 
-    rewritten = {"card": core._CARD, "iban": core._IBAN, "datetime": _DATETIME, "street": _STREET}
+    rewritten = {"card": core._CARD, "iban": core._IBAN, "phone": core._PHONE, "datetime": _DATETIME, "street": _STREET}
     texts = [json.loads(line)["text"] for line in CORPUS.read_text(encoding="utf-8").splitlines()]
     rnd = random.Random(12)
     alphabet = "0123456789" * 4 + "  --ABCDEFGHIJKLMNOPQRSTUVWXYZabcxyzé_.()+:T\n'٣४"
     pieces = ["Street", "St", "Ave", "Main", "Baker", "DE89", "GB29", "NWBK", "2026-11-30", "14:00", "4111 1111"]
+    pieces += ["+44 ", "00", "000", "(0)", "+(", "(+", "0049 ", "x+1"]
     for _ in range(20_000):
         parts = [rnd.choice(alphabet) if rnd.random() < 0.75 else rnd.choice(pieces) for _ in range(rnd.randint(1, 60))]
         texts.append(("" if rnd.random() < 0.5 else " ").join(parts))
