@@ -9,6 +9,11 @@ inclusive CPU time per decision, the fastest of ``--passes`` passes (on a shared
 ever add time). The wrappers add about a microsecond per call, so the stages add up to a little more
 than a plain run; compare stages with each other and with the same stage of another checkout.
 
+``--handoff`` profiles instead the decision after message 1,001 of a chat of mixed messages, which hands
+off (``bench/ab_core.py``'s ``next_handoff_ms``: the new message's analysis, the folds, the reasons and the
+handoff summary), 200 times per pass, after the decision at message 1,000 brought the folds up to date as
+the worker's decision on every message does.
+
 ``--baseline DIR`` runs the same in DIR's checkout and in this one, alternating ``--rounds`` times, each in
 a fresh process pinned to one core, and prints the medians side by side (a same-run A/B per stage).
 """
@@ -29,13 +34,15 @@ import collections, json, os, sys, time
 import handoff_core  # first, from the checkout (PYTHONPATH)
 assert handoff_core.__file__.startswith({checkout!r}), handoff_core.__file__
 sys.path.insert(0, {bench!r})
-from bench_core import CORPUS, _singles, knowledge_500
+from bench_core import CORPUS, _singles, knowledge_500, long_conversation
 import handoff_core.engine as E
 import handoff_core.analysis as A
 import handoff_core.detectors as D
 import handoff_core.embeddings as EM
 import handoff_core.features as F
 import handoff_core.sentiment as S
+import handoff_core.summary as SU
+import handoff_core.triggers.base as TB
 import handoff_core.text.phrases as P
 import handoff_core.text.vader as V
 import handoff_core.topics as TP
@@ -48,7 +55,9 @@ spent = collections.Counter()
 clock = time.process_time
 
 def wrap(owner, name, label):
-    function = getattr(owner, name)
+    function = getattr(owner, name, None)
+    if function is None:  # a stage the other checkout does not have
+        return
     def timed(*args, **kwargs):
         start = clock()
         try:
@@ -58,7 +67,11 @@ def wrap(owner, name, label):
     setattr(owner, name, timed)
 
 wrap(E.DecisionEngine, "step", "0 decision (total)")
-wrap(E.DecisionEngine, "analyze", "1 analysis of the message")
+wrap(E.DecisionEngine, "analyze", "1 analysis of the message (with the reuse check)")
+# Since round 7 step() checks which records still stand (_kept) before it analyses the rest (_analyze).
+wrap(E.DecisionEngine, "_kept", "1 analysis of the message (with the reuse check)")
+wrap(E.DecisionEngine, "_kept", "1.0 reuse check (which kept records still stand)")
+wrap(E.DecisionEngine, "_analyze", "1 analysis of the message (with the reuse check)")
 wrap(E, "tokenize", "1.1 tokenise")
 wrap(E, "language_votes", "1.2 language votes")
 wrap(F.Featurizer, "featurize_many", "1.3 featurise for the trained heads")
@@ -96,7 +109,14 @@ for module, name in (
     wrap(getattr(module, name), "__call__", f"3 trigger {{name}}")
 wrap(E.DecisionEngine, "_build", "4 build the decision")
 wrap(E, "summarize", "4.1 handoff summary (summary issue)")
+wrap(SU, "view_of_state", "4.1.1 summary view (fold over the kept state)")
+wrap(SU, "select_issue", "4.1.2 Issue (salience over the pool)")
+wrap(SU, "_assistant_so_far", "4.1.3 Assistant line")
+wrap(SU, "redact", "4.1.4 summary redaction")
 wrap(E, "Decision", "4.2 Decision model (pydantic)")
+wrap(TB, "Reason", "4.3 reasons (pydantic, inside the triggers)")
+wrap(E.DecisionEngine, "_facts", "4.4 facts so far (fold)")
+wrap(E, "_bounded", "5 message window over the transcript")
 
 policy = load_policy(default_policy_path())
 engine = E.DecisionEngine(policy, knowledge_500("static")) if {knowledge} else E.DecisionEngine(policy)
@@ -105,9 +125,18 @@ if {length}:
     # The corpus's longest messages (CFPB narratives of 1,900+ characters), each cut to the same length at a
     # word boundary: one set of texts, so the stages' cost per length bucket differs by length alone.
     texts = [t[: t.rfind(" ", 0, {length}) if len(t) > {length} else len(t)] for t in texts if len(t) >= 1_900]
-singles = _singles(texts)
-for c in singles:
-    engine.decide(c)
+if {handoff}:
+    # ab_core's scenario: the decision after message 1,001 of a chat of mixed messages, which hands off.
+    full = long_conversation(1001, [t for t in texts if len(t) <= 400])
+    before = full.model_copy(update={{"messages": full.messages[:-1]}})
+    kept = engine.analyze(before)
+    engine.step(before, kept)  # the worker decided on every earlier message: the folds are up to date
+    assert engine.step(full, kept)[0].action.value == "handoff"
+    work = [lambda: engine.step(full, kept)] * 200
+else:
+    work = [lambda c=c: engine.decide(c) for c in _singles(texts)]
+for w in work:
+    w()
 best = None
 import handoff_core.text.messages as M
 for _ in range({passes}):
@@ -115,11 +144,11 @@ for _ in range({passes}):
         for memo in (M.scan_message, M.message_details_of, M.analyze_message):
             memo.cache_clear()
     spent.clear()
-    for c in singles:
-        engine.decide(c)
+    for w in work:
+        w()
     if best is None or spent["0 decision (total)"] < best["0 decision (total)"]:
         best = dict(spent)
-print(json.dumps({{k: v / len(singles) * 1e6 for k, v in best.items()}}))
+print(json.dumps({{k: v / len(work) * 1e6 for k, v in best.items()}}))
 """
 
 
@@ -127,9 +156,14 @@ def _order(label: str) -> list[int]:
     return [int(part) for part in label.split(maxsplit=1)[0].split(".")]
 
 
-def measure(checkout: Path, knowledge: bool, passes: int, length: int = 0) -> dict[str, float]:
+def measure(checkout: Path, knowledge: bool, passes: int, length: int = 0, handoff: bool = False) -> dict[str, float]:
     code = _MEASURE.format(
-        checkout=str(checkout), bench=str(ROOT / "bench"), knowledge=knowledge, passes=passes, length=length
+        checkout=str(checkout),
+        bench=str(ROOT / "bench"),
+        knowledge=knowledge,
+        passes=passes,
+        length=length,
+        handoff=handoff,
     )
     return measure_in(checkout, code)
 
@@ -138,6 +172,11 @@ def main() -> None:
     sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--knowledge", action="store_true", help="with 500 knowledge articles (static encoder)")
+    parser.add_argument(
+        "--handoff",
+        action="store_true",
+        help="instead of single messages: the decision after message 1,001 of a mixed chat, which hands off",
+    )
     parser.add_argument("--passes", type=int, default=3, help="timed passes per process; the fastest counts")
     parser.add_argument("--baseline", type=Path, help="another checkout, measured alternately with this one")
     parser.add_argument("--rounds", type=int, default=3, help="alternations with --baseline")
@@ -160,7 +199,7 @@ def _compare(args: argparse.Namespace, length: int) -> None:
     runs: dict[str, list[dict[str, float]]] = {name: [] for name, _ in sides}
     for n in range(rounds):
         for name, checkout in sides:
-            found = measure(checkout, args.knowledge, args.passes, length)
+            found = measure(checkout, args.knowledge, args.passes, length, args.handoff)
             runs[name].append(found)
             print(f"round {n + 1} {name}: {found['0 decision (total)']:,.0f} us a decision")
     labels = sorted({k for found in runs.values() for r in found for k in r}, key=_order)

@@ -10,7 +10,11 @@ own process with its own ``handoff_core``:
 - every single message of the realistic corpus (``bench/corpus/messages.jsonl``), default policy;
 - every turn of the 150 corpus conversations and of the example conversations, replayed per message
   with the analysis carried from turn to turn (the worker's path), default policy;
-- the first ``--limit`` corpus messages with 500 knowledge articles (static encoder).
+- the first ``--limit`` corpus messages with 500 knowledge articles (static encoder);
+- every turn of two long chats of corpus messages (``bench_core.long_conversation``: 1,001 messages of
+  mixed texts, whose decisions past the summary's window hand off with the long conversation's summary,
+  and a second with a paste longer than the message window and an agent who joins at message 801),
+  each decided per message with the analysis carried (``--long 0`` leaves them out).
 
 Inputs are read from this checkout, so both versions see the same ones. Prints how many decisions were
 compared and every one that differs (first characters of both).
@@ -35,7 +39,7 @@ from handoff_core.engine import DecisionEngine
 from handoff_core.policy import default_policy_path, load_policy
 from handoff_core.replay import replay
 sys.path.insert(0, {bench!r})
-from bench_core import knowledge_500
+from bench_core import knowledge_500, long_conversation
 assert handoff_core.__file__.startswith({checkout!r}), handoff_core.__file__
 
 root, limit = {root!r}, {limit}
@@ -58,15 +62,29 @@ for path in (root + "/bench/corpus/conversations.jsonl", root + "/config/example
 for n, conv in enumerate(chats):
     for t, turn in enumerate(replay(engine, conv, stop_at_handoff=False, incremental=True)):
         out.append(("turn", f"{{n}}.{{t}}", turn.decision.model_dump_json()))
+chat = [t for t in texts if len(t) <= 400]
+for name, length in (("long", {long}), ("long-paste", {long})):
+    if not length:
+        continue
+    conv = long_conversation(length, chat)
+    if name == "long-paste":
+        msgs = list(conv.messages)
+        msgs[40] = msgs[40].model_copy(update={{"text": "log:\\n" + "sync error 0x80070005 at step 3\\n" * 400}})
+        msgs[800 % length] = msgs[800 % length].model_copy(update={{"role": "agent", "text": "Sam here, I take over."}})
+        conv = conv.model_copy(update={{"messages": tuple(msgs)}})
+    kept = None
+    for n in range(1, length + 1):
+        decision, kept = engine.step(conv.model_copy(update={{"messages": conv.messages[:n]}}), kept)
+        out.append((name, n, decision.model_dump_json()))
 with_kb = DecisionEngine(policy, knowledge_500("static"))
 out += [("knowledge", i, with_kb.decide(c).model_dump_json()) for i, c in enumerate(singles[:limit])]
 json.dump(out, sys.stdout)
 """
 
 
-def dump(checkout: Path, limit: int) -> list[tuple[str, str, str]]:
+def dump(checkout: Path, limit: int, long: int = 1001) -> list[tuple[str, str, str]]:
     """Decisions of ``checkout``'s ``handoff_core`` on this checkout's inputs (a fresh process)."""
-    code = _DUMP.format(bench=str(ROOT / "bench"), root=str(ROOT), limit=limit, checkout=str(checkout))
+    code = _DUMP.format(bench=str(ROOT / "bench"), root=str(ROOT), limit=limit, checkout=str(checkout), long=long)
     env = {**os.environ, "PYTHONPATH": str(checkout), "OPENBLAS_NUM_THREADS": "1", "PYTHONHASHSEED": "0"}
     done = subprocess.run(
         [sys.executable, "-c", code], cwd=checkout, env=env, capture_output=True, text=True, check=False
@@ -80,8 +98,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--baseline", type=Path, required=True, help="the other checkout (its handoff_core is used)")
     parser.add_argument("--limit", type=int, default=300, help="corpus messages decided with 500 articles")
+    parser.add_argument("--long", type=int, default=1001, help="messages of the two long chats (0: none)")
     args = parser.parse_args()
-    mine, theirs = dump(ROOT, args.limit), dump(args.baseline.resolve(), args.limit)
+    mine, theirs = dump(ROOT, args.limit, args.long), dump(args.baseline.resolve(), args.limit, args.long)
     if [r[:2] for r in mine] != [r[:2] for r in theirs]:
         raise SystemExit("the two checkouts produced different sets of decisions (replay lengths differ)")
     differ = [(a, b) for a, b in zip(mine, theirs, strict=True) if a[2] != b[2]]
