@@ -194,7 +194,8 @@ def _with_long_pastes_and_a_person(length: int) -> Conversation:
         elif i == 4:
             messages.append({"role": "customer", "text": "here is the log:\n" + paste})
         elif i == length - 6:
-            messages.append({"role": "customer", "text": paste + " this is useless, I want to talk to a person"})
+            ask = " this is useless. Can I talk to a real person please?"
+            messages.append({"role": "customer", "text": paste + ask})
         else:
             messages.append({"role": "customer", "text": f"my calendar still does not sync, try {i}"})
     messages[length - 3] = {"role": "agent", "text": "Hi, I am Sam from support, I can take it from here."}
@@ -211,15 +212,15 @@ def test_long_pastes_and_a_person_joining_step_as_a_fresh_read(request: pytest.F
     engine: DecisionEngine = request.getfixturevalue(which)
     conv = _with_long_pastes_and_a_person(24)
     kept = None
-    actions = []
+    actions: list[tuple[str, set[str]]] = []
     for n in range(1, len(conv.messages) + 1):
         prefix = conv.model_copy(update={"messages": conv.messages[:n]})
         decision, kept = engine.step(prefix, kept)
         assert decision.model_dump_json() == engine.decide(prefix).model_dump_json(), n
-        actions.append((decision.action.value, decision.reasons[0].trigger.value if decision.reasons else None))
+        actions.append((decision.action.value, {r.trigger.value for r in decision.reasons}))
         assert kept is None or all(len(r.text) <= MESSAGE_WINDOW for r in kept.records)
-    assert actions[-1] == ("handoff", "already_handed_off")  # the agent joined
-    assert ("handoff", "human_request") in actions[: len(conv.messages) - 3]  # the request after the paste
+    assert actions[-1] == ("handoff", {"already_handed_off"})  # the agent joined
+    assert any("human_request" in found for _, found in actions[: len(conv.messages) - 3])  # after the paste
     # analyze() keeps what it is given: here the unwindowed paste, which step() must not reuse as is.
     before = conv.model_copy(update={"messages": conv.messages[:10]})
     raw = engine.analyze(before)
