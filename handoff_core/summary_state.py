@@ -455,14 +455,17 @@ def _told_counts(
 ) -> Mapping[str, int]:
     """``read_replies``: the bot's replies split into sentences (in ``texts``), not every reply: a long
     conversation's view reads a bounded few, and walking all of them cost more than the rest."""
-    every = Counter(chain.from_iterable(t.keys for t in texts.values()))
-    # Only the keys of the bot's replies split into sentences are ever read (its statements' keys).
+    # Only the keys of the bot's replies split into sentences are ever read (its statements' keys), so only
+    # those are counted: each text's keys are a set, and a wanted key counts once for each text holding it.
     wanted = frozenset().union(*[texts[i].keys for i in read_replies])
+    if not wanted:
+        return {}
+    every = Counter(chain.from_iterable([wanted.intersection(t.keys) for t in texts.values()]))
     if counts is None:
         return {k: every[k] for k in wanted}
     # Past the window a customer message not split counts its scanned keys: all customer keys, less the
     # scanned keys of those that were split (they count their sentences' keys, in ``every``, instead).
-    split = Counter(chain.from_iterable(scanned.values()))
+    split = Counter(chain.from_iterable([wanted.intersection(keys) for keys in scanned.values()]))
     return {k: counts.get(k, 0) - split[k] + every[k] for k in wanted}
 
 
