@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import TYPE_CHECKING, Protocol
 
@@ -42,6 +42,8 @@ _NUMBER = r"(?P<n>\d{1,3}(?:[.,\s]\d{3})+|\d{1,6})"
 MAX_SEATS = 1_000_000
 #: Where each record keeps whether any customer message up to it showed buying intent.
 _ANY_INTENT = "sales_lead.any_intent"
+#: Where each record keeps what the lead's facts read from the customer messages up to it (:class:`_SoFar`).
+_SO_FAR = "sales_lead.so_far"
 _PLAN_WORDS = r"(?:plan|plans|tier|edition|pricing|package|subscription|plano|offre|tarif|paket)"
 
 
@@ -114,6 +116,28 @@ def _number(text: str) -> int | None:
     return value if 0 < value <= MAX_SEATS else None
 
 
+@dataclass(frozen=True, slots=True)
+class _SoFar:
+    """What the customer messages up to a record say about a lead, each message read once.
+
+    The same answers as reading every customer message from the latest back: the seats of the latest
+    message that gives a number of them; per plan of the policy the latest message naming it (the plan
+    asked for depends on the customer's current plan, read at decision time); the timeline of the latest
+    message with one; the first company e-mail domain written in a message; every message's intent.
+    """
+
+    evidence: tuple[Evidence, ...] = ()
+    team_size: int | None = None
+    #: Per plan, in the policy's order, the index of the latest customer message naming it (-1: none);
+    #: empty until a message names one.
+    plans: tuple[int, ...] = ()
+    timeline: str | None = None
+    domain: str | None = None
+
+
+_NOTHING_YET = _SoFar()
+
+
 class SalesLead:
     name = TriggerName.SALES_LEAD
 
@@ -147,45 +171,60 @@ class SalesLead:
         # records) says so without reading every message again.
         if not running(ctx.records, _ANY_INTENT, False, self._any_intent):
             return None
-        evidence = [e for i in ctx.customer_indexes if (e := ctx.records[i].result(self.intent)) is not None]
-        texts = [ctx.analyzed[i].text for i in ctx.customer_indexes]
-        folded = [fold(t) for t in texts]
-        team_size = next(
-            (n for t in reversed(folded) for p in self._seats for m in p.finditer(t) if (n := _number(m["n"]))),
-            None,
-        )
+        # What the customer messages say is a running fold too (:class:`_SoFar`): a long sales conversation
+        # decided again on every message read every customer message again (~60 ms at message 1,001).
+        so_far = running(ctx.records, _SO_FAR, _NOTHING_YET, self._read)
         current = fold(ctx.conversation.customer.plan or "")
-        plan = next(
-            (
-                name
-                for t in reversed(folded)
-                for name, p in self._plans.items()
-                if p.search(t) and fold(name) != current
-            ),
-            None,
-        )
-        timeline = None
-        for i in reversed(ctx.customer_indexes):
-            hits = self._timeline.match(ctx.analyzed[i])
-            if hits:
-                matched = phrase_evidence(i, ctx.analyzed[i], [p for h in hits for p in h.hits]).matched
-                timeline = matched[0] if matched else None
-                break
+        # The plan named in the latest message that names one other than the customer's current plan
+        # (the first of the policy's plans named there).
+        plan, latest = None, -1
+        for name, last in zip(self._plans, so_far.plans or (-1,) * len(self._plans), strict=True):
+            if last > latest and fold(name) != current:
+                plan, latest = name, last
         customer, context = ctx.conversation.customer, ctx.conversation.context
-        emails = [customer.email] if customer.email else []
-        emails += [m["domain"] for t in texts for m in _EMAIL_DOMAIN.finditer(t)]
-        domains = [e.rsplit("@", 1)[-1].lower() for e in emails]
-        company_domain = next((d for d in domains if d not in self._free), None)
+        # The first company (not free-mail) domain: the customer's own e-mail's, else the messages' first.
+        own = customer.email.rsplit("@", 1)[-1].lower() if customer.email else None
+        company_domain = own if own is not None and own not in self._free else so_far.domain
         extra_company = context.extras.get("company")
         company = customer.organization or (extra_company if isinstance(extra_company, str) else None)
         return LeadFacts(
-            evidence=tuple(evidence),
-            team_size=team_size,
+            evidence=so_far.evidence,
+            team_size=so_far.team_size,
             plan=plan,
             company=company or company_domain,
             company_domain=company_domain,
-            timeline=timeline,
+            timeline=so_far.timeline,
         )
+
+    def _read(self, so_far: _SoFar, record: MessageAnalysis) -> _SoFar:
+        """``so_far`` with one more message read: the same object when it adds nothing (most messages)."""
+        if record.role is not Role.CUSTOMER:
+            return so_far
+        changed: dict[str, object] = {}
+        evidence = record.result(self.intent)
+        if evidence is not None:
+            changed["evidence"] = (*so_far.evidence, evidence)
+        text = record.analyzed.text
+        folded = fold(text)
+        seats = next((n for p in self._seats for m in p.finditer(folded) if (n := _number(m["n"]))), None)
+        if seats is not None:
+            changed["team_size"] = seats
+        named = [k for k, p in enumerate(self._plans.values()) if p.search(folded)]
+        if named:
+            plans = list(so_far.plans or (-1,) * len(self._plans))
+            for k in named:
+                plans[k] = record.index
+            changed["plans"] = tuple(plans)
+        hits = self._timeline.match(record.analyzed)
+        if hits:
+            matched = phrase_evidence(record.index, record.analyzed, [p for h in hits for p in h.hits]).matched
+            changed["timeline"] = matched[0] if matched else None
+        if so_far.domain is None:
+            domains = (m["domain"].rsplit("@", 1)[-1].lower() for m in _EMAIL_DOMAIN.finditer(text))
+            domain = next((d for d in domains if d not in self._free), None)
+            if domain is not None:
+                changed["domain"] = domain
+        return replace(so_far, **changed) if changed else so_far  # type: ignore[arg-type]
 
     def assess(self, ctx: TriggerContext, found: LeadFacts | None = None) -> Lead | None:
         """The lead valued by the policy's rules, or None when there is no buying intent."""

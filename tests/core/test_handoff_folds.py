@@ -1,4 +1,5 @@
-"""The running folds a handoff reads (facts, restricted topics, refund mentions) equal the plain reads.
+"""The running folds a handoff reads (facts, restricted topics, refund mentions, a lead's facts) equal the
+plain reads.
 
 Round 5 of issue 12 turned three whole-transcript reads of the handoff decision into running folds kept
 in the records, so a handoff at message 1,001 reads the new message only. Each fold is checked here,
@@ -10,19 +11,23 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import replace
 
 import pytest
 
 from handoff_core import Conversation
-from handoff_core.analysis import ConversationAnalysis
+from handoff_core.analysis import ConversationAnalysis, running
 from handoff_core.decision import Evidence, Reason
 from handoff_core.engine import DecisionEngine
 from handoff_core.facts import extract_facts
+from handoff_core.models import Customer
 from handoff_core.policy import Policy
+from handoff_core.text.normalize import fold
 from handoff_core.topics import TopicHit
 from handoff_core.triggers.base import TriggerContext, make_reason, phrase_evidence
 from handoff_core.triggers.refund_exception import RefundException
 from handoff_core.triggers.restricted_topic import RestrictedTopic
+from handoff_core.triggers.sales_lead import _EMAIL_DOMAIN, LeadFacts, SalesLead, _number
 
 from .conftest import ROOT
 
@@ -119,3 +124,86 @@ def test_handoff_folds_equal_the_plain_reads(default_engine: DecisionEngine, cha
         assert (folded.mentioned, folded.asking) == (bool(hits), len(asking)), k
         assert folded.latest == (asking[-1] if asking else -1), k
     assert raised > 20  # the chats really raise topics, several times over
+
+
+def _reference_lead(trigger: SalesLead, ctx: TriggerContext) -> LeadFacts | None:
+    """The lead's facts as first written: every customer message read again, from the latest back."""
+    if not running(ctx.records, "sales_lead.any_intent", False, trigger._any_intent):
+        return None
+    evidence = [e for i in ctx.customer_indexes if (e := ctx.records[i].result(trigger.intent)) is not None]
+    texts = [ctx.analyzed[i].text for i in ctx.customer_indexes]
+    folded = [fold(t) for t in texts]
+    team_size = next(
+        (n for t in reversed(folded) for p in trigger._seats for m in p.finditer(t) if (n := _number(m["n"]))),
+        None,
+    )
+    current = fold(ctx.conversation.customer.plan or "")
+    plan = next(
+        (name for t in reversed(folded) for name, p in trigger._plans.items() if p.search(t) and fold(name) != current),
+        None,
+    )
+    timeline = None
+    for i in reversed(ctx.customer_indexes):
+        hits = trigger._timeline.match(ctx.analyzed[i])
+        if hits:
+            matched = phrase_evidence(i, ctx.analyzed[i], [p for h in hits for p in h.hits]).matched
+            timeline = matched[0] if matched else None
+            break
+    customer = ctx.conversation.customer
+    emails = [customer.email] if customer.email else []
+    emails += [m["domain"] for t in texts for m in _EMAIL_DOMAIN.finditer(t)]
+    domains = [e.rsplit("@", 1)[-1].lower() for e in emails]
+    company_domain = next((d for d in domains if d not in trigger._free), None)
+    company = customer.organization
+    return LeadFacts(
+        evidence=tuple(evidence),
+        team_size=team_size,
+        plan=plan,
+        company=company or company_domain,
+        company_domain=company_domain,
+        timeline=timeline,
+    )
+
+
+#: A sales conversation: seats given twice (the latest counts), plans named (one is the customer's own),
+#: a timeline, free-mail and company addresses, and ordinary support messages in between.
+_SALES = [
+    "Hi, we are looking at your pricing for our support team",
+    "We are evaluating the business plan for about 40 seats",
+    "my password reset link does not work",
+    "write to me at jane@gmail.com please",
+    "Actually it would be 300 seats, and we would rather take the enterprise plan",
+    "we need it live by next quarter, timeline is tight",
+    "my colleague is ops@acme-widgets.com, copy him",
+    "what does the team plan cost per month?",
+    "thanks, and my order 12345 never arrived",
+    "Could you send a quote for 250 users on the enterprise plan?",
+]
+
+
+@pytest.mark.parametrize("own_plan", [None, "enterprise"])
+def test_sales_lead_fold_equals_the_plain_read(default_policy: Policy, own_plan: str | None) -> None:
+    """At every prefix of a long sales chat the lead's facts from the running fold (seats, plan asked for
+    other than the customer's own, timeline, company domain, evidence) equal a read of every customer
+    message, and every prefix stepped incrementally decides as a fresh read."""
+    engine = DecisionEngine(default_policy)
+    sales = next(t for t in engine._triggers if isinstance(t, SalesLead))
+    customer_texts = [_SALES[k % len(_SALES)] for k in range(60)]
+    seen: set[tuple[object, ...]] = set()
+    customer = Customer(plan=own_plan)
+    for found in _contexts(engine, customer_texts):
+        ctx = found
+        if own_plan is not None:
+            ctx = replace(found, conversation=found.conversation.model_copy(update={"customer": customer}))
+        expected = _reference_lead(sales, ctx)
+        assert sales.facts(ctx) == expected, len(ctx.records)
+        if expected is not None:
+            seen.add((expected.team_size, expected.plan, expected.timeline, expected.company_domain))
+    assert len(seen) >= 4, seen  # the facts really change along the chat
+    messages: list[dict[str, str]] = []
+    kept = None
+    for k, text in enumerate(customer_texts[:24]):
+        messages += [{"role": "customer", "text": text}, {"role": "assistant", "text": "Let me check."}]
+        conversation = Conversation.model_validate({"id": "s", "messages": messages})
+        decision, kept = engine.step(conversation, kept)
+        assert decision.model_dump_json() == engine.decide(conversation).model_dump_json(), k
