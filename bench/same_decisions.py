@@ -11,10 +11,11 @@ own process with its own ``handoff_core``:
 - every turn of the 150 corpus conversations and of the example conversations, replayed per message
   with the analysis carried from turn to turn (the worker's path), default policy;
 - the first ``--limit`` corpus messages with 500 knowledge articles (static encoder);
-- every turn of two long chats of corpus messages (``bench_core.long_conversation``: 1,001 messages of
+- every turn of three long chats of corpus messages (``bench_core.long_conversation``: 1,001 messages of
   mixed texts, whose decisions past the summary's window hand off with the long conversation's summary,
-  and a second with a paste longer than the message window and an agent who joins at message 801),
-  each decided per message with the analysis carried (``--long 0`` leaves them out).
+  a second with a paste longer than the message window and an agent who joins at message 801, and a third
+  that opens with buying intent, so every later decision reads the lead's facts), each decided per
+  message with the analysis carried (``--long 0`` leaves them out).
 
 Inputs are read from this checkout, so both versions see the same ones. Prints how many decisions were
 compared and every one that differs (first characters of both).
@@ -63,10 +64,11 @@ for n, conv in enumerate(chats):
     for t, turn in enumerate(replay(engine, conv, stop_at_handoff=False, incremental=True)):
         out.append(("turn", f"{{n}}.{{t}}", turn.decision.model_dump_json()))
 chat = [t for t in texts if len(t) <= 400]
-for name, length in (("long", {long}), ("long-paste", {long})):
+sales = "We are evaluating your enterprise plan for about 300 seats, can you send pricing?"
+for name, length in (("long", {long}), ("long-paste", {long}), ("long-sales", {long})):
     if not length:
         continue
-    conv = long_conversation(length, chat)
+    conv = long_conversation(length, [sales, *chat] if name == "long-sales" else chat)
     if name == "long-paste":
         msgs = list(conv.messages)
         msgs[40] = msgs[40].model_copy(update={{"text": "log:\\n" + "sync error 0x80070005 at step 3\\n" * 400}})
@@ -98,7 +100,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--baseline", type=Path, required=True, help="the other checkout (its handoff_core is used)")
     parser.add_argument("--limit", type=int, default=300, help="corpus messages decided with 500 articles")
-    parser.add_argument("--long", type=int, default=1001, help="messages of the two long chats (0: none)")
+    parser.add_argument("--long", type=int, default=1001, help="messages of the three long chats (0: none)")
     args = parser.parse_args()
     mine, theirs = dump(ROOT, args.limit, args.long), dump(args.baseline.resolve(), args.limit, args.long)
     if [r[:2] for r in mine] != [r[:2] for r in theirs]:
