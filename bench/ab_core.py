@@ -9,8 +9,10 @@ on the same inputs (this checkout's corpus), and prints every round and the medi
   of N timed passes over the corpus in each process: on a loaded machine the neighbours only ever add
   CPU time, through caches and frequency, so the fastest pass is the steadiest figure);
 - the same with 500 knowledge articles (static encoder), when ``--knowledge``;
-- the next decision (CPU ms, median of 9) after message 1,001 of a chat of messages that continue, and
-  of a chat of mixed messages whose next decision hands off (with the handoff summary);
+- the next decision (CPU ms, median of 9) after message 1,001 of a chat of messages that continue, of a
+  chat of mixed messages whose next decision hands off (with the handoff summary), and of the calm chat
+  opened by a request for pricing (``next_sales_ms``: every decision reads the lead's facts; it hands off
+  to sales);
 - ``rss_mb``: the process's resident memory (MB) with the default engine loaded and warm.
 """
 
@@ -59,6 +61,8 @@ chat = [t for t in texts if len(t) <= 400]
 calm = [t for t, c in zip(chat, _singles(chat)) if engine.decide(c).action.value == "continue"]
 out["next_continue_ms"] = next_decision_ms(engine, 1001, calm, incremental=True, runs=9)
 out["next_handoff_ms"] = next_decision_ms(engine, 1001, chat, incremental=True, runs=9)
+sales = "We are evaluating your enterprise plan for about 300 seats, can you send pricing?"
+out["next_sales_ms"] = next_decision_ms(engine, 1001, [sales, *calm], incremental=True, runs=9)
 print(json.dumps(out))
 """
 
