@@ -339,7 +339,7 @@ class KnowledgeCoverageConfig(_Strict):
     #: similarity; its threshold is always cross-fitted (exact leave-one-out at ``leave_one_out_false_rate``).
     #: ``auto``: ``fitted`` when the entries have at least 10 example questions each on average, else
     #: ``classic`` (which also reads the entries' bodies); docs/models.md has the numbers behind it.
-    scorer: Literal["auto", "classic", "examples", "fitted"] = "classic"
+    scorer: Literal["auto", "classic", "examples", "fitted"] = "auto"
     #: ``fitted`` only: up to this many example questions the head is exact kernel ridge over all of them
     #: (time grows with the cube of their number); above it, it is fitted over this many anchor questions
     #: spread over the entries (time linear in the questions, a little less accurate: docs/models.md).
