@@ -244,3 +244,33 @@ def test_auto_scorer_fits_only_knowledge_with_enough_example_questions(kb: Knowl
         embedder=bundled_embedder(),
     )
     assert one_short.scorer(auto) == "classic"
+
+
+def test_default_policy_fits_the_head_only_for_knowledge_with_enough_questions(policy: Policy) -> None:
+    """With the default scorer (auto) the engine fits the head at load for knowledge of 10+ questions per
+    entry and decides with it; the shipped example FAQ (about 5 per entry) is not fitted and stays classic.
+    (Repeating each entry's questions makes every left-out question have a twin, which raises the
+    cross-fitted threshold: paraphrases are not asserted covered here, only that the engine reads the head.)"""
+    assert policy.triggers.low_confidence.knowledge.scorer == "auto"
+    faq = load_knowledge(ROOT / "config" / "examples" / "knowledge.jsonl", encoder="static")
+    DecisionEngine(policy, faq)
+    assert "fitted" not in faq.__dict__
+    rich = KnowledgeBase(
+        [
+            KnowledgeEntry(e.id, e.title, e.body, tuple(itertools.islice(itertools.cycle(e.questions), 12)))
+            for e in faq.entries
+            if e.questions
+        ],
+        embedder=bundled_embedder(),
+    )
+    engine = DecisionEngine(policy, rich)
+    assert "fitted" in rich.__dict__
+    for text in (
+        "Which countries outside Europe do you deliver parcels to?",
+        "can you write me a short poem about cats",
+    ):
+        decided = engine.decide(conversation(text)).signals
+        expected = rich.coverage(text, FITTED)
+        assert (decided.knowledge_status, decided.knowledge_coverage) == (expected.status, round(expected.score, 4))
+    uncovered = engine.decide(conversation("can you write me a short poem about cats"))
+    assert uncovered.signals.knowledge_status == "no_source"
