@@ -52,7 +52,7 @@ singles = [
     Conversation.model_validate({{"id": f"c{{i}}", "messages": [{{"role": "customer", "text": t}}]}})
     for i, t in enumerate(texts)
 ]
-out += [("single", i, engine.decide(c).model_dump_json()) for i, c in enumerate(singles)]
+out += [("single", i, engine.decide(c).model_dump_json(), len(c.messages[0].text)) for i, c in enumerate(singles)]
 chats = []
 for path in (root + "/bench/corpus/conversations.jsonl", root + "/config/examples/conversations.jsonl"):
     for line in open(path, encoding="utf-8"):
@@ -61,8 +61,9 @@ for path in (root + "/bench/corpus/conversations.jsonl", root + "/config/example
             data.pop("expected", None)
             chats.append(Conversation.model_validate(data))
 for n, conv in enumerate(chats):
+    longest = max(len(m.text) for m in conv.messages)  # of the whole conversation, not only the prefix
     for t, turn in enumerate(replay(engine, conv, stop_at_handoff=False, incremental=True)):
-        out.append(("turn", f"{{n}}.{{t}}", turn.decision.model_dump_json()))
+        out.append(("turn", f"{{n}}.{{t}}", turn.decision.model_dump_json(), longest))
 chat = [t for t in texts if len(t) <= 400]
 sales = "We are evaluating your enterprise plan for about 300 seats, can you send pricing?"
 for name, length in (("long", {long}), ("long-paste", {long}), ("long-sales", {long})):
@@ -77,14 +78,17 @@ for name, length in (("long", {long}), ("long-paste", {long}), ("long-sales", {l
     kept = None
     for n in range(1, length + 1):
         decision, kept = engine.step(conv.model_copy(update={{"messages": conv.messages[:n]}}), kept)
-        out.append((name, n, decision.model_dump_json()))
+        out.append((name, n, decision.model_dump_json(), max(len(m.text) for m in conv.messages)))
 with_kb = DecisionEngine(policy, knowledge_500("static"))
-out += [("knowledge", i, with_kb.decide(c).model_dump_json()) for i, c in enumerate(singles[:limit])]
+out += [
+    ("knowledge", i, with_kb.decide(c).model_dump_json(), len(c.messages[0].text))
+    for i, c in enumerate(singles[:limit])
+]
 json.dump(out, sys.stdout)
 """
 
 
-def dump(checkout: Path, limit: int, long: int = 1001) -> list[tuple[str, str, str]]:
+def dump(checkout: Path, limit: int, long: int = 1001) -> list[tuple[str, str, str, int]]:
     """Decisions of ``checkout``'s ``handoff_core`` on this checkout's inputs (a fresh process)."""
     code = _DUMP.format(bench=str(ROOT / "bench"), root=str(ROOT), limit=limit, checkout=str(checkout), long=long)
     env = {**os.environ, "PYTHONPATH": str(checkout), "OPENBLAS_NUM_THREADS": "1", "PYTHONHASHSEED": "0"}
@@ -93,7 +97,7 @@ def dump(checkout: Path, limit: int, long: int = 1001) -> list[tuple[str, str, s
     )
     if done.returncode:
         raise SystemExit(f"{checkout}: {done.stderr[-2000:]}")
-    return [tuple(row) for row in json.loads(done.stdout)]  # type: ignore[misc]
+    return [tuple(row) for row in json.loads(done.stdout)]
 
 
 def main() -> None:
@@ -101,6 +105,12 @@ def main() -> None:
     parser.add_argument("--baseline", type=Path, required=True, help="the other checkout (its handoff_core is used)")
     parser.add_argument("--limit", type=int, default=300, help="corpus messages decided with 500 articles")
     parser.add_argument("--long", type=int, default=1001, help="messages of the three long chats (0: none)")
+    parser.add_argument(
+        "--long-from",
+        type=int,
+        default=750,
+        help="count the differences whose input has a message longer than this (the analysis window)",
+    )
     args = parser.parse_args()
     mine, theirs = dump(ROOT, args.limit, args.long), dump(args.baseline.resolve(), args.limit, args.long)
     if [r[:2] for r in mine] != [r[:2] for r in theirs]:
@@ -109,6 +119,16 @@ def main() -> None:
     kinds = sorted({r[0] for r in mine})
     print(f"{len(mine):,} decisions compared ({', '.join(f'{k}: {sum(r[0] == k for r in mine)}' for k in kinds)})")
     print(f"identical: {len(mine) - len(differ):,}; different: {len(differ)}")
+    for kind in kinds:
+        found = [a for a, _ in differ if a[0] == kind]
+        long = sum(a[3] > args.long_from for a in found)
+        total = sum(r[0] == kind and r[3] > args.long_from for r in mine)
+        actions = sum(json.loads(a[2])["action"] != json.loads(b[2])["action"] for a, b in differ if a[0] == kind)
+        print(
+            f"  {kind}: {len(found)} differ ({actions} in their action), {long} of them with a message longer than"
+            f" {args.long_from:,} characters ({total} such decisions in all; for turns and long chats: anywhere"
+            " in the conversation)"
+        )
     for a, b in differ[:20]:
         print(f"  {a[0]} {a[1]}:\n    this:     {a[2][:300]}\n    baseline: {b[2][:300]}")
 
