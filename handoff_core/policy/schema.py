@@ -127,6 +127,9 @@ class HumanRequestModel(ModelUse):
     #: "I contacted you but got no response" and "need to understand dialogue management" are combos too.
     #: None: every combo hit counts (as before round 7).
     confirm_combos: Probability | None = None
+    #: A listed phrase counts (in every language) unless the detector gives the message less than this: only
+    #: where it is all but sure that no one is asked for ("they said I had to talk to customer service").
+    confirm_phrases: Probability | None = None
     #: Where the detector is strong enough to veto a combo (it learned other languages from ~30 written rows).
     confirm_languages: tuple[Annotated[str, Field(min_length=2, max_length=8)], ...] = ("en",)
 

@@ -10,14 +10,16 @@ human", which the exclude alone could not stop.
 Round 7, from the errors on real text (Rasa dev half, XED and GoEmotions dev): a *combo* (a request word
 and a person word anywhere in a sentence) is loose on its own ("I contacted you but got no response",
 "need to understand dialogue management", "I want to change the person on the order"), so in English it
-counts only when the trained detector backs it (``model.confirm_combos``); a listed phrase still counts on
-its own. And a request word in the past tense reports a contact, it does not ask for one ("I talked to
-someone yesterday and they said…"), except the polite past of wanting ("I wanted to speak to a person").
+counts only when the trained detector backs it (``model.confirm_combos``); a listed phrase counts unless
+the detector is all but sure the message asks for no one (``model.confirm_phrases``: "they said I had to
+talk to customer service", "You didn't get it, [PERSON]"). And a request word in the past tense reports a
+contact, it does not ask for one ("I talked to someone yesterday and they said…"), except the polite past
+of wanting ("I wanted to speak to a person").
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from handoff_core.analysis import CUSTOMER, FunctionDetector, MessageAnalysis, MessageDetector, running
@@ -43,8 +45,8 @@ class _Cue:
     evidence: Evidence
     #: A listed phrase said so (not only a combo).
     via_phrase: bool
-    #: Only a combo said so, in a language where the trained detector must back it.
-    needs_model: bool
+    #: The trained detector's probability the message must reach for the cue to count (None: it counts).
+    floor: float | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,14 +60,19 @@ class _Asked:
     #: How many came from the learned paths, and their best score.
     learned: int = 0
     best_learned: float = 0.0
+    #: The best score of the trained detector among the combos it had to back (0: none).
+    backed: float = 0.0
 
-    def add(self, evidence: Evidence, *, via_phrase: bool = False, learned: float | None = None) -> _Asked:
+    def add(
+        self, evidence: Evidence, *, via_phrase: bool = False, learned: float | None = None, backed: float = 0.0
+    ) -> _Asked:
         return _Asked(
             (*self.last, evidence)[-3:],
             self.count + 1,
             self.via_phrase or via_phrase,
             self.learned + (learned is not None),
             self.best_learned if learned is None else max(learned, self.best_learned) if self.learned else learned,
+            max(self.backed, backed),
         )
 
 
@@ -103,11 +110,15 @@ class HumanRequest:
                 return state
             cue, matched = record.result(self.asks)
             if cue is not None:
-                if not cue.needs_model:
+                if cue.floor is None:
                     return state.add(cue.evidence, via_phrase=cue.via_phrase)
-                backed = self._backing(ctx, record.index)
-                # A combo the detector does not back asks for no one (and the learned paths stay quiet).
-                return state if backed is None else state.add(backed(cue.evidence))
+                backed = self._backed(ctx, record.index, cue.evidence, cue.floor)
+                # A cue the detector does not back asks for no one (and the learned paths stay quiet).
+                if backed is None:
+                    return state
+                return state.add(
+                    backed, via_phrase=cue.via_phrase, backed=0.0 if cue.via_phrase else backed.score or 0.0
+                )
             if not matched:
                 found = self._learned(ctx, record.index)
                 if found is not None:
@@ -120,6 +131,8 @@ class HumanRequest:
             detail = "the customer asked to talk to a person"
             if asked.learned and not asked.via_phrase and asked.learned == asked.count:
                 detail += f" (trained detector or nearest example, score {asked.best_learned:.2f})"
+            elif asked.backed and not asked.via_phrase and not asked.learned:
+                detail += f" (combo words backed by the trained detector, score {asked.backed:.2f})"
             return (
                 make_reason(
                     self.name,
@@ -145,16 +158,16 @@ class HumanRequest:
                 )
         return ()
 
-    def _backing(self, ctx: TriggerContext, index: int) -> Callable[[Evidence], Evidence] | None:
-        """How a combo's evidence reads when the trained detector backs it (its score added), or None when
-        it does not. Without a score (no detector loaded) the combo stands as before round 7."""
-        model = self.config.model
+    def _backed(self, ctx: TriggerContext, index: int, evidence: Evidence, floor: float) -> Evidence | None:
+        """A cue's evidence with the trained detector's score added when the detector backs it (at ``floor``
+        or above), or None when it does not. Without a score (no detector loaded) the cue stands as before
+        round 7."""
         score = ctx.model_scores.get(index, {}).get("human_request")
-        if score is None or model.confirm_combos is None:
-            return lambda evidence: evidence
-        if score.probability < model.confirm_combos:
+        if score is None:
+            return evidence
+        if score.probability < floor:
             return None
-        return lambda evidence: evidence.model_copy(update={"score": score.probability})
+        return evidence.model_copy(update={"score": score.probability})
 
     def _learned(self, ctx: TriggerContext, index: int) -> Evidence | None:
         """The trained detector's or the nearest examples' verdict on one message without a cue."""
@@ -179,13 +192,16 @@ class HumanRequest:
         evidence = phrase_evidence(index, text, [p for h in hits for p in h.hits])
         via_phrase = any(h.via == "phrase" for h in hits)
         model = self.config.model
-        needs_model = (
-            not via_phrase
-            and model.enabled
-            and model.confirm_combos is not None
-            and text.language in model.confirm_languages
+        floor = (
+            None
+            if not model.enabled
+            else model.confirm_phrases
+            if via_phrase
+            else model.confirm_combos
+            if text.language in model.confirm_languages
+            else None
         )
-        return _Cue(evidence, via_phrase, needs_model), True
+        return _Cue(evidence, via_phrase, floor), True
 
     def _accepts(self, index: int, text: AnalyzedText) -> Evidence | None:
         """Evidence that the message says yes (and not no) to an offer of a person."""

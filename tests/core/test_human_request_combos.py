@@ -1,10 +1,10 @@
 """WRITTEN REGRESSION CASES (not evidence): round 7's rules for requests for a person under the default policy.
 
-The kinds of error read on the Rasa *dev* half and on XED/GoEmotions dev lines (docs/models.md, round 7): an
-English combo (a request word and a person word anywhere in one sentence) that the trained detector does not
-back, a request word in the past tense (a report of a contact), talking to the support team, asking whether a
-person is free. The messages below were written for this project; real-text accuracy is measured by
-``bench/eval_real.py``.
+The kinds of error read on the Rasa *dev* half and on XED/GoEmotions dev lines (docs/models.md, round 7):
+an English combo (a request word and a person word anywhere in one sentence) that the trained detector
+does not back, a listed phrase in a report the detector is sure asks for no one, a request word in the
+past tense (a report of a contact), talking to the support team, asking whether a person is free. The
+messages below were written for this project; real-text accuracy is measured by ``bench/eval_real.py``.
 """
 
 from __future__ import annotations
@@ -27,9 +27,10 @@ def _request(engine: DecisionEngine, text: str, **extra: Any) -> Reason | None:
 
 @pytest.fixture(scope="module")
 def unbacked_engine(default_policy: Policy) -> DecisionEngine:
-    """The default policy with combos standing on their own (``confirm_combos`` unset, as before round 7)."""
+    """The default policy with phrases and combos standing on their own (``confirm_*`` unset, as before round 7)."""
     data = default_policy.model_dump(mode="json")
     data["triggers"]["human_request"]["model"]["confirm_combos"] = None
+    data["triggers"]["human_request"]["model"]["confirm_phrases"] = None
     return DecisionEngine(Policy.model_validate(data))
 
 
@@ -45,6 +46,9 @@ def unbacked_engine(default_policy: Policy) -> DecisionEngine:
         ("I want to talk to your manager", True),
         ("stop, i want a person", True),
         ("human handoff", True),
+        # A listed phrase in a report the detector is sure asks for no one; a short phrase it doubts still asks.
+        ("I called them today and they said I had to talk to customer service to find out why I'm locked out.", False),
+        ("human support please", True),
         # Past tense reports a contact; the polite past of wanting still asks.
         ("I talked to someone yesterday and they said my refund was approved", False),
         ("I talked to support on Monday", False),
@@ -76,9 +80,15 @@ def test_asking_whether_a_person_is_free_in_other_languages(
     assert _request(default_engine, text, language=language) is not None
 
 
-def test_the_setting_is_what_vetoes_a_combo(default_engine: DecisionEngine, unbacked_engine: DecisionEngine) -> None:
-    """Without ``confirm_combos`` the same weak combo asks for a person; with it (the default) it does not."""
-    text = "I want to change the person on the order"
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I want to change the person on the order",  # a combo
+        "They told me on the phone that I had to talk to customer service first.",  # a listed phrase
+    ],
+)
+def test_the_settings_are_what_veto(default_engine: DecisionEngine, unbacked_engine: DecisionEngine, text: str) -> None:
+    """Without ``confirm_combos``/``confirm_phrases`` the cue asks for a person; with them (the default) not."""
     assert _request(unbacked_engine, text, language="en") is not None
     assert _request(default_engine, text, language="en") is None
 
@@ -89,6 +99,7 @@ def test_a_backed_combo_quotes_the_detector_score(default_engine: DecisionEngine
     assert reason is not None
     evidence = reason.evidence[0]
     assert evidence.matched and evidence.score is not None and evidence.score >= 0.3
+    assert "backed by the trained detector" in reason.detail
 
 
 def test_combos_outside_english_need_no_backing(default_engine: DecisionEngine) -> None:
@@ -98,9 +109,13 @@ def test_combos_outside_english_need_no_backing(default_engine: DecisionEngine) 
     assert _request(default_engine, text, language="es") is not None
 
 
-def test_confirm_combos_must_be_a_probability(default_policy: Policy) -> None:
+def test_confirm_floors_must_be_probabilities(default_policy: Policy) -> None:
     """A threshold outside (0, 1) is a policy error that names the field."""
     data = default_policy.model_dump(mode="json")
     data["triggers"]["human_request"]["model"]["confirm_combos"] = 1.5
     with pytest.raises(ValidationError, match="confirm_combos"):
+        Policy.model_validate(data)
+    data["triggers"]["human_request"]["model"]["confirm_combos"] = 0.3
+    data["triggers"]["human_request"]["model"]["confirm_phrases"] = 0.0
+    with pytest.raises(ValidationError, match="confirm_phrases"):
         Policy.model_validate(data)
