@@ -13,7 +13,7 @@ conversation: no I/O, no clock unless the conversation carries no timestamps. Re
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from dataclasses import field as dataclass_field
 from datetime import UTC, datetime, timedelta
@@ -252,7 +252,12 @@ class DecisionEngine:
         self._urgency = RuleSet(vocabulary, {"urgent": Matchable(phrases=policy.urgency.phrases)})
         self._sales = SalesLead(policy, vocabulary)
         self._triggers: tuple[Trigger, ...] = (
-            HumanRequest(policy, vocabulary, ExampleMatcher({"human": human_examples}) if human_examples else None),
+            HumanRequest(
+                policy,
+                vocabulary,
+                ExampleMatcher({"human": human_examples}) if human_examples else None,
+                self._human_request_detector(),
+            ),
             RestrictedTopic(policy),
             RefundException(policy, vocabulary),
             Vip(policy),
@@ -276,6 +281,13 @@ class DecisionEngine:
         }
         self._ref = PolicyRef(version=policy.version, hash=policy.hash)
         self._summarise = policy.summary.enabled
+
+    def _human_request_detector(self) -> Callable[[str], float] | None:
+        """The trained ``human_request`` head on a piece of text (the sentence of a cue), or None."""
+        detectors, featurizer = self._detectors, self._featurizer
+        if detectors is None or featurizer is None or "human_request" not in detectors.names:
+            return None
+        return lambda text: detectors.score(featurizer.featurize(text), "human_request", evidence=0).probability
 
     def add_schedules(self, schedules: Mapping[str, Schedule]) -> None:
         """Business hours read at start-up (from Zendesk) for schedules the policy only names."""

@@ -11,15 +11,17 @@ Round 7, from the errors on real text (Rasa dev half, XED and GoEmotions dev): a
 and a person word anywhere in a sentence) is loose on its own ("I contacted you but got no response",
 "need to understand dialogue management", "I want to change the person on the order"), so in English it
 counts only when the trained detector backs it (``model.confirm_combos``); a listed phrase counts unless
-the detector is all but sure the message asks for no one (``model.confirm_phrases``: "they said I had to
-talk to customer service", "You didn't get it, [PERSON]"). And a request word in the past tense reports a
-contact, it does not ask for one ("I talked to someone yesterday and they said…"), except the polite past
-of wanting ("I wanted to speak to a person").
+the detector is all but sure it asks for no one (``model.confirm_phrases``: "they said I had to talk to
+customer service", "You didn't get it, [PERSON]"). The detector reads the *sentence* of the cue (at most
+:data:`CUE_CONTEXT` characters either side), not the whole message: on a long message whose request is one
+sentence among a story ("…waited two weeks. I want to speak to a real person.") its message score is
+about 0. And a request word in the past tense reports a contact, it does not ask for one ("I talked to
+someone yesterday and they said…"), except the polite past of wanting ("I wanted to speak to a person").
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from handoff_core.analysis import CUSTOMER, FunctionDetector, MessageAnalysis, MessageDetector, running
@@ -34,6 +36,10 @@ from handoff_core.triggers.base import TriggerContext, make_reason, phrase_evide
 #: Where each record keeps the running fold of the requests for a person up to it.
 _ASKED = "human_request.asked"
 
+#: Characters of the cue's sentence the detector reads on either side of the cue (bounds the cost on
+#: run-on sentences; a chat message's sentence is shorter).
+CUE_CONTEXT = 300
+
 #: English past tenses that still ask, politely ("I wanted to speak to a person", "I needed a human").
 POLITE_PAST = frozenset({"wanted", "needed", "liked", "wished", "hoped", "wondered"})
 
@@ -45,8 +51,9 @@ class _Cue:
     evidence: Evidence
     #: A listed phrase said so (not only a combo).
     via_phrase: bool
-    #: The trained detector's probability the message must reach for the cue to count (None: it counts).
-    floor: float | None
+    #: The trained detector's probability on the cue's sentence when it had to back the cue (a combo in
+    #: English, any phrase), or None.
+    backed: float | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,9 +86,18 @@ class _Asked:
 class HumanRequest:
     name = TriggerName.HUMAN_REQUEST
 
-    def __init__(self, policy: Policy, vocabulary: Vocabulary, examples: ExampleMatcher | None = None) -> None:
+    def __init__(
+        self,
+        policy: Policy,
+        vocabulary: Vocabulary,
+        examples: ExampleMatcher | None = None,
+        detector: Callable[[str], float] | None = None,
+    ) -> None:
+        """``detector`` is the trained ``human_request`` head's probability for a piece of text (None: no
+        detector loaded, and every cue counts as before round 7)."""
         self.config = policy.triggers.human_request
         self._examples = examples
+        self._detector = detector if self.config.model.enabled else None
         # The excludes also form a rule of their own (same matcher pass): a message that only says "are you a
         # bot?" or "talk to sales" matched a cue, so the learned paths stay quiet for it, as after a negation.
         self._rules = RuleSet(vocabulary, {"human": self.config, "exclude": Matchable(phrases=self.config.exclude)})
@@ -110,15 +126,8 @@ class HumanRequest:
                 return state
             cue, matched = record.result(self.asks)
             if cue is not None:
-                if cue.floor is None:
-                    return state.add(cue.evidence, via_phrase=cue.via_phrase)
-                backed = self._backed(ctx, record.index, cue.evidence, cue.floor)
-                # A cue the detector does not back asks for no one (and the learned paths stay quiet).
-                if backed is None:
-                    return state
-                return state.add(
-                    backed, via_phrase=cue.via_phrase, backed=0.0 if cue.via_phrase else backed.score or 0.0
-                )
+                backed = cue.backed if cue.backed is not None and not cue.via_phrase else 0.0
+                return state.add(cue.evidence, via_phrase=cue.via_phrase, backed=backed)
             if not matched:
                 found = self._learned(ctx, record.index)
                 if found is not None:
@@ -158,17 +167,6 @@ class HumanRequest:
                 )
         return ()
 
-    def _backed(self, ctx: TriggerContext, index: int, evidence: Evidence, floor: float) -> Evidence | None:
-        """A cue's evidence with the trained detector's score added when the detector backs it (at ``floor``
-        or above), or None when it does not. Without a score (no detector loaded) the cue stands as before
-        round 7."""
-        score = ctx.model_scores.get(index, {}).get("human_request")
-        if score is None:
-            return evidence
-        if score.probability < floor:
-            return None
-        return evidence.model_copy(update={"score": score.probability})
-
     def _learned(self, ctx: TriggerContext, index: int) -> Evidence | None:
         """The trained detector's or the nearest examples' verdict on one message without a cue."""
         model = self.config.model
@@ -193,15 +191,18 @@ class HumanRequest:
         via_phrase = any(h.via == "phrase" for h in hits)
         model = self.config.model
         floor = (
-            None
-            if not model.enabled
-            else model.confirm_phrases
+            model.confirm_phrases
             if via_phrase
             else model.confirm_combos
             if text.language in model.confirm_languages
             else None
         )
-        return _Cue(evidence, via_phrase, floor), True
+        if floor is None or self._detector is None:
+            return _Cue(evidence, via_phrase, None), True
+        score = max(self._detector(_cue_context(text, h)) for h in hits)
+        if score < floor:
+            return None, True  # the detector reads no request where the cue is: no one is asked for
+        return _Cue(evidence.model_copy(update={"score": round(score, 4)}), via_phrase, score), True
 
     def _accepts(self, index: int, text: AnalyzedText) -> Evidence | None:
         """Evidence that the message says yes (and not no) to an offer of a person."""
@@ -214,20 +215,44 @@ class HumanRequest:
     def _negated(self, text: AnalyzedText, hit: RuleHit[str]) -> bool:
         """A negation word in the three words before the match, or a negation phrase ending there or on
         the match's first word ("no need for a person": the combo's match starts at "need"), in the same
-        clause: "you're not helping, I want a person" asks for one (a comma, semicolon or colon between the
-        negation and the match ends its reach, see :func:`_clause_break`)."""
+        sentence ("the status does not change. I want a person" asks for one) and clause: "you're not
+        helping, I want a person" asks for one too (a comma, semicolon or colon between the negation and the
+        match ends its reach, see :func:`_clause_break`)."""
         norms = text.norms
         first = hit.hits[0].first
         start = max(0, first - 3)
+        sentence = text.sentences[first]
         for i in range(start, first):
-            if norms[i] in self._negation_words and not _clause_break(text, i, first):
+            if norms[i] in self._negation_words and text.sentences[i] == sentence and not _clause_break(text, i, first):
                 return True
         for end in range(start, min(first + 1, len(norms))):
             for phrase in self._negation_phrases:
                 begin = end + 1 - len(phrase)
-                if begin >= 0 and tuple(norms[begin : end + 1]) == phrase and not _clause_break(text, end, first):
+                if (
+                    begin >= 0
+                    and tuple(norms[begin : end + 1]) == phrase
+                    and text.sentences[begin] == sentence
+                    and not _clause_break(text, end, first)
+                ):
                     return True
         return False
+
+
+def _cue_context(text: AnalyzedText, hit: RuleHit[str]) -> str:
+    """The sentence of a cue, at most :data:`CUE_CONTEXT` characters either side of it: what the detector
+    reads to back the cue. A one-sentence message is read whole, as the engine's own score reads it."""
+    sentences = text.sentences
+    if not sentences or sentences[0] == sentences[-1]:
+        return text.text
+    first, last = hit.hits[0].first, hit.hits[-1].last
+    begin, end = first, last
+    while begin > 0 and sentences[begin - 1] == hit.sentence:
+        begin -= 1
+    while end + 1 < len(sentences) and sentences[end + 1] == hit.sentence:
+        end += 1
+    start = max(text.span(begin)[0], text.span(first)[0] - CUE_CONTEXT)
+    stop = min(text.span(end)[1], text.span(last)[1] + CUE_CONTEXT)
+    return text.text[start:stop]
 
 
 def _reported(text: AnalyzedText, hit: RuleHit[str]) -> bool:

@@ -71,6 +71,33 @@ def test_english_requests_and_look_alikes(default_engine: DecisionEngine, text: 
 
 @pytest.mark.parametrize(
     ("text", "language"),
+    [
+        (
+            "My package is late for the third time, your tracking page shows nothing, and I have been waiting"
+            " for two weeks. I want to speak to a real person.",
+            "en",
+        ),
+        (
+            "I ordered a blender on March 3rd, order 55123, it arrived broken and the replacement never came."
+            " Let me talk to your manager.",
+            "en",
+        ),
+        (
+            "Hallo, meine Bestellung ist seit zwei Wochen unterwegs und der Status ändert sich nicht. Ich möchte"
+            " mit einem Mitarbeiter sprechen.",
+            "de",
+        ),
+    ],
+)
+def test_a_request_after_a_story_still_asks(default_engine: DecisionEngine, text: str, language: str) -> None:
+    """The detector backs a cue by reading the cue's sentence (the whole message scores about 0 here), and a
+    negation in an earlier sentence does not cancel the request."""
+    reason = _request(default_engine, text, language=language)
+    assert reason is not None
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
     [("¿Hay algún operador disponible?", "es"), ("Tem algum atendente disponível?", "pt")],
 )
 def test_asking_whether_a_person_is_free_in_other_languages(
