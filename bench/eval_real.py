@@ -1,6 +1,6 @@
 """Accuracy of the shipped policy on REAL public data (the shared datasets), never on sets we wrote.
 
-Usage: python bench/eval_real.py [--data /work/shared/datasets] [--only anger,human,topics,knowledge]
+Usage: python bench/eval_real.py [--data /work/shared/datasets] [--only anger,human,human-dev,topics,knowledge]
 (also run by ``python bench/eval_detectors.py --real``).
 
 Every number here is read on a split no model was trained on and no threshold was chosen on; the splits
@@ -12,7 +12,8 @@ are fixed in ``connectors/training/data.py``. What each block measures:
 - negative: GoEmotions test (anger, annoyance, disgust, disapproval, disappointment vs the rest), and real
   complaints (CFPB test narratives, first 400 characters) against calm requests (HWU64 test fold).
 - human request: Rasa demo NLU ``human_handoff`` vs every other intent (GPL-3.0, so evaluation only;
-  ``ask_isbot``/``ask_ishuman`` are the hard negatives), against a one-regex baseline.
+  ``ask_isbot``/``ask_ishuman`` are the hard negatives), against a one-regex baseline. ``--only human-dev``
+  prints the DEV splits the trigger's settings were chosen on, labelled as such (not held out).
 - topics: CFPB test narratives with a strong detector mapping (refund/billing and account security vs
   ``none``), and HWU64 test requests as ordinary questions that must not be read as a topic.
 - knowledge: the HWU64 out-of-scope protocol (see ``bench/eval_knowledge.py``).
@@ -221,6 +222,33 @@ def human(engine: DecisionEngine, data: Path) -> list[str]:
     return out
 
 
+def human_dev(engine: DecisionEngine, data: Path) -> list[str]:
+    """Requests for a person on the DEV splits the round-7 choices were made on (docs/models.md): not held
+    out, printed so that those choices can be checked. Every line but Rasa's and Bitext's is real text that
+    asks for no one (CFPB openings are unlabelled complaints: a count of firings, read by hand)."""
+    out = ["human request on DEV splits (choices were made here: NOT held out):"]
+    labelled = (
+        ("Rasa dev half", [(r.text, r.labels[0] == "human_handoff") for r in rasa(data) if r.split == "dev"]),
+        ("Bitext dev", [(r.text, r.labels[0] == "contact_human_agent") for r in bitext(data) if r.split == "dev"]),
+    )
+    for name, rows in labelled:
+        y = [int(label) for _, label in rows]
+        fired = [_asks_person(engine, text, "en") for text, _ in rows]
+        p, r, f = prf(y, fired)
+        out.append(_line(name, len(y), sum(y), precision=p, recall=r, F1=f))
+    quiet: list[tuple[str, str, list[str]]] = [
+        ("HWU64 dev (fold 9)", "en", [r.text for r in hwu64(data) if r.split == "dev"]),
+        ("GoEmotions dev", "en", [r.text for r in goemotions(data) if r.split == "dev"]),
+        ("CFPB dev openings (unlabelled complaints)", "en", [r.text for r in cfpb(data) if r.split == "dev"]),
+    ]
+    xed_dev = [r for r in xed(data) if r.split == "dev"]
+    quiet += [(f"XED dev {lang}", lang, [r.text for r in xed_dev if r.language == lang]) for lang in LANGUAGES]
+    for name, lang, texts in quiet:
+        fired_count = sum(_asks_person(engine, text, lang) for text in texts)
+        out.append(f"  {name}: {fired_count}/{len(texts)} fire")
+    return out
+
+
 WRITTEN_HUMAN = ROOT / "tests" / "data" / "written_multilingual_human_request.jsonl"
 
 
@@ -372,6 +400,7 @@ def run(data: Path, only: set[str], policy: Policy | None = None, long_split: st
     blocks: dict[str, Callable[[DecisionEngine, Path], list[str]]] = {
         "anger": anger,
         "human": human,
+        "human-dev": human_dev,
         "topics": topics,
         "long": lambda e, d: long_messages(e, d, long_split),
     }
