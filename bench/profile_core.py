@@ -121,13 +121,14 @@ wrap(E, "_bounded", "5 message window over the transcript")
 policy = load_policy(default_policy_path())
 engine = E.DecisionEngine(policy, knowledge_500("static")) if {knowledge} else E.DecisionEngine(policy)
 texts = [json.loads(l)["text"] for l in (CORPUS / "messages.jsonl").read_text(encoding="utf-8").splitlines()]
+chat = [t for t in texts if len(t) <= 400]  # the whole corpus's chat-sized messages, whatever --lengths says
 if {length}:
     # The corpus's longest messages (CFPB narratives of 1,900+ characters), each cut to the same length at a
     # word boundary: one set of texts, so the stages' cost per length bucket differs by length alone.
     texts = [t[: t.rfind(" ", 0, {length}) if len(t) > {length} else len(t)] for t in texts if len(t) >= 1_900]
 if {handoff}:
     # ab_core's scenario: the decision after message 1,001 of a chat of mixed messages, which hands off.
-    full = long_conversation(1001, [t for t in texts if len(t) <= 400])
+    full = long_conversation(1001, chat)
     before = full.model_copy(update={{"messages": full.messages[:-1]}})
     kept = engine.analyze(before)
     engine.step(before, kept)  # the worker decided on every earlier message: the folds are up to date
