@@ -6,6 +6,13 @@ linear heads *learned* from public labelled data (``tools/train_detectors.py``; 
 word-piece n-grams, the static sentence embedding and a few style features. A score is one sparse dot
 product plus one 132-number dot product and a logistic, so all heads together cost microseconds.
 
+Long messages (a complaint letter pasted into a ticket) spread their n-gram weight over many more
+features than a chat line, so a head's probabilities on them sit lower than on short posts and one
+threshold cannot serve both (docs/models.md, round 7). A head may therefore carry a *length offset*: a
+logit added in full from :attr:`Detectors.length_ramp`'s end and linearly from its start (characters of
+the featurised text), chosen by ``handoff train`` on long support-style dev text. It is part of the
+head's logit, so the probability, the threshold and the evidence stay one consistent score.
+
 A linear head explains itself: the n-grams whose weights pushed the score up the most are quoted as the
 evidence, beside the score and the head's threshold. Weights are read once, from package data, at load.
 """
@@ -27,6 +34,15 @@ from handoff_core.features import N_BUCKETS, MessageFeatures
 WEIGHTS_FILE = "detectors.npz"
 #: Heads below this probability get no n-gram evidence (they cannot fire at any sensible threshold).
 EVIDENCE_FROM = 0.2
+
+
+def length_share(characters: int, start: float, end: float) -> float:
+    """How much of a head's length offset applies to a message of ``characters``: 0 up to ``start``, 1 from ``end``."""
+    if characters <= start:
+        return 0.0
+    if characters >= end:
+        return 1.0
+    return (characters - start) / (end - start)
 
 
 class DetectorLoadError(Exception):
@@ -136,6 +152,28 @@ class Detectors:
             for n, row in zip(self.names, rules if rules is not None else [()] * len(self.names), strict=True)
         }
 
+        #: Per head, the logit added to long messages (see the module docstring); ``None`` when no head has
+        #: one (weights files written before round 7 have no ``length_offset`` member).
+        offsets = arrays.get("length_offset")
+        self._length_offset: NDArray[np.float32] | None = (
+            offsets.astype(np.float32) if offsets is not None and np.any(offsets) else None
+        )
+        ramp = arrays.get("length_ramp")
+        self.length_ramp: tuple[float, float] = (float(ramp[0]), float(ramp[1])) if ramp is not None else (0.0, 0.0)
+
+    @property
+    def length_offsets(self) -> dict[str, float]:
+        """Each head's logit offset for long messages (0.0 for heads without one)."""
+        offsets = self._length_offset
+        return {n: float(offsets[i]) if offsets is not None else 0.0 for i, n in enumerate(self.names)}
+
+    def _length_shift(self, features: MessageFeatures) -> NDArray[np.float32] | None:
+        """The length offsets this message gets (``None``: none; most messages are short)."""
+        offsets = self._length_offset
+        if offsets is None or len(features.text) <= self.length_ramp[0]:
+            return None
+        return offsets * np.float32(length_share(len(features.text), *self.length_ramp))
+
     def score(self, features: MessageFeatures, head: str, evidence: int = 3) -> DetectorScore:
         i = self._index[head]
         return self._score(features, i, evidence)
@@ -170,6 +208,9 @@ class Detectors:
         # ``take`` gathers the same rows as indexing with the array, in about two thirds of the time.
         rows = self._hashed.take(features.buckets, axis=0).astype(np.float32, copy=False)
         out: NDArray[np.float32] = features.values @ rows + self._dense @ dense + self._bias
+        shift = self._length_shift(features)
+        if shift is not None:
+            out = out + shift
         return out, rows, dense
 
     def _score(
@@ -186,7 +227,11 @@ class Detectors:
         contributions = column * features.values
         if dense is None:
             dense = np.concatenate([features.embedding, features.style])
-        logit = float(contributions.sum() + self._dense[i] @ dense + self._bias[i])
+        total = contributions.sum() + self._dense[i] @ dense + self._bias[i]
+        shift = self._length_shift(features)
+        if shift is not None:
+            total = total + shift[i]  # in float32, as in :meth:`_logits`
+        logit = float(total)
         probability = 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, logit))))
         name = self.names[i]
         if not evidence or not len(contributions):

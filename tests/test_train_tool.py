@@ -175,3 +175,46 @@ def test_xed_is_a_human_request_negative_in_every_language() -> None:
     assert set(labels) == {0, None}
     assert 20 < labels.count(0) < 60
     assert labels == [label(r) for r in rows]
+
+
+def _support_rows() -> list[detector_data.Row]:
+    """Short Reddit-like rows and long complaint openings with project labels (a miniature of the real data)."""
+    Row = detector_data.Row
+    rows = []
+    for k in range(12):
+        rows.append(Row(f"you idiots ruined it again {k}, I am furious", "train", "goemotions", "en", ("anger",)))
+        rows.append(Row(f"thanks, the order {k} arrived fine", "train", "goemotions", "en", ("gratitude",)))
+    for k in range(4):
+        rows.append(Row(f"I am furious, you liars {k}", "dev", "goemotions", "en", ("anger",)))
+        rows.append(Row(f"the parcel {k} came on time", "dev", "goemotions", "en", ("neutral",)))
+    calm = "I am writing about account {k}. The bank reported a late payment that I believe is an error; " * 4
+    angry = "This is OUTRAGEOUS. Account {k}: you people lied to me again and again and I am furious!! " * 4
+    for k in range(24):
+        split = "dev" if k % 4 == 0 else "train"
+        for text, label in ((calm, "0"), (angry, "1")):
+            cid = f"{label}{k}"
+            rows.append(Row(text.format(k=k)[:400], split, "cfpb", "en", ("none", "issue", cid, f"angry={label}")))
+    return rows
+
+
+def test_length_offset_is_chosen_out_of_fold_and_ships_only_when_set() -> None:
+    """The long-message offset is one of the grid's, never lowers support-style F1 against no offset, keeps
+    the head's weights and threshold, and reaches the file only for a head that has one."""
+    rows = _support_rows()
+    x = train_detectors.featurize_rows(rows)
+    fitted = train_detectors.fit_head("angry", rows, x, train_detectors.head_rows("angry", rows))
+    out = train_detectors.with_length_offset("angry", rows, x, fitted)
+    assert out.length_offset in train_detectors.LENGTH_GRID
+    f1 = out.card["support_f1"]
+    assert isinstance(f1, dict) and f1["with"] >= f1["without"]
+    assert out.card["support_rows"] == {"openings": 48, "angry": 24}
+    assert out.threshold == fitted.threshold and out.bias == fitted.bias and out.hashed is fitted.hashed
+    heads = [
+        train_detectors.FittedHead(np.zeros(4, np.float16), np.zeros(2, np.float32), 0.0, 0.5, {})
+        for _ in train_detectors.HEADS
+    ]
+    assert "length_offset" not in train_detectors.weights_arrays(heads, {})  # no offset: the file as before
+    heads[0].length_offset = 1.25
+    arrays = train_detectors.weights_arrays(heads, {})
+    assert arrays["length_offset"].tolist() == [1.25, 0.0, 0.0, 0.0, 0.0]
+    assert arrays["length_ramp"].tolist() == list(train_detectors.LENGTH_RAMP)

@@ -334,6 +334,8 @@ class FittedHead:
     card: dict[str, object]
     #: Weights of the rule features (zeros for a head that reads n-grams only).
     rules: NDArray[np.float32] = field(default_factory=lambda: np.zeros(len(RULE_FEATURES), dtype=np.float32))
+    #: Logit added to long messages (:func:`with_length_offset`; 0.0 for heads without one).
+    length_offset: float = 0.0
 
 
 def head_rows(head: str, rows: Sequence[Row], exclude: Callable[[Row], bool] | None = None) -> dict[str, list[int]]:
@@ -442,6 +444,80 @@ def rule_rows(rows: Sequence[Row]) -> NDArray[np.float64]:
     return np.asarray([engine.sentiment_features(r.text, r.language) for r in rows], dtype=np.float64)
 
 
+#: Round 7: heads whose logit gets an offset on long messages (complaint letters), chosen on support-style
+#: text (:func:`with_length_offset`); none yet in this commit. The head's n-gram weight spreads thinner over
+#: a 400-character letter than over a chat line, so its probabilities on letters sit lower.
+LENGTH_HEADS: frozenset[str] = frozenset()
+#: Characters of the featurised text over which the offset ramps in: none up to the first (99 % of
+#: GoEmotions and XED lines are shorter), all of it from the second (most CFPB openings are 400).
+LENGTH_RAMP = (150.0, 300.0)
+#: Cross-fitting folds of the CFPB train openings whose out-of-fold scores choose the offset.
+LENGTH_FOLDS = 5
+#: Offsets tried (logits), smallest magnitude first on ties.
+LENGTH_GRID = tuple(sorted((round(0.05 * k, 2) for k in range(-80, 161)), key=abs))
+
+
+def _support_fold(r: Row) -> int:
+    return int(hashlib.sha1(r.labels[2].encode("utf-8")).hexdigest(), 16) % LENGTH_FOLDS  # noqa: S324
+
+
+def _shipped_logits(fitted: FittedHead, x: Any, idx: Sequence[int]) -> NDArray[np.float64]:
+    weights = np.concatenate([fitted.hashed.astype(np.float64), fitted.dense.astype(np.float64)])
+    return np.asarray(x[list(idx)][:, : len(weights)] @ weights).ravel() + fitted.bias
+
+
+def with_length_offset(head: str, rows: Sequence[Row], x: Any, fitted: FittedHead) -> FittedHead:
+    """``fitted`` with the long-message logit offset that maximises F1 on labelled support-style text.
+
+    The support-style rows are the CFPB openings labelled by this project (train and dev; never test). A
+    train opening is scored by a head refitted without its fold (:data:`LENGTH_FOLDS` folds by complaint
+    id, otherwise exactly as :func:`fit_head` fits), so no opening is scored by a head that learned it;
+    dev openings by the head itself. The head's threshold stays the one chosen on its own dev rows.
+    """
+    from handoff_core.detectors import length_share
+
+    label = LABELS[head]
+
+    def support(r: Row) -> bool:
+        return r.source == "cfpb" and label(r) is not None
+
+    logits: dict[int, float] = {}
+    for k in range(LENGTH_FOLDS):
+
+        def held_out(r: Row, k: int = k) -> bool:
+            return support(r) and r.split == "train" and _support_fold(r) == k
+
+        fold_head = fit_head(head, rows, x, head_rows(head, rows, exclude=held_out))
+        idx = [i for i, r in enumerate(rows) if held_out(r)]
+        logits.update(zip(idx, _shipped_logits(fold_head, x, idx).tolist(), strict=True))
+    dev = [i for i, r in enumerate(rows) if support(r) and r.split == "dev"]
+    logits.update(zip(dev, _shipped_logits(fitted, x, dev).tolist(), strict=True))
+    idx = sorted(logits)
+    y = np.asarray([label(rows[i]) for i in idx], dtype=bool)
+    logit = np.asarray([logits[i] for i in idx])
+    share = np.asarray([length_share(len(rows[i].text), *LENGTH_RAMP) for i in idx])
+    at = float(np.log(fitted.threshold / (1.0 - fitted.threshold)))
+    best_f1, best = -1.0, 0.0
+    for offset in LENGTH_GRID:
+        pred = logit + offset * share >= at
+        tp = int((pred & y).sum())
+        f1 = 2 * tp / max(1, int(pred.sum()) + int(y.sum()))
+        if f1 > best_f1 + 1e-12:
+            best_f1, best = f1, offset
+    base = logit >= at
+    base_f1 = 2 * int((base & y).sum()) / max(1, int(base.sum()) + int(y.sum()))
+    card = {
+        **fitted.card,
+        "length_offset": best,
+        "support_f1": {"without": round(base_f1, 4), "with": round(best_f1, 4)},
+    }
+    card["support_rows"] = {"openings": len(idx), "angry": int(y.sum())}
+    print(f"{head:<17} length offset {best:+.2f}: support F1 {base_f1:.3f} -> {best_f1:.3f}", file=sys.stderr)
+    return FittedHead(
+        fitted.hashed, fitted.dense, fitted.bias, fitted.threshold, card, fitted.rules, float(np.float32(best))
+    )
+
+
 def train(rows: list[Row], out: Path) -> dict[str, object]:
     from threadpoolctl import threadpool_limits
 
@@ -452,10 +528,14 @@ def train(rows: list[Row], out: Path) -> dict[str, object]:
     card: dict[str, object] = {"seed": SEED, "C": C_DEFAULT, "buckets": N_BUCKETS, "heads": heads}
     if RULE_HEADS:
         card["rule_features"] = list(RULE_FEATURES)
+    if LENGTH_HEADS:
+        card["length_ramp"] = list(LENGTH_RAMP)
     fitted: list[FittedHead] = []
     with threadpool_limits(limits=1):
         for head in HEADS:
             result = fit_head(head, rows, x, head_rows(head, rows), readings if head in RULE_HEADS else None)
+            if head in LENGTH_HEADS:
+                result = with_length_offset(head, rows, x, result)
             heads[head] = result.card
             fitted.append(result)
     _write_npz(out, weights_arrays(fitted, card))
@@ -476,6 +556,10 @@ def weights_arrays(fitted: Sequence[FittedHead], card: dict[str, object]) -> dic
     rules = np.stack([f.rules for f in fitted]).astype(np.float32)
     if rules.any():  # only files with rule-weighing heads carry the member (older readers ignore it)
         arrays["rules"] = rules
+    offsets = np.asarray([f.length_offset for f in fitted], dtype=np.float32)
+    if offsets.any():  # likewise: files without length offsets are written as before, byte for byte
+        arrays["length_offset"] = offsets
+        arrays["length_ramp"] = np.asarray(LENGTH_RAMP, dtype=np.float32)
     return arrays
 
 

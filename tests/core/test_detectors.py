@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from handoff_core import Conversation, Decision
-from handoff_core.detectors import Detectors, DetectorScore, bundled_detectors
+from handoff_core.detectors import Detectors, DetectorScore, bundled_detectors, length_share
 from handoff_core.engine import DecisionEngine
 from handoff_core.features import bundled_featurizer
 from handoff_core.policy import Policy
@@ -181,3 +181,55 @@ def test_weights_without_rule_member_read_no_rule_weights(tmp_path: Path) -> Non
     path = tmp_path / "old.npz"
     np.savez(path, **arrays)
     assert all(w == () for w in Detectors(path).rule_weights.values())
+
+
+@pytest.mark.parametrize(
+    ("characters", "share"),
+    [(0, 0.0), (150, 0.0), (225, 0.5), (300, 1.0), (2_000, 1.0)],
+)
+def test_length_share_ramps_between_start_and_end(characters: int, share: float) -> None:
+    """The length offset applies not at all up to the ramp's start, linearly on it, and fully from its end."""
+    assert length_share(characters, 150.0, 300.0) == pytest.approx(share)
+
+
+def _with_length_offset(tmp_path: Path, offset: float) -> Detectors:
+    with resources.files("handoff_core").joinpath("data", "detectors.npz").open("rb") as handle:
+        arrays = {k: v for k, v in np.load(handle).items() if k not in ("length_offset", "length_ramp")}
+    names = [str(n) for n in arrays["names"]]
+    arrays["length_offset"] = np.asarray([offset if n == "angry" else 0.0 for n in names], dtype=np.float32)
+    arrays["length_ramp"] = np.asarray([150.0, 300.0], dtype=np.float32)
+    path = tmp_path / "offset.npz"
+    np.savez(path, **arrays)
+    return Detectors(path)
+
+
+def test_length_offset_moves_long_messages_only(tmp_path: Path) -> None:
+    """A head's length offset is added to the logit of a long message (in full from the ramp's end, with or
+    without evidence), never to a short one, and never to another head."""
+    plain = _with_length_offset(tmp_path, 0.0)
+    shifted = _with_length_offset(tmp_path, 1.5)
+    assert plain.length_offsets["angry"] == 0.0 and shifted.length_offsets["angry"] == 1.5
+    short = "you people are useless"
+    letter = "I have written to your bank four times about the same charge and nobody answers. " * 5
+    long_features, short_features = bundled_featurizer().featurize_many([letter, short])
+    assert len(letter) > 300
+    for evidence in (0, 3):
+        before = plain.score_all(long_features, evidence)
+        after = shifted.score_all(long_features, evidence)
+        assert after["angry"].logit == pytest.approx(before["angry"].logit + 1.5, abs=1e-4)
+        assert after["angry"].probability > before["angry"].probability
+        assert after["negative"].logit == before["negative"].logit
+        assert shifted.score(long_features, "angry", evidence).logit == pytest.approx(after["angry"].logit, abs=1e-5)
+        assert (
+            shifted.score_all(short_features, evidence)["angry"].logit
+            == plain.score_all(short_features, evidence)["angry"].logit
+        )
+
+
+def test_weights_without_length_member_have_no_offsets(tmp_path: Path) -> None:
+    """A weights file written before length offsets existed loads, and no head moves with length."""
+    with resources.files("handoff_core").joinpath("data", "detectors.npz").open("rb") as handle:
+        arrays = {k: v for k, v in np.load(handle).items() if k not in ("length_offset", "length_ramp")}
+    path = tmp_path / "old.npz"
+    np.savez(path, **arrays)
+    assert set(Detectors(path).length_offsets.values()) == {0.0}
