@@ -62,8 +62,12 @@ VADER_WINDOW = 1_000
 #: negative head was enough; on complaints that head is ~1 for calm letters too and VADER reads "theft" or
 #: "debt" as anger, so that path mostly flagged calm formal complaints (CFPB dev precision 0.24). At 0.9
 #: of cue negativity it keeps "Worst company ever, absolutely disgusting service!!" (angry head 0.30) and
-#: CFPB dev F1 rose 0.36 -> 0.43 (GoEmotions and XED en dev unchanged).
-CUE_ANGRY_SHARE = 0.75
+#: CFPB dev F1 rose 0.36 -> 0.43 (GoEmotions and XED en dev unchanged). The share was 0.75 of a threshold
+#: of 0.434 until round 7 raised the threshold to 0.583 (chat-length dev rows only; long text has its own
+#: offset): 0.65 keeps the cue path's bar near where it was (0.33 -> 0.38). On dev 0.5-0.75 moved the
+#: engine's angry F1 by at most 0.01 (CFPB out of fold 0.339 at 0.65 and 0.75, GoEmotions 0.429 / 0.430);
+#: at 0.75 the written "You people are useless. I have been lied to three times" (angry head 0.42) fell out.
+CUE_ANGRY_SHARE = 0.65
 CUE_NEGATIVE_PROBABILITY = 0.95
 STRONG_CUES = 0.9
 #: In the negative band, how much of the cues' negativity is added to the angry head's share (chosen on
