@@ -17,7 +17,7 @@ import pytest
 
 from handoff_core import features as features_module
 from handoff_core.decision import KnowledgeMatch
-from handoff_core.detectors import DetectorScore, bundled_detectors
+from handoff_core.detectors import DetectorScore, bundled_detectors, length_share
 from handoff_core.embeddings import bundled_embedder
 from handoff_core.engine import DecisionEngine
 from handoff_core.examples import ExampleMatch, ExampleMatcher
@@ -50,6 +50,8 @@ def _reference_score(features: MessageFeatures, head: str, evidence: int = 3) ->
     contributions = hashed[features.buckets, i] * features.values
     dense = np.concatenate([features.embedding, features.style])
     logit = float(contributions.sum() + detectors._dense[i] @ dense + detectors._bias[i])
+    # Round 7: a head may add a logit offset to long messages (the ramp's share of it, by length).
+    logit += detectors.length_offsets[head] * length_share(len(features.text), *detectors.length_ramp)
     probability = 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, logit))))
     contributors: list[str] = []
     if evidence and len(contributions):
@@ -429,4 +431,7 @@ def test_detector_rows_by_take_equal_indexed_rows(features: list[MessageFeatures
         rows = detectors._hashed[f.buckets].astype(np.float32, copy=False)
         dense = np.concatenate([f.embedding, f.style])
         plain = f.values @ rows + detectors._dense @ dense + detectors._bias
+        shift = detectors._length_shift(f)  # round 7: the length offset of long messages, added in float32
+        if shift is not None:
+            plain = plain + shift
         assert detectors.logits(f).tobytes() == plain.tobytes()
