@@ -185,44 +185,32 @@ def _details(
     said = issue.casefold()
     said_keys = _keys(said) if issue_keys is None else issue_keys
 
-    def new(values: Sequence[str], most: int) -> list[str]:
+    items: list[str] = []
+
+    def listed(label: str, values: Sequence[str], most: int) -> None:
         # A value the Issue lines quote ("order #88123"), or whose words they have ("called the bank" after
         # "… called bank twice"), is not repeated.
         fresh = [v for v in values if v.casefold() not in said and not said_keys.issuperset(_keys(v) or "?")]
-        return fresh[:most]
+        if fresh:
+            items.append(label + ", ".join(fresh[:most]))
 
-    items: list[str] = []
     order_id, product = _given(ctx.order_id), _given(ctx.product)
-    orders = new(([order_id] if order_id else []) + [o for o in facts.order_ids if o != order_id], 3)
-    if orders:
-        items.append("order " + ", ".join(orders))
-    tracking = new(more.tracking, 2)
-    if tracking:
-        items.append("tracking " + ", ".join(tracking))
+    listed("order ", ([order_id] if order_id else []) + [o for o in facts.order_ids if o != order_id], 3)
+    listed("tracking ", more.tracking, 2)
     if product and product.casefold() not in said:
         items.append(f"product {product}")
-    devices = new(more.devices, 4)
-    if devices:
-        items.append("devices " + ", ".join(devices))
-    versions = new(more.versions, 4)
-    if versions:
-        items.append("versions " + ", ".join(versions))
+    listed("devices ", more.devices, 4)
+    listed("versions ", more.versions, 4)
     currency = f" {ctx.currency}" if ctx.currency else ""
     if ctx.order_total is not None:
         items.append(f"order total {ctx.order_total}{currency}")
     if ctx.refund_amount is not None:
         items.append(f"refund asked {ctx.refund_amount}{currency}")
-    amounts = new(facts.amounts, 3)
-    if amounts:
-        items.append("amounts " + ", ".join(amounts))
+    listed("amounts ", facts.amounts, 3)
     if ctx.purchase_date is not None:
         items.append(f"purchased {ctx.purchase_date.date().isoformat()}")
-    dates = new(facts.dates, 3)
-    if dates:
-        items.append("dates " + ", ".join(dates))
-    tried = new(more.tried, 4)
-    if tried:
-        items.append("tried: " + ", ".join(tried))
+    listed("dates ", facts.dates, 3)
+    listed("tried: ", more.tried, 4)
     if not items:
         return ""
     return clip("Details: " + "; ".join(items), limit)
