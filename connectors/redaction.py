@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from handoff_core import Conversation
+from handoff_core import Conversation, Decision, Evidence
 from handoff_core.redact import redact
 
 # Both start with the digit they need and look behind it afterwards (``\d(?<!\w\d)`` is ``\b\d``), so the
@@ -60,3 +60,38 @@ def scrub(text: str, known: Iterable[str] = ()) -> str:
     # The tail rule is anchored at the end ($: the very end, or before one final newline): only a text
     # ending in "…" can match, and scanning a 4 KB note for it from every position cost ~0.1 ms.
     return _CUT_TAIL.sub("[…]", text) if text.endswith(("…", "…\n")) else text
+
+
+def scrub_decision(decision: Decision, known: Iterable[str] = ()) -> Decision:
+    """The decision as it may leave the worker to a caller: every text that quotes the customer scrubbed.
+
+    Why: the web-chat answer carries reasons whose evidence quotes the customer's message, and it is
+    stored to be replayed to duplicates; a card number typed into the chat must not travel back out in
+    it, nor sit in ``webchat_replies``. Scores, routes, the action and the names of the collected fields are
+    untouched.
+    """
+    known = tuple(known)
+
+    def evidence(item: Evidence) -> Evidence:
+        return item.model_copy(
+            update={
+                "matched": tuple(scrub(m, known) for m in item.matched),
+                "quote": scrub(item.quote, known) if item.quote is not None else None,
+                "example": scrub(item.example, known) if item.example is not None else None,
+            }
+        )
+
+    reasons = tuple(
+        r.model_copy(update={"detail": scrub(r.detail, known), "evidence": tuple(evidence(e) for e in r.evidence)})
+        for r in decision.reasons
+    )
+    update: dict[str, object] = {
+        "reasons": reasons,
+        # The caller needs which fields were collected, not the customer's values echoed back and stored.
+        "collected": {name: scrub(value, known) for name, value in decision.collected.items()},
+    }
+    for field in ("summary", "summary_short"):
+        value = getattr(decision, field)
+        if value is not None:
+            update[field] = scrub(value, known)
+    return decision.model_copy(update=update)

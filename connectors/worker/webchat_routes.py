@@ -35,6 +35,7 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from connectors.metrics import Metrics
+from connectors.redaction import known_values, scrub_decision
 from connectors.store import ConversationRecord, ConversationStore, TurnStore
 from connectors.webchat.auth import AuthError, verify_webchat
 from connectors.webchat.schemas import WebchatMessageIn, WebchatReply
@@ -170,7 +171,8 @@ async def _turn(
         outcome = await web.handoffs.decide(conversation, previous, may_shed=True)
         state = outcome.record.state
         reply = {
-            **outcome.decision.model_dump(mode="json"),
+            # The answer quotes the customer; it leaves (and is stored) through the redaction edge.
+            **scrub_decision(outcome.decision, known_values(conversation)).model_dump(mode="json"),
             "conversation_id": conversation.id,
             "decision_id": outcome.decision_id,
             "message_id": message_id,

@@ -264,7 +264,7 @@ PII = {
 #: Where raw text legitimately stays, for the retention period only (RAW_RETENTION_DAYS, then purged):
 #: the transcript the next decision is made from, the answer a web-chat retry is replayed from, and the
 #: received event while it waits in the inbox. Every other table must hold no raw value at all.
-RAW_TEXT_TABLES = {"conversations", "webchat_replies", "inbox"}
+RAW_TEXT_TABLES = {"conversations", "inbox"}
 #: The outbox's ticket-creation action carries the requester (name and email) as Zendesk's requester
 #: field: the one place outside raw-text storage they legitimately go. Stripped before the check.
 REQUESTER_FIELDS = {"requester_name", "requester_email"}
@@ -306,8 +306,9 @@ def _store_dump(path) -> dict[str, str]:
 
 
 def test_pii_does_not_reach_zendesk_text_slack_the_outbox_logs_or_any_table(fakes, start_worker, caplog):
-    """A conversation full of personal data hands off; no raw value reaches Zendesk text, Slack, the
-    worker's logs (DEBUG and up, vendor clients included) or any store table outside raw-text storage.
+    """A conversation full of personal data hands off; no raw value reaches the web-chat answer, Zendesk
+    text, Slack, the worker's logs (DEBUG and up, vendor clients included) or any store table outside
+    raw-text storage (the stored web-chat answer included).
 
     The requester's email as the ticket's requester field is the one place it legitimately goes;
     RAW_TEXT_TABLES hold raw text for the retention period (purged by ``handoff purge``).
@@ -330,6 +331,10 @@ def test_pii_does_not_reach_zendesk_text_slack_the_outbox_logs_or_any_table(fake
     response = worker.http.post("/v1/webchat/messages", content=raw, headers=webchat_headers(WEBCHAT_SECRET, raw))
     assert response.status_code == 200, response.text
     assert response.json()["action"] == "handoff"
+    for what, value in PII.items():
+        assert value not in response.text, f"raw {what} echoed in the web-chat answer"
+    quotes = [e["quote"] for r in response.json()["reasons"] for e in r["evidence"] if e["quote"]]
+    assert any("[customer]" in q or "[card]" in q for q in quotes), f"the quotes were not redacted: {quotes}"
     from fakes.fixtures import wait_until
 
     wait_until(lambda: fakes.zendesk.tickets and fakes.slack.calls_to("chat.postMessage"))
