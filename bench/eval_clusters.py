@@ -35,12 +35,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import legacy_clusters
 
 from connectors.report import clusters
+from connectors.training.data import default_datasets
 
-DATASETS = Path(__file__).resolve().parents[2] / "shared" / "datasets"
-for candidate in (Path("/work/shared/datasets"), DATASETS):
-    if candidate.exists():
-        DATASETS = candidate
-        break
+DATASETS = default_datasets()
 
 
 def hwu64(fold: int) -> tuple[list[str], list[str]]:

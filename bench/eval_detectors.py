@@ -23,6 +23,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+from connectors.training.data import default_datasets
 from handoff_core import Action, Conversation
 from handoff_core.engine import DecisionEngine
 from handoff_core.knowledge import load_knowledge
@@ -169,7 +170,7 @@ def main() -> None:
     parser.add_argument("--split", choices=["dev", "test", "all"], default="all")
     parser.add_argument("--errors", action="store_true", help="list the misclassified examples")
     parser.add_argument("--real", action="store_true", help="real public development data (bench/eval_real.py)")
-    parser.add_argument("--data", type=Path, default=Path("/work/shared/datasets"))
+    parser.add_argument("--data", type=Path, default=default_datasets())
     args = parser.parse_args()
     if args.real:
         import eval_real

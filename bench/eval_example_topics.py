@@ -28,7 +28,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from connectors.training.data import Row, bitext, hwu64  # noqa: E402
+from connectors.training.data import Row, bitext, default_datasets, hwu64  # noqa: E402
 from handoff_core.example_head import MIN_RECALL, ExampleHead  # noqa: E402
 from handoff_core.examples import ExampleMatcher  # noqa: E402
 from handoff_core.features import bundled_featurizer  # noqa: E402
@@ -109,7 +109,7 @@ def run(data: Path, split: str, seeds: int, recalls: tuple[float, ...] = (MIN_RE
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", type=Path, default=Path("/work/shared/datasets"))
+    parser.add_argument("--data", type=Path, default=default_datasets())
     parser.add_argument("--split", choices=("dev", "test"), default="dev")
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument(

@@ -1,6 +1,6 @@
 """Knowledge coverage on the HWU64 out-of-scope protocol, against a char 2-4-gram TF-IDF nearest neighbour.
 
-Usage: python bench/eval_knowledge.py [--data /work/shared/datasets] [--seeds 5]
+Usage: python bench/eval_knowledge.py [--data ../shared/datasets] [--seeds 5]
 
 Protocol (fixed here before any score was read): ``general_*`` intents are conversational acts, not
 questions, and are left out. For each of ``--seeds`` random draws, a quarter of the remaining intents is
@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from eval_real import auroc  # noqa: E402
 
-from connectors.training.data import Row, bitext, hwu64  # noqa: E402
+from connectors.training.data import Row, bitext, default_datasets, hwu64  # noqa: E402
 from handoff_core.embeddings import bundled_embedder  # noqa: E402
 from handoff_core.knowledge import KnowledgeBase, KnowledgeEntry  # noqa: E402
 from handoff_core.policy.schema import KnowledgeCoverageConfig  # noqa: E402
@@ -286,7 +286,7 @@ def speed(runs: int = 3, seconds: float = 1.0) -> list[str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", type=Path, default=Path("/work/shared/datasets"))
+    parser.add_argument("--data", type=Path, default=default_datasets())
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument(
         "--reference", action="store_true", help="also a fitted classifier (not shipped; what a fitted head gains)"

@@ -1,6 +1,6 @@
 """Accuracy of the shipped policy on REAL public data (the shared datasets), never on sets we wrote.
 
-Usage: python bench/eval_real.py [--data /work/shared/datasets] [--only anger,human,human-dev,topics,knowledge]
+Usage: python bench/eval_real.py [--data ../shared/datasets] [--only anger,human,human-dev,topics,knowledge]
 (also run by ``python bench/eval_detectors.py --real``).
 
 Every number here is read on a split no model was trained on and no threshold was chosen on; the splits
@@ -39,12 +39,12 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools"))
 
-from connectors.training.data import Row, bitext, cfpb, goemotions, hwu64, rasa, xed  # noqa: E402
+from connectors.training.data import Row, bitext, cfpb, default_datasets, goemotions, hwu64, rasa, xed  # noqa: E402
 from handoff_core import Conversation, Decision  # noqa: E402
 from handoff_core.engine import DecisionEngine  # noqa: E402
 from handoff_core.policy import Policy, default_policy_path, load_policy  # noqa: E402
 
-DEFAULT_DATA = Path("/work/shared/datasets")
+DEFAULT_DATA = default_datasets()
 ANGER_LABELS = ROOT / "bench" / "data" / "cfpb_anger_labels.tsv"
 LANGUAGES = ("en", "es", "fr", "de", "pt")
 #: The "one regex" baseline for an explicit request for a person.

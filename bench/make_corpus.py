@@ -24,8 +24,10 @@ import random
 import statistics
 from pathlib import Path
 
+from connectors.training.data import default_datasets
+
 ROOT = Path(__file__).resolve().parents[1]
-DATASETS = Path("/work/shared/datasets")
+DATASETS = default_datasets()
 OUT = ROOT / "bench" / "corpus"
 SEED = 20261127
 MIN_CHARS, MAX_CHARS = 20, 2_000

@@ -23,13 +23,13 @@ import csv
 from collections import Counter
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from pathlib import Path
 
+from connectors.training.data import default_datasets
 from handoff_core import Action, Conversation, TriggerName
 from handoff_core.engine import DecisionEngine
 from handoff_core.policy import default_policy_path, load_policy
 
-DATA = Path("/work/shared/datasets")
+DATA = default_datasets()
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 BILLING = {"check_invoice", "get_invoice", "payment_issue", "check_payment_methods", "check_cancellation_fee"}
 

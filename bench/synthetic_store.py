@@ -42,8 +42,9 @@ from pathlib import Path
 
 from connectors.audit import SQLiteAudit
 from connectors.audit.queries import trigger_list
+from connectors.training.data import default_datasets
 
-DATASETS = Path("/work/shared/datasets")
+DATASETS = default_datasets()
 FALLBACK_QUESTIONS = (
     "where is my parcel",
     "how do I change my delivery address",

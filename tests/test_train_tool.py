@@ -218,3 +218,12 @@ def test_length_offset_is_chosen_out_of_fold_and_ships_only_when_set() -> None:
     arrays = train_detectors.weights_arrays(heads, {})
     assert arrays["length_offset"].tolist() == [1.25, 0.0, 0.0, 0.0, 0.0]
     assert arrays["length_ramp"].tolist() == list(train_detectors.LENGTH_RAMP)
+
+
+def test_the_datasets_default_is_beside_the_checkout_or_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Scripts default to ``shared/datasets`` beside the clone (not one machine's path); HANDOFF_DATASETS wins."""
+    monkeypatch.delenv("HANDOFF_DATASETS", raising=False)
+    root = Path(detector_data.__file__).resolve().parents[2]
+    assert detector_data.default_datasets() == root.parent / "shared" / "datasets"
+    monkeypatch.setenv("HANDOFF_DATASETS", "/elsewhere/data")
+    assert detector_data.default_datasets() == Path("/elsewhere/data")

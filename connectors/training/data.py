@@ -21,6 +21,7 @@ from __future__ import annotations
 import csv
 import gzip
 import hashlib
+import os
 import re
 import sys
 from collections.abc import Iterator
@@ -33,6 +34,16 @@ csv.field_size_limit(sys.maxsize)
 XED_LANGUAGES = ("en", "es", "fr", "de", "pt", "it", "nl")
 #: CFPB narratives are long formal letters; the first part reads most like a message to a company.
 CFPB_CHARS = 400
+
+
+def default_datasets() -> Path:
+    """``$HANDOFF_DATASETS``, else ``shared/datasets`` beside the checkout (where the project keeps them).
+
+    Why: the training, evaluation and bench scripts each carried one machine's absolute path as their
+    ``--data`` default; a fresh clone elsewhere had to pass it every time.
+    """
+    env = os.environ.get("HANDOFF_DATASETS")
+    return Path(env) if env else Path(__file__).resolve().parents[3] / "shared" / "datasets"
 
 
 class DataError(Exception):
