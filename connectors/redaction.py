@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from handoff_core import Conversation, Decision, Evidence
+from handoff_core import Conversation, Decision, Reason
 from handoff_core.redact import redact
 
 # Both start with the digit they need and look behind it afterwards (``\d(?<!\w\d)`` is ``\b\d``), so the
@@ -71,22 +71,8 @@ def scrub_decision(decision: Decision, known: Iterable[str] = ()) -> Decision:
     untouched.
     """
     known = tuple(known)
-
-    def evidence(item: Evidence) -> Evidence:
-        return item.model_copy(
-            update={
-                "matched": tuple(scrub(m, known) for m in item.matched),
-                "quote": scrub(item.quote, known) if item.quote is not None else None,
-                "example": scrub(item.example, known) if item.example is not None else None,
-            }
-        )
-
-    reasons = tuple(
-        r.model_copy(update={"detail": scrub(r.detail, known), "evidence": tuple(evidence(e) for e in r.evidence)})
-        for r in decision.reasons
-    )
     update: dict[str, object] = {
-        "reasons": reasons,
+        "reasons": tuple(scrub_reason(r, known) for r in decision.reasons),
         # The caller needs which fields were collected, not the customer's values echoed back and stored.
         "collected": {name: scrub(value, known) for name, value in decision.collected.items()},
     }
@@ -95,3 +81,21 @@ def scrub_decision(decision: Decision, known: Iterable[str] = ()) -> Decision:
         if value is not None:
             update[field] = scrub(value, known)
     return decision.model_copy(update=update)
+
+
+def scrub_reason(reason: Reason, known: Iterable[str] = ()) -> Reason:
+    """A reason with every text that quotes the customer scrubbed: its detail and its evidence's matched
+    words, quote and nearest example. The audit log and the web-chat answer both store reasons; one
+    function keeps them from drifting when evidence gains a text field."""
+    known = tuple(known)
+    evidence = tuple(
+        item.model_copy(
+            update={
+                "matched": tuple(scrub(m, known) for m in item.matched),
+                "quote": scrub(item.quote, known) if item.quote is not None else None,
+                "example": scrub(item.example, known) if item.example is not None else None,
+            }
+        )
+        for item in reason.evidence
+    )
+    return reason.model_copy(update={"detail": scrub(reason.detail, known), "evidence": evidence})

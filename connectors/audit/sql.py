@@ -50,7 +50,7 @@ from connectors.audit.queries import (
     ReasonRecord,
     ReviewRow,
 )
-from connectors.redaction import known_values, scrub
+from connectors.redaction import known_values, scrub, scrub_reason
 from connectors.store.sql import Executor, Row
 from handoff_core import Action, Conversation, Decision, Reason, TriggerName
 
@@ -481,13 +481,9 @@ def _decision_row(
 
 
 def _reason_row(decision_id: str, position: int, reason: Reason, known: tuple[str, ...]) -> tuple[Any, ...]:
+    reason = scrub_reason(reason, known)
     evidence = [
-        {
-            "message_index": item.message_index,
-            "matched": [scrub(m, known) for m in item.matched],
-            "quote": scrub(item.quote, known) if item.quote is not None else None,
-            "field": item.field,
-        }
+        {"message_index": item.message_index, "matched": list(item.matched), "quote": item.quote, "field": item.field}
         for item in reason.evidence
     ]
     return (
@@ -500,7 +496,7 @@ def _reason_row(decision_id: str, position: int, reason: Reason, known: tuple[st
         reason.priority.value,
         reason.group,
         int(reason.alert),
-        scrub(reason.detail, known),
+        reason.detail,
         json.dumps(evidence),
     )
 
