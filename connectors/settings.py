@@ -28,6 +28,12 @@ def default_database_url() -> str:
     return f"sqlite:///{Path(data_home).absolute() / 'handoff-guard' / 'handoff.sqlite3'}"
 
 
+def default_knowledge_cache() -> Path:
+    """``$XDG_DATA_HOME/handoff-guard/knowledge-cache`` (beside the default store): fitted coverage heads."""
+    data_home = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(data_home).absolute() / "handoff-guard" / "knowledge-cache"
+
+
 #: Shortest secret accepted (bytes, UTF-8). Zendesk, Slack and generated web-chat secrets are far longer.
 MIN_SECRET_BYTES = 16
 SECRET_FIELDS = (
@@ -87,6 +93,9 @@ class Settings(BaseSettings):
     # Policy, knowledge, store
     handoff_policy: Path = DEFAULT_POLICY
     handoff_knowledge: Path | None = None
+    #: Folder of fitted knowledge coverage heads, stored under a hash of the knowledge and the scorer
+    #: settings so a start with the same knowledge reads the head instead of fitting it (connectors/knowledge_cache.py).
+    handoff_knowledge_cache: Path = Field(default_factory=default_knowledge_cache)
     #: Default: one file in the user's data folder, so every command finds the same store from any folder
     #: (a relative ``sqlite:///var/x.sqlite3`` is relative to the current folder, as you wrote it).
     handoff_database_url: str = Field(default_factory=default_database_url)

@@ -118,6 +118,66 @@ class ExampleMatcher:
             self._post_weight = np.zeros(0, dtype=np.float32)
         self._features = features
 
+    #: The arrays :meth:`similarities` reads, by name (:meth:`arrays`, :meth:`from_arrays`).
+    ARRAYS = ("owners", "embeddings", "vocabulary", "idf", "post_start", "post_bucket", "post_row", "post_weight")
+
+    def arrays(self) -> dict[str, NDArray[np.generic]]:
+        """What scoring a message against the examples reads, as plain arrays (with the examples' texts and
+        labels): enough for :meth:`from_arrays` to rebuild a matcher that scores exactly as this one, without
+        featurising the examples again (a fitted knowledge head's cache stores them)."""
+        return {
+            "labels": np.asarray(self.labels, dtype=np.str_),
+            "examples": np.asarray(self.examples, dtype=np.str_),
+            "owners": self._owner,
+            "embeddings": self._embeddings,
+            "vocabulary": self._vocabulary,
+            "idf": self._idf,
+            "post_start": self._post_start,
+            "post_bucket": self._post_bucket,
+            "post_row": self._post_row,
+            "post_weight": self._post_weight,
+            "scalars": np.asarray([self._unseen_idf, self.embedding_weight], dtype=np.float64),
+        }
+
+    @classmethod
+    def from_arrays(cls, arrays: Mapping[str, NDArray[np.generic]], featurizer: Featurizer) -> ExampleMatcher:
+        """A matcher that scores as the one :meth:`arrays` came from (same floats). It holds no featurised
+        examples, so it scores messages but cannot be refitted (:meth:`gram`, :meth:`issues` and the
+        leave-one-out methods need :attr:`features`). Raises ``ValueError`` on arrays that do not fit
+        together (a damaged cache): the caller refits."""
+        labels = tuple(str(x) for x in arrays["labels"].tolist())
+        examples = tuple(str(x) for x in arrays["examples"].tolist())
+        matcher = cls.__new__(cls)
+        matcher._featurizer = featurizer
+        scalars = np.asarray(arrays["scalars"], dtype=np.float64)
+        if scalars.shape != (2,):
+            raise ValueError("scalars must be two numbers")
+        matcher._unseen_idf, matcher.embedding_weight = float(scalars[0]), float(scalars[1])
+        matcher.labels, matcher.examples = labels, examples
+        matcher._owner = np.asarray(arrays["owners"], dtype=np.int64)
+        matcher._embeddings = np.asarray(arrays["embeddings"], dtype=np.float32)
+        matcher._vocabulary = np.asarray(arrays["vocabulary"], dtype=np.int64)
+        matcher._idf = np.asarray(arrays["idf"], dtype=np.float32)
+        matcher._post_start = np.asarray(arrays["post_start"], dtype=np.int64)
+        matcher._post_bucket = np.asarray(arrays["post_bucket"], dtype=np.int64)
+        matcher._post_row = np.asarray(arrays["post_row"], dtype=np.int64)
+        matcher._post_weight = np.asarray(arrays["post_weight"], dtype=np.float32)
+        matcher._features = []
+        n, postings = len(examples), len(matcher._post_row)
+        consistent = (
+            matcher._owner.shape == (n,)
+            and (not n or (int(matcher._owner.min()) >= 0 and int(matcher._owner.max()) < len(labels)))
+            and matcher._embeddings.shape == (n, featurizer.dim)
+            and matcher._idf.shape == matcher._vocabulary.shape
+            and matcher._post_start.shape == (len(matcher._vocabulary) + 1,)
+            and (not len(matcher._post_start) or int(matcher._post_start[-1]) == postings)
+            and matcher._post_bucket.shape == matcher._post_weight.shape == (postings,)
+            and (not postings or (int(matcher._post_row.min()) >= 0 and int(matcher._post_row.max()) < n))
+        )
+        if not consistent:
+            raise ValueError("the example arrays do not fit together")
+        return matcher
+
     def __len__(self) -> int:
         return len(self.examples)
 

@@ -68,9 +68,13 @@ def load_engine(policy_path: Path | None, knowledge_path: Path | None) -> tuple[
 
             knowledge_path = Settings().handoff_knowledge
         if knowledge_path is not None:
+            from connectors.knowledge_cache import prepare_knowledge
+            from connectors.settings import Settings
             from handoff_core.knowledge import load_knowledge  # numpy and embeddings: only when asked for
 
-            knowledge = load_knowledge(knowledge_path, encoder=policy.triggers.low_confidence.knowledge.encoder)
+            coverage = policy.triggers.low_confidence.knowledge
+            knowledge = load_knowledge(knowledge_path, encoder=coverage.encoder)
+            prepare_knowledge(knowledge, coverage, Settings().handoff_knowledge_cache)  # a stored head, or fit it
         engine = DecisionEngine(policy, knowledge)  # fits what the knowledge scorer needs, which can refuse
     except HandoffError as exc:
         click.echo(f"error: {exc}", err=True)

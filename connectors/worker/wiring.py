@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from connectors.audit import AuditLog, open_audit
 from connectors.errors import ConnectorError
+from connectors.knowledge_cache import prepare_knowledge
 from connectors.metrics import Metrics
 from connectors.report.cron import next_run
 from connectors.settings import Settings
@@ -197,6 +198,8 @@ async def open_worker(settings: Settings, *, processors: bool = True) -> AsyncIt
     policy = load_policy(settings.handoff_policy)
     encoder = policy.triggers.low_confidence.knowledge.encoder
     knowledge = load_knowledge(settings.handoff_knowledge, encoder) if settings.handoff_knowledge else None
+    if knowledge is not None:
+        prepare_knowledge(knowledge, policy.triggers.low_confidence.knowledge, settings.handoff_knowledge_cache)
     engine = DecisionEngine(policy, knowledge)
     memory.limit_arenas(settings.malloc_arena_max)  # before the decision pool's threads first allocate
     async with AsyncExitStack() as stack:

@@ -62,10 +62,13 @@ def test_fitted_knowledge_reason_shows_the_nearest_question(tmp_path: Path) -> N
         'version: "fitted-knowledge"\ntriggers:\n  low_confidence:\n    knowledge: {scorer: fitted}\n', encoding="utf-8"
     )
     knowledge = Path(__file__).resolve().parents[2] / "config" / "examples" / "knowledge.jsonl"
-    result = CliRunner().invoke(
-        cli,
-        ["explain", "--policy", str(policy), "--knowledge", str(knowledge), "can you write me a short poem about cats"],
-    )
+    runner = CliRunner(env={"HANDOFF_KNOWLEDGE_CACHE": str(tmp_path / "cache")})
+    question = "can you write me a short poem about cats"
+    args = ["explain", "--policy", str(policy), "--knowledge", str(knowledge), question]
+    result = runner.invoke(cli, args)
     assert result.exit_code == 0, result.output
     assert "low_confidence / no_source" in result.stdout
     assert re.search(r"kb-[a-z-]+: nearest question '[^']+' \(0\.\d\d\)", result.stdout), result.stdout
+    # The head fitted by the first call was stored; the second call reads it and explains the same.
+    assert len(list((tmp_path / "cache").glob("knowledge_jsonl.*.fitted.npz"))) == 1
+    assert runner.invoke(cli, args).stdout == result.stdout

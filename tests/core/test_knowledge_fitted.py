@@ -24,6 +24,7 @@ from handoff_core.knowledge import (
     check_fitted_size,
     fitted_fit_bytes,
     load_knowledge,
+    share_scores,
     spread_anchors,
 )
 from handoff_core.policy import Policy
@@ -47,7 +48,7 @@ def fitted_policy(policy: Policy) -> Policy:
 
 
 def test_leave_one_out_equals_refitting_without_the_question(kb: KnowledgeBase) -> None:
-    """Each closed-form held-out score equals the best output of a head refitted without that question."""
+    """Each closed-form held-out score equals the best (share) score of a head refitted without that question."""
     head = kb.fitted
     matcher = head.matcher
     n = len(matcher)
@@ -62,7 +63,7 @@ def test_leave_one_out_equals_refitting_without_the_question(kb: KnowledgeBase) 
         i = usable[position]
         keep = np.arange(n) != i
         weights = np.linalg.solve(kernel[np.ix_(keep, keep)] + FITTED_RIDGE * np.eye(n - 1), targets[keep])
-        refitted = float((kernel[i, keep] @ weights).max())
+        refitted = float(share_scores(kernel[i, keep] @ weights).max())
         assert head.held_out_scores[position] == pytest.approx(refitted, abs=1e-6)
 
 
@@ -159,7 +160,7 @@ def anchored(kb: KnowledgeBase) -> FittedCoverage:
 def test_anchored_leave_one_out_equals_refitting_without_the_question(
     kb: KnowledgeBase, anchored: FittedCoverage
 ) -> None:
-    """Above the anchor limit, each closed-form held-out score equals the best output of the anchored head
+    """Above the anchor limit, each closed-form held-out score equals the best (share) score of the anchored head
     refitted (same anchors) without that question; the held-out questions are the ones that are not anchors."""
     full = kb._examples
     basis = anchored.matcher
@@ -179,7 +180,8 @@ def test_anchored_leave_one_out_equals_refitting_without_the_question(
         system = phi[keep].T @ phi[keep] + FITTED_RIDGE * (among + among.T) / 2
         system[np.diag_indices(m)] += 1e-9 * float(np.trace(phi.T @ phi + FITTED_RIDGE * (among + among.T) / 2)) / m
         weights = np.linalg.solve(system, phi[keep].T @ targets[keep])
-        assert anchored.held_out_scores[position] == pytest.approx(float((phi[i] @ weights).max()), abs=1e-5)
+        refitted = float(share_scores(phi[i] @ weights).max())
+        assert anchored.held_out_scores[position] == pytest.approx(refitted, abs=1e-5)
 
 
 def test_anchored_head_covers_paraphrases_and_names_an_anchor_as_evidence(
@@ -274,3 +276,18 @@ def test_default_policy_fits_the_head_only_for_knowledge_with_enough_questions(p
         assert (decided.knowledge_status, decided.knowledge_coverage) == (expected.status, round(expected.score, 4))
     uncovered = engine.decide(conversation("can you write me a short poem about cats"))
     assert uncovered.signals.knowledge_status == "no_source"
+
+
+@pytest.mark.parametrize(
+    ("outputs", "expected"),
+    [
+        ([0.9, 0.0, -0.1], [0.9, 0.0, -0.1]),  # one entry fires: its output
+        ([0.6, 0.6, 0.0], [0.5, 0.5, 0.0]),  # two entries share the question: half each
+        ([0.9, 0.6, 0.5], [0.45, 0.3, 0.25]),  # the others' positive outputs lower the best's share
+        ([0.1, 0.05, -0.3], [0.1, 0.05, -0.3]),  # nothing fires: a small total does not make a large share
+    ],
+)
+def test_share_scores_divide_by_the_positive_total_above_one(outputs: list[float], expected: list[float]) -> None:
+    """An entry's score is its output divided by all entries' positive outputs when they sum above 1, and
+    its output otherwise, so a question far from everything keeps a low score."""
+    assert share_scores(np.asarray(outputs)).tolist() == pytest.approx(expected)
