@@ -104,22 +104,23 @@ class Summary:
 
 
 def _mood(sentiments: Sequence[MessageSentiment], worst: float | None = None) -> str:
+    """The customer's mood in the agent's words ("angry, worsening"): the worst label and where it is going.
+
+    Round 8: no scores ("worst -0.32, last +0.37"): the agent acts on the label and the trend, and the
+    numbers took a third of the Customer line.
+    """
     if not sentiments:
-        return "sentiment unknown"
+        return ""
     if worst is None:
         worst = min(s.score for s in sentiments)
-    last = sentiments[-1].score
     label = "angry" if worst <= -0.6 else "negative" if worst <= -0.3 else "neutral" if worst < 0.3 else "positive"
-    trend = ""
     if len(sentiments) >= 2:
-        first = sentiments[0].score
-        if last - first <= -0.3:
-            trend = f", getting worse ({first:+.2f} → {last:+.2f})"
-        elif last - first >= 0.3:
-            trend = f", improving ({first:+.2f} → {last:+.2f})"
-        else:
-            trend = ", steady"
-    return f"sentiment {label} (worst {worst:+.2f}, last {last:+.2f}){trend}"
+        change = sentiments[-1].score - sentiments[0].score
+        if change <= -0.3:
+            return f"{label}, worsening"
+        if change >= 0.3:
+            return f"{label}, improving"
+    return label
 
 
 def _duration(seconds: float) -> str:
@@ -143,7 +144,7 @@ def _waiting(conv: Conversation, now: datetime | None, first: datetime | None) -
     if first is None or end is None or (first.tzinfo is None) != (end.tzinfo is None):
         return None
     seconds = (end - first).total_seconds()
-    return f"waiting {_duration(seconds)} since first message" if seconds >= 60 else None
+    return f"waiting {_duration(seconds)}" if seconds >= 60 else None
 
 
 #: What a help desk or CRM puts in a field it has no value for: shown, it only takes the agent's time.
@@ -164,10 +165,12 @@ def _customer_line(data: SummaryInput, redact_pii: bool, first_customer_at: date
     email = _given(customer.email)
     if email:
         who = f"{who} <{mask_email(email) if redact_pii else email}>".lstrip()
-    parts = [p for p in (who, "VIP" if data.vip else "not VIP") if p]
+    # Round 8: only what the agent acts on, in as few characters: "VIP" when the customer is one (not "not
+    # VIP"), the language code alone, the mood's label and trend without scores, the wait.
+    parts = [p for p in (who, "VIP" if data.vip else "") if p]
     plan = _given(customer.plan)
     parts += [p for p in (plan and f"plan {plan}", _given(customer.organization)) if p]
-    parts.append(f"lang {data.language}")
+    parts.append(data.language)
     if data.sentiments:
         parts.append(_mood(data.sentiments, data.worst_sentiment))
     waiting = _waiting(data.conversation, data.now, first_customer_at)
@@ -326,11 +329,14 @@ def _assistant_so_far(view: SummaryView, limit: int, above: frozenset[str] = fro
     """The bot's questions and suggestions, each with the customer's reply if any, most recent kept first.
 
     A reply whose words the Issue or "Also said" lines already quote (``above``: their keys) is shown as
-    ``→ answered above``, not quoted a second time (round 7).
+    ``→ answered above``, not quoted a second time (round 7). Round 8: the customer's reply follows the
+    arrow alone (``→ "Android 14"``, not ``→ customer: "…"``), an answer given before the bot asked is
+    ``→ said before: "…"``, and "" when the bot asked, suggested and told nothing worth quoting (the
+    line was "nothing yet" / "nothing asked": 40 characters that told the agent nothing to do).
     """
     replies, texts, customer = view.replies, view.texts, view.customer
     if not replies:
-        return "Assistant so far: nothing yet"
+        return ""  # round 8: an empty section is left out (no "nothing yet"), as Details is
     head = f"Assistant so far ({len(replies)} {'reply' if len(replies) == 1 else 'replies'}): "
     items: list[tuple[int, SentenceText, bool]] = []
     seen: set[tuple[str, ...]] = set()
@@ -364,8 +370,8 @@ def _assistant_so_far(view: SummaryView, limit: int, above: frozenset[str] = fro
             and not _THANKS_REST.match(s.text)
             for s in last_text.sentences
         ):
-            return clip(f"{head}nothing asked", limit)
-        return clip(f'{head}nothing asked; last: "{clip(last_text.cleaned, 100)}"', limit)
+            return ""  # round 8: nothing the agent needs; an empty section is left out, as Details is
+        return clip(f'{head}last: "{clip(last_text.cleaned, 100)}"', limit)
     # Only the items that fit are rendered (most recent first), so the cost does not grow with the budget.
     kept: list[str] = []
     used = len(head)
@@ -386,9 +392,9 @@ def _assistant_so_far(view: SummaryView, limit: int, above: frozenset[str] = fro
         elif reply is None:
             earlier = _said_before(sentence.keys, i, view.read_customer, texts)
         if reply is not None:
-            text += " → answered above" if _quoted(reply, above) else f' → customer: "{clip(reply, 70)}"'
+            text += " → answered above" if _quoted(reply, above) else f' → "{clip(reply, 70)}"'
         elif earlier is not None:
-            text += " → answered above" if _quoted(earlier, above) else f' → customer had said: "{clip(earlier, 70)}"'
+            text += " → answered above" if _quoted(earlier, above) else f' → said before: "{clip(earlier, 70)}"'
         elif sentence.question:
             text += " → not answered"
         if used + len(text) + 2 > limit - 14:  # room for " (+N earlier)"

@@ -123,8 +123,8 @@ def test_summary_is_short_redacted_and_informative(engine: DecisionEngine) -> No
     assert "A12345" in s and "$249.99" in s
     assert "refund" in s.lower()
     assert "4111" not in s and "jane.doe@example.com" not in s
-    # The bot's one reply is counted; a courtesy question ("How can I help?") is not quoted (round 7).
-    assert "Assistant so far (1 reply): nothing asked" in s and "How can I help?" not in s
+    # A courtesy question ("How can I help?") is not quoted (round 7), and a bot that asked nothing takes no line.
+    assert "Assistant so far" not in s and "How can I help?" not in s  # round 8: nothing asked, no line
 
 
 def test_summary_can_keep_pii_when_policy_says_so() -> None:

@@ -170,7 +170,7 @@ def test_assistant_section_shows_questions_already_answered() -> None:
     """The bot's questions are listed with the customer's answer, so the agent does not ask again."""
     assistant = section(summary_of(HEALTH_STEPS), "Assistant so far")
     assert "(3 replies)" in assistant
-    assert 'asked "Which versions of iOS and watchOS are you on?" → customer: "iOS 11.1.2 and watchOS 4.1"' in assistant
+    assert 'asked "Which versions of iOS and watchOS are you on?" → "iOS 11.1.2 and watchOS 4.1"' in assistant
     # A longer answer the "Also said" line already quotes is not quoted again (round 7).
     assert 're-pairing the watch?" → answered above' in assistant
     assert "Restarted both and re-paired" in above(summary_of(HEALTH_STEPS))
@@ -185,7 +185,7 @@ def test_question_answered_before_it_was_asked_says_so() -> None:
         (C, "I want a human."),
     )
     assistant = section(summary_of(conv), "Assistant")
-    assert 'order number?" → customer had said: "It was order #88123."' in assistant
+    assert 'order number?" → said before: "It was order #88123."' in assistant
     # A longer sentence the Issue already quotes is pointed at, not quoted twice (round 7).
     conv = thread(
         (C, "My refund for order #88123 never came through, it was 49.99."),
@@ -209,7 +209,7 @@ def test_generic_bot_questions_are_not_listed() -> None:
         (C, "I want to speak to a manager"),
     )
     assistant = section(summary_of(conv), "Assistant")
-    assert 'asked "Can you check your bank statement for the second one?" → customer: "Both are on my statement."' in (
+    assert 'asked "Can you check your bank statement for the second one?" → "Both are on my statement."' in (
         assistant
     )
     assert "anything else" not in assistant and "rephrase" not in assistant
@@ -335,7 +335,7 @@ def test_waiting_time_is_reported_when_known() -> None:
             )
         }
     )
-    assert "waiting 1 h 05 min since first message" in section(summary_of(stamped), "Customer: ")
+    assert "waiting 1 h 05 min" in section(summary_of(stamped), "Customer: ")
     assert "waiting" not in section(summary_of(conv), "Customer: ")
 
 
@@ -541,7 +541,7 @@ def test_long_conversation_quotes_the_problem_details_and_latest_answer() -> Non
     s = summary_of(_long_thread(400))
     assert "stopped syncing library" in section(s, "Issue: ")
     assert given_once(s, "5.16.2")
-    assert 'restart of the Kindle?" → customer: "restarted it twice, no change."' in section(s, "Assistant so far")
+    assert 'restart of the Kindle?" → "restarted it twice, no change."' in section(s, "Assistant so far")
 
 
 def test_assistant_line_quotes_what_the_bot_told_not_its_courtesy() -> None:
@@ -599,7 +599,7 @@ def test_customer_had_said_covers_actions_already_taken() -> None:
             (C, "Can I talk to a person please?"),
         )
     )
-    assert 'customer had said: "I\'ve already reset the network settings."' in section(done, "Assistant so far")
+    assert 'said before: "I\'ve already reset the network settings."' in section(done, "Assistant so far")
     # A longer sentence the Issue lines quote already is pointed at, not quoted twice (round 7).
     longer = summary_of(
         thread(
@@ -613,7 +613,7 @@ def test_customer_had_said_covers_actions_already_taken() -> None:
     assert quoted_above(longer, "reset the network settings and restarted the router")
     for said in ("My phone keeps restarting by itself.", "I haven't restarted it yet."):
         s = summary_of(thread((C, said), (A, "Have you tried restarting it?"), (C, "Can I talk to a person please?")))
-        assert "had said" not in section(s, "Assistant so far"), said
+        assert "said before" not in section(s, "Assistant so far"), said
 
 
 def test_window_splits_every_message_of_a_short_conversation_and_few_of_a_long_one() -> None:
@@ -640,10 +640,10 @@ def test_fields_without_a_value_are_left_out() -> None:
     )
     s = summary_of(conv)
     customer, details = section(s, "Customer: "), section(s, "Details: ")
-    assert customer == "Customer: u1 · not VIP · lang en", customer
+    assert customer == "Customer: u1 · en", customer
     assert details == "Details: product Kindle Paperwhite", details
     nobody = summary_of(thread((C, "My Kindle stopped syncing my library after the update."), (A, "Sorry!")))
-    assert section(nobody, "Customer: ") == "Customer: not VIP · lang en"
+    assert section(nobody, "Customer: ") == "Customer: en"
     assert "unknown" not in nobody.text and "n/a" not in s.text.casefold()
 
 

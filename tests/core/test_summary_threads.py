@@ -20,8 +20,8 @@ from handoff_core.summary import SHORT_MAX_CHARS, Summary
 from .conftest import ROOT, conversation
 from .test_summary import given_once, quoted_above, section, summary_of
 
-#: The customer's answer in an expected Assistant item ('→ customer: "Android 14"', 'customer had said: "…').
-_ANSWER = re.compile(r'(?:→ )?customer(?: had said)?:(?: "([^"]*)"?)?$')
+#: The customer's answer in an expected Assistant item ('→ "Android 14"', 'said before: "…'; round 8's form).
+_ANSWER = re.compile(r'(?:→ |said before: )"([^"]*)"?$')
 #: Labels of the Details line's items ("order 55120", "amounts £450", "devices router").
 _LABELS = frozenset({"order", "tracking", "devices", "versions", "amounts", "dates", "tried:"})
 
