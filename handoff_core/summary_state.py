@@ -50,9 +50,12 @@ from handoff_core.issue import (
 )
 from handoff_core.models import Message, Role
 from handoff_core.text.messages import (
+    MessageCount,
     MessageScan,
     MessageText,
     analyze_message,
+    count_message,
+    details_of_count,
     details_of_scan,
     scan_message,
 )
@@ -532,14 +535,14 @@ def view_of_messages(messages: Sequence[Message]) -> SummaryView:
         texts = {i: analyze_message(m.text) for i, m in enumerate(messages)}
         return _short_view(texts, [m.role for m in messages], [m.created_at for m in messages])
     details = Details()
-    # Every customer message is scanned, but only the pool's are read again (split into sentences): only
-    # their scans go into the byte-bounded cache. Storing all of them cost more than a tenth of this
-    # path, and past about 300 messages (the cache's 2 MB) they only evicted each other (round 7).
-    cached, scan_text = scan_message.cache.get, scan_message.__wrapped__
-    scans: dict[int, MessageScan] = {}
+    # Every customer message is counted (its keys, words, characters and the kinds of detail it may hold:
+    # round 8, not a whole scan with its token lists), and only the pool's are read again (split into
+    # sentences), so only their scans go into the byte-bounded cache (round 7).
+    cached = scan_message.cache.get
+    scans: dict[int, MessageScan | MessageCount] = {}
     for i in customer:
         text = messages[i].text
-        scans[i] = cached(text) or scan_text(text)
+        scans[i] = cached(text) or count_message(text)
     counts = Counter(chain.from_iterable(scan.keys for scan in scans.values()))
     full = pool(
         customer,
@@ -548,15 +551,16 @@ def view_of_messages(messages: Sequence[Message]) -> SummaryView:
         [(scans[i].keys, scans[i].n_words) for i in customer],
         [scan_message(messages[i].text).keys for i in others[:BOT_POOL]],
     )
-    for i in full:
-        if i in scans and cached(messages[i].text) is None:
-            scan_message.cache.put(messages[i].text, scans[i])
     texts = {i: analyze_message(messages[i].text) for i in full}
     for i in customer:
         scan = scans[i]
         # A message whose details would all be dropped is not searched (the same details in the end).
         if scan.detail_kinds and details.wants(scan.detail_kinds):
-            for kind, value in texts[i].details if i in texts else details_of_scan(scan):
+            if i in texts:
+                found = texts[i].details
+            else:
+                found = details_of_scan(scan) if isinstance(scan, MessageScan) else details_of_count(scan)
+            for kind, value in found:
                 details.add(kind, value)
     chars = sum(len(scan.cleaned) for scan in scans.values())
     scanned = {i: scans[i].keys for i in full if i in scans}

@@ -98,6 +98,9 @@ _DEVICE_WORD = 256
 _TRIED_WORD = 512
 _TRACKING_WORD = 1024
 _DOTTED = 2048
+#: At least 8 characters with a digit: a token that may hold a tracking number ("1Z999AA10123456784"). The
+#: tracking pattern needs one, so "where is my tracking?" alone is not searched (round 8).
+_ID_LIKE = 4096
 _DETAIL_BITS = _DEVICE_WORD | _TRIED_WORD | _TRACKING_WORD
 #: How a token ends: not a sentence end, the end of a statement, the end of a question.
 _GOES_ON, _STATEMENT, _QUESTION = 0, 1, 2
@@ -178,6 +181,8 @@ def _make_token(raw: str) -> Token:
         return Token("", "", 0, 0, end, 0)
     norm = fold(word)
     bits = _ALNUM | (_DOTTED if has_dotted_number(raw) else 0)
+    if len(raw) >= 8 and _DIGIT.search(raw) is not None:
+        bits |= _ID_LIKE
     if norm in _DETAIL_WORDS:
         bits |= _DEVICE_WORD if norm in DEVICE_WORDS else _TRACKING_WORD if norm in TRACKING_WORDS else _TRIED_WORD
     lowered = word.casefold()
@@ -400,14 +405,44 @@ def scan_message(text: str) -> MessageScan:
     bits = 0
     for token_bits in set(map(_BITS, infos)):  # a few distinct values: cheaper than or-ing every token's
         bits |= token_bits
-    kinds = MAY_VERSION | MAY_TRACKING if bits & _DOTTED else 0
+    kinds = _kinds(bits)
     found: tuple[str, ...] = ()
+    if bits & _DETAIL_BITS:
+        found = tuple(sorted(_DETAIL_WORDS.intersection(map(_NORM, infos))))
+    return tuple.__new__(MessageScan, (cleaned, keys, n_words, tuple(lines), found, kinds))
+
+
+def _kinds(bits: int) -> int:
+    """Which kinds of detail (``MAY_*``) a message whose tokens' bits OR to ``bits`` may hold."""
+    kinds = MAY_VERSION | MAY_TRACKING if bits & _DOTTED else 0
     if bits & _DETAIL_BITS:
         kinds |= MAY_DEVICE if bits & _DEVICE_WORD else 0
         kinds |= MAY_TRIED if bits & _TRIED_WORD else 0
-        kinds |= MAY_TRACKING if bits & _TRACKING_WORD else 0
-        found = tuple(sorted(_DETAIL_WORDS.intersection(map(_NORM, infos))))
-    return tuple.__new__(MessageScan, (cleaned, keys, n_words, tuple(lines), found, kinds))
+        # The tracking pattern needs a number of 8 characters or more after the word: without such a
+        # token nothing can match (round 8: a necessary test, so the same details).
+        kinds |= MAY_TRACKING if bits & _TRACKING_WORD and bits & _ID_LIKE else 0
+    return kinds
+
+
+class MessageCount(NamedTuple):
+    """What a long conversation's counting pass needs of a customer message (round 8): the fields of its
+    :class:`MessageScan` that every message pays for, without the per-line token lists and detail words
+    (only the pool's messages and those the Details line still wants are scanned whole)."""
+
+    cleaned: str
+    keys: frozenset[str]
+    n_words: int
+    detail_kinds: int
+
+
+def count_message(text: str) -> MessageCount:
+    """:class:`MessageCount` of one message: the same values as :func:`scan_message`'s fields, for less."""
+    cleaned = clean(text)
+    infos = _tokens(cleaned.split())
+    bits = 0
+    for token_bits in set(map(_BITS, infos)):
+        bits |= token_bits
+    return tuple.__new__(MessageCount, (cleaned, frozenset(filter(None, map(_KEY, infos))), len(infos), _kinds(bits)))
 
 
 @byte_bounded(DETAILS_CACHE_BYTES, _details_cost)
@@ -421,6 +456,14 @@ def details_of_scan(scan: MessageScan) -> tuple[tuple[str, str], ...]:
     if not scan.detail_kinds:
         return ()
     return message_details(scan.cleaned, starts=scan.detail_words, dotted=bool(scan.detail_kinds & MAY_VERSION))
+
+
+def details_of_count(count: MessageCount) -> tuple[tuple[str, str], ...]:
+    """:func:`details_of_scan` for a message only counted: its tokens from the cache, nothing kept."""
+    if not count.detail_kinds:
+        return ()
+    found = tuple(sorted(_DETAIL_WORDS.intersection(map(_NORM, _tokens(count.cleaned.split())))))
+    return message_details(count.cleaned, starts=found, dotted=bool(count.detail_kinds & MAY_VERSION))
 
 
 #: A bot reply in the middle of a long conversation that is counted but not read (see issue.window).

@@ -209,9 +209,7 @@ def test_generic_bot_questions_are_not_listed() -> None:
         (C, "I want to speak to a manager"),
     )
     assistant = section(summary_of(conv), "Assistant")
-    assert 'asked "Can you check your bank statement for the second one?" → "Both are on my statement."' in (
-        assistant
-    )
+    assert 'asked "Can you check your bank statement for the second one?" → "Both are on my statement."' in (assistant)
     assert "anything else" not in assistant and "rephrase" not in assistant
 
 
