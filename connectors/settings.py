@@ -128,6 +128,10 @@ class Settings(BaseSettings):
     #: message is answered 503 + Retry-After at once (the Zendesk inbox always queues). Bounds a served
     #: request's wait under overload; docs/performance.md says how the default was chosen.
     decision_max_wait_seconds: float = Field(default=0.05, ge=0)
+    #: Decisions in this many forked processes instead of threads, each conversation always in the same one
+    #: (connectors/worker/processes.py): the event loop keeps its core, decisions use the others. Unset: one
+    #: per usable core but one (at most 4; 0 on a single core); 0: threads (``DECISION_WORKERS``) as before.
+    decision_processes: int | None = Field(default=None, ge=0, le=64)
 
     # Privacy: raw conversation text (needed to decide the next turn) is kept this many days, then purged
     # (automatically once a day, or with ``handoff purge``). Everything else is stored redacted.

@@ -24,6 +24,7 @@ from connectors.store import ConversationRecord, NewAction
 from connectors.worker.analyses import AnalysisCache
 from connectors.worker.offload import StoreCalls
 from connectors.worker.pool import DecisionPool
+from connectors.worker.processes import DecisionProcesses
 from connectors.zendesk.models import HandoffUpdate, NewTicket
 from connectors.zendesk.notes import handoff_note, marker, transcript_note
 from handoff_core import Conversation, Decision, TriggerName
@@ -150,10 +151,16 @@ class Handoffs:
     planner: ActionPlanner
     #: The current time given to the core (business hours); the clock, unless a test fixes it.
     clock: Callable[[], datetime] = field(default=_now)
+    #: Decision processes (``DECISION_PROCESSES`` > 0): used instead of ``decisions``, and each keeps the
+    #: analyses of its own conversations (``analyses`` then stays empty).
+    processes: DecisionProcesses | None = None
 
     def admit(self) -> None:
         """Raise :class:`~connectors.worker.pool.DecisionOverload` now if a sheddable decision would be shed."""
-        self.decisions.admit()
+        if self.processes is not None:
+            self.processes.admit()
+        else:
+            self.decisions.admit()
 
     async def decide(
         self,
@@ -176,15 +183,19 @@ class Handoffs:
         state = carry(previous.state if previous else None, conversation.state)
         conversation = conversation.model_copy(update={"state": state})
         started = time.perf_counter()
-        decision, analysis = await self.decisions.step(
-            conversation, self.analyses.get(conversation.id), now=now or self.clock(), may_shed=may_shed
-        )
+        if self.processes is not None:  # the process keeps the analysis, by the rule below
+            decision = await self.processes.step(conversation, now or self.clock(), may_shed=may_shed)
+            new_state = advance(state, decision)
+        else:
+            decision, analysis = await self.decisions.step(
+                conversation, self.analyses.get(conversation.id), now=now or self.clock(), may_shed=may_shed
+            )
+            new_state = advance(state, decision)
+            # A conversation with a person is decided without its analysis (the engine answers "already
+            # handed off" first), so keeping it would only hold memory; should the state ever be reset, the
+            # next decision re-reads the transcript, as after any eviction.
+            self.analyses.put(conversation.id, None if new_state.handed_off else analysis)
         self.metrics.observe_decision(decision, conversation.channel, time.perf_counter() - started)
-        new_state = advance(state, decision)
-        # A conversation with a person is decided without its analysis (the engine answers "already handed
-        # off" first), so keeping it would only hold memory; should the state ever be reset, the next
-        # decision re-reads the transcript, as after any eviction.
-        self.analyses.put(conversation.id, None if new_state.handed_off else analysis)
         ticket_id = conversation.context.ticket_id or (previous.ticket_id if previous else None)
         decision_id = await self.calls(self.audit.record_decision, decision, conversation, ticket_id=ticket_id)
         new_handoff = is_new_handoff(state, decision)

@@ -53,6 +53,7 @@ from connectors.worker.http import (
 )
 from connectors.worker.offload import StoreCalls
 from connectors.worker.pool import DecisionOverload, DecisionTimeout
+from connectors.worker.processes import DecisionLost
 from handoff_core import Action, Context, Conversation, ConversationState, Customer, Message
 
 #: Describes the endpoints in OpenAPI only; :data:`routes` serve them (see the end of this module).
@@ -66,8 +67,9 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     415: {"description": "not application/json"},
     422: {"description": "invalid or unknown fields (the message names them)"},
     503: {
-        "description": "overloaded (the wait for a decision would exceed DECISION_MAX_WAIT_SECONDS) or the decision"
-        " did not finish within DECISION_BUDGET_SECONDS; nothing was stored, post it again after Retry-After"
+        "description": "overloaded (the wait for a decision would exceed DECISION_MAX_WAIT_SECONDS), the decision"
+        " did not finish within DECISION_BUDGET_SECONDS, or its decision process died (decision_lost); nothing"
+        " was stored, post it again after Retry-After"
     },
 }
 
@@ -232,6 +234,13 @@ async def _answer(
             raise ApiError(
                 503,
                 "decision_timeout",
+                f"{exc}; nothing was stored, post the same message again",
+                headers={"Retry-After": "1"},
+            ) from exc
+        except DecisionLost as exc:
+            raise ApiError(
+                503,
+                "decision_lost",
                 f"{exc}; nothing was stored, post the same message again",
                 headers={"Retry-After": "1"},
             ) from exc

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
 from collections.abc import AsyncIterator, Callable, Coroutine, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -40,6 +41,7 @@ from connectors.worker.local import LocalAlerts, LocalTickets
 from connectors.worker.offload import StoreCalls, store_calls
 from connectors.worker.pool import DecisionPool
 from connectors.worker.ports import AlertSink, TicketSink
+from connectors.worker.processes import DecisionProcesses, default_processes
 from connectors.worker.processors import LANES, InboxProcessor, OutboxProcessor, QueueTuning
 from connectors.worker.webchat_routes import Webchat, WebchatAccess
 from connectors.worker.zendesk_webhook import ZendeskIntake
@@ -75,6 +77,15 @@ def zendesk_config(settings: Settings) -> ZendeskConfig | None:
         timeout=settings.zendesk_timeout,
         ratelimit_budget=settings.zendesk_ratelimit_budget,
     )
+
+
+def decision_processes(settings: Settings) -> int:
+    """``DECISION_PROCESSES``, or when unset one per usable core but one (the cores this process may run on,
+    which a container or ``taskset`` may limit below ``os.cpu_count()``)."""
+    if settings.decision_processes is not None:
+        return settings.decision_processes
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return default_processes(usable)
 
 
 def config_problems(settings: Settings) -> list[str]:
@@ -236,6 +247,19 @@ async def open_worker(settings: Settings, *, processors: bool = True) -> AsyncIt
 
         problems = config_problems(settings)
         await load_zendesk_schedules(policy, tickets, engine, problems)
+        processes = None
+        if count := decision_processes(settings):
+            # Forked now: the engine is complete (schedules read) and no decision thread has run yet.
+            processes = DecisionProcesses(
+                engine,
+                processes=count,
+                budget=settings.decision_budget_seconds,
+                max_wait=settings.decision_max_wait_seconds,
+                cache_messages=settings.analysis_cache_messages,
+                cache_bytes=int(settings.analysis_cache_mb * 1024 * 1024),
+            )
+            stack.callback(processes.close)
+            await processes.start()
         local_mode = tickets.lane == "local" and alerts.lane == "local"
         metrics = Metrics()
         outbox_wakeup, inbox_wakeup = asyncio.Event(), asyncio.Event()
@@ -249,6 +273,7 @@ async def open_worker(settings: Settings, *, processors: bool = True) -> AsyncIt
             calls=calls,
             metrics=metrics,
             planner=ActionPlanner(tickets.lane, alerts.lane, settings.slack_alert_channel),
+            processes=processes,
         )
         executors = build_executors(
             tickets=tickets,
@@ -347,10 +372,11 @@ async def open_worker(settings: Settings, *, processors: bool = True) -> AsyncIt
             local_mode=local_mode,
         )
         log.info(
-            "worker ready (%s mode, tickets=%s, alerts=%s, store calls %s)",
+            "worker ready (%s mode, tickets=%s, alerts=%s, store calls %s, decisions in %s)",
             "local" if local_mode else "live",
             tickets.lane,
             alerts.lane,
             "in a thread pool" if store.remote else "inline",
+            f"{len(processes.pids)} processes" if processes else "threads",
         )
         yield worker

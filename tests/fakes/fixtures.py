@@ -103,6 +103,9 @@ def worker_settings(tmp_path: Path, fakes: Fakes) -> Callable[..., Settings]:
             "outbox_inline_wait_cap": 2.0,
             "outbox_lease_seconds": 5.0,
             "outbox_max_attempts": 3,
+            # Threads, not forked decision processes (the default on a multi-core machine): many tests swap
+            # the engine in the running worker; the process pool has its own tests (test_decision_processes).
+            "decision_processes": 0,
         }
         values.update(overrides)
         return Settings(_env_file=None, **values)
