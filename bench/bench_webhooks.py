@@ -252,8 +252,45 @@ def _cores() -> tuple[str, str]:
     return str(cores[0]), str(cores[-1])
 
 
+#: ``--shared-cores``: neither the servers nor wrk are pinned (the worker's decision processes may use the
+#: second core, which wrk shares); default: the server on one core, wrk on the other.
+SHARED: list[bool] = []
+
+
+def _proc_children(pid: int) -> list[int]:
+    """The live child processes of ``pid`` (the worker's decision processes)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def _cpu(stat: Path) -> float:
+    fields = stat.read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _rollup(pid: int) -> dict[str, float]:
+    """RSS, PSS and USS (private clean + dirty) of one process in MB, from /proc/PID/smaps_rollup."""
+    values: dict[str, float] = {}
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()[1:]:
+        name, _, rest = line.partition(":")
+        values[name] = int(rest.split()[0]) / 1024
+    return {
+        "rss": values.get("Rss", 0.0),
+        "pss": values.get("Pss", 0.0),
+        "uss": values.get("Private_Clean", 0.0) + values.get("Private_Dirty", 0.0),
+    }
+
+
 class Server:
-    def __init__(self, kind: str, tmp: Path, root: Path = ROOT) -> None:
+    def __init__(self, kind: str, tmp: Path, root: Path = ROOT, extra_env: dict[str, str] | None = None) -> None:
         self.port = _free_port()
         module = tmp / "bench_app.py"
         module.write_text(APP.format(root=str(root), secret=SECRET), encoding="utf-8")
@@ -265,11 +302,12 @@ class Server:
             "BENCH_DB": str(tmp / f"{kind}-{uuid.uuid4().hex[:6]}.sqlite3"),
             "PYTHONPATH": str(tmp),
             "OPENBLAS_NUM_THREADS": "1",
+            **(extra_env or {}),
         }
         self.db = Path(env["BENCH_DB"])
         server_core, _ = _cores()
         self.proc = subprocess.Popen(
-            [*_nice(), "taskset", "-c", server_core, sys.executable, "-m", "uvicorn", "bench_app:app",
+            [*_nice(), *_pin(server_core), sys.executable, "-m", "uvicorn", "bench_app:app",
              "--host", "127.0.0.1", "--port", str(self.port), "--log-level", "error", "--no-access-log"],
             env=env,
             cwd=tmp,
@@ -293,10 +331,36 @@ class Server:
                 return int(line.split()[1]) / 1024
         return float("nan")
 
+    def memory(self) -> dict[str, float]:
+        """The server's RSS, and RSS, PSS and USS summed over the server and its decision processes (MB)."""
+        own = _rollup(self.proc.pid)
+        children = [_rollup(pid) for pid in _proc_children(self.proc.pid)]
+        return {
+            "mb": own["rss"],
+            "children": len(children),
+            "rss_all": own["rss"] + sum(c["rss"] for c in children),
+            "pss_all": own["pss"] + sum(c["pss"] for c in children),
+            "uss_all": own["uss"] + sum(c["uss"] for c in children),
+            "pss_own": own["pss"],
+        }
+
     def cpu_seconds(self) -> float:
-        """User + system CPU time the server has used (every thread), from /proc."""
-        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        """User + system CPU time the server and its live decision processes have used (every thread)."""
+        return sum(self.cpu_split().values())
+
+    def cpu_split(self) -> dict[str, float]:
+        """CPU seconds by where they went: the event loop's thread (the main thread), the server's other
+        threads (decision and store threads), and its child processes (decision processes)."""
+        pid = self.proc.pid
+        loop = _cpu(Path(f"/proc/{pid}/task/{pid}/stat"))
+        total = _cpu(Path(f"/proc/{pid}/stat"))
+        children = 0.0
+        for child in _proc_children(pid):
+            try:
+                children += _cpu(Path(f"/proc/{child}/stat"))
+            except OSError:
+                continue
+        return {"loop": loop, "threads": total - loop, "children": children}
 
     def inbox_pending(self) -> int:
         """Deliveries acknowledged but not yet processed (0 for the bare app, which stores nothing, and under
@@ -330,7 +394,7 @@ def wrk(port: int, requests_file: Path, lua: Path, seconds: float, connections: 
     _, client_core = _cores()
     env = {**os.environ, "BENCH_REQUESTS": str(requests_file), "BENCH_RATE": str(rate)}
     out = subprocess.run(
-        [*_nice(), "taskset", "-c", client_core, "wrk", "-t1", f"-c{connections}", f"-d{seconds:.0f}s",
+        [*_nice(), *_pin(client_core), "wrk", "-t1", f"-c{connections}", f"-d{seconds:.0f}s",
          "--timeout", "10s", "-s", str(lua), f"http://127.0.0.1:{port}"],
         env=env, capture_output=True, text=True, check=True,
     )  # fmt: skip
@@ -346,6 +410,10 @@ def wrk(port: int, requests_file: Path, lua: Path, seconds: float, connections: 
 NICE: list[int] = []
 
 
+def _pin(core: str) -> list[str]:
+    return [] if SHARED else ["taskset", "-c", core]
+
+
 def _nice() -> list[str]:
     return ["nice", "-n", str(NICE[0])] if NICE else []
 
@@ -355,13 +423,16 @@ def _write_requests(path: Path, requests: list[str]) -> None:
 
 
 def run_once(
-    tmp: Path, seconds: float, scenarios: dict[str, tuple[list[str], float]], servers: list[tuple[str, Path]]
+    tmp: Path,
+    seconds: float,
+    scenarios: dict[str, tuple[list[str], float]],
+    servers: list[tuple[str, Path, dict[str, str]]],
 ) -> dict[str, dict[str, float]]:
     lua = tmp / "bench.lua"
     lua.write_text(LUA, encoding="utf-8")
     results: dict[str, dict[str, float]] = {}
-    for kind, root in servers:
-        server = Server(kind, tmp, root)
+    for kind, root, extra_env in servers:
+        server = Server(kind, tmp, root, extra_env)
         try:
             for name, (requests, rate) in scenarios.items():
                 file = tmp / f"{name}.lua"
@@ -369,9 +440,11 @@ def run_once(
                 wrk(server.port, file, lua, 2, 8, 0)  # warm-up
                 _write_requests(file, requests[::-1])
                 server.drain()  # the warm-up's deliveries processed: the runs start from an empty inbox
-                start = server.cpu_seconds()
+                split = server.cpu_split()
+                start = sum(split.values())
                 top = wrk(server.port, file, lua, seconds, 32, 0)
-                cpu = server.cpu_seconds() - start
+                after = server.cpu_split()
+                cpu = sum(after.values()) - start
                 # Acknowledged but not yet processed: the inbox gives way to acknowledgements under load
                 # and works through them after the burst. Its CPU until the inbox is empty again is part of
                 # what each delivery costs, so it is counted in ``cpu_all_ms`` (the server is otherwise idle).
@@ -384,6 +457,7 @@ def run_once(
                     # per answer that did the work: the cost of any refusals is charged to the served ones
                     "cpu_ms": 1000 * cpu / max(top["ok"], 1),
                     "cpu_all_ms": 1000 * cpu_all / max(top["ok"], 1),
+                    **{f"cpu_{k}_ms": 1000 * (after[k] - split[k]) / max(top["ok"], 1) for k in split},
                     "backlog": backlog,
                     "undrained": left,
                     "errors": top["errors"] + paced["errors"],
@@ -398,7 +472,7 @@ def run_once(
                     # otherwise every answer's, which is the same thing when nothing was refused
                     "ok_p99": paced["ok_p99"] if paced["ok_p99"] >= 0 else paced["p99"],
                 }
-            results[f"{kind}:rss"] = {"mb": server.rss_mb()}
+            results[f"{kind}:rss"] = server.memory()
         finally:
             server.stop()
     return results
@@ -427,6 +501,17 @@ def main() -> None:
         help="comma-separated subset of zendesk, webchat_2kb and webchat_mix (every corpus message in turn)",
     )
     parser.add_argument(
+        "--shared-cores",
+        action="store_true",
+        help="pin nothing: the worker's decision processes may use the second core (which wrk shares); default:"
+        " the server on one core, wrk on the other (the worker then decides in threads: one usable core)",
+    )
+    parser.add_argument(
+        "--threads-too",
+        action="store_true",
+        help="also measure this checkout with DECISION_PROCESSES=0 (decisions in threads) in the same runs",
+    )
+    parser.add_argument(
         "--nice",
         type=int,
         help="run the servers and wrk under `nice -n N` (root may pass a negative N: a quieter share of a shared"
@@ -437,8 +522,12 @@ def main() -> None:
         NICE.append(args.nice)
     if args.ack_only:
         os.environ["BENCH_PROCESSORS"] = "0"
+    if args.shared_cores:
+        SHARED.append(True)
     wanted = args.scenarios.split(",")
-    kinds = ["worker", "baseline"] if args.baseline else ["worker"]
+    kinds = ["worker", *(["threads"] if args.threads_too else []), *(["baseline"] if args.baseline else [])]
+    roots = {"worker": ROOT, "threads": ROOT, "baseline": args.baseline}
+    envs = {"threads": {"DECISION_PROCESSES": "0"}}
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed: apt-get install wrk")
     print(f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, load average at start: {_load()}")
@@ -459,7 +548,7 @@ def main() -> None:
             scenarios = {name: scenario for name, scenario in scenarios.items() if name in wanted}
             # Alternate the order of the servers (bare included), so none always meets a warmer or quieter
             # machine.
-            servers = [("bare", ROOT), *((kind, args.baseline if kind == "baseline" else ROOT) for kind in kinds)]
+            servers = [("bare", ROOT, {}), *((kind, roots[kind], envs.get(kind, {})) for kind in kinds)]
             servers = servers if n % 2 == 0 else servers[::-1]
             runs.append(run_once(tmp, args.seconds, scenarios, servers))
         print(f"run {n + 1}/{args.repeat} done (load average {_load()})", file=sys.stderr)
@@ -521,7 +610,21 @@ def main() -> None:
                 for r in runs
             )
             print(f"  worker vs baseline, as ratios to bare in the same run: {change - 1:+.1%} (median of runs)")
-    print(f"worker RSS after the load: {med('worker:rss', 'mb'):.0f} MB (bare: {med('bare:rss', 'mb'):.0f} MB)")
+    print("CPU ms per 2xx answer by where it went (medians): event-loop thread / other threads / decision processes")
+    for name in (name for name in labels if name in wanted):
+        for kind in ("bare", *kinds):
+            key = f"{kind}:{name}"
+            print(
+                f"  {kind + ' ' + labels[name]:<34}{med(key, 'cpu_loop_ms'):>8.2f}{med(key, 'cpu_threads_ms'):>8.2f}"
+                f"{med(key, 'cpu_children_ms'):>8.2f}"
+            )
+    print("memory after the load (MB, medians): server RSS; server + decision processes: RSS, PSS, USS")
+    for kind in ("bare", *kinds):
+        key = f"{kind}:rss"
+        print(
+            f"  {kind:<10} RSS {med(key, 'mb'):>6.0f}   with {med(key, 'children'):.0f} children: RSS"
+            f" {med(key, 'rss_all'):>6.0f}  PSS {med(key, 'pss_all'):>6.0f}  USS {med(key, 'uss_all'):>6.0f}"
+        )
 
 
 if __name__ == "__main__":
