@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from connectors.audit import AuditWriter
 from connectors.audit.port import Target
@@ -49,6 +50,8 @@ class Outcome:
     record: ConversationRecord
     actions: list[NewAction]
     new_handoff: bool
+    #: The decision as the web chat shows it (redacted, JSON-ready), when a decision process made it.
+    answer: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -169,6 +172,7 @@ class Handoffs:
         now: datetime | None = None,
         *,
         may_shed: bool = False,
+        answer: bool = False,
     ) -> Outcome:
         """Run the core, audit the decision, and plan the actions of a new handoff.
 
@@ -178,13 +182,17 @@ class Handoffs:
         core never reads the clock either: the worker passes ``now`` (its clock by default), so business
         hours are judged at the moment the message is processed. ``may_shed``: a caller that must answer
         quickly is turned away (:class:`~connectors.worker.pool.DecisionOverload`) rather than queued
-        behind a full decision queue; nothing is recorded then.
+        behind a full decision queue; nothing is recorded then. ``answer``: a decision process also makes
+        the web chat's redacted answer (:attr:`Outcome.answer`; in threads the route makes it).
         """
         state = carry(previous.state if previous else None, conversation.state)
         conversation = conversation.model_copy(update={"state": state})
         started = time.perf_counter()
+        shown = None
         if self.processes is not None:  # the process keeps the analysis, by the rule below
-            decision = await self.processes.step(conversation, now or self.clock(), may_shed=may_shed)
+            decision, shown = await self.processes.step(
+                conversation, now or self.clock(), may_shed=may_shed, answer=answer
+            )
             new_state = advance(state, decision)
         else:
             decision, analysis = await self.decisions.step(
@@ -208,7 +216,7 @@ class Handoffs:
             last_decision_id=decision_id,
         )
         actions = self.planner.plan(decision, decision_id, conversation) if new_handoff else []
-        return Outcome(decision, decision_id, record, actions, new_handoff)
+        return Outcome(decision, decision_id, record, actions, new_handoff, shown)
 
 
 def _subject(decision: Decision, conversation: Conversation) -> str:

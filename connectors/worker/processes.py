@@ -57,6 +57,7 @@ from multiprocessing.process import BaseProcess
 from typing import Any
 
 from connectors.errors import TransientError
+from connectors.redaction import known_values, scrub_decision
 from connectors.worker.analyses import AnalysisCache
 from connectors.worker.pool import Decider, DecisionOverload, DecisionTimeout
 from handoff_core import Conversation, Decision
@@ -145,13 +146,15 @@ def _serve(sock: socket.socket, engine: Decider, cache_messages: int, cache_byte
         frame = _recv_exactly(sock, _HEADER.unpack(header)[0])
         if frame is None:
             return
-        request, conversation, now = pickle.loads(frame)  # noqa: S301 (our own parent, over a socketpair)
+        request, conversation, now, answer = pickle.loads(frame)  # noqa: S301 (our own parent, over a socketpair)
         started = time.perf_counter()
         try:
             decision, analysis = engine.step(conversation, cache.get(conversation.id), now)
             # As Handoffs does in-process: a handed-off conversation is decided without its analysis.
             cache.put(conversation.id, None if advance(conversation.state, decision).handed_off else analysis)
-            reply: tuple[Any, ...] = (request, True, decision, time.perf_counter() - started)
+            # The web-chat answer's redacted copy of the decision: pure work, done here rather than on the loop.
+            shown = scrub_decision(decision, known_values(conversation)).model_dump(mode="json") if answer else None
+            reply: tuple[Any, ...] = (request, True, (decision, shown), time.perf_counter() - started)
         except Exception as exc:  # a bug in the engine: the parent reports it, the process goes on
             reply = (request, False, f"{type(exc).__name__}: {exc}", time.perf_counter() - started)
         try:
@@ -177,7 +180,7 @@ class _Lane:
     reader_task: asyncio.Task[None] | None = None
     started_at: float = 0.0
     #: Messages sent and not answered yet, by request number (each holds one of ``slots``).
-    pending: dict[int, asyncio.Future[tuple[Decision, float]]] = field(default_factory=dict)
+    pending: dict[int, asyncio.Future[tuple[Decision, dict[str, Any] | None]]] = field(default_factory=dict)
     #: Callers waiting for a slot now.
     waiting: int = 0
     restarts: int = 0
@@ -265,7 +268,7 @@ class DecisionProcesses:
                 if future.done():  # its caller gave up (budget) while the process was still on it
                     continue
                 if ok:
-                    future.set_result((payload, seconds))
+                    future.set_result(payload)
                 else:
                     future.set_exception(DecisionFailed(payload))
         except (asyncio.IncompleteReadError, ConnectionError):
@@ -360,9 +363,12 @@ class DecisionProcesses:
             lane = min(self._lanes, key=lambda x: x.expected_wait(self.mean_seconds))
             raise DecisionOverload(lane.waiting, lane.expected_wait(self.mean_seconds))
 
-    async def step(self, conversation: Conversation, now: datetime | None, *, may_shed: bool = False) -> Decision:
+    async def step(
+        self, conversation: Conversation, now: datetime | None, *, may_shed: bool = False, answer: bool = False
+    ) -> tuple[Decision, dict[str, Any] | None]:
         """The engine's decision for ``conversation`` in its process, which keeps the analysis for the next
-        message (not kept once the conversation is handed off, as in-process)."""
+        message (not kept once the conversation is handed off, as in-process). ``answer``: also the decision
+        as the web chat shows it (:func:`~connectors.redaction.scrub_decision`, JSON-ready), made there."""
         lane = self._lanes[self.lane_of(conversation.id)]
         if may_shed and self._over(lane):
             self.shed += 1
@@ -383,16 +389,16 @@ class DecisionProcesses:
                         raise DecisionLost("is being restarted")
                     self._requests += 1
                     request = self._requests
-                    frame = pickle.dumps((request, conversation, now), pickle.HIGHEST_PROTOCOL)
-                    future: asyncio.Future[tuple[Decision, float]] = asyncio.get_running_loop().create_future()
+                    frame = pickle.dumps((request, conversation, now, answer), pickle.HIGHEST_PROTOCOL)
+                    future: asyncio.Future[tuple[Decision, dict[str, Any] | None]]
+                    future = asyncio.get_running_loop().create_future()
                     lane.pending[request] = future
                 except BaseException:
                     if request not in lane.pending:
                         lane.slots.release()
                     raise
                 writer.write(_HEADER.pack(len(frame)) + frame)
-                decision, _ = await future
-                return decision
+                return await future
         except TimeoutError as exc:
             if request in lane.pending and lane.process is not None:
                 # A process, unlike a thread, can be stopped: the one that overran is killed (its reader

@@ -170,11 +170,15 @@ async def _turn(
         if build is not None:
             conversation = build(previous)
         _check_ticket(web.access, conversation, previous)
-        outcome = await web.handoffs.decide(conversation, previous, may_shed=True)
+        outcome = await web.handoffs.decide(conversation, previous, may_shed=True, answer=True)
         state = outcome.record.state
+        # The answer quotes the customer; it leaves (and is stored) through the redaction edge (made by the
+        # decision process when there is one: pure work, off the event loop).
+        shown = outcome.answer
+        if shown is None:
+            shown = scrub_decision(outcome.decision, known_values(conversation)).model_dump(mode="json")
         reply = {
-            # The answer quotes the customer; it leaves (and is stored) through the redaction edge.
-            **scrub_decision(outcome.decision, known_values(conversation)).model_dump(mode="json"),
+            **shown,
             "conversation_id": conversation.id,
             "decision_id": outcome.decision_id,
             "message_id": message_id,
