@@ -210,7 +210,10 @@ async def open_worker(settings: Settings, *, processors: bool = True) -> AsyncIt
     encoder = policy.triggers.low_confidence.knowledge.encoder
     knowledge = load_knowledge(settings.handoff_knowledge, encoder) if settings.handoff_knowledge else None
     if knowledge is not None:
-        prepare_knowledge(knowledge, policy.triggers.low_confidence.knowledge, settings.handoff_knowledge_cache)
+        cache = settings.handoff_knowledge_cache
+        outcome = prepare_knowledge(knowledge, policy.triggers.low_confidence.knowledge, cache)
+        if outcome != "not_fitted":
+            log.info("knowledge coverage head: %s (cache folder %s)", outcome, cache)
     engine = DecisionEngine(policy, knowledge)
     memory.limit_arenas(settings.malloc_arena_max)  # before the decision pool's threads first allocate
     async with AsyncExitStack() as stack:

@@ -96,6 +96,7 @@ def worker_settings(tmp_path: Path, fakes: Fakes) -> Callable[..., Settings]:
             "slack_api_url": f"{fakes.slack_server.url}/api/",
             "webchat_secret": WEBCHAT_SECRET,
             "handoff_database_url": f"sqlite:///{tmp_path}/handoff.sqlite3",
+            "handoff_knowledge_cache": tmp_path / "knowledge-cache",
             "outbox_poll_interval": 0.05,
             "outbox_backoff_base": 0.2,
             "outbox_backoff_cap": 1.0,
