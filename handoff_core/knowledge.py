@@ -163,12 +163,13 @@ class FittedCoverage:
     A head fitted to all the questions of every entry at once learns which similarities matter for each
     entry. It is kernel ridge regression onto one-hot entry labels, with the kernel
     exp(gamma * (s - 1)) of the example matcher's similarity s (embedding plus IDF n-grams); the coverage
-    of a question is its best entry's output, near 1 inside an entry's questions and falling towards 0
-    away from all of them.
+    of a question is its best entry's output (near 1 inside an entry's questions, falling towards 0 away
+    from all of them) as a share of all entries' positive outputs when they sum above 1
+    (:func:`share_scores`).
 
     Ridge regression has an exact leave-one-out: each question's output from the head fitted without it
     is (f_i - h_ii y_i) / (1 - h_ii), with h_ii the diagonal of the hat matrix. The threshold is the
-    ``false_rate`` quantile of those cross-fitted scores, so a knowledge base needs no hand tuning.
+    ``false_rate`` quantile of those cross-fitted outputs' scores, so a knowledge base needs no hand tuning.
 
     Cost: fitting solves one N x N system (N example questions) in float64 with a single BLAS thread, so
     it is deterministic; a decision adds one N x entries product to the matcher's similarities.

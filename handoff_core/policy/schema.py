@@ -339,7 +339,8 @@ class KnowledgeCoverageConfig(_Strict):
     #: ``examples``: nearest example question by static embedding plus IDF-weighted word and character
     #: n-grams (handoff_core.examples); beats a character n-gram baseline on the HWU64 protocol.
     #: ``fitted``: a kernel ridge head fitted to the knowledge's own questions at load over that same
-    #: similarity; its threshold is always cross-fitted (exact leave-one-out at ``leave_one_out_false_rate``).
+    #: similarity (a question scores its best entry's share of the positive outputs); its threshold is always
+    #: cross-fitted (exact leave-one-out at ``leave_one_out_false_rate``). The fit is cached by the connectors.
     #: ``auto``: ``fitted`` when the entries have at least 10 example questions each on average, else
     #: ``classic`` (which also reads the entries' bodies); docs/models.md has the numbers behind it.
     scorer: Literal["auto", "classic", "examples", "fitted"] = "auto"
