@@ -4,8 +4,8 @@ Why: with knowledge of real customer questions (10+ per entry) the default ``sco
 ridge head over them when the engine is built, 20-40 s for 5,000-6,000 questions on a shared 2-core machine,
 and every worker start, ``handoff explain`` and ``handoff simulate`` paid it again for the same knowledge.
 The head is a pure function of the knowledge, the scorer settings and the featuriser, so it is stored once
-under a hash of all of them (:meth:`~handoff_core.knowledge.KnowledgeBase.fitted_key`) and read back in
-milliseconds.
+under a hash of all of them (:meth:`~handoff_core.knowledge.KnowledgeBase.fitted_key`, and the source of
+the modules that fit it: :func:`engine_fingerprint`) and read back in milliseconds.
 
 Rules: a stored head is used only under its exact key (the key is the file name *and* is checked inside
 the file), so a changed knowledge file, setting, featuriser or engine version never reads a stale head; a
@@ -16,10 +16,14 @@ code in :mod:`handoff_core` stays pure: this module is the only one that reads o
 
 from __future__ import annotations
 
+import hashlib
+import importlib
+import importlib.metadata
 import logging
 import os
 import tempfile
 import zipfile
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
@@ -36,6 +40,36 @@ CacheOutcome = Literal["hit", "stored", "refit", "unwritable", "not_fitted"]
 _KEY = "cache_key"
 
 
+#: The modules whose code the fitted head depends on (fit, similarity, features, embeddings): their source
+#: goes into the cache key, so an upgrade that changes any of them refits once instead of reading a head
+#: the new code would not have fitted (``FITTED_FORMAT`` is the deliberate version; this catches the rest).
+ENGINE_MODULES = (
+    "handoff_core.knowledge",
+    "handoff_core.examples",
+    "handoff_core.features",
+    "handoff_core.embeddings",
+    "handoff_core.transformer",
+)
+
+
+@lru_cache(maxsize=1)
+def engine_fingerprint() -> str:
+    """A hash of :data:`ENGINE_MODULES`' source files (or of the installed version, without them)."""
+    digest = hashlib.sha256()
+    for name in ENGINE_MODULES:
+        module = importlib.import_module(name)
+        try:
+            digest.update(Path(module.__file__ or "").read_bytes())
+        except OSError:
+            digest.update(f"{name} {importlib.metadata.version('handoff-guard')}".encode())
+    return digest.hexdigest()
+
+
+def cache_key(knowledge: KnowledgeBase, config: KnowledgeCoverageConfig) -> str:
+    """The knowledge's :meth:`~handoff_core.knowledge.KnowledgeBase.fitted_key` with the engine's code."""
+    return hashlib.sha256(f"{knowledge.fitted_key(config)} {engine_fingerprint()}".encode()).hexdigest()[:32]
+
+
 def cache_path(folder: Path, knowledge: KnowledgeBase, key: str) -> Path:
     """Where the head of ``knowledge`` under ``key`` is stored: the knowledge file's name and the key."""
     stem = "".join(c if c.isalnum() or c in "-_" else "_" for c in Path(knowledge.source).name)[:60] or "knowledge"
@@ -50,7 +84,7 @@ def prepare_knowledge(knowledge: KnowledgeBase, config: KnowledgeCoverageConfig,
     """
     if folder is None or not config.enabled or knowledge.scorer(config) != "fitted":
         return "not_fitted"
-    key = knowledge.fitted_key(config)
+    key = cache_key(knowledge, config)
     path = cache_path(folder, knowledge, key)
     damaged = False
     if path.exists():

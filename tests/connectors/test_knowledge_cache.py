@@ -4,14 +4,15 @@ refit, never a crash. The knowledge here is generated (regression data, not evid
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from connectors.knowledge_cache import cache_path, prepare_knowledge
-from handoff_core.knowledge import KnowledgeBase, load_knowledge
+from connectors.knowledge_cache import ENGINE_MODULES, cache_key, cache_path, engine_fingerprint, prepare_knowledge
+from handoff_core.knowledge import KnowledgeBase, KnowledgeEntry, load_knowledge
 from handoff_core.policy.schema import KnowledgeCoverageConfig
 from tests.core.generated_knowledge import write_knowledge
 
@@ -47,7 +48,7 @@ def test_a_hit_scores_as_the_fit_without_fitting(
     folder = tmp_path / "cache"
     fresh = load_knowledge(knowledge_file, encoder="static")
     assert prepare_knowledge(fresh, config, folder) == "stored"
-    assert cache_path(folder, fresh, fresh.fitted_key(config)).exists()
+    assert cache_path(folder, fresh, cache_key(fresh, config)).exists()
     again = load_knowledge(knowledge_file, encoder="static")
     assert prepare_knowledge(again, config, folder) == "hit"
     assert "fitted" in again.__dict__ and "_examples" not in again.__dict__  # restored, not refitted
@@ -62,13 +63,13 @@ def test_changed_knowledge_or_setting_never_reads_the_stale_head(tmp_path: Path,
     folder = tmp_path / "cache"
     old = load_knowledge(knowledge_file, encoder="static")
     assert prepare_knowledge(old, ANCHORED, folder) == "stored"
-    stale = cache_path(folder, old, old.fitted_key(ANCHORED))
+    stale = cache_path(folder, old, cache_key(old, ANCHORED))
     changed = load_knowledge(write_knowledge(knowledge_file, extra="can I get a refund in cash"), encoder="static")
     assert changed.fitted_key(ANCHORED) != old.fitted_key(ANCHORED)
     assert changed.fitted_key(EXACT) != changed.fitted_key(ANCHORED)
     assert prepare_knowledge(changed, ANCHORED, folder) == "stored"
     assert not stale.exists()
-    assert [p.name for p in folder.iterdir()] == [cache_path(folder, changed, changed.fitted_key(ANCHORED)).name]
+    assert [p.name for p in folder.iterdir()] == [cache_path(folder, changed, cache_key(changed, ANCHORED)).name]
 
 
 @pytest.mark.parametrize(
@@ -83,7 +84,7 @@ def test_a_damaged_cache_is_a_warning_and_a_refit(
     folder = tmp_path / "cache"
     fresh = load_knowledge(knowledge_file, encoder="static")
     prepare_knowledge(fresh, ANCHORED, folder)
-    path = cache_path(folder, fresh, fresh.fitted_key(ANCHORED))
+    path = cache_path(folder, fresh, cache_key(fresh, ANCHORED))
     if damage == "garbage":
         path.write_bytes(b"not a numpy file at all")
     elif damage == "truncated":
@@ -125,3 +126,12 @@ def test_knowledge_the_scorer_does_not_fit_writes_nothing(tmp_path: Path, knowle
     assert prepare_knowledge(kb, KnowledgeCoverageConfig(scorer="classic"), tmp_path / "cache") == "not_fitted"
     assert prepare_knowledge(kb, ANCHORED, None) == "not_fitted"
     assert not (tmp_path / "cache").exists()
+
+
+def test_the_key_covers_the_engine_code() -> None:
+    """The cache key hashes the fitted key with the source of the modules that fit the head, so a head
+    stored by other code is never read (it is stored under another name, and its inner key differs)."""
+    assert "handoff_core.knowledge" in ENGINE_MODULES and len(engine_fingerprint()) == 64
+    kb = KnowledgeBase([KnowledgeEntry("a", "a", "", ("where is my parcel",))])
+    expected = hashlib.sha256(f"{kb.fitted_key(ANCHORED)} {engine_fingerprint()}".encode()).hexdigest()[:32]
+    assert cache_key(kb, ANCHORED) == expected != kb.fitted_key(ANCHORED)
