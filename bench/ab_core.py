@@ -9,10 +9,15 @@ on the same inputs (this checkout's corpus), and prints every round and the medi
   of N timed passes over the corpus in each process: on a loaded machine the neighbours only ever add
   CPU time, through caches and frequency, so the fastest pass is the steadiest figure);
 - the same with 500 knowledge articles (static encoder), when ``--knowledge``;
-- the next decision (CPU ms, median of 9) after message 1,001 of a chat of messages that continue, of a
-  chat of mixed messages whose next decision hands off (with the handoff summary), and of the calm chat
+- the next decision (CPU ms, median of 9) after message 1,001 of a chat of messages that continue (the
+  decision continues: checked, see ``bench_core.continuing_texts``), of a chat of mixed messages whose
+  next decision hands off (with the handoff summary), and of the calm chat
   opened by a request for pricing (``next_sales_ms``: every decision reads the lead's facts; it hands off
   to sales);
+- ``next_continue_reread_ms`` / ``next_handoff_reread_ms``: the same two decisions on a transcript read
+  back from JSON (new message objects, as the worker reads a conversation from its store), so the reuse
+  check compares field values instead of finding the very message objects the kept records were made from
+  (``bench_core``'s figures, like ``handoff simulate --per-message``, pass the same objects again);
 - ``rss_mb``: the process's resident memory (MB) with the default engine loaded and warm.
 """
 
@@ -33,7 +38,7 @@ import handoff_core  # first, from the checkout (PYTHONPATH)
 from handoff_core.engine import DecisionEngine
 from handoff_core.policy import default_policy_path, load_policy
 sys.path.insert(0, {bench!r})
-from bench_core import CORPUS, _singles, knowledge_500, long_conversation, next_decision_ms
+from bench_core import CORPUS, _singles, continuing_texts, knowledge_500, long_conversation, next_decision_ms
 assert handoff_core.__file__.startswith({checkout!r}), handoff_core.__file__
 os.sched_setaffinity(0, {{sorted(os.sched_getaffinity(0))[0]}})
 policy = load_policy(default_policy_path())
@@ -58,11 +63,28 @@ out["rss_mb"] = next(int(l.split()[1]) for l in open("/proc/self/status") if l.s
 if {knowledge}:
     out["knowledge"] = rate(DecisionEngine(policy, knowledge_500("static")))
 chat = [t for t in texts if len(t) <= 400]
-calm = [t for t, c in zip(chat, _singles(chat)) if engine.decide(c).action.value == "continue"]
+calm = continuing_texts(engine, chat)
 out["next_continue_ms"] = next_decision_ms(engine, 1001, calm, incremental=True, runs=9)
 out["next_handoff_ms"] = next_decision_ms(engine, 1001, chat, incremental=True, runs=9)
 sales = "We are evaluating your enterprise plan for about 300 seats, can you send pricing?"
 out["next_sales_ms"] = next_decision_ms(engine, 1001, [sales, *calm], incremental=True, runs=9)
+
+def reread_ms(texts, runs=9):
+    # As the worker decides: the transcript read back from the store (new message objects, parsed from
+    # JSON outside the timing), the kept analysis made from the objects of the decision before.
+    full = long_conversation(1001, texts)
+    kept = engine.analyze(full.model_copy(update={{"messages": full.messages[:-1]}}))
+    engine.step(full, kept)  # the folds up to date, as after the worker's decision at message 1,000
+    times = []
+    for _ in range(runs):
+        again = type(full).model_validate_json(full.model_dump_json())
+        start = time.process_time()
+        engine.step(again, kept)
+        times.append(time.process_time() - start)
+    return statistics.median(times) * 1000
+
+out["next_continue_reread_ms"] = reread_ms(calm)
+out["next_handoff_reread_ms"] = reread_ms(chat)
 print(json.dumps(out))
 """
 

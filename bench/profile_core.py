@@ -14,6 +14,13 @@ off (``bench/ab_core.py``'s ``next_handoff_ms``: the new message's analysis, the
 handoff summary), 200 times per pass, after the decision at message 1,000 brought the folds up to date as
 the worker's decision on every message does.
 
+``--continuing`` profiles the decision after message 1,001 of a chat that continues (``ab_core.py``'s
+``next_continue_ms``). ``--reread`` (with either) decides each time on the transcript parsed back from JSON,
+new message objects as the worker reads them from its store: the reuse check then compares field values.
+
+A stage is counted once when it calls another wrapped under the same label (the public ``analyze()``
+calls ``_kept`` and ``_analyze``: before round 8 that counted the analysis twice).
+
 ``--baseline DIR`` runs the same in DIR's checkout and in this one, alternating ``--rounds`` times, each in
 a fresh process pinned to one core, and prints the medians side by side (a same-run A/B per stage).
 """
@@ -53,24 +60,31 @@ from handoff_core.triggers import sales_lead, sentiment as trigger_sentiment, vi
 os.sched_setaffinity(0, {{sorted(os.sched_getaffinity(0))[0]}})
 spent = collections.Counter()
 clock = time.process_time
+active = collections.Counter()  # calls of each label under way: only the outermost counts
 
 def wrap(owner, name, label):
     function = getattr(owner, name, None)
     if function is None:  # a stage the other checkout does not have
         return
     def timed(*args, **kwargs):
+        # A wrapped stage that calls another wrapped under the same label (the public analyze() calls
+        # _kept and _analyze) is counted once, not once per level.
+        if active[label]:
+            return function(*args, **kwargs)
+        active[label] += 1
         start = clock()
         try:
             return function(*args, **kwargs)
         finally:
             spent[label] += clock() - start
+            active[label] -= 1
     setattr(owner, name, timed)
 
 wrap(E.DecisionEngine, "step", "0 decision (total)")
 wrap(E.DecisionEngine, "analyze", "1 analysis of the message (with the reuse check)")
 # Since round 7 step() checks which records still stand (_kept) before it analyses the rest (_analyze).
 wrap(E.DecisionEngine, "_kept", "1 analysis of the message (with the reuse check)")
-wrap(E.DecisionEngine, "_kept", "1.0 reuse check (which kept records still stand)")
+wrap(E.DecisionEngine, "_kept", "1.0 reuse check (the fields of every message, compared with the kept records)")
 wrap(E.DecisionEngine, "_analyze", "1 analysis of the message (with the reuse check)")
 wrap(E, "tokenize", "1.1 tokenise")
 wrap(E, "language_votes", "1.2 language votes")
@@ -126,14 +140,23 @@ if {length}:
     # The corpus's longest messages (CFPB narratives of 1,900+ characters), each cut to the same length at a
     # word boundary: one set of texts, so the stages' cost per length bucket differs by length alone.
     texts = [t[: t.rfind(" ", 0, {length}) if len(t) > {length} else len(t)] for t in texts if len(t) >= 1_900]
-if {handoff}:
-    # ab_core's scenario: the decision after message 1,001 of a chat of mixed messages, which hands off.
+if {handoff} or {continuing}:
+    # ab_core's scenarios: the decision after message 1,001 of a chat of mixed messages, which hands off,
+    # or of a chat of messages that continue.
+    if {continuing}:
+        from bench_core import continuing_texts
+        chat = continuing_texts(engine, chat)
     full = long_conversation(1001, chat)
     before = full.model_copy(update={{"messages": full.messages[:-1]}})
     kept = engine.analyze(before)
     engine.step(before, kept)  # the worker decided on every earlier message: the folds are up to date
-    assert engine.step(full, kept)[0].action.value == "handoff"
-    work = [lambda: engine.step(full, kept)] * 200
+    assert engine.step(full, kept)[0].action.value == ("continue" if {continuing} else "handoff")
+    if {reread}:
+        # As the worker reads it: the transcript parsed back from JSON, new message objects each time.
+        again = [type(full).model_validate_json(full.model_dump_json()) for _ in range(200)]
+        work = [lambda c=c: engine.step(c, kept) for c in again]
+    else:
+        work = [lambda: engine.step(full, kept)] * 200
 else:
     work = [lambda c=c: engine.decide(c) for c in _singles(texts)]
 for w in work:
@@ -157,7 +180,15 @@ def _order(label: str) -> list[int]:
     return [int(part) for part in label.split(maxsplit=1)[0].split(".")]
 
 
-def measure(checkout: Path, knowledge: bool, passes: int, length: int = 0, handoff: bool = False) -> dict[str, float]:
+def measure(
+    checkout: Path,
+    knowledge: bool,
+    passes: int,
+    length: int = 0,
+    handoff: bool = False,
+    continuing: bool = False,
+    reread: bool = False,
+) -> dict[str, float]:
     code = _MEASURE.format(
         checkout=str(checkout),
         bench=str(ROOT / "bench"),
@@ -165,6 +196,8 @@ def measure(checkout: Path, knowledge: bool, passes: int, length: int = 0, hando
         passes=passes,
         length=length,
         handoff=handoff,
+        continuing=continuing,
+        reread=reread,
     )
     return measure_in(checkout, code)
 
@@ -177,6 +210,16 @@ def main() -> None:
         "--handoff",
         action="store_true",
         help="instead of single messages: the decision after message 1,001 of a mixed chat, which hands off",
+    )
+    parser.add_argument(
+        "--continuing",
+        action="store_true",
+        help="instead of single messages: the decision after message 1,001 of a chat that continues",
+    )
+    parser.add_argument(
+        "--reread",
+        action="store_true",
+        help="with --handoff/--continuing: each decision on the transcript parsed back from JSON (as the worker)",
     )
     parser.add_argument("--passes", type=int, default=3, help="timed passes per process; the fastest counts")
     parser.add_argument("--baseline", type=Path, help="another checkout, measured alternately with this one")
@@ -200,7 +243,7 @@ def _compare(args: argparse.Namespace, length: int) -> None:
     runs: dict[str, list[dict[str, float]]] = {name: [] for name, _ in sides}
     for n in range(rounds):
         for name, checkout in sides:
-            found = measure(checkout, args.knowledge, args.passes, length, args.handoff)
+            found = measure(checkout, args.knowledge, args.passes, length, args.handoff, args.continuing, args.reread)
             runs[name].append(found)
             print(f"round {n + 1} {name}: {found['0 decision (total)']:,.0f} us a decision")
     labels = sorted({k for found in runs.values() for r in found for k in r}, key=_order)

@@ -75,10 +75,11 @@ class MessageAnalysis:
     confidence: float | None = None
     fallback: bool = False
     created_at: datetime | None = None
-    #: ``(role, text, confidence, fallback, created_at)`` of the message, made once: a decision checks that
-    #: every kept record still stands for its message by comparing these with the transcript's, and
-    #: making them for a thousand records on every decision cost a fifth of a decision at message 1,001.
-    key: tuple[object, ...] = ()
+    #: The message's own field values (its ``__dict__``: role, text, time, confidence, fallback, id), the
+    #: very mapping of the message the record was made from: a decision checks that every kept record
+    #: still stands for its message by comparing these with the transcript's. The same message object
+    #: compares by identity (a pointer per message); one read back from a store compares its values.
+    fields: Mapping[str, object] = field(default_factory=dict)
 
     def result(self, detector: MessageDetector[R]) -> R:
         """The result ``detector`` computed for this message (a KeyError if it does not read this role)."""
@@ -102,6 +103,9 @@ class ConversationAnalysis:
     #: Collections the owner gathers from the records for every decision (its own types), extended
     #: from the previous analysis rather than gathered again when only messages were added.
     gathered: object = None
+    #: ``records[i].fields`` for every record, in one tuple: the reuse check compares it with the new
+    #: transcript's in one C-level tuple comparison instead of reading a field of every record.
+    fields: tuple[Mapping[str, object], ...] = ()
 
 
 def running(records: Sequence[MessageAnalysis], key: str, initial: S, step: Callable[[S, MessageAnalysis], S]) -> S:

@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from dataclasses import field as dataclass_field
 from datetime import UTC, datetime, timedelta
-from operator import attrgetter, itemgetter
+from operator import attrgetter
 from typing import TYPE_CHECKING, cast
 
 from handoff_core.analysis import (
@@ -46,7 +46,7 @@ from handoff_core.examples import ExampleMatcher
 from handoff_core.facts import Facts, extract_facts, merge_facts
 from handoff_core.features import Featurizer, MessageFeatures, bundled_featurizer
 from handoff_core.hours import Schedule, format_reply_by
-from handoff_core.models import Conversation, Role
+from handoff_core.models import Conversation, Message, Role
 from handoff_core.policy.schema import CollectField, Matchable, Policy
 from handoff_core.sentiment import MessageSentiment, ModelSentiment, SentimentScorer, lexicon_window
 from handoff_core.summary import Summary, SummaryInput, summarize
@@ -86,15 +86,12 @@ _FACTS = "facts"
 _FACTS_SO_FAR = "facts.so_far"
 #: What the handoff summary reads from a message, computed when it arrives (handoff_core/summary_state.py).
 _SUMMARY = "summary.features"
-#: What must match for a kept record to stand for a message (a record carries the same fields).
-_SAME = attrgetter("role", "text", "confidence", "fallback", "created_at")
-#: The same fields of a record, kept in it (:attr:`MessageAnalysis.key`).
-_KEY = attrgetter("key")
+#: What must match for a kept record to stand for a message: the message's field values, as the mapping
+#: pydantic keeps them in (no tuple is built per message; a record keeps the mapping it was made from).
+_FIELDS = attrgetter("__dict__")
+_RECORD_FIELDS = attrgetter("fields")
 _ROLE = attrgetter("role")
 _TEXT = attrgetter("text")
-#: The role and the text in a key made by :data:`_SAME`.
-_KEY_ROLE = itemgetter(0)
-_KEY_TEXT = itemgetter(1)
 #: Where each record keeps running folds up to it: the lowest customer sentiment, the latest confidence.
 _LOWEST = "signals.lowest_sentiment"
 _CONFIDENCE = "signals.confidence"
@@ -306,26 +303,23 @@ class DecisionEngine:
     ) -> tuple[Decision, ConversationAnalysis | None]:
         """Decide, reusing ``previous`` records; returns the analysis to keep for the next message.
 
-        The transcript is walked once, for the keys that check which records still stand for their
-        messages; whether a person has joined and whether a message needs cutting to the window are then
-        running folds over the kept records plus a look at the new messages only (at message 1,001 two
-        more walks over every message cost about a tenth of a continuing decision).
+        The reuse check compares each message's field values with those the kept record was made from
+        (:meth:`_kept`); whether a person has joined and whether a message needs cutting to the window are
+        running folds over the kept records plus a look at the new messages only.
         """
         if conversation.state.handed_off:
             return self._already_handed_off(conversation), previous
-        keys = list(map(_SAME, conversation.messages))
-        kept = self._kept(keys, previous)
-        added = keys[len(kept) :]
+        fields, kept = self._kept(conversation.messages, previous)
+        added = conversation.messages[len(kept) :]
         agent, longest = running(kept, _SHAPE_SO_FAR, _NO_SHAPE, _with_shape)
-        if agent or Role.AGENT in map(_KEY_ROLE, added):
+        if agent or Role.AGENT in map(_ROLE, added):
             return self._already_handed_off(conversation), previous
-        if longest > MESSAGE_WINDOW or max(map(len, map(_KEY_TEXT, added)), default=0) > MESSAGE_WINDOW:
-            # Rare: a message longer than the window (the records hold their windowed text, so the keys
+        if longest > MESSAGE_WINDOW or max(map(len, map(_TEXT, added)), default=0) > MESSAGE_WINDOW:
+            # Rare: a message longer than the window (the records hold their windowed text, so the fields
             # of the windowed transcript are the ones that match).
             conversation = _bounded(conversation)
-            keys = list(map(_SAME, conversation.messages))
-            kept = self._kept(keys, previous)
-        analysis = self._analyze(conversation, previous, keys, kept)
+            fields, kept = self._kept(conversation.messages, previous)
+        analysis = self._analyze(conversation, previous, fields, kept)
         ctx = self._prepare(conversation, analysis, now)
         reasons: list[Reason] = [r for trigger in self._triggers for r in trigger(ctx)]
         reasons.sort(key=lambda r: (-r.action.rank, -r.severity, -r.score))
@@ -340,32 +334,45 @@ class DecisionEngine:
 
     def analyze(self, conversation: Conversation, previous: ConversationAnalysis | None = None) -> ConversationAnalysis:
         """Records for every message; those of ``previous`` are reused while the transcript matches."""
-        keys = list(map(_SAME, conversation.messages))
-        return self._analyze(conversation, previous, keys, self._kept(keys, previous))
+        fields, kept = self._kept(conversation.messages, previous)
+        return self._analyze(conversation, previous, fields, kept)
 
-    def _kept(self, keys: list[tuple[object, ...]], previous: ConversationAnalysis | None) -> list[MessageAnalysis]:
-        """The records of ``previous`` that still stand for their messages (``keys``): the longest prefix."""
+    def _kept(
+        self, messages: Sequence[Message], previous: ConversationAnalysis | None
+    ) -> tuple[tuple[Mapping[str, object], ...], list[MessageAnalysis]]:
+        """The messages' field values, and the records of ``previous`` that still stand for them: the
+        longest prefix of records made from messages with the same values.
+
+        One tuple comparison in C in the usual case (only messages were added): a message that is the
+        very object a record was made from shares its field mapping (one pointer comparison); a message
+        read back from a store compares its values (~0.15 us a message). No tuple is built per message.
+        """
+        fields: tuple[Mapping[str, object], ...] = tuple(map(_FIELDS, messages))
         old: tuple[MessageAnalysis, ...] = ()
         if previous is not None and previous.owner is self:
             old = previous.records
-        n = min(len(old), len(keys))
-        if n and list(map(_KEY, old[:n])) == keys[:n]:
-            return list(old[:n])  # the usual case, compared in C: only messages were added
+        n = min(len(old), len(fields))
+        if n:
+            before = previous.fields if previous is not None and len(previous.fields) == len(old) else None
+            if before is None:
+                before = tuple(map(_RECORD_FIELDS, old))
+            if (before if n == len(before) else before[:n]) == (fields if n == len(fields) else fields[:n]):
+                return fields, list(old[:n])
         kept: list[MessageAnalysis] = []
-        for record, key in zip(old, keys, strict=False):
-            if record.key != key:
+        for record, values in zip(old, fields, strict=False):
+            if record.fields != values:
                 break  # the transcript changed from here on: nothing after this can be reused
             kept.append(record)
-        return kept
+        return fields, kept
 
     def _analyze(
         self,
         conversation: Conversation,
         previous: ConversationAnalysis | None,
-        keys: list[tuple[object, ...]],
+        fields: tuple[Mapping[str, object], ...],
         kept: list[MessageAnalysis],
     ) -> ConversationAnalysis:
-        """:meth:`analyze` with the messages' keys and the records still standing (:meth:`_kept`) given."""
+        """:meth:`analyze` with the messages' fields and the records still standing (:meth:`_kept`) given."""
         messages = conversation.messages
         votes: Mapping[str, int] = kept[-1].votes if kept else {}
         fresh: list[tuple[int, Role, str, Tokens, Mapping[str, int]]] = []
@@ -414,7 +421,7 @@ class DecisionEngine:
                     message.confidence,
                     message.fallback,
                     message.created_at,
-                    keys[i],
+                    fields[i],
                 )
             )
         if extends and previous is not None and isinstance(previous.gathered, _Gathered):
@@ -430,6 +437,7 @@ class DecisionEngine:
             tuple(records),
             customer + tuple(r.index for r in added),
             base.extended(added, self.topic_hits, self.sentiment).summarised(new),
+            fields,
         )
 
     # -- preparation: a fold over the records ----------------------------------------------------------
