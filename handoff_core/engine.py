@@ -13,12 +13,12 @@ conversation: no I/O, no clock unless the conversation carries no timestamps. Re
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from dataclasses import field as dataclass_field
 from datetime import UTC, datetime, timedelta
 from operator import attrgetter
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, TypeVar, cast
 
 from handoff_core.analysis import (
     CUSTOMER,
@@ -100,6 +100,7 @@ _LATEST_STAMP = "now.latest_message"
 #: length of the longest text kept (step() windows a transcript with a longer one).
 _SHAPE_SO_FAR = "shape.so_far"
 _NO_SHAPE = (False, 0)
+_V = TypeVar("_V")
 
 
 def _policy_phrases(policy: Policy) -> list[Sequence[str]]:
@@ -146,15 +147,64 @@ class _Hours:
     schedule: Schedule | None = None
 
 
+class _ByIndex(Mapping[int, _V]):
+    """One kept result of each customer message by the message's index, read from the records on lookup.
+
+    Why not a dict kept with the analysis: extending a copy of it for every decision was O(n) in C (three
+    dicts of 500 entries at message 1,001), and the triggers look up a few indexes (the new message's
+    features and scores); the records already hold every value.
+    """
+
+    __slots__ = ("_customer", "_read", "_records")
+
+    def __init__(
+        self,
+        records: Sequence[MessageAnalysis],
+        customer: Sequence[int],
+        read: Callable[[MessageAnalysis], _V | None],
+    ) -> None:
+        self._records, self._customer, self._read = records, customer, read
+
+    def __getitem__(self, index: int) -> _V:
+        records = self._records
+        if 0 <= index < len(records) and records[index].role is Role.CUSTOMER:
+            value = self._read(records[index])
+            if value is not None:
+                return value
+        raise KeyError(index)
+
+    def __iter__(self) -> Iterator[int]:
+        records, read = self._records, self._read
+        return (i for i in self._customer if read(records[i]) is not None)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
+def _analyzed_of(record: MessageAnalysis) -> AnalyzedText:
+    return record.analyzed
+
+
+def _features_of(record: MessageAnalysis) -> MessageFeatures | None:
+    found = record.results.get(_FEATURES)
+    return found if isinstance(found, MessageFeatures) else None
+
+
+def _scores_of(record: MessageAnalysis) -> dict[str, DetectorScore] | None:
+    found = record.results.get(_SCORES)
+    return cast("dict[str, DetectorScore]", found) if isinstance(found, dict) else None
+
+
 @dataclass(frozen=True, slots=True)
 class _Gathered:
-    """What every decision gathers from the customer records, kept with the analysis and extended."""
+    """What every decision gathers from the customer records, kept with the analysis and extended.
 
-    analyzed: dict[int, AnalyzedText] = dataclass_field(default_factory=dict)
+    The per-index views the triggers read (analysed texts, features, scores) are not gathered: they are
+    :class:`_ByIndex` views of the records, made in O(1) per decision.
+    """
+
     sentiments: tuple[MessageSentiment, ...] = ()
     topic_hits: tuple[TopicHit, ...] = ()
-    features: dict[int, MessageFeatures] = dataclass_field(default_factory=dict)
-    scores: dict[int, dict[str, DetectorScore]] = dataclass_field(default_factory=dict)
     #: The summary's running totals over every message (not only the customer's).
     summary: SummaryState = dataclass_field(default_factory=SummaryState)
 
@@ -167,18 +217,9 @@ class _Gathered:
         """A copy with the records of ``added`` customer messages (the copies are flat, in C)."""
         if not added:
             return self
-        analyzed = dict(self.analyzed)
-        analyzed.update((r.index, r.analyzed) for r in added)
-        features = dict(self.features)
-        features.update((r.index, f) for r in added if isinstance(f := r.results.get(_FEATURES), MessageFeatures))
-        scores = dict(self.scores)
-        scores.update((r.index, sc) for r in added if isinstance(sc := r.results.get(_SCORES), dict))
         return _Gathered(
-            analyzed,
             self.sentiments + tuple(r.result(sentiment) for r in added),
             self.topic_hits + tuple(h for r in added for h in r.result(topic_hits)),
-            features,
-            scores,
             self.summary,
         )
 
@@ -471,15 +512,15 @@ class DecisionEngine:
             language=language,
             records=records,
             customer_indexes=customer,
-            analyzed=gathered.analyzed,
+            analyzed=_ByIndex(records, customer, _analyzed_of),
             sentiments=gathered.sentiments,
             topic_hits=gathered.topic_hits,
             knowledge_score=score,
             knowledge_status=status,
             knowledge_evidence=evidence,
             knowledge_matches=matches,
-            features=gathered.features,
-            model_scores=gathered.scores,
+            features=_ByIndex(records, customer, _features_of),
+            model_scores=_ByIndex(records, customer, _scores_of),
         )
 
     def score_messages(

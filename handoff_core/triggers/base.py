@@ -7,7 +7,7 @@ branch in a big one.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
@@ -40,8 +40,8 @@ class TriggerContext:
     records: tuple[MessageAnalysis, ...]
     #: Indexes of the customer messages, in order.
     customer_indexes: tuple[int, ...]
-    #: Analysed customer messages by their index in the conversation.
-    analyzed: dict[int, AnalyzedText]
+    #: Analysed customer messages by their index in the conversation (a view of the records).
+    analyzed: Mapping[int, AnalyzedText]
     #: Sentiment of each customer message, in conversation order.
     sentiments: tuple[MessageSentiment, ...]
     topic_hits: tuple[TopicHit, ...]
@@ -51,8 +51,8 @@ class TriggerContext:
     #: Approved entries covering the last question (when coverage is "covered").
     knowledge_matches: tuple[KnowledgeMatch, ...] = field(default_factory=tuple)
     #: Featurised customer messages and the trained detectors' scores, by message index (empty when off).
-    features: dict[int, MessageFeatures] = field(default_factory=dict)
-    model_scores: dict[int, dict[str, DetectorScore]] = field(default_factory=dict)
+    features: Mapping[int, MessageFeatures] = field(default_factory=dict)
+    model_scores: Mapping[int, dict[str, DetectorScore]] = field(default_factory=dict)
 
     @property
     def last_customer_index(self) -> int | None:

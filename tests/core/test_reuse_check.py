@@ -11,8 +11,9 @@ version that:
 - the decision is byte for byte the decision of a fresh read;
 - exactly the records of the unchanged prefix were reused (by identity), none after it;
 - every running fold kept in the records (a person so far and the longest text, the latest time, the
-  latest confidence, the lowest customer sentiment, the facts so far) and every collection gathered for
-  the triggers equal the same quantity read plainly from the transcript and a fresh analysis.
+  latest confidence, the lowest customer sentiment, the facts so far), every collection gathered for the
+  triggers and the per-index views of the records they read (analysed texts, features, scores) equal the
+  same quantity read plainly from the transcript and a fresh analysis.
 
 Regression inputs written for the purpose, not evidence of accuracy.
 """
@@ -231,14 +232,19 @@ def _check_folds(engine: DecisionEngine, conv: Conversation, analysis: Conversat
     assert running(records, _FACTS_SO_FAR, _NO_FACTS, _with_facts) == extract_facts([r.text for r in customer])
     gathered, plain = analysis.gathered, fresh.gathered
     assert isinstance(gathered, _Gathered) and isinstance(plain, _Gathered)
-    assert {i: a.text for i, a in gathered.analyzed.items()} == {i: a.text for i, a in plain.analyzed.items()}
     assert [s.score for s in gathered.sentiments] == [s.score for s in plain.sentiments]
     assert gathered.topic_hits == plain.topic_hits
-    assert gathered.features.keys() == plain.features.keys()
-    assert {i: {k: v.probability for k, v in s.items()} for i, s in gathered.scores.items()} == {
-        i: {k: v.probability for k, v in s.items()} for i, s in plain.scores.items()
-    }
     assert gathered.summary.size == plain.summary.size == len(conv.messages)
+    # The per-index views the triggers read, made from the kept records, against the fresh analysis's.
+    ctx, fresh_ctx = engine._prepare(conv, analysis, None), engine._prepare(conv, fresh, None)
+    assert {i: a.text for i, a in ctx.analyzed.items()} == {i: a.text for i, a in fresh_ctx.analyzed.items()}
+    assert set(ctx.analyzed) == set(fresh.customer_indexes)
+    assert ctx.features.keys() == fresh_ctx.features.keys()
+    assert {i: {k: v.probability for k, v in s.items()} for i, s in ctx.model_scores.items()} == {
+        i: {k: v.probability for k, v in s.items()} for i, s in fresh_ctx.model_scores.items()
+    }
+    for i in (-1, len(records), *[r.index for r in records if r.role is not Role.CUSTOMER][:2]):
+        assert i not in ctx.analyzed and ctx.features.get(i) is None and ctx.model_scores.get(i) is None
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
