@@ -66,12 +66,16 @@ def test_byte_estimate_covers_what_records_really_hold() -> None:
     ]
     for conv in conversations:  # warm the per-word caches so that only the kept records are measured
         engine.analyze(conv)
+    documents = [conv.model_dump_json() for conv in conversations]
+    del conversations
     for per_text in (analyze_message, scan_message, message_details_of):
         per_text.cache_clear()  # the summary features a record keeps must be its own, not a cache's
     gc.collect()
     tracemalloc.start()
     try:
-        kept = [engine.analyze(conv) for conv in conversations]
+        # Each transcript parsed inside the trace and dropped, as the worker's store read is: what a record
+        # keeps of its message (its field mapping, for the reuse check) is counted too.
+        kept = [engine.analyze(Conversation.model_validate_json(doc)) for doc in documents]
         for per_text in (analyze_message, scan_message, message_details_of):
             per_text.cache_clear()
         gc.collect()
@@ -80,3 +84,29 @@ def test_byte_estimate_covers_what_records_really_hold() -> None:
         tracemalloc.stop()
     estimated = sum(record_bytes(a) for a in kept if a is not None)
     assert real <= estimated <= 3 * real
+
+
+def test_the_estimate_of_a_replacing_analysis_is_extended_not_walked() -> None:
+    """Put after each message as the worker does (get, step, put), the cache's byte count equals the
+    estimate walked over every record: messages added, a message edited, the language switched (records
+    redone), another conversation's analysis put in between, an analysis put twice, none put."""
+    engine = DecisionEngine(load_policy(ROOT / "config" / "policy.yaml"))
+    cache = AnalysisCache(max_messages=1_000, max_bytes=10**9)
+    texts = ["where is my parcel?", "it has been 12 days", "hola, mi pedido no llega", "quiero mi dinero", "ok"]
+    messages: list[dict[str, str]] = []
+    for k, text in enumerate(texts * 3):
+        messages.append({"role": "customer", "text": text})
+        if k == 7:
+            messages[2] = {"role": "customer", "text": "an edited message, order 5521"}
+        conv = Conversation.model_validate({"id": "c", "messages": messages})
+        _, analysis = engine.step(conv, cache.get("c"))
+        cache.put("c", analysis)
+        if k % 4 == 0:
+            cache.put("other", _analysis(engine, 1 + k % 3))
+        if k == 5:
+            cache.put("c", analysis)
+        others = cache.get("other")
+        assert analysis is not None and others is not None
+        assert cache.bytes == record_bytes(analysis) + record_bytes(others), k
+    cache.put("c", None)
+    assert cache.bytes == record_bytes(others)
