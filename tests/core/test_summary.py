@@ -12,6 +12,7 @@ import importlib.util
 import re
 import subprocess
 import sys
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from types import ModuleType
 from typing import Any
@@ -24,6 +25,7 @@ from handoff_core.engine import DecisionEngine
 from handoff_core.facts import extract_facts
 from handoff_core.issue import BOT_POOL, ISSUE_POOL, LIGHT_KEYS, window
 from handoff_core.models import Role
+from handoff_core.sentiment import MessageSentiment
 from handoff_core.summary import SHORT_MAX_CHARS, Summary, SummaryInput, summarize
 from handoff_core.text.messages import analyze_message
 from handoff_core.text.sentences import word_key
@@ -423,7 +425,8 @@ def test_engine_puts_both_forms_on_the_decision(engine: DecisionEngine) -> None:
     )
     assert d.action is Action.HANDOFF and d.summary is not None and d.summary_short is not None
     assert d.summary.startswith("Issue: Espresso machine I bought leaks water")
-    assert "VIP" in d.summary and "sentiment" in d.summary and "Why handoff:" in d.summary
+    customer = next(line for line in d.summary.split("\n") if line.startswith("Customer: "))
+    assert "VIP" in customer and "angry" in customer and "Why handoff:" in d.summary  # round 8: no "sentiment"
     assert d.summary_short.startswith("Issue: ") and len(d.summary_short) <= SHORT_MAX_CHARS
 
 
@@ -488,11 +491,12 @@ def test_dialogsum_dev_issue_is_denser_than_the_customer_text(dialogsum_dev: tup
 def test_dialogsum_dev_whole_note_is_denser_than_the_customer_text(
     dialogsum_dev: tuple[ModuleType, list[Any]],
 ) -> None:
-    """Regression floor for round 7 on the dev split it was tuned on: the whole note (what the agent reads)
-    beats the customer's own text cut to its length by 25 % (1.32 at round 7's end, about 1.18 before it)."""
+    """Regression floor on the dev split it was tuned on: the whole note (what the agent reads) beats the
+    customer's own text cut to its length by 33.5 %: 1.344 at round 8's end, 1.320 on round 7's code (which
+    fails this floor), about 1.18 before round 7."""
     bench, items = dialogsum_dev
     quality = bench.measure(items)
-    assert quality.full / quality.full_base >= 1.25
+    assert quality.full / quality.full_base >= 1.335
 
 
 def test_cfpb_round5_split_is_pinned() -> None:
@@ -668,3 +672,116 @@ def test_details_do_not_repeat_what_the_issue_quotes() -> None:
     assert "#88123" in issue and "$49.99" in issue, issue
     assert "88123" not in details and "49.99" not in details, details
     assert "dates 03/04/2019" in details and "tried: checked my statement" in details, details
+
+
+def note(conv: Conversation, **fields: Any) -> Summary:
+    """The summary of ``conv`` with some of the engine's inputs set (reasons, sentiments, VIP, language)."""
+    customer = [m.text for m in conv.messages if m.role is Role.CUSTOMER]
+    data = SummaryInput(
+        conversation=conv,
+        action=Action.HANDOFF,
+        reasons=(),
+        sentiments=(),
+        facts=extract_facts(customer),
+        collected={},
+        missing=(),
+        language="en",
+        want_index=None,
+        vip=False,
+    )
+    return summarize(replace(data, **fields), max_chars=1200, redact_pii=True)
+
+
+def _reason(detail: str) -> Reason:
+    return Reason(trigger=TriggerName.HUMAN_REQUEST, action=Action.HANDOFF, detail=detail, score=1.0)
+
+
+_KINDLE = thread((C, "My Kindle stopped syncing my library after the update, half my books are gone."), (A, "Sorry!"))
+
+
+@pytest.mark.parametrize(
+    ("details", "why"),
+    [
+        (
+            ["the customer asked to talk to a person (combo words backed by the trained detector, score 0.90)"],
+            "the customer asked to talk to a person",
+        ),
+        (
+            [
+                "restricted topic: account security (trained detector, score 0.62)",
+                "restricted topic: legal matter",
+                "the customer asked to talk to a person",
+            ],
+            "restricted topics: account security, legal matter; the customer asked to talk to a person",
+        ),
+        (
+            [
+                "the customer asked to talk to a person",
+                "restricted topic: refund request (nearest example, score 0.71)",
+            ],
+            "the customer asked to talk to a person; restricted topic: refund request",
+        ),
+        (["angry customer (sentiment -0.71), getting worse (-0.20 → -0.71)"], "angry customer, getting worse"),
+        (
+            ["no approved source covers the question (best match 0.42)"],
+            "no approved source covers the question",
+        ),
+        # Kept: an aside without a score says why, and numbers outside an aside are the reason itself.
+        (
+            ["restricted topic: medical question (a question about the rules; this topic always goes to a person)"],
+            "restricted topic: medical question (a question about the rules; this topic always goes to a person)",
+        ),
+        (
+            ["refund exception: amount 249.99 EUR is above the 200 EUR limit (order 4411)"],
+            "refund exception: amount 249.99 EUR is above the 200 EUR limit (order 4411)",
+        ),
+        (["assistant confidence 0.42 is below 0.60"], "assistant confidence 0.42 is below 0.60"),
+        ([], "no trigger"),
+    ],
+)
+def test_why_line_speaks_to_the_agent(details: list[str], why: str) -> None:
+    """Round 8: the Why line (note and Slack form) leaves out the detectors' scores, which the audit log keeps
+    with the reason, and names restricted topics once; asides that say why and the reasons' own numbers stay."""
+    s = note(_KINDLE, reasons=tuple(_reason(d) for d in details))
+    assert section(s, "Why handoff: ") == "Why handoff: " + why
+    short_why = s.short.split("\n")[-1]  # the phone's line: the same, clipped at 110 characters
+    assert short_why == "Why handoff: " + why or ("Why handoff: " + why).startswith(short_why.removesuffix("…"))
+
+
+def test_customer_line_says_only_what_the_agent_acts_on() -> None:
+    """Round 8: "VIP" only for a VIP, the language code, the mood's label and trend without scores, the wait."""
+    sentiments = tuple(MessageSentiment(message_index=i, score=score, cues=()) for i, score in ((0, -0.2), (1, -0.75)))
+    conv = thread((C, "My parcel is stuck in customs for a week."), (C, "This is a joke, nobody answers!"))
+    conv = conv.model_copy(update={"customer": conv.customer.model_copy(update={"name": "Ana", "email": "ana@x.io"})})
+    s = note(conv, vip=True, language="es", sentiments=sentiments)
+    assert section(s, "Customer: ") == "Customer: Ana <a***@x.io> · VIP · es · angry, worsening"
+    calm = note(conv, sentiments=(MessageSentiment(message_index=0, score=0.1, cues=()),))
+    assert section(calm, "Customer: ") == "Customer: Ana <a***@x.io> · en · neutral"
+    for text in (s.text, calm.text):
+        assert "not VIP" not in text and "lang " not in text and "worst" not in text and "ana@x.io" not in text
+
+
+def test_scored_why_and_new_lines_are_redacted() -> None:
+    """The shortened Why line still goes through redaction in both forms: no e-mail or phone number leaks."""
+    detail = (
+        "the customer asked to talk to a person at ann@example.com or +44 20 7946 0958 (trained detector, score 0.91)"
+    )
+    s = note(_KINDLE, reasons=(_reason(detail),))
+    for text in (s.text, s.short):
+        assert "ann@example.com" not in text and "7946" not in text and "score" not in text, text
+        assert "[email]" in text and "[phone]" in text, text
+
+
+def test_assistant_line_is_left_out_when_the_bot_asked_and_told_nothing() -> None:
+    """Round 8: no "nothing asked" / "nothing yet" line; a question the bot asked is still listed."""
+    said_nothing = thread(
+        (C, "My Kindle stopped syncing my library after the update."),
+        (A, "Thank you, I'm reading along."),
+        (C, "Can I talk to a person?"),
+    )
+    assert "Assistant" not in summary_of(said_nothing).text
+    assert "Assistant" not in summary_of(thread((C, "My Kindle stopped syncing my library."))).text
+    asked = thread((C, "My Kindle stopped syncing my library."), (A, "Which firmware version is it on?"))
+    assert (
+        'Assistant so far (1 reply): asked "Which firmware version is it on?" → not answered' in summary_of(asked).text
+    )
