@@ -6,6 +6,7 @@ Usage:
     python bench/bench_summary.py --split cfpb-tune             # round 5: real complaints to tune on
     python bench/bench_summary.py --split cfpb-holdout --final  # round 5's report split: once, at its end
     python bench/bench_summary.py --split cfpb-report --final   # round 4's report split (read at its end)
+    python bench/bench_summary.py --split cfpb-tune --engine    # round 8: also the engine's own note
 
 Quality (issue 10): content-word recall of the human reference summaries of DialogSum
 (../shared/datasets/dialogsum, CC BY-NC-SA 4.0: development and evaluation only, nothing derived from it
@@ -45,6 +46,11 @@ Round 7 read ``cfpb-holdout`` a third time (every CFPB row is in one of the thre
 could be defined) and DialogSum ``check``, for the summary before and after the round's whole-note changes
 (Also said, Details not repeating the Issue, empty fields left out), in one sitting; nothing was chosen on
 either. The quoted content now includes the "Also said" line.
+
+Round 8 adds ``--engine``: the whole note as the default policy's decision writes it (the engine's own
+sentiment, language, reasons and missing fields; a request for a person appended to threads without one),
+because that is what the agent reads; the fixed :func:`summary_input` measures the summariser alone.
+Round 8 read ``cfpb-holdout`` a fourth time and DialogSum ``check`` once more, at its end.
 
 Honest history: round 4 did not read the DialogSum test split; it fixed a fresh protocol on real
 complaints (``cfpb-report``, below) and read that once, at its end. In round 3 the test split was read a
@@ -457,6 +463,50 @@ def measure(items: list[Example], show: int = 0) -> Quality:
     return Quality(len(rows), *(statistics.fmean(c) for c in cols))
 
 
+# -- what the agent sees: the engine's own note (round 8) ------------------------------------------------
+
+#: What a thread that does not already end with one gets as its last customer message, so the default
+#: policy hands it over (a request for a person, as every CFPB thread ends).
+ASK_FOR_PERSON = "Can I talk to a person about this, please?"
+
+
+def engine_notes(items: list[Example]) -> list[str]:
+    """The note the agent reads for each thread: the default policy's decision on it (its own sentiment,
+    language, reasons and missing fields), after a request for a person when the thread has none.
+
+    :func:`summary_input` fixes the engine's inputs (no sentiment, one reason without a score) so the
+    summariser's choices are measured alone; this reads the note as it leaves the engine.
+    """
+    from handoff_core.engine import DecisionEngine  # the engine only for this reading
+    from handoff_core.policy import default_policy_path, load_policy
+
+    engine = DecisionEngine(load_policy(default_policy_path()))
+    notes = []
+    for ex in items:
+        messages = ex.conversation.messages
+        if messages[-1].role is not Role.CUSTOMER or "person" not in messages[-1].text:
+            messages = (*messages, Message(role=Role.CUSTOMER, text=ASK_FOR_PERSON))
+        decision = engine.decide(Conversation(id=ex.fname, messages=messages))
+        notes.append(decision.summary or "")
+    return notes
+
+
+def measure_engine(items: list[Example]) -> str:
+    """Whole-note density of the engine's own notes (see :func:`engine_notes`), against the customer's text
+    cut to each note's length (the customer text does not include the added request for a person)."""
+    notes = engine_notes(items)
+    rows = [
+        (recall(ex.references, note), recall(ex.references, ex.customer_text[: len(note)]), len(note))
+        for ex, note in zip(items, notes, strict=True)
+        if note
+    ]
+    got, base, chars = (statistics.fmean(c) for c in zip(*rows, strict=True))
+    return (
+        f"  engine's own note     recall {got:.3f} vs customer text cut to same length {base:.3f}  "
+        f"ratio {got / base:.2f}  ({len(rows)} of {len(items)} handed over, {chars:.0f} chars)"
+    )
+
+
 # -- speed ---------------------------------------------------------------------------------------------
 
 _WORDS = (
@@ -579,6 +629,9 @@ def main() -> None:
     )
     parser.add_argument("--speed-only", action="store_true")
     parser.add_argument("--examples", type=int, default=0, help="print the first N summaries")
+    parser.add_argument(
+        "--engine", action="store_true", help="also the whole note as the default engine writes it (round 8)"
+    )
     args = parser.parse_args()
     if args.split in REPORT_SPLITS and not args.final and not args.speed_only:
         parser.error(
@@ -592,6 +645,8 @@ def main() -> None:
         else:
             items = list(cfpb_examples(args.split, root))
             print(measure(items, args.examples).report(f"CFPB complaints as threads, {args.split}"))
+            if args.engine:
+                print(measure_engine(items))
         args.speed_only = True
     if not args.speed_only:
         root = dialogsum_dir()
@@ -602,6 +657,8 @@ def main() -> None:
             for subset in subsets:
                 items = list(examples(args.split, subset, root))
                 print(measure(items, args.examples).report(f"DialogSum {args.split}, {subset}-like subset"))
+                if args.engine:
+                    print(measure_engine(items))
     speed()
 
 
