@@ -385,9 +385,8 @@ def test_short_form_cuts_a_long_issue_after_a_whole_sentence() -> None:
 _DETERMINISM = """
 import sys
 sys.path.insert(0, {tests!r})
-from core.test_summary import HEALTH_STEPS, LOST_PACKAGE, _long_thread, summary_of
-for conv in (HEALTH_STEPS, LOST_PACKAGE, _long_thread(200)):
-    s = summary_of(conv)
+from core.test_summary import HEALTH_STEPS, LOST_PACKAGE, _long_thread, round8_note, summary_of
+for s in [summary_of(conv) for conv in (HEALTH_STEPS, LOST_PACKAGE, _long_thread(200))] + [round8_note()]:
     sys.stdout.write(s.text + "\\x00" + s.short + "\\x00")
 """
 
@@ -407,8 +406,8 @@ def test_summary_is_identical_across_processes_and_hash_seeds() -> None:
         outputs.add(result.stdout)
     assert len(outputs) == 1
     in_process = "".join(
-        summary_of(c).text + "\x00" + summary_of(c).short + "\x00"
-        for c in (HEALTH_STEPS, LOST_PACKAGE, _long_thread(200))
+        s.text + "\x00" + s.short + "\x00"
+        for s in [summary_of(c) for c in (HEALTH_STEPS, LOST_PACKAGE, _long_thread(200))] + [round8_note()]
     )
     assert outputs == {in_process.encode()}
 
@@ -784,4 +783,17 @@ def test_assistant_line_is_left_out_when_the_bot_asked_and_told_nothing() -> Non
     asked = thread((C, "My Kindle stopped syncing my library."), (A, "Which firmware version is it on?"))
     assert (
         'Assistant so far (1 reply): asked "Which firmware version is it on?" → not answered' in summary_of(asked).text
+    )
+
+
+def round8_note() -> Summary:
+    """A note with every round-8 line filled (VIP, mood, scored and merged reasons), for the determinism test."""
+    sentiments = tuple(MessageSentiment(message_index=i, score=v, cues=()) for i, v in ((0, 0.1), (2, -0.65)))
+    details = (
+        "restricted topic: account security (trained detector, score 0.62)",
+        "the customer asked to talk to a person (combo words backed by the trained detector, score 0.90)",
+        "restricted topic: legal matter",
+    )
+    return note(
+        HEALTH_STEPS, reasons=tuple(_reason(d) for d in details), sentiments=sentiments, vip=True, language="en"
     )
