@@ -51,16 +51,18 @@ import socket
 import struct
 import time
 import zlib
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime
 from multiprocessing.process import BaseProcess
+from operator import attrgetter
 from typing import Any
 
 from connectors.errors import TransientError
 from connectors.redaction import known_values, scrub_decision
 from connectors.worker.analyses import AnalysisCache
 from connectors.worker.pool import Decider, DecisionOverload, DecisionTimeout
-from handoff_core import Conversation, Decision
+from handoff_core import Conversation, Decision, Message
 from handoff_core.state import advance
 
 log = logging.getLogger(__name__)
@@ -73,6 +75,8 @@ PARENT_CHECK_SECONDS = 2.0
 #: must not keep a core busy forking).
 RESTART_PAUSE_SECONDS = 1.0
 _HEADER = struct.Struct(">I")
+#: Every field of a message: a kept message stands for a new one only if all of them are equal.
+_MESSAGE = attrgetter(*Message.model_fields)
 #: Weight of the newest decision in the running mean of decision time (about the last 20 count).
 _MEAN_WEIGHT = 0.05
 
@@ -134,6 +138,9 @@ def _serve(sock: socket.socket, engine: Decider, cache_messages: int, cache_byte
     _close_inherited_files(sock.fileno())
     parent = os.getppid()
     cache = AnalysisCache(cache_messages, max_bytes=cache_bytes)
+    #: The transcripts the parent knows this process keeps (it says which to forget): the parent sends a
+    #: conversation's new messages only.
+    transcripts: dict[str, tuple[Message, ...]] = {}
     while True:
         ready, _, _ = select.select([sock], [], [], PARENT_CHECK_SECONDS)
         if not ready:
@@ -146,9 +153,19 @@ def _serve(sock: socket.socket, engine: Decider, cache_messages: int, cache_byte
         frame = _recv_exactly(sock, _HEADER.unpack(header)[0])
         if frame is None:
             return
-        request, conversation, now, answer = pickle.loads(frame)  # noqa: S301 (our own parent, over a socketpair)
+        request, sent, base, keep, forget, now, answer = pickle.loads(frame)  # noqa: S301 (our own parent)
+        for gone in forget:
+            transcripts.pop(gone, None)
+        # ``base`` messages of the transcript are the ones this process kept from the conversation's last
+        # message (the parent checked they are unchanged); only the rest crossed the socket.
         started = time.perf_counter()
         try:
+            kept = transcripts.pop(sent.id, ())
+            if len(kept) < base:  # cannot happen while parent and process agree; never decide on a guess
+                raise LookupError(f"{base} kept messages expected, {len(kept)} kept")
+            conversation = sent.model_copy(update={"messages": (*kept[:base], *sent.messages)}) if base else sent
+            if keep:  # the parent's bounds: it tells which to forget when they are reached
+                transcripts[sent.id] = conversation.messages
             decision, analysis = engine.step(conversation, cache.get(conversation.id), now)
             # As Handoffs does in-process: a handed-off conversation is decided without its analysis.
             cache.put(conversation.id, None if advance(conversation.state, decision).handed_off else analysis)
@@ -184,6 +201,10 @@ class _Lane:
     #: Callers waiting for a slot now.
     waiting: int = 0
     restarts: int = 0
+    #: Which process of the lane this is (a restarted one keeps nothing of its predecessor).
+    generation: int = 0
+    #: Conversations whose kept transcript the process may forget (sent with its next message).
+    forget: list[str] = field(default_factory=list)
 
     def expected_wait(self, mean: float) -> float:
         """Seconds a message asked for now would wait before this process starts deciding it."""
@@ -217,11 +238,20 @@ class DecisionProcesses:
         self._requests = 0
         self._closing = False
         self._context = multiprocessing.get_context("fork")
+        #: Per conversation, the transcript its process keeps: (the process's generation, the messages).
+        #: Bounded like the analyses (messages and text bytes, least recently used out).
+        self._kept: OrderedDict[str, tuple[int, tuple[Message, ...], int]] = OrderedDict()
+        self._kept_messages = 0
+        self._kept_bytes = 0
+        self._kept_limits = (cache_messages, cache_bytes)
         #: Running mean of the time a process spends on one decision (reported by the process; seconds).
         self.mean_seconds = 0.0
         #: Callers turned away, and processes restarted, since start-up (tests and diagnostics).
         self.shed = 0
         self.restarts = 0
+        #: Messages sent with their conversation's kept transcript reused / sent whole (diagnostics, tests).
+        self.sent_new_only = 0
+        self.sent_whole = 0
 
     # -- life cycle
 
@@ -246,6 +276,8 @@ class DecisionProcesses:
         theirs.close()
         reader, writer = await asyncio.open_unix_connection(sock=ours)
         lane.process, lane.writer, lane.sock, lane.started_at = process, writer, ours, time.monotonic()
+        lane.generation += 1
+        lane.forget.clear()
         lane.reader_task = asyncio.create_task(self._read(lane, reader), name=f"decide-{lane.index}-answers")
         lane.ready.set()
 
@@ -350,6 +382,55 @@ class DecisionProcesses:
         """The process a conversation is always decided in."""
         return zlib.crc32(conversation_id.encode("utf-8", "surrogatepass")) % self._count
 
+    def _delta(self, lane: _Lane, conversation: Conversation) -> tuple[Conversation, int, bool]:
+        """What to send: the conversation with only the messages its process does not keep, how many of its
+        first messages the process keeps (0: everything is sent), and whether it keeps the transcript for the
+        next message (within the bounds). Records what the process will keep.
+
+        A kept message stands for a new one only if every field is equal (a transcript replaced through
+        ``/v1/webchat/conversations`` or by another replica is sent whole): the process then decides on
+        exactly the transcript the store gave.
+        """
+        messages = conversation.messages
+        cid = conversation.id
+        base = 0
+        kept = self._kept.get(cid)
+        self._forget(cid)
+        if kept is not None:
+            generation, old, _ = kept
+            k = len(old)
+            if (
+                generation == lane.generation
+                and len(messages) >= k
+                and list(map(_MESSAGE, messages[:k])) == list(map(_MESSAGE, old))
+            ):
+                base = k
+        size = sum(len(m.text) for m in messages)
+        limit_messages, limit_bytes = self._kept_limits
+        keep = len(messages) <= limit_messages and size <= limit_bytes
+        if keep:
+            self._kept[cid] = (lane.generation, messages, size)
+            self._kept_messages += len(messages)
+            self._kept_bytes += size
+            while self._kept_messages > limit_messages or self._kept_bytes > limit_bytes:
+                gone, (gen, old, old_size) = self._kept.popitem(last=False)
+                self._kept_messages -= len(old)
+                self._kept_bytes -= old_size
+                owner = self._lanes[self.lane_of(gone)]
+                if gen == owner.generation:
+                    owner.forget.append(gone)
+        if base:
+            self.sent_new_only += 1
+            return conversation.model_copy(update={"messages": messages[base:]}), base, keep
+        self.sent_whole += 1
+        return conversation, 0, keep
+
+    def _forget(self, conversation_id: str) -> None:
+        kept = self._kept.pop(conversation_id, None)
+        if kept is not None:
+            self._kept_messages -= len(kept[1])
+            self._kept_bytes -= kept[2]
+
     def _over(self, lane: _Lane) -> bool:
         if self.max_wait is None or len(lane.pending) < DEPTH:
             return False  # a free slot: no wait
@@ -389,7 +470,9 @@ class DecisionProcesses:
                         raise DecisionLost("is being restarted")
                     self._requests += 1
                     request = self._requests
-                    frame = pickle.dumps((request, conversation, now, answer), pickle.HIGHEST_PROTOCOL)
+                    sent, base, keep = self._delta(lane, conversation)
+                    forget, lane.forget = lane.forget, []
+                    frame = pickle.dumps((request, sent, base, keep, forget, now, answer), pickle.HIGHEST_PROTOCOL)
                     future: asyncio.Future[tuple[Decision, dict[str, Any] | None]]
                     future = asyncio.get_running_loop().create_future()
                     lane.pending[request] = future
@@ -398,7 +481,11 @@ class DecisionProcesses:
                         lane.slots.release()
                     raise
                 writer.write(_HEADER.pack(len(frame)) + frame)
-                return await future
+                try:
+                    return await future
+                except DecisionFailed:
+                    self._forget(conversation.id)  # the next message of it is sent whole
+                    raise
         except TimeoutError as exc:
             if request in lane.pending and lane.process is not None:
                 # A process, unlike a thread, can be stopped: the one that overran is killed (its reader

@@ -12,7 +12,8 @@ from typing import Any
 
 import httpx
 import pytest
-from fakes.fixtures import wait_until
+from fakes.fixtures import WEBCHAT_SECRET, wait_until
+from fakes.signing import webchat_headers
 
 from e2e.helpers import webchat_post
 
@@ -66,6 +67,22 @@ def test_process_decisions_equal_in_process_decisions(fakes, start_worker, tmp_p
             assert _comparable(one.json()) == _comparable(two.json()), (chat["id"], n)
             turns += 1
     assert turns > 40
+    assert pool.sent_new_only >= turns - 2 * len(chats), "after a chat's first message only new messages are sent"
+    # A transcript replaced through /v1/webchat/conversations (an earlier message edited) is sent whole: the
+    # process must not decide on the transcript it kept.
+    chat = chats[0]
+    edited = [dict(m, id=f"m{n}") for n, m in enumerate(chat["messages"][:8])]
+    edited[0] = dict(edited[0], text="I want to speak to a human right now, this is useless!")
+    raw = json.dumps({"id": chat["id"], "channel": "webchat", "messages": edited}).encode()
+    answers = []
+    for worker in (forked, threads):
+        response = worker.http.post(
+            "/v1/webchat/conversations", content=raw, headers=webchat_headers(WEBCHAT_SECRET, raw), timeout=30
+        )
+        assert response.status_code == 200, response.text
+        answers.append(_comparable(response.json()))
+    assert answers[0] == answers[1]
+    assert pool.sent_whole == len(chats) + 1, "the edited transcript was sent whole"
     assert pool.restarts == 0 and pool.in_flight == 0
 
 
