@@ -31,6 +31,13 @@ starts the servers in the opposite order of the one before, and the load average
 
     .venv/bin/python bench/bench_webhooks.py [--seconds 10] [--repeat 3]
 
+``--shared-cores`` pins nothing (the worker's decision processes, ``DECISION_PROCESSES``, may then use the
+second core, which wrk shares; pinned, the worker sees one usable core and decides in threads);
+``--threads-too`` adds this checkout with ``DECISION_PROCESSES=0`` to every run. The CPU per request is also
+split by where it went (the event loop's thread, other threads, the decision processes: from /proc, the
+children included), memory is given as RSS, PSS and USS of the server and its decision processes
+(``/proc/PID/smaps_rollup``), and ``GET /readyz`` is timed every 0.2 s during the paced run.
+
 ``--baseline DIR`` adds the worker of another checkout (``git worktree add DIR <commit>``) to every run,
 served by the same interpreter and measured in the same run, alternating which of the two goes first,
 so a change is judged as "worker/bare ratio now" against "worker/bare ratio before" on the same load.
@@ -48,6 +55,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -418,6 +426,39 @@ def _nice() -> list[str]:
     return ["nice", "-n", str(NICE[0])] if NICE else []
 
 
+class ReadyzProbe:
+    """``GET /readyz`` every 0.2 s from a thread while the paced load runs, as a load balancer would: how late
+    the readiness answer is when the event loop is busy (the bare app answers 404, as fast as it can)."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.times: list[float] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        with httpx.Client(base_url=f"http://127.0.0.1:{self.port}", timeout=10) as client:
+            while not self._stop.wait(0.2):
+                started = time.perf_counter()
+                try:
+                    client.get("/readyz")
+                except httpx.HTTPError:
+                    continue
+                self.times.append(1000 * (time.perf_counter() - started))
+
+    def __enter__(self) -> ReadyzProbe:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def p(self, q: float) -> float:
+        ordered = sorted(self.times)
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
+
+
 def _write_requests(path: Path, requests: list[str]) -> None:
     path.write_text("return {\n" + ",\n".join(_lua_string(r) for r in requests) + "\n}\n", encoding="utf-8")
 
@@ -451,7 +492,8 @@ def run_once(
                 backlog = server.inbox_pending()
                 left = server.drain()
                 cpu_all = server.cpu_seconds() - start
-                paced = wrk(server.port, file, lua, seconds, 64, rate)
+                with ReadyzProbe(server.port) as probe:
+                    paced = wrk(server.port, file, lua, seconds, 64, rate)
                 results[f"{kind}:{name}"] = {
                     "rps": top["rps"],
                     # per answer that did the work: the cost of any refusals is charged to the served ones
@@ -471,6 +513,8 @@ def run_once(
                     # p99 of the 2xx answers alone where requests can be paired with answers (web chat);
                     # otherwise every answer's, which is the same thing when nothing was refused
                     "ok_p99": paced["ok_p99"] if paced["ok_p99"] >= 0 else paced["p99"],
+                    "readyz_p50": probe.p(0.5),
+                    "readyz_max": probe.p(1.0),
                 }
             results[f"{kind}:rss"] = server.memory()
         finally:
@@ -618,6 +662,11 @@ def main() -> None:
                 f"  {kind + ' ' + labels[name]:<34}{med(key, 'cpu_loop_ms'):>8.2f}{med(key, 'cpu_threads_ms'):>8.2f}"
                 f"{med(key, 'cpu_children_ms'):>8.2f}"
             )
+    print("GET /readyz every 0.2 s during the paced run (ms, medians of runs; bare: its 404): p50 / max")
+    for name in (name for name in labels if name in wanted):
+        for kind in ("bare", *kinds):
+            key = f"{kind}:{name}"
+            print(f"  {kind + ' ' + labels[name]:<34}{med(key, 'readyz_p50'):>8.2f}{med(key, 'readyz_max'):>9.2f}")
     print("memory after the load (MB, medians): server RSS; server + decision processes: RSS, PSS, USS")
     for kind in ("bare", *kinds):
         key = f"{kind}:rss"
