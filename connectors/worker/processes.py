@@ -22,8 +22,9 @@ How it keeps the thread pool's promises:
   when its process's expected wait (messages ahead of it times the mean decision time the process reports)
   is over ``max_wait``; :meth:`admit`, before the body is read, sheds when *every* process is over it.
 - **Budget.** A decision not answered within ``budget`` seconds (waiting included) raises
-  :class:`DecisionTimeout`. Unlike a thread, a process can be stopped: one that overran with a message
-  in hand is killed and restarted, so a pathological message cannot hold a slot for ever.
+  :class:`DecisionTimeout`. Unlike a thread, a process can be stopped: one still deciding that same
+  message a whole budget later is stuck, and is killed and restarted, so a pathological message cannot
+  hold a slot for ever (a process that is merely slow, a queue under load, is not killed for it).
 - **A crashed process** (killed, out of memory, a bug in C code) is noticed by the end of its socket, and
   restarted at once; the messages it held get :class:`DecisionLost`, a :class:`TransientError`: the web
   chat answers ``503 decision_lost`` + ``Retry-After`` with nothing stored (posting again is safe), the
@@ -425,6 +426,15 @@ class DecisionProcesses:
         self.sent_whole += 1
         return conversation, 0, keep
 
+    def _kill_if_stuck(self, lane: _Lane, request: int, generation: int) -> None:
+        """Kill the process of ``lane`` if it is still deciding ``request`` (the oldest it holds)."""
+        if lane.generation != generation or next(iter(lane.pending), None) != request or lane.process is None:
+            return
+        log.warning("decision process %d is stuck on one message past twice the %g s budget; restarting it",
+                    lane.index, self.budget)  # fmt: skip
+        with contextlib.suppress(ValueError):
+            lane.process.kill()
+
     def _forget(self, conversation_id: str) -> None:
         kept = self._kept.pop(conversation_id, None)
         if kept is not None:
@@ -487,10 +497,9 @@ class DecisionProcesses:
                     self._forget(conversation.id)  # the next message of it is sent whole
                     raise
         except TimeoutError as exc:
-            if request in lane.pending and lane.process is not None:
-                # A process, unlike a thread, can be stopped: the one that overran is killed (its reader
-                # fails what else it held and starts another), so it cannot hold the slot for ever.
-                log.warning("decision process %d overran the %g s budget; restarting it", lane.index, self.budget)
-                with contextlib.suppress(ValueError):
-                    lane.process.kill()
+            if request in lane.pending:
+                # The caller gives up now; the process may only be busy (a queue under load). If a whole
+                # budget later it is still on this very message, it is stuck: a process, unlike a thread,
+                # can be stopped, and its reader fails what else it held and starts another.
+                asyncio.get_running_loop().call_later(self.budget, self._kill_if_stuck, lane, request, lane.generation)
             raise DecisionTimeout(self.budget) from exc

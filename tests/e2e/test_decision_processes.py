@@ -118,8 +118,8 @@ def test_killed_decision_process_loses_and_duplicates_nothing(fakes, start_worke
 
 
 def test_processes_shed_load_stop_an_overrun_and_shut_down_clean(fakes, start_worker):
-    """With the one process full, a message is 503 overloaded at once; an overrun process is killed and restarted
-    within the budget; stopping the worker leaves no decision process behind."""
+    """With the one process full, a message is 503 overloaded at once; a process stuck on one message is killed and
+    restarted a budget after its caller's 503; stopping the worker leaves no decision process behind."""
     worker = start_worker(decision_processes=1, decision_max_wait_seconds=0, decision_budget_seconds=2)
     pool = worker.parts.handoffs.processes
     stuck = pool.pids[0]
