@@ -276,6 +276,10 @@ class DecisionProcesses:
         process.start()
         theirs.close()
         reader, writer = await asyncio.open_unix_connection(sock=ours)
+        if self._closing:  # the worker shut down while this (re)start was under way
+            writer.close()
+            process.kill()
+            return
         lane.process, lane.writer, lane.sock, lane.started_at = process, writer, ours, time.monotonic()
         lane.generation += 1
         lane.forget.clear()
