@@ -1,6 +1,7 @@
 """Accuracy of the shipped policy on REAL public data (the shared datasets), never on sets we wrote.
 
 Usage: python bench/eval_real.py [--data ../shared/datasets] [--only anger,human,human-dev,topics,knowledge]
+[--anger-split dev] [--weights candidate.npz]
 (also run by ``python bench/eval_detectors.py --real``).
 
 Every number here is read on a split no model was trained on and no threshold was chosen on; the splits
@@ -10,7 +11,11 @@ are fixed in ``connectors/training/data.py``. What each block measures:
   subtitles; labels projected from English in es/fr/de/pt, so those numbers are indicative only). The
   engine's ``angry`` signal and its sentiment score, against a VADER baseline.
 - negative: GoEmotions test (anger, annoyance, disgust, disapproval, disappointment vs the rest), and real
-  complaints (CFPB test narratives, first 400 characters) against calm requests (HWU64 test fold).
+  complaints (CFPB test narratives, first 400 characters) against calm requests (HWU64 test fold); the
+  same complaints cut to their first sentence (short complaints) against HWU64 and Bitext requests.
+- ``--anger-split dev`` prints the anger block on the DEV splits instead (where thresholds and weights are
+  chosen: not held out), so a dev reading never reads a test split; ``--weights`` reads a candidate
+  weights file through the same engine.
 - human request: Rasa demo NLU ``human_handoff`` vs every other intent (GPL-3.0, so evaluation only;
   ``ask_isbot``/``ask_ishuman`` are the hard negatives), against a one-regex baseline. ``--only human-dev``
   prints the DEV splits the trigger's settings were chosen on, labelled as such (not held out).
@@ -39,7 +44,17 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools"))
 
-from connectors.training.data import Row, bitext, cfpb, default_datasets, goemotions, hwu64, rasa, xed  # noqa: E402
+from connectors.training.data import (  # noqa: E402
+    Row,
+    bitext,
+    cfpb,
+    default_datasets,
+    first_sentence,
+    goemotions,
+    hwu64,
+    rasa,
+    xed,
+)
 from handoff_core import Conversation, Decision  # noqa: E402
 from handoff_core.engine import DecisionEngine  # noqa: E402
 from handoff_core.policy import Policy, default_policy_path, load_policy  # noqa: E402
@@ -108,28 +123,30 @@ def _vader() -> Callable[[str], float]:
     return lambda text: -float(analyzer.polarity_scores(text)["compound"])
 
 
-def anger(engine: DecisionEngine, data: Path) -> list[str]:
-    out = ["anger (angry vs not) and negative sentiment, test splits:"]
+def anger(engine: DecisionEngine, data: Path, split: str = "test") -> list[str]:
+    """Angry and negative verdicts on one split: ``test`` (the report) or ``dev`` (where choices are made).
+
+    Dev and test are printed by separate runs so that a dev reading never reads a test split.
+    """
+    held = "held out" if split == "test" else "DEV: choices are made here, NOT held out"
+    out = [f"anger (angry vs not) and negative sentiment, {split} splits ({held}):"]
     vader = _vader()
-    go = [r for r in goemotions(data) if r.split == "test"]
+    go = [r for r in goemotions(data) if r.split == split]
+    negative_line = -engine.policy.triggers.sentiment.negative_below
     for name, positives in (
-        ("GoEmotions test, angry (anger)", {"anger"}),
-        ("GoEmotions test, negative (anger/annoyance/disgust/disappr./disapp.)", None),
+        (f"GoEmotions {split}, angry (anger)", {"anger"}),
+        (f"GoEmotions {split}, negative (anger/annoyance/disgust/disappr./disapp.)", None),
     ):
         wanted = positives or {"anger", "annoyance", "disgust", "disapproval", "disappointment"}
         y = [int(bool(wanted & set(r.labels))) for r in go]
         decisions = [decide(engine, r.text, "en") for r in go]
         scores = [-d.signals.sentiment for d in decisions]
-        if positives:
-            pred = [d.signals.angry for d in decisions]
-        else:
-            negative_line = -engine.policy.triggers.sentiment.negative_below
-            pred = [s >= negative_line for s in scores]
+        pred = [d.signals.angry for d in decisions] if positives else [s >= negative_line for s in scores]
         p, r, f = prf(y, pred)
         v = [vader(row.text) for row in go]
         out.append(_line(name, len(y), sum(y), precision=p, recall=r, F1=f, AUROC=auroc(y, scores)))
         out.append(_line("  baseline VADER (best-threshold F1)", len(y), sum(y), F1=best_f1(y, v), AUROC=auroc(y, v)))
-    rows = [r for r in xed(data) if r.split == "test" and r.language in LANGUAGES]
+    rows = [r for r in xed(data) if r.split == split and r.language in LANGUAGES]
     for lang in LANGUAGES:
         subset = [r for r in rows if r.language == lang]
         y = [int("anger" in r.labels) for r in subset]
@@ -139,31 +156,47 @@ def anger(engine: DecisionEngine, data: Path) -> list[str]:
         label = "human labels" if lang == "en" else "projected labels"
         out.append(
             _line(
-                f"XED test {lang} ({label}), angry", len(y), sum(y), precision=p, recall=r, F1=f, AUROC=auroc(y, scores)
+                f"XED {split} {lang} ({label}), angry",
+                len(y),
+                sum(y),
+                precision=p,
+                recall=r,
+                F1=f,
+                AUROC=auroc(y, scores),
             )
         )
-    out.extend(support_anger(engine, data, vader))
-    complaints = [r for r in cfpb(data) if r.split == "test"]
-    calm = [r for r in hwu64(data) if r.split == "test" and not r.labels[0].startswith("general_")]
-    both = complaints + calm
-    y = [1] * len(complaints) + [0] * len(calm)
-    decisions = [decide(engine, r.text, "en") for r in both]
-    scores = [-d.signals.sentiment for d in decisions]
+    out.extend(support_anger(engine, data, vader, (split,)))
+    out.extend(support_negative(engine, data, vader, split))
+    return out
+
+
+def support_negative(engine: DecisionEngine, data: Path, vader: Callable[[str], float], split: str) -> list[str]:
+    """Negative complaint to a company vs an ordinary request, on real text of one split.
+
+    Complaints: CFPB narrative openings (first 400 characters) and, as short complaints, their first
+    sentence (:func:`~connectors.training.data.first_sentence`); ordinary requests: HWU64 (real
+    crowd-written requests to an assistant) and Bitext (partly generated; every intent but ``complaint``).
+    """
+    complaints = [r for r in cfpb(data) if r.split == split]
+    calm = [r for r in hwu64(data) if r.split == split and not r.labels[0].startswith("general_")]
+    requests = [r for r in bitext(data) if r.split == split and r.labels[0] != "complaint"]
     negative_line = -engine.policy.triggers.sentiment.negative_below
-    p, r, f = prf(y, [s >= negative_line for s in scores])
-    out.append(
-        _line(
-            "CFPB complaints vs HWU64 requests, negative",
-            len(y),
-            sum(y),
-            precision=p,
-            recall=r,
-            F1=f,
-            AUROC=auroc(y, scores),
-        )
-    )
-    v = [vader(row.text) for row in both]
-    out.append(_line("  baseline VADER (best-threshold F1)", len(y), sum(y), F1=best_f1(y, v), AUROC=auroc(y, v)))
+    out = []
+    for name, positives, negatives in (
+        (f"CFPB {split} openings vs HWU64 {split} requests, negative", [r.text for r in complaints], calm),
+        (
+            f"CFPB {split} first sentences vs HWU64+Bitext {split}, negative",
+            [first_sentence(r.text) for r in complaints],
+            calm + requests,
+        ),
+    ):
+        texts = positives + [r.text for r in negatives]
+        y = [1] * len(positives) + [0] * len(negatives)
+        scores = [-decide(engine, t, "en").signals.sentiment for t in texts]
+        p, r, f = prf(y, [s >= negative_line for s in scores])
+        out.append(_line(name, len(y), sum(y), precision=p, recall=r, F1=f, AUROC=auroc(y, scores)))
+        v = [vader(t) for t in texts]
+        out.append(_line("  baseline VADER (best-threshold F1)", len(y), sum(y), F1=best_f1(y, v), AUROC=auroc(y, v)))
     return out
 
 
@@ -173,7 +206,9 @@ def cfpb_anger_labels() -> dict[str, tuple[str, int]]:
     return {cid: (split, int(angry)) for cid, split, angry in (line.split("\t") for line in lines)}
 
 
-def support_anger(engine: DecisionEngine, data: Path, vader: Callable[[str], float]) -> list[str]:
+def support_anger(
+    engine: DecisionEngine, data: Path, vader: Callable[[str], float], splits: Sequence[str] = ("dev", "test")
+) -> list[str]:
     """Support-style anger: CFPB complaint openings (real text to companies), angry labelled by us.
 
     The labels (``bench/data/cfpb_anger_labels.tsv``) were written by one annotator of this project, reading
@@ -185,7 +220,7 @@ def support_anger(engine: DecisionEngine, data: Path, vader: Callable[[str], flo
     labels = cfpb_anger_labels()
     out = []
     rows = [r for r in cfpb(data) if r.labels[2] in labels]
-    for split in ("dev", "test"):
+    for split in splits:
         subset = [r for r in rows if labels[r.labels[2]][0] == split]
         y = [labels[r.labels[2]][1] for r in subset]
         decisions = [decide(engine, r.text, "en") for r in subset]
@@ -393,12 +428,23 @@ def long_messages(engine: DecisionEngine, data: Path, split: str = "test") -> li
 LONG_FROM = 750
 
 
-def run(data: Path, only: set[str], policy: Policy | None = None, long_split: str = "test") -> list[str]:
+def run(
+    data: Path,
+    only: set[str],
+    policy: Policy | None = None,
+    long_split: str = "test",
+    anger_split: str = "test",
+    weights: Path | None = None,
+) -> list[str]:
     policy = policy or load_policy(default_policy_path())
     engine = DecisionEngine(policy)
+    if weights is not None:  # a candidate weights file, read by the same engine (dev comparisons)
+        from handoff_core.detectors import Detectors
+
+        engine._detectors = Detectors(weights)
     out = [f"REAL development data ({data}); test splits fixed in connectors/training/data.py"]
     blocks: dict[str, Callable[[DecisionEngine, Path], list[str]]] = {
-        "anger": anger,
+        "anger": lambda e, d: anger(e, d, anger_split),
         "human": human,
         "human-dev": human_dev,
         "topics": topics,
@@ -434,6 +480,8 @@ def main() -> None:
     parser.add_argument("--rules-only", action="store_true", help="switch the trained detectors off (comparison)")
     parser.add_argument("--window", help="HEAD:TAIL characters of the analysis window, or none (long block)")
     parser.add_argument("--long-split", default="test", choices=("dev", "test"), help="split of the long block")
+    parser.add_argument("--anger-split", default="test", choices=("dev", "test"), help="split of the anger block")
+    parser.add_argument("--weights", type=Path, help="read this detectors.npz instead of the shipped one")
     args = parser.parse_args()
     if args.window:
         from handoff_core.text import window
@@ -444,7 +492,8 @@ def main() -> None:
     if args.rules_only:
         policy = rules_only(policy)
         print("RULES ONLY: trained detectors and example sets switched off")
-    for line in run(args.data, set(args.only.split(",")), policy, args.long_split):
+    only = set(args.only.split(","))
+    for line in run(args.data, only, policy, args.long_split, args.anger_split, args.weights):
         print(line, flush=True)
 
 

@@ -59,6 +59,27 @@ def test_splits_are_fixed_by_content() -> None:
     assert splits == {"train", "dev", "test"}
 
 
+@pytest.mark.parametrize(
+    ("text", "first"),
+    [
+        (
+            "Equifax keeps adding back fraudulent addresses. I disputed them twice.",
+            "Equifax keeps adding back fraudulent addresses.",
+        ),
+        ("Hi. I was charged twice for the same order! Please refund.", "Hi. I was charged twice for the same order!"),
+        ("no sentence end at all in this complaint", "no sentence end at all in this complaint"),
+        (
+            "Why? Nobody answers. I have waited three weeks for my refund now.",
+            "Why? Nobody answers. I have waited three weeks for my refund now.",
+        ),
+        ("x" * 500 + ". Next.", "x" * 300),
+    ],
+)
+def test_first_sentence_of_a_complaint(text: str, first: str) -> None:
+    """A complaint's short form is its first sentence, joined with the next while under 40 characters, at most 300."""
+    assert detector_data.first_sentence(text) == first
+
+
 def test_cfpb_scrubbing_marks_are_removed() -> None:
     """CFPB's XXXX / XX/XX/XXXX marks (capitals no chat message has) and {$...} braces are dropped."""
     text = "On XX/XX/2019 XXXX XXXX charged me {$1,300.00} on XX/XX/XXXX. NOT MINE"

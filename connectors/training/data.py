@@ -165,6 +165,25 @@ def clean_cfpb(text: str) -> str:
     return " ".join(text.split())
 
 
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+
+
+def first_sentence(text: str, at_least: int = 40, at_most: int = 300) -> str:
+    """A complaint's first sentence (joined with the next while under ``at_least`` characters): a short complaint.
+
+    The CFPB narratives are the only real complaints to companies here, and they are letters; their first
+    sentence ("Equifax keeps adding back fraudulent addresses.") is what a short complaint in a chat looks
+    like, so it is the complaint side of the support-style negative sets (``bench/eval_real.py``).
+    """
+    parts = _SENTENCE_END.split(text)
+    out = parts[0]
+    for part in parts[1:]:
+        if len(out) >= at_least:
+            break
+        out = f"{out} {part}"
+    return out[:at_most]
+
+
 def hwu64(root: Path) -> list[Row]:
     path = root / "hwu64_nlu_evaluation_data" / "hwu64.tsv"
     rows = []
