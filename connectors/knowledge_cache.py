@@ -71,9 +71,13 @@ def cache_key(knowledge: KnowledgeBase, config: KnowledgeCoverageConfig) -> str:
 
 
 def cache_path(folder: Path, knowledge: KnowledgeBase, key: str) -> Path:
-    """Where the head of ``knowledge`` under ``key`` is stored: the knowledge file's name and the key."""
-    stem = "".join(c if c.isalnum() or c in "-_" else "_" for c in Path(knowledge.source).name)[:60] or "knowledge"
-    return folder / f"{stem}.{key}.fitted.npz"
+    """Where the head of ``knowledge`` under ``key`` is stored: the knowledge file's name and a hash of its
+    full path (two knowledge files of the same name sharing a cache folder never remove each other's
+    heads), then the key."""
+    source = Path(knowledge.source)
+    name = "".join(c if c.isalnum() or c in "-_" else "_" for c in source.name)[:60] or "knowledge"
+    place = hashlib.sha256(str(source.absolute()).encode()).hexdigest()[:8]
+    return folder / f"{name}-{place}.{key}.fitted.npz"
 
 
 def prepare_knowledge(knowledge: KnowledgeBase, config: KnowledgeCoverageConfig, folder: Path | None) -> CacheOutcome:

@@ -70,5 +70,5 @@ def test_fitted_knowledge_reason_shows_the_nearest_question(tmp_path: Path) -> N
     assert "low_confidence / no_source" in result.stdout
     assert re.search(r"kb-[a-z-]+: nearest question '[^']+' \(0\.\d\d\)", result.stdout), result.stdout
     # The head fitted by the first call was stored; the second call reads it and explains the same.
-    assert len(list((tmp_path / "cache").glob("knowledge_jsonl.*.fitted.npz"))) == 1
+    assert len(list((tmp_path / "cache").glob("knowledge_jsonl-*.fitted.npz"))) == 1
     assert runner.invoke(cli, args).stdout == result.stdout

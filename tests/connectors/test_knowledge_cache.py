@@ -120,6 +120,21 @@ def test_an_unwritable_folder_is_a_warning_and_the_fitted_head_is_used(
     assert "fitted" in kb.__dict__
 
 
+def test_same_named_knowledge_files_keep_their_own_heads(tmp_path: Path) -> None:
+    """Two knowledge files of the same name in different folders, sharing a cache folder, are stored side
+    by side: storing one does not remove the other's head (each start is a hit)."""
+    folder = tmp_path / "cache"
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    first = write_knowledge(tmp_path / "a" / "faq.jsonl")
+    second = write_knowledge(tmp_path / "b" / "faq.jsonl", extra="refund in cash?")
+    for path in (first, second):
+        assert prepare_knowledge(load_knowledge(path, encoder="static"), ANCHORED, folder) == "stored"
+    for path in (first, second):
+        assert prepare_knowledge(load_knowledge(path, encoder="static"), ANCHORED, folder) == "hit"
+    assert len(list(folder.iterdir())) == 2
+
+
 def test_knowledge_the_scorer_does_not_fit_writes_nothing(tmp_path: Path, knowledge_file: Path) -> None:
     """``classic`` (and ``auto`` on a FAQ of few questions per entry) fits no head: nothing is stored."""
     kb = load_knowledge(knowledge_file, encoder="static")
