@@ -138,6 +138,9 @@ class HumanRequestConfig(TriggerConfig, Matchable, ExampleUse):
     severity: Annotated[int, Field(ge=0, le=1000)] = 80
     #: Words that, just before a match, negate it ("I don't need a human").
     negations: Phrases = ()
+    #: Words that, before a match in its clause, make it advice or a report of someone else's words, not the
+    #: customer's request: "you should talk to someone", "me dijeron que hablara con alguien".
+    reported: Phrases = ()
     #: The trained ``human_request`` detector (Bitext, HWU64, GoEmotions and XED rows and written en/es/fr/de/pt
     #: requests; docs/models.md); ``examples`` add nearest-example matching beside it.
     model: HumanRequestModel = Field(default_factory=HumanRequestModel)

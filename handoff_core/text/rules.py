@@ -69,6 +69,29 @@ class RuleSet(Generic[K]):
     def size(self) -> int:
         return self._matcher.size
 
+    def combo_words(self, text: AnalyzedText, hit: RuleHit[K]) -> list[list[PhraseHit[object]]]:
+        """Every occurrence, per group, of the words of the combo behind ``hit`` in its sentence (or message).
+
+        :meth:`match` keeps the first occurrence of each group; a caller that checks how the words stand to
+        each other ("quiero" ... "hablar con un agente") needs the others too. Empty for a phrase hit."""
+        if hit.via != "combo" or not hit.hits:
+            return []
+        first = hit.hits[0].payload
+        if not isinstance(first, _Part):
+            return []
+        wide = (first.rule, first.combo) in self._message_wide
+        groups: list[list[PhraseHit[object]]] = [[] for _ in range(self._combo_sizes[(first.rule, first.combo)])]
+        for raw in self._matcher.find(text):
+            part = raw.payload
+            if (
+                part.kind == "combo"
+                and part.rule == first.rule
+                and part.combo == first.combo
+                and (wide or raw.sentence == hit.sentence)
+            ):
+                groups[part.group].append(raw)  # type: ignore[arg-type]
+        return groups
+
     def match(self, text: AnalyzedText) -> list[RuleHit[K]]:
         """Rule hits in ``text``, at most one per rule and sentence, in reading order."""
         raw = self._matcher.find(text)

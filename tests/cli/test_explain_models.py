@@ -72,3 +72,16 @@ def test_fitted_knowledge_reason_shows_the_nearest_question(tmp_path: Path) -> N
     # The head fitted by the first call was stored; the second call reads it and explains the same.
     assert len(list((tmp_path / "cache").glob("knowledge_jsonl-*.fitted.npz"))) == 1
     assert runner.invoke(cli, args).stdout == result.stdout
+
+
+def test_human_request_reason_shows_sentence_words_and_detector_score() -> None:
+    """Under the default policy a request for a person found by its words quotes the sentence the detector
+    read (not the story before it), the words, and the detector's score on that sentence."""
+    text = "My parcel is late again and nobody answers the phone. Quiero hablar con una persona, por favor."
+    result = CliRunner().invoke(cli, ["explain", text])
+    assert result.exit_code == 0, result.output
+    out = " ".join(result.stdout.split())
+    evidence = re.search(r"- human_request -> handoff .*? matched (.+?); score (0\.\d\d); in \"([^\"]+)\"", out)
+    assert evidence, out
+    assert "'Quiero'" in evidence.group(1) and "'persona'" in evidence.group(1)
+    assert evidence.group(3).startswith("Quiero hablar con una persona") and "parcel" not in evidence.group(3)

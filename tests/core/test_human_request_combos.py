@@ -129,11 +129,12 @@ def test_a_backed_combo_quotes_the_detector_score(default_engine: DecisionEngine
     assert "backed by the trained detector" in reason.detail
 
 
-def test_combos_outside_english_need_no_backing(default_engine: DecisionEngine) -> None:
-    """Outside ``confirm_languages`` a combo stands on its own: the detector learned those languages from
-    ~30 written rows each."""
-    text = "Quiero cambiar el nombre de la persona en el pedido"  # a known false alarm of the Spanish combo
-    assert _request(default_engine, text, language="es") is not None
+def test_combos_outside_english_need_no_backing_but_must_stand_close(default_engine: DecisionEngine) -> None:
+    """Outside ``confirm_languages`` a combo needs no detector (it learned those languages from ~30 written rows
+    each), but its words must stand as a request does: close, in one clause (round 8; this look-alike fired
+    until then)."""
+    assert _request(default_engine, "Quiero hablar con una persona del equipo", language="es") is not None
+    assert _request(default_engine, "Quiero cambiar el nombre de la persona en el pedido", language="es") is None
 
 
 def test_confirm_floors_must_be_probabilities(default_policy: Policy) -> None:
