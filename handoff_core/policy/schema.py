@@ -130,7 +130,8 @@ class HumanRequestModel(ModelUse):
     #: A listed phrase counts (in every language) unless the detector gives the message less than this: only
     #: where it is all but sure that no one is asked for ("they said I had to talk to customer service").
     confirm_phrases: Probability | None = None
-    #: Where the detector is strong enough to veto a combo (it learned other languages from ~30 written rows).
+    #: Where the detector is strong enough to veto a combo (it learned other languages from ~30 written rows);
+    #: elsewhere a combo's words must stand close, as listed, in one clause (handoff_core/triggers/human_request.py).
     confirm_languages: tuple[Annotated[str, Field(min_length=2, max_length=8)], ...] = ("en",)
 
 

@@ -17,6 +17,15 @@ customer service", "You didn't get it, [PERSON]"). The detector reads the *sente
 sentence among a story ("…waited two weeks. I want to speak to a real person.") its message score is
 about 0. And a request word in the past tense reports a contact, it does not ask for one ("I talked to
 someone yesterday and they said…"), except the polite past of wanting ("I wanted to speak to a person").
+
+Round 8, from real subtitle lines in es/fr/de/pt the detector never saw (docs/models.md): outside the
+languages where the detector backs combos, a combo matched stems anywhere in a sentence ("quieres", "llamó",
+"personas ... que quieren"), and the detector cannot gate it there: it reads no negation or reported speech
+("no quiero hablar con una persona" scores 0.91). So outside them a combo's words must stand as a request
+does: written as listed, close, in one clause (:meth:`HumanRequest._close_combo`). In every language a
+negation between a combo's words, and advice or reported speech before a request in its clause ("you should
+talk to someone", "me dijeron que hablara con alguien"), mean no one is asked for, and keep the learned paths
+quiet too.
 """
 
 from __future__ import annotations
