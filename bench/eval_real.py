@@ -297,7 +297,7 @@ def human_dev(engine: DecisionEngine, data: Path) -> list[str]:
     xed_dev = [r for r in xed_rows if r.split == "dev"]
     quiet += [(f"XED dev {lang}", lang, [r.text for r in xed_dev if r.language == lang]) for lang in LANGUAGES]
     # Round 8: the XED *train* lines the human_request head never trained on (it takes a fifth, see
-    # connectors/training/detectors.py) are real negatives too, five times as many as dev.
+    # connectors/training/detectors.py) are real negatives too, six times as many as dev.
     unseen = [r for r in xed_rows if r.split == "train" and not head_trained_on_xed(r.text)]
     quiet += [
         (f"XED train, unseen by the head, {lang}", lang, [r.text for r in unseen if r.language == lang])
