@@ -89,7 +89,11 @@ wrap(E.DecisionEngine, "_analyze", "1 analysis of the message (with the reuse ch
 wrap(E, "tokenize", "1.1 tokenise")
 wrap(E, "language_votes", "1.2 language votes")
 wrap(F.Featurizer, "featurize_many", "1.3 featurise for the trained heads")
-wrap(EM.StaticEmbedder, "word_pieces", "1.3.1 word pieces")
+if hasattr(EM.StaticEmbedder, "piece_ids"):  # since round 8: ids first, offsets when quoted
+    wrap(EM.StaticEmbedder, "piece_ids", "1.3.1 word pieces")
+    wrap(EM.PieceOffsets, "get", "1.3.6 word-piece offsets (read late, when evidence is quoted)")
+else:
+    wrap(EM.StaticEmbedder, "word_pieces", "1.3.1 word pieces")
 wrap(EM.StaticEmbedder, "pool", "1.3.2 sentence embedding (mean of piece vectors)")
 wrap(F, "_ngram_buckets", "1.3.3 n-gram keys and hashes")
 wrap(F, "_unique_packed", "1.3.4 unique buckets and counts")

@@ -185,7 +185,8 @@ class Detectors:
         least :data:`EVIDENCE_FROM` (a policy may lower a threshold, but not below that and keep evidence).
         """
         logits, rows, dense = self._logits(features)
-        probabilities = 1.0 / (1.0 + np.exp(-np.clip(logits, -30.0, 30.0)))
+        # np.minimum(np.maximum(...)) is np.clip without its Python-level argument handling (the same floats).
+        probabilities = 1.0 / (1.0 + np.exp(-np.minimum(np.maximum(logits, -30.0), 30.0)))
         out = {}
         for i, name in enumerate(self.names):
             probability = float(probabilities[i])

@@ -16,12 +16,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from handoff_core.blas import single_threaded_blas
-from handoff_core.features import Featurizer, MessageFeatures, bundled_featurizer
+from handoff_core.features import N_BUCKETS, Featurizer, MessageFeatures, bundled_featurizer
 
 #: Share of the similarity that comes from the sentence embedding (the rest from shared n-grams).
 EMBEDDING_WEIGHT = 0.6
@@ -98,6 +99,7 @@ class ExampleMatcher:
         #: a bucket's postings are its ``df`` examples, so a message's postings are found by position in
         #: the vocabulary instead of two more binary searches over every posting.
         self._post_start: NDArray[np.int64] = np.concatenate([[0], np.cumsum(df)]).astype(np.int64)
+        self._position = _position_table(self._vocabulary)
         self._unseen_idf = float(np.log(n + 1.0) + 1.0)
         # The examples' n-gram vectors as postings sorted by bucket (a sparse matrix in three arrays), so a
         # knowledge base of thousands of questions costs megabytes, not a dense examples x n-grams table.
@@ -241,8 +243,7 @@ class ExampleMatcher:
         n = len(self.examples)
         if not len(features.buckets) or not len(self._vocabulary):
             return np.zeros(n, dtype=np.float32)
-        pos = np.minimum(np.searchsorted(self._vocabulary, features.buckets), len(self._vocabulary) - 1)
-        known = self._vocabulary[pos] == features.buckets
+        pos, known = self._find(features.buckets)
         idf = np.where(known, self._idf[pos], np.float32(self._unseen_idf))
         query = features.values * idf
         query /= max(1e-9, float(np.sqrt(query @ query)))
@@ -259,6 +260,19 @@ class ExampleMatcher:
             np.float32
         )
         return lexical
+
+    def _find(self, buckets: NDArray[np.int64]) -> tuple[NDArray[np.signedinteger[Any]], NDArray[np.bool_]]:
+        """Each bucket's position in the vocabulary (any position where it is not in it) and whether it is.
+
+        One gather from :func:`_position_table` instead of a binary search of every bucket (the buckets of
+        :class:`MessageFeatures` are sorted, so the first and last tell whether all fall in the table).
+        """
+        table = self._position
+        if table is not None and int(buckets[0]) >= 0 and int(buckets[-1]) < len(table):
+            pos = table.take(buckets)
+            return pos, pos >= 0
+        searched = np.minimum(np.searchsorted(self._vocabulary, buckets), len(self._vocabulary) - 1)
+        return searched, self._vocabulary[searched] == buckets
 
     def scores(self, features: MessageFeatures) -> dict[str, float]:
         """Each label's score: the similarity of its nearest example."""
@@ -308,8 +322,7 @@ class ExampleMatcher:
         loose = min(1.0, semantic + (1.0 - w)) + _MARGIN
         if loose < threshold or not len(features.buckets) or not len(self._vocabulary):
             return loose
-        pos = np.minimum(np.searchsorted(self._vocabulary, features.buckets), len(self._vocabulary) - 1)
-        known = self._vocabulary[pos] == features.buckets
+        pos, known = self._find(features.buckets)
         if not known.any():
             return min(1.0, semantic) + _MARGIN
         idf = np.where(known, self._idf[pos], np.float32(self._unseen_idf))
@@ -372,3 +385,18 @@ class ExampleMatcher:
         return [
             (self.labels[int(self._owner[row])], self.best(f, frozenset({row}))) for row, f in enumerate(self._features)
         ]
+
+
+def _position_table(vocabulary: NDArray[np.int64]) -> NDArray[np.signedinteger[Any]] | None:
+    """Position of every n-gram bucket in ``vocabulary``, -1 where absent: one entry per bucket.
+
+    A message's buckets are then found with one gather instead of a binary search each (~10-35 µs a
+    message against ~1-3). int16 for vocabularies under 32,767 buckets (the default examples: 512 kB),
+    int32 above (1 MB); None for buckets outside the featuriser's range (not made by it).
+    """
+    if not len(vocabulary) or int(vocabulary[0]) < 0 or int(vocabulary[-1]) >= N_BUCKETS:
+        return None
+    dtype = np.int16 if len(vocabulary) < (1 << 15) - 1 else np.int32
+    table: NDArray[np.signedinteger[Any]] = np.full(N_BUCKETS, -1, dtype=dtype)
+    table[vocabulary] = np.arange(len(vocabulary), dtype=dtype)
+    return table

@@ -19,7 +19,7 @@ from functools import lru_cache
 import numpy as np
 from numpy.typing import NDArray
 
-from handoff_core.embeddings import StaticEmbedder, bundled_embedder
+from handoff_core.embeddings import PieceOffsets, StaticEmbedder, bundled_embedder
 
 #: Number of hashed n-gram buckets. 2**18 keeps collisions rare for short support messages while a
 #: float16 weight row per detector stays at 512 kB.
@@ -36,6 +36,10 @@ _BUCKET_SHIFT = np.uint64(64 - N_BUCKETS.bit_length() + 1)
 _CHAR_3_START = np.uint64((3 * int(_CHAR_TAG) * int(_CHAR_PRIME) ** 2) % (1 << 64))
 #: TAG·P³ modulo 2**64: what turns a character 3-gram's hash into the start of its 4-gram's.
 _CHAR_TAG_P3 = np.uint64((int(_CHAR_TAG) * int(_CHAR_PRIME) ** 3) % (1 << 64))
+
+#: Every byte but A-Z, and every byte but a-z (what ``bytes.translate`` deletes to count the others).
+_NOT_UPPER = bytes(b for b in range(256) if not 65 <= b <= 90)
+_NOT_LOWER = bytes(b for b in range(256) if not 97 <= b <= 122)
 
 IntArray = NDArray[np.int64]
 FloatArray = NDArray[np.float32]
@@ -57,7 +61,13 @@ class MessageFeatures:
     #: offsets: enough to find the characters behind a bucket when evidence quotes it, which is rare, so
     #: the spans are not worked out for every bucket of every message.
     first: IntArray
-    offsets: IntArray
+    #: The word pieces' offsets, worked out when first read (most messages are never quoted).
+    pieces: PieceOffsets
+
+    @property
+    def offsets(self) -> IntArray:
+        """The word pieces' ``(start, end)`` character offsets (an n x 2 array)."""
+        return self.pieces.get()
 
     def span(self, bucket_position: int) -> tuple[int, int]:
         """Character span ``(start, end)`` of a bucket's first occurrence."""
@@ -174,7 +184,14 @@ def style_features(text: str, lower: NDArray[np.uint32] | None = None) -> FloatA
     ``lower``: the code points of ``text.lower()`` when the caller has them already.
     """
     caps = 0.0
-    if len(text) >= 8:
+    if len(text) >= 8 and text.isascii():
+        # ASCII: a character changes under lower() exactly when it is A-Z and under upper() when it is
+        # a-z, so the counts below are byte counts (deleting every other byte, in C).
+        raw = text.encode("ascii")
+        capitals = len(raw.translate(None, _NOT_UPPER))
+        letters = capitals + len(raw.translate(None, _NOT_LOWER))
+        caps = capitals / letters if letters >= 8 else 0.0
+    elif len(text) >= 8:
         codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
         if lower is None:
             lower = np.frombuffer(text.lower().encode("utf-32-le"), dtype=np.uint32)
@@ -202,12 +219,10 @@ class Featurizer:
         return self.featurize_many([text])[0]
 
     def featurize_many(self, texts: Sequence[str]) -> list[MessageFeatures]:
-        return [
-            self._from_ids(text, ids, offsets)
-            for text, (ids, offsets) in zip(texts, self._embedder.word_pieces(texts), strict=True)
-        ]
+        pieces = self._embedder.piece_ids
+        return [self._from_ids(text, *pieces(text)) for text in texts]
 
-    def _from_ids(self, text: str, ids: IntArray, offsets: IntArray) -> MessageFeatures:
+    def _from_ids(self, text: str, ids: IntArray, offsets: PieceOffsets) -> MessageFeatures:
         embedding = self._embedder.pool(ids)
         lowered = text.lower()
         same_length = len(lowered) == len(text)

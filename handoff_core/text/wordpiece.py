@@ -25,14 +25,21 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Mapping
+from itertools import accumulate
 
 import numpy as np
 from numpy.typing import NDArray
 
 IntArray = NDArray[np.int64]
+#: Words of a text that split into several pieces (or one unknown token): the word's number among the
+#: text's pre-tokens and its flat ``(id, start, end)`` triples, offsets within the word.
+Splits = tuple[tuple[int, tuple[int, ...]], ...]
 
 #: A word (letters and digits) or one ASCII punctuation character: the BERT pre-tokeniser on ASCII.
 _PIECE = re.compile(r"[A-Za-z0-9]+|[!-/:-@\[-`{-~]")
+#: The same pre-tokens, captured: ``split`` returns separators and pre-tokens alternately (case does not
+#: change an ASCII text's length, so the original text splits at the same places as its lower case).
+_PIECE_PARTS = re.compile(f"({_PIECE.pattern})")
 #: Characters the BERT normaliser removes or that this path does not handle (control characters).
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 #: Most words split into pieces that are remembered (plain dict, emptied when full: about 0.5 MB).
@@ -123,6 +130,58 @@ class AsciiWordPiece:
                 ids.append(split[k])
                 offsets += (start + split[k + 1], start + split[k + 2])
         return np.array(ids, dtype=np.int64), np.array(offsets, dtype=np.int64).reshape(-1, 2)
+
+    def ids(self, text: str) -> tuple[IntArray, Splits] | None:
+        """The ids :meth:`encode` gives, without offsets (None when the text needs the Rust path).
+
+        A message's offsets are read only when evidence quotes one of its n-grams, so the hot path finds
+        the words with ``findall`` (strings, no match objects) and looks them all up with one ``map``; a
+        word that is not one vocabulary entry takes the same split as in :meth:`encode`. Also returns
+        those splits (word number and its ``(id, start, end)`` triples), which :meth:`offsets` needs.
+        """
+        if not self._whole_words_fit:
+            return None  # a long whole-word entry must be checked against the limit: encode() does
+        if not text.isascii() or _CONTROL.search(text) or any(s in text for s in self._specials):
+            return None
+        words = _PIECE.findall(text.lower())
+        ids: list[int | None] = list(map(self._lookup, words))
+        splits: Splits = ()
+        if None in ids:
+            whole, ids, found_splits = ids, [], []
+            for number, (word, found) in enumerate(zip(words, whole, strict=True)):
+                if found is not None:
+                    ids.append(found)
+                    continue
+                split = self._split.get(word)
+                if split is None:
+                    split = self._pieces(word)
+                ids += split[0::3]
+                found_splits.append((number, split))
+            splits = tuple(found_splits)
+        return np.array(ids, dtype=np.int64), splits
+
+    @staticmethod
+    def offsets(text: str, splits: Splits) -> IntArray:
+        """The ``(start, end)`` offsets :meth:`encode` gives for a text :meth:`ids` took, from its splits.
+
+        Splitting the text around its pre-tokens (a capturing split: separators and pre-tokens
+        alternate) and adding up the parts' lengths gives every pre-token's bounds in C, without a match
+        object per word; a word that split into pieces then takes its pieces' offsets within the word.
+        """
+        bounds = list(accumulate(map(len, _PIECE_PARTS.split(text))))
+        del bounds[-1]  # the end of the text (after the last separator)
+        if splits:
+            flat: list[int] = []
+            done = 0
+            for number, split in splits:
+                flat += bounds[2 * done : 2 * number]
+                start = bounds[2 * number]
+                for k in range(0, len(split), 3):
+                    flat += (start + split[k + 1], start + split[k + 2])
+                done = number + 1
+            flat += bounds[2 * done :]
+            bounds = flat
+        return np.array(bounds, dtype=np.int64).reshape(-1, 2)
 
     def _pieces(self, word: str) -> tuple[int, ...]:
         """``(id, start, end)`` triples of one lower-cased word, flat; remembered."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from handoff_core.example_head import ExampleHead
 from handoff_core.examples import ExampleMatcher
 from handoff_core.features import MessageFeatures
 from handoff_core.text.window import analysis_window
+from handoff_core.triggers.human_request import HumanRequest
 
 CORPUS = Path(__file__).resolve().parents[2] / "bench" / "corpus" / "messages.jsonl"
 
@@ -53,3 +55,30 @@ def test_lexical_scores_equal_the_searched_postings_bit_for_bit(default_engine: 
     for text in texts:
         features = featurizer.featurize(analysis_window(text))
         assert matcher._lexical(features).tobytes() == _searched(matcher, features).tobytes(), text[:60]
+
+
+def test_position_table_finds_what_the_binary_search_finds(default_engine: DecisionEngine) -> None:
+    """Every corpus message, both default matchers: the table gives the search's hits, positions, bounds and cosines."""
+    head = default_engine._topics._examples
+    assert isinstance(head, ExampleHead)
+    human = next(t for t in default_engine._triggers if isinstance(t, HumanRequest))._examples
+    assert human is not None
+    matchers = [head.matcher, human]
+    featurizer = default_engine._featurizer
+    assert featurizer is not None
+    texts = [json.loads(line)["text"] for line in CORPUS.read_text(encoding="utf-8").splitlines()]
+    texts += ["?", "zzzzqqq xxyyzz", "refund refund refund", "a"]
+    for matcher in matchers:
+        assert matcher._position is not None
+        searched = copy.copy(matcher)
+        searched._position = None  # the binary-search path the table replaces
+        for text in texts:
+            features = featurizer.featurize(analysis_window(text))
+            if not len(features.buckets):
+                continue
+            pos, known = matcher._find(features.buckets)
+            spos, sknown = searched._find(features.buckets)
+            assert known.tolist() == sknown.tolist() and pos[known].tolist() == spos[sknown].tolist(), text[:60]
+            assert matcher._lexical(features).tobytes() == searched._lexical(features).tobytes(), text[:60]
+            for threshold in (0.0, 0.5, 1.0):
+                assert matcher.upper_bound(features, threshold) == searched.upper_bound(features, threshold)

@@ -300,6 +300,20 @@ def test_featurizer_equals_the_plain_computations() -> None:
         assert got.style.tobytes() == features_module.style_features(text).tobytes()
 
 
+def test_style_byte_counts_equal_the_character_counts() -> None:
+    """Every corpus message and 5,000 generated strings: the ASCII byte-count path gives the per-character style."""
+    texts = [json.loads(line)["text"] for line in CORPUS.read_text(encoding="utf-8").splitlines()]
+    rng = random.Random(5)
+    alphabet = "aZbYcX !?.,'\t\n0129@[]`{}~" + "éÉß"
+    texts += [
+        "".join(rng.choice(alphabet[: rng.choice((26, len(alphabet)))]) for _ in range(rng.randint(0, 40)))
+        for _ in range(5_000)
+    ]
+    texts += ["ABCDEFGH", "abcdefgh", "ABCDefgh!", "1234567890", "A" * 7 + "b"]
+    for text in texts:
+        assert features_module.style_features(text).tobytes() == _style_reference(text).tobytes(), text[:60]
+
+
 def test_unique_equals_numpy_unique() -> None:
     """The packed-sort unique gives np.unique's buckets, first occurrences and counts."""
     rng = random.Random(12)

@@ -9,6 +9,7 @@ import pytest
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 from handoff_core.text.vader import LinearVader
+from handoff_core.text.window import analysis_window
 
 from .conftest import ROOT
 
@@ -64,4 +65,21 @@ def test_same_scores_on_generated_rule_sequences(both: tuple[SentimentIntensityA
     rnd = random.Random(12)
     for _ in range(3_000):
         text = " ".join(rnd.choice(_RULE_WORDS) for _ in range(rnd.randint(1, 14)))
+        assert linear.polarity_scores(text) == reference.polarity_scores(text), text
+
+
+def test_same_scores_on_every_windowed_corpus_message_and_punctuated_words(
+    both: tuple[SentimentIntensityAnalyzer, LinearVader],
+) -> None:
+    """Every corpus message as the engine reads it (windowed), and 3,000 sequences of words wrapped in punctuation."""
+    reference, linear = both
+    texts = [json.loads(line)["text"] for line in CORPUS.read_text(encoding="utf-8").splitlines()]
+    for text in texts:
+        windowed = analysis_window(text)
+        assert linear.polarity_scores(windowed) == reference.polarity_scores(windowed), windowed[:80]
+    rnd = random.Random(21)
+    wraps = ["", "", "!", "...", "'", '"', "(", ")", ":", "?!", "--", "*"]
+    words = [*_RULE_WORDS, ":)", ":-(", "<3", "a", "ok", "I", "XD", "A.", "no.", "n't", "BUT", "Good", "IS"]
+    for _ in range(3_000):
+        text = " ".join(rnd.choice(wraps) + rnd.choice(words) + rnd.choice(wraps) for _ in range(rnd.randint(0, 14)))
         assert linear.polarity_scores(text) == reference.polarity_scores(text), text

@@ -58,6 +58,41 @@ def test_fast_path_equals_the_rust_tokenizer(embedder: StaticEmbedder) -> None:
     assert taken > 1_000
 
 
+def test_ids_without_offsets_equal_the_full_path(embedder: StaticEmbedder) -> None:
+    """The ids-only path (the featuriser's) gives exactly the ids of ``encode``, and its late offsets its offsets."""
+    fast = embedder._fast
+    assert fast is not None
+    split_texts = 0
+    for round_ in range(2):  # the second round with the split cache emptied: fresh splits agree too
+        if round_:
+            fast._split.clear()
+        for text in _texts():
+            full = fast.encode(text)
+            taken = fast.ids(text)
+            assert (taken is None) == (full is None), text[:80]
+            if taken is None or full is None:
+                continue
+            ids, splits = taken
+            assert ids.dtype == full[0].dtype and ids.tolist() == full[0].tolist(), text[:80]
+            offsets = AsciiWordPiece.offsets(text, splits)
+            assert offsets.dtype == full[1].dtype and offsets.shape == full[1].shape, text[:80]
+            assert offsets.ravel().tolist() == full[1].ravel().tolist(), text[:80]
+            split_texts += bool(splits)
+    assert split_texts > 500  # words that split into pieces (and unknown words) are exercised
+
+
+def test_features_offsets_read_late_are_the_tokenizers(embedder: StaticEmbedder) -> None:
+    """A message featurised without offsets gets, when quoted, the offsets the Rust tokenizer gives."""
+    from handoff_core.features import Featurizer
+
+    featurizer = Featurizer(embedder)
+    for text in _texts()[::7]:
+        features = featurizer.featurize(text)
+        expected = _rust(embedder._tokenizer, text)
+        assert features.offsets.ravel().tolist() == expected[1], text[:80]
+        assert features.offsets is features.offsets  # worked out once
+
+
 def test_texts_outside_plain_ascii_go_to_rust(embedder: StaticEmbedder) -> None:
     """Accents, curly quotes, control characters and the literal special tokens are left to the Rust tokenizer."""
     fast = embedder._fast
