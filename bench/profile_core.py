@@ -91,7 +91,6 @@ wrap(E, "language_votes", "1.2 language votes")
 wrap(F.Featurizer, "featurize_many", "1.3 featurise for the trained heads")
 if hasattr(EM.StaticEmbedder, "piece_ids"):  # since round 8: ids first, offsets when quoted
     wrap(EM.StaticEmbedder, "piece_ids", "1.3.1 word pieces")
-    wrap(EM.PieceOffsets, "get", "1.3.6 word-piece offsets (read late, when evidence is quoted)")
 else:
     wrap(EM.StaticEmbedder, "word_pieces", "1.3.1 word pieces")
 wrap(EM.StaticEmbedder, "pool", "1.3.2 sentence embedding (mean of piece vectors)")

@@ -141,6 +141,8 @@ class StaticEmbedder:
         return result
 
     def encode(self, texts: Sequence[str]) -> Vector:
+        if len(texts) == 1:
+            return self._encode_one(texts[0])
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         rows: list[Sequence[int] | IntArray]
         if len(texts) >= 64:
@@ -153,6 +155,21 @@ class StaticEmbedder:
         norms = np.linalg.norm(out, axis=1, keepdims=True)
         norms[norms == 0] = 1.0
         result: Vector = out / norms
+        return result
+
+    def _encode_one(self, text: str) -> Vector:
+        """:meth:`encode` of one text (a knowledge query) without the batch's arrays around it.
+
+        The same operations on the one row: ``linalg.norm`` along a row is the square root of
+        ``add.reduce`` of the squares, the same pairwise sum over the same contiguous floats; the same
+        float32 division (``tests/core/test_fast_paths.py`` compares both bit for bit).
+        """
+        ids = self.piece_ids(text)[0]
+        if not len(ids):
+            return np.zeros((1, self.dim), dtype=np.float32)
+        mean = self.vectors(ids).mean(axis=0)
+        norm = np.sqrt(np.add.reduce(mean * mean))
+        result: Vector = (mean / norm if norm else mean)[None, :]
         return result
 
 

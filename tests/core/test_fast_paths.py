@@ -18,7 +18,7 @@ import pytest
 from handoff_core import features as features_module
 from handoff_core.decision import KnowledgeMatch
 from handoff_core.detectors import DetectorScore, bundled_detectors, length_share
-from handoff_core.embeddings import bundled_embedder
+from handoff_core.embeddings import StaticEmbedder, bundled_embedder
 from handoff_core.engine import DecisionEngine
 from handoff_core.examples import ExampleMatch, ExampleMatcher
 from handoff_core.features import MessageFeatures, bundled_featurizer
@@ -27,6 +27,7 @@ from handoff_core.policy import Policy
 from handoff_core.text import normalize
 from handoff_core.text.content import content_words
 from handoff_core.text.stem import stem
+from handoff_core.text.window import analysis_window
 from handoff_core.topics import _asks_where, _has_specifics, _is_question, _Sentences
 
 from .conftest import ROOT
@@ -449,3 +450,29 @@ def test_detector_rows_by_take_equal_indexed_rows(features: list[MessageFeatures
         if shift is not None:
             plain = plain + shift
         assert detectors.logits(f).tobytes() == plain.tobytes()
+
+
+def _encode_reference(embedder: StaticEmbedder, text: str) -> np.ndarray:
+    """The knowledge query's vector as ``encode`` worked it out for any number of texts (before round 8)."""
+    out = np.zeros((1, embedder.dim), dtype=np.float32)
+    ids = embedder.word_pieces([text])[0][0]
+    if len(ids):
+        out[0] = embedder.vectors(ids).mean(axis=0)
+    norms = np.linalg.norm(out, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    result: np.ndarray = out / norms
+    return result
+
+
+def test_one_text_encoding_equals_the_batch_arithmetic() -> None:
+    """Every corpus message, whole and windowed, and generated strings: one query's vector is the batch code's."""
+    embedder = bundled_embedder()
+    texts = [json.loads(line)["text"] for line in CORPUS.read_text(encoding="utf-8").splitlines()]
+    texts += [analysis_window(t) for t in texts]
+    rng = random.Random(8)
+    texts += ["".join(rng.choice("ab cd!?é9") for _ in range(rng.randint(0, 30))) for _ in range(1_000)]
+    texts += ["", "   ", "!!!", "[UNK]"]
+    for text in texts:
+        got, expected = embedder.encode([text]), _encode_reference(embedder, text)
+        assert got.shape == expected.shape and got.dtype == expected.dtype, text[:60]
+        assert got.tobytes() == expected.tobytes(), text[:60]
