@@ -14,7 +14,6 @@ Only the scoring steps are overridden; the lexicon, the rules and their constant
 
 from __future__ import annotations
 
-import string
 from typing import Any
 
 from vaderSentiment.vaderSentiment import (
@@ -23,6 +22,7 @@ from vaderSentiment.vaderSentiment import (
     N_SCALAR,
     NEGATE,
     SentimentIntensityAnalyzer,
+    SentiText,
     scalar_inc_dec,
 )
 
@@ -33,8 +33,6 @@ _AFTER = 2
 #: VADER's negation words, as a set (``negated`` builds a list of them for every word it checks).
 _NEGATE = frozenset(NEGATE)
 _SO_THIS = ("so", "this")
-#: What ``SentiText._strip_punc_if_word`` strips.
-_PUNCTUATION = string.punctuation
 
 
 class LinearVader(SentimentIntensityAnalyzer):  # type: ignore[misc]
@@ -48,23 +46,18 @@ class LinearVader(SentimentIntensityAnalyzer):  # type: ignore[misc]
         if not self._emoji_chars.isdisjoint(text):
             return dict(super().polarity_scores(text))  # rare: emoji are replaced by their names first
         text = text.strip()
-        # SentiText's words (``_strip_punc_if_word`` over ``split()``) and its capitals flag, without a
-        # Python call per word.
-        words = [w if len(s := w.strip(_PUNCTUATION)) <= 2 else s for w in text.split()]
-        capitals = sum(map(str.isupper, words))
-        is_cap_diff = 0 < capitals < len(words)  # allcap_differential: some but not all words in capitals
+        sentitext = SentiText(text)
+        sentiments: list[Any] = []
+        words = sentitext.words_and_emoticons
         lowered = [w.lower() for w in words]
         boosters = BOOSTER_DICT
         lexicon = self.lexicon
         last = len(words) - 1
-        # A word outside the lexicon scores 0 (what sentiment_valence gives it): only lexicon words are
-        # looked at (a tenth of a message's words), each scored from the words alone.
-        sentiments: list[Any] = [0] * len(words)
-        for i in [i for i, low in enumerate(lowered) if low in lexicon]:
-            low = lowered[i]
-            if low in boosters or (i < last and low == "kind" and lowered[i + 1] == "of"):
+        for i, low in enumerate(lowered):
+            if low not in lexicon or low in boosters or (i < last and low == "kind" and lowered[i + 1] == "of"):
+                sentiments.append(0)  # what sentiment_valence gives a word outside the lexicon
                 continue
-            sentiments[i] = self._valence(words, lowered, i, is_cap_diff)
+            sentiments.append(self._valence(words, lowered, i, sentitext.is_cap_diff))
         sentiments = self._but_check(lowered, sentiments)
         return dict(self.score_valence(sentiments, text))
 
