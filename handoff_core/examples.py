@@ -165,6 +165,7 @@ class ExampleMatcher:
         matcher._post_row = np.asarray(arrays["post_row"], dtype=np.int64)
         matcher._post_weight = np.asarray(arrays["post_weight"], dtype=np.float32)
         matcher._features = []
+        matcher._position = _position_table(matcher._vocabulary)
         n, postings = len(examples), len(matcher._post_row)
         consistent = (
             matcher._owner.shape == (n,)
@@ -392,9 +393,13 @@ def _position_table(vocabulary: NDArray[np.int64]) -> NDArray[np.signedinteger[A
 
     A message's buckets are then found with one gather instead of a binary search each (~10-35 µs a
     message against ~1-3). int16 for vocabularies under 32,767 buckets (the default examples: 512 kB),
-    int32 above (1 MB); None for buckets outside the featuriser's range (not made by it).
+    int32 above (1 MB); None for buckets outside the featuriser's range (not made by it) or a vocabulary
+    that is not strictly increasing (arrays read back from a damaged cache: the binary search then reads
+    them exactly as it did before the table).
     """
-    if not len(vocabulary) or int(vocabulary[0]) < 0 or int(vocabulary[-1]) >= N_BUCKETS:
+    if not len(vocabulary) or int(vocabulary.min()) < 0 or int(vocabulary.max()) >= N_BUCKETS:
+        return None
+    if len(vocabulary) > 1 and not bool((vocabulary[1:] > vocabulary[:-1]).all()):
         return None
     dtype = np.int16 if len(vocabulary) < (1 << 15) - 1 else np.int32
     table: NDArray[np.signedinteger[Any]] = np.full(N_BUCKETS, -1, dtype=dtype)

@@ -82,3 +82,26 @@ def test_position_table_finds_what_the_binary_search_finds(default_engine: Decis
             assert matcher._lexical(features).tobytes() == searched._lexical(features).tobytes(), text[:60]
             for threshold in (0.0, 0.5, 1.0):
                 assert matcher.upper_bound(features, threshold) == searched.upper_bound(features, threshold)
+
+
+def test_a_matcher_rebuilt_from_its_arrays_has_the_table_and_the_same_scores(default_engine: DecisionEngine) -> None:
+    """A matcher read back from its arrays (the knowledge cache's path) finds buckets by the table, same floats."""
+    head = default_engine._topics._examples
+    assert isinstance(head, ExampleHead)
+    featurizer = default_engine._featurizer
+    assert featurizer is not None
+    rebuilt = ExampleMatcher.from_arrays(head.matcher.arrays(), featurizer)
+    assert rebuilt._position is not None
+    assert rebuilt._position.tobytes() == head.matcher._position.tobytes()
+    texts = [json.loads(line)["text"] for line in CORPUS.read_text(encoding="utf-8").splitlines()[::5]]
+    for text in texts:
+        features = featurizer.featurize(analysis_window(text))
+        assert rebuilt.similarities(features).tobytes() == head.matcher.similarities(features).tobytes(), text[:60]
+        assert rebuilt.upper_bound(features, 0.5) == head.matcher.upper_bound(features, 0.5)
+    broken = dict(head.matcher.arrays())
+    broken["vocabulary"] = broken["vocabulary"][::-1].copy()  # not increasing: the search path, as before
+    try:
+        unsorted = ExampleMatcher.from_arrays(broken, featurizer)
+    except ValueError:
+        return
+    assert unsorted._position is None
