@@ -120,6 +120,19 @@ def _starts_of(text: str, low: str, word: str) -> list[int]:
     return out
 
 
+def starts_for(words: Sequence[str], kinds: int) -> tuple[str, ...]:
+    """The device, "tracking" and "tried" words of ``words`` whose kind is in ``kinds`` (``MAY_*`` bits).
+
+    A word's kind is the pattern :func:`message_details` runs at it (a device word first): a "tried" item's
+    customer test reads only earlier "tried" items, so leaving out the other kinds' words changes no value.
+    """
+    return tuple(
+        w
+        for w in words
+        if kinds & (MAY_DEVICE if w in DEVICE_WORDS else MAY_TRACKING if w in TRACKING_WORDS else MAY_TRIED)
+    )
+
+
 def message_details(text: str, starts: Sequence[str] = (), dotted: bool | None = None) -> tuple[tuple[str, str], ...]:
     """``(kind, value)`` details of one cleaned message, in the order they appear.
 
@@ -177,6 +190,16 @@ class Details:
             or (kinds & MAY_TRIED and len(self.tried) < limit)
             or (kinds & MAY_TRACKING and len(self.tracking) < limit)
             or (kinds & MAY_VERSION and len(self.versions) < limit)
+        )
+
+    def wanted(self, kinds: int, limit: int = 4) -> int:
+        """The ``MAY_*`` bits of ``kinds`` that still have room: a kind at ``limit`` drops every further value
+        of its own (:meth:`add`) and nothing else, so searching a message only for these adds the same."""
+        return (
+            (kinds & MAY_DEVICE if len(self.devices) < limit else 0)
+            | (kinds & MAY_TRIED if len(self.tried) < limit else 0)
+            | (kinds & MAY_TRACKING if len(self.tracking) < limit else 0)
+            | (kinds & MAY_VERSION if len(self.versions) < limit else 0)
         )
 
     def full(self, limit: int = 4) -> bool:

@@ -559,7 +559,9 @@ def view_of_messages(messages: Sequence[Message]) -> SummaryView:
             if i in texts:
                 found = texts[i].details
             else:
-                found = details_of_scan(scan) if isinstance(scan, MessageScan) else details_of_count(scan)
+                # Only the kinds with room are searched for (round 9: a full kind drops its values).
+                kinds = details.wanted(scan.detail_kinds)
+                found = details_of_scan(scan, kinds) if isinstance(scan, MessageScan) else details_of_count(scan, kinds)
             for kind, value in found:
                 details.add(kind, value)
     chars = sum(len(scan.cleaned) for scan in scans.values())

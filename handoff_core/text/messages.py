@@ -32,6 +32,7 @@ from handoff_core.details import (
     TRIED_WORDS,
     has_dotted_number,
     message_details,
+    starts_for,
 )
 from handoff_core.text.cache import CACHED_WORD_CHARS, byte_bounded
 from handoff_core.text.content import ALL_STOPWORDS
@@ -180,8 +181,11 @@ def _make_token(raw: str) -> Token:
     if not word:
         return Token("", "", 0, 0, end, 0)
     norm = fold(word)
-    bits = _ALNUM | (_DOTTED if has_dotted_number(raw) else 0)
-    if len(raw) >= 8 and _DIGIT.search(raw) is not None:
+    # The digits of ``raw`` are those of ``word`` (``_PUNCT`` holds none), and a letters-only word has none:
+    # the three digit patterns below run only on the few tokens that hold one (round 9, the same bits).
+    digit = not word.isalpha() and _DIGIT.search(word) is not None
+    bits = _ALNUM | (_DOTTED if digit and has_dotted_number(raw) else 0)
+    if digit and len(raw) >= 8:
         bits |= _ID_LIKE
     if norm in _DETAIL_WORDS:
         bits |= _DEVICE_WORD if norm in DEVICE_WORDS else _TRACKING_WORD if norm in TRACKING_WORDS else _TRIED_WORD
@@ -202,7 +206,7 @@ def _make_token(raw: str) -> Token:
         return Token(norm, "", 0, 0, end, bits)
     key = word_key(word)
     flags = PROBLEM if key in _PROBLEM_KEYS else 0
-    if not word.isalpha() and _DIGIT.search(word) is not None:
+    if digit:
         flags |= NUMBER
     elif not word.islower():
         if word.isupper():
@@ -451,19 +455,37 @@ def message_details_of(text: str) -> tuple[tuple[str, str], ...]:
     return details_of_scan(scan_message(text))
 
 
-def details_of_scan(scan: MessageScan) -> tuple[tuple[str, str], ...]:
-    """:func:`message_details_of` for a message already scanned (not cached: the caller holds the scan)."""
-    if not scan.detail_kinds:
+#: Every kind of detail: a caller that does not say searches for all of them.
+ALL_KINDS = MAY_DEVICE | MAY_TRIED | MAY_TRACKING | MAY_VERSION
+
+
+def _dotted(may: int, kinds: int) -> bool:
+    """Whether the version and postal-number patterns run: the message may hold one (``MAY_VERSION``, as
+    before round 9) and a version or a tracking number is still wanted (they find nothing else)."""
+    return bool(may & MAY_VERSION and kinds & (MAY_VERSION | MAY_TRACKING))
+
+
+def details_of_scan(scan: MessageScan, kinds: int = ALL_KINDS) -> tuple[tuple[str, str], ...]:
+    """:func:`message_details_of` for a message already scanned (not cached: the caller holds the scan).
+
+    ``kinds`` (``MAY_*`` bits): only the details of these kinds are searched for (round 9: the Details line
+    passes the kinds it still has room for; the others' values would be dropped).
+    """
+    kinds &= scan.detail_kinds
+    if not kinds:
         return ()
-    return message_details(scan.cleaned, starts=scan.detail_words, dotted=bool(scan.detail_kinds & MAY_VERSION))
+    starts = scan.detail_words if kinds == scan.detail_kinds else starts_for(scan.detail_words, kinds)
+    return message_details(scan.cleaned, starts=starts, dotted=_dotted(scan.detail_kinds, kinds))
 
 
-def details_of_count(count: MessageCount) -> tuple[tuple[str, str], ...]:
+def details_of_count(count: MessageCount, kinds: int = ALL_KINDS) -> tuple[tuple[str, str], ...]:
     """:func:`details_of_scan` for a message only counted: its tokens from the cache, nothing kept."""
-    if not count.detail_kinds:
+    kinds &= count.detail_kinds
+    if not kinds:
         return ()
-    found = tuple(sorted(_DETAIL_WORDS.intersection(map(_NORM, _tokens(count.cleaned.split())))))
-    return message_details(count.cleaned, starts=found, dotted=bool(count.detail_kinds & MAY_VERSION))
+    found = sorted(_DETAIL_WORDS.intersection(map(_NORM, _tokens(count.cleaned.split()))))
+    starts = found if kinds == count.detail_kinds else starts_for(found, kinds)
+    return message_details(count.cleaned, starts=starts, dotted=_dotted(count.detail_kinds, kinds))
 
 
 #: A bot reply in the middle of a long conversation that is counted but not read (see issue.window).
