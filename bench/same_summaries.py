@@ -15,6 +15,7 @@ each summarised cold (from the text, caches cleared) and on the engine's path (t
 
 Usage:
     python bench/same_summaries.py --baseline /tmp/base    # prints the counts; exit 1 on any difference
+    python bench/same_summaries.py --baseline /tmp/base --speed 6   # and the cold 1,000 messages, A/B
 """
 
 from __future__ import annotations
@@ -111,10 +112,40 @@ def summaries_in(checkout: Path) -> dict[str, list[str]]:
     return measure_in(checkout, code)  # type: ignore[return-value]  # the JSON holds lists of strings
 
 
+#: The cold summary of the speed bench's 1,000-message thread (bench_summary.speed's first figure), CPU time.
+_SPEED = """
+import json, statistics, sys, time
+sys.path.append(BENCH)
+import bench_summary as b
+from handoff_core.summary import summarize
+data = b.summary_input(b.synthetic_conversation(1000))
+summarize(data, max_chars=1200, redact_pii=True)
+samples = []
+for _ in range(15):
+    b._clear_caches()
+    start = time.process_time()
+    summarize(data, max_chars=1200, redact_pii=True)
+    samples.append(time.process_time() - start)
+print(json.dumps({"median": statistics.median(samples), "fastest": min(samples)}))
+"""
+
+
+def speed_ab(baseline: Path, rounds: int) -> None:
+    """Same-run A/B of the cold 1,000-message summary, alternating checkouts, fresh process each time."""
+    for r in range(rounds):
+        for label, checkout in (("here", BENCH.parent), ("baseline", baseline))[:: 1 if r % 2 == 0 else -1]:
+            got = measure_in(checkout, f"BENCH = {str(BENCH)!r}\n" + _SPEED)
+            ms = f"median {got['median'] * 1000:5.1f} ms, fastest {got['fastest'] * 1000:5.1f} ms"
+            print(f"round {r + 1} {label:>8}: {ms}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--baseline", type=Path, required=True, help="a clean checkout to compare with")
+    parser.add_argument("--speed", type=int, default=0, metavar="ROUNDS", help="also a same-run speed A/B")
     args = parser.parse_args()
+    if args.speed:
+        speed_ab(args.baseline, args.speed)
     here = summaries_in(BENCH.parent)
     there = summaries_in(args.baseline)
     differ = sorted(k for k in here.keys() | there.keys() if here.get(k) != there.get(k))
