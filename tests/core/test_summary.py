@@ -55,9 +55,8 @@ def summary_of(conv: Conversation, *, max_chars: int = 1200, redact: bool = True
         language="en",
         want_index=None,
         vip=False,
-        **extra,
     )
-    return summarize(data, max_chars=max_chars, redact_pii=redact)
+    return summarize(replace(data, **extra), max_chars=max_chars, redact_pii=redact)
 
 
 def section(summary: Summary, label: str) -> str:
@@ -675,20 +674,7 @@ def test_details_do_not_repeat_what_the_issue_quotes() -> None:
 
 def note(conv: Conversation, **fields: Any) -> Summary:
     """The summary of ``conv`` with some of the engine's inputs set (reasons, sentiments, VIP, language)."""
-    customer = [m.text for m in conv.messages if m.role is Role.CUSTOMER]
-    data = SummaryInput(
-        conversation=conv,
-        action=Action.HANDOFF,
-        reasons=(),
-        sentiments=(),
-        facts=extract_facts(customer),
-        collected={},
-        missing=(),
-        language="en",
-        want_index=None,
-        vip=False,
-    )
-    return summarize(replace(data, **fields), max_chars=1200, redact_pii=True)
+    return summary_of(conv, **{"reasons": (), **fields})
 
 
 def _reason(detail: str) -> Reason:
