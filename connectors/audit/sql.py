@@ -211,7 +211,8 @@ class SqlAuditLog:
         ticket = ticket_id or conversation.context.ticket_id
         last = conversation.last_customer_message
         known = known_values(conversation)  # the customer's name has no shape: redact it by value
-        question = scrub(last.text[:MAX_QUESTION_CHARS], known) if last is not None else None
+        # Redacted whole, then cut: a cut e-mail or card number would no longer be recognised.
+        question = scrub(last.text, known)[:MAX_QUESTION_CHARS] if last is not None else None
         with self._tx() as db:
             same = db.execute(
                 SAME_DECISION, (decision.id, conversation.id, stamp, int(simulated), decision.action.value)

@@ -129,9 +129,32 @@ def word_spans(text: str, words: Sequence[str]) -> array[int]:
     return spans
 
 
+#: A word at a quote's cut that may be part of personal data: it holds a digit or an "@".
+_SHAPED_WORD = re.compile(r"[\d@]")
+
+
 def quote(text: str, start: int, end: int, width: int = 60) -> str:
-    """A short excerpt of ``text`` around ``[start, end)`` for evidence."""
+    """A short excerpt of ``text`` around ``[start, end)`` for evidence.
+
+    Why the cut moves to a word boundary and drops words with a digit or "@" at either cut: the redaction
+    edge recognises an e-mail, card or phone number by its whole shape, so a quote cut through one
+    ("mail ann@exa…", "…1111 1111 1111") would carry the half the edge no longer sees. The words of the
+    match itself are always kept.
+    """
     left = max(0, start - width)
     right = min(len(text), end + width)
+    if left > 0:
+        words = text[left:start].split(" ")
+        # The first word goes if it was cut, or if it may be part of a number cut before it.
+        drop = 1 if text[left - 1] != " " or _SHAPED_WORD.search(words[0]) else 0
+        while drop < len(words) - 1 and _SHAPED_WORD.search(words[drop]):  # the rest of a cut number
+            drop += 1
+        left = start - len(" ".join(words[drop:])) if drop < len(words) else start
+    if right < len(text):
+        words = text[end:right].split(" ")
+        drop = 1 if text[right] != " " or _SHAPED_WORD.search(words[-1]) else 0
+        while drop < len(words) - 1 and _SHAPED_WORD.search(words[-1 - drop]):
+            drop += 1
+        right = end + len(" ".join(words[: len(words) - drop])) if drop < len(words) else end
     snippet = text[left:right].strip().replace("\n", " ")
     return ("…" if left > 0 else "") + snippet + ("…" if right < len(text) else "")

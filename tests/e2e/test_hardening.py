@@ -362,3 +362,41 @@ def test_pii_does_not_reach_zendesk_text_slack_the_outbox_logs_or_any_table(fake
         for table, seen in tables.items():
             if table not in RAW_TEXT_TABLES:
                 assert value not in seen, f"raw {what} stored in table {table}"
+
+
+def test_an_email_cut_by_the_subject_or_the_audit_question_is_still_redacted(fakes, start_worker):
+    """The ticket subject keeps the first 80 characters and the audit's question the first 1,000: an e-mail
+    address straddling either cut must be redacted before the cut, not leave as its first half ("ann@")."""
+    worker = start_worker()
+    head = "Refund please, my card was charged twice. Write to me at once, mail "
+    at_80 = "zed.quill@example.org"  # characters 68-88 of the message: across the subject's cut at 80
+    filler = " ".join(["the parcel never arrived and the refund is still missing"] * 16)
+    at_1000 = "yva.rook@example.net"
+    text = f"{head}{at_80} now. {filler}"
+    text = f"{text[: 1000 - 10 - 1]} {at_1000} thanks"  # across the audit question's cut at 1,000
+    assert text.index(at_80) < 80 < text.index(at_80) + len(at_80)
+    assert text.index(at_1000) < 1000 < text.index(at_1000) + len(at_1000)
+    payload = {
+        "conversation_id": "cut",
+        "message_id": "m1",
+        "role": "customer",
+        "text": text,
+        "customer": {"email": "requester@example.com"},  # a ticket needs a requester; not one in the text
+    }
+    raw = json.dumps(payload).encode()
+    response = worker.http.post("/v1/webchat/messages", content=raw, headers=webchat_headers(WEBCHAT_SECRET, raw))
+    assert response.status_code == 200, response.text
+    assert response.json()["action"] == "handoff"
+    from fakes.fixtures import wait_until
+
+    wait_until(lambda: fakes.zendesk.tickets)
+    (ticket,) = fakes.zendesk.tickets.values()
+    assert "[email]" in ticket["subject"] or "@" not in ticket["subject"], ticket["subject"]
+    tables = _store_dump(worker.settings.database_path)
+    for local_part in ("zed.quill", "yva.rook"):
+        assert local_part not in ticket["subject"]
+        for table, seen in tables.items():
+            if table not in RAW_TEXT_TABLES:
+                where = seen.find(local_part)
+                around = seen[max(where - 120, 0) : where + 40]
+                assert where < 0, f"part of an e-mail stored in table {table}: {around!r}"
