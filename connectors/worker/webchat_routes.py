@@ -234,17 +234,10 @@ async def _answer(
             turn = prepare(raw)
             _check_id(turn.seed.id)
             reply, duplicate = await _turn(web, turn.seed, turn.key, turn.message_id, turn.build)
-        except DecisionTimeout as exc:
+        except (DecisionTimeout, DecisionLost) as exc:
             raise ApiError(
                 503,
-                "decision_timeout",
-                f"{exc}; nothing was stored, post the same message again",
-                headers={"Retry-After": "1"},
-            ) from exc
-        except DecisionLost as exc:
-            raise ApiError(
-                503,
-                "decision_lost",
+                "decision_lost" if isinstance(exc, DecisionLost) else "decision_timeout",
                 f"{exc}; nothing was stored, post the same message again",
                 headers={"Retry-After": "1"},
             ) from exc
