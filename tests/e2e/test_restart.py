@@ -31,6 +31,8 @@ def _env(fakes, db: Path, port: int) -> dict[str, str]:
     return {
         "PATH": os.environ.get("PATH", ""),
         "HOME": os.environ.get("HOME", "/tmp"),
+        # This test process's own data folder (tests/conftest.py), not the user's: knowledge cache, default store.
+        "XDG_DATA_HOME": os.environ["XDG_DATA_HOME"],
         "ZENPY_FORCE_SCHEME": "http",
         "ZENPY_FORCE_NETLOC": f"127.0.0.1:{fakes.zendesk_server.port}",
         "ZENDESK_SUBDOMAIN": "acme",
