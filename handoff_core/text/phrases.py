@@ -20,6 +20,8 @@ from __future__ import annotations
 
 from array import array
 from bisect import bisect_right
+from itertools import compress, count, repeat
+from operator import attrgetter, not_
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Generic, NamedTuple, TypeVar
@@ -174,7 +176,7 @@ class Vocabulary:
         self._by_key: dict[str, tuple[int, ...]] = {}
         self.root = _Node()
         #: The root nodes a token's id set starts phrases at (id sets are shared per word and language).
-        self._roots: dict[frozenset[int], tuple[_Node, ...]] = {}
+        self._roots: dict[frozenset[int], _Start] = {}
         self._roots_generation = -1
         self._matchers = 0
         self._phrases = 0
@@ -253,6 +255,14 @@ class Vocabulary:
 
         A phrase matches from a start token when each next word occurs within ``MAX_GAP`` extra tokens
         in the same sentence; each word takes its first occurrence (greedy, as a reader would).
+
+        Compiled per start: a token's id set (shared per word and language) is looked up once in
+        :attr:`_roots`, which keeps for it a :class:`_Start`: the one-word phrases it completes, already
+        in insertion order, and the nodes it may continue from with the word ids of their children. A
+        continuation is followed only when a token within the gap holds one of those ids (about one
+        start in twenty in the corpus), so most starts emit their precompiled hits and nothing else.
+        Hits at one start are reported in insertion order, as the plain walk
+        (``tests/core/test_phrase_trie.py`` keeps it and compares both).
         """
         if self._roots_generation != self.generation:
             self._roots.clear()
@@ -265,25 +275,41 @@ class Vocabulary:
             first_ids = ids[first]
             if not first_ids:
                 continue
-            starts = roots.get(first_ids)
-            if starts is None:
-                starts = roots[first_ids] = self._starts(first_ids)
-            if not starts:
+            start = roots.get(first_ids)
+            if start is None:
+                start = roots[first_ids] = self._start(first_ids)
+            if start is _NO_START:
                 continue
             sentence = sentences[first]
-            at_start: list[tuple[_Compiled, int]] = []
-            for node in starts:
-                for compiled in node.phrases:
-                    at_start.append((compiled, first))
-                if node.children:
-                    _descend(node, pos + 1, sentence, content, ids, sentences, at_start)
+            at_start: list[tuple[_Compiled, int]] | None = None
+            for node, child_ids in start.inner:
+                # Descend only when a token within the gap, in the same sentence, holds a child word.
+                for k in range(pos + 1, min(pos + 2 + MAX_GAP, n)):
+                    idx = content[k]
+                    if sentences[idx] != sentence:
+                        break
+                    if not child_ids.isdisjoint(ids[idx]):
+                        if at_start is None:
+                            at_start = [(compiled, first) for compiled in start.emits]
+                        _descend(node, pos + 1, sentence, content, ids, sentences, at_start)
+                        break
+            if at_start is None:
+                # The common case: only the start's own one-word phrases, already in insertion order.
+                for compiled in start.emits:
+                    hit: PhraseHit[object] = _tuple_new(
+                        PhraseHit, (compiled.payload, compiled.phrase, first, first, sentence)
+                    )
+                    bucket = found.get(compiled.matcher)
+                    if bucket is None:
+                        found[compiled.matcher] = [hit]
+                    else:
+                        bucket.append(hit)
+                continue
             if len(at_start) > 1:
                 at_start.sort(key=_seq)
             for compiled, last in at_start:
                 # tuple.__new__ skips the named tuple's Python-level __new__ (the same tuple, a third of the cost).
-                hit: PhraseHit[object] = _tuple_new(
-                    PhraseHit, (compiled.payload, compiled.phrase, first, last, sentence)
-                )
+                hit = _tuple_new(PhraseHit, (compiled.payload, compiled.phrase, first, last, sentence))
                 bucket = found.get(compiled.matcher)
                 if bucket is None:
                     found[compiled.matcher] = [hit]
@@ -292,10 +318,31 @@ class Vocabulary:
         return found
 
     def _starts(self, first_ids: frozenset[int]) -> tuple[_Node, ...]:
+        """The root's children a token with ``first_ids`` starts, in word-id order."""
         children = self.root.children
         return tuple(children[w] for w in sorted(first_ids) if w in children)
 
+    def _start(self, first_ids: frozenset[int]) -> _Start:
+        """What a token with ``first_ids`` starts, compiled (:data:`_NO_START` when nothing)."""
+        nodes = self._starts(first_ids)
+        if not nodes:
+            return _NO_START
+        emits = sorted((compiled for node in nodes for compiled in node.phrases), key=attrgetter("seq"))
+        inner = tuple((node, frozenset(node.children)) for node in nodes if node.children)
+        return _Start(tuple(emits), inner)
 
+
+@dataclass(frozen=True, slots=True)
+class _Start:
+    """What one token id set starts in the trie: its one-word phrases and the nodes to continue from."""
+
+    #: The phrases the start nodes complete themselves, in insertion order.
+    emits: tuple[_Compiled, ...]
+    #: Start nodes with children, each with the word ids of its children (a frozenset, for ``isdisjoint``).
+    inner: tuple[tuple[_Node, frozenset[int]], ...]
+
+
+_NO_START = _Start((), ())
 _tuple_new = tuple.__new__
 
 
@@ -354,9 +401,12 @@ class Analyzer:
         tokens = tokenize(text) if tokens is None else tokens
         norms = tokens.norms
         lang = language or detect_language(norms)
-        cache = self.token_cache
-        ids = tuple([cached if (cached := cache.get((n, lang))) is not None else self._ids(n, lang) for n in norms])
-        content = tuple([i for i, n in enumerate(norms) if n not in SKIP])
+        # Every token's ids in one C-level map over the cache; the words not in it yet are worked out.
+        found = self.token_cache.get_many(zip(norms, repeat(lang)))
+        if None in found:
+            found = [f if f is not None else self._ids(n, lang) for f, n in zip(found, norms, strict=True)]
+        ids: tuple[frozenset[int], ...] = tuple(found)  # type: ignore[arg-type]  # no None left
+        content = tuple(compress(count(), map(not_, map(SKIP.__contains__, norms))))
         hits = vocabulary.match(content, ids, tokens.sentences)
         return AnalyzedText(
             text, lang, tokens.words, norms, tokens.sentences, content, ids, hits, vocabulary, self._generation

@@ -134,7 +134,7 @@ def test_cache_stays_consistent_under_threads() -> None:
         thread.start()
     for thread in threads:
         thread.join()
-    assert cache.bytes == sum(cost for _, cost in cache._items.values())
+    assert cache.bytes == sum(cache._costs.values())
     assert cache.bytes <= cache.max_bytes
 
 
@@ -212,3 +212,14 @@ def test_word_piece_splits_hold_at_most_their_bound_in_bytes() -> None:
         assert len(fast._split) == wordpiece._SPLIT_CACHE_SIZE - 1
     finally:
         tracemalloc.stop()
+
+
+def test_get_many_reads_as_get_does_through_evictions() -> None:
+    """get_many gives each key's get(), in order, also for keys evicted or stored again."""
+    cache: ByteBoundedCache[tuple[str, str], frozenset[int]] = ByteBoundedCache(8_000)
+    for n in range(200):
+        cache.put((f"w{n % 70}", "en"), frozenset({n}))
+        keys = [(f"w{m}", "en") for m in range(0, 80, 3)]
+        assert cache.get_many(keys) == [cache.get(key) for key in keys]
+    assert cache.evictions > 0
+    assert len(cache) == len(cache._values) == len(cache._costs)
