@@ -5,7 +5,9 @@ Why: on real support messages (a complaint of a page or two) VADER was a third o
 negation and idiom checks), and its "but" rule looks each score up with ``list.index``: cost grows with
 the square of the message length. Each of those checks only reads the three words before and two after
 the word being scored, so handing them that window gives identical results in time linear in the
-message. The "but" rule is replayed exactly, quirks included, by looking only among the non-zero
+message. Round 9 (issue 12) skips the calls that cannot change a valence: the booster look-up of a
+word that is no booster, the idiom check where none of its sequences can hold an idiom's words, and
+``SentiText``'s per-word method calls (the same words and capitals flag, built in comprehensions and C). The "but" rule is replayed exactly, quirks included, by looking only among the non-zero
 scores. Messages without emoji skip the character-by-character emoji pass.
 
 Only the scoring steps are overridden; the lexicon, the rules and their constants are VADER's own, and
@@ -14,6 +16,7 @@ Only the scoring steps are overridden; the lexicon, the rules and their constant
 
 from __future__ import annotations
 
+import string
 from typing import Any
 
 from vaderSentiment.vaderSentiment import (
@@ -21,8 +24,8 @@ from vaderSentiment.vaderSentiment import (
     C_INCR,
     N_SCALAR,
     NEGATE,
+    SPECIAL_CASES,
     SentimentIntensityAnalyzer,
-    SentiText,
     scalar_inc_dec,
 )
 
@@ -33,6 +36,12 @@ _AFTER = 2
 #: VADER's negation words, as a set (``negated`` builds a list of them for every word it checks).
 _NEGATE = frozenset(NEGATE)
 _SO_THIS = ("so", "this")
+#: What ``SentiText`` strips from each whitespace-separated word (when more than two characters are left).
+_PUNCTUATION = string.punctuation
+#: Every word of VADER's multi-word idioms and multi-word boosters ("kiss of death", "kind of"). Each
+#: sequence its idiom check builds holds the scored word or one of the two before it, so when none of the
+#: three is one of these words the check cannot change the valence and is skipped.
+_IDIOM_WORDS = frozenset(w for key in (*SPECIAL_CASES, *BOOSTER_DICT) if " " in key for w in key.split())
 
 
 class LinearVader(SentimentIntensityAnalyzer):  # type: ignore[misc]
@@ -46,10 +55,9 @@ class LinearVader(SentimentIntensityAnalyzer):  # type: ignore[misc]
         if not self._emoji_chars.isdisjoint(text):
             return dict(super().polarity_scores(text))  # rare: emoji are replaced by their names first
         text = text.strip()
-        sentitext = SentiText(text)
+        words, is_cap_diff = _senti_words(text)
         sentiments: list[Any] = []
-        words = sentitext.words_and_emoticons
-        lowered = [w.lower() for w in words]
+        lowered = list(map(str.lower, words))
         boosters = BOOSTER_DICT
         lexicon = self.lexicon
         last = len(words) - 1
@@ -57,7 +65,7 @@ class LinearVader(SentimentIntensityAnalyzer):  # type: ignore[misc]
             if low not in lexicon or low in boosters or (i < last and low == "kind" and lowered[i + 1] == "of"):
                 sentiments.append(0)  # what sentiment_valence gives a word outside the lexicon
                 continue
-            sentiments.append(self._valence(words, lowered, i, sentitext.is_cap_diff))
+            sentiments.append(self._valence(words, lowered, i, is_cap_diff))
         sentiments = self._but_check(lowered, sentiments)
         return dict(self.score_valence(sentiments, text))
 
@@ -85,14 +93,17 @@ class LinearVader(SentimentIntensityAnalyzer):  # type: ignore[misc]
                 valence -= C_INCR
         for start_i in range(0, 3):
             if i > start_i and lowered[i - (start_i + 1)] not in lexicon:
-                s = scalar_inc_dec(words[i - (start_i + 1)], valence, is_cap_diff)
-                if start_i == 1 and s != 0:
-                    s = s * 0.95
-                if start_i == 2 and s != 0:
-                    s = s * 0.9
-                valence = valence + s
+                if lowered[i - (start_i + 1)] in BOOSTER_DICT:
+                    s = scalar_inc_dec(words[i - (start_i + 1)], valence, is_cap_diff)
+                    if start_i == 1 and s != 0:
+                        s = s * 0.95
+                    if start_i == 2 and s != 0:
+                        s = s * 0.9
+                    valence = valence + s
+                else:
+                    valence = valence + 0.0  # what scalar_inc_dec gives a word that is no booster (-0.0 becomes 0.0)
                 valence = _negation(valence, lowered, start_i, i)
-                if start_i == 2:
+                if start_i == 2 and not _IDIOM_WORDS.isdisjoint((low, lowered[i - 1], lowered[i - 2])):
                     valence = self._special_idioms_check(valence, words, i)
         # VADER's _least_check.
         if i > 1 and lowered[i - 1] not in lexicon and lowered[i - 1] == "least":
@@ -130,6 +141,17 @@ class LinearVader(SentimentIntensityAnalyzer):  # type: ignore[misc]
             elif si > bi:
                 sentiments[si] = value * 1.5
         return sentiments
+
+
+def _senti_words(text: str) -> tuple[list[str], bool]:
+    """``SentiText(text)``'s ``words_and_emoticons`` and ``is_cap_diff``, without its per-word method calls.
+
+    Each whitespace-separated word loses its leading and trailing punctuation unless that leaves two
+    characters or fewer (an emoticon); the capitals differential counts the words ``str.isupper`` in C.
+    """
+    words = [stripped if len(stripped := word.strip(_PUNCTUATION)) > 2 else word for word in text.split()]
+    capitals = sum(map(str.isupper, words))
+    return words, 0 < len(words) - capitals < len(words)
 
 
 def _negated(word: str) -> bool:

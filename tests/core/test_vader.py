@@ -6,9 +6,9 @@ import json
 import random
 
 import pytest
-from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer, SentiText
 
-from handoff_core.text.vader import LinearVader
+from handoff_core.text.vader import LinearVader, _senti_words
 from handoff_core.text.window import analysis_window
 
 from .conftest import ROOT
@@ -83,3 +83,32 @@ def test_same_scores_on_every_windowed_corpus_message_and_punctuated_words(
     for _ in range(3_000):
         text = " ".join(rnd.choice(wraps) + rnd.choice(words) + rnd.choice(wraps) for _ in range(rnd.randint(0, 14)))
         assert linear.polarity_scores(text) == reference.polarity_scores(text), text
+
+
+#: Round 9: the words of every multi-word idiom and booster (the idiom check is skipped without them nearby),
+#: boosters in capitals, and words around which "no" rules zero a valence (where a skipped "+ 0.0" matters).
+_IDIOM_WORDS = (
+    "the shit bomb bad ass badass bus stop yeah right kiss of death to die for beating broken heart just enough "
+    "kind sort EXTREMELY extremely barely SLIGHTLY no not good GOOD great love hate sad happy OK okay"
+).split()
+
+
+def test_same_scores_and_zero_signs_on_idiom_and_booster_sequences(
+    both: tuple[SentimentIntensityAnalyzer, LinearVader],
+) -> None:
+    """3,000 sequences dense in idiom and booster words: VADER's numbers, down to the sign of a zero."""
+    reference, linear = both
+    rnd = random.Random(9)
+    for _ in range(3_000):
+        text = " ".join(rnd.choice(_IDIOM_WORDS) for _ in range(rnd.randint(1, 12)))
+        assert repr(linear.polarity_scores(text)) == repr(reference.polarity_scores(text)), text
+
+
+def test_words_and_capitals_as_sentitext_reads_them() -> None:
+    """The words and capitals flag VADER's scoring reads are SentiText's, on 3,000 punctuated sequences."""
+    rnd = random.Random(33)
+    pieces = ["", "!", "...", "'", ":", "(", ")", "--", "?!", "ab", "ABC", "Abc", "x", "OK", ":)", "<3", "n't", "éÉ"]
+    for _ in range(3_000):
+        text = " ".join("".join(rnd.choice(pieces) for _ in range(rnd.randint(1, 4))) for _ in range(rnd.randint(0, 9)))
+        reference = SentiText(text)
+        assert _senti_words(text) == (reference.words_and_emoticons, reference.is_cap_diff), text
