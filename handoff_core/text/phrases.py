@@ -20,10 +20,10 @@ from __future__ import annotations
 
 from array import array
 from bisect import bisect_right
-from itertools import compress, count, repeat
-from operator import attrgetter, not_
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from itertools import compress, count, repeat
+from operator import attrgetter, not_
 from typing import Generic, NamedTuple, TypeVar
 
 from handoff_core.text.cache import ByteBoundedCache

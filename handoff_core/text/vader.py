@@ -5,10 +5,11 @@ Why: on real support messages (a complaint of a page or two) VADER was a third o
 negation and idiom checks), and its "but" rule looks each score up with ``list.index``: cost grows with
 the square of the message length. Each of those checks only reads the three words before and two after
 the word being scored, so handing them that window gives identical results in time linear in the
-message. Round 9 (issue 12) skips the calls that cannot change a valence: the booster look-up of a
-word that is no booster, the idiom check where none of its sequences can hold an idiom's words, and
-``SentiText``'s per-word method calls (the same words and capitals flag, built in comprehensions and C). The "but" rule is replayed exactly, quirks included, by looking only among the non-zero
-scores. Messages without emoji skip the character-by-character emoji pass.
+message. The "but" rule is replayed exactly, quirks included, by looking only among the non-zero
+scores. Messages without emoji skip the character-by-character emoji pass. Round 9 (issue 12) skips the
+calls that cannot change a valence: the booster look-up of a word that is no booster, the idiom check
+where none of its sequences can hold an idiom's words, and ``SentiText``'s per-word method calls (the
+same words and capitals flag, built in comprehensions and C).
 
 Only the scoring steps are overridden; the lexicon, the rules and their constants are VADER's own, and
 ``tests/core/test_vader.py`` compares both on real long texts.

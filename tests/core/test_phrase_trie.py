@@ -21,8 +21,8 @@ from handoff_core.text.normalize import tokenize
 from handoff_core.text.phrases import (
     MAX_GAP,
     SKIP,
-    Analyzer,
     AnalyzedText,
+    Analyzer,
     PhraseHit,
     PhraseMatcher,
     Vocabulary,
@@ -167,9 +167,11 @@ CASES = [
     (["talk to a human"], "talk to human now", [("talk to a human", 0, 2)]),  # fillers skipped
     (["refund", "refund now"], "refund now", [("refund", 0, 0), ("refund now", 0, 1)]),
     (["refund now", "refund"], "refund now", [("refund now", 0, 1), ("refund", 0, 0)]),  # insertion order
-    (["card", "lost card", "card stolen"], "lost card stolen card", [
-        ("lost card", 0, 1), ("card", 1, 1), ("card stolen", 1, 2), ("card", 3, 3)
-    ]),
+    (
+        ["card", "lost card", "card stolen"],
+        "lost card stolen card",
+        [("lost card", 0, 1), ("card", 1, 1), ("card stolen", 1, 2), ("card", 3, 3)],
+    ),
     (["cancel account"], "cancel cancel account", [("cancel account", 0, 2), ("cancel account", 1, 2)]),
     ([], "anything at all", []),
 ]
