@@ -523,6 +523,15 @@ def test_cfpb_round5_split_is_pinned() -> None:
     assert not ids["cfpb-tune"] & ids["cfpb-holdout"] and not ids["cfpb-dev"] & ids["cfpb-report"]
 
 
+def test_round9_report_split_is_fixed() -> None:
+    """Round 9 reports on DialogSum ``test`` (the least recently read split, not a never-read one), which the
+    bench reads only with --final; cfpb-holdout, read in round 8, is not round 9's report split."""
+    bench = _bench()
+    assert bench.ROUND9_REPORT_SPLIT == "test"
+    assert bench.ROUND9_REPORT_SPLIT in bench.REPORT_SPLITS
+    assert bench.READINGS_BEFORE_ROUND9[bench.ROUND9_REPORT_SPLIT] == 4
+
+
 def _long_thread(filler_pairs: int) -> Conversation:
     """A problem stated first, a version given in the middle, a bot question answered at the end."""
     turns: list[tuple[str, str]] = [
