@@ -18,7 +18,12 @@ is often no help ("Can I talk to a person about this, please?", "@brand please r
    round 6, are written in headline style (:func:`condense`: "My account was closed" -> "Account closed",
    "I have been charged twice" -> "Charged twice"), so more of the problem fits; a further sentence is
    quoted only while it adds a fair share of what the first one did (``Weights.min_gain``). They are
-   shown in conversation order, so a problem told over several messages reads as the customer told it.
+   shown in conversation order, so a problem told over several messages reads as the customer told it;
+5. round 9, for social-post threads: openers ("Hmm,", "As you can see,"), a closing courtesy or sign-off
+   ("…, thank you for your help."), a closing meta-request ("…, can I talk to a person?", "… any update?"),
+   "I'd like to", hashtags, thread counters ("(1/2)") and "please read the above," go from a quoted
+   sentence, and a sentence that is only a channel move ("Sent you a DM 20 mins ago") or only an opener
+   ("Quick question, I was wondering if you could help me.", "Any idea?") is never a candidate.
 
 Summation and tie-breaking follow conversation order, never set or hash order, so the same conversation
 gives the same sentences byte for byte in every process.
@@ -155,15 +160,32 @@ def candidate_sentences(
         for index, text in texts.items()
         if messages[index].role is Role.CUSTOMER
         for s in text.sentences
-        if not _META_ONLY.issuperset(s.keys) and s.keys not in _OPENERS and not _ASIDE_ONLY.issuperset(s.keys)
+        if not _META_ONLY.issuperset(s.keys)
+        and s.keys not in _OPENERS
+        and not _ASIDE_ONLY.issuperset(s.keys)
+        and _CHANNEL_MOVE.match(s.text) is None
     ]
 
 
 #: Keys that make a sentence a channel move or an opener when they are all it has ("DM'd you", "quick one",
 #: "quick question"): the shared meta list (text/sentences.py) does not know these spellings.
-_META_ONLY = frozenset(word_key(w) for w in "dmd dmed inboxed".split())
+_META_ONLY = frozenset(
+    word_key(w)
+    for w in """dmd dmed inboxed idea ideas quick question wondering wonder actually goodbye bye concern advise
+    respectfully sincerely regards anyone someone somebody asap pls plz hello hi hey still waiting follow
+    followed back""".split()
+)
 #: Keys of a sentence that only points at attachments or pages ("Proof attached.", "There are no additional
 #: pages.", "See the screenshots below."): the agent opens the attachment; the Issue says what is wrong.
+#: Round 9: a sentence that only reports a move to another channel ("Sent you a DM 20 mins ago", "Just DM'd
+#: you my details", "I've messaged you privately"): the Assistant line shows it as the answer to the bot's ask.
+_CHANNEL_MOVE = re.compile(
+    r"""(?:i\s+|i['’]ve\s+|i\s+have\s+)?(?:just\s+|already\s+)?(?:sent|dm['’]?e?d|pm['’]?e?d|inboxed|messaged|emailed)
+    (?:\s+(?:you|u|y['’]all|them))?(?:\s+(?:a|the|my|an))?(?:\s+(?:dm|pm|direct\s+message|private\s+message|message|email
+    |details|info|privately))?(?:\s+(?:with|about)\s+(?:my\s+|the\s+)?(?:details|info|account\s+details))?
+    (?:\s+(?:\d+|a\s+few|few)\s+(?:mins?|minutes?|hours?|hrs?)\s+ago|\s+(?:earlier|yesterday|already|now))?\s*[.!]*$""",
+    re.IGNORECASE | re.VERBOSE,
+)
 _ASIDE_ONLY = frozenset(
     word_key(w)
     for w in """attach attached attachment attachments enclose enclosed proof page pages additional copy copies
@@ -279,6 +301,49 @@ _INTERJECTION_START = ("smh", "tbh", "lol", "lmao", "lmfao", "rofl", "omg", "omf
 _REPEATED_MARK = re.compile(r"([!?])[!?]+|\s*\.{3,}$")
 
 
+#: Round 9: words that open a sentence and say nothing of the problem: hesitations ("Hmm,", "Er, well,"),
+#: discourse openers ("Well,", "OK so", "You know,", "In fact,", "As you can see,", "Of course,").
+_LEAD_WORDS = re.compile(
+    r"""^(?:(?:h?m{2,}|hmm+|er+m?|um+|uh+|ah+|oh+|well|ok(?:ay)?|so|yeah|right|alright|anyway|honestly|frankly
+    |you\s+know|in\s+fact|that\s+is|as\s+you\s+(?:can\s+)?(?:see|know)|of\s+course|as\s+a\s+matter\s+of\s+fact)
+    (?:\s*[,.!]+\s*|\s+(?=(?:so|well|ok(?:ay)?)\b))|(?:thanks|thank\s+you|thx)(?:\s*,)?\s+but\s+)+(?=\w)""",
+    re.IGNORECASE | re.VERBOSE,
+)
+#: Round 9: a courtesy or a sign-off that closes a sentence ("…, thank you for your help.", "… Respectfully
+#: Mr. XXXX", "… Thanks in advance!"): the agent reads the problem, not the manners ("thanks to" stays).
+_SIGN_OFF = re.compile(
+    r"""(?:[,.;:!]\s*|\s+)(?:thank\s+you|thanks(?!\s+to\b)|thx|ty|respectfully|sincerely|(?:best|kind|warm)\s+regards
+    |(?<!\bin\s)(?<!\bwith\s)regards(?!\s+(?:to|of)\b)|cheers)\b(?:[^.!?]|\.(?!\s+(?-i:[A-Z][a-z]))){0,60}[.!?]*$""",
+    re.IGNORECASE | re.VERBOSE,
+)
+
+
+#: Round 9, what a social post adds: a thread counter ("(1/2)", "2/3"), a run of hashtags without a digit
+#: ("#fail #skyrail"; "#A77120" is an order number and stays), and a pointer back at earlier posts ("please
+#: read the above,", "see my previous tweets:") before the sentence proper.
+_THREAD_COUNTER = re.compile(r"\s*(?:\(\s*[1-9]\s*/\s*[1-9]\s*\)|(?<=\s)[1-9]/[1-9](?=\s*$))")
+_HASHTAG_RUN = re.compile(r"(?:\s*#[^\W\d]+)+(?=\s*[.!?]*\s*$)")
+_READ_ABOVE = re.compile(
+    r"""^(?:(?:please|pls|plz|kindly)\s+)?(?:read|see|check|look\s+at)\s+(?:the\s+|my\s+)?
+    (?:above|thread|(?:previous|last|earlier|first)\s+(?:tweets?|posts?|messages?|replies))\s*[,.;:!–—-]*\s+(?=\w)""",
+    re.IGNORECASE | re.VERBOSE,
+)
+
+
+#: Round 9: a meta-request that closes a sentence with more in it ("…, can I talk to a person?", "… any update?",
+#: "… please help!", "… please advise", "… DM me"): the Why line says it; the rest is the problem.
+_META_TAIL = re.compile(
+    r"""(?:[,.;:!?–—-]\s*|\s+)(?:(?:so\s+|and\s+|but\s+)?(?:(?:can|could|may)\s+(?:i|we)\s+(?:please\s+)?
+    (?:speak|talk|chat)\s+(?:to|with)\s+(?:a|an|some|your)?\s*(?:real\s+|actual\s+|live\s+)?
+    (?:human|person|agent|representative|rep|someone|somebody|manager|supervisor)(?:\s+please)?
+    |any\s+(?:update|news|ideas?)(?:\s+(?:on\s+this|please))?|(?:please|pls|plz)\s+(?:help(?:\s+me)?|advise|assist)
+    |can\s+(?:you|u|someone|anyone)\s+help(?:\s+me)?(?:\s+please)?|(?:please\s+)?dm\s+me|help(?:\s+me)?\s+please)
+    )\s*[.!?]*$""",
+    re.IGNORECASE | re.VERBOSE,
+)
+_LIKE_TO = re.compile(r"(?:(?<=^)|(?<=[,;:.!?]\s))(?:i|we)(?:['’]d|\s+would)\s+like\s+to\s+(?=\w)", re.IGNORECASE)
+
+
 def compact(sentence: str) -> str:
     """``sentence`` without filler (:data:`_FILLER`), narrative preamble (:data:`_PREAMBLE`), runs of masked
     values, asides about attachments and an opening request for a person (:data:`_ASK_FOR_PERSON`);
@@ -301,6 +366,13 @@ def compact(sentence: str) -> str:
         text = _MASKED_LEAD.sub("", text, count=1)
     if "," in text:
         text = _PREAMBLE.sub("", text)
+    text = _SIGN_OFF.sub(".", _LEAD_WORDS.sub("", text, count=1), count=1)
+    if "/" in text:
+        text = _THREAD_COUNTER.sub("", text)
+    if "#" in text:
+        text = _HASHTAG_RUN.sub("", text)
+    text = _READ_ABOVE.sub("", text, count=1)
+    text = _LIKE_TO.sub("", _META_TAIL.sub(".", text, count=1))
     if text != sentence and len(text.split()) >= 3:
         sentence = text[:1].upper() + text[1:] if sentence[:1].isupper() else text
     if _FILLER.search(sentence) is None and _YOU_KNOW.search(sentence) is None:

@@ -82,6 +82,18 @@ def test_answered_questions_are_shown_with_the_answer(thread: dict[str, Any], su
         assert quoted_above(summary, answer), (expected, summary.text)
 
 
+@pytest.mark.parametrize(
+    "thread", [t for t in THREADS if t.get("note_not")], ids=[t["name"] for t in THREADS if t.get("note_not")]
+)
+def test_note_leaves_out_what_says_nothing(thread: dict[str, Any], summaries: dict[str, Summary]) -> None:
+    """Round 9: hashtags, thread counters ("(1/2)"), "sent you a DM", "Any idea?", "Quick question, I was
+    wondering if", "can you follow back so I can DM?" are nowhere in the note, nor in the Slack form."""
+    summary = summaries[thread["name"]]
+    for unwanted in thread["note_not"]:
+        assert unwanted.casefold() not in summary.text.casefold(), (thread["name"], unwanted, summary.text)
+        assert unwanted.casefold() not in summary.short.casefold(), (thread["name"], unwanted, summary.short)
+
+
 @pytest.mark.parametrize("thread", THREADS, ids=[t["name"] for t in THREADS])
 def test_forms_fit_and_short_form_leads_with_the_issue(thread: dict[str, Any], summaries: dict[str, Summary]) -> None:
     """Full form within 1,200 characters, Slack form within 300 and made of the Issue and Why lines."""
