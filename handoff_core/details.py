@@ -61,6 +61,15 @@ _ONLY_ANSWER = re.compile(r"^[\W_]*(?:(?:yes|yeah|yep|ok|okay|so|well|and|then|s
 #: Between two items of one list of what the customer tried ("cleared cache, reinstalled, same loop").
 _LIST_GAP = re.compile(r"[\s,;]*(?:(?:and|then|also|&)\s+)?$")
 _TRIED_TAIL = re.compile(r"(?:\s+(?:to be honest|please|thanks|as well|too|tbh|lol))+$", re.IGNORECASE)
+#: Round 9: the words a "tried" value's four-word window can end on mid-phrase ("called Barclay Card to
+#: have", "contacted the", "submitted a prior complaint to"): without them the value says the same and
+#: reads as a whole ("called Barclay Card", "submitted a prior complaint").
+_TRIED_DANGLING = re.compile(
+    r"""(?:\s+(?:to|the|a|an|by|with|on|of|that|this|these|those|was|were|is|are|while|they|he|she|we|i|have|has
+    |had|when|via|for|from|at|in|into|my|our|their|his|her|your|its|and|or|but|so|if|as|about|because|which|who
+    |what|than|then|be|been|being|mr|mrs|ms|dr|[a-z]))+$""",
+    re.IGNORECASE | re.VERBOSE,
+)
 
 
 def _by_customer(text: str, start: int) -> bool:
@@ -166,8 +175,11 @@ def message_details(text: str, starts: Sequence[str] = (), dotted: bool | None =
         elif not _NEGATED.search(text[max(0, m.start() - 20) : m.start()]) and (
             _by_customer(text, m.start()) or (listed >= 0 and _LIST_GAP.match(text, listed, m.start()) is not None)
         ):
-            value = _TRIED_TAIL.sub("", " ".join((m.group(1) + m.group(2)).split()))
-            found.append((m.start(), "tried", value[:48]))
+            value = " ".join((m.group(1) + m.group(2)).split())
+            if len(value) > 48:  # cut at a space, not inside a word
+                value = value[: value.rfind(" ", 0, 49)]
+            value = _TRIED_DANGLING.sub("", _TRIED_TAIL.sub("", value)) or value
+            found.append((m.start(), "tried", value))
             listed = m.end()
     found.sort()
     return tuple((kind, value) for _, kind, value in found)

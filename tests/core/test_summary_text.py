@@ -10,7 +10,7 @@ import pytest
 from handoff_core.issue import candidate_sentences, compact, condense
 from handoff_core.models import Conversation, Message, Role
 from handoff_core.text import messages
-from handoff_core.text.messages import analyze_message, trim
+from handoff_core.text.messages import analyze_message, message_details_of, trim
 from handoff_core.text.sentences import clean, clip
 
 
@@ -246,3 +246,22 @@ def test_masked_values_are_not_content_words(word: str, content: bool) -> None:
     """A value masked before it reached us ("XXXX", "XX/XX/2019") is no content word and no product name."""
     keys = analyze_message(f"The {word} was wrong.").sentences[0].keys
     assert (len(keys) == 2) == content, keys
+
+
+@pytest.mark.parametrize(
+    ("message", "tried"),
+    [
+        # Round 9: a value's four-word window no longer ends mid-phrase on a function word or an initial.
+        ("I called Barclay Card to have it removed", "called Barclay Card"),
+        ("I submitted a prior complaint to the CFPB", "submitted a prior complaint"),
+        ("I contacted them via email by Mr. Smith", "contacted them via email"),
+        ("I have contacted XXXX while this was pending", "contacted XXXX"),
+        # Unchanged: a whole phrase, a pronoun object, a verb alone.
+        ("Yes, power-cycled it", "power-cycled it"),
+        ("I already restarted the phone and the router", "restarted the phone"),
+        ("I called the", "called"),
+    ],
+)
+def test_tried_values_end_on_a_whole_phrase(message: str, tried: str) -> None:
+    """The Details line's "tried" value is the customer's verb and its words up to a whole phrase."""
+    assert next(v for kind, v in message_details_of(message) if kind == "tried") == tried
