@@ -425,11 +425,25 @@ _SAID_THAT = re.compile(
 )
 
 
+#: Round 9: an empty subject opening a clause ("There's a collection showing" -> "Collection showing", "It's
+#: been 3 days" -> "Been 3 days", "This is John Cruise" -> "John Cruise") and wordy phrases ("in order to" ->
+#: "to", "at this time"): a note-taker leaves them out too. DialogSum ``tune`` Issue 1.324 -> 1.337 / 1.294 ->
+#: 1.305, ``cfpb-tune`` 1.193 -> 1.198 ("we are"/"we have" as well: no further gain, and "we have 2 kids"
+#: would lose its verb).
+_EXPLETIVE = re.compile(
+    r"(?:(?<=^)|(?<=[,;:.!?]\s))(?:there(?:['’]s|\s+is|\s+are|\s+was|\s+were)|it(?:['’]s|\s+is)|this\s+is)\s+(?=[\w$£€#])",
+    re.IGNORECASE,
+)
+_WORDY = re.compile(r"\s+(?:in\s+order(?=\s+to\b)|at\s+this\s+(?:time|point)(?:\s+in\s+time)?)\b", re.IGNORECASE)
+
+
 def condense(sentence: str) -> str:
-    """``sentence`` in headline style (:data:`_ARTICLES`, :data:`_I_AUX`, :data:`_AUX`, :data:`_SAID_THAT`):
+    """``sentence`` in headline style (:data:`_ARTICLES`, :data:`_I_AUX`, :data:`_AUX`, :data:`_SAID_THAT`,
+    :data:`_EXPLETIVE`, :data:`_WORDY`):
     the same words in the same order, without the ones a reader restores; unchanged when fewer than three
     words would be left."""
     text = _AUX.sub("", _I_AUX.sub("", _ARTICLES.sub("", sentence)))
+    text = _WORDY.sub("", _EXPLETIVE.sub("", text))
     if "that " in text.lower():
         text = _SAID_THAT.sub(r"\1", text)
     if text == sentence or len(text.split()) < 3:

@@ -216,6 +216,12 @@ def test_compact_drops_filler_but_keeps_meaning(sentence: str, expected: str) ->
         ("He charged me twice a month for his service.", "He charged me twice a month for his service."),
         ("My son has been sixteen since May.", "Son has been sixteen since May."),
         ("I've been smoking since I was sixteen.", "Smoking since I was sixteen."),
+        # Round 9: an empty subject opening a clause, wordy phrases.
+        ("There's a collection showing on my credit report.", "Collection showing on credit report."),
+        ("It's been 3 days and the refund is not showing.", "Been 3 days and refund not showing."),
+        ("This is John Cruise from the sales office.", "John Cruise from sales office."),
+        ("I called in order to cancel the card at this time.", "Called to cancel card."),
+        ("Is it the same card?", "Is it same card?"),
         # Too little left: unchanged.
         ("My card expired.", "My card expired."),
     ],
