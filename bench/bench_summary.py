@@ -2,7 +2,7 @@
 
 Usage:
     python bench/bench_summary.py [--split tune|check] [--subset service|all] [--speed-only] [--examples N]
-    python bench/bench_summary.py --split test --final     # the report split: once per round, at its end
+    python bench/bench_summary.py --split test --final     # round 9's report split (5th reading), at its end
     python bench/bench_summary.py --split cfpb-tune             # round 5: real complaints to tune on
     python bench/bench_summary.py --split cfpb-holdout --final  # round 5's report split: once, at its end
     python bench/bench_summary.py --split cfpb-report --final   # round 4's report split (read at its end)
@@ -51,6 +51,10 @@ Round 8 adds ``--engine``: the whole note as the default policy's decision write
 sentiment, language, reasons and missing fields; a request for a person appended to threads without one),
 because that is what the agent reads; the fixed :func:`summary_input` measures the summariser alone.
 Round 8 read ``cfpb-holdout`` a fourth time and DialogSum ``check`` once more, at its end.
+
+Round 9 fixed its report split in code before reading any round-9 score (:data:`ROUND9_REPORT_SPLIT`):
+DialogSum ``test``, the split read least recently (no never-read split is left), and read it once at its
+end, its fifth reading; ``cfpb-holdout`` was not read.
 
 Honest history: round 4 did not read the DialogSum test split; it fixed a fresh protocol on real
 complaints (``cfpb-report``, below) and read that once, at its end. In round 3 the test split was read a
