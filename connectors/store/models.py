@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from connectors.store.transcripts import Stamp
 from handoff_core import Conversation, ConversationState
 
 
@@ -93,6 +94,9 @@ class ConversationRecord:
 
     ``conversation`` is the transcript the core last decided on; ``state`` is what the core needs back
     (handed off, handoff offered). ``ticket_id`` and ``alert`` tie the conversation to what was sent.
+    ``stamp`` is the stored revision the transcript was read at (None: never stored, or not read from the
+    store): a record written back with its predecessor's stamp stores only its new messages
+    (:mod:`connectors.store.transcripts`).
     """
 
     conversation: Conversation
@@ -101,6 +105,7 @@ class ConversationRecord:
     alert_channel: str | None = None
     alert_ts: str | None = None
     last_decision_id: str | None = None
+    stamp: Stamp | None = field(default=None, repr=False, compare=False)
 
     @property
     def id(self) -> str:

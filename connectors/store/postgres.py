@@ -42,8 +42,9 @@ from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from connectors.store.protocol import StoreError
-from connectors.store.rows import VOLUME_COMPONENT, VOLUME_MIGRATIONS
+from connectors.store.rows import TRANSCRIPT_COMPONENT, VOLUME_COMPONENT, VOLUME_MIGRATIONS, transcript_migrations
 from connectors.store.sql import POSTGRESQL, Cursor, Executor, SqlStore
+from connectors.store.transcripts import TranscriptCache
 
 #: Key of the advisory lock that serialises migrations across replicas starting together.
 MIGRATION_LOCK = 0x68616E646F6666  # "handoff"
@@ -205,9 +206,13 @@ class PostgresStore(SqlStore):
 
     def __init__(self, url: str, *, pool_size: int = 8, connect_timeout: float = 10.0) -> None:
         self.url = url
-        self._pool = open_pool(
-            url, pool_size, connect_timeout, [("worker", MIGRATIONS), (VOLUME_COMPONENT, VOLUME_MIGRATIONS)], "store"
-        )
+        migrations = [
+            ("worker", MIGRATIONS),
+            (VOLUME_COMPONENT, VOLUME_MIGRATIONS),
+            (TRANSCRIPT_COMPONENT, transcript_migrations("")),
+        ]
+        self._pool = open_pool(url, pool_size, connect_timeout, migrations, "store")
+        self.transcripts = TranscriptCache()
         self._lock_conn: psycopg.Connection[Any] | None = None
         self._lock_guard = threading.Lock()
         self._local_locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()

@@ -12,6 +12,7 @@ from typing import Any, Protocol
 
 from connectors.store.models import Backlog, ConversationRecord, InboxItem, InboxStatus, OutboxItem, OutboxStatus
 from connectors.store.protocol import StoreError
+from connectors.store.transcripts import Stamp
 from handoff_core import Conversation, ConversationState
 
 
@@ -19,11 +20,6 @@ class Row(Protocol):
     """A row read by column name: ``sqlite3.Row`` and psycopg's ``dict_row`` rows both are."""
 
     def __getitem__(self, key: str, /) -> Any: ...
-
-
-def conversation_document(record: ConversationRecord) -> str:
-    """The transcript as stored: state lives in its own columns only, so it is stored once."""
-    return record.conversation.model_copy(update={"state": ConversationState()}).model_dump_json()
 
 
 def budget_step(now: float, per_minute: int, start: float, used: int) -> tuple[float, float, int]:
@@ -50,9 +46,12 @@ def status_filter(statuses: Sequence[Any], mark: str = "?") -> tuple[str, list[s
     return f"WHERE status IN ({marks})", [s.value for s in statuses]
 
 
-def conversation_from(row: Row) -> ConversationRecord:
+def record_from(row: Row, conversation: Conversation, stamp: Stamp | None) -> ConversationRecord:
+    """A conversation's record from its row, with its transcript (read by the caller: whole from a row of
+    the one-document format, else from its message rows or the transcript cache)."""
     return ConversationRecord(
-        conversation=Conversation.model_validate_json(row["document"]),
+        conversation=conversation,
+        stamp=stamp,
         state=ConversationState(
             handed_off=bool(row["handed_off"]),
             handed_off_reason=row["handed_off_reason"],
@@ -126,6 +125,31 @@ VOLUME_MIGRATIONS: tuple[str, ...] = (
     """,
 )
 
+#: Transcripts a message per row (:mod:`connectors.store.transcripts`), under their own component. A row
+#: of the one-document format (``transcript_epoch`` NULL: its ``document`` holds every message) is read as
+#: before and written in the new format the next time its conversation is stored; nothing is rewritten at
+#: start-up (the rows are parsed by the same code that wrote them, so none can be read differently).
+TRANSCRIPT_COMPONENT = "worker_transcripts"
+
+
+def transcript_migrations(table_options: str) -> tuple[str, ...]:
+    """The scripts, with the driver's table options (SQLite: ``WITHOUT ROWID``, the rows clustered by
+    conversation and sequence number as PostgreSQL's primary-key index finds them)."""
+    return (
+        f"""
+        ALTER TABLE conversations ADD COLUMN transcript_epoch TEXT;
+        ALTER TABLE conversations ADD COLUMN msg_start BIGINT NOT NULL DEFAULT 0;
+        ALTER TABLE conversations ADD COLUMN msg_end BIGINT NOT NULL DEFAULT 0;
+        CREATE TABLE conversation_messages (
+            conversation_id TEXT NOT NULL,
+            seq BIGINT NOT NULL,
+            message TEXT NOT NULL,
+            PRIMARY KEY (conversation_id, seq)
+        ){table_options}
+        """,
+    )
+
+
 #: Backlog per queue and lane; both queries read only pending and dead rows through an index.
 BACKLOG_SQL = (
     "SELECT 'outbox' AS queue, target AS lane, status, COUNT(*) AS n, MIN(created_at) AS oldest"
@@ -171,6 +195,13 @@ PURGED_PAYLOAD = '{"purged": true}'
 #: Raw customer text past the retention, per table: (name, rows it touches, how it is purged). Pending
 #: inbox and outbox rows are work still to do and are never touched; ``?`` is the cut-off time.
 PURGE_TARGETS: tuple[tuple[str, str, str], ...] = (
+    # A conversation's message rows go with it (before it: they are found through its ``updated_at``).
+    (
+        "conversation_messages",
+        "FROM conversation_messages WHERE conversation_id IN (SELECT id FROM conversations WHERE updated_at < ?)",
+        "DELETE FROM conversation_messages WHERE conversation_id IN"
+        " (SELECT id FROM conversations WHERE updated_at < ?)",
+    ),
     ("conversations", "FROM conversations WHERE updated_at < ?", "DELETE FROM conversations WHERE updated_at < ?"),
     (
         "webchat_replies",
@@ -190,4 +221,4 @@ PURGE_TARGETS: tuple[tuple[str, str, str], ...] = (
         """ AND payload <> '{"purged": true}'""",
     ),
 )
-assert all(PURGED_PAYLOAD in purge for _, _, purge in PURGE_TARGETS[2:])
+assert all(PURGED_PAYLOAD in purge for _, _, purge in PURGE_TARGETS[3:])

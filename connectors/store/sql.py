@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -45,13 +45,22 @@ from connectors.store.rows import (
     Row,
     backlog_from_rows,
     budget_step,
-    conversation_document,
-    conversation_from,
     inbox_from,
     loads,
     outbox_from,
+    record_from,
     status_filter,
 )
+from connectors.store.transcripts import (
+    Stamp,
+    TranscriptCache,
+    diff,
+    head_document,
+    message_document,
+    new_epoch,
+    spliced,
+)
+from handoff_core import Conversation, Message
 
 
 class Cursor(Protocol):
@@ -84,16 +93,30 @@ POSTGRESQL = Dialect("postgresql", greatest="GREATEST", skip_locked=" FOR UPDATE
 
 UPSERT_CONVERSATION = (
     "INSERT INTO conversations (id, channel, document, ticket_id, handed_off, handed_off_reason,"
-    " handoff_offered, alert_channel, alert_ts, last_decision_id, created_at, updated_at)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " handoff_offered, alert_channel, alert_ts, last_decision_id, created_at, updated_at,"
+    " transcript_epoch, msg_start, msg_end)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
     " ON CONFLICT (id) DO UPDATE SET channel = excluded.channel, document = excluded.document,"
     " ticket_id = COALESCE(excluded.ticket_id, conversations.ticket_id),"
     " handed_off = excluded.handed_off, handed_off_reason = excluded.handed_off_reason,"
     " handoff_offered = excluded.handoff_offered,"
     " alert_channel = COALESCE(excluded.alert_channel, conversations.alert_channel),"
     " alert_ts = COALESCE(excluded.alert_ts, conversations.alert_ts),"
-    " last_decision_id = excluded.last_decision_id, updated_at = excluded.updated_at"
+    " last_decision_id = excluded.last_decision_id, updated_at = excluded.updated_at,"
+    " transcript_epoch = excluded.transcript_epoch, msg_start = excluded.msg_start, msg_end = excluded.msg_end"
 )
+#: A conversation's row and its message rows from ``seq`` on, in one statement (one snapshot: a
+#: replica appending meanwhile is seen whole or not at all). No message row: one row, ``m_seq`` NULL.
+READ_CONVERSATION = (
+    "SELECT c.*, m.seq AS m_seq, m.message AS m_message FROM conversations c"
+    " LEFT JOIN conversation_messages m ON m.conversation_id = c.id AND m.seq >= ?"
+    " AND m.seq >= c.msg_start AND m.seq < c.msg_end"
+    " WHERE c.id = ? ORDER BY m.seq"
+)
+INSERT_MESSAGES_ROW = "(?, ?, ?)"
+#: Message rows per INSERT when a transcript is written from scratch (3 parameters each, far below
+#: SQLite's 32,766 and PostgreSQL's 65,535).
+INSERT_CHUNK = 200
 ENQUEUE = (
     "INSERT INTO outbox (kind, target, dedupe_key, conversation_id, decision_id, payload, status,"
     " next_attempt_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
@@ -117,6 +140,8 @@ class SqlStore:
     """
 
     dialect: Dialect = SQLITE
+    #: The last transcript read or written per conversation, at its revision (the drivers make one each).
+    transcripts: TranscriptCache
 
     def _tx(self) -> AbstractContextManager[Executor]:
         """One transaction: everything in it is written, or nothing."""
@@ -166,14 +191,17 @@ class SqlStore:
         actions: Sequence[NewAction] = (),
         error: str | None = None,
     ) -> None:
+        written = None
         with self._tx() as db:
             db.execute(
                 "UPDATE inbox SET status = ?, lease_until = 0, last_error = ? WHERE id = ?",
                 (status.value, error, item_id),
             )
             if record is not None:
-                _upsert_conversation(db, record)
+                written = _write_conversation(db, record, self.dialect)
             _enqueue(db, actions)
+        if record is not None and written is not None:
+            self.transcripts.put(record.id, *written, record.conversation)
 
     def inbox_retry_later(self, item_id: int, error: str, next_attempt_at: float, *, dead: bool) -> None:
         status = InboxStatus.DEAD if dead else InboxStatus.PENDING
@@ -201,14 +229,13 @@ class SqlStore:
 
     # ------------------------------------------------------------------ conversations
     def conversation_get(self, conversation_id: str) -> ConversationRecord | None:
-        rows = self._query("SELECT * FROM conversations WHERE id = ?", (conversation_id,))
-        return conversation_from(rows[0]) if rows else None
+        return self._read_conversation(conversation_id, self._query)
 
     def conversation_find_by_ticket(self, ticket_id: str) -> ConversationRecord | None:
         rows = self._query(
-            "SELECT * FROM conversations WHERE ticket_id = ? ORDER BY updated_at DESC LIMIT 1", (ticket_id,)
+            "SELECT id FROM conversations WHERE ticket_id = ? ORDER BY updated_at DESC LIMIT 1", (ticket_id,)
         )
-        return conversation_from(rows[0]) if rows else None
+        return self.conversation_get(rows[0]["id"]) if rows else None
 
     def conversation_set_ticket(self, conversation_id: str, ticket_id: str) -> ConversationRecord | None:
         return self._conversation_update("ticket_id = ?", (ticket_id,), conversation_id)
@@ -220,11 +247,62 @@ class SqlStore:
         self, assignments: str, values: tuple[str, ...], conversation_id: str
     ) -> ConversationRecord | None:
         with self._tx() as db:
-            rows = db.execute(
-                f"UPDATE conversations SET {assignments}, updated_at = ? WHERE id = ? RETURNING *",  # noqa: S608
+            updated = db.execute(
+                f"UPDATE conversations SET {assignments}, updated_at = ? WHERE id = ?",  # noqa: S608
                 (*values, time.time(), conversation_id),
-            ).fetchall()
-        return conversation_from(rows[0]) if rows else None
+            ).rowcount
+            if updated != 1:
+                return None
+            return self._read_conversation(conversation_id, lambda sql, params: db.execute(sql, params).fetchall())
+
+    def _read_conversation(
+        self, conversation_id: str, query: Callable[[str, Sequence[Any]], list[Any]]
+    ) -> ConversationRecord | None:
+        """The record with its transcript: the cached one when the row is at its revision, extended by the
+        rows after it when the row is ahead, else parsed whole (:mod:`connectors.store.transcripts`)."""
+        cache = self.transcripts
+        kept = cache.get(conversation_id)
+        since = kept.stamp.end if kept is not None else 0
+        rows = query(READ_CONVERSATION, (since, conversation_id))
+        if not rows:
+            cache.forget(conversation_id)
+            return None
+        row = rows[0]
+        epoch = row["transcript_epoch"]
+        if epoch is None:  # a row of the one-document format: every message is in its document
+            return record_from(row, Conversation.model_validate_json(row["document"]), None)
+        head, start, end = row["document"], int(row["msg_start"]), int(row["msg_end"])
+        fresh = [r for r in rows if r["m_seq"] is not None]
+        if kept is not None and kept.stamp.epoch == epoch and kept.stamp.start <= start and kept.stamp.end <= end:
+            old = kept.stamp
+            if not fresh and start == old.start and head == kept.head:
+                cache.hits += 1
+                return record_from(row, kept.conversation, old)
+            cache.extended += 1
+            added = tuple(Message.model_validate_json(r["m_message"]) for r in fresh)
+            messages = old.messages[start - old.start :] + added
+            if head == kept.head:
+                conversation = kept.conversation.model_copy(update={"messages": messages})
+            else:  # a new head (customer, context, language): parsed with one message, then the rest joined
+                one = fresh[0]["m_message"] if fresh else message_document(messages[0])
+                conversation = Conversation.model_validate_json(spliced(head, [one]))
+                conversation = conversation.model_copy(update={"messages": messages})
+        else:
+            if since:  # the cached transcript is of another epoch (replaced): read every row
+                rows = query(READ_CONVERSATION, (0, conversation_id))
+                if not rows:
+                    cache.forget(conversation_id)
+                    return None
+                row = rows[0]
+                if row["transcript_epoch"] != epoch:  # replaced again meanwhile: read it as it is now
+                    return self._read_conversation(conversation_id, query)
+                fresh = [r for r in rows if r["m_seq"] is not None]
+            cache.misses += 1
+            conversation = Conversation.model_validate_json(spliced(head, [r["m_message"] for r in fresh]))
+            messages = conversation.messages
+        stamp = Stamp(epoch, start, end, messages)
+        cache.put(conversation_id, stamp, head, conversation)
+        return record_from(row, conversation, stamp)
 
     # ------------------------------------------------------------------ web chat turns
     def reply_get(self, key: str) -> dict[str, Any] | None:
@@ -243,8 +321,9 @@ class SqlStore:
             if inserted != 1:  # a concurrent duplicate stored its answer first: that answer stands
                 row = db.execute("SELECT reply FROM webchat_replies WHERE key = ?", (reply_key,)).fetchone()
                 return loads(row["reply"]) if row else reply
-            _upsert_conversation(db, record)
+            written = _write_conversation(db, record, self.dialect)
             _enqueue(db, actions)
+        self.transcripts.put(record.id, *written, record.conversation)
         return reply
 
     # ------------------------------------------------------------------ outbox
@@ -384,14 +463,42 @@ def _enqueue(db: Executor, actions: Sequence[NewAction]) -> list[int]:
     return ids
 
 
-def _upsert_conversation(db: Executor, record: ConversationRecord) -> None:
+def _write_conversation(db: Executor, record: ConversationRecord, dialect: Dialect) -> tuple[Stamp, str]:
+    """Store the record: only its new messages when it extends the transcript stored at its stamp's
+    revision, else every message under a new epoch. Returns the new stamp and the head as stored."""
+    conversation = record.conversation
+    messages = conversation.messages
+    head = head_document(conversation)
+    prior, plan = record.stamp, None
+    if prior is not None:
+        row = db.execute(
+            f"SELECT transcript_epoch, msg_start, msg_end FROM conversations WHERE id = ?{dialect.for_update}",  # noqa: S608
+            (record.id,),
+        ).fetchone()
+        if (
+            row is not None
+            and row["transcript_epoch"] == prior.epoch
+            and int(row["msg_start"]) == prior.start
+            and int(row["msg_end"]) == prior.end
+        ):
+            plan = diff(prior.messages, messages)
+    if prior is not None and plan is not None:
+        dropped, added = plan
+        epoch, start, end = prior.epoch, prior.start + dropped, prior.end + added
+        if dropped:  # the 2,000-message window moved on
+            db.execute("DELETE FROM conversation_messages WHERE conversation_id = ? AND seq < ?", (record.id, start))
+        _insert_messages(db, record.id, prior.end, messages[len(messages) - added :])
+    else:
+        epoch, start, end = new_epoch(), 0, len(messages)
+        db.execute("DELETE FROM conversation_messages WHERE conversation_id = ?", (record.id,))
+        _insert_messages(db, record.id, 0, messages)
     now = time.time()
     db.execute(
         UPSERT_CONVERSATION,
         (
             record.id,
-            record.conversation.channel,
-            conversation_document(record),
+            conversation.channel,
+            head,
             record.ticket_id,
             int(record.state.handed_off),
             record.state.handed_off_reason,
@@ -401,8 +508,25 @@ def _upsert_conversation(db: Executor, record: ConversationRecord) -> None:
             record.last_decision_id,
             now,
             now,
+            epoch,
+            start,
+            end,
         ),
     )
+    return Stamp(epoch, start, end, messages), head
+
+
+def _insert_messages(db: Executor, conversation_id: str, first_seq: int, messages: Sequence[Message]) -> None:
+    for at in range(0, len(messages), INSERT_CHUNK):
+        chunk = messages[at : at + INSERT_CHUNK]
+        params: list[object] = []
+        for offset, message in enumerate(chunk, start=first_seq + at):
+            params += (conversation_id, offset, message_document(message))
+        db.execute(
+            "INSERT INTO conversation_messages (conversation_id, seq, message) VALUES "  # noqa: S608
+            + ", ".join(INSERT_MESSAGES_ROW for _ in chunk),
+            params,
+        )
 
 
 __all__ = ["POSTGRESQL", "SQLITE", "Cursor", "Dialect", "Executor", "Row", "SqlStore"]

@@ -29,8 +29,9 @@ from typing import Any
 
 from connectors.sqlite_migrations import connect, migrate
 from connectors.store.protocol import StoreError, StoreLockedError
-from connectors.store.rows import VOLUME_COMPONENT, VOLUME_MIGRATIONS
+from connectors.store.rows import TRANSCRIPT_COMPONENT, VOLUME_COMPONENT, VOLUME_MIGRATIONS, transcript_migrations
 from connectors.store.sql import SQLITE, Executor, SqlStore
+from connectors.store.transcripts import TranscriptCache
 
 #: RETURNING (3.35) is used by the shared statements; upserts (3.24) before it.
 MIN_SQLITE = (3, 35, 0)
@@ -170,11 +171,13 @@ class SQLiteStore(SqlStore):
             migrate(self._conn, COMPONENT, MIGRATIONS)
             migrate(self._conn, LANES_COMPONENT, LANES_MIGRATIONS)
             migrate(self._conn, VOLUME_COMPONENT, VOLUME_MIGRATIONS)
+            migrate(self._conn, TRANSCRIPT_COMPONENT, transcript_migrations(" WITHOUT ROWID"))
         except sqlite3.Error as exc:
             if self._process_lock is not None:
                 self._process_lock.release()
             raise StoreError(f"cannot open the store at {path}: {exc}") from exc
         self._lock = threading.RLock()
+        self.transcripts = TranscriptCache()
         self._conversation_locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
         self.path = path
 

@@ -56,7 +56,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime
 from multiprocessing.process import BaseProcess
-from operator import attrgetter
+from operator import attrgetter, is_
 from typing import Any
 
 from connectors.errors import TransientError
@@ -401,16 +401,21 @@ class DecisionProcesses:
         base = 0
         kept = self._kept.get(cid)
         self._forget(cid)
+        size = -1
         if kept is not None:
-            generation, old, _ = kept
+            generation, old, old_size = kept
             k = len(old)
             if (
                 generation == lane.generation
                 and len(messages) >= k
-                and list(map(_MESSAGE, messages[:k])) == list(map(_MESSAGE, old))
+                # The same message objects (the store's transcript cache hands them back, and the web chat
+                # appends to them): one pointer comparison each, in C. Else every field, as before.
+                and (all(map(is_, messages[:k], old)) or list(map(_MESSAGE, messages[:k])) == list(map(_MESSAGE, old)))
             ):
                 base = k
-        size = sum(len(m.text) for m in messages)
+                size = old_size + sum(len(m.text) for m in messages[k:])
+        if size < 0:
+            size = sum(len(m.text) for m in messages)
         limit_messages, limit_bytes = self._kept_limits
         keep = len(messages) <= limit_messages and size <= limit_bytes
         if keep:

@@ -38,7 +38,7 @@ from connectors.metrics import Metrics
 from connectors.settings import Settings
 from connectors.store import ConversationStore, InboxItem, InboxStatus, InboxStore, LaneStore, OutboxItem, OutboxStore
 from connectors.worker.executors import Executor
-from connectors.worker.handoffs import DELIVERY_TARGETS, Handoffs
+from connectors.worker.handoffs import DELIVERY_TARGETS, Handoffs, to_send
 from connectors.worker.offload import StoreCalls
 from connectors.worker.ports import TicketSink
 from connectors.worker.retrying import backoff_delay, inline_retrying
@@ -455,5 +455,5 @@ class InboxProcessor(_Processor[InboxItem]):
                 return
             outcome = await self.handoffs.decide(conversation, previous)
             await calls(store.inbox_finish, item.id, InboxStatus.DONE, record=outcome.record, actions=outcome.actions)
-        if outcome.actions:
+        if to_send(outcome.actions):
             self.outbox_wakeup.set()

@@ -39,7 +39,7 @@ from connectors.redaction import known_values, scrub_decision
 from connectors.store import ConversationRecord, ConversationStore, TurnStore
 from connectors.webchat.auth import AuthError, verify_webchat
 from connectors.webchat.schemas import WebchatMessageIn, WebchatReply
-from connectors.worker.handoffs import Handoffs
+from connectors.worker.handoffs import Handoffs, to_send
 from connectors.worker.http import (
     ApiError,
     asgi_headers,
@@ -185,7 +185,7 @@ async def _turn(
             "stay_silent": state.handed_off or outcome.decision.action is Action.HANDOFF,
         }
         stored = await calls(store.save_turn, outcome.record, key, reply, outcome.actions)
-        if outcome.actions:
+        if to_send(outcome.actions):
             web.outbox_wakeup.set()
         return stored, stored is not reply
 

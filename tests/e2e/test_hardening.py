@@ -264,7 +264,7 @@ PII = {
 #: Where raw text legitimately stays, for the retention period only (RAW_RETENTION_DAYS, then purged):
 #: the transcript the next decision is made from, the answer a web-chat retry is replayed from, and the
 #: received event while it waits in the inbox. Every other table must hold no raw value at all.
-RAW_TEXT_TABLES = {"conversations", "inbox"}
+RAW_TEXT_TABLES = {"conversations", "conversation_messages", "inbox"}
 #: The outbox's ticket-creation action carries the requester (name and email) as Zendesk's requester
 #: field: the one place outside raw-text storage they legitimately go. Stripped before the check.
 REQUESTER_FIELDS = {"requester_name", "requester_email"}
@@ -356,7 +356,8 @@ def test_pii_does_not_reach_zendesk_text_slack_the_outbox_logs_or_any_table(fake
     assert caplog.records, "the worker's log lines were not captured"
     tables = _store_dump(worker.settings.database_path)
     assert {"conversations", "outbox", "inbox"} <= tables.keys()
-    assert PII["card"] in tables["conversations"], "the transcript is raw for the retention period"
+    transcript = tables["conversations"] + tables["conversation_messages"]  # a message per row, purged with it
+    assert PII["card"] in transcript, "the transcript is raw for the retention period"
     for what, value in PII.items():
         assert value not in logs, f"raw {what} reached the logs"
         for table, seen in tables.items():

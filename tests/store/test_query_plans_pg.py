@@ -180,6 +180,8 @@ def fill(url: str) -> None:
             },
         )
         grow(conn, "conversations", 20_000, {"id": "'sc' || g", "ticket_id": "(100000 + g)::text"})
+        # Their transcripts, a message per row: 20,000 conversations of 10 messages.
+        grow(conn, "conversation_messages", 200_000, {"conversation_id": "'sc' || (g % 20000)", "seq": "g / 20000 + 1"})
         conn.execute("ANALYZE")
 
 

@@ -211,7 +211,13 @@ def test_postgres_migrations_run_once_when_replicas_start_together(pg_url):
     assert errors == []
     with psycopg.connect(pg_url) as conn:
         rows = conn.execute("SELECT component, version FROM schema_migrations ORDER BY 1, 2").fetchall()
-    assert rows == [("worker", 1), ("worker_volume", 1), ("worker_volume", 2), ("worker_volume", 3)]
+    assert rows == [
+        ("worker", 1),
+        ("worker_transcripts", 1),
+        ("worker_volume", 1),
+        ("worker_volume", 2),
+        ("worker_volume", 3),
+    ]
 
 
 def test_sqlite_second_worker_is_refused_postgres_is_not(tmp_path, pg_url):
@@ -259,7 +265,7 @@ def test_purge_removes_raw_text_past_the_retention_and_keeps_pending_work(opener
     (new_done,) = store.outbox_claim(time.time(), 60, 10, lane="zendesk")
     store.outbox_done(new_done.id)
 
-    expected = {"conversations": 1, "webchat_replies": 1, "inbox": 1, "outbox": 2}
+    expected = {"conversation_messages": 1, "conversations": 1, "webchat_replies": 1, "inbox": 1, "outbox": 2}
     assert store.purge_raw(cutoff, dry_run=True) == expected
     assert store.conversation_get("c-old") is not None, "a dry run changes nothing"
     assert store.purge_raw(cutoff) == expected

@@ -30,6 +30,7 @@ BIG_TABLES = (
     "outbox",
     "inbox",
     "conversations",
+    "conversation_messages",
 )
 
 #: Every filter ``handoff decisions`` offers (each option of the command), as the command builds them.
@@ -76,6 +77,23 @@ def run_workload(log: AuditLog, store: Any) -> None:
     store.outbox_get(1)
     store.outbox_by_key("a-1")
     store.outbox_next_due()
+    # A web-chat turn that appends (message n+1 is one row), then one past the window (the first rows go);
+    # a second store object reads the rows after its cached end (a replica), and the whole transcript.
+    got = store.conversation_get("c1")
+    assert got is not None and got.stamp is not None
+    grown = got.conversation.messages + conversation("c1").messages
+    appended = ConversationRecord(
+        got.conversation.model_copy(update={"messages": grown}), ticket_id="T1", stamp=got.stamp
+    )
+    store.save_turn(appended, "turn-2", {"reply": "ok"}, [])
+    got = store.conversation_get("c1")
+    assert got is not None
+    window = got.conversation.messages[1:] + conversation("c1").messages
+    moved = ConversationRecord(
+        got.conversation.model_copy(update={"messages": window}), ticket_id="T1", stamp=got.stamp
+    )
+    store.save_turn(moved, "turn-3", {"reply": "ok"}, [])
+    store.transcripts.forget("c1")
     store.conversation_get("c1")
     store.conversation_find_by_ticket("T1")
     store.conversation_set_ticket("c1", "T1")
