@@ -105,13 +105,44 @@ UPSERT_CONVERSATION = (
     " last_decision_id = excluded.last_decision_id, updated_at = excluded.updated_at,"
     " transcript_epoch = excluded.transcript_epoch, msg_start = excluded.msg_start, msg_end = excluded.msg_end"
 )
-#: A conversation's row and its message rows from ``seq`` on, in one statement (one snapshot: a
-#: replica appending meanwhile is seen whole or not at all). No message row: one row, ``m_seq`` NULL.
+#: Message n+1: the conversation's row moves to its new revision only if it is still at the one the
+#: record was read at (the check and the write in one statement: no extra round trip to PostgreSQL).
+APPEND_CONVERSATION = (
+    "UPDATE conversations SET channel = ?, document = ?, ticket_id = COALESCE(?, ticket_id),"
+    " handed_off = ?, handed_off_reason = ?, handoff_offered = ?,"
+    " alert_channel = COALESCE(?, alert_channel), alert_ts = COALESCE(?, alert_ts),"
+    " last_decision_id = ?, updated_at = ?, msg_start = ?, msg_end = ?"
+    " WHERE id = ? AND transcript_epoch = ? AND msg_start = ? AND msg_end = ?"
+)
+#: The conversation row's columns a record is read from.
+CONVERSATION_COLUMNS = (
+    "id",
+    "channel",
+    "document",
+    "ticket_id",
+    "handed_off",
+    "handed_off_reason",
+    "handoff_offered",
+    "alert_channel",
+    "alert_ts",
+    "last_decision_id",
+    "transcript_epoch",
+    "msg_start",
+    "msg_end",
+)
+#: A conversation's row, then its message rows from ``seq`` on, in one statement (one snapshot: a replica
+#: appending meanwhile is seen whole or not at all). The message rows carry NULLs where the conversation's
+#: columns are, so a transcript of 1,000 rows does not copy the conversation's row 1,000 times.
 READ_CONVERSATION = (
-    "SELECT c.*, m.seq AS m_seq, m.message AS m_message FROM conversations c"
-    " LEFT JOIN conversation_messages m ON m.conversation_id = c.id AND m.seq >= ?"
-    " AND m.seq >= c.msg_start AND m.seq < c.msg_end"
-    " WHERE c.id = ? ORDER BY m.seq"
+    "SELECT "  # noqa: S608 (constant column names)
+    + ", ".join(f"c.{name}" for name in CONVERSATION_COLUMNS)
+    + ", NULL AS m_seq, NULL AS m_message FROM conversations c WHERE c.id = ?"
+    " UNION ALL SELECT "
+    + ", ".join(f"NULL AS {name}" for name in CONVERSATION_COLUMNS)
+    + ", m.seq AS m_seq, m.message AS m_message FROM conversation_messages m"
+    " JOIN conversations c ON c.id = m.conversation_id"
+    " WHERE m.conversation_id = ? AND m.seq >= ? AND m.seq >= c.msg_start AND m.seq < c.msg_end"
+    " ORDER BY m_seq NULLS FIRST"
 )
 INSERT_MESSAGES_ROW = "(?, ?, ?)"
 #: Message rows per INSERT when a transcript is written from scratch (3 parameters each, far below
@@ -198,7 +229,7 @@ class SqlStore:
                 (status.value, error, item_id),
             )
             if record is not None:
-                written = _write_conversation(db, record, self.dialect)
+                written = _write_conversation(db, record)
             _enqueue(db, actions)
         if record is not None and written is not None:
             self.transcripts.put(record.id, *written, record.conversation)
@@ -263,7 +294,7 @@ class SqlStore:
         cache = self.transcripts
         kept = cache.get(conversation_id)
         since = kept.stamp.end if kept is not None else 0
-        rows = query(READ_CONVERSATION, (since, conversation_id))
+        rows = query(READ_CONVERSATION, (conversation_id, conversation_id, since))
         if not rows:
             cache.forget(conversation_id)
             return None
@@ -272,7 +303,7 @@ class SqlStore:
         if epoch is None:  # a row of the one-document format: every message is in its document
             return record_from(row, Conversation.model_validate_json(row["document"]), None)
         head, start, end = row["document"], int(row["msg_start"]), int(row["msg_end"])
-        fresh = [r for r in rows if r["m_seq"] is not None]
+        fresh = rows[1:]
         if kept is not None and kept.stamp.epoch == epoch and kept.stamp.start <= start and kept.stamp.end <= end:
             old = kept.stamp
             if not fresh and start == old.start and head == kept.head:
@@ -289,14 +320,14 @@ class SqlStore:
                 conversation = conversation.model_copy(update={"messages": messages})
         else:
             if since:  # the cached transcript is of another epoch (replaced): read every row
-                rows = query(READ_CONVERSATION, (0, conversation_id))
+                rows = query(READ_CONVERSATION, (conversation_id, conversation_id, 0))
                 if not rows:
                     cache.forget(conversation_id)
                     return None
                 row = rows[0]
                 if row["transcript_epoch"] != epoch:  # replaced again meanwhile: read it as it is now
                     return self._read_conversation(conversation_id, query)
-                fresh = [r for r in rows if r["m_seq"] is not None]
+                fresh = rows[1:]
             cache.misses += 1
             conversation = Conversation.model_validate_json(spliced(head, [r["m_message"] for r in fresh]))
             messages = conversation.messages
@@ -321,7 +352,7 @@ class SqlStore:
             if inserted != 1:  # a concurrent duplicate stored its answer first: that answer stands
                 row = db.execute("SELECT reply FROM webchat_replies WHERE key = ?", (reply_key,)).fetchone()
                 return loads(row["reply"]) if row else reply
-            written = _write_conversation(db, record, self.dialect)
+            written = _write_conversation(db, record)
             _enqueue(db, actions)
         self.transcripts.put(record.id, *written, record.conversation)
         return reply
@@ -463,36 +494,52 @@ def _enqueue(db: Executor, actions: Sequence[NewAction]) -> list[int]:
     return ids
 
 
-def _write_conversation(db: Executor, record: ConversationRecord, dialect: Dialect) -> tuple[Stamp, str]:
+def _write_conversation(db: Executor, record: ConversationRecord) -> tuple[Stamp, str]:
     """Store the record: only its new messages when it extends the transcript stored at its stamp's
-    revision, else every message under a new epoch. Returns the new stamp and the head as stored."""
+    revision (and the row is still at that revision), else every message under a new epoch. Returns the
+    new stamp and the head as stored."""
     conversation = record.conversation
     messages = conversation.messages
     head = head_document(conversation)
-    prior, plan = record.stamp, None
-    if prior is not None:
-        row = db.execute(
-            f"SELECT transcript_epoch, msg_start, msg_end FROM conversations WHERE id = ?{dialect.for_update}",  # noqa: S608
-            (record.id,),
-        ).fetchone()
-        if (
-            row is not None
-            and row["transcript_epoch"] == prior.epoch
-            and int(row["msg_start"]) == prior.start
-            and int(row["msg_end"]) == prior.end
-        ):
-            plan = diff(prior.messages, messages)
+    state = record.state
+    now = time.time()
+    prior = record.stamp
+    plan = diff(prior.messages, messages) if prior is not None else None
     if prior is not None and plan is not None:
         dropped, added = plan
-        epoch, start, end = prior.epoch, prior.start + dropped, prior.end + added
-        if dropped:  # the 2,000-message window moved on
-            db.execute("DELETE FROM conversation_messages WHERE conversation_id = ? AND seq < ?", (record.id, start))
-        _insert_messages(db, record.id, prior.end, messages[len(messages) - added :])
-    else:
-        epoch, start, end = new_epoch(), 0, len(messages)
-        db.execute("DELETE FROM conversation_messages WHERE conversation_id = ?", (record.id,))
-        _insert_messages(db, record.id, 0, messages)
-    now = time.time()
+        start, end = prior.start + dropped, prior.end + added
+        moved = db.execute(
+            APPEND_CONVERSATION,
+            (
+                conversation.channel,
+                head,
+                record.ticket_id,
+                int(state.handed_off),
+                state.handed_off_reason,
+                int(state.handoff_offered),
+                record.alert_channel,
+                record.alert_ts,
+                record.last_decision_id,
+                now,
+                start,
+                end,
+                record.id,
+                prior.epoch,
+                prior.start,
+                prior.end,
+            ),
+        ).rowcount
+        if moved == 1:
+            if dropped:  # the 2,000-message window moved on
+                db.execute(
+                    "DELETE FROM conversation_messages WHERE conversation_id = ? AND seq < ?", (record.id, start)
+                )
+            _insert_messages(db, record.id, prior.end, messages[len(messages) - added :])
+            return Stamp(prior.epoch, start, end, messages), head
+    # Not an extension of what the record was read at, or the row moved on meanwhile: from scratch.
+    epoch = new_epoch()
+    db.execute("DELETE FROM conversation_messages WHERE conversation_id = ?", (record.id,))
+    _insert_messages(db, record.id, 0, messages)
     db.execute(
         UPSERT_CONVERSATION,
         (
@@ -500,20 +547,20 @@ def _write_conversation(db: Executor, record: ConversationRecord, dialect: Diale
             conversation.channel,
             head,
             record.ticket_id,
-            int(record.state.handed_off),
-            record.state.handed_off_reason,
-            int(record.state.handoff_offered),
+            int(state.handed_off),
+            state.handed_off_reason,
+            int(state.handoff_offered),
             record.alert_channel,
             record.alert_ts,
             record.last_decision_id,
             now,
             now,
             epoch,
-            start,
-            end,
+            0,
+            len(messages),
         ),
     )
-    return Stamp(epoch, start, end, messages), head
+    return Stamp(epoch, 0, len(messages), messages), head
 
 
 def _insert_messages(db: Executor, conversation_id: str, first_seq: int, messages: Sequence[Message]) -> None:
