@@ -30,8 +30,10 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+#: ``--checkout DIR`` (read before the imports below): profile another checkout's worker, same requests.
+CHECKOUT = Path(sys.argv[sys.argv.index("--checkout") + 1]).resolve() if "--checkout" in sys.argv else ROOT
 sys.path.insert(0, str(ROOT / "bench"))
+sys.path.insert(0, str(CHECKOUT))
 
 from bench_webhooks import two_kb_messages  # noqa: E402
 
@@ -138,7 +140,7 @@ async def _run(args: argparse.Namespace) -> None:
         print(
             f"{args.kind}: {args.requests} requests, loop thread CPU {1000 * cpu / args.requests:.3f} ms/request"
             f" ({'profiled' if profile else 'not profiled'}), wall {1000 * wall / args.requests:.2f} ms/request,"
-            f" load average {os.getloadavg()[0]:.1f}"
+            f" load average {os.getloadavg()[0]:.1f}, checkout {CHECKOUT}"
         )
         if profile is not None:
             stats = pstats.Stats(profile).sort_stats(args.sort)
@@ -154,6 +156,7 @@ def main() -> None:
     parser.add_argument("--kind", choices=("2kb", "continue"), default="2kb")
     parser.add_argument("--top", type=int, default=40, help="profile rows to print (0: no profile, CPU only)")
     parser.add_argument("--sort", default="tottime")
+    parser.add_argument("--checkout", type=Path, default=ROOT, help="the checkout whose worker is profiled")
     parser.add_argument("--callers", default="", help="print the callers of the functions matching this")
     asyncio.run(_run(parser.parse_args()))
 

@@ -24,6 +24,7 @@ from handoff_core import Conversation, Decision
 
 if TYPE_CHECKING:
     from connectors.audit.queries import DecisionFilter, DecisionRecord, ReviewRow
+    from connectors.audit.sql import RedactedTexts
 
 EventKind = Literal["claimed", "not_needed", "handoff_wrong", "missed_handoff"]
 Target = Literal["zendesk", "slack"]
@@ -38,8 +39,13 @@ class AuditWriter(Protocol):
         ticket_id: str | None = None,
         simulated: bool = False,
         at: datetime | None = None,
+        audit_id: str | None = None,
+        redacted: RedactedTexts | None = None,
     ) -> str:
-        """Store ``decision`` (redacted); return its id in the log. The same decision twice is stored once."""
+        """Store ``decision`` (redacted); return its id in the log. The same decision twice is stored once.
+
+        ``audit_id``: the id to store it under (random by default); ``redacted``: its texts redacted
+        elsewhere (:func:`connectors.audit.sql.redacted_texts`), not redacted again."""
         ...
 
     def record_delivery(

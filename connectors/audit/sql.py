@@ -196,8 +196,14 @@ class SqlAuditLog:
         ticket_id: str | None = None,
         simulated: bool = False,
         at: datetime | None = None,
+        audit_id: str | None = None,
+        redacted: RedactedTexts | None = None,
     ) -> str:
         """Store ``decision``; return the id it has in the log (the ``decision_id`` of the other calls).
+
+        ``audit_id``: the id to give the record (a new random one by default), so a caller may plan what
+        names it before it is stored. ``redacted``: :func:`redacted_texts` of this decision and
+        conversation, made elsewhere (the worker's decision process), so they are not redacted again here.
 
         The log gives every record its own id, because the core may reuse ``Decision.id`` for every
         decision of one conversation; the core's id is kept beside it. The same decision of the same
@@ -209,23 +215,21 @@ class SqlAuditLog:
         """
         stamp = format_time(to_utc(at))
         ticket = ticket_id or conversation.context.ticket_id
-        last = conversation.last_customer_message
-        known = known_values(conversation)  # the customer's name has no shape: redact it by value
-        # Redacted whole, then cut: a cut e-mail or card number would no longer be recognised.
-        question = scrub(last.text, known)[:MAX_QUESTION_CHARS] if last is not None else None
+        texts = redacted if redacted is not None else redacted_texts(decision, conversation)
+        question = texts.question
         with self._tx() as db:
             same = db.execute(
                 SAME_DECISION, (decision.id, conversation.id, stamp, int(simulated), decision.action.value)
             ).fetchone()
             if same is not None:
                 return str(same["id"])
-            audit_id = uuid.uuid4().hex
+            audit_id = audit_id or uuid.uuid4().hex
             previous = db.execute(PREVIOUS_DECISION, (conversation.id, int(simulated), stamp)).fetchone()
             db.execute(
                 INSERT_DECISION, _decision_row(decision, audit_id, conversation, ticket, question, simulated, stamp)
             )
-            for position, reason in enumerate(decision.reasons):
-                db.execute(INSERT_REASON, _reason_row(audit_id, position, reason, known))
+            for values in texts.reasons:
+                db.execute(INSERT_REASON, (audit_id, *values))
             if (
                 previous is not None
                 and previous["action"] == Action.CONTINUE.value
@@ -481,14 +485,40 @@ def _decision_row(
     )
 
 
-def _reason_row(decision_id: str, position: int, reason: Reason, known: tuple[str, ...]) -> tuple[Any, ...]:
-    reason = scrub_reason(reason, known)
+@dataclass(frozen=True)
+class RedactedTexts:
+    """What the log stores of a decision's texts, redacted: the customer's last message (the question) and
+    each reason's column values. Pure work on the decision and its conversation, so the worker makes it
+    in the decision process beside the web chat's redacted answer (whose reasons are the same scrubbed
+    reasons) instead of redacting the same texts again on its event loop."""
+
+    question: str | None
+    #: Per reason, its ``audit_reasons`` values after the decision id (position first).
+    reasons: tuple[tuple[Any, ...], ...]
+
+
+def redacted_texts(
+    decision: Decision, conversation: Conversation, scrubbed_reasons: Sequence[Reason] | None = None
+) -> RedactedTexts:
+    """The decision's texts as the log stores them. ``scrubbed_reasons``: ``decision.reasons`` already
+    passed through :func:`~connectors.redaction.scrub_reason` with this conversation's known values (as
+    :func:`~connectors.redaction.scrub_decision` does), so they are not scrubbed twice."""
+    last = conversation.last_customer_message
+    known = known_values(conversation)  # the customer's name has no shape: redact it by value
+    # Redacted whole, then cut: a cut e-mail or card number would no longer be recognised.
+    question = scrub(last.text, known)[:MAX_QUESTION_CHARS] if last is not None else None
+    if scrubbed_reasons is None:
+        scrubbed_reasons = [scrub_reason(reason, known) for reason in decision.reasons]
+    return RedactedTexts(question, tuple(_reason_values(p, r) for p, r in enumerate(scrubbed_reasons)))
+
+
+def _reason_values(position: int, reason: Reason) -> tuple[Any, ...]:
+    """A reason's ``audit_reasons`` values after the decision id; ``reason`` is already redacted."""
     evidence = [
         {"message_index": item.message_index, "matched": list(item.matched), "quote": item.quote, "field": item.field}
         for item in reason.evidence
     ]
     return (
-        decision_id,
         position,
         reason.trigger.value,
         reason.topic,

@@ -11,6 +11,7 @@ our own update from acting twice.
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -195,11 +196,15 @@ class Handoffs:
         state = carry(previous.state if previous else None, conversation.state)
         conversation = conversation.model_copy(update={"state": state})
         started = time.perf_counter()
-        shown = None
+        shown = texts = planned = chosen = None
         if self.processes is not None:  # the process keeps the analysis, by the rule below
-            decision, shown = await self.processes.step(
-                conversation, now or self.clock(), may_shed=may_shed, answer=answer
+            # The process also redacts the answer and the audit's texts and plans a new handoff's actions,
+            # for an audit id chosen here: pure work off the event loop (module docstring of processes).
+            chosen = uuid.uuid4().hex
+            decision, prepared = await self.processes.step(
+                conversation, now or self.clock(), may_shed=may_shed, answer=answer, plan=(self.planner, chosen)
             )
+            shown, texts, planned = prepared.answer, prepared.texts, prepared.actions
             new_state = advance(state, decision)
         else:
             decision, analysis = await self.decisions.step(
@@ -212,7 +217,9 @@ class Handoffs:
             self.analyses.put(conversation.id, None if new_state.handed_off else analysis)
         self.metrics.observe_decision(decision, conversation.channel, time.perf_counter() - started)
         ticket_id = conversation.context.ticket_id or (previous.ticket_id if previous else None)
-        decision_id = await self.calls(self.audit.record_decision, decision, conversation, ticket_id=ticket_id)
+        decision_id = await self.calls(
+            self.audit.record_decision, decision, conversation, ticket_id=ticket_id, audit_id=chosen, redacted=texts
+        )
         new_handoff = is_new_handoff(state, decision)
         record = ConversationRecord(
             conversation=conversation.model_copy(update={"state": new_state}),
@@ -224,7 +231,12 @@ class Handoffs:
             # The revision the transcript was read at: the store then writes only the new messages.
             stamp=previous.stamp if previous else None,
         )
-        actions = self.planner.plan(decision, decision_id, conversation) if new_handoff else []
+        if not new_handoff:
+            actions = []
+        elif planned is not None and decision_id == chosen:
+            actions = planned
+        else:  # in threads, or the log already held this decision (a replay) under another id
+            actions = self.planner.plan(decision, decision_id, conversation)
         return Outcome(decision, decision_id, record, actions, new_handoff, shown)
 
 

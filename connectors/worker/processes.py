@@ -57,14 +57,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from multiprocessing.process import BaseProcess
 from operator import attrgetter, is_
-from typing import Any
+from typing import Any, Protocol
 
+from connectors.audit.sql import RedactedTexts, redacted_texts
 from connectors.errors import TransientError
 from connectors.redaction import known_values, scrub_decision
+from connectors.store import NewAction
 from connectors.worker.analyses import AnalysisCache
 from connectors.worker.pool import Decider, DecisionOverload, DecisionTimeout
 from handoff_core import Conversation, Decision, Message
-from handoff_core.state import advance
+from handoff_core.state import advance, is_new_handoff
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +93,43 @@ class DecisionLost(TransientError):
 
 class DecisionFailed(Exception):
     """The engine raised in a decision process (a bug): the message is not decided."""
+
+
+class Planner(Protocol):
+    """Plans a new handoff's outbox actions (:class:`connectors.worker.handoffs.ActionPlanner`)."""
+
+    def plan(self, decision: Decision, decision_id: str, conversation: Conversation) -> list[NewAction]: ...
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """Pure work on a decision that its process does beside it, so the event loop does not.
+
+    Each is what the worker would otherwise compute on its loop from the same decision and conversation,
+    by the same functions: the web chat's redacted answer, the audit log's redacted texts (from the
+    answer's scrubbed reasons: one redaction, not two), and a new handoff's planned actions (for the
+    audit id the caller chose, :meth:`DecisionProcesses.step`'s ``plan``).
+    """
+
+    #: The decision as the web chat shows it (``scrub_decision``, JSON-ready), when asked for.
+    answer: dict[str, Any] | None
+    texts: RedactedTexts
+    #: The actions planned for the given audit id ([] when the decision is not a new handoff); None when
+    #: no plan was asked for.
+    actions: list[NewAction] | None
+
+
+def _prepare(
+    decision: Decision, conversation: Conversation, answer: bool, plan: tuple[Planner, str] | None
+) -> Prepared:
+    scrubbed = scrub_decision(decision, known_values(conversation)) if answer else None
+    texts = redacted_texts(decision, conversation, scrubbed.reasons if scrubbed is not None else None)
+    actions = None
+    if plan is not None:
+        planner, decision_id = plan
+        new = is_new_handoff(conversation.state, decision)
+        actions = planner.plan(decision, decision_id, conversation) if new else []
+    return Prepared(scrubbed.model_dump(mode="json") if scrubbed is not None else None, texts, actions)
 
 
 def default_processes(cpus: int | None) -> int:
@@ -154,7 +193,7 @@ def _serve(sock: socket.socket, engine: Decider, cache_messages: int, cache_byte
         frame = _recv_exactly(sock, _HEADER.unpack(header)[0])
         if frame is None:
             return
-        request, sent, base, keep, forget, now, answer = pickle.loads(frame)  # noqa: S301 (our own parent)
+        request, sent, base, keep, forget, now, answer, plan = pickle.loads(frame)  # noqa: S301 (our own parent)
         for gone in forget:
             transcripts.pop(gone, None)
         # ``base`` messages of the transcript are the ones this process kept from the conversation's last
@@ -170,9 +209,10 @@ def _serve(sock: socket.socket, engine: Decider, cache_messages: int, cache_byte
             decision, analysis = engine.step(conversation, cache.get(conversation.id), now)
             # As Handoffs does in-process: a handed-off conversation is decided without its analysis.
             cache.put(conversation.id, None if advance(conversation.state, decision).handed_off else analysis)
-            # The web-chat answer's redacted copy of the decision: pure work, done here rather than on the loop.
-            shown = scrub_decision(decision, known_values(conversation)).model_dump(mode="json") if answer else None
-            reply: tuple[Any, ...] = (request, True, (decision, shown), time.perf_counter() - started)
+            # The web-chat answer, the audit's redacted texts and a new handoff's actions: pure work, done
+            # here rather than on the loop.
+            prepared = _prepare(decision, conversation, answer, plan)
+            reply: tuple[Any, ...] = (request, True, (decision, prepared), time.perf_counter() - started)
         except Exception as exc:  # a bug in the engine: the parent reports it, the process goes on
             reply = (request, False, f"{type(exc).__name__}: {exc}", time.perf_counter() - started)
         try:
@@ -198,7 +238,7 @@ class _Lane:
     reader_task: asyncio.Task[None] | None = None
     started_at: float = 0.0
     #: Messages sent and not answered yet, by request number (each holds one of ``slots``).
-    pending: dict[int, asyncio.Future[tuple[Decision, dict[str, Any] | None]]] = field(default_factory=dict)
+    pending: dict[int, asyncio.Future[tuple[Decision, Prepared]]] = field(default_factory=dict)
     #: Callers waiting for a slot now.
     waiting: int = 0
     restarts: int = 0
@@ -464,11 +504,19 @@ class DecisionProcesses:
             raise DecisionOverload(lane.waiting, lane.expected_wait(self.mean_seconds))
 
     async def step(
-        self, conversation: Conversation, now: datetime | None, *, may_shed: bool = False, answer: bool = False
-    ) -> tuple[Decision, dict[str, Any] | None]:
+        self,
+        conversation: Conversation,
+        now: datetime | None,
+        *,
+        may_shed: bool = False,
+        answer: bool = False,
+        plan: tuple[Planner, str] | None = None,
+    ) -> tuple[Decision, Prepared]:
         """The engine's decision for ``conversation`` in its process, which keeps the analysis for the next
-        message (not kept once the conversation is handed off, as in-process). ``answer``: also the decision
-        as the web chat shows it (:func:`~connectors.redaction.scrub_decision`, JSON-ready), made there."""
+        message (not kept once the conversation is handed off, as in-process), with what is made from it
+        there (:class:`Prepared`). ``answer``: also the decision as the web chat shows it
+        (:func:`~connectors.redaction.scrub_decision`, JSON-ready); ``plan``: a planner and the audit id
+        to plan a new handoff's actions for."""
         lane = self._lanes[self.lane_of(conversation.id)]
         if may_shed and self._over(lane):
             self.shed += 1
@@ -491,8 +539,10 @@ class DecisionProcesses:
                     request = self._requests
                     sent, base, keep = self._delta(lane, conversation)
                     forget, lane.forget = lane.forget, []
-                    frame = pickle.dumps((request, sent, base, keep, forget, now, answer), pickle.HIGHEST_PROTOCOL)
-                    future: asyncio.Future[tuple[Decision, dict[str, Any] | None]]
+                    frame = pickle.dumps(
+                        (request, sent, base, keep, forget, now, answer, plan), pickle.HIGHEST_PROTOCOL
+                    )
+                    future: asyncio.Future[tuple[Decision, Prepared]]
                     future = asyncio.get_running_loop().create_future()
                     lane.pending[request] = future
                 except BaseException:

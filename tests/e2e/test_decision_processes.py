@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import sqlite3
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
@@ -84,6 +85,39 @@ def test_process_decisions_equal_in_process_decisions(fakes, start_worker, tmp_p
     assert answers[0] == answers[1]
     assert pool.sent_whole == len(chats) + 1, "the edited transcript was sent whole"
     assert pool.restarts == 0 and pool.in_flight == 0
+    # The process also redacted the audit's texts and planned the handoffs' actions: the rows stored are
+    # the thread worker's, but for the audit ids.
+    forked_rows, thread_rows = _stored_rows(forked), _stored_rows(threads)
+    assert forked_rows == thread_rows and len(forked_rows["decisions"]) == turns + 1
+    assert forked_rows["outbox"], "some chats handed off: their planned actions are compared too"
+
+
+def _stored_rows(worker: Any) -> dict[str, list[tuple[Any, ...]]]:
+    """The audit's decisions and reasons and the outbox's actions in the order stored, audit ids numbered."""
+    with sqlite3.connect(worker.settings.database_path) as db:
+        ids = {
+            row[0]: f"<decision {n}>" for n, row in enumerate(db.execute("SELECT id FROM audit_decisions ORDER BY seq"))
+        }
+
+        def plain(value: Any) -> Any:
+            if isinstance(value, str):
+                for real, number in ids.items():
+                    value = value.replace(real, number)
+            return value
+
+        def rows(sql: str) -> list[tuple[Any, ...]]:
+            return [tuple(plain(v) for v in row) for row in db.execute(sql)]
+
+        return {
+            "decisions": rows(
+                "SELECT id, conversation_id, action, question, route_tags FROM audit_decisions ORDER BY seq"
+            ),
+            "reasons": rows(
+                "SELECT r.decision_id, r.position, r.trigger, r.topic, r.detail, r.evidence_json FROM audit_reasons r"
+                " JOIN audit_decisions d ON d.id = r.decision_id ORDER BY d.seq, r.position"
+            ),
+            "outbox": rows("SELECT kind, target, dedupe_key, decision_id, payload FROM outbox ORDER BY id"),
+        }
 
 
 def test_killed_decision_process_loses_and_duplicates_nothing(fakes, start_worker):
