@@ -24,9 +24,7 @@ pytestmark = pytest.mark.e2e
 CUSTOMER = (
     "Hi, where is my order 4417?",
     "It says shipped but the tracking page has not changed since Monday.",
-    "Can you check with the carrier please",
     "ok thanks, and can I change the delivery address to my office?",
-    "how long is the warranty on the blender?",
     "I was charged twice for this order, can you look into it?",
     "This is the third time I ask, nobody answers me properly!",
     "I want to talk to a real person now",
@@ -46,7 +44,7 @@ def _post(worker, path: str, payload: dict) -> dict:
 
 
 def test_appended_transcript_decides_as_the_transcript_read_whole(fakes, start_worker):
-    """18 turns: each answer of the appended chat equals the answer for the whole transcript, byte for byte."""
+    """14 turns: each answer of the appended chat equals the answer for the whole transcript, byte for byte."""
     worker = start_worker()
     messages: list[dict] = []
     customer = {"name": "Ann Smith", "email": "ann@example.com"}
