@@ -88,12 +88,25 @@ def reference_match(
     return found
 
 
+_REFERENCE_IDS: dict[tuple[str, str], frozenset[int]] = {}
+
+
 def reference_ids(analyzer: Analyzer, text: AnalyzedText) -> tuple[tuple[frozenset[int], ...], tuple[int, ...]]:
-    """Each token's word ids worked out afresh (no cache), and the content tokens by a plain filter."""
+    """Each token's word ids worked out by ``_ids`` itself (not read through the token cache), and the
+    content tokens by a plain filter. ``_ids`` is a pure function of the word and language, so its values
+    are remembered here per test module (a dict of this module's own, keyed by the analyser's vocabulary)."""
     fresh = Analyzer(analyzer.vocabulary)
-    ids = tuple(fresh._ids(norm, text.language) for norm in text.norms)
+    ids = []
+    for norm in text.norms:
+        key = (norm, text.language)
+        found = _REFERENCE_IDS.get(key) if analyzer.vocabulary is _VOCABULARY[0] else None
+        if found is None:
+            found = fresh._ids(norm, text.language)
+            if analyzer.vocabulary is _VOCABULARY[0]:
+                _REFERENCE_IDS[key] = found
+        ids.append(found)
     content = tuple(i for i, norm in enumerate(text.norms) if norm not in SKIP)
-    return ids, content
+    return tuple(ids), content
 
 
 def _check(analyzer: Analyzer, text: str, language: str) -> int:
@@ -110,9 +123,14 @@ def _check(analyzer: Analyzer, text: str, language: str) -> int:
     return sum(map(len, expected.values()))
 
 
+#: The default policy's vocabulary, whose reference ids are remembered (the written cases build their own).
+_VOCABULARY: list[Vocabulary | None] = [None]
+
+
 @pytest.fixture(scope="module")
 def analyzer(default_engine: DecisionEngine) -> Analyzer:
     """The default policy's analyser: every phrase of every matcher in one trie (~3,200 phrases)."""
+    _VOCABULARY[0] = default_engine._analyzer.vocabulary
     return default_engine._analyzer
 
 
@@ -134,13 +152,13 @@ def _phrases(vocabulary: Vocabulary) -> list[str]:
 
 
 def test_generated_sequences_match_as_the_plain_walk(analyzer: Analyzer) -> None:
-    """3,000 texts of policy phrases broken up by extra words, fillers and sentence ends: the same hits."""
+    """2,000 texts of policy phrases broken up by extra words, fillers and sentence ends: the same hits."""
     rng = random.Random(12)
     phrases = _phrases(analyzer.vocabulary)
     words = sorted(analyzer.vocabulary.words)
     between = [*sorted(SKIP), "very", "really", "xyzzy", "Order", "#123", ". ", "! ", "? ", "\n"]
     multi = 0
-    for n in range(3_000):
+    for n in range(2_000):
         parts: list[str] = []
         for _ in range(rng.randint(1, 6)):
             source = rng.choice(phrases) if rng.random() < 0.7 else rng.choice(words)
@@ -155,7 +173,7 @@ def test_generated_sequences_match_as_the_plain_walk(analyzer: Analyzer) -> None
         language = LANGUAGES[n % len(LANGUAGES)]
         _check(analyzer, text, language)
         multi += any(h.last != h.first for v in analyzer.analyze(text, language).hits.values() for h in v)
-    assert multi > 1_000  # phrases of several words (with and without a gap) are found, not only single words
+    assert multi > 700  # phrases of several words (with and without a gap) are found, not only single words
 
 
 CASES = [
