@@ -29,6 +29,7 @@ import yaml
 from numpy.typing import NDArray
 
 from handoff_core.blas import single_threaded_blas
+from handoff_core.char_tfidf import CharTfidfIndex
 from handoff_core.decision import KnowledgeMatch
 from handoff_core.embeddings import Embedder, bundled_embedder
 from handoff_core.errors import KnowledgeError
@@ -69,7 +70,11 @@ FITTED_MAX_BYTES = 1_000_000_000
 
 #: Version of the ``fitted`` head's stored form and of how it is fitted: part of :meth:`KnowledgeBase.fitted_key`,
 #: so a change to the fit (not only to its constants) makes every stored head stale. Bump it with the fit.
-FITTED_FORMAT = 1
+FITTED_FORMAT = 2
+#: Share of the ``fitted`` head's similarity that comes from the character 2-4-gram TF-IDF cosine
+#: (:class:`LexicalExampleMatcher`); the rest is the example matcher's similarity (embedding and IDF n-grams).
+#: Chosen on the tuning folds of ``bench/eval_knowledge.py`` (round 9, seeds 0-2; docs/models.md).
+FITTED_CHAR_WEIGHT = 0.4
 #: A fixed sentence whose features go into :meth:`KnowledgeBase.fitted_key` (fingerprints the featuriser).
 FITTED_PROBE = "Where is my refund for order 12345? The tracking page has not updated in four days."
 
@@ -155,6 +160,59 @@ def spread_anchors(owners: NDArray[np.int64], labels: int, count: int) -> NDArra
     return np.concatenate(chosen).astype(np.int64) if chosen else np.zeros(0, dtype=np.int64)
 
 
+class LexicalExampleMatcher(ExampleMatcher):
+    """The example matcher with a third view for the ``fitted`` knowledge head: the character 2-4-gram
+    TF-IDF cosine to each example (:class:`~handoff_core.char_tfidf.CharTfidfIndex`, IDF over the examples).
+
+    Why: the char n-gram nearest neighbour is a strong out-of-scope baseline on its own, and mixing its
+    cosine into the head's kernel (``char_weight`` of the similarity) lifts the head on every tuning fold
+    of ``bench/eval_knowledge.py``, most on Bitext's typo-laden support questions (docs/models.md, round 9).
+    Only the knowledge head uses it; example-defined topics keep :class:`ExampleMatcher`.
+    """
+
+    def __init__(
+        self,
+        examples: Mapping[str, Sequence[str]],
+        featurizer: Featurizer | None = None,
+        features: Sequence[MessageFeatures] | None = None,
+        char_weight: float = FITTED_CHAR_WEIGHT,
+    ) -> None:
+        super().__init__(examples, featurizer, features=features)
+        self.char_weight = char_weight
+        self.chars = CharTfidfIndex(self.examples)
+
+    def similarities(self, features: MessageFeatures) -> NDArray[np.float32]:
+        """Similarity of the message to every example, in [0, 1]: the matcher's, blended with the char
+        n-gram cosine (of the featurised text: the same window the other views read)."""
+        base = super().similarities(features)
+        if not len(base):
+            return base
+        c = np.float32(self.char_weight)
+        blended = (np.float32(1.0) - c) * base + c * self.chars.similarities(features.text)
+        sims: NDArray[np.float32] = np.clip(blended, 0.0, 1.0).astype(np.float32, copy=False)
+        return sims
+
+    def arrays(self) -> dict[str, NDArray[np.generic]]:
+        return {
+            **super().arrays(),
+            **{f"char_{name}": array for name, array in self.chars.arrays().items()},
+            "char_weight": np.asarray([self.char_weight], dtype=np.float64),
+        }
+
+    @classmethod
+    def from_arrays(cls, arrays: Mapping[str, NDArray[np.generic]], featurizer: Featurizer) -> LexicalExampleMatcher:
+        matcher = super().from_arrays(arrays, featurizer)
+        assert isinstance(matcher, LexicalExampleMatcher)
+        weight = np.asarray(arrays["char_weight"], dtype=np.float64)
+        if weight.shape != (1,) or not 0.0 <= float(weight[0]) <= 1.0:
+            raise ValueError("char_weight must be one number in [0, 1]")
+        matcher.char_weight = float(weight[0])
+        matcher.chars = CharTfidfIndex.from_arrays({k[5:]: v for k, v in arrays.items() if k.startswith("char_")})
+        if matcher.chars.size != len(matcher):
+            raise ValueError(f"character n-grams of {matcher.chars.size} examples for {len(matcher)} examples")
+        return matcher
+
+
 class FittedCoverage:
     """A kernel ridge head fitted to the knowledge's own example questions, and its cross-fitted threshold.
 
@@ -227,13 +285,18 @@ class FittedCoverage:
     def _fit_anchored(self, matcher: ExampleMatcher, anchors: NDArray[np.int64], ridge: float) -> None:
         """Kernel ridge over ``anchors`` (positions in ``matcher``), fitted to all its questions."""
         n, labels, owner = len(matcher), len(matcher.labels), matcher.owners
-        basis = ExampleMatcher(
-            {
-                label: [matcher.examples[row] for row in anchors[owner[anchors] == number]]
-                for number, label in enumerate(matcher.labels)
-            },
-            matcher.featurizer,
-        )
+        examples = {
+            label: [matcher.examples[row] for row in anchors[owner[anchors] == number]]
+            for number, label in enumerate(matcher.labels)
+        }
+        # ``anchors`` is increasing and in label order, so the basis's examples are the anchors in order:
+        # their features are reused instead of featurising the anchors again.
+        anchor_features = [matcher.features[row] for row in anchors.tolist()]
+        basis: ExampleMatcher
+        if isinstance(matcher, LexicalExampleMatcher):
+            basis = LexicalExampleMatcher(examples, matcher.featurizer, anchor_features, matcher.char_weight)
+        else:
+            basis = ExampleMatcher(examples, matcher.featurizer, features=anchor_features)
         m = len(basis)
         with single_threaded_blas():
             phi = np.empty((n, m), dtype=np.float64)
@@ -458,15 +521,15 @@ class KnowledgeBase:
         return EncodedFeaturizer(self._embedder)
 
     @cached_property
-    def _fitted_examples(self) -> ExampleMatcher:
-        """The examples the ``fitted`` head reads: with :attr:`_fitted_featurizer`'s features (the same
-        matcher as ``examples`` unless the knowledge was loaded with the transformer encoder)."""
-        if self.encoder != "transformer" or self._embedder is None:
-            return self._examples
-        return ExampleMatcher(
-            {e.id: [e.title, *(e.questions or ((e.body[:300],) if e.body else ()))] for e in self.entries},
-            self._fitted_featurizer,
-        )
+    def _fitted_examples(self) -> LexicalExampleMatcher:
+        """The examples the ``fitted`` head reads, with :attr:`_fitted_featurizer`'s features and the
+        character n-gram view (:class:`LexicalExampleMatcher`)."""
+        examples = {e.id: [e.title, *(e.questions or ((e.body[:300],) if e.body else ()))] for e in self.entries}
+        featurizer = self._fitted_featurizer
+        # The ``examples`` scorer's matcher, when built, has featurised the same questions with the same featuriser.
+        built = self.__dict__.get("_examples")
+        features = built.features if built is not None and built.featurizer is featurizer else None
+        return LexicalExampleMatcher(examples, featurizer, features)
 
     def fitted_key(self, config: KnowledgeCoverageConfig) -> str:
         """A fingerprint of everything the ``fitted`` head under ``config`` is a function of: the entries
@@ -475,7 +538,9 @@ class KnowledgeBase:
         stored under another key was fitted to something else and must not be used."""
         probe = self._fitted_featurizer.featurize(FITTED_PROBE)
         digest = hashlib.sha256()
-        settings = [FITTED_FORMAT, self.version, self.encoder, FITTED_GAMMA, FITTED_RIDGE, HELD_OUT_LIMIT]
+        settings = [
+            FITTED_FORMAT, self.version, self.encoder, FITTED_GAMMA, FITTED_RIDGE, HELD_OUT_LIMIT, FITTED_CHAR_WEIGHT
+        ]
         digest.update(json.dumps([*settings, config.fitted_anchors, EMBEDDING_WEIGHT]).encode())
         for array in (probe.embedding, probe.buckets, probe.values):
             digest.update(np.ascontiguousarray(array).tobytes())
@@ -486,7 +551,7 @@ class KnowledgeBase:
         of fitting it. The caller checks the key; this checks that the arrays fit this knowledge and raises
         ``ValueError`` when they do not (a damaged or foreign cache), leaving the knowledge unfitted."""
         prefix = "matcher_"
-        matcher = ExampleMatcher.from_arrays(
+        matcher = LexicalExampleMatcher.from_arrays(
             {k[len(prefix) :]: v for k, v in state.items() if k.startswith(prefix)}, self._fitted_featurizer
         )
         expected = tuple(e.id for e in self.entries)
