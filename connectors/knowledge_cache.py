@@ -45,6 +45,7 @@ _KEY = "cache_key"
 #: the new code would not have fitted (``FITTED_FORMAT`` is the deliberate version; this catches the rest).
 ENGINE_MODULES = (
     "handoff_core.knowledge",
+    "handoff_core.char_tfidf",
     "handoff_core.examples",
     "handoff_core.features",
     "handoff_core.embeddings",
