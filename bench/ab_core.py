@@ -8,7 +8,8 @@ on the same inputs (this checkout's corpus), and prints every round and the medi
 - realistic single-message decisions per CPU-second, default policy (with ``--passes N``, the fastest
   of N timed passes over the corpus in each process: on a loaded machine the neighbours only ever add
   CPU time, through caches and frequency, so the fastest pass is the steadiest figure);
-- the same with 500 knowledge articles (static encoder), when ``--knowledge``;
+- the same with 500 knowledge articles (static encoder), when ``--knowledge``; with the ``fitted`` scorer
+  forced on them, when ``--fitted``;
 - the next decision (CPU ms, median of 9) after message 1,001 of a chat of messages that continue (the
   decision continues: checked, see ``bench_core.continuing_texts``), of a chat of mixed messages whose
   next decision hands off (with the handoff summary), and of the calm chat
@@ -62,6 +63,12 @@ out = {{"singles": rate(engine)}}
 out["rss_mb"] = next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmRSS:")) / 1024
 if {knowledge}:
     out["knowledge"] = rate(DecisionEngine(policy, knowledge_500("static")))
+if {fitted}:
+    # The same 500 articles with the ``fitted`` scorer forced (``auto`` keeps ``classic`` for their two
+    # questions per entry): what a decision costs when the head scores the question.
+    data = policy.model_dump(mode="json")
+    data["triggers"]["low_confidence"]["knowledge"]["scorer"] = "fitted"
+    out["knowledge_fitted"] = rate(DecisionEngine(type(policy).model_validate(data), knowledge_500("static")))
 chat = [t for t in texts if len(t) <= 400]
 calm = continuing_texts(engine, chat)
 out["next_continue_ms"] = next_decision_ms(engine, 1001, calm, incremental=True, runs=9)
@@ -89,10 +96,11 @@ print(json.dumps(out))
 """
 
 
-def measure(checkout: Path, knowledge: bool, passes: int = 1) -> dict[str, float]:
-    return measure_in(
-        checkout, _MEASURE.format(bench=str(ROOT / "bench"), checkout=str(checkout), knowledge=knowledge, passes=passes)
+def measure(checkout: Path, knowledge: bool, passes: int = 1, fitted: bool = False) -> dict[str, float]:
+    code = _MEASURE.format(
+        bench=str(ROOT / "bench"), checkout=str(checkout), knowledge=knowledge, passes=passes, fitted=fitted
     )
+    return measure_in(checkout, code)
 
 
 def main() -> None:
@@ -101,6 +109,7 @@ def main() -> None:
     parser.add_argument("--baseline", type=Path, required=True)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--knowledge", action="store_true", help="also 500 knowledge articles (slower)")
+    parser.add_argument("--fitted", action="store_true", help="also 500 articles with the fitted scorer forced")
     parser.add_argument(
         "--passes",
         type=int,
@@ -111,7 +120,7 @@ def main() -> None:
     runs: dict[str, list[dict[str, float]]] = {"baseline": [], "this": []}
     for n in range(args.rounds):
         for name, checkout in (("baseline", args.baseline.resolve()), ("this", ROOT)):
-            found = measure(checkout, args.knowledge, args.passes)
+            found = measure(checkout, args.knowledge, args.passes, args.fitted)
             runs[name].append(found)
             print(f"round {n + 1} {name:<8} " + "  ".join(f"{k} {v:,.2f}" for k, v in found.items()))
     print("medians (rates per CPU-second; times in CPU ms):")

@@ -43,7 +43,7 @@ FloatArray = NDArray[np.float32]
 
 def char_wb_ngrams(text: str) -> list[str]:
     """The n-grams themselves, as strings (the reference :func:`char_wb_buckets` hashes; tests and evidence)."""
-    out = []
+    out: list[str] = []
     for word in text.lower().split():
         padded = f" {word} "
         for n in _ORDERS:

@@ -179,7 +179,15 @@ class LexicalExampleMatcher(ExampleMatcher):
     ) -> None:
         super().__init__(examples, featurizer, features=features)
         self.char_weight = char_weight
-        self.chars = CharTfidfIndex(self.examples)
+        self._chars: CharTfidfIndex | None = None
+
+    @property
+    def chars(self) -> CharTfidfIndex:
+        """The char n-gram index of the examples, built on first use: an anchored fit reads only its
+        anchors' matcher, so the full question set's index is never built there."""
+        if self._chars is None:
+            self._chars = CharTfidfIndex(self.examples)
+        return self._chars
 
     def similarities(self, features: MessageFeatures) -> NDArray[np.float32]:
         """Similarity of the message to every example, in [0, 1]: the matcher's, blended with the char
@@ -207,7 +215,7 @@ class LexicalExampleMatcher(ExampleMatcher):
         if weight.shape != (1,) or not 0.0 <= float(weight[0]) <= 1.0:
             raise ValueError("char_weight must be one number in [0, 1]")
         matcher.char_weight = float(weight[0])
-        matcher.chars = CharTfidfIndex.from_arrays({k[5:]: v for k, v in arrays.items() if k.startswith("char_")})
+        matcher._chars = CharTfidfIndex.from_arrays({k[5:]: v for k, v in arrays.items() if k.startswith("char_")})
         if matcher.chars.size != len(matcher):
             raise ValueError(f"character n-grams of {matcher.chars.size} examples for {len(matcher)} examples")
         return matcher
@@ -538,10 +546,8 @@ class KnowledgeBase:
         stored under another key was fitted to something else and must not be used."""
         probe = self._fitted_featurizer.featurize(FITTED_PROBE)
         digest = hashlib.sha256()
-        settings = [
-            FITTED_FORMAT, self.version, self.encoder, FITTED_GAMMA, FITTED_RIDGE, HELD_OUT_LIMIT, FITTED_CHAR_WEIGHT
-        ]
-        digest.update(json.dumps([*settings, config.fitted_anchors, EMBEDDING_WEIGHT]).encode())
+        settings = [FITTED_FORMAT, self.version, self.encoder, FITTED_GAMMA, FITTED_RIDGE, HELD_OUT_LIMIT]
+        digest.update(json.dumps([*settings, config.fitted_anchors, EMBEDDING_WEIGHT, FITTED_CHAR_WEIGHT]).encode())
         for array in (probe.embedding, probe.buckets, probe.values):
             digest.update(np.ascontiguousarray(array).tobytes())
         return digest.hexdigest()[:32]
