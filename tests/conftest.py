@@ -33,7 +33,7 @@ from pg import SKIP_REASON, Cluster, cluster_fixture
 HEAVY_FIRST = (
     "tests/test_static_checks.py",  # mypy --strict from a cold cache in a fresh clone, ruff, import-linter
     "tests/e2e/test_replicas.py",  # three `handoff serve` processes on PostgreSQL, one killed
-    "tests/test_knowledge_real_floor.py",  # a coverage head fitted on real HWU64 questions (with ../shared)
+    "tests/test_knowledge_real_floor.py",  # a coverage head fitted on real Bitext questions (with ../shared)
     "tests/core/test_accuracy.py",
     "tests/core/test_fast_paths.py",
     "tests/report/test_weekly_review.py",  # a generated week through the core, then Chromium
