@@ -24,7 +24,7 @@ class Worker:
         self.app = app
         self.server = server
         self.settings = settings
-        self.http = httpx.Client(base_url=server.url, timeout=10)
+        self.http = httpx.Client(base_url=server.url, timeout=30)  # a hang guard: generous on a busy machine
 
     @property
     def parts(self) -> Any:

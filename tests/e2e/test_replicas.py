@@ -113,14 +113,14 @@ def test_three_replicas_on_postgres_lose_nothing_and_duplicate_nothing(fakes, tm
             for n in range(WEB_CHATS):
                 cid = f"web-{n}"
                 jobs.append(pool.submit(_chat, urls[n % 3], cid, "m1", "Hello there"))
-            assert all(j.result() == 200 for j in jobs)
+            assert all(j.result() == 200 for j in jobs), [j.result() for j in jobs]
             jobs = [
                 pool.submit(_chat, urls[(n + 1) % 3], f"web-{n}", "m2", "My card was charged twice, please help")
                 for n in range(WEB_CHATS // 2)
             ]
             jobs += [pool.submit(_trigger, urls[n % 3], t) for n, t in enumerate(tickets[: TICKETS // 2 + 1])]
             jobs += [pool.submit(_trigger, urls[(n + 1) % 3], t) for n, t in enumerate(tickets[: TICKETS // 2 + 1])]
-            assert all(j.result() in {200, 202} for j in jobs)
+            assert all(j.result() in {200, 202} for j in jobs), [j.result() for j in jobs]
             time.sleep(0.3)  # some actions in flight on every replica
             victim.send_signal(signal.SIGKILL)
             victim.wait(timeout=10)
@@ -137,7 +137,7 @@ def test_three_replicas_on_postgres_lose_nothing_and_duplicate_nothing(fakes, tm
             rest = tickets[TICKETS // 2 + 1 :]
             jobs += [pool.submit(_trigger, alive[n % 2], t) for n, t in enumerate(rest)]
             jobs += [pool.submit(_trigger, alive[(n + 1) % 2], t) for n, t in enumerate(rest)]
-            assert all(j.result() in {200, 202} for j in jobs)
+            assert all(j.result() in {200, 202} for j in jobs), [j.result() for j in jobs]
 
         store = open_store(pg_url)
 

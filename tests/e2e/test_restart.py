@@ -51,6 +51,10 @@ def _env(fakes, db: Path, port: int) -> dict[str, str]:
         "OUTBOX_INLINE_ATTEMPTS": "1",
         "OUTBOX_LEASE_SECONDS": "2",
         "OUTBOX_MAX_ATTEMPTS": "1000",
+        # Hang guards, not the defaults (2 s, 0.05 s): on a busy machine a starved decision overran 2 s or a web
+        # chat was shed 503 (test_replicas failed so at load ~12), which is not what these tests are about.
+        "DECISION_BUDGET_SECONDS": "20",
+        "DECISION_MAX_WAIT_SECONDS": "10",
         "PORT": str(port),
     }
 

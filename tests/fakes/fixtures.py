@@ -104,6 +104,11 @@ def worker_settings(tmp_path: Path, fakes: Fakes) -> Callable[..., Settings]:
             "outbox_inline_wait_cap": 2.0,
             "outbox_lease_seconds": 5.0,
             "outbox_max_attempts": 3,
+            # Hang guards, not the product's defaults (2 s budget, 0.05 s longest wait): on a busy shared machine
+            # a starved decision can overrun 2 s and a web-chat message be shed 503 although nothing is wrong.
+            # The tests of the budget and of shedding set their own values (test_hardening, test_decision_processes).
+            "decision_budget_seconds": 20.0,
+            "decision_max_wait_seconds": 10.0,
             # Threads, not forked decision processes (the default on a multi-core machine): many tests swap
             # the engine in the running worker; the process pool has its own tests (test_decision_processes).
             "decision_processes": 0,
