@@ -385,13 +385,17 @@ _DETERMINISM = """
 import sys
 sys.path.insert(0, {tests!r})
 from core.test_summary import HEALTH_STEPS, LOST_PACKAGE, _long_thread, round8_note, summary_of
+from core.test_summary_threads import THREADS, _conversation
 for s in [summary_of(conv) for conv in (HEALTH_STEPS, LOST_PACKAGE, _long_thread(200))] + [round8_note()]:
+    sys.stdout.write(s.text + "\\x00" + s.short + "\\x00")
+for s in [summary_of(_conversation(t)) for t in THREADS]:  # round 9: every written thread too
     sys.stdout.write(s.text + "\\x00" + s.short + "\\x00")
 """
 
 
 def test_summary_is_identical_across_processes_and_hash_seeds() -> None:
-    """Same conversation, same bytes, short or long (two-pass): no set or hash order (PYTHONHASHSEED varies)."""
+    """Same conversation, same bytes, short or long (two-pass), and every written thread: no set or hash order
+    (PYTHONHASHSEED varies)."""
     outputs = set()
     for seed in ("0", "1", "12345"):
         result = subprocess.run(
@@ -404,9 +408,13 @@ def test_summary_is_identical_across_processes_and_hash_seeds() -> None:
         )
         outputs.add(result.stdout)
     assert len(outputs) == 1
+    from .test_summary_threads import THREADS, _conversation
+
     in_process = "".join(
         s.text + "\x00" + s.short + "\x00"
-        for s in [summary_of(c) for c in (HEALTH_STEPS, LOST_PACKAGE, _long_thread(200))] + [round8_note()]
+        for s in [summary_of(c) for c in (HEALTH_STEPS, LOST_PACKAGE, _long_thread(200))]
+        + [round8_note()]
+        + [summary_of(_conversation(t)) for t in THREADS]
     )
     assert outputs == {in_process.encode()}
 
