@@ -175,8 +175,6 @@ _META_ONLY = frozenset(
     respectfully sincerely regards anyone someone somebody asap pls plz hello hi hey still waiting follow
     followed back""".split()
 )
-#: Keys of a sentence that only points at attachments or pages ("Proof attached.", "There are no additional
-#: pages.", "See the screenshots below."): the agent opens the attachment; the Issue says what is wrong.
 #: Round 9: a sentence that only reports a move to another channel ("Sent you a DM 20 mins ago", "Just DM'd
 #: you my details", "I've messaged you privately"): the Assistant line shows it as the answer to the bot's ask.
 _CHANNEL_MOVE = re.compile(
@@ -186,6 +184,8 @@ _CHANNEL_MOVE = re.compile(
     (?:\s+(?:\d+|a\s+few|few)\s+(?:mins?|minutes?|hours?|hrs?)\s+ago|\s+(?:earlier|yesterday|already|now))?\s*[.!]*$""",
     re.IGNORECASE | re.VERBOSE,
 )
+#: Keys of a sentence that only points at attachments or pages ("Proof attached.", "There are no additional
+#: pages.", "See the screenshots below."): the agent opens the attachment; the Issue says what is wrong.
 _ASIDE_ONLY = frozenset(
     word_key(w)
     for w in """attach attached attachment attachments enclose enclosed proof page pages additional copy copies
@@ -309,11 +309,18 @@ _LEAD_WORDS = re.compile(
     (?:\s*[,.!]+\s*|\s+(?=(?:so|well|ok(?:ay)?)\b))|(?:thanks|thank\s+you|thx)(?:\s*,)?\s+but\s+)+(?=\w)""",
     re.IGNORECASE | re.VERBOSE,
 )
-#: Round 9: a courtesy or a sign-off that closes a sentence ("…, thank you for your help.", "… Respectfully
-#: Mr. XXXX", "… Thanks in advance!"): the agent reads the problem, not the manners ("thanks to" stays).
+#: Round 9: a courtesy or a sign-off that closes a sentence ("…, thank you for your help.", "… Thanks in
+#: advance!", "… Respectfully Mr. XXXX"): the agent reads the problem, not the manners. Only what a sign-off
+#: says may follow it ("so much", "again", "in advance", "for your help", a name), never a contrast or a
+#: negation ("thank you for the fast shipping but it is broken" keeps its problem), and "thanks to" and "in
+#: regards to" stay.
 _SIGN_OFF = re.compile(
-    r"""(?:[,.;:!]\s*|\s+)(?:thank\s+you|thanks(?!\s+to\b)|thx|ty|respectfully|sincerely|(?:best|kind|warm)\s+regards
-    |(?<!\bin\s)(?<!\bwith\s)regards(?!\s+(?:to|of)\b)|cheers)\b(?:[^.!?]|\.(?!\s+(?-i:[A-Z][a-z]))){0,60}[.!?]*$""",
+    r"""(?:[,.;:!]\s*|\s+)(?:thank\s+you|thanks(?!\s+to\b)|thx|respectfully|sincerely|(?:best|kind|warm)\s+regards
+    |(?<!\bin\s)(?<!\bwith\s)regards(?!\s+(?:to|of)\b)|cheers)\b
+    (?:\s+(?:so\s+much|very\s+much|a\s+lot|again|in\s+advance)
+    |\s+for\s+(?:your|the|any|all|my|this)\b(?:(?!\b(?:but|however|though|although|yet|except|not|never|no)\b|n['’]t)[^.!?]){0,40})?
+    (?:[\s,.-]+(?:(?:mr|mrs|ms|dr)\.?\s*)?(?-i:[A-Z][\w'’-]*|[X*]{2,})(?:\s+(?-i:[A-Z][\w'’-]*|[X*]{2,}))?)?
+    \s*[.!?]*$""",
     re.IGNORECASE | re.VERBOSE,
 )
 

@@ -175,6 +175,17 @@ def test_token_cache_stays_bounded() -> None:
         ("My order #A123 never came, thank you for your help.", "My order #A123 never came."),
         ("They still report the late payment. Respectfully Mr. XXXX", "They still report the late payment."),
         ("In regards to the debt, they keep calling me.", "In regards to the debt, they keep calling me."),
+        ("It broke after a week. Regards, Jane Doe", "It broke after a week."),
+        ("Still no refund, thank you for your help with this.", "Still no refund."),
+        # A courtesy followed by the problem, or by more than a sign-off says, stays whole.
+        (
+            "I received it, thank you for your fast shipping but it is broken",
+            "I received it, thank you for your fast shipping but it is broken",
+        ),
+        (
+            "Got the parcel thanks, the order number is 12345 and the box was empty",
+            "Got the parcel thanks, the order number is 12345 and the box was empty",
+        ),
         ("The refund came thanks to your colleague Sam.", "The refund came thanks to your colleague Sam."),
         ("I'd like to book three seats to Calgary.", "Book three seats to Calgary."),
         ("We would like to cancel the second room.", "Cancel the second room."),
