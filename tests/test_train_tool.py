@@ -80,6 +80,22 @@ def test_first_sentence_of_a_complaint(text: str, first: str) -> None:
     assert detector_data.first_sentence(text) == first
 
 
+def test_complaint_sentences_train_only_the_negative_head_from_train_openings() -> None:
+    """Short complaints come from CFPB train openings only, are negatives' positives, and no other head reads them."""
+    Row = detector_data.Row
+    opening = "My refund never came. I called five times and nobody helps me at all with it."
+    complaints = [
+        Row(opening, "train", "cfpb", "en", ("strong", "billing_refund", "id1", "angry=1")),
+        Row("Dev opening that must not become a sentence. More text.", "dev", "cfpb", "en", ("weak", "x", "id2")),
+    ]
+    rows = train_detectors.complaint_sentences(complaints)
+    assert [r.text for r in rows] == ["My refund never came. I called five times and nobody helps me at all with it."]
+    (row,) = rows
+    assert row.split == "train" and row.source == train_detectors.COMPLAINT_SENTENCE
+    assert train_detectors.LABELS["negative"](row) == 1
+    assert all(train_detectors.LABELS[head](row) is None for head in train_detectors.HEADS if head != "negative")
+
+
 def test_cfpb_scrubbing_marks_are_removed() -> None:
     """CFPB's XXXX / XX/XX/XXXX marks (capitals no chat message has) and {$...} braces are dropped."""
     text = "On XX/XX/2019 XXXX XXXX charged me {$1,300.00} on XX/XX/XXXX. NOT MINE"

@@ -47,7 +47,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 import handoff_core
-from connectors.training.data import DataError, Row, bitext, cfpb, goemotions, hwu64, xed
+from connectors.training.data import DataError, Row, bitext, cfpb, first_sentence, goemotions, hwu64, xed
 from handoff_core.features import N_BUCKETS, MessageFeatures, bundled_featurizer
 from handoff_core.sentiment import RULE_FEATURES
 from handoff_core.text.window import analysis_window
@@ -92,6 +92,8 @@ BALANCED_THRESHOLD = {"angry"}
 SOURCE_WEIGHT: dict[str, dict[str, float]] = {"angry": {"cfpb": 5.0}}
 ANGER_GO = {"anger"}
 NEGATIVE_GO = {"anger", "annoyance", "disgust", "disapproval", "disappointment"}
+#: Source name of the short complaints (:func:`complaint_sentences`): only the ``negative`` head reads them.
+COMPLAINT_SENTENCE = "cfpb_sentence"
 HEADS = ("angry", "negative", "human_request", "refund", "account_security")
 #: Heads that also weigh the sentiment rules' numbers (``handoff_core.sentiment.RULE_FEATURES``: cue
 #: negativity, VADER negative/positive, hedge) beside their n-grams, fitted jointly with them. None ships
@@ -130,7 +132,7 @@ def _negative(r: Row) -> int | None:
         if "anger" in r.labels or "disgust" in r.labels:
             return 1
         return None if {"sadness", "fear"} & set(r.labels) else 0
-    if r.source == "cfpb":
+    if r.source in ("cfpb", COMPLAINT_SENTENCE):
         return 1
     if r.source == "bitext":
         return None if r.labels[0] == "complaint" else 0
@@ -261,7 +263,26 @@ def load_rows(data: Path) -> list[Row]:
     if not data.is_dir():
         raise DataError(f"{data}: not a folder (pass the shared datasets folder with --data)")
     first = [*goemotions(data), *xed(data), *bitext(data)]
-    return [*first, *with_cfpb_anger(cfpb(data)), *hwu64(data), *written_negatives(), *written_rows()]
+    complaints = with_cfpb_anger(cfpb(data))
+    rest = [*hwu64(data), *written_negatives(), *written_rows()]
+    return [*first, *complaints, *rest, *complaint_sentences(complaints)]
+
+
+def complaint_sentences(complaints: Sequence[Row]) -> list[Row]:
+    """The first sentence of every CFPB *train* opening, as a short complaint (round 8, ``negative`` head only).
+
+    The ``negative`` head learned complaints from 400-character letters; a complaint in a chat is a sentence
+    or two. Trained without the CFPB rows the head found 22 % of the CFPB dev first sentences (HWU64/Bitext
+    requests as the other side, dev): its complaint recall is learned from the complaints' own wording, so
+    it learns the short form too. Appended after every other row and under their own source, so no other
+    head's rows (nor their order) change; the angry labels of the openings are not carried over (they were
+    given to the 400 characters, not to the sentence).
+    """
+    return [
+        Row(first_sentence(r.text), "train", COMPLAINT_SENTENCE, r.language, r.labels[:3])
+        for r in complaints
+        if r.split == "train"
+    ]
 
 
 #: Support-style anger labels written by this project for CFPB openings (one annotator, text only, before
