@@ -94,6 +94,43 @@ ANGER_GO = {"anger"}
 NEGATIVE_GO = {"anger", "annoyance", "disgust", "disapproval", "disappointment"}
 #: Source name of the short complaints (:func:`complaint_sentences`): only the ``negative`` head reads them.
 COMPLAINT_SENTENCE = "cfpb_sentence"
+#: Source name of the calm problem reports written for this project (:func:`calm_problem_reports`):
+#: negatives of the ``negative`` head only.
+CALM_PROBLEM = "written_calm"
+#: Bitext intents in which a customer reports a problem or asks about one calmly ("I can't make payments,
+#: help me report errors", "where is my order?"): negatives of the ``negative`` head, weighted up with the
+#: written calm reports (:data:`CALM_PROBLEM_WEIGHT`).
+BITEXT_PROBLEM_INTENTS = frozenset(
+    {
+        "payment_issue",
+        "registration_problems",
+        "track_order",
+        "track_refund",
+        "delivery_period",
+        "check_invoice",
+        "recover_password",
+        "cancel_order",
+        "change_order",
+        "get_refund",
+        "check_cancellation_fee",
+        "change_shipping_address",
+        "edit_account",
+        "delete_account",
+    }
+)
+#: Round 9: the calm problem reports (written ones and Bitext's problem intents) count this many times in the
+#: ``negative`` head's training weight. Unweighted, the 117 written rows weigh about 70 against the short
+#: complaints' 3,400, and the declined-card question stayed over the line; chosen on dev (docs/models.md).
+CALM_PROBLEM_WEIGHT = 3.0
+
+
+def _calm_problem_weight(r: Row) -> float:
+    calm = r.source == CALM_PROBLEM or (r.source == "bitext" and r.labels[0] in BITEXT_PROBLEM_INTENTS)
+    return CALM_PROBLEM_WEIGHT if calm else 1.0
+
+
+#: Extra training weight per row, by head (on top of :data:`SOURCE_WEIGHT`).
+ROW_WEIGHT: dict[str, Callable[[Row], float]] = {"negative": _calm_problem_weight}
 HEADS = ("angry", "negative", "human_request", "refund", "account_security")
 #: Heads that also weigh the sentiment rules' numbers (``handoff_core.sentiment.RULE_FEATURES``: cue
 #: negativity, VADER negative/positive, hedge) beside their n-grams, fitted jointly with them. None ships
@@ -136,7 +173,7 @@ def _negative(r: Row) -> int | None:
         return 1
     if r.source == "bitext":
         return None if r.labels[0] == "complaint" else 0
-    if r.source == "hwu64":
+    if r.source in ("hwu64", CALM_PROBLEM):
         return 0
     return None
 
@@ -265,7 +302,7 @@ def load_rows(data: Path) -> list[Row]:
     first = [*goemotions(data), *xed(data), *bitext(data)]
     complaints = with_cfpb_anger(cfpb(data))
     rest = [*hwu64(data), *written_negatives(), *written_rows()]
-    return [*first, *complaints, *rest, *complaint_sentences(complaints)]
+    return [*first, *complaints, *rest, *complaint_sentences(complaints), *calm_problem_reports()]
 
 
 def complaint_sentences(complaints: Sequence[Row]) -> list[Row]:
@@ -283,6 +320,25 @@ def complaint_sentences(complaints: Sequence[Row]) -> list[Row]:
         for r in complaints
         if r.split == "train"
     ]
+
+
+#: Calm problem reports written for this project (round 9; ``negative`` head negatives only).
+CALM_PROBLEM_REPORTS = Path(__file__).resolve().parent / "written_calm_problem_reports.txt"
+
+
+def calm_problem_reports(path: Path = CALM_PROBLEM_REPORTS) -> list[Row]:
+    """Calm problem reports ("my transfer is pending for three days, is that normal?"): not complaints.
+
+    Round 8's short complaints (:func:`complaint_sentences`) taught the ``negative`` head that a reported
+    problem is a complaint, and it read "my card was declined, what should I do?" as one. These rows, with
+    Bitext's problem intents (:data:`BITEXT_PROBLEM_INTENTS`), weighted :data:`CALM_PROBLEM_WEIGHT`, are the
+    calm side. Appended after every other row, under their own source, so no other head's rows change.
+    """
+    if not path.exists():
+        raise DataError(f"{path}: not found (train from a checkout of the repository)")
+    lines = path.read_text(encoding="utf-8").splitlines()
+    texts = [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+    return [Row(text, "train", CALM_PROBLEM, "en", ("calm_problem",)) for text in texts]
 
 
 #: Support-style anger labels written by this project for CFPB openings (one annotator, text only, before
@@ -402,6 +458,9 @@ def fit_head(
     extra = SOURCE_WEIGHT.get(head, {})
     if extra:
         sample_weight = sample_weight * np.asarray([extra.get(rows[i].source, 1.0) for i in train_idx])
+    row_weight = ROW_WEIGHT.get(head)
+    if row_weight is not None:
+        sample_weight = sample_weight * np.asarray([row_weight(rows[i]) for i in train_idx])
     model.fit(x[train_idx], ys["train"], sample_weight=sample_weight)
     weights = model.coef_[0]
     n_rules = len(RULE_FEATURES) if rule_features is not None else 0
