@@ -96,6 +96,40 @@ def test_complaint_sentences_train_only_the_negative_head_from_train_openings() 
     assert all(train_detectors.LABELS[head](row) is None for head in train_detectors.HEADS if head != "negative")
 
 
+def test_calm_problem_reports_are_weighted_negatives_of_the_negative_head_only() -> None:
+    """Written calm problem reports and Bitext problem intents are weighted negatives of `negative` (only)."""
+    rows = train_detectors.calm_problem_reports()
+    assert len(rows) >= 100 and all(r.split == "train" and r.source == train_detectors.CALM_PROBLEM for r in rows)
+    weight = train_detectors.ROW_WEIGHT["negative"]
+    for row in rows[:3]:
+        assert train_detectors.LABELS["negative"](row) == 0
+        assert all(train_detectors.LABELS[head](row) is None for head in train_detectors.HEADS if head != "negative")
+        assert weight(row) == train_detectors.CALM_PROBLEM_WEIGHT > 1
+    Row = detector_data.Row
+    problem = Row("i cant pay, help me report a payment error", "train", "bitext", "en", ("payment_issue", "PAYMENT"))
+    order = Row("i want to buy something", "train", "bitext", "en", ("place_order", "ORDER"))
+    assert (weight(problem), weight(order)) == (train_detectors.CALM_PROBLEM_WEIGHT, 1.0)
+    assert train_detectors.LABELS["negative"](problem) == 0
+
+
+def test_written_calm_reports_are_not_the_suites_regression_messages() -> None:
+    """No written calm training row is a message of the test suite, so the calm regression cases stay unseen."""
+    suite = Path(__file__).resolve().parent
+    texts = " ".join(
+        p.read_text(encoding="utf-8").lower() for p in sorted(suite.rglob("*.py")) if p.name != Path(__file__).name
+    )
+    written = [r.text.lower() for r in train_detectors.calm_problem_reports()]
+    assert len(written) == len(set(written))
+    assert [t for t in written if t in texts] == []
+
+
+def test_missing_calm_reports_file_names_it(tmp_path: Path) -> None:
+    """A checkout without the written calm reports stops training with the file's path."""
+    missing = tmp_path / "calm.txt"
+    with pytest.raises(detector_data.DataError, match=r"calm\.txt"):
+        train_detectors.calm_problem_reports(missing)
+
+
 def test_cfpb_scrubbing_marks_are_removed() -> None:
     """CFPB's XXXX / XX/XX/XXXX marks (capitals no chat message has) and {$...} braces are dropped."""
     text = "On XX/XX/2019 XXXX XXXX charged me {$1,300.00} on XX/XX/XXXX. NOT MINE"

@@ -32,6 +32,28 @@ csv.field_size_limit(sys.maxsize)
 
 #: Languages with XED files used for the multilingual anger model.
 XED_LANGUAGES = ("en", "es", "fr", "de", "pt", "it", "nl")
+#: Bitext intents in which a customer reports a problem or asks about one calmly ("I can't make payments,
+#: help me report errors", "where is my order?"): negatives of the ``negative`` head, weighted up with the
+#: written calm reports (``connectors.training.detectors.CALM_PROBLEM_WEIGHT``); ``bench/eval_real.py`` reads
+#: the share of them read negative on dev and test.
+BITEXT_PROBLEM_INTENTS = frozenset(
+    {
+        "payment_issue",
+        "registration_problems",
+        "track_order",
+        "track_refund",
+        "delivery_period",
+        "check_invoice",
+        "recover_password",
+        "cancel_order",
+        "change_order",
+        "get_refund",
+        "check_cancellation_fee",
+        "change_shipping_address",
+        "edit_account",
+        "delete_account",
+    }
+)
 #: CFPB narratives are long formal letters; the first part reads most like a message to a company.
 CFPB_CHARS = 400
 

@@ -47,7 +47,17 @@ import numpy as np
 from numpy.typing import NDArray
 
 import handoff_core
-from connectors.training.data import DataError, Row, bitext, cfpb, first_sentence, goemotions, hwu64, xed
+from connectors.training.data import (
+    BITEXT_PROBLEM_INTENTS,
+    DataError,
+    Row,
+    bitext,
+    cfpb,
+    first_sentence,
+    goemotions,
+    hwu64,
+    xed,
+)
 from handoff_core.features import N_BUCKETS, MessageFeatures, bundled_featurizer
 from handoff_core.sentiment import RULE_FEATURES
 from handoff_core.text.window import analysis_window
@@ -97,27 +107,6 @@ COMPLAINT_SENTENCE = "cfpb_sentence"
 #: Source name of the calm problem reports written for this project (:func:`calm_problem_reports`):
 #: negatives of the ``negative`` head only.
 CALM_PROBLEM = "written_calm"
-#: Bitext intents in which a customer reports a problem or asks about one calmly ("I can't make payments,
-#: help me report errors", "where is my order?"): negatives of the ``negative`` head, weighted up with the
-#: written calm reports (:data:`CALM_PROBLEM_WEIGHT`).
-BITEXT_PROBLEM_INTENTS = frozenset(
-    {
-        "payment_issue",
-        "registration_problems",
-        "track_order",
-        "track_refund",
-        "delivery_period",
-        "check_invoice",
-        "recover_password",
-        "cancel_order",
-        "change_order",
-        "get_refund",
-        "check_cancellation_fee",
-        "change_shipping_address",
-        "edit_account",
-        "delete_account",
-    }
-)
 #: Round 9: the calm problem reports (written ones and Bitext's problem intents) count this many times in the
 #: ``negative`` head's training weight. Unweighted, the 117 written rows weigh about 70 against the short
 #: complaints' 3,400, and the declined-card question stayed over the line; chosen on dev (docs/models.md).

@@ -10,6 +10,7 @@ from handoff_core.sentiment import (
     CUE_ANGRY_SHARE,
     CUE_NEGATIVE_PROBABILITY,
     FOREIGN_ANGRY_PROBABILITY,
+    LANGUAGE_ANGRY_PROBABILITY,
     STRONG_CUES,
     ModelSentiment,
     SentimentScorer,
@@ -63,14 +64,21 @@ def _angry(text: str, language: str, angry: float, negative: float) -> bool:
         # A hedge ("a bit") keeps any verdict below angry: annoyed, not angry.
         ("a bit annoying, you ruined my weekend", "en", 0.99, 0.99, False),
         # Outside English without cues, a head at its threshold is not trusted ...
-        ("habéis arruinado mi fin de semana", "es", 0.8, 0.9, False),
-        # ... unless the angry head is very sure.
-        ("habéis arruinado mi fin de semana", "es", FOREIGN_ANGRY_PROBABILITY, 0.9, True),
+        ("habéis arruinado mi fin de semana", "es", LANGUAGE_ANGRY_PROBABILITY["es"] - 0.01, 0.9, False),
+        # ... unless the angry head reaches the language's own bar (round 9, chosen on XED dev) ...
+        ("habéis arruinado mi fin de semana", "es", LANGUAGE_ANGRY_PROBABILITY["es"], 0.9, True),
+        ("vous avez gâché mon week-end", "fr", LANGUAGE_ANGRY_PROBABILITY["fr"], 0.9, True),
+        ("ihr habt mein Wochenende ruiniert", "de", LANGUAGE_ANGRY_PROBABILITY["de"] - 0.01, 0.9, False),
+        ("vocês estragaram meu fim de semana", "pt", LANGUAGE_ANGRY_PROBABILITY["pt"], 0.9, True),
+        # ... and a language without a bar of its own keeps the strict one.
+        ("avete rovinato il mio fine settimana", "it", LANGUAGE_ANGRY_PROBABILITY["es"], 0.9, False),
+        ("avete rovinato il mio fine settimana", "it", FOREIGN_ANGRY_PROBABILITY, 0.9, True),
     ],
 )
 def test_angry_band(text: str, language: str, angry: float, negative: float, expected: bool) -> None:
     """Each rule of the angry band holds at its documented edge."""
     assert STRONG_CUES <= 0.95
+    assert all(ANGRY_AT < bar < FOREIGN_ANGRY_PROBABILITY for bar in LANGUAGE_ANGRY_PROBABILITY.values())
     assert _angry(text, language, angry, negative) is expected
 
 

@@ -42,6 +42,25 @@ CALM = [
     "Thanks for your help last week, everything arrived fine.",
 ]
 
+# Round 9: calm problem reports. The short-complaint candidate of round 8 read the first of these as a negative
+# complaint (it learned that a reported problem is one); none of them is a training row (the written calm
+# reports the `negative` head trains on are other messages: tests/test_train_tool.py checks).
+CALM_PROBLEM_REPORTS = [
+    "my card was declined, what should I do?",
+    "My payment failed twice, can you help me finish the order?",
+    pytest.param(
+        "Hi, my order from last Tuesday still shows processing, is something wrong?",
+        marks=pytest.mark.xfail(strict=True, reason="known: the cue 'still' and VADER's 'wrong' (cue path)"),
+    ),
+    "I can't log into the app since the update, how do I reset it?",
+    pytest.param(
+        "There's a charge of 12.99 on my statement I don't understand, what is it for?",
+        marks=pytest.mark.xfail(strict=True, reason="known: CFPB words ('statement', an amount) in the negative head"),
+    ),
+    "The parcel tracking says delivery failed, how do I book a new slot?",
+    "My transfer to a friend hasn't arrived yet, how long does it take?",
+]
+
 NOT_ACCOUNT_SECURITY = [
     "package was lost in transit",
     "My package was lost in transit, can you help?",
@@ -55,6 +74,14 @@ ANGRY = [
     "Worst company ever, absolutely disgusting service!!",
     # Was a strict xfail (negative, not angry) until the angry head learned from labelled CFPB openings.
     "You people are useless. I have been lied to three times and I am sick of it!",
+    # Real CFPB complaint openings (public domain; scrubbing marks removed) that this project labelled angry.
+    # They are training rows of the `angry` head (CFPB train split), so they are a regression check, not
+    # evidence: the held-out CFPB test openings are read by bench/eval_real.py.
+    "is fraudulent. I've never attended college. I have tried to resolve this multiple times but will not help me. "
+    "They have intentionally destroyed my credit.",
+    "I am a victim of identity theft, I have been pulled over by the police because I share the same name with someone "
+    "else and know one bothers to confirm identity, this is getting ridiculous.",
+    "I just missed one payment and CITI SEARS has called me from on 19 SUNDAY 4 times SO FAR.",
 ]
 
 
@@ -75,6 +102,14 @@ def test_calm_messages_get_no_sentiment_reason(engine: DecisionEngine, text: str
     assert not [r for r in d.reasons if r.trigger.value == "sentiment"], d.reasons
     assert not d.signals.angry
     assert d.signals.sentiment > -0.35
+
+
+@pytest.mark.parametrize("text", CALM_PROBLEM_REPORTS)
+def test_calm_problem_reports_are_not_negative(engine: DecisionEngine, text: str) -> None:
+    """A calm question about a problem is not a negative complaint: no sentiment reason, above the negative line."""
+    d = _decide(engine, text)
+    assert not [r for r in d.reasons if r.trigger.value == "sentiment"], d.reasons
+    assert d.signals.sentiment > engine.policy.triggers.sentiment.negative_below, d.signals
 
 
 @pytest.mark.parametrize("text", NOT_ACCOUNT_SECURITY)
