@@ -58,6 +58,8 @@ from handoff_core.text.messages import (
     details_of_count,
     details_of_scan,
     scan_message,
+    scan_of_count,
+    split_scan,
 )
 
 
@@ -537,12 +539,17 @@ def view_of_messages(messages: Sequence[Message]) -> SummaryView:
     details = Details()
     # Every customer message is counted (its keys, words, characters and the kinds of detail it may hold:
     # round 8, not a whole scan with its token lists), and only the pool's are read again (split into
-    # sentences), so only their scans go into the byte-bounded cache (round 7).
+    # sentences), so only their scans go into the byte-bounded cache (round 7). A text the customer sent
+    # twice ("any update?") is counted once and its count shared (round 10: a pure function of the text).
     cached = scan_message.cache.get
     scans: dict[int, MessageScan | MessageCount] = {}
+    seen: dict[str, MessageScan | MessageCount] = {}
     for i in customer:
         text = messages[i].text
-        scans[i] = cached(text) or count_message(text)
+        scan = seen.get(text)
+        if scan is None:
+            scan = seen[text] = cached(text) or count_message(text)
+        scans[i] = scan
     counts = Counter(chain.from_iterable(scan.keys for scan in scans.values()))
     full = pool(
         customer,
@@ -551,17 +558,35 @@ def view_of_messages(messages: Sequence[Message]) -> SummaryView:
         [(scans[i].keys, scans[i].n_words) for i in customer],
         [scan_message(messages[i].text).keys for i in others[:BOT_POOL]],
     )
-    texts = {i: analyze_message(messages[i].text) for i in full}
+    # The pool's messages are split from the tokens their count looked up (round 10), and their details
+    # are searched below like every other customer message's, only for the kinds with room (the same
+    # values kept: tests/core/test_details_kinds.py), not all four kinds as analyze_message would.
+    pooled: dict[int, MessageText] = {}
+    analysed = analyze_message.cache.get
+    for i in full:
+        text = messages[i].text
+        known = analysed(text)
+        if known is None:
+            counted = scans.get(i)
+            if counted is None:
+                counted = scan_message(text)  # a bot reply (the echo pass scanned the first few)
+            known = split_scan(scan_of_count(counted) if isinstance(counted, MessageCount) else counted)
+        pooled[i] = known
+    texts = pooled
+    searched: set[str] = set()
     for i in customer:
         scan = scans[i]
         # A message whose details would all be dropped is not searched (the same details in the end).
         if scan.detail_kinds and details.wants(scan.detail_kinds):
-            if i in texts:
-                found = texts[i].details
-            else:
-                # Only the kinds with room are searched for (round 9: a full kind drops its values).
-                kinds = details.wanted(scan.detail_kinds)
-                found = details_of_scan(scan, kinds) if isinstance(scan, MessageScan) else details_of_count(scan, kinds)
+            text = messages[i].text
+            if text in searched:
+                # The same text searched before, for these kinds or more (room only shrinks): each value
+                # it holds was added then or dropped for a full kind, so adding it again changes nothing.
+                continue
+            searched.add(text)
+            # Only the kinds with room are searched for (round 9: a full kind drops its values).
+            kinds = details.wanted(scan.detail_kinds)
+            found = details_of_scan(scan, kinds) if isinstance(scan, MessageScan) else details_of_count(scan, kinds)
             for kind, value in found:
                 details.add(kind, value)
     chars = sum(len(scan.cleaned) for scan in scans.values())

@@ -431,22 +431,53 @@ def _kinds(bits: int) -> int:
 class MessageCount(NamedTuple):
     """What a long conversation's counting pass needs of a customer message (round 8): the fields of its
     :class:`MessageScan` that every message pays for, without the per-line token lists and detail words
-    (only the pool's messages and those the Details line still wants are scanned whole)."""
+    (only the pool's messages and those the Details line still wants are scanned whole).
+
+    Round 10: it also holds the whitespace tokens and their :class:`Token` records it looked up anyway (two
+    references, nothing copied), so a message the pool splits into sentences, or the Details line
+    searches, is not cleaned, split and looked up a second time (:func:`scan_of_count`,
+    :func:`details_of_count`).
+    """
 
     cleaned: str
     keys: frozenset[str]
     n_words: int
     detail_kinds: int
+    tokens: list[str]
+    infos: list[Token]
+    #: The OR of every token's bits (what :class:`MessageScan` derives its detail words from).
+    bits: int
 
 
 def count_message(text: str) -> MessageCount:
     """:class:`MessageCount` of one message: the same values as :func:`scan_message`'s fields, for less."""
     cleaned = clean(text)
-    infos = _tokens(cleaned.split())
+    tokens = cleaned.split()
+    infos = _tokens(tokens)
     bits = 0
     for token_bits in set(map(_BITS, infos)):
         bits |= token_bits
-    return tuple.__new__(MessageCount, (cleaned, frozenset(filter(None, map(_KEY, infos))), len(infos), _kinds(bits)))
+    keys = frozenset(filter(None, map(_KEY, infos)))
+    return tuple.__new__(MessageCount, (cleaned, keys, len(infos), _kinds(bits), tokens, infos, bits))
+
+
+def scan_of_count(count: MessageCount) -> MessageScan:
+    """The :class:`MessageScan` of a message already counted: the same fields as :func:`scan_message`'s,
+    from the tokens the count looked up (a text of several lines is split per line, as the scan does)."""
+    cleaned, infos = count.cleaned, count.infos
+    if "\n" in cleaned:
+        lines = []
+        for line in cleaned.splitlines():
+            tokens = line.split()
+            if tokens:
+                lines.append((tokens, _tokens(tokens)))
+        split = tuple(lines)
+    else:
+        split = ((count.tokens, infos),) if infos else ()
+    found: tuple[str, ...] = ()
+    if count.bits & _DETAIL_BITS:
+        found = tuple(sorted(_DETAIL_WORDS.intersection(map(_NORM, infos))))
+    return tuple.__new__(MessageScan, (cleaned, count.keys, count.n_words, split, found, count.detail_kinds))
 
 
 @byte_bounded(DETAILS_CACHE_BYTES, _details_cost)
@@ -483,7 +514,7 @@ def details_of_count(count: MessageCount, kinds: int = ALL_KINDS) -> tuple[tuple
     kinds &= count.detail_kinds
     if not kinds:
         return ()
-    found = sorted(_DETAIL_WORDS.intersection(map(_NORM, _tokens(count.cleaned.split()))))
+    found = sorted(_DETAIL_WORDS.intersection(map(_NORM, count.infos)))
     starts = found if kinds == count.detail_kinds else starts_for(found, kinds)
     return message_details(count.cleaned, starts=starts, dotted=_dotted(count.detail_kinds, kinds))
 
@@ -503,10 +534,16 @@ def light_message(scan: MessageScan) -> MessageText:
 
 @byte_bounded(MESSAGE_CACHE_BYTES, _message_cost)
 def analyze_message(text: str) -> MessageText:
-    scan = scan_message(text)
+    return split_scan(scan_message(text), message_details_of(text))
+
+
+def split_scan(scan: MessageScan, details: tuple[tuple[str, str], ...] = ()) -> MessageText:
+    """:func:`analyze_message` of a scanned message, with ``details`` as its details (round 10: a long
+    conversation's cold view searches the pool's messages only for the kinds of detail it still wants,
+    so it splits their scans without the full search)."""
     sentences: list[SentenceText] = []
     for tokens, infos in scan.lines:
         _line_sentences(tokens, infos, sentences)
     keys = frozenset().union(*(s.keys for s in sentences)) if sentences else _NO_KEYS
     opening = next(filter(None, map(_NORM, map(_token, scan.cleaned[:60].split()))), "")
-    return MessageText(scan.cleaned, tuple(sentences), opening, message_details_of(text), keys)
+    return MessageText(scan.cleaned, tuple(sentences), opening, details, keys)
