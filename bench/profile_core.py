@@ -18,6 +18,10 @@ the worker's decision on every message does.
 ``next_continue_ms``). ``--reread`` (with either) decides each time on the transcript parsed back from JSON,
 new message objects as the worker reads them from its store: the reuse check then compares field values.
 
+``--cold-memos`` (round 10, with ``--handoff``) empties the summary's memos of its quoted sentences and lines
+before every decision, so each handoff pays for them as the first handoff of a conversation would (the
+repeated decision otherwise finds them all from the run before).
+
 A stage is counted once when it calls another wrapped under the same label (the public ``analyze()``
 calls ``_kept`` and ``_analyze``: before round 8 that counted the analysis twice).
 
@@ -160,6 +164,19 @@ if {handoff} or {continuing}:
         work = [lambda c=c: engine.step(c, kept) for c in again]
     else:
         work = [lambda: engine.step(full, kept)] * 200
+    if {cold_memos}:
+        # Round 10: the summary's memos of its sentences and lines emptied before every decision (outside
+        # the timers), so each handoff works them out anew: the cost of a first handoff, not a repeat.
+        import handoff_core.issue as I
+        memos = [m for m in (getattr(SU, "_keys", None), getattr(SU, "_redacted", None), getattr(I, "_squeeze", None))
+                 if hasattr(m, "cache_clear")]
+        def emptied(w, memos=memos):
+            def run():
+                for m in memos:
+                    m.cache_clear()
+                return w()
+            return run
+        work = [emptied(w) for w in work]
 else:
     work = [lambda c=c: engine.decide(c) for c in _singles(texts)]
 for w in work:
@@ -191,6 +208,7 @@ def measure(
     handoff: bool = False,
     continuing: bool = False,
     reread: bool = False,
+    cold_memos: bool = False,
 ) -> dict[str, float]:
     code = _MEASURE.format(
         checkout=str(checkout),
@@ -201,6 +219,7 @@ def measure(
         handoff=handoff,
         continuing=continuing,
         reread=reread,
+        cold_memos=cold_memos,
     )
     return measure_in(checkout, code)
 
@@ -224,6 +243,11 @@ def main() -> None:
         action="store_true",
         help="with --handoff/--continuing: each decision on the transcript parsed back from JSON (as the worker)",
     )
+    parser.add_argument(
+        "--cold-memos",
+        action="store_true",
+        help="with --handoff: the summary's sentence and line memos emptied before each decision (a first handoff)",
+    )
     parser.add_argument("--passes", type=int, default=3, help="timed passes per process; the fastest counts")
     parser.add_argument("--baseline", type=Path, help="another checkout, measured alternately with this one")
     parser.add_argument("--rounds", type=int, default=3, help="alternations with --baseline")
@@ -246,7 +270,16 @@ def _compare(args: argparse.Namespace, length: int) -> None:
     runs: dict[str, list[dict[str, float]]] = {name: [] for name, _ in sides}
     for n in range(rounds):
         for name, checkout in sides:
-            found = measure(checkout, args.knowledge, args.passes, length, args.handoff, args.continuing, args.reread)
+            found = measure(
+                checkout,
+                args.knowledge,
+                args.passes,
+                length,
+                args.handoff,
+                args.continuing,
+                args.reread,
+                args.cold_memos,
+            )
             runs[name].append(found)
             print(f"round {n + 1} {name}: {found['0 decision (total)']:,.0f} us a decision")
     labels = sorted({k for found in runs.values() for r in found for k in r}, key=_order)

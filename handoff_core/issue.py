@@ -38,10 +38,11 @@ from bisect import bisect_right
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from itertools import chain
+from itertools import chain, repeat
 from operator import add
 
 from handoff_core.models import Message, Role
+from handoff_core.text.cache import byte_bounded
 from handoff_core.text.messages import (
     NAME,
     NUMBER,
@@ -165,6 +166,18 @@ def candidate_sentences(
         and not _ASIDE_ONLY.issuperset(s.keys)
         and _CHANNEL_MOVE.match(s.text) is None
     ]
+
+
+def issue_sentences(text: MessageText) -> tuple[SentenceText, ...]:
+    """The sentences of one message that :func:`candidate_sentences` keeps (were it the customer's): worked
+    out once when a message arrives and kept with it (round 10), so a summary does not filter again; the
+    message's own tuple when every sentence qualifies (no second copy kept)."""
+    kept = tuple(
+        s
+        for s in text.sentences
+        if not _META_ONLY.issuperset(s.keys) and s.keys not in _OPENERS and not _ASIDE_ONLY.issuperset(s.keys)
+    )
+    return text.sentences if len(kept) == len(text.sentences) else kept
 
 
 #: Keys that make a sentence a channel move or an opener when they are all it has ("DM'd you", "quick one",
@@ -469,6 +482,7 @@ def select_issue(
     weights: Weights = DEFAULT_WEIGHTS,
     analyses: Sequence[MessageText] | Mapping[int, MessageText] | None = None,
     counts: Mapping[str, int] | None = None,
+    candidates: Sequence[tuple[int, SentenceText]] | None = None,
 ) -> IssuePick:
     """The customer's most informative sentences within ``budget`` characters, in their order.
 
@@ -479,10 +493,11 @@ def select_issue(
     ``analyses`` are the messages' :func:`analyze_message` results when the caller has them already
     (a sequence, or a mapping by index of the messages split into sentences); in a long conversation
     only some are (:func:`pool`), and ``counts`` then give how many customer messages use each key,
-    over the whole conversation.
+    over the whole conversation. ``candidates`` are :func:`candidate_sentences` of them when the caller
+    kept them (round 10: the summary's view, from each message's :func:`issue_sentences`).
     """
     texts = _by_index(messages, analyses)
-    sentences = candidate_sentences(messages, texts)
+    sentences = candidate_sentences(messages, texts) if candidates is None else candidates
     if not sentences or budget <= 0:
         return IssuePick((), "")
     echoes = _echoes(messages, texts)
@@ -491,10 +506,16 @@ def select_issue(
     echo, cap, power, light = weights.echo, weights.cap, weights.power, weights.light
     # Only the keys of the candidate sentences are ever looked up.
     uses_weight = powers(cap, power)
-    weight = {
-        key: uses_weight[counts[key] + echo * echoes.get(key, 0)] * (light if key in LIGHT_KEYS else 1.0)
-        for key in dict.fromkeys(chain.from_iterable(s.keys for _, s in sentences))
-    }
+    keys = list(dict.fromkeys(chain.from_iterable(s.keys for _, s in sentences)))
+    if echo == 1.0:
+        # Round 10: the uses summed in C. ``uses_weight`` is keyed by value, and ``c + e`` equals ``c + 1.0 * e``
+        # (small integers): the same entries, so the same floats as the loop below.
+        uses: Iterable[float] = map(add, map(counts.__getitem__, keys), map(echoes.get, keys, repeat(0)))
+    else:
+        uses = [counts[key] + echo * echoes.get(key, 0) for key in keys]
+    weight = dict(zip(keys, map(uses_weight.__getitem__, uses), strict=True))
+    for key in LIGHT_KEYS.intersection(keys):
+        weight[key] *= light  # ``w * 1.0`` is ``w``: only light keys change
     boost_of = [
         (weights.problem if flags & PROBLEM else 0.0)
         + (weights.number if flags & NUMBER else 0.0)
@@ -522,9 +543,14 @@ def select_issue(
         lead_or_not = lead_factor if i in lead else 1.0
         return (total + extras(i)) * lead_or_not / float((s.n_words + smoothing) ** length_power)
 
+    negation, question, answer = weights.negation, weights.question, weights.answer
     heap = [
         (
-            -(sum(map(add, map(get_weight, s.keys), map(get_boost, s.flags))) + extras(i))
+            # extras(i) written out (round 10: a call per sentence), the same terms in the same order
+            -(
+                sum(map(add, map(get_weight, s.keys), map(get_boost, s.flags)))
+                + ((negation if s.negated else 0.0) + (question if s.question else 0.0) - (answer if s.answer else 0.0))
+            )
             * (lead_factor if i in lead else 1.0)
             / float((s.n_words + smoothing) ** length_power),
             i,
@@ -617,6 +643,18 @@ def rest_of_issue(
     return "".join(parts)
 
 
+#: Memory the memo of :func:`_squeeze` may use (round 10). A sentence the Issue quotes at one handoff is
+#: usually quoted again at the next (the engine hands a long conversation off on most new messages once it
+#: is past the window, and the Issue's pool changes by a message or two), and its ~20 regular-expression
+#: passes cost more than the rest of the pick; charged per character (tests/core/test_cache.py).
+SQUEEZE_CACHE_BYTES = 256 * 1024
+
+
+def _squeeze_cost(sentence: str, _result: str) -> int:
+    return 400 + 8 * len(sentence)
+
+
+@byte_bounded(SQUEEZE_CACHE_BYTES, _squeeze_cost)
 def _squeeze(sentence: str) -> str:
     """A chosen sentence as the Issue quotes it: without filler and preamble, in headline style."""
     return condense(compact(sentence))

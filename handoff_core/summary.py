@@ -34,6 +34,7 @@ from handoff_core.models import Conversation
 from handoff_core.redact import mask_email, redact
 from handoff_core.sentiment import MessageSentiment
 from handoff_core.summary_state import SummaryState, SummaryView, view_of_messages, view_of_state
+from handoff_core.text.cache import byte_bounded
 from handoff_core.text.content import ALL_STOPWORDS
 from handoff_core.text.messages import (
     ANSWER_WORDS,
@@ -222,10 +223,32 @@ def _details(
 _WORD = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*")
 
 
+def _keys_cost(text: str, _result: frozenset[str]) -> int:
+    return 700 + 24 * len(text)
+
+
+#: Memory the memos of :func:`_keys` and :func:`_redacted` may use (round 10): what a summary works out
+#: from its own lines (the Issue's keys, each Details value's, each line redacted) is mostly the same at
+#: the next handoff of the same conversation, and a pure function of the text; charged per character
+#: (tests/core/test_cache.py).
+LINE_CACHE_BYTES = 256 * 1024
+
+
+@byte_bounded(LINE_CACHE_BYTES, _keys_cost)
 def _keys(text: str) -> frozenset[str]:
     """The content keys of ``text`` (function words and masks left out)."""
     words = set(_WORD.findall(text.casefold())).difference(ALL_STOPWORDS)
     return frozenset([word_key(w) for w in words if not w.startswith("xx")])
+
+
+def _redacted_cost(text: str, _result: str) -> int:
+    return 400 + 8 * len(text)
+
+
+@byte_bounded(LINE_CACHE_BYTES, _redacted_cost)
+def _redacted(text: str) -> str:
+    """:func:`~handoff_core.redact.redact` of one of the summary's lines (memoised: see :data:`LINE_CACHE_BYTES`)."""
+    return redact(text)
 
 
 def _quoted(sentence: str, above: frozenset[str]) -> bool:
@@ -497,7 +520,7 @@ def _fallback_issue(data: SummaryInput) -> str:
 def summarize(data: SummaryInput, max_chars: int, redact_pii: bool) -> Summary:
     """The structured summary within ``max_chars`` and its short form within :data:`SHORT_MAX_CHARS`."""
     scale = max_chars / 1200
-    clean_text = redact if redact_pii else (lambda s: s)
+    clean_text = _redacted if redact_pii else (lambda s: s)
     conv = data.conversation
     # Per-message results kept with the conversation when the engine has them; else read from the text.
     prepared = data.prepared
@@ -523,6 +546,7 @@ def summarize(data: SummaryInput, max_chars: int, redact_pii: bool) -> Summary:
         problem_budget=sentence_room,
         analyses=view.texts,
         counts=view.counts,
+        candidates=view.candidates,
     )
     issue = clean_text(pick.text) if pick.text else clean_text(_fallback_issue(data))
     issue_line = "Issue: " + issue
@@ -547,6 +571,7 @@ def summarize(data: SummaryInput, max_chars: int, redact_pii: bool) -> Summary:
     lines = [issue_line, also, details, assistant, customer, why, missing]
     text = "\n".join(line for line in lines if line)
     if redact_pii:
+        # Not memoised: the whole note changes from one decision to the next (the reply count, the wait).
         text = redact(text)
     if len(text) > max_chars:
         text = text[: max_chars - 1] + "…"
@@ -557,7 +582,7 @@ def _short(issue: str, data: SummaryInput, redact_pii: bool) -> str:
     """``Issue: …`` and ``Why …: …`` in at most :data:`SHORT_MAX_CHARS` characters, for a phone screen."""
     why = _why(data, 110)
     if redact_pii:
-        why = redact(why)
+        why = _redacted(why)
     issue_room = SHORT_MAX_CHARS - len(why) - len("Issue: \n")
     text = f"Issue: {_whole_sentences(issue, issue_room)}\n{why}"
     return text if len(text) <= SHORT_MAX_CHARS else text[: SHORT_MAX_CHARS - 1] + "…"

@@ -31,9 +31,9 @@ import math
 import threading
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
-from itertools import chain
+from itertools import chain, repeat
 from typing import NamedTuple
 
 from handoff_core.details import Details
@@ -44,6 +44,7 @@ from handoff_core.issue import (
     HEAVY_RANKS,
     LIGHT_KEYS,
     WINDOW,
+    issue_sentences,
     pool,
     pool_of_ranks,
     powers,
@@ -53,6 +54,7 @@ from handoff_core.text.messages import (
     MessageCount,
     MessageScan,
     MessageText,
+    SentenceText,
     analyze_message,
     count_message,
     details_of_count,
@@ -72,6 +74,9 @@ class SummaryFeatures:
     n_words: int
     #: Its content sentences, opening word, details and keys (what the Issue, Details and Assistant lines quote).
     text: MessageText
+    #: Its sentences the Issue may quote (:func:`~handoff_core.issue.issue_sentences`; round 10: filtered once,
+    #: here, not on every summary; the same tuple as ``text.sentences`` when all qualify).
+    issue: tuple[SentenceText, ...] = ()
 
 
 def summary_features(text: str) -> SummaryFeatures:
@@ -80,7 +85,7 @@ def summary_features(text: str) -> SummaryFeatures:
     analysed = analyze_message(text)
     # Most messages' sentences hold every content key: one set then serves both (memory kept per message).
     keys = analysed.keys if analysed.keys == scan.keys else scan.keys
-    return SummaryFeatures(keys, scan.n_words, analysed)
+    return SummaryFeatures(keys, scan.n_words, analysed, issue_sentences(analysed))
 
 
 #: How many of the latest messages a long conversation's log can take back: a caller that decides again
@@ -450,6 +455,9 @@ class SummaryView:
     #: Assistant line reads, without walking every message of a long conversation.
     read_customer: Sequence[int] = ()
     read_replies: Sequence[int] = ()
+    #: The Issue's candidate sentences with their message index, in order, when the view was folded over
+    #: kept features (each message's :attr:`SummaryFeatures.issue`); None: the Issue filters ``texts``.
+    candidates: Sequence[tuple[int, SentenceText]] | None = None
 
 
 def _told_counts(
@@ -487,7 +495,8 @@ def _view_of_log(log: _Log) -> SummaryView:
     features = log.features
     long = log.long
     if long is None:
-        return _short_view({i: f.text for i, f in enumerate(features)}, log.roles, log.stamps)
+        view = _short_view({i: f.text for i, f in enumerate(features)}, log.roles, log.stamps)
+        return replace(view, candidates=[(i, s) for i in view.customer for s in features[i].issue])
     customer = long.customer
     full = pool_of_ranks(customer, long.others, [i for _, i in long.dense.items], [i for _, i in long.heavy.items])
     texts = {i: features[i].text for i in full}
@@ -496,7 +505,8 @@ def _view_of_log(log: _Log) -> SummaryView:
     # The counts go on growing in the log: the view keeps only what it reads of them (the keys of the
     # customer messages split; each message's sentence keys are among its scanned keys or none).
     count = long.counts.get  # not Counter's __missing__: a Python call per absent key
-    counts = {k: count(k, 0) for k in frozenset().union(*[texts[i].keys for i in scanned])}
+    wanted = frozenset().union(*[texts[i].keys for i in scanned])
+    counts = dict(zip(wanted, map(count, wanted, repeat(0)), strict=True))  # in C (round 10)
     read_replies = [i for i in full if roles[i] is Role.ASSISTANT]
     return SummaryView(
         texts,
@@ -509,6 +519,7 @@ def _view_of_log(log: _Log) -> SummaryView:
         long.first_customer_at,
         list(scanned),
         read_replies,
+        [(i, s) for i in scanned for s in features[i].issue],
     )
 
 

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 import handoff_core
+from handoff_core import issue, summary
 from handoff_core.text import cache as cache_module
 from handoff_core.text import messages, normalize, sentences, stem, wordpiece
 from handoff_core.text.cache import ByteBoundedCache, ByteBoundedMemo
@@ -223,3 +224,29 @@ def test_get_many_reads_as_get_does_through_evictions() -> None:
         assert cache.get_many(keys) == [cache.get(key) for key in keys]
     assert cache.evictions > 0
     assert len(cache) == len(cache._values) == len(cache._costs)
+
+
+@pytest.mark.parametrize(
+    ("memo", "cost"),
+    [
+        (issue._squeeze, issue._squeeze_cost),
+        (summary._keys, summary._keys_cost),
+        (summary._redacted, summary._redacted_cost),
+    ],
+    ids=["squeeze", "keys", "redacted"],
+)
+def test_summary_line_memos_charge_at_least_what_a_result_holds(memo: Any, cost: Any) -> None:
+    """The round-10 memos of the summary's sentences and lines charge at least what tracemalloc sees their
+    keys and results take (on corpus texts with e-mails and numbers to redact), so their budgets hold."""
+    texts = [json.loads(line)["text"][:400] for line in CORPUS.read_text(encoding="utf-8").splitlines()[:60]]
+    texts += [f"Mail jane.doe{n}@example.com, call +44 20 7946 09{n:02d}, card 4111 1111 1111 1111" for n in range(20)]
+    for text in texts:  # per-word caches warm first: only the memo's keys and results are measured
+        memo(text)
+    memo.cache_clear()
+    tracemalloc.start()
+    try:
+        kept = [(memo.__wrapped__(t[:-1] + "."), t[:-1] + ".") for t in texts]  # keys not shared with ``texts``
+        real = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    assert sum(cost(t, k) for k, t in kept) >= real
