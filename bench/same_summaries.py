@@ -16,6 +16,7 @@ each summarised cold (from the text, caches cleared) and on the engine's path (t
 Usage:
     python bench/same_summaries.py --baseline /tmp/base    # prints the counts; exit 1 on any difference
     python bench/same_summaries.py --baseline /tmp/base --speed 6   # and the cold 1,000 messages, A/B
+                                                                    # (round 10: also the detail-heavy threads)
 """
 
 from __future__ import annotations
@@ -23,22 +24,18 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import cast
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from checkouts import measure_in
 
 BENCH = Path(__file__).resolve().parent
 
-#: Run inside each checkout: its ``handoff_core`` is first on the path, the inputs are built by this
-#: checkout's bench code (the same inputs on both sides). Prints ``{name: [text, short, issue], ...}``.
-_CODE = """
-import json, random, sys
-from dataclasses import replace
-sys.path.append(BENCH)
-import bench_summary as b
+#: The speed bench's detail-heavy thread (every Details kind, fresh numbers and tracking ids), built by the
+#: same code on both sides of a comparison.
+_DETAILY_CODE = """
+import random
 from handoff_core.models import Conversation, Message, Role
-from handoff_core.summary import summarize
-
 _DETAILY = (
     "My iPhone 14 Pro on iOS 17.2.1 stopped syncing, tracking number 1Z999AA10123456784 shows nothing.",
     "I restarted the router and re-paired the Apple Watch Series 8, version 4.1 and 11.1.2.",
@@ -74,6 +71,25 @@ def detaily(n, seed):
     return Conversation(id=f"detaily-{n}-{seed}", messages=tuple(msgs))
 
 
+def detaily_unique(n, seed):
+    # Round 10: the same thread with no customer text sent twice (each ends with its own message number), so
+    # the cold view's sharing of a repeated text's count and details search does not help.
+    conv = detaily(n, seed)
+    msgs = [m if m.role is not Role.CUSTOMER else Message(role=m.role, text=f"{m.text} (message {i})")
+            for i, m in enumerate(conv.messages)]
+    return Conversation(id=f"detaily-unique-{n}-{seed}", messages=tuple(msgs))
+"""
+
+#: Run inside each checkout: its ``handoff_core`` is first on the path, the inputs are built by this
+#: checkout's bench code (the same inputs on both sides). Prints ``{name: [text, short, issue], ...}``.
+_CODE = """
+import json, random, sys
+from dataclasses import replace
+sys.path.append(BENCH)
+import bench_summary as b
+from handoff_core.models import Conversation, Message, Role
+from handoff_core.summary import summarize
+
 convs = []
 for split in ("tune", "check"):
     root = b.dialogsum_dir()
@@ -108,35 +124,45 @@ print(json.dumps(out))
 
 def summaries_in(checkout: Path) -> dict[str, list[str]]:
     """Every summary as that checkout writes it."""
-    code = f"BENCH = {str(BENCH)!r}\n" + _CODE
+    code = f"BENCH = {str(BENCH)!r}\n" + _DETAILY_CODE + _CODE
     return measure_in(checkout, code)  # type: ignore[return-value]  # the JSON holds lists of strings
 
 
-#: The cold summary of the speed bench's 1,000-message thread (bench_summary.speed's first figure), CPU time.
+#: The cold summary of the speed bench's 1,000-message thread (bench_summary.speed's first figure), and (round
+#: 10) of the detail-heavy thread, with and without repeated texts, CPU time.
 _SPEED = """
 import json, statistics, sys, time
 sys.path.append(BENCH)
 import bench_summary as b
 from handoff_core.summary import summarize
-data = b.summary_input(b.synthetic_conversation(1000))
-summarize(data, max_chars=1200, redact_pii=True)
-samples = []
-for _ in range(15):
-    b._clear_caches()
-    start = time.process_time()
+out = {}
+for name, conv in (("synthetic", b.synthetic_conversation(1000)), ("detaily", detaily(1000, 3)),
+                   ("detaily-unique", detaily_unique(1000, 3))):
+    data = b.summary_input(conv)
     summarize(data, max_chars=1200, redact_pii=True)
-    samples.append(time.process_time() - start)
-print(json.dumps({"median": statistics.median(samples), "fastest": min(samples)}))
+    samples = []
+    for _ in range(15):
+        b._clear_caches()
+        start = time.process_time()
+        summarize(data, max_chars=1200, redact_pii=True)
+        samples.append(time.process_time() - start)
+    out[name] = [statistics.median(samples), min(samples)]
+print(json.dumps(out))
 """
 
 
 def speed_ab(baseline: Path, rounds: int) -> None:
-    """Same-run A/B of the cold 1,000-message summary, alternating checkouts, fresh process each time."""
+    """Same-run A/B of the cold 1,000-message summaries, alternating checkouts, fresh process each time."""
     for r in range(rounds):
         for label, checkout in (("here", BENCH.parent), ("baseline", baseline))[:: 1 if r % 2 == 0 else -1]:
-            got = measure_in(checkout, f"BENCH = {str(BENCH)!r}\n" + _SPEED)
-            ms = f"median {got['median'] * 1000:5.1f} ms, fastest {got['fastest'] * 1000:5.1f} ms"
-            print(f"round {r + 1} {label:>8}: {ms}")
+            got = cast(
+                "dict[str, list[float]]", measure_in(checkout, f"BENCH = {str(BENCH)!r}\n" + _DETAILY_CODE + _SPEED)
+            )
+            cells = ", ".join(
+                f"{name} median {median * 1000:5.1f} / fastest {fastest * 1000:5.1f} ms"
+                for name, (median, fastest) in got.items()
+            )
+            print(f"round {r + 1} {label:>8}: {cells}")
 
 
 def main() -> None:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from functools import reduce
-from itertools import compress
+from itertools import chain, compress
 from operator import itemgetter, or_
 from typing import NamedTuple
 
@@ -123,6 +123,25 @@ _LEADING_ANY = _LEADING | {"excuse", "thank"}
 _TRAILING_ANY = _TRAILING | {"you", "favor", "plait", "plaît"}
 
 
+#: Digit strings any word list of :func:`_make_token` holds: such a number takes the general path.
+_LISTED_NUMBERS = frozenset(
+    w
+    for w in chain(
+        _DETAIL_WORDS,
+        _LEADING_ANY,
+        _TRAILING_ANY,
+        SUGGESTION_WORDS,
+        ANSWER_WORDS,
+        _YOU_MODALS,
+        NEGATIONS,
+        _NOT_CONTENT,
+        _CONTRACTIONS,
+        _PROBLEM_KEYS,
+    )
+    if w.isdigit()
+)
+
+
 class Token(NamedTuple):
     norm: str
     #: The content key, "" for function, courtesy, meta and emotion words and for bare punctuation.
@@ -157,7 +176,16 @@ def _tokens(tokens: list[str]) -> list[Token]:
     infos = list(map(_TOKENS.get, tokens))
     if all(infos):
         return infos  # type: ignore[return-value]  # no None left
-    return [info or _token(raw) for info, raw in zip(infos, tokens, strict=True)]
+    # Round 10: only the tokens not known are filled in, found by ``list.index`` (in C): a long thread's
+    # message usually has one new token (a number) among twenty known ones, which a loop over every token
+    # paid for. A token new twice in one message is worked out once and looked up the second time.
+    at = infos.index(None)
+    while True:
+        infos[at] = _token(tokens[at])
+        try:
+            at = infos.index(None, at + 1)
+        except ValueError:
+            return infos  # type: ignore[return-value]  # no None left
 
 
 def _token(raw: str) -> Token:
@@ -173,11 +201,26 @@ def _token(raw: str) -> Token:
 
 
 def _make_token(raw: str) -> Token:
-    """What the summary needs to know about one whitespace-separated token, computed once per spelling."""
+    """What the summary needs to know about one whitespace-separated token, computed once per spelling.
+
+    Round 10: a plain number ("88123", "#4471,", "(12)") is the commonest new token of a long thread (order,
+    ticket and message numbers) and its record follows from its length alone: folded and keyed it is
+    itself (ASCII digits have no case, accent or suffix), it is a content word flagged as a number, and
+    it holds no dotted number. Only a "*" around it (a masked value, "**1234") or a number one of the word
+    lists names (:data:`_LISTED_NUMBERS`) takes the general path. The same records
+    (tests/core/test_summary_cold_paths.py compares both paths).
+    """
     tail = raw.rstrip(_CLOSERS)
     last = tail[-1:]
     end = _QUESTION if last == "?" else _STATEMENT if last in (".", "!", "…") else _GOES_ON
     word = raw.strip(_PUNCT)
+    if word.isdigit() and word.isascii() and "*" not in raw and word not in _LISTED_NUMBERS:
+        return Token(word, word, NUMBER, NUMBER, end, _ALNUM | _ID_LIKE if len(raw) >= 8 else _ALNUM)
+    return _general_token(raw, word, end)
+
+
+def _general_token(raw: str, word: str, end: int) -> Token:
+    """:func:`_make_token` worked out in full (every token that is not a plain number)."""
     if not word:
         return Token("", "", 0, 0, end, 0)
     norm = fold(word)

@@ -94,3 +94,29 @@ def test_the_cold_view_is_the_kept_view(n: int, seed: int, repeats: float) -> No
     kept = summarize(replace(data, prepared=state_of(conv.messages)), 1200, True)
     assert cold == kept
     assert cold_details == state_of(conv.messages).log.long.details  # type: ignore[union-attr]
+
+
+def _numbers() -> list[str]:
+    """Plain numbers of every length with the punctuation a message puts around them, masked ones too."""
+    rng = random.Random(10)
+    out = ["0", "7", "12", "2024", "88123", "12345678", "0000000000000", "1" * 40]
+    for _ in range(400):
+        digits = "".join(rng.choice("0123456789") for _ in range(rng.randint(1, 14)))
+        before = "".join(rng.choice("#(*$€'\"«[-") for _ in range(rng.randint(0, 2)))
+        after = "".join(rng.choice(".,;:!?)*’»]…") for _ in range(rng.randint(0, 3)))
+        out.append(before + digits + after)
+    return out
+
+
+def test_a_plain_number_token_is_the_general_token() -> None:
+    """The plain-number shortcut of ``_make_token`` gives the record the general path works out, for every
+    number with the punctuation a message puts around it (masked ones take the general path)."""
+    from handoff_core.text import messages
+
+    def general(raw: str) -> object:
+        tail = raw.rstrip(messages._CLOSERS)[-1:]
+        end = 2 if tail == "?" else 1 if tail in (".", "!", "…") else 0
+        return messages._general_token(raw, raw.strip(messages._PUNCT), end)
+
+    differ = [raw for raw in _numbers() if messages._make_token(raw) != general(raw)]
+    assert differ == []
