@@ -27,6 +27,7 @@ from handoff_core.issue import BOT_POOL, ISSUE_POOL, LIGHT_KEYS, window
 from handoff_core.models import Role
 from handoff_core.sentiment import MessageSentiment
 from handoff_core.summary import SHORT_MAX_CHARS, Summary, SummaryInput, summarize
+from handoff_core.summary_state import state_of
 from handoff_core.text.messages import analyze_message
 from handoff_core.text.sentences import word_key
 
@@ -384,18 +385,25 @@ def test_short_form_cuts_a_long_issue_after_a_whole_sentence() -> None:
 _DETERMINISM = """
 import sys
 sys.path.insert(0, {tests!r})
-from core.test_summary import HEALTH_STEPS, LOST_PACKAGE, _long_thread, round8_note, summary_of
+from core.test_summary import HEALTH_STEPS, LOST_PACKAGE, _long_thread, _kept_long, round8_note, summary_of
 from core.test_summary_threads import THREADS, _conversation
-for s in [summary_of(conv) for conv in (HEALTH_STEPS, LOST_PACKAGE, _long_thread(200))] + [round8_note()]:
+for s in [summary_of(conv) for conv in (HEALTH_STEPS, LOST_PACKAGE, _long_thread(200))] + [round8_note(), _kept_long()]:
     sys.stdout.write(s.text + "\\x00" + s.short + "\\x00")
 for s in [summary_of(_conversation(t)) for t in THREADS]:  # round 9: every written thread too
     sys.stdout.write(s.text + "\\x00" + s.short + "\\x00")
 """
 
 
+def _kept_long() -> Summary:
+    """The long thread's summary folded over its kept state (the engine's path, round 9: its candidates,
+    counts and memos must not depend on hash order either)."""
+    conv = _long_thread(200)
+    return summary_of(conv, prepared=state_of(conv.messages))
+
+
 def test_summary_is_identical_across_processes_and_hash_seeds() -> None:
-    """Same conversation, same bytes, short or long (two-pass), and every written thread: no set or hash order
-    (PYTHONHASHSEED varies)."""
+    """Same conversation, same bytes, short or long (two-pass), read or kept, and every written thread: no set
+    or hash order (PYTHONHASHSEED varies)."""
     outputs = set()
     for seed in ("0", "1", "12345"):
         result = subprocess.run(
@@ -413,7 +421,7 @@ def test_summary_is_identical_across_processes_and_hash_seeds() -> None:
     in_process = "".join(
         s.text + "\x00" + s.short + "\x00"
         for s in [summary_of(c) for c in (HEALTH_STEPS, LOST_PACKAGE, _long_thread(200))]
-        + [round8_note()]
+        + [round8_note(), _kept_long()]
         + [summary_of(_conversation(t)) for t in THREADS]
     )
     assert outputs == {in_process.encode()}
