@@ -546,6 +546,10 @@ def synthetic_conversation(n_messages: int, seed: int = 7) -> Conversation:
             sentences.append(" ".join(ws).capitalize() + rng.choice([".", "?", "!"]))
         role = Role.CUSTOMER if i % 2 == 0 else Role.ASSISTANT
         messages.append(Message(role=role, text=" ".join(sentences)))
+    if n_messages > 2_000:
+        # Past the model's 2,000-message cap (a transcript the worker would not accept): built without
+        # validation, only to show the summary's cost per message stays flat (round 10: 10,000 messages).
+        return Conversation.model_construct(id=f"synthetic-{n_messages}", messages=tuple(messages))
     return Conversation(id=f"synthetic-{n_messages}", messages=tuple(messages))
 
 
