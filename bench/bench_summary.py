@@ -548,7 +548,7 @@ def synthetic_conversation(n_messages: int, seed: int = 7) -> Conversation:
         messages.append(Message(role=role, text=" ".join(sentences)))
     if n_messages > 2_000:
         # Past the model's 2,000-message cap (a transcript the worker would not accept): built without
-        # validation, only to show the summary's cost per message stays flat (round 10: 10,000 messages).
+        # validation, only to show the summary's cost per message stays flat (round 9: 10,000 messages).
         return Conversation.model_construct(id=f"synthetic-{n_messages}", messages=tuple(messages))
     return Conversation(id=f"synthetic-{n_messages}", messages=tuple(messages))
 
@@ -638,7 +638,7 @@ def speed() -> None:
         c = synthetic_conversation(n)
         t = _time(c, 5, cold=True)
         print(f"  {n:>6} messages: {t * 1000:7.2f} ms  ({t / n * 1e6:6.1f} µs per message)")
-    # Round 10: the engine's path past the window costs the same whatever the length (a bounded pool).
+    # Round 9: the engine's path past the window costs the same whatever the length (a bounded pool).
     for n in (101, 1001, 10_001):
         kept, _ = _time_folded(synthetic_conversation(n), 15)
         print(f"  the engine's path, message {n:,} arrives: {kept * 1000:.2f} ms")

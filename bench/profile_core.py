@@ -18,7 +18,7 @@ the worker's decision on every message does.
 ``next_continue_ms``). ``--reread`` (with either) decides each time on the transcript parsed back from JSON,
 new message objects as the worker reads them from its store: the reuse check then compares field values.
 
-``--cold-memos`` (round 10, with ``--handoff``) empties the summary's memos of its quoted sentences and lines
+``--cold-memos`` (round 9, with ``--handoff``) empties the summary's memos of its quoted sentences and lines
 before every decision, so each handoff pays for them as the first handoff of a conversation would (the
 repeated decision otherwise finds them all from the run before).
 
@@ -165,7 +165,7 @@ if {handoff} or {continuing}:
     else:
         work = [lambda: engine.step(full, kept)] * 200
     if {cold_memos}:
-        # Round 10: the summary's memos of its sentences and lines emptied before every decision (outside
+        # Round 9: the summary's memos of its sentences and lines emptied before every decision (outside
         # the timers), so each handoff works them out anew: the cost of a first handoff, not a repeat.
         import handoff_core.issue as I
         memos = [m for m in (getattr(SU, "_keys", None), getattr(SU, "_redacted", None), getattr(I, "_squeeze", None))

@@ -16,7 +16,7 @@ each summarised cold (from the text, caches cleared) and on the engine's path (t
 Usage:
     python bench/same_summaries.py --baseline /tmp/base    # prints the counts; exit 1 on any difference
     python bench/same_summaries.py --baseline /tmp/base --speed 6   # and the cold 1,000 messages, A/B
-                                                                    # (round 10: also the detail-heavy threads)
+                                                                    # (round 9: also the detail-heavy threads)
 """
 
 from __future__ import annotations
@@ -72,7 +72,7 @@ def detaily(n, seed):
 
 
 def detaily_unique(n, seed):
-    # Round 10: the same thread with no customer text sent twice (each ends with its own message number), so
+    # Round 9: the same thread with no customer text sent twice (each ends with its own message number), so
     # the cold view's sharing of a repeated text's count and details search does not help.
     conv = detaily(n, seed)
     msgs = [m if m.role is not Role.CUSTOMER else Message(role=m.role, text=f"{m.text} (message {i})")

@@ -160,22 +160,22 @@ def candidate_sentences(
         (index, s)
         for index, text in texts.items()
         if messages[index].role is Role.CUSTOMER
+        for s in issue_sentences(text)
+    ]
+
+
+def issue_sentences(text: MessageText) -> tuple[SentenceText, ...]:
+    """The sentences of one message that may be Issue candidates (were it the customer's): the one place
+    the candidate rules live. Worked out once when a message arrives and kept with it (round 9, summary
+    speed: :attr:`~handoff_core.summary_state.SummaryFeatures.issue`), so a summary does not filter again;
+    the message's own tuple when every sentence qualifies (no second copy kept)."""
+    kept = tuple(
+        s
         for s in text.sentences
         if not _META_ONLY.issuperset(s.keys)
         and s.keys not in _OPENERS
         and not _ASIDE_ONLY.issuperset(s.keys)
         and _CHANNEL_MOVE.match(s.text) is None
-    ]
-
-
-def issue_sentences(text: MessageText) -> tuple[SentenceText, ...]:
-    """The sentences of one message that :func:`candidate_sentences` keeps (were it the customer's): worked
-    out once when a message arrives and kept with it (round 10), so a summary does not filter again; the
-    message's own tuple when every sentence qualifies (no second copy kept)."""
-    kept = tuple(
-        s
-        for s in text.sentences
-        if not _META_ONLY.issuperset(s.keys) and s.keys not in _OPENERS and not _ASIDE_ONLY.issuperset(s.keys)
     )
     return text.sentences if len(kept) == len(text.sentences) else kept
 
@@ -494,7 +494,7 @@ def select_issue(
     (a sequence, or a mapping by index of the messages split into sentences); in a long conversation
     only some are (:func:`pool`), and ``counts`` then give how many customer messages use each key,
     over the whole conversation. ``candidates`` are :func:`candidate_sentences` of them when the caller
-    kept them (round 10: the summary's view, from each message's :func:`issue_sentences`).
+    kept them (round 9: the summary's view, from each message's :func:`issue_sentences`).
     """
     texts = _by_index(messages, analyses)
     sentences = candidate_sentences(messages, texts) if candidates is None else candidates
@@ -508,7 +508,7 @@ def select_issue(
     uses_weight = powers(cap, power)
     keys = list(dict.fromkeys(chain.from_iterable(s.keys for _, s in sentences)))
     if echo == 1.0:
-        # Round 10: the uses summed in C. ``uses_weight`` is keyed by value, and ``c + e`` equals ``c + 1.0 * e``
+        # Round 9: the uses summed in C. ``uses_weight`` is keyed by value, and ``c + e`` equals ``c + 1.0 * e``
         # (small integers): the same entries, so the same floats as the loop below.
         uses: Iterable[float] = map(add, map(counts.__getitem__, keys), map(echoes.get, keys, repeat(0)))
     else:
@@ -546,7 +546,7 @@ def select_issue(
     negation, question, answer = weights.negation, weights.question, weights.answer
     heap = [
         (
-            # extras(i) written out (round 10: a call per sentence), the same terms in the same order
+            # extras(i) written out (round 9: a call per sentence), the same terms in the same order
             -(
                 sum(map(add, map(get_weight, s.keys), map(get_boost, s.flags)))
                 + ((negation if s.negated else 0.0) + (question if s.question else 0.0) - (answer if s.answer else 0.0))
@@ -643,7 +643,7 @@ def rest_of_issue(
     return "".join(parts)
 
 
-#: Memory the memo of :func:`_squeeze` may use (round 10). A sentence the Issue quotes at one handoff is
+#: Memory the memo of :func:`_squeeze` may use (round 9). A sentence the Issue quotes at one handoff is
 #: usually quoted again at the next (the engine hands a long conversation off on most new messages once it
 #: is past the window, and the Issue's pool changes by a message or two), and its ~20 regular-expression
 #: passes cost more than the rest of the pick; charged per character (tests/core/test_cache.py).

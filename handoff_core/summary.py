@@ -227,7 +227,7 @@ def _keys_cost(text: str, _result: frozenset[str]) -> int:
     return 700 + 24 * len(text)
 
 
-#: Memory the memos of :func:`_keys` and :func:`_redacted` may use (round 10): what a summary works out
+#: Memory the memos of :func:`_keys` and :func:`_redacted` may use (round 9): what a summary works out
 #: from its own lines (the Issue's keys, each Details value's, each line redacted) is mostly the same at
 #: the next handoff of the same conversation, and a pure function of the text; charged per character
 #: (tests/core/test_cache.py).

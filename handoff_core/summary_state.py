@@ -74,7 +74,7 @@ class SummaryFeatures:
     n_words: int
     #: Its content sentences, opening word, details and keys (what the Issue, Details and Assistant lines quote).
     text: MessageText
-    #: Its sentences the Issue may quote (:func:`~handoff_core.issue.issue_sentences`; round 10: filtered once,
+    #: Its sentences the Issue may quote (:func:`~handoff_core.issue.issue_sentences`; round 9: filtered once,
     #: here, not on every summary; the same tuple as ``text.sentences`` when all qualify).
     issue: tuple[SentenceText, ...] = ()
 
@@ -506,7 +506,7 @@ def _view_of_log(log: _Log) -> SummaryView:
     # customer messages split; each message's sentence keys are among its scanned keys or none).
     count = long.counts.get  # not Counter's __missing__: a Python call per absent key
     wanted = frozenset().union(*[texts[i].keys for i in scanned])
-    counts = dict(zip(wanted, map(count, wanted, repeat(0)), strict=True))  # in C (round 10)
+    counts = dict(zip(wanted, map(count, wanted, repeat(0)), strict=True))  # in C (round 9)
     read_replies = [i for i in full if roles[i] is Role.ASSISTANT]
     return SummaryView(
         texts,
@@ -551,7 +551,7 @@ def view_of_messages(messages: Sequence[Message]) -> SummaryView:
     # Every customer message is counted (its keys, words, characters and the kinds of detail it may hold:
     # round 8, not a whole scan with its token lists), and only the pool's are read again (split into
     # sentences), so only their scans go into the byte-bounded cache (round 7). A text the customer sent
-    # twice ("any update?") is counted once and its count shared (round 10: a pure function of the text).
+    # twice ("any update?") is counted once and its count shared (round 9: a pure function of the text).
     cached = scan_message.cache.get
     scans: dict[int, MessageScan | MessageCount] = {}
     seen: dict[str, MessageScan | MessageCount] = {}
@@ -569,7 +569,7 @@ def view_of_messages(messages: Sequence[Message]) -> SummaryView:
         [(scans[i].keys, scans[i].n_words) for i in customer],
         [scan_message(messages[i].text).keys for i in others[:BOT_POOL]],
     )
-    # The pool's messages are split from the tokens their count looked up (round 10), and their details
+    # The pool's messages are split from the tokens their count looked up (round 9), and their details
     # are searched below like every other customer message's, only for the kinds with room (the same
     # values kept: tests/core/test_details_kinds.py), not all four kinds as analyze_message would.
     pooled: dict[int, MessageText] = {}

@@ -176,7 +176,7 @@ def _tokens(tokens: list[str]) -> list[Token]:
     infos = list(map(_TOKENS.get, tokens))
     if all(infos):
         return infos  # type: ignore[return-value]  # no None left
-    # Round 10: only the tokens not known are filled in, found by ``list.index`` (in C): a long thread's
+    # Round 9: only the tokens not known are filled in, found by ``list.index`` (in C): a long thread's
     # message usually has one new token (a number) among twenty known ones, which a loop over every token
     # paid for. A token new twice in one message is worked out once and looked up the second time.
     at = infos.index(None)
@@ -203,7 +203,7 @@ def _token(raw: str) -> Token:
 def _make_token(raw: str) -> Token:
     """What the summary needs to know about one whitespace-separated token, computed once per spelling.
 
-    Round 10: a plain number ("88123", "#4471,", "(12)") is the commonest new token of a long thread (order,
+    Round 9: a plain number ("88123", "#4471,", "(12)") is the commonest new token of a long thread (order,
     ticket and message numbers) and its record follows from its length alone: folded and keyed it is
     itself (ASCII digits have no case, accent or suffix), it is a content word flagged as a number, and
     it holds no dotted number. Only a "*" around it (a masked value, "**1234") or a number one of the word
@@ -476,7 +476,7 @@ class MessageCount(NamedTuple):
     :class:`MessageScan` that every message pays for, without the per-line token lists and detail words
     (only the pool's messages and those the Details line still wants are scanned whole).
 
-    Round 10: it also holds the whitespace tokens and their :class:`Token` records it looked up anyway (two
+    Round 9: it also holds the whitespace tokens and their :class:`Token` records it looked up anyway (two
     references, nothing copied), so a message the pool splits into sentences, or the Details line
     searches, is not cleaned, split and looked up a second time (:func:`scan_of_count`,
     :func:`details_of_count`).
@@ -581,7 +581,7 @@ def analyze_message(text: str) -> MessageText:
 
 
 def split_scan(scan: MessageScan, details: tuple[tuple[str, str], ...] = ()) -> MessageText:
-    """:func:`analyze_message` of a scanned message, with ``details`` as its details (round 10: a long
+    """:func:`analyze_message` of a scanned message, with ``details`` as its details (round 9: a long
     conversation's cold view searches the pool's messages only for the kinds of detail it still wants,
     so it splits their scans without the full search)."""
     sentences: list[SentenceText] = []

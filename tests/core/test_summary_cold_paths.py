@@ -1,4 +1,4 @@
-"""The cold summary's shortcuts (round 10, issue 10's < 20 ms) give what the plain reads give, value for value.
+"""The cold summary's shortcuts (round 9, issue 10's < 20 ms) give what the plain reads give, value for value.
 
 A long conversation's cold view now splits the pool's messages from the tokens their count looked up
 (``scan_of_count``), searches their details only for the kinds with room, and counts and searches a text the
