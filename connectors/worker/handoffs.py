@@ -31,6 +31,7 @@ from connectors.zendesk.models import HandoffUpdate, NewTicket
 from connectors.zendesk.notes import handoff_note, marker, transcript_note
 from handoff_core import Conversation, Decision, TriggerName
 from handoff_core.state import advance, carry, is_new_handoff
+from handoff_core.text.sentences import clip
 
 ZENDESK_HANDOFF = "zendesk.handoff"
 ZENDESK_CREATE = "zendesk.create_ticket"
@@ -248,4 +249,5 @@ def _subject(decision: Decision, conversation: Conversation, known: Iterable[str
     # A topic, never a sentiment label: the customer can read the subject ("[angry]" must not show).
     topic = next((r.topic for r in decision.reasons if r.topic and r.trigger is not TriggerName.SENTIMENT), None)
     head = f"[{topic}] " if topic else ""
-    return (head + (first[:80] or "Web chat handoff")).strip()
+    # Cut at a word, so the subject never ends in half a word or half a placeholder ("mail [e").
+    return (head + (clip(first, 80) or "Web chat handoff")).strip()

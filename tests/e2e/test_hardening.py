@@ -366,14 +366,15 @@ def test_pii_does_not_reach_zendesk_text_slack_the_outbox_logs_or_any_table(fake
 
 
 def test_an_email_cut_by_the_subject_or_the_audit_question_is_still_redacted(fakes, start_worker):
-    """The ticket subject keeps the first 80 characters and the audit's question the first 1,000: an e-mail
-    address straddling either cut must be redacted before the cut, not leave as its first half ("ann@")."""
+    """The ticket subject keeps at most 80 characters and the audit's question the first 1,000: an e-mail
+    address straddling either cut must be redacted before the cut, not leave as its first half ("ann@"),
+    and the subject is cut at a word, never in half a word or half a placeholder ("mail [e")."""
     worker = start_worker()
     head = "Refund please, my card was charged twice. Write to me at once, mail "
     at_80 = "zed.quill@example.org"  # characters 68-88 of the message: across the subject's cut at 80
     filler = " ".join(["the parcel never arrived and the refund is still missing"] * 16)
     at_1000 = "yva.rook@example.net"
-    text = f"{head}{at_80} now. {filler}"
+    text = f"{head}{at_80} right away. {filler}"  # redacted, "right" crosses the subject's cut at 80
     text = f"{text[: 1000 - 10 - 1]} {at_1000} thanks"  # across the audit question's cut at 1,000
     assert text.index(at_80) < 80 < text.index(at_80) + len(at_80)
     assert text.index(at_1000) < 1000 < text.index(at_1000) + len(at_1000)
@@ -394,6 +395,10 @@ def test_an_email_cut_by_the_subject_or_the_audit_question_is_still_redacted(fak
     (ticket,) = fakes.zendesk.tickets.values()
     assert "[email]" in ticket["subject"] or "@" not in ticket["subject"], ticket["subject"]
     tables = _store_dump(worker.settings.database_path)
+    # Cut at a word after redaction: every word of the subject is a whole word of the redacted message.
+    words = set(text.replace(at_80, "[email]").replace(at_1000, "[email]").split())
+    cut_words = ticket["subject"].split("] ", 1)[1].removesuffix("…").split()  # after "[topic] "
+    assert cut_words and set(cut_words) <= words, ticket["subject"]
     for local_part in ("zed.quill", "yva.rook"):
         assert local_part not in ticket["subject"]
         for table, seen in tables.items():
