@@ -503,31 +503,25 @@ def _write_conversation(db: Executor, record: ConversationRecord) -> tuple[Stamp
     head = head_document(conversation)
     state = record.state
     now = time.time()
+    # The columns both statements write, in the order both name them.
+    columns = (
+        conversation.channel,
+        head,
+        record.ticket_id,
+        int(state.handed_off),
+        state.handed_off_reason,
+        int(state.handoff_offered),
+        record.alert_channel,
+        record.alert_ts,
+        record.last_decision_id,
+    )
     prior = record.stamp
     plan = diff(prior.messages, messages) if prior is not None else None
     if prior is not None and plan is not None:
         dropped, added = plan
         start, end = prior.start + dropped, prior.end + added
         moved = db.execute(
-            APPEND_CONVERSATION,
-            (
-                conversation.channel,
-                head,
-                record.ticket_id,
-                int(state.handed_off),
-                state.handed_off_reason,
-                int(state.handoff_offered),
-                record.alert_channel,
-                record.alert_ts,
-                record.last_decision_id,
-                now,
-                start,
-                end,
-                record.id,
-                prior.epoch,
-                prior.start,
-                prior.end,
-            ),
+            APPEND_CONVERSATION, (*columns, now, start, end, record.id, prior.epoch, prior.start, prior.end)
         ).rowcount
         if moved == 1:
             if dropped:  # the 2,000-message window moved on
@@ -540,26 +534,7 @@ def _write_conversation(db: Executor, record: ConversationRecord) -> tuple[Stamp
     epoch = new_epoch()
     db.execute("DELETE FROM conversation_messages WHERE conversation_id = ?", (record.id,))
     _insert_messages(db, record.id, 0, messages)
-    db.execute(
-        UPSERT_CONVERSATION,
-        (
-            record.id,
-            conversation.channel,
-            head,
-            record.ticket_id,
-            int(state.handed_off),
-            state.handed_off_reason,
-            int(state.handoff_offered),
-            record.alert_channel,
-            record.alert_ts,
-            record.last_decision_id,
-            now,
-            now,
-            epoch,
-            0,
-            len(messages),
-        ),
-    )
+    db.execute(UPSERT_CONVERSATION, (record.id, *columns, now, now, epoch, 0, len(messages)))
     return Stamp(epoch, 0, len(messages), messages), head
 
 
