@@ -1,6 +1,6 @@
 """Detector accuracy: REAL public data first (``--real``), then the project's own written regression sets.
 
-Usage: python bench/eval_detectors.py --real [--data /work/shared/datasets]   # real development data
+Usage: python bench/eval_detectors.py --real [--data ../shared/datasets]   # real development data
        python bench/eval_detectors.py [--set tuning|v2|v3|v4|holdout] [--split dev|test|all] [--errors]
 
 Accuracy is judged on real data: ``--real`` runs ``bench/eval_real.py`` (GoEmotions, XED, CFPB, Rasa,

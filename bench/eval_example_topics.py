@@ -1,6 +1,6 @@
 """Topics a support lead defines with twenty examples: nearest example vs the fitted head, on real data.
 
-Usage: python bench/eval_example_topics.py [--data /work/shared/datasets] [--split dev|test] [--seeds 5]
+Usage: python bench/eval_example_topics.py [--data ../shared/datasets] [--split dev|test] [--seeds 5]
 
 Protocol (fixed here before any score was read): for each seed, three intents of a set are declared a
 support lead's topics and twenty of each intent's *training* rows (drawn with that seed) are their

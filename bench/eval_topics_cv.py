@@ -1,6 +1,6 @@
 """Restricted topics on every mapped CFPB complaint, by cross-fitting (the test split alone has 14 topical rows).
 
-Usage: python bench/eval_topics_cv.py [--data /work/shared/datasets] [--folds 5]
+Usage: python bench/eval_topics_cv.py [--data ../shared/datasets] [--folds 5]
 
 ``bench/eval_real.py`` reports the shipped engine on the CFPB *test* split, where only 14 complaints carry a
 strong refund or account-security mapping: "right topic" there moves 7 points per complaint. This script

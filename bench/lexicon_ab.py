@@ -1,6 +1,6 @@
 """Can the trained detectors replace hand-written sentiment cost? VADER on vs off, speed and accuracy.
 
-Run: python bench/lexicon_ab.py [--data /work/shared/datasets] [--seconds 2] [--runs 5]
+Run: python bench/lexicon_ab.py [--data ../shared/datasets] [--seconds 2] [--runs 5]
 
 With the trained detectors on (the default), a message's sentiment is set by the ``angry`` and
 ``negative`` heads; the hand-written part (policy cues, capitals, punctuation and, for English, VADER's

@@ -2,7 +2,7 @@
 
 Usage: python bench/sales_lead_false_alarms.py [--examples N]
 
-No public labelled set of sales-intent support messages is available (see /work/shared/datasets/
+No public labelled set of sales-intent support messages is available (see ../shared/datasets/
 README.md), so this measures only one side: messages that are *not* leads. Every message of three sets
 is decided on its own with the default policy, and we count how many get a ``sales_lead`` reason
 (buying intent seen) and how many are handed to sales (value at or above the threshold):

@@ -9,7 +9,7 @@ deliveries (a few failing), claims after realistic delays, some "Not needed" and
 
 Unanswered questions are the point of the review benchmark, so about a quarter of the decisions carry
 ``low_confidence`` or the ``no_source`` knowledge status, and their questions are real crowd-written
-and support requests (HWU64 and Bitext from ``/work/shared/datasets``; 15,550 texts), and more than
+and support requests (HWU64 and Bitext from ``../shared/datasets``; 15,550 texts), and more than
 half of them are varied the way customers type (an order number, a greeting, two letters swapped), so
 that most of them are distinct strings, as in life.
 
