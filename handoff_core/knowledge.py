@@ -501,11 +501,15 @@ class KnowledgeBase:
         return "fitted"
 
     @cached_property
+    def _example_questions(self) -> dict[str, list[str]]:
+        """Each entry as an example-defined label: its title, its questions (or the start of its body).
+        One rule for both matchers below: the ``fitted`` one reuses the other's features row for row."""
+        return {e.id: [e.title, *(e.questions or ((e.body[:300],) if e.body else ()))] for e in self.entries}
+
+    @cached_property
     def _examples(self) -> ExampleMatcher:
-        """Each entry as an example-defined label: its title, its questions (or the start of its body)."""
-        return ExampleMatcher(
-            {e.id: [e.title, *(e.questions or ((e.body[:300],) if e.body else ()))] for e in self.entries}
-        )
+        """The entries' example questions (:attr:`_example_questions`) for the ``examples`` scorer."""
+        return ExampleMatcher(self._example_questions)
 
     def example_search(
         self, text: str, limit: int = 3, features: MessageFeatures | None = None
@@ -532,12 +536,11 @@ class KnowledgeBase:
     def _fitted_examples(self) -> LexicalExampleMatcher:
         """The examples the ``fitted`` head reads, with :attr:`_fitted_featurizer`'s features and the
         character n-gram view (:class:`LexicalExampleMatcher`)."""
-        examples = {e.id: [e.title, *(e.questions or ((e.body[:300],) if e.body else ()))] for e in self.entries}
         featurizer = self._fitted_featurizer
         # The ``examples`` scorer's matcher, when built, has featurised the same questions with the same featuriser.
         built = self.__dict__.get("_examples")
         features = built.features if built is not None and built.featurizer is featurizer else None
-        return LexicalExampleMatcher(examples, featurizer, features)
+        return LexicalExampleMatcher(self._example_questions, featurizer, features)
 
     def fitted_key(self, config: KnowledgeCoverageConfig) -> str:
         """A fingerprint of everything the ``fitted`` head under ``config`` is a function of: the entries
